@@ -1,0 +1,87 @@
+"""``pg_resetwal`` of the data directory's own major version, run as its owner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePath
+
+import attrs
+
+from pg_backup_manager.adapters.pg_tools import PgBinaries
+from pg_backup_manager.adapters.processes import RunAs, is_alive, run_tool
+from pg_backup_manager.domain.errors import ControllerError, ToolError
+from pg_backup_manager.domain.ports import LockFile
+
+
+@attrs.frozen(kw_only=True)
+class PgResetWal:
+    """Runs ``pg_resetwal`` on a data directory.
+
+    The binary is ``<root>/<PG_VERSION>/bin/pg_resetwal``: a tool of another
+    major version refuses the directory, or worse. It runs as the owner of the
+    directory, since PostgreSQL's tools refuse to run as root.
+    """
+
+    binaries: PgBinaries
+    timeout: float
+
+    def server_lock(self, data_dir: PurePath) -> LockFile | None:
+        """Return what ``postmaster.pid`` says, or None when there is no such file."""
+        directory = _data_directory(Path(data_dir))
+        try:
+            first_line = (directory / "postmaster.pid").read_text().split("\n", 1)[0]
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ControllerError(f"cannot read {directory}/postmaster.pid: {error}") from None
+        pid = int(first_line) if first_line.strip().isdigit() else 0
+        return LockFile(pid=pid, alive=pid > 0 and is_alive(pid))
+
+    def preview(self, data_dir: PurePath) -> str:
+        """Return what ``pg_resetwal -n`` prints for ``data_dir``; change nothing."""
+        return self._run(Path(data_dir), ["-n"])
+
+    def reset(self, data_dir: PurePath, *, force: bool) -> str:
+        """Reset the WAL of ``data_dir`` (``-f`` with ``force``); return the tool's output."""
+        try:
+            return self._run(Path(data_dir), ["-f"] if force else [])
+        except ToolError as error:
+            if force or "-f" not in str(error):
+                raise
+            raise ToolError(
+                f"{error} (pg_resetwal refuses this cluster without force: add --force "
+                "only if you accept losing the transactions in the damaged WAL)"
+            ) from None
+
+    def _run(self, data_dir: Path, options: list[str]) -> str:
+        directory = _data_directory(data_dir)
+        try:
+            major = (directory / "PG_VERSION").read_text().strip()
+        except OSError as error:
+            raise ControllerError(f"cannot read {directory}/PG_VERSION: {error}") from None
+        tool = self.binaries.for_major(major, "pg_resetwal")
+        return run_tool(
+            tool,
+            [*options, "-D", str(directory)],
+            what=f"pg_resetwal {major} on {directory}",
+            timeout=self.timeout,
+            run_as=_owner_if_root(directory),
+        )
+
+
+def _data_directory(path: Path) -> Path:
+    if not (path / "PG_VERSION").is_file():
+        raise ControllerError(
+            f"{path} is not a PostgreSQL data directory (no PG_VERSION): mount the "
+            "database's volume there"
+        )
+    return path
+
+
+def _owner_if_root(directory: Path) -> RunAs | None:
+    if os.geteuid() != 0:
+        return None
+    info = directory.stat()
+    if info.st_uid == 0:
+        raise ControllerError(f"{directory} is owned by root; PostgreSQL data never is")
+    return RunAs(uid=info.st_uid, gid=info.st_gid)

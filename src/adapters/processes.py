@@ -1,0 +1,110 @@
+"""Running PostgreSQL's command-line tools: argv in, a domain error out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import attrs
+from plumbum.commands.base import BaseCommand
+
+from pg_backup_manager.domain.errors import ToolError
+
+_STOP_GRACE_SECONDS = 10.0
+
+
+def is_alive(pid: int) -> bool:
+    """Return whether a process ``pid`` exists in this PID namespace."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@attrs.frozen(kw_only=True)
+class RunAs:
+    """A user and group to run a tool as (``pg_resetwal`` refuses root)."""
+
+    uid: int
+    gid: int
+
+
+def run_tool(
+    command: BaseCommand,
+    args: Sequence[str],
+    *,
+    what: str,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    capture: bool = True,
+    run_as: RunAs | None = None,
+    secrets: Sequence[str] = (),
+) -> str:
+    """Run ``command`` with ``args``; return its standard output.
+
+    The tool gets no terminal input unless ``stdin`` is given. Output is never
+    used as data (archives are written by the tool to a file), so decoding it
+    leniently is safe. If this process is interrupted (a stop signal raising
+    in the handler), the tool is terminated and reaped before the exception
+    goes on: no orphan keeps writing.
+
+    Raises:
+        ToolError: the tool is missing, exits non-zero, or outlives ``timeout``;
+            the message names ``what`` and ends with the tool's last words,
+            with every string of ``secrets`` blanked.
+    """
+    bound = command.with_env(**env) if env else command
+    extra: dict[str, Any] = {}
+    if run_as is not None:
+        extra = {"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
+    try:
+        process = cast(
+            "subprocess.Popen[bytes]",
+            bound.popen(
+                list(args),
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                **extra,
+            ),
+        )
+    except OSError as error:
+        raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None
+    try:
+        out, err = process.communicate(
+            input=stdin.encode() if stdin is not None else None, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        raise ToolError(f"{what}: gave up after {timeout:.0f} s") from None
+    except BaseException:
+        _stop(process)
+        raise
+    if process.returncode != 0:
+        words = _last_words(err, secrets)
+        raise ToolError(f"{what} failed (exit {process.returncode}): {words}")
+    return (out or b"").decode(errors="replace")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(_STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _last_words(stderr: bytes | None, secrets: Sequence[str], lines: int = 3) -> str:
+    text = (stderr or b"").decode(errors="replace")
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(kept) or "no message"

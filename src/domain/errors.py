@@ -1,0 +1,40 @@
+"""Errors the controller reports to people.
+
+Every error carries one line that says what happened and what to do, and the
+process exit code it maps to: 1 when an operation failed, 2 when the command
+line or the configuration is wrong.
+"""
+
+from __future__ import annotations
+
+
+class ControllerError(Exception):
+    """An operation failed; the message is one line for the operator."""
+
+    exit_code = 1
+
+
+class ConfigurationError(ControllerError):
+    """The environment or the command line is wrong; nothing was done."""
+
+    exit_code = 2
+
+
+class UnknownDatabaseError(ConfigurationError):
+    """A database identifier that is not in ``DATABASE_LIST``."""
+
+
+class InvalidBackupNameError(ConfigurationError):
+    """A backup name that is not a bare ``file_<tier>_<timestamp>.dump`` name."""
+
+
+class BackupNotFoundError(ControllerError):
+    """A backup (or the shared archive) that does not exist."""
+
+
+class ToolError(ControllerError):
+    """A PostgreSQL tool failed; the message ends with the tool's own last words."""
+
+
+class ServerRunningError(ControllerError):
+    """A data directory that a live server is still using."""

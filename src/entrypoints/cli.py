@@ -1,0 +1,339 @@
+"""``controller``: the command line of the backup controller.
+
+Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error.
+Errors are one line on standard error; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from pg_backup_manager.domain.backup import dump_databases, prune, tier_of_run
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.model import Config, Database, Tier
+from pg_backup_manager.domain.ports import (
+    BackupStore,
+    Clock,
+    DatabaseServer,
+    Dumper,
+    Restorer,
+    WalResetter,
+)
+from pg_backup_manager.domain.rescue import reset_wal
+from pg_backup_manager.domain.restore import restore_backup, restore_shared
+from pg_backup_manager.entrypoints import scheduler
+from pg_backup_manager.entrypoints.containers import Container
+
+_ALL_HELP = "Every database of DATABASE_LIST instead of one."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+def cli(debug: bool) -> None:
+    """Back up, list, restore and rescue the PostgreSQL databases of DATABASE_LIST."""
+
+
+@cli.command()
+def start() -> None:
+    """Run the scheduler (the container's main process).
+
+    With MODE=production every database is dumped at each time of
+    BACKUP_SCHEDULE (default 03:00, 09:00, 15:00 and 21:00 in TZ), copied to
+    shared when COPING_TO_SHARED=true, then retention runs. Stops on SIGTERM.
+    """
+    scheduler.start()
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--shared", is_flag=True, help="Also copy each archive to shared/<db>/file.dump.")
+@click.option(
+    "--tier",
+    type=click.Choice([tier.value for tier in Tier]),
+    help="Tier of the new backup (default: monthly on the 1st, weekly on Saturdays, else daily).",
+)
+@inject
+def dump(
+    database: str | None,
+    all_: bool,
+    shared: bool,
+    tier: str | None,
+    config: Config = Provide[Container.config],
+    clock: Clock = Provide[Container.clock],
+    store: BackupStore = Provide[Container.store],
+    dumper: Dumper = Provide[Container.dumper],
+) -> None:
+    """Dump DATABASE (or --all) into a new backup file.
+
+    Example: controller dump users --shared
+    """
+    chosen = _chosen(config, database, all_)
+    outcomes = dump_databases(
+        databases=chosen,
+        tier=Tier(tier) if tier else tier_of_run(clock.now(), timezone=config.timezone),
+        clock=clock,
+        store=store,
+        dumper=dumper,
+        shared=shared,
+    )
+    for outcome in outcomes:
+        identifier = outcome.database.identifier
+        if outcome.backup is not None:
+            click.echo(
+                f"{identifier}: created {outcome.backup.name} ({_size(outcome.backup.size)})"
+            )
+        if outcome.shared_copy is not None:
+            click.echo(f"{identifier}: copied to {outcome.shared_copy}")
+        if outcome.error is not None:
+            click.echo(f"error: {identifier}: {_one_line(outcome.error)}", err=True)
+    failed = [outcome.database.identifier for outcome in outcomes if not outcome.succeeded]
+    if len(outcomes) > 1:
+        click.echo(
+            f"dumped {len(outcomes) - len(failed)} of {len(outcomes)} databases"
+            + (f"; failed: {', '.join(failed)}" if failed else "")
+        )
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command(name="list")
+@click.argument("database")
+@inject
+def list_(
+    database: str,
+    config: Config = Provide[Container.config],
+    store: BackupStore = Provide[Container.store],
+) -> None:
+    """List the backups of DATABASE, newest first.
+
+    Example: controller list users
+    """
+    identifier = config.database(database).identifier
+    backups = store.backups(identifier)
+    if not backups:
+        click.echo(f"no backups of {identifier} in {config.layout.data_dir(identifier)}")
+        return
+    width = max(len(str(backup.name)) for backup in backups)
+    click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  SIZE")
+    for backup in backups:
+        taken = backup.name.taken_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(
+            f"{backup.name!s:<{width}}  {backup.name.tier.value:<7}  {taken:<19}  "
+            f"{_size(backup.size)}"
+        )
+
+
+@cli.command()
+@click.argument("database")
+@click.argument("backup_file")
+@click.option("--no-owner", is_flag=True, help="Do not restore owners and privileges.")
+@inject
+def restore(
+    database: str,
+    backup_file: str,
+    no_owner: bool,
+    config: Config = Provide[Container.config],
+    clock: Clock = Provide[Container.clock],
+    store: BackupStore = Provide[Container.store],
+    server: DatabaseServer = Provide[Container.server],
+    restorer: Restorer = Provide[Container.restorer],
+) -> None:
+    """Replace DATABASE's content with BACKUP_FILE (a name shown by 'list').
+
+    The backup is loaded into a scratch database first; the current database is
+    replaced only when that load succeeded.
+
+    Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
+    """
+    target = config.database(database)
+    name = restore_backup(
+        database=target,
+        backup=backup_file,
+        store=store,
+        server=server,
+        restorer=restorer,
+        clock=clock,
+        owners=not no_owner,
+    )
+    click.echo(f"{target.identifier}: restored {name} into {target.address}")
+
+
+@cli.command(name="restore-from-shared")
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--no-owner", is_flag=True, help="Do not restore owners and privileges.")
+@inject
+def restore_from_shared(
+    database: str | None,
+    all_: bool,
+    no_owner: bool,
+    config: Config = Provide[Container.config],
+    clock: Clock = Provide[Container.clock],
+    store: BackupStore = Provide[Container.store],
+    server: DatabaseServer = Provide[Container.server],
+    restorer: Restorer = Provide[Container.restorer],
+) -> None:
+    """Replace DATABASE's content (or --all) with its shared file.dump.
+
+    Example: controller restore-from-shared --all
+    """
+    failed = []
+    chosen = _chosen(config, database, all_)
+    for target in chosen:
+        try:
+            archive = restore_shared(
+                database=target,
+                store=store,
+                server=server,
+                restorer=restorer,
+                clock=clock,
+                owners=not no_owner,
+            )
+        except ControllerError as error:
+            if len(chosen) == 1:
+                raise
+            click.echo(f"error: {target.identifier}: {_one_line(error)}", err=True)
+            failed.append(target.identifier)
+            continue
+        click.echo(f"{target.identifier}: restored {archive} into {target.address}")
+    if len(chosen) > 1:
+        click.echo(
+            f"restored {len(chosen) - len(failed)} of {len(chosen)} databases"
+            + (f"; failed: {', '.join(failed)}" if failed else "")
+        )
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command(name="prune")
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--dry-run", is_flag=True, help="Print the plan; delete nothing.")
+@inject
+def prune_(
+    database: str | None,
+    all_: bool,
+    dry_run: bool,
+    config: Config = Provide[Container.config],
+    clock: Clock = Provide[Container.clock],
+    store: BackupStore = Provide[Container.store],
+) -> None:
+    """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
+
+    The newest backup of a database is always kept. Example: controller prune users --dry-run
+    """
+    for target in _chosen(config, database, all_):
+        plan = prune(database=target, clock=clock, store=store, dry_run=dry_run)
+        for verdict in plan.verdicts:
+            action = "keep  " if verdict.keep else ("would delete" if dry_run else "delete")
+            click.echo(f"{target.identifier}: {action} {verdict.name} ({verdict.reason})")
+        deleted = "would be deleted" if dry_run else "deleted"
+        click.echo(
+            f"{target.identifier}: {len(plan.to_delete)} of {len(plan.verdicts)} backups {deleted}"
+        )
+
+
+@cli.command()
+@click.argument("database")
+@click.option("--dry-run", is_flag=True, help="Show what pg_resetwal would do (pg_resetwal -n).")
+@click.option("--force", is_flag=True, help="Pass -f: reset even a cluster not shut down cleanly.")
+@inject
+def resetwal(
+    database: str,
+    dry_run: bool,
+    force: bool,
+    config: Config = Provide[Container.config],
+    resetter: WalResetter = Provide[Container.resetter],
+) -> None:
+    """Run pg_resetwal on DATABASE's data directory (a last resort; the server must be stopped).
+
+    Example: controller resetwal users --dry-run
+    """
+    report = reset_wal(
+        database=config.database(database),
+        layout=config.layout,
+        resetter=resetter,
+        dry_run=dry_run,
+        force=force,
+    )
+    click.echo(report.output.rstrip())
+    click.echo(report.next_steps)
+
+
+def _chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
+    if all_ == (database is not None):
+        raise click.UsageError("give one database name or --all (not both)")
+    return list(config.databases) if all_ else [config.database(database or "")]
+
+
+def _size(size: int) -> str:
+    amount = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def main(argv: Sequence[str] | None = None, *, container: Container | None = None) -> int:
+    """Run the command line ``argv`` (default: the process's); return the exit code.
+
+    ``container`` defaults to one built from this process's environment and
+    working directory; tests pass one with providers overridden.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    if container is None:
+        container = Container(environ=os.environ, cwd=Path.cwd())
+    container.wire()
+    scheduler.install_stop_handlers()
+    try:
+        result = cli.main(args=args, prog_name="controller", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except scheduler.StopRequested as stop:
+        click.echo(f"stopped by {stop}; nothing half-written was kept", err=True)
+        return 0 if args[:1] == ["start"] else 1
+    except ControllerError as error:
+        if debug:
+            raise
+        click.echo(f"error: {_one_line(error)}", err=True)
+        return error.exit_code
+    except Exception as error:
+        if debug:
+            raise
+        click.echo(
+            f"error: unexpected {type(error).__name__}: {_one_line(error)} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
+        return 1
+    finally:
+        container.unwire()
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The composition root: the one place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from pg_backup_manager.adapters.clock import SystemClock
+from pg_backup_manager.adapters.filesystem import LocalBackupStore
+from pg_backup_manager.adapters.pg_resetwal import PgResetWal
+from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PgRestore, PsqlServer
+from pg_backup_manager.adapters.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    """Builds the controller's services from the environment it is given.
+
+    ``environ`` and ``cwd`` are required: ``Container(environ=os.environ,
+    cwd=Path.cwd())``. Settings are read lazily, so ``--help`` works with no
+    configuration, and a bad variable fails the first command that needs it.
+    """
+
+    wiring_config = containers.WiringConfiguration(modules=[".cli", ".scheduler"])
+
+    environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]
+    cwd = providers.Dependency(instance_of=Path)
+
+    settings = providers.Singleton(Settings.from_environ, environ, cwd=cwd)
+    config = providers.Callable(lambda settings: settings.config, settings)
+
+    clock = providers.Singleton(SystemClock)
+    store = providers.Singleton(LocalBackupStore, layout=config.provided.layout)
+
+    binaries = providers.Singleton(
+        PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
+    )
+    dumper = providers.Singleton(PgDump, binaries=binaries, timeout=settings.provided.dump_timeout)
+    restorer = providers.Singleton(
+        PgRestore, binaries=binaries, timeout=settings.provided.dump_timeout
+    )
+    server = providers.Singleton(
+        PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
+    )
+    resetter = providers.Singleton(
+        PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
+    )

@@ -1,0 +1,105 @@
+"""``controller start``: the long-running scheduler, and how it stops."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from types import FrameType
+
+from dependency_injector.wiring import Provide, inject
+
+from pg_backup_manager.domain.backup import scheduled_run
+from pg_backup_manager.domain.model import Config
+from pg_backup_manager.domain.ports import BackupStore, Clock, Dumper
+from pg_backup_manager.domain.schedule import CronSchedule
+from pg_backup_manager.entrypoints.containers import Container
+
+log = logging.getLogger("controller")
+
+_LONGEST_NAP_SECONDS = 60.0
+
+
+class StopRequested(BaseException):
+    """SIGTERM or SIGINT arrived. A BaseException, so no ``except Exception`` swallows it."""
+
+
+def install_stop_handlers() -> None:
+    """Make SIGTERM and SIGINT raise :class:`StopRequested` in the main thread."""
+
+    def stop(signum: int, _: FrameType | None) -> None:
+        raise StopRequested(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def wait_until(due: datetime, *, clock: Clock) -> None:
+    """Return once ``clock`` has reached ``due``.
+
+    Sleeps in short naps and looks at the clock after each, so a clock that
+    jumps (NTP, a suspended host) delays the run by at most one nap.
+    """
+    while (remaining := (due - clock.now()).total_seconds()) > 0:
+        clock.sleep(min(remaining, _LONGEST_NAP_SECONDS))
+
+
+def run_schedule(
+    *, schedule: CronSchedule, clock: Clock, job: Callable[[], object], runs: int | None = None
+) -> None:
+    """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
+
+    The next time is computed after each run from the clock, so a run that
+    outlasts the interval skips the times it covered instead of doubling up.
+    A job that raises an ordinary exception is logged and the schedule goes on.
+    """
+    done = 0
+    while runs is None or done < runs:
+        due = schedule.next_after(clock.now())
+        log.info("next scheduled backup at %s", due.astimezone(schedule.zone).isoformat())
+        wait_until(due, clock=clock)
+        try:
+            job()
+        except Exception:
+            log.exception("scheduled backup failed unexpectedly; the schedule goes on")
+        done += 1
+
+
+@inject
+def start(
+    *,
+    config: Config = Provide[Container.config],
+    clock: Clock = Provide[Container.clock],
+    store: BackupStore = Provide[Container.store],
+    dumper: Dumper = Provide[Container.dumper],
+    runs: int | None = None,
+) -> None:
+    """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
+
+    Raises:
+        ConfigurationError: the schedule or the time zone is invalid.
+        ControllerError: the backup directories cannot be created.
+    """
+    identifiers = [database.identifier for database in config.databases]
+    store.prepare(identifiers, shared=config.create_shared_dirs)
+    log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
+    if not config.production:
+        log.warning(
+            "MODE is not 'production': scheduled dumps are off; "
+            "the controller stays up for manual commands"
+        )
+        while True:
+            clock.sleep(_LONGEST_NAP_SECONDS)
+    schedule = CronSchedule.parse(config.schedule, config.timezone)
+    log.info(
+        "scheduled dumps on %s%s",
+        schedule,
+        ", copied to shared" if config.copy_to_shared else "",
+    )
+    run_schedule(
+        schedule=schedule,
+        clock=clock,
+        job=lambda: scheduled_run(config=config, clock=clock, store=store, dumper=dumper),
+        runs=runs,
+    )

@@ -1,0 +1,219 @@
+"""The command line through the real container, with every port overridden by a fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from pg_backup_manager.domain.ports import LockFile
+from pg_backup_manager.entrypoints.cli import main
+from pg_backup_manager.entrypoints.containers import Container
+
+from .fakes import (
+    FakeBackupStore,
+    FakeClock,
+    FakeDatabaseServer,
+    FakeDumper,
+    FakeRestorer,
+    FakeWalResetter,
+)
+
+Run = Callable[..., tuple[int, str, str]]
+ENVIRON = {
+    "DATABASE_LIST": "users,orders",
+    "USERS_POSTGRES_PASSWORD": "users-secret-pw",
+    "ORDERS_POSTGRES_PASSWORD": "orders-secret-pw",
+}
+
+
+@attrs.define
+class Fakes:
+    clock: FakeClock = attrs.field(factory=FakeClock)
+    store: FakeBackupStore = attrs.field(factory=FakeBackupStore)
+    dumper: FakeDumper = attrs.field(factory=FakeDumper)
+    server: FakeDatabaseServer = attrs.field(factory=FakeDatabaseServer)
+    restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
+    resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    return Fakes()
+
+
+@pytest.fixture
+def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
+    def run(*argv: str, **environ: str) -> tuple[int, str, str]:
+        container = Container(environ={**ENVIRON, **environ}, cwd=Path("/srv"))
+        for name in ("clock", "store", "dumper", "server", "restorer", "resetter"):
+            getattr(container, name).override(getattr(fakes, name))
+        code = main(list(argv), container=container)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+
+
+def test_dump_creates_a_backup_and_says_its_name(run: Run, fakes: Fakes) -> None:
+    code, out, _ = run("dump", "users")
+
+    assert code == 0
+    assert "users: created file_daily_2024-07-04T09:00:00Z.dump" in out
+    assert fakes.store.names("users") == ["file_daily_2024-07-04T09:00:00Z.dump"]
+
+
+def test_dump_all_goes_on_past_a_failure_and_exits_1(run: Run, fakes: Fakes) -> None:
+    fakes.dumper.failing.add("users")
+
+    code, out, err = run("dump", "--all")
+
+    assert code == 1
+    assert fakes.store.names("orders") != []
+    assert "dumped 1 of 2 databases; failed: users" in out
+    assert err.startswith("error: users: pg_dump")
+
+
+def test_dump_shared_copies_the_archive(run: Run, fakes: Fakes) -> None:
+    code, out, _ = run("dump", "orders", "--shared")
+
+    assert code == 0
+    assert "orders" in fakes.store.shared
+    assert "copied to" in out
+
+
+@pytest.mark.parametrize("argv", [("dump",), ("dump", "users", "--all"), ("prune",)])
+def test_a_database_name_or_all_is_required_but_not_both(run: Run, argv: tuple[str, ...]) -> None:
+    code, _, err = run(*argv)
+
+    assert code == 2
+    assert "one database name or --all" in err
+
+
+def test_an_unknown_database_lists_the_known_ones(run: Run) -> None:
+    code, _, err = run("list", "nope")
+
+    assert code == 2
+    assert err.strip() == "error: unknown database 'nope': DATABASE_LIST has users, orders"
+
+
+def test_a_configuration_error_exits_2_with_one_line(run: Run) -> None:
+    code, _, err = run("list", "users", DATABASE_LIST="")
+
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("error: DATABASE_LIST is empty")
+
+
+def test_list_shows_newest_first_with_tier_time_and_size(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump", size=2048)
+    fakes.store.add("users", "file_weekly_2024-07-06T09:00:00Z.dump", size=3 * 1024 * 1024)
+
+    code, out, _ = run("list", "users")
+
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0].split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE"]
+    assert lines[1].split() == [
+        "file_weekly_2024-07-06T09:00:00Z.dump",
+        "weekly",
+        "2024-07-06",
+        "09:00:00",
+        "3.0",
+        "MiB",
+    ]
+    assert lines[2].split()[0] == "file_daily_2024-07-03T09:00:00Z.dump"
+
+
+def test_list_of_a_database_without_backups_says_so(run: Run) -> None:
+    code, out, _ = run("list", "users")
+
+    assert code == 0
+    assert out.startswith("no backups of users")
+
+
+def test_restore_of_a_missing_backup_exits_1(run: Run) -> None:
+    code, _, err = run("restore", "users", "file_daily_2020-01-01T00:00:00Z.dump")
+
+    assert code == 1
+    assert "no backup file_daily_2020-01-01T00:00:00Z.dump of users" in err
+
+
+def test_restore_of_a_path_exits_2(run: Run) -> None:
+    code, _, err = run("restore", "users", "../../etc/passwd")
+
+    assert code == 2
+    assert "not a backup name" in err
+
+
+def test_restore_replaces_the_database(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+
+    code, out, _ = run("restore", "users", "file_daily_2024-07-03T09:00:00Z.dump")
+
+    assert code == 0
+    assert "restored file_daily_2024-07-03T09:00:00Z.dump" in out
+    assert "postgres" in fakes.server.databases
+
+
+def test_restore_from_shared_all_goes_on_past_a_missing_archive(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("orders", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.share("orders", fakes.store.backups("orders")[0].name)
+
+    code, out, err = run("restore-from-shared", "--all")
+
+    assert code == 1
+    assert "orders: restored" in out
+    assert "error: users: no shared archive" in err
+
+
+def test_prune_dry_run_prints_the_plan_and_deletes_nothing(run: Run, fakes: Fakes) -> None:
+    fakes.store.add(
+        "users", "file_daily_2024-07-03T09:00:00Z.dump", "file_daily_2024-06-01T09:00:00Z.dump"
+    )
+
+    code, out, _ = run("prune", "users", "--dry-run")
+
+    assert code == 0
+    assert "would delete file_daily_2024-06-01T09:00:00Z.dump (daily, 33.0 days old" in out
+    assert "1 of 2 backups would be deleted" in out
+    assert fakes.store.actions == []
+
+
+def test_resetwal_refuses_a_running_server_with_exit_1(run: Run, fakes: Fakes) -> None:
+    fakes.resetter.lock = LockFile(pid=77, alive=True)
+
+    code, _, err = run("resetwal", "users", "--force")
+
+    assert code == 1
+    assert "running" in err
+    assert fakes.resetter.resets == []
+
+
+def test_resetwal_prints_the_tool_output_and_the_next_steps(run: Run, fakes: Fakes) -> None:
+    code, out, _ = run("resetwal", "users")
+
+    assert code == 0
+    assert "Write-ahead log reset" in out
+    assert "controller dump users" in out
+
+
+def test_no_output_ever_contains_a_password(run: Run, fakes: Fakes) -> None:
+    fakes.dumper.failing.add("users")
+
+    outputs = [run("dump", "--all"), run("list", "users"), run("restore", "users", "x")]
+
+    for _, out, err in outputs:
+        assert "secret-pw" not in out + err
+
+
+@pytest.mark.parametrize(
+    "command", ["dump", "restore", "restore-from-shared", "list", "resetwal", "prune", "start"]
+)
+def test_every_command_has_help(run: Run, command: str) -> None:
+    code, out, _ = run(command, "--help")
+
+    assert code == 0
+    assert f"Usage: controller {command}" in out

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pg_backup_manager.domain.schedule import CronSchedule
+from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
+
+from .fakes import FakeClock
+
+
+def test_waiting_naps_at_most_a_minute_at_a_time_until_the_time_comes() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
+
+    wait_until(datetime(2024, 7, 4, 9, 0, tzinfo=UTC), clock=clock)
+
+    assert clock.naps == [60.0, 60.0, 30.0]
+    assert clock.now() == datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+
+
+def test_the_schedule_runs_the_job_at_each_scheduled_time() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
+    runs: list[datetime] = []
+
+    run_schedule(
+        schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
+        clock=clock,
+        job=lambda: runs.append(clock.now()),
+        runs=3,
+    )
+
+    assert runs == [
+        datetime(2024, 7, 4, 9, 0, tzinfo=UTC),
+        datetime(2024, 7, 4, 15, 0, tzinfo=UTC),
+        datetime(2024, 7, 4, 21, 0, tzinfo=UTC),
+    ]
+
+
+def test_a_run_that_outlasts_the_interval_skips_the_times_it_covered() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
+    runs: list[datetime] = []
+
+    def long_job() -> None:
+        runs.append(clock.now())
+        clock.sleep(7 * 3600)
+
+    run_schedule(
+        schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
+        clock=clock,
+        job=long_job,
+        runs=2,
+    )
+
+    assert runs == [
+        datetime(2024, 7, 4, 9, 0, tzinfo=UTC),
+        datetime(2024, 7, 4, 21, 0, tzinfo=UTC),
+    ]
+
+
+def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
+    runs: list[datetime] = []
+
+    def flaky() -> None:
+        runs.append(clock.now())
+        if len(runs) == 1:
+            raise RuntimeError("boom")
+
+    run_schedule(schedule=CronSchedule.parse("0 * * * *", "UTC"), clock=clock, job=flaky, runs=2)
+
+    assert len(runs) == 2

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.errors import ConfigurationError
+
+CWD = Path("/srv/app")
+
+
+def settings(**environ: str) -> Settings:
+    return Settings.from_environ({"DATABASE_LIST": "users", **environ}, cwd=CWD)
+
+
+def test_each_database_gets_the_readme_defaults() -> None:
+    users = settings().config.databases[0]
+
+    assert (users.identifier, users.host, users.port) == ("users", "users", 5432)
+    assert (users.user, users.password, users.dbname) == ("postgres", "postgres", "postgres")
+
+
+def test_per_service_variables_use_the_upper_cased_prefix_with_underscores() -> None:
+    config = settings(
+        DATABASE_LIST=" users , my-orders ",
+        MY_ORDERS_POSTGRES_HOST="db.local",
+        MY_ORDERS_POSTGRES_PORT="6543",
+        MY_ORDERS_POSTGRES_USER="shop",
+        MY_ORDERS_POSTGRES_PASSWORD="pw",
+        MY_ORDERS_POSTGRES_DB="orders",
+    ).config
+
+    orders = config.database("my-orders")
+    assert [d.identifier for d in config.databases] == ["users", "my-orders"]
+    assert (orders.host, orders.port, orders.user, orders.password, orders.dbname) == (
+        "db.local",
+        6543,
+        "shop",
+        "pw",
+        "orders",
+    )
+
+
+def test_a_password_file_wins_over_the_password(tmp_path: Path) -> None:
+    secret = tmp_path / "users-password"
+    secret.write_text("from-file\n")
+
+    users = settings(
+        USERS_POSTGRES_PASSWORD="ignored", USERS_POSTGRES_PASSWORD_FILE=str(secret)
+    ).config.databases[0]
+
+    assert users.password == "from-file"
+
+
+def test_the_password_is_not_in_the_repr_of_the_configuration() -> None:
+    config = settings(USERS_POSTGRES_PASSWORD="hunter2-secret").config
+
+    assert "hunter2-secret" not in repr(config)
+
+
+def test_outside_production_paths_are_under_the_working_directory() -> None:
+    layout = settings().config.layout
+
+    assert layout.data_dir("users") == CWD / "backup-data/data/users"
+    assert layout.shared_dir("users") == CWD / "backup-data/shared/users"
+    assert layout.database_dir("users") == CWD / "backup-data/databases/users"
+
+
+def test_production_uses_the_readme_paths() -> None:
+    layout = settings(MODE="production").config.layout
+
+    assert str(layout.data_dir("users")) == "/var/lib/postgresql/backup/data/users"
+    assert str(layout.shared_dir("users")) == "/var/lib/postgresql/backup/shared/users"
+    assert str(layout.database_dir("users")) == "/var/lib/postgresql/databases/users"
+
+
+@pytest.mark.parametrize("variable", ["COPING_TO_SHARED", "COPYING_TO_SHARED"])
+def test_copying_to_shared_is_read_in_both_spellings(variable: str) -> None:
+    assert settings(**{variable: "true"}).config.copy_to_shared
+    assert not settings(**{variable: "false"}).config.copy_to_shared
+
+
+def test_server_production_asks_for_the_shared_directories() -> None:
+    assert settings(SERVER="production").config.create_shared_dirs
+    assert not settings().config.create_shared_dirs
+
+
+def test_time_zone_and_schedule_have_defaults() -> None:
+    config = settings().config
+
+    assert (config.timezone, config.schedule) == ("UTC", "0 3,9,15,21 * * *")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DATABASE_LIST": ""}, "DATABASE_LIST is empty"),
+        ({"DATABASE_LIST": " , "}, "DATABASE_LIST is empty"),
+        ({"DATABASE_LIST": "a/b"}, "invalid database identifier 'a/b'"),
+        ({"DATABASE_LIST": "my-db,my_db"}, "MY_DB_POSTGRES_"),
+        ({"USERS_POSTGRES_PORT": "http"}, "USERS_POSTGRES_PORT"),
+        ({"USERS_POSTGRES_PORT": "70000"}, "USERS_POSTGRES_PORT"),
+        ({"COPING_TO_SHARED": "maybe"}, "COPING_TO_SHARED"),
+        ({"TZ": "Mars/Base"}, "Mars/Base"),
+        ({"BACKUP_SCHEDULE": "0 25 * * *"}, "BACKUP_SCHEDULE"),
+        ({"BACKUP_TIMEOUT": "-1"}, "BACKUP_TIMEOUT"),
+        ({"USERS_POSTGRES_PASSWORD_FILE": "/nonexistent/pw"}, "USERS_POSTGRES_PASSWORD_FILE"),
+    ],
+)
+def test_bad_configuration_names_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        settings(**environ)
