@@ -12,10 +12,12 @@ from pathlib import Path, PurePath
 
 import attrs
 
+from pg_backup_manager.adapters.processes import is_alive
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.model import SHARED_ARCHIVE_NAME, Backup, BackupName, Layout
 
 _PARTIAL = ".partial"
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +93,7 @@ class LocalBackupStore:
         directory = Path(self.layout.shared_dir(identifier))
         _make_dir(directory)
         final = directory / SHARED_ARCHIVE_NAME
+        _remove_abandoned_partials(directory)
         temporary = directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{_PARTIAL}"
         with _removed_on_failure(temporary):
             _create_empty(temporary, self.file_mode)
@@ -163,7 +166,15 @@ def _publish(temporary: Path, final: Path) -> None:
         os.link(temporary, final)
     except FileExistsError:
         raise ControllerError(f"backup {final} exists already: try again in a second") from None
-    temporary.unlink()
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        # Some shares (SMB, FUSE) have no hard links: check, then rename.
+        if final.exists():
+            raise ControllerError(f"backup {final} exists already") from None
+        os.rename(temporary, final)
+    else:
+        temporary.unlink()
     _fsync_dir(final.parent)
 
 
@@ -173,18 +184,8 @@ def _remove_abandoned_partials(directory: Path) -> None:
         if not (entry.name.startswith(".") and entry.name.endswith(_PARTIAL)):
             continue
         pid_text = entry.name.removesuffix(_PARTIAL).rsplit(".", 1)[-1]
-        if pid_text.isdigit() and not _alive(int(pid_text)):
+        if pid_text.isdigit() and not is_alive(int(pid_text)):
             Path(entry.path).unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync(path: Path) -> None:
