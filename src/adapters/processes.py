@@ -62,7 +62,8 @@ def run_tool(
     bound = command.with_env(**env) if env else command
     extra: dict[str, Any] = {}
     if run_as is not None:
-        extra = {"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
+        # The working directory may be closed to that user; the tools need none.
+        extra = {"user": run_as.uid, "group": run_as.gid, "extra_groups": [], "cwd": "/"}
     try:
         process = cast(
             "subprocess.Popen[bytes]",
@@ -87,7 +88,8 @@ def run_tool(
         _stop(process)
         raise
     if process.returncode != 0:
-        words = _last_words(err, secrets)
+        # Most tools explain a failure on stderr; some (pg_resetwal) on stdout.
+        words = _last_words(err if (err or b"").strip() else out, secrets)
         raise ToolError(f"{what} failed (exit {process.returncode}): {words}")
     return (out or b"").decode(errors="replace")
 

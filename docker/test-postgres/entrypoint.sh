@@ -1,0 +1,30 @@
+#!/bin/sh
+# Initialises an empty PGDATA once (scram password, TCP on 127.0.0.1:$PGPORT
+# only, optional database $POSTGRES_DB), then runs the server in the foreground.
+set -eu
+
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pwfile=$(mktemp)
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  initdb --username=postgres --pwfile="$pwfile" --auth=scram-sha-256 \
+    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+
+  cat >>"$PGDATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+fsync = off
+CONF
+  cat >"$PGDATA/pg_hba.conf" <<HBA
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+
+  if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
+    echo "CREATE DATABASE \"$POSTGRES_DB\";" | postgres --single -j -D "$PGDATA" postgres >/dev/null
+  fi
+fi
+
+exec postgres

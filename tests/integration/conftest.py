@@ -1,0 +1,141 @@
+"""Fixtures of the integration tests (helpers are in ``support``).
+
+pytest-docker starts docker/compose.test.yml once per session; ``pg_servers``
+waits until both servers answer ``select 1``; ``pg`` gives each test an empty
+``appdb`` on both; ``controller`` runs the real controller in the test's own
+directory with a clean environment.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .support import (
+    APP_DB,
+    CONTROLLER,
+    PG_A,
+    PG_B,
+    Controller,
+    PgServer,
+    PgServers,
+    recreate_database,
+    run_psql,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 90.0
+
+
+# --- pytest-docker, set up for Compose v1 and host networking -------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_compose_command() -> str:
+    return "docker-compose"
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(REPO / "docker" / "compose.test.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return "pg-backup-manager-it"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    # Compose v1 has no --wait: with it, it prints its help and starts nothing.
+    return ["up --build -d"]
+
+
+@pytest.fixture(scope="session")
+def docker_cleanup() -> list[str]:
+    return ["down -v"]
+
+
+@pytest.fixture(scope="session")
+def pg_servers(
+    docker_services: Any,
+    docker_compose_command: str,
+    docker_compose_file: str,
+    docker_compose_project_name: str,
+) -> PgServers:
+    """Both servers, once each answers ``select 1`` with its password."""
+    compose = [docker_compose_command, "-f", docker_compose_file, "-p", docker_compose_project_name]
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    for server in (PG_A, PG_B):
+        _wait_for_select_1(server, deadline, compose)
+    return PgServers(a=PG_A, b=PG_B)
+
+
+def _wait_for_select_1(server: PgServer, deadline: float, compose: list[str]) -> None:
+    while True:
+        result = run_psql(server, "select 1", db="postgres", check=False)
+        if result.returncode == 0 and result.stdout.strip() == "1":
+            break
+        if time.monotonic() > deadline:
+            logs = subprocess.run(
+                [*compose, "logs", "--no-color", "--tail=30", server.service],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            pytest.fail(
+                f"{server.service} did not answer `select 1` on {server.host}:{server.port} "
+                f"within {READY_TIMEOUT_S:.0f} s. Last psql error: {result.stderr.strip()}\n"
+                f"Last lines of its log:\n{logs.stdout}{logs.stderr}",
+                pytrace=False,
+            )
+        time.sleep(0.5)
+    # Another server on the same port would answer too: make sure it is the container's.
+    answering = run_psql(
+        server, "SELECT system_identifier FROM pg_control_system()", db="postgres"
+    ).stdout.strip()
+    inside = subprocess.run(
+        [*compose, "exec", "-T", server.service, "sh", "-c", 'pg_controldata "$PGDATA"'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = re.search(r"Database system identifier:\s*(\d+)", inside.stdout)
+    if found is None or found.group(1) != answering:
+        container = found.group(1) if found else f"unknown ({inside.stderr.strip()})"
+        pytest.fail(
+            f"the server answering on {server.host}:{server.port} (system identifier "
+            f"{answering}) is not the one in {server.service} ({container}): "
+            "is another server using the port?",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def pg(pg_servers: PgServers) -> PgServers:
+    """Both servers, with an empty ``appdb`` on each, made afresh for the test."""
+    for server in pg_servers:
+        recreate_database(server, APP_DB)
+    return pg_servers
+
+
+@pytest.fixture
+def controller(tmp_path: Path) -> Controller:
+    """A controller with a clean environment and no database yet (see ``add_database``)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "PATH": f"{CONTROLLER.parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        # An empty home: no ~/.pgpass or ~/.psqlrc of the machine can help or hinder.
+        "HOME": str(home),
+    }
+    return Controller(workdir=tmp_path, env=env)

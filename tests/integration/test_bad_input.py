@@ -1,0 +1,123 @@
+"""Wrong names, paths, passwords and settings: a one-line error, the right exit code, no harm.
+
+Every run also checks (see ``Controller``) that no traceback and no configured
+password reach the output.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import (
+    PG_A,
+    PG_B,
+    Controller,
+    PgServers,
+    assert_one_line_error,
+    psql,
+    table_fingerprints,
+)
+
+pytestmark = pytest.mark.integration
+
+A_BACKUP_NAME = "file_daily_2024-07-04T09:00:00Z.dump"
+
+
+def files_under(controller: Controller) -> list[str]:
+    root = controller.workdir / "backup-data"
+    return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture
+def pg_with_data(pg: PgServers) -> PgServers:
+    psql(pg.a, "CREATE TABLE precious AS SELECT generate_series(1, 10) AS id;")
+    return pg
+
+
+def test_an_unknown_database_is_a_usage_error_that_names_the_known_ones(
+    controller: Controller,
+) -> None:
+    controller.add_database("alpha", PG_A)
+    controller.add_database("beta", PG_B)
+
+    run = controller("dump", "gamma")
+
+    assert_one_line_error(run, 2)
+    assert "alpha" in run.stderr and "beta" in run.stderr, run
+    assert files_under(controller) == []
+
+
+@pytest.mark.parametrize(
+    "name", [f"../{A_BACKUP_NAME}", f"sub/{A_BACKUP_NAME}", "/etc/passwd", "..", "../../x.dump"]
+)
+def test_a_backup_name_that_is_a_path_is_a_usage_error_and_restores_nothing(
+    pg_with_data: PgServers, controller: Controller, name: str
+) -> None:
+    before = table_fingerprints(pg_with_data.a)
+    controller.add_database("a", pg_with_data.a)
+
+    run = controller("restore", "a", name)
+
+    assert_one_line_error(run, 2)
+    assert table_fingerprints(pg_with_data.a) == before
+
+
+def test_restoring_a_backup_that_does_not_exist_fails_and_changes_nothing(
+    pg_with_data: PgServers, controller: Controller
+) -> None:
+    before = table_fingerprints(pg_with_data.a)
+    controller.add_database("a", pg_with_data.a)
+
+    run = controller("restore", "a", A_BACKUP_NAME)
+
+    assert_one_line_error(run, 1)
+    assert A_BACKUP_NAME in run.stderr, run
+    assert table_fingerprints(pg_with_data.a) == before
+
+
+def test_restore_from_shared_without_a_shared_file_fails_and_changes_nothing(
+    pg_with_data: PgServers, controller: Controller
+) -> None:
+    before = table_fingerprints(pg_with_data.a)
+    controller.add_database("a", pg_with_data.a)
+
+    run = controller("restore-from-shared", "a")
+
+    assert_one_line_error(run, 1)
+    assert table_fingerprints(pg_with_data.a) == before
+
+
+def test_a_wrong_password_fails_the_dump_and_leaves_no_file(
+    pg: PgServers, controller: Controller
+) -> None:
+    controller.add_database("a", pg.a, password="not-the-password-5e1f")
+
+    run = controller("dump", "a")
+
+    assert_one_line_error(run, 1)
+    assert files_under(controller) == []
+
+
+@pytest.mark.parametrize("args", [("list", "a"), ("dump", "--all")])
+def test_an_empty_database_list_is_a_configuration_error(
+    controller: Controller, args: tuple[str, ...]
+) -> None:
+    controller.env["DATABASE_LIST"] = ""
+
+    run = controller(*args)
+
+    assert_one_line_error(run, 2)
+    assert "DATABASE_LIST" in run.stderr, run
+
+
+@pytest.mark.parametrize("database_list", ["a/b", "a,../x"])
+def test_an_identifier_that_is_not_a_name_is_a_configuration_error(
+    controller: Controller, database_list: str
+) -> None:
+    controller.env["DATABASE_LIST"] = database_list
+
+    run = controller("dump", "--all")
+
+    assert_one_line_error(run, 2)
+    assert files_under(controller) == []
+    assert [p for p in controller.workdir.rglob("*") if p.name in {"b", "x"}] == []
