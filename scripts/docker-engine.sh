@@ -39,6 +39,18 @@ for suite in "$@"; do
   root=$(mktemp -d)
   debootstrap --variant=minbase "$suite" "$root" "$mirror" >/tmp/debootstrap-"$suite".log 2>&1 \
     || { log "debootstrap $suite failed; see /tmp/debootstrap-$suite.log"; exit 1; }
+  # Slim, as Debian's official slim images are: no package caches or lists,
+  # and dpkg told to leave out documentation and translations from now on.
+  rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+    "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
+    "$root"/usr/share/info/* "$root"/usr/share/locale/*
+  cat >"$root"/etc/dpkg/dpkg.cfg.d/slim <<'SLIM'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+SLIM
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"
 done

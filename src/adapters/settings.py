@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class Settings:
     bin_root: Path
     bin_dir: Path | None
     dump_timeout: float
+    heartbeat_file: Path
     admin_timeout: float = 300.0
 
     @classmethod
@@ -56,6 +58,10 @@ class Settings:
             bin_root=Path(environ.get("PG_BIN_ROOT", "").strip() or DEFAULT_BIN_ROOT),
             bin_dir=Path(bin_dir) if bin_dir else None,
             dump_timeout=_positive_number(environ, "BACKUP_TIMEOUT", DEFAULT_DUMP_TIMEOUT_SECONDS),
+            heartbeat_file=Path(
+                environ.get("HEARTBEAT_FILE", "").strip()
+                or Path(tempfile.gettempdir()) / "pg-backup-manager.heartbeat"
+            ),
         )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from dependency_injector.wiring import Provide, inject
 
+from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.domain.backup import dump_databases, prune, tier_of_run
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Config, Database, Tier
@@ -49,6 +50,23 @@ def start() -> None:
     shared when COPING_TO_SHARED=true, then retention runs. Stops on SIGTERM.
     """
     scheduler.start()
+
+
+@cli.command()
+@click.option("--max-age", default=180, show_default=True, help="Seconds a heartbeat stays fresh.")
+@inject
+def health(max_age: int, heartbeat: FileHeartbeat = Provide[Container.heartbeat]) -> None:
+    """Exit 0 if 'controller start' is alive (its heartbeat is fresh), else 1.
+
+    The container's HEALTHCHECK. Example: controller health
+    """
+    age = heartbeat.age()
+    if age > max_age:
+        raise ControllerError(
+            f"the scheduler's last heartbeat was {age:.0f} s ago (more than {max_age} s): "
+            "'controller start' is stuck or gone"
+        )
+    click.echo(f"ok: the scheduler's last heartbeat was {age:.0f} s ago")
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.clock import SystemClock
 from pg_backup_manager.adapters.filesystem import LocalBackupStore
+from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
 from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PgRestore, PsqlServer
 from pg_backup_manager.adapters.settings import Settings
@@ -31,6 +32,7 @@ class Container(containers.DeclarativeContainer):
     config = providers.Callable(lambda settings: settings.config, settings)
 
     clock = providers.Singleton(SystemClock)
+    heartbeat = providers.Singleton(FileHeartbeat, path=settings.provided.heartbeat_file)
     store = providers.Singleton(LocalBackupStore, layout=config.provided.layout)
 
     binaries = providers.Singleton(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from types import FrameType
+from typing import Protocol
 
 from dependency_injector.wiring import Provide, inject
 
@@ -35,18 +37,35 @@ def install_stop_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def wait_until(due: datetime, *, clock: Clock) -> None:
-    """Return once ``clock`` has reached ``due``.
+class Heartbeat(Protocol):
+    """Tells the container's health check that the scheduler lives."""
+
+    def beat(self) -> None:
+        """Record that the scheduler is alive now."""
+
+    def while_busy(self) -> AbstractContextManager[None]:
+        """Keep beating while the block runs."""
+
+
+def wait_until(due: datetime, *, clock: Clock, heartbeat: Heartbeat | None = None) -> None:
+    """Return once ``clock`` has reached ``due``, beating the heart at every nap.
 
     Sleeps in short naps and looks at the clock after each, so a clock that
     jumps (NTP, a suspended host) delays the run by at most one nap.
     """
     while (remaining := (due - clock.now()).total_seconds()) > 0:
+        if heartbeat is not None:
+            heartbeat.beat()
         clock.sleep(min(remaining, _LONGEST_NAP_SECONDS))
 
 
 def run_schedule(
-    *, schedule: CronSchedule, clock: Clock, job: Callable[[], object], runs: int | None = None
+    *,
+    schedule: CronSchedule,
+    clock: Clock,
+    job: Callable[[], object],
+    heartbeat: Heartbeat | None = None,
+    runs: int | None = None,
 ) -> None:
     """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
 
@@ -58,9 +77,10 @@ def run_schedule(
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
         log.info("next scheduled backup at %s", due.astimezone(schedule.zone).isoformat())
-        wait_until(due, clock=clock)
+        wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
-            job()
+            with heartbeat.while_busy() if heartbeat is not None else nullcontext():
+                job()
         except Exception:
             log.exception("scheduled backup failed unexpectedly; the schedule goes on")
         done += 1
@@ -73,6 +93,7 @@ def start(
     clock: Clock = Provide[Container.clock],
     store: BackupStore = Provide[Container.store],
     dumper: Dumper = Provide[Container.dumper],
+    heartbeat: Heartbeat = Provide[Container.heartbeat],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
@@ -90,6 +111,7 @@ def start(
             "the controller stays up for manual commands"
         )
         while True:
+            heartbeat.beat()
             clock.sleep(_LONGEST_NAP_SECONDS)
     schedule = CronSchedule.parse(config.schedule, config.timezone)
     log.info(
@@ -101,5 +123,6 @@ def start(
         schedule=schedule,
         clock=clock,
         job=lambda: scheduled_run(config=config, clock=clock, store=store, dumper=dumper),
+        heartbeat=heartbeat,
         runs=runs,
     )
