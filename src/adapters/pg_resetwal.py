@@ -79,9 +79,15 @@ def _data_directory(path: Path) -> Path:
 
 
 def _owner_if_root(directory: Path) -> RunAs | None:
-    if os.geteuid() != 0:
-        return None
     info = directory.stat()
+    if os.geteuid() != 0:
+        if info.st_uid != os.geteuid():
+            raise ControllerError(
+                f"{directory} belongs to uid {info.st_uid} but the controller runs as uid "
+                f"{os.geteuid()}: pg_resetwal must run as the data directory's owner "
+                "(the official postgres image and the controller image both use uid 999)"
+            )
+        return None
     if info.st_uid == 0:
         raise ControllerError(f"{directory} is owned by root; PostgreSQL data never is")
     return RunAs(uid=info.st_uid, gid=info.st_gid)

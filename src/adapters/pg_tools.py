@@ -68,7 +68,16 @@ class PgBinaries:
         Raises:
             ToolError: that version's tool is not installed.
         """
-        return self._existing(self.root / major / "bin" / program, f"PostgreSQL {major}")
+        path = self.root / major / "bin" / program
+        if not path.is_file():
+            shipped = sorted(
+                candidate.parent.parent.name for candidate in self.root.glob(f"*/bin/{program}")
+            )
+            raise ToolError(
+                f"{program} of PostgreSQL {major} is not available ({path} missing; "
+                f"available: {', '.join(shipped) or 'none'}): use a {program} of version {major}"
+            )
+        return local[str(path)]
 
     @staticmethod
     def _existing(path: Path, source: str) -> BaseCommand:

@@ -210,7 +210,8 @@ def test_no_output_ever_contains_a_password(run: Run, fakes: Fakes) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["dump", "restore", "restore-from-shared", "list", "resetwal", "prune", "start"]
+    "command",
+    ["dump", "restore", "restore-from-shared", "list", "resetwal", "prune", "start", "health"],
 )
 def test_every_command_has_help(run: Run, command: str) -> None:
     code, out, _ = run(command, "--help")

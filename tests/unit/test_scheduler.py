@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
+
+import attrs
 
 from pg_backup_manager.domain.schedule import CronSchedule
 from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
@@ -68,3 +72,33 @@ def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
     run_schedule(schedule=CronSchedule.parse("0 * * * *", "UTC"), clock=clock, job=flaky, runs=2)
 
     assert len(runs) == 2
+
+
+@attrs.define
+class FakeHeartbeat:
+    beats: int = 0
+    busy: int = 0
+
+    def beat(self) -> None:
+        self.beats += 1
+
+    @contextlib.contextmanager
+    def while_busy(self) -> Iterator[None]:
+        self.busy += 1
+        yield
+
+
+def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
+    heartbeat = FakeHeartbeat()
+
+    run_schedule(
+        schedule=CronSchedule.parse("0 9 * * *", "UTC"),
+        clock=clock,
+        job=lambda: None,
+        heartbeat=heartbeat,
+        runs=1,
+    )
+
+    assert heartbeat.beats == 3
+    assert heartbeat.busy == 1
