@@ -1,9 +1,14 @@
 #!/bin/sh
 # Initialises an empty PGDATA once (scram password, TCP on 127.0.0.1:$PGPORT
 # only, optional database $POSTGRES_DB), then runs the server in the foreground.
+# The password comes from POSTGRES_PASSWORD, or from the file named by
+# POSTGRES_PASSWORD_FILE (a Docker secret).
 set -eu
 
-: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE must be set}"
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile=$(mktemp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path, PurePath
 
 import attrs
@@ -35,11 +36,29 @@ class PgResetWal:
         except OSError as error:
             raise ControllerError(f"cannot read {directory}/postmaster.pid: {error}") from None
         pid = int(first_line) if first_line.strip().isdigit() else 0
-        return LockFile(pid=pid, alive=pid > 0 and is_alive(pid))
+        return LockFile(pid=pid, alive=pid > 0 and _is_postgres(pid))
 
     def preview(self, data_dir: PurePath) -> str:
         """Return what ``pg_resetwal -n`` prints for ``data_dir``; change nothing."""
         return self._run(Path(data_dir), ["-n"])
+
+    def preserve(self, data_dir: PurePath, *, into: PurePath) -> PurePath:
+        """Save the tools' reports, ``global/pg_control`` and ``pg_wal`` into ``into``."""
+        directory = _data_directory(Path(data_dir))
+        folder = Path(into)
+        controldata = self._run(directory, [], program="pg_controldata")
+        preview = self._run(directory, ["-n"])
+        try:
+            folder.mkdir(parents=True)
+            (folder / "pg_controldata.txt").write_text(controldata)
+            (folder / "pg_resetwal-n.txt").write_text(preview)
+            shutil.copy2(directory / "global" / "pg_control", folder / "pg_control")
+            shutil.copytree(directory / "pg_wal", folder / "pg_wal", symlinks=False)
+        except OSError as error:
+            raise ControllerError(
+                f"cannot save pg_control and pg_wal into {folder} ({error}): nothing was reset"
+            ) from None
+        return folder
 
     def reset(self, data_dir: PurePath, *, force: bool) -> str:
         """Reset the WAL of ``data_dir`` (``-f`` with ``force``); return the tool's output."""
@@ -53,20 +72,35 @@ class PgResetWal:
                 "only if you accept losing the transactions in the damaged WAL)"
             ) from None
 
-    def _run(self, data_dir: Path, options: list[str]) -> str:
+    def _run(self, data_dir: Path, options: list[str], program: str = "pg_resetwal") -> str:
         directory = _data_directory(data_dir)
         try:
             major = (directory / "PG_VERSION").read_text().strip()
         except OSError as error:
             raise ControllerError(f"cannot read {directory}/PG_VERSION: {error}") from None
-        tool = self.binaries.for_major(major, "pg_resetwal")
+        tool = self.binaries.for_major(major, program)
         return run_tool(
             tool,
             [*options, "-D", str(directory)],
-            what=f"pg_resetwal {major} on {directory}",
+            what=f"{program} {major} on {directory}",
             timeout=self.timeout,
             run_as=_owner_if_root(directory),
         )
+
+
+def _is_postgres(pid: int) -> bool:
+    """Return whether ``pid`` is a PostgreSQL server process in this PID namespace.
+
+    In a container the pid in ``postmaster.pid`` belongs to another namespace
+    and may well be some other process here (often pid 1, the controller).
+    """
+    if not is_alive(pid):
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return b"postgres" in command or b"postmaster" in command
 
 
 def _data_directory(path: Path) -> Path:

@@ -11,9 +11,10 @@ from plumbum import local
 from plumbum.commands.base import BaseCommand
 from plumbum.commands.processes import CommandNotFound
 
+from pg_backup_manager.adapters.db_properties import DESCRIBE, properties_from
 from pg_backup_manager.adapters.processes import run_tool
 from pg_backup_manager.domain.errors import ToolError
-from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.model import Database, DatabaseProperties
 
 _HINTS = (
     (
@@ -30,6 +31,18 @@ _HINTS = (
 )
 _CONNECT_TIMEOUT_SECONDS = "10"
 _BUSY = "is being accessed by other users"
+# One count per plain table that is not an extension's, named as pg_dump names it.
+_COUNT_ROWS = r"""
+SELECT format('SELECT %L, count(*) FROM %I.%I',
+              format('%I.%I', n.nspname, c.relname), n.nspname, c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r'
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1
+\gexec
+"""
 
 
 @attrs.frozen(kw_only=True)
@@ -209,9 +222,20 @@ class PsqlServer:
         out = self._sql(database, "SELECT count(*) FROM pg_database WHERE datname = :'a';", a=name)
         return out.strip() == "1"
 
-    def create(self, database: Database, name: str) -> None:
-        """Create the empty database ``name`` from ``template0``."""
-        self._sql(database, 'CREATE DATABASE :"a" TEMPLATE template0;', a=name)
+    def properties(self, database: Database, name: str) -> DatabaseProperties | None:
+        """Return what database ``name`` is besides its content, or None if it does not exist."""
+        return properties_from(self._sql(database, DESCRIBE, a=name), name)
+
+    def create(
+        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+    ) -> None:
+        """Create the empty database ``name`` from ``template0``, with ``like``'s locale."""
+        options = like.create_options if like is not None else ""
+        self._sql(database, f'CREATE DATABASE :"a" TEMPLATE template0 {options};', a=name)
+
+    def apply(self, database: Database, properties: DatabaseProperties) -> None:
+        """Run the statements that give a database back its owner, privileges and settings."""
+        self._sql(database, properties.script, a=database.dbname)
 
     def drop(self, database: Database, name: str) -> None:
         """Drop the database ``name`` if it exists, ending its sessions first."""
@@ -220,6 +244,16 @@ class PsqlServer:
     def rename(self, database: Database, old: str, new: str) -> None:
         """Rename database ``old`` to ``new``, ending the sessions on ``old`` first."""
         self._while_busy(database, 'ALTER DATABASE :"a" RENAME TO :"b";', a=old, b=new)
+
+    def row_counts(self, database: Database, name: str) -> dict[str, int]:
+        """Return the rows of each plain table of the database ``name``, by qualified name."""
+        out = self._sql(database, _COUNT_ROWS, on=name)
+        counts = {}
+        for line in out.splitlines():
+            table, _, count = line.rpartition("\t")
+            if table:
+                counts[table] = int(count)
+        return counts
 
     def _while_busy(self, database: Database, statement: str, **names: str) -> None:
         # Clients may reconnect between ending their sessions and the statement;
@@ -237,9 +271,9 @@ class PsqlServer:
                     raise
             time.sleep(self.busy_pause)
 
-    def _sql(self, database: Database, script: str, **names: str) -> str:
+    def _sql(self, database: Database, script: str, *, on: str | None = None, **names: str) -> str:
         # The maintenance connection must not be to a database being changed.
-        maintenance = "template1" if "postgres" in names.values() else "postgres"
+        maintenance = on or ("template1" if "postgres" in names.values() else "postgres")
         variables = [f"--set={key}={value}" for key, value in names.items()]
         return _Client(binaries=self.binaries, timeout=self.timeout).run(
             "psql",
@@ -250,6 +284,7 @@ class PsqlServer:
                 "--tuples-only",
                 "--no-align",
                 "--set=ON_ERROR_STOP=1",
+                "--field-separator=\t",
                 *variables,
                 f"--dbname={conninfo(database, maintenance)}",
             ],

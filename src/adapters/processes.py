@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -13,6 +14,33 @@ from plumbum.commands.base import BaseCommand
 from pg_backup_manager.domain.errors import ToolError
 
 _STOP_GRACE_SECONDS = 10.0
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def track(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+    """Remember ``process`` so that :func:`terminate_all` can reach it; return it."""
+    with _running_lock:
+        _running.difference_update({p for p in _running if p.poll() is not None})
+        _running.add(process)
+    if _stopping.is_set():
+        process.terminate()
+    return process
+
+
+def terminate_all() -> None:
+    """Terminate every tool still running and every tool started from now on.
+
+    Called when a stop signal arrives, before the exception that unwinds the
+    main thread: tools that worker threads wait on end at once, so their
+    partial files are removed and the threads finish.
+    """
+    _stopping.set()
+    with _running_lock:
+        for process in _running:
+            if process.poll() is None:
+                process.terminate()
 
 
 def is_alive(pid: int) -> bool:
@@ -65,15 +93,17 @@ def run_tool(
         # The working directory may be closed to that user; the tools need none.
         extra = {"user": run_as.uid, "group": run_as.gid, "extra_groups": [], "cwd": "/"}
     try:
-        process = cast(
-            "subprocess.Popen[bytes]",
-            bound.popen(
-                list(args),
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                **extra,
-            ),
+        process = track(
+            cast(
+                "subprocess.Popen[bytes]",
+                bound.popen(
+                    list(args),
+                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    **extra,
+                ),
+            )
         )
     except OSError as error:
         raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None
@@ -82,19 +112,20 @@ def run_tool(
             input=stdin.encode() if stdin is not None else None, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        _stop(process)
+        stop_process(process)
         raise ToolError(f"{what}: gave up after {timeout:.0f} s") from None
     except BaseException:
-        _stop(process)
+        stop_process(process)
         raise
     if process.returncode != 0:
         # Most tools explain a failure on stderr; some (pg_resetwal) on stdout.
-        words = _last_words(err if (err or b"").strip() else out, secrets)
+        words = last_words(err if (err or b"").strip() else out, secrets)
         raise ToolError(f"{what} failed (exit {process.returncode}): {words}")
     return (out or b"").decode(errors="replace")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``, kill it if it lingers, and reap it."""
     process.terminate()
     try:
         process.wait(_STOP_GRACE_SECONDS)
@@ -103,7 +134,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _last_words(stderr: bytes | None, secrets: Sequence[str], lines: int = 3) -> str:
+def last_words(stderr: bytes | None, secrets: Sequence[str], lines: int = 3) -> str:
+    """Return the last lines of a tool's output on one line, ``secrets`` blanked."""
     text = (stderr or b"").decode(errors="replace")
     for secret in secrets:
         if secret:

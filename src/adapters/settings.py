@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ class Settings:
     bin_dir: Path | None
     dump_timeout: float
     heartbeat_file: Path
+    lock_wait: float = 30.0
+    file_mode: int = 0o600
     admin_timeout: float = 300.0
 
     @classmethod
@@ -51,6 +54,8 @@ class Settings:
             copy_to_shared=_copy_to_shared(environ),
             timezone=timezone,
             schedule=schedule,
+            parallelism=_positive_integer(environ, "BACKUP_PARALLELISM", 2),
+            min_kept=_positive_integer(environ, "MIN_BACKUPS_KEPT", 1),
         )
         bin_dir = environ.get("PG_BIN_DIR", "").strip()
         return cls(
@@ -58,6 +63,8 @@ class Settings:
             bin_root=Path(environ.get("PG_BIN_ROOT", "").strip() or DEFAULT_BIN_ROOT),
             bin_dir=Path(bin_dir) if bin_dir else None,
             dump_timeout=_positive_number(environ, "BACKUP_TIMEOUT", DEFAULT_DUMP_TIMEOUT_SECONDS),
+            lock_wait=_positive_number(environ, "LOCK_TIMEOUT", 30.0, zero_ok=True),
+            file_mode=0o640 if _flag(environ, "BACKUP_GROUP_READABLE") else 0o600,
             heartbeat_file=Path(
                 environ.get("HEARTBEAT_FILE", "").strip()
                 or Path(tempfile.gettempdir()) / "pg-backup-manager.heartbeat"
@@ -133,27 +140,42 @@ def _port(text: str, variable: str) -> int:
 
 
 def _copy_to_shared(environ: Mapping[str, str]) -> bool:
-    # The product README spells it COPING_TO_SHARED; the correct spelling works too.
+    # The product README spells it COPING_TO_SHARED; the correct spelling works
+    # too. An empty value counts as unset (compose's ${VAR} of a missing VAR).
     for variable in ("COPING_TO_SHARED", "COPYING_TO_SHARED"):
-        text = environ.get(variable)
-        if text is None:
-            continue
-        if text.strip().lower() in _TRUE:
-            return True
-        if text.strip().lower() in _FALSE:
-            return False
-        raise ConfigurationError(f"{variable} must be true or false, not '{text}'")
+        if environ.get(variable, "").strip():
+            return _flag(environ, variable)
     return False
 
 
-def _positive_number(environ: Mapping[str, str], variable: str, default: float) -> float:
+def _flag(environ: Mapping[str, str], variable: str) -> bool:
+    text = environ.get(variable, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"{variable} must be true or false, not '{environ[variable]}'")
+
+
+def _positive_number(
+    environ: Mapping[str, str], variable: str, default: float, *, zero_ok: bool = False
+) -> float:
     text = environ.get(variable, "").strip()
     if not text:
         return default
     try:
         number = float(text)
     except ValueError:
-        number = -1.0
-    if number <= 0:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero_ok):
         raise ConfigurationError(f"{variable} must be a positive number of seconds, not '{text}'")
     return number
+
+
+def _positive_integer(environ: Mapping[str, str], variable: str, default: int) -> int:
+    text = environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigurationError(f"{variable} must be a whole number of at least 1, not '{text}'")
+    return int(text)

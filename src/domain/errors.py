@@ -38,3 +38,15 @@ class ToolError(ControllerError):
 
 class ServerRunningError(ControllerError):
     """A data directory that a live server is still using."""
+
+
+class IntegrityError(ControllerError):
+    """An archive failed its checksum or its archive check: it must not be trusted."""
+
+    exit_code = 3
+
+
+class BusyError(ControllerError):
+    """Another operation holds this database's lock."""
+
+    exit_code = 4

@@ -171,6 +171,20 @@ class Layout:
 
 
 @attrs.frozen(kw_only=True)
+class DatabaseProperties:
+    """What a database is besides its content, as its server describes it.
+
+    ``create_options`` are the ``WITH ...`` options that recreate its encoding,
+    locale and tablespace; ``script`` re-applies its owner, privileges,
+    settings and comment. Both are the server tools' own text: the domain only
+    carries them from the old database to the restored one.
+    """
+
+    create_options: str
+    script: str
+
+
+@attrs.frozen(kw_only=True)
 class Config:
     """Everything the controller was told by its environment."""
 
@@ -181,6 +195,8 @@ class Config:
     copy_to_shared: bool
     timezone: str
     schedule: str
+    parallelism: int = 2
+    min_kept: int = 1
 
     def database(self, identifier: str) -> Database:
         """Return the database called ``identifier``.

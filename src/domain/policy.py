@@ -57,38 +57,43 @@ class RetentionPlan:
         return tuple(v.name for v in self.verdicts if v.keep)
 
 
-def plan_retention(names: Iterable[BackupName], *, now: datetime) -> RetentionPlan:
+def plan_retention(
+    names: Iterable[BackupName], *, now: datetime, min_kept: int = 1
+) -> RetentionPlan:
     """Return which of ``names`` to keep and delete at ``now``.
 
     Age is judged from the timestamp in each name, never from file times. A
     backup is kept while its age is at most its tier's period (7, 30 or 365
-    days). The newest backup is always kept, whatever its age, so a database
-    never loses its last backup; backups stamped after ``now`` (the clock went
-    backwards) are always kept too.
+    days). Whatever their age, the ``min_kept`` newest backups (at least one)
+    are kept, so a database never loses its last backup. Backups stamped after
+    ``now`` (the clock went backwards) are always kept, and do not count among
+    the newest: a wrong clock cannot push a real backup out.
     """
     ordered = sorted(set(names), reverse=True)
-    return RetentionPlan(
-        verdicts=tuple(
-            _judge(name, now=now, newest=index == 0) for index, name in enumerate(ordered)
-        )
-    )
+    verdicts = []
+    newest_left = max(min_kept, 1)
+    for name in ordered:
+        age = now - name.taken_at
+        if age < timedelta(0):
+            verdicts.append(_verdict(name, True, "dated in the future: is the clock wrong?"))
+        elif newest_left > 0:
+            newest_left -= 1
+            verdicts.append(
+                _verdict(name, True, f"{_days(age)} old, among the newest: always kept")
+            )
+        elif age <= KEPT_FOR[name.tier]:
+            verdicts.append(
+                _verdict(name, True, f"{_days(age)} old, kept {KEPT_FOR[name.tier].days} days")
+            )
+        else:
+            verdicts.append(
+                _verdict(name, False, f"{_days(age)} old, past {KEPT_FOR[name.tier].days} days")
+            )
+    return RetentionPlan(verdicts=tuple(verdicts))
 
 
-def _judge(name: BackupName, *, now: datetime, newest: bool) -> Verdict:
-    age = now - name.taken_at
-    period = KEPT_FOR[name.tier]
-    tier = name.tier.value
-    if age < timedelta(0):
-        return Verdict(name=name, keep=True, reason=f"{tier}, dated in the future: clock skew?")
-    if newest:
-        return Verdict(name=name, keep=True, reason=f"{tier}, newest backup: always kept")
-    if age <= period:
-        return Verdict(
-            name=name, keep=True, reason=f"{tier}, {_days(age)} old, kept {period.days} days"
-        )
-    return Verdict(
-        name=name, keep=False, reason=f"{tier}, {_days(age)} old, past {period.days} days"
-    )
+def _verdict(name: BackupName, keep: bool, why: str) -> Verdict:
+    return Verdict(name=name, keep=keep, reason=f"{name.tier.value}, {why}")
 
 
 def _days(age: timedelta) -> str:

@@ -7,13 +7,14 @@ unit tests' fakes do too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import PurePath
 from typing import Protocol
 
 import attrs
 
-from pg_backup_manager.domain.model import Backup, BackupName, Database
+from pg_backup_manager.domain.model import Backup, BackupName, Database, DatabaseProperties
 
 
 class Clock(Protocol):
@@ -43,19 +44,26 @@ class BackupStore(Protocol):
         progress or one that died, notes, checksums) are never returned.
         """
 
-    def write(
-        self, identifier: str, name: BackupName, writer: Callable[[PurePath], None]
-    ) -> Backup:
+    def write(self, identifier: str, name: BackupName, writer: Callable[[PurePath], str]) -> Backup:
         """Publish the backup that ``writer`` writes, all or nothing.
 
-        ``writer`` is called with a temporary path in the backup directory and
-        must create the complete archive there. The file is then made durable
-        and renamed to ``name``. Returns the committed backup.
+        ``writer`` is called with a temporary path in the backup directory, must
+        create the complete, checked archive there and return its SHA-256. The
+        file is then made durable, its checksum recorded beside it
+        (``<name>.sha256``), and it is renamed to ``name``. Returns the backup.
 
         Raises:
             ControllerError: ``writer`` raised it, a backup called ``name``
                 exists already, or the file could not be committed. Whatever
                 ``writer`` raised (a stop signal too), the temporary file is gone.
+        """
+
+    def checksum_of(self, identifier: str, name: BackupName) -> str | None:
+        """Return the SHA-256 recorded for a backup, or None if it has none.
+
+        Raises:
+            BackupNotFoundError: there is no such backup.
+            IntegrityError: the checksum file is not a ``sha256sum`` line.
         """
 
     def path_of(self, identifier: str, name: BackupName) -> PurePath:
@@ -81,6 +89,43 @@ class BackupStore(Protocol):
 
         Raises:
             BackupNotFoundError: there is none.
+        """
+
+    def shared_checksum(self, identifier: str) -> str | None:
+        """Return the SHA-256 recorded for the shared ``file.dump``, or None.
+
+        Raises:
+            BackupNotFoundError: there is no shared archive.
+            IntegrityError: the checksum file is not a ``sha256sum`` line.
+        """
+
+
+class Locks(Protocol):
+    """One operation at a time on each database's backups."""
+
+    def hold(self, identifier: str) -> AbstractContextManager[None]:
+        """Hold the lock of ``identifier`` for the ``with`` block.
+
+        Raises:
+            BusyError: another process held it for longer than the wait allowed.
+        """
+
+
+class ArchiveChecker(Protocol):
+    """Reads custom-format archives the way a restore would."""
+
+    def check(self, archive: PurePath) -> str:
+        """Read all of ``archive`` through ``pg_restore``; return its SHA-256.
+
+        Raises:
+            IntegrityError: ``pg_restore`` cannot read it to the end.
+        """
+
+    def row_counts(self, archive: PurePath) -> dict[str, int]:
+        """Return the number of rows of each table's data in ``archive``.
+
+        Raises:
+            IntegrityError: ``pg_restore`` cannot read it.
         """
 
 
@@ -119,14 +164,32 @@ class DatabaseServer(Protocol):
             ToolError: the server cannot be reached or refused the login.
         """
 
-    def create(self, database: Database, name: str) -> None:
-        """Create an empty database ``name`` (from ``template0``) owned by the user."""
+    def properties(self, database: Database, name: str) -> DatabaseProperties | None:
+        """Return the owner, privileges, settings, encoding and locale of ``name``.
+
+        Returns None when there is no such database.
+        """
+
+    def create(
+        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+    ) -> None:
+        """Create an empty database ``name`` from ``template0``.
+
+        With ``like``, it gets that encoding, locale and tablespace; else the
+        server's defaults. It is owned by the connecting user.
+        """
+
+    def apply(self, database: Database, properties: DatabaseProperties) -> None:
+        """Give back ``properties`` (owner, privileges, settings, comment) to their database."""
 
     def drop(self, database: Database, name: str) -> None:
         """Drop the database ``name`` if it exists, ending its sessions."""
 
     def rename(self, database: Database, old: str, new: str) -> None:
         """Rename a database, ending the sessions connected to it first."""
+
+    def row_counts(self, database: Database, name: str) -> dict[str, int]:
+        """Return the number of rows of each table of the database ``name``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -152,6 +215,17 @@ class WalResetter(Protocol):
 
         Raises:
             ToolError: the tool failed or is missing for this major version.
+        """
+
+    def preserve(self, data_dir: PurePath, *, into: PurePath) -> PurePath:
+        """Save what a reset changes: ``pg_controldata`` and ``pg_resetwal -n``
+        reports, ``global/pg_control`` and ``pg_wal``, into the new folder ``into``.
+
+        Returns ``into``.
+
+        Raises:
+            ControllerError: something could not be read or written; nothing
+                was reset.
         """
 
     def reset(self, data_dir: PurePath, *, force: bool) -> str:

@@ -1,76 +1,153 @@
 """Use cases that put a backup back: restore and restore-from-shared.
 
-A restore never leaves the target without data if it fails: the archive is
-loaded into a scratch database first, and only a complete load replaces the
+A restore never loses data: the archive's checksum and readability are checked
+first, the current content is saved as a backup (the safety dump), and the
+archive is loaded into a scratch database; only a complete load replaces the
 target (renamed aside, then dropped).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import PurePath
 
-from pg_backup_manager.domain.model import BackupName, Database
-from pg_backup_manager.domain.ports import BackupStore, Clock, DatabaseServer, Restorer
+import attrs
+
+from pg_backup_manager.domain.backup import BackupPorts, write_backup
+from pg_backup_manager.domain.errors import IntegrityError
+from pg_backup_manager.domain.model import Backup, BackupName, Database, Tier
+from pg_backup_manager.domain.ports import DatabaseServer, Restorer
+
+log = logging.getLogger(__name__)
 
 _MAX_NAME_BYTES = 63
+
+
+@attrs.frozen(kw_only=True)
+class RestoreOutcome:
+    """What a restore loaded, and the safety backup of what it replaced (if any)."""
+
+    archive: PurePath
+    safety_backup: Backup | None
+    checksum_verified: bool
+
+
+@attrs.frozen(kw_only=True)
+class RestorePorts:
+    """The ports a restore works through, besides those of backups."""
+
+    server: DatabaseServer
+    restorer: Restorer
 
 
 def restore_backup(
     *,
     database: Database,
     backup: str,
-    store: BackupStore,
-    server: DatabaseServer,
-    restorer: Restorer,
-    clock: Clock,
+    ports: BackupPorts,
+    restore_ports: RestorePorts,
     owners: bool = True,
-) -> BackupName:
-    """Replace ``database``'s content with the backup called ``backup``; return its name.
+    safety_dump: bool = True,
+) -> RestoreOutcome:
+    """Replace ``database``'s content with the backup called ``backup``.
 
     Raises:
         InvalidBackupNameError: ``backup`` is not a bare backup name.
         BackupNotFoundError: there is no such backup of ``database``.
-        ToolError: the server or the restore failed; the database is as it was.
+        IntegrityError: the archive fails its checksum or cannot be read.
+        BusyError: another operation holds the database's lock.
+        ControllerError: the safety dump, the server or the restore failed;
+            the database is as it was.
     """
     name = BackupName.parse(backup)
-    archive = store.path_of(database.identifier, name)
-    replace_content(
-        database=database,
-        archive=archive,
-        server=server,
-        restorer=restorer,
-        clock=clock,
-        owners=owners,
-    )
-    return name
+    with ports.locks.hold(database.identifier):
+        archive = ports.store.path_of(database.identifier, name)
+        expected = ports.store.checksum_of(database.identifier, name)
+        return _restore(
+            database=database,
+            archive=archive,
+            expected=expected,
+            ports=ports,
+            restore_ports=restore_ports,
+            owners=owners,
+            safety_dump=safety_dump,
+        )
 
 
 def restore_shared(
     *,
     database: Database,
-    store: BackupStore,
-    server: DatabaseServer,
-    restorer: Restorer,
-    clock: Clock,
+    ports: BackupPorts,
+    restore_ports: RestorePorts,
     owners: bool = True,
-) -> PurePath:
-    """Replace ``database``'s content with its shared ``file.dump``; return that path.
+    safety_dump: bool = True,
+) -> RestoreOutcome:
+    """Replace ``database``'s content with its shared ``file.dump``.
 
     Raises:
         BackupNotFoundError: there is no shared archive for ``database``.
-        ToolError: the server or the restore failed; the database is as it was.
+        IntegrityError, BusyError, ControllerError: as :func:`restore_backup`.
     """
-    archive = store.shared_archive(database.identifier)
+    with ports.locks.hold(database.identifier):
+        archive = ports.store.shared_archive(database.identifier)
+        expected = ports.store.shared_checksum(database.identifier)
+        return _restore(
+            database=database,
+            archive=archive,
+            expected=expected,
+            ports=ports,
+            restore_ports=restore_ports,
+            owners=owners,
+            safety_dump=safety_dump,
+        )
+
+
+def _restore(
+    *,
+    database: Database,
+    archive: PurePath,
+    expected: str | None,
+    ports: BackupPorts,
+    restore_ports: RestorePorts,
+    owners: bool,
+    safety_dump: bool,
+) -> RestoreOutcome:
+    verify_archive(archive, expected=expected, ports=ports)
+    safety = None
+    if safety_dump and restore_ports.server.exists(database, database.dbname):
+        safety = write_backup(database=database, tier=Tier.DAILY, ports=ports)
+        log.info("%s: saved the current content as %s", database.identifier, safety.name)
     replace_content(
         database=database,
         archive=archive,
-        server=server,
-        restorer=restorer,
-        clock=clock,
+        server=restore_ports.server,
+        restorer=restore_ports.restorer,
+        now=ports.clock.now(),
         owners=owners,
     )
-    return archive
+    return RestoreOutcome(
+        archive=archive, safety_backup=safety, checksum_verified=expected is not None
+    )
+
+
+def verify_archive(archive: PurePath, *, expected: str | None, ports: BackupPorts) -> None:
+    """Check that ``archive`` reads to the end and matches its recorded checksum.
+
+    An archive without a checksum (made before checksums existed) passes on the
+    archive check alone, with a warning.
+
+    Raises:
+        IntegrityError: it cannot be read, or its SHA-256 differs from ``expected``.
+    """
+    actual = ports.checker.check(archive)
+    if expected is None:
+        log.warning("%s has no checksum file: checked by pg_restore only", archive)
+    elif actual != expected:
+        raise IntegrityError(
+            f"{archive} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file says "
+            f"{expected[:12]}...; it was not restored: pick another backup ('controller list')"
+        )
 
 
 def replace_content(
@@ -79,36 +156,44 @@ def replace_content(
     archive: PurePath,
     server: DatabaseServer,
     restorer: Restorer,
-    clock: Clock,
+    now: datetime,
     owners: bool,
 ) -> None:
     """Make ``database.dbname`` hold exactly the content of ``archive``.
 
-    The archive goes into a scratch database; only when that load succeeded is
-    the old database renamed aside, the scratch one renamed into its place, and
-    the old one dropped. On any failure before the swap the target is untouched
-    and the scratch database is dropped.
+    Only the content changes: the database keeps its owner, privileges,
+    settings, comment, encoding and locale. The archive goes into a scratch
+    database made like the target; only when that load succeeded is the old
+    database renamed aside, the scratch one renamed into its place and given
+    the old one's properties, and the old one dropped. Any failure before the
+    end of the swap puts the old database back and drops the scratch one.
     """
     target = database.dbname
-    scratch = scratch_name(target, "restore", clock.now())
-    aside = scratch_name(target, "replaced", clock.now())
+    scratch = scratch_name(target, "restore", now)
+    aside = scratch_name(target, "replaced", now)
+    properties = server.properties(database, target)
     server.drop(database, scratch)
-    server.create(database, scratch)
+    server.create(database, scratch, like=properties)
     try:
         restorer.restore(database, into=scratch, archive=archive, owners=owners)
-        existed = server.exists(database, target)
-        if existed:
+        if properties is not None:
             server.rename(database, target, aside)
+        swapped = False
         try:
             server.rename(database, scratch, target)
+            swapped = True
+            if properties is not None:
+                server.apply(database, properties)
         except BaseException:
-            if existed:
+            if swapped:
+                server.rename(database, target, scratch)
+            if properties is not None:
                 server.rename(database, aside, target)
             raise
     except BaseException:
         server.drop(database, scratch)
         raise
-    if existed:
+    if properties is not None:
         server.drop(database, aside)
 
 

@@ -9,26 +9,26 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
-from pg_backup_manager.domain.backup import dump_databases, prune, tier_of_run
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.adapters.privileges import DEFAULT_USER
+from pg_backup_manager.domain.backup import BackupPorts, dump_databases, prune, tier_of_run
+from pg_backup_manager.domain.errors import ControllerError, IntegrityError
 from pg_backup_manager.domain.model import Config, Database, Tier
-from pg_backup_manager.domain.ports import (
-    BackupStore,
-    Clock,
-    DatabaseServer,
-    Dumper,
-    Restorer,
-    WalResetter,
-)
+from pg_backup_manager.domain.ports import BackupStore, WalResetter
 from pg_backup_manager.domain.rescue import reset_wal
-from pg_backup_manager.domain.restore import restore_backup, restore_shared
+from pg_backup_manager.domain.restore import (
+    RestoreOutcome,
+    RestorePorts,
+    restore_backup,
+    restore_shared,
+)
+from pg_backup_manager.domain.verify import verify_backups
 from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -85,41 +85,38 @@ def dump(
     shared: bool,
     tier: str | None,
     config: Config = Provide[Container.config],
-    clock: Clock = Provide[Container.clock],
-    store: BackupStore = Provide[Container.store],
-    dumper: Dumper = Provide[Container.dumper],
+    ports: BackupPorts = Provide[Container.backup_ports],
 ) -> None:
-    """Dump DATABASE (or --all) into a new backup file.
+    """Dump DATABASE (or --all) into a new, checked and checksummed backup file.
 
     Example: controller dump users --shared
     """
     chosen = _chosen(config, database, all_)
     outcomes = dump_databases(
         databases=chosen,
-        tier=Tier(tier) if tier else tier_of_run(clock.now(), timezone=config.timezone),
-        clock=clock,
-        store=store,
-        dumper=dumper,
+        tier=Tier(tier) if tier else tier_of_run(ports.clock.now(), timezone=config.timezone),
+        ports=ports,
         shared=shared,
+        parallelism=config.parallelism,
     )
     for outcome in outcomes:
         identifier = outcome.database.identifier
         if outcome.backup is not None:
-            click.echo(
-                f"{identifier}: created {outcome.backup.name} ({_size(outcome.backup.size)})"
-            )
+            size = _size(outcome.backup.size)
+            click.echo(f"{identifier}: created {outcome.backup.name} ({size})")
         if outcome.shared_copy is not None:
             click.echo(f"{identifier}: copied to {outcome.shared_copy}")
         if outcome.error is not None:
             click.echo(f"error: {identifier}: {_one_line(outcome.error)}", err=True)
-    failed = [outcome.database.identifier for outcome in outcomes if not outcome.succeeded]
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
     if len(outcomes) > 1:
+        names = ", ".join(outcome.database.identifier for outcome in failed)
         click.echo(
             f"dumped {len(outcomes) - len(failed)} of {len(outcomes)} databases"
-            + (f"; failed: {', '.join(failed)}" if failed else "")
+            + (f"; failed: {names}" if failed else "")
         )
     if failed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(_worst(outcome.error for outcome in failed))
 
 
 @cli.command(name="list")
@@ -149,55 +146,59 @@ def list_(
         )
 
 
+_NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."
+_NO_SAFETY_HELP = "Do not save the current content as a backup first."
+
+
 @cli.command()
 @click.argument("database")
 @click.argument("backup_file")
-@click.option("--no-owner", is_flag=True, help="Do not restore owners and privileges.")
+@click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
+@click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
 @inject
 def restore(
     database: str,
     backup_file: str,
     no_owner: bool,
+    no_safety_dump: bool,
     config: Config = Provide[Container.config],
-    clock: Clock = Provide[Container.clock],
-    store: BackupStore = Provide[Container.store],
-    server: DatabaseServer = Provide[Container.server],
-    restorer: Restorer = Provide[Container.restorer],
+    ports: BackupPorts = Provide[Container.backup_ports],
+    restore_ports: RestorePorts = Provide[Container.restore_ports],
 ) -> None:
     """Replace DATABASE's content with BACKUP_FILE (a name shown by 'list').
 
-    The backup is loaded into a scratch database first; the current database is
-    replaced only when that load succeeded.
+    The archive's checksum and readability are checked first, the current
+    content is saved as a backup, and the archive is loaded into a scratch
+    database; the current database is replaced only when that load succeeded.
 
     Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
     """
     target = config.database(database)
-    name = restore_backup(
+    outcome = restore_backup(
         database=target,
         backup=backup_file,
-        store=store,
-        server=server,
-        restorer=restorer,
-        clock=clock,
+        ports=ports,
+        restore_ports=restore_ports,
         owners=not no_owner,
+        safety_dump=not no_safety_dump,
     )
-    click.echo(f"{target.identifier}: restored {name} into {target.address}")
+    _report_restore(target, outcome)
 
 
 @cli.command(name="restore-from-shared")
 @click.argument("database", required=False)
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
-@click.option("--no-owner", is_flag=True, help="Do not restore owners and privileges.")
+@click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
+@click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
 @inject
 def restore_from_shared(
     database: str | None,
     all_: bool,
     no_owner: bool,
+    no_safety_dump: bool,
     config: Config = Provide[Container.config],
-    clock: Clock = Provide[Container.clock],
-    store: BackupStore = Provide[Container.store],
-    server: DatabaseServer = Provide[Container.server],
-    restorer: Restorer = Provide[Container.restorer],
+    ports: BackupPorts = Provide[Container.backup_ports],
+    restore_ports: RestorePorts = Provide[Container.restore_ports],
 ) -> None:
     """Replace DATABASE's content (or --all) with its shared file.dump.
 
@@ -207,28 +208,83 @@ def restore_from_shared(
     chosen = _chosen(config, database, all_)
     for target in chosen:
         try:
-            archive = restore_shared(
+            outcome = restore_shared(
                 database=target,
-                store=store,
-                server=server,
-                restorer=restorer,
-                clock=clock,
+                ports=ports,
+                restore_ports=restore_ports,
                 owners=not no_owner,
+                safety_dump=not no_safety_dump,
             )
         except ControllerError as error:
             if len(chosen) == 1:
                 raise
             click.echo(f"error: {target.identifier}: {_one_line(error)}", err=True)
-            failed.append(target.identifier)
+            failed.append(error)
             continue
-        click.echo(f"{target.identifier}: restored {archive} into {target.address}")
+        _report_restore(target, outcome)
     if len(chosen) > 1:
-        click.echo(
-            f"restored {len(chosen) - len(failed)} of {len(chosen)} databases"
-            + (f"; failed: {', '.join(failed)}" if failed else "")
-        )
+        click.echo(f"restored {len(chosen) - len(failed)} of {len(chosen)} databases")
     if failed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(_worst(failed))
+
+
+def _report_restore(target: Database, outcome: RestoreOutcome) -> None:
+    if outcome.safety_backup is not None:
+        click.echo(
+            f"{target.identifier}: saved the content it replaced as {outcome.safety_backup.name}"
+        )
+    checked = (
+        "checksum verified" if outcome.checksum_verified else "no checksum file, archive checked"
+    )
+    click.echo(
+        f"{target.identifier}: restored {outcome.archive.name} into {target.address} ({checked})"
+    )
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.argument("backup_file", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option(
+    "--restore",
+    "and_restore",
+    is_flag=True,
+    help="Also restore each into a scratch database and compare row counts.",
+)
+@inject
+def verify(
+    database: str | None,
+    backup_file: str | None,
+    all_: bool,
+    and_restore: bool,
+    config: Config = Provide[Container.config],
+    ports: BackupPorts = Provide[Container.backup_ports],
+    restore_ports: RestorePorts = Provide[Container.restore_ports],
+) -> None:
+    """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
+
+    Exits 3 if any backup is corrupt. Example: controller verify users --restore
+    """
+    if all_ and backup_file is not None:
+        raise click.UsageError("give a backup file with one database, not with --all")
+    bad = 0
+    for target in _chosen(config, database, all_):
+        checks = verify_backups(
+            database=target,
+            ports=ports,
+            backup=backup_file,
+            restore_ports=restore_ports if and_restore else None,
+        )
+        for check in checks:
+            verdict = "ok" if check.passed else "FAILED"
+            click.echo(
+                f"{target.identifier}: {verdict} {check.name}: {check.detail or check.problem}"
+            )
+        bad += sum(not check.passed for check in checks)
+        if not checks:
+            click.echo(f"{target.identifier}: no backups to verify")
+    if bad:
+        raise IntegrityError(f"{bad} backup(s) failed verification: see the lines above")
 
 
 @cli.command(name="prune")
@@ -241,15 +297,15 @@ def prune_(
     all_: bool,
     dry_run: bool,
     config: Config = Provide[Container.config],
-    clock: Clock = Provide[Container.clock],
-    store: BackupStore = Provide[Container.store],
+    ports: BackupPorts = Provide[Container.backup_ports],
 ) -> None:
     """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
 
-    The newest backup of a database is always kept. Example: controller prune users --dry-run
+    The MIN_BACKUPS_KEPT (default 1) newest backups of a database are always
+    kept. Example: controller prune users --dry-run
     """
     for target in _chosen(config, database, all_):
-        plan = prune(database=target, clock=clock, store=store, dry_run=dry_run)
+        plan = prune(database=target, ports=ports, min_kept=config.min_kept, dry_run=dry_run)
         for verdict in plan.verdicts:
             action = "keep  " if verdict.keep else ("would delete" if dry_run else "delete")
             click.echo(f"{target.identifier}: {action} {verdict.name} ({verdict.reason})")
@@ -269,6 +325,7 @@ def resetwal(
     dry_run: bool,
     force: bool,
     config: Config = Provide[Container.config],
+    ports: BackupPorts = Provide[Container.backup_ports],
     resetter: WalResetter = Provide[Container.resetter],
 ) -> None:
     """Run pg_resetwal on DATABASE's data directory (a last resort; the server must be stopped).
@@ -279,11 +336,22 @@ def resetwal(
         database=config.database(database),
         layout=config.layout,
         resetter=resetter,
+        locks=ports.locks,
+        clock=ports.clock,
         dry_run=dry_run,
         force=force,
     )
     click.echo(report.output.rstrip())
     click.echo(report.next_steps)
+
+
+def _worst(errors: Iterable[ControllerError | None]) -> int:
+    """Return the exit code for several failures: integrity (3) over busy (4) over the rest."""
+    codes = {error.exit_code for error in errors if error is not None}
+    for code in (3, 4, 2):
+        if code in codes:
+            return code
+    return 1
 
 
 def _chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
@@ -321,9 +389,16 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     container.wire()
     scheduler.install_stop_handlers()
     try:
+        container.drop_root()(
+            container.environ().get("CONTROLLER_USER", "").strip() or DEFAULT_USER
+        )
         result = cli.main(args=args, prog_name="controller", standalone_mode=False)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "controller"
+        click.echo(f"error: {error.format_message()} (see '{command} --help')", err=True)
+        return error.exit_code
     except click.ClickException as error:
-        error.show()
+        click.echo(f"error: {_one_line(error)}", err=True)
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code

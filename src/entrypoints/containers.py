@@ -7,12 +7,17 @@ from pathlib import Path
 
 from dependency_injector import containers, providers
 
+from pg_backup_manager.adapters.archive import PgArchiveChecker
 from pg_backup_manager.adapters.clock import SystemClock
 from pg_backup_manager.adapters.filesystem import LocalBackupStore
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
+from pg_backup_manager.adapters.locks import DirectoryLocks
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
 from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PgRestore, PsqlServer
+from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.backup import BackupPorts
+from pg_backup_manager.domain.restore import RestorePorts
 
 
 class Container(containers.DeclarativeContainer):
@@ -31,14 +36,24 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_environ, environ, cwd=cwd)
     config = providers.Callable(lambda settings: settings.config, settings)
 
+    # A function of the user name: becomes that user when running as root.
+    drop_root = providers.Object(drop_root)
     clock = providers.Singleton(SystemClock)
     heartbeat = providers.Singleton(FileHeartbeat, path=settings.provided.heartbeat_file)
-    store = providers.Singleton(LocalBackupStore, layout=config.provided.layout)
+    store = providers.Singleton(
+        LocalBackupStore, layout=config.provided.layout, file_mode=settings.provided.file_mode
+    )
+    locks = providers.Singleton(
+        DirectoryLocks, layout=config.provided.layout, wait_seconds=settings.provided.lock_wait
+    )
 
     binaries = providers.Singleton(
         PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
     )
     dumper = providers.Singleton(PgDump, binaries=binaries, timeout=settings.provided.dump_timeout)
+    checker = providers.Singleton(
+        PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
+    )
     restorer = providers.Singleton(
         PgRestore, binaries=binaries, timeout=settings.provided.dump_timeout
     )
@@ -48,3 +63,8 @@ class Container(containers.DeclarativeContainer):
     resetter = providers.Singleton(
         PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
     )
+
+    backup_ports = providers.Singleton(
+        BackupPorts, clock=clock, store=store, dumper=dumper, checker=checker, locks=locks
+    )
+    restore_ports = providers.Singleton(RestorePorts, server=server, restorer=restorer)

@@ -12,9 +12,10 @@ from typing import Protocol
 
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.domain.backup import scheduled_run
+from pg_backup_manager.adapters.processes import terminate_all
+from pg_backup_manager.domain.backup import BackupPorts, scheduled_run
 from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.ports import BackupStore, Clock, Dumper
+from pg_backup_manager.domain.ports import Clock
 from pg_backup_manager.domain.schedule import CronSchedule
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -31,6 +32,8 @@ def install_stop_handlers() -> None:
     """Make SIGTERM and SIGINT raise :class:`StopRequested` in the main thread."""
 
     def stop(signum: int, _: FrameType | None) -> None:
+        # Tools that worker threads wait on must end too, before the unwinding.
+        terminate_all()
         raise StopRequested(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, stop)
@@ -90,9 +93,7 @@ def run_schedule(
 def start(
     *,
     config: Config = Provide[Container.config],
-    clock: Clock = Provide[Container.clock],
-    store: BackupStore = Provide[Container.store],
-    dumper: Dumper = Provide[Container.dumper],
+    ports: BackupPorts = Provide[Container.backup_ports],
     heartbeat: Heartbeat = Provide[Container.heartbeat],
     runs: int | None = None,
 ) -> None:
@@ -103,7 +104,7 @@ def start(
         ControllerError: the backup directories cannot be created.
     """
     identifiers = [database.identifier for database in config.databases]
-    store.prepare(identifiers, shared=config.create_shared_dirs)
+    ports.store.prepare(identifiers, shared=config.create_shared_dirs)
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if not config.production:
         log.warning(
@@ -112,7 +113,7 @@ def start(
         )
         while True:
             heartbeat.beat()
-            clock.sleep(_LONGEST_NAP_SECONDS)
+            ports.clock.sleep(_LONGEST_NAP_SECONDS)
     schedule = CronSchedule.parse(config.schedule, config.timezone)
     log.info(
         "scheduled dumps on %s%s",
@@ -121,8 +122,8 @@ def start(
     )
     run_schedule(
         schedule=schedule,
-        clock=clock,
-        job=lambda: scheduled_run(config=config, clock=clock, store=store, dumper=dumper),
+        clock=ports.clock,
+        job=lambda: scheduled_run(config=config, ports=ports),
         heartbeat=heartbeat,
         runs=runs,
     )

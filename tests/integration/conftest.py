@@ -3,7 +3,9 @@
 pytest-docker starts docker/compose.test.yml once per session; ``pg_servers``
 waits until both servers answer ``select 1``; ``pg`` gives each test an empty
 ``appdb`` on both; ``controller`` runs the real controller in the test's own
-directory with a clean environment.
+directory with a clean environment. ``container_stack`` builds and starts
+docker/compose.e2e.yml (the controller image with a PostgreSQL 15 and a 17)
+once per session for the end-to-end tests, and takes it down with its volumes.
 """
 
 from __future__ import annotations
@@ -11,16 +13,22 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from .support import (
     APP_DB,
     CONTROLLER,
+    E2E_PG15,
+    E2E_PG17,
     PG_A,
     PG_B,
+    ContainerStack,
     Controller,
     PgServer,
     PgServers,
@@ -139,3 +147,37 @@ def controller(tmp_path: Path) -> Controller:
         "HOME": str(home),
     }
     return Controller(workdir=tmp_path, env=env)
+
+
+# --- the controller container: docker/compose.e2e.yml ----------------------------------------
+
+
+def quiet_schedule() -> str:
+    """A daily schedule twelve hours from now in Europe/Berlin: no run during the tests."""
+    return f"0 {(datetime.now(ZoneInfo('Europe/Berlin')).hour + 12) % 24} * * *"
+
+
+@pytest.fixture(scope="session")
+def container_stack() -> Iterator[ContainerStack]:
+    """The e2e stack, built and started once, with its controller scheduling.
+
+    Taken down with its volumes at the end of the session, whatever happened;
+    what a crashed earlier session left is taken down first.
+    """
+    stack = ContainerStack(schedule=quiet_schedule())
+    stack.compose("down", "-v", "--remove-orphans", check=False)
+    try:
+        up = stack.compose("up", "--build", "-d", check=False)
+        if up.returncode != 0:
+            pytest.fail(
+                f"docker-compose up of {stack.compose_argv()} exited {up.returncode}:\n"
+                f"{up.stdout[-4000:]}{up.stderr[-4000:]}",
+                pytrace=False,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        for server in (E2E_PG15, E2E_PG17):
+            _wait_for_select_1(server, deadline, stack.compose_argv())
+        stack.wait_until_scheduling()
+        yield stack
+    finally:
+        stack.compose("down", "-v", "--remove-orphans", check=False)

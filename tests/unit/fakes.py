@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError, ToolError
-from pg_backup_manager.domain.model import Backup, BackupName, Database, Layout
+from pg_backup_manager.domain.backup import BackupPorts
+from pg_backup_manager.domain.errors import (
+    BackupNotFoundError,
+    BusyError,
+    ControllerError,
+    IntegrityError,
+    ToolError,
+)
+from pg_backup_manager.domain.model import Backup, BackupName, Database, DatabaseProperties, Layout
 from pg_backup_manager.domain.ports import LockFile
+from pg_backup_manager.domain.restore import RestorePorts
 
 LAYOUT = Layout(
     data_root=PurePath("/backup/data"),
@@ -39,6 +48,7 @@ class FakeBackupStore:
     """Backups as sizes in a dict, per database; ``actions`` lists what was done."""
 
     files: dict[str, dict[BackupName, int]] = attrs.field(factory=dict)
+    checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     shared: dict[str, BackupName] = attrs.field(factory=dict)
     prepared: list[tuple[str, bool]] = attrs.field(factory=list)
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
@@ -59,13 +69,12 @@ class FakeBackupStore:
         found = self.files.get(identifier, {})
         return [Backup(name=name, size=size) for name, size in sorted(found.items(), reverse=True)]
 
-    def write(
-        self, identifier: str, name: BackupName, writer: Callable[[PurePath], None]
-    ) -> Backup:
+    def write(self, identifier: str, name: BackupName, writer: Callable[[PurePath], str]) -> Backup:
         if name in self.files.get(identifier, {}):
             raise ControllerError(f"backup {name} exists already")
-        writer(self.layout.data_dir(identifier) / f".{name}.partial")
+        checksum = writer(self.layout.data_dir(identifier) / f".{name}.partial")
         self.add(identifier, name, size=1234)
+        self.checksums[identifier, name] = checksum
         self.actions.append(("write", identifier, str(name)))
         return Backup(name=name, size=1234)
 
@@ -74,8 +83,16 @@ class FakeBackupStore:
             raise BackupNotFoundError(f"no backup {name} of {identifier}")
         return self.layout.data_dir(identifier) / str(name)
 
+    def checksum_of(self, identifier: str, name: BackupName) -> str | None:
+        self.path_of(identifier, name)
+        return self.checksums.get((identifier, name))
+
+    def shared_checksum(self, identifier: str) -> str | None:
+        return self.checksums.get((identifier, self.shared[identifier]))
+
     def delete(self, identifier: str, name: BackupName) -> None:
         self.files.get(identifier, {}).pop(name, None)
+        self.checksums.pop((identifier, name), None)
         self.actions.append(("delete", identifier, str(name)))
 
     def share(self, identifier: str, name: BackupName) -> PurePath:
@@ -90,6 +107,43 @@ class FakeBackupStore:
         return self.layout.shared_dir(identifier) / "file.dump"
 
 
+GOOD_SHA256 = "a" * 64
+
+
+@attrs.define
+class FakeArchiveChecker:
+    """Every archive reads fine and hashes to GOOD_SHA256, except those it is told of."""
+
+    unreadable: set[str] = attrs.field(factory=set)
+    hashes: dict[str, str] = attrs.field(factory=dict)
+    rows_in_archive: dict[str, int] = attrs.field(factory=lambda: {"public.t": 3})
+    checked: list[PurePath] = attrs.field(factory=list)
+
+    def check(self, archive: PurePath) -> str:
+        self.checked.append(archive)
+        if archive.name in self.unreadable:
+            raise IntegrityError(f"{archive} is damaged: pg_restore cannot read it")
+        return self.hashes.get(archive.name, GOOD_SHA256)
+
+    def row_counts(self, archive: PurePath) -> dict[str, int]:
+        return dict(self.rows_in_archive)
+
+
+@attrs.define
+class FakeLocks:
+    """Locks that are free unless an identifier is ``busy``; records each hold."""
+
+    busy: set[str] = attrs.field(factory=set)
+    held: list[str] = attrs.field(factory=list)
+
+    @contextlib.contextmanager
+    def hold(self, identifier: str) -> Iterator[None]:
+        if identifier in self.busy:
+            raise BusyError(f"{identifier} is busy")
+        self.held.append(identifier)
+        yield
+
+
 @attrs.define
 class FakeDumper:
     """Records dumps; fails for the identifiers in ``failing``."""
@@ -98,7 +152,7 @@ class FakeDumper:
     dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
 
     def dump(self, database: Database, target: PurePath) -> None:
-        if database.identifier in self.failing:
+        if database.identifier in self.failing or "*" in self.failing:
             raise ToolError(f"pg_dump of {database.identifier} failed (exit 1): refused")
         self.dumped.append((database.identifier, target))
 
@@ -124,12 +178,30 @@ class FakeDatabaseServer:
     actions: list[str] = attrs.field(factory=list)
     failing_renames: set[tuple[str, str]] = attrs.field(factory=set)
 
+    rows: dict[str, int] = attrs.field(factory=lambda: {"public.t": 3})
+    failing_apply: bool = False
+
     def exists(self, database: Database, name: str) -> bool:
         return name in self.databases
 
-    def create(self, database: Database, name: str) -> None:
+    def properties(self, database: Database, name: str) -> DatabaseProperties | None:
+        if name not in self.databases:
+            return None
+        return DatabaseProperties(create_options=f"LIKE {name}", script=f"OWNER OF {name}")
+
+    def create(
+        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+    ) -> None:
         self.databases.add(name)
-        self.actions.append(f"create {name}")
+        self.actions.append(f"create {name}" + (f" {like.create_options}" if like else ""))
+
+    def apply(self, database: Database, properties: DatabaseProperties) -> None:
+        if self.failing_apply:
+            raise ToolError("psql failed: must be owner of database")
+        self.actions.append(f"apply {properties.script}")
+
+    def row_counts(self, database: Database, name: str) -> dict[str, int]:
+        return dict(self.rows)
 
     def drop(self, database: Database, name: str) -> None:
         self.databases.discard(name)
@@ -150,6 +222,7 @@ class FakeWalResetter:
     lock: LockFile | None = None
     resets: list[tuple[PurePath, bool]] = attrs.field(factory=list)
     previews: list[PurePath] = attrs.field(factory=list)
+    preserved: list[PurePath] = attrs.field(factory=list)
 
     def server_lock(self, data_dir: PurePath) -> LockFile | None:
         return self.lock
@@ -157,6 +230,10 @@ class FakeWalResetter:
     def preview(self, data_dir: PurePath) -> str:
         self.previews.append(data_dir)
         return "Values to be changed: ..."
+
+    def preserve(self, data_dir: PurePath, *, into: PurePath) -> PurePath:
+        self.preserved.append(into)
+        return into
 
     def reset(self, data_dir: PurePath, *, force: bool) -> str:
         self.resets.append((data_dir, force))
@@ -175,3 +252,31 @@ def database(identifier: str = "users", **overrides: object) -> Database:
     }
     fields.update(overrides)
     return Database(**fields)  # type: ignore[arg-type]
+
+
+@attrs.define
+class Fakes:
+    """One fake of every port, and the bundles the use cases take."""
+
+    clock: FakeClock = attrs.field(factory=FakeClock)
+    store: FakeBackupStore = attrs.field(factory=FakeBackupStore)
+    dumper: FakeDumper = attrs.field(factory=FakeDumper)
+    checker: FakeArchiveChecker = attrs.field(factory=FakeArchiveChecker)
+    locks: FakeLocks = attrs.field(factory=FakeLocks)
+    server: FakeDatabaseServer = attrs.field(factory=FakeDatabaseServer)
+    restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
+    resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
+
+    @property
+    def ports(self) -> BackupPorts:
+        return BackupPorts(
+            clock=self.clock,
+            store=self.store,
+            dumper=self.dumper,
+            checker=self.checker,
+            locks=self.locks,
+        )
+
+    @property
+    def restore_ports(self) -> RestorePorts:
+        return RestorePorts(server=self.server, restorer=self.restorer)

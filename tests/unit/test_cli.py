@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import attrs
 import pytest
+from dependency_injector import providers
 
+from pg_backup_manager.domain.model import BackupName
 from pg_backup_manager.domain.ports import LockFile
 from pg_backup_manager.entrypoints.cli import main
 from pg_backup_manager.entrypoints.containers import Container
 
-from .fakes import (
-    FakeBackupStore,
-    FakeClock,
-    FakeDatabaseServer,
-    FakeDumper,
-    FakeRestorer,
-    FakeWalResetter,
-)
+from .fakes import GOOD_SHA256, Fakes
 
 Run = Callable[..., tuple[int, str, str]]
 ENVIRON = {
@@ -27,16 +21,6 @@ ENVIRON = {
     "USERS_POSTGRES_PASSWORD": "users-secret-pw",
     "ORDERS_POSTGRES_PASSWORD": "orders-secret-pw",
 }
-
-
-@attrs.define
-class Fakes:
-    clock: FakeClock = attrs.field(factory=FakeClock)
-    store: FakeBackupStore = attrs.field(factory=FakeBackupStore)
-    dumper: FakeDumper = attrs.field(factory=FakeDumper)
-    server: FakeDatabaseServer = attrs.field(factory=FakeDatabaseServer)
-    restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
-    resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
 
 
 @pytest.fixture
@@ -48,8 +32,10 @@ def fakes() -> Fakes:
 def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
     def run(*argv: str, **environ: str) -> tuple[int, str, str]:
         container = Container(environ={**ENVIRON, **environ}, cwd=Path("/srv"))
-        for name in ("clock", "store", "dumper", "server", "restorer", "resetter"):
+        container.drop_root.override(providers.Object(lambda user: None))
+        for name in ("clock", "store", "dumper", "checker", "locks", "server", "restorer"):
             getattr(container, name).override(getattr(fakes, name))
+        container.resetter.override(fakes.resetter)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -89,7 +75,8 @@ def test_a_database_name_or_all_is_required_but_not_both(run: Run, argv: tuple[s
     code, _, err = run(*argv)
 
     assert code == 2
-    assert "one database name or --all" in err
+    assert err.count("\n") == 1
+    assert err.startswith("error: give one database name or --all")
 
 
 def test_an_unknown_database_lists_the_known_ones(run: Run) -> None:
@@ -211,10 +198,66 @@ def test_no_output_ever_contains_a_password(run: Run, fakes: Fakes) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["dump", "restore", "restore-from-shared", "list", "resetwal", "prune", "start", "health"],
+    [
+        "dump",
+        "restore",
+        "restore-from-shared",
+        "list",
+        "resetwal",
+        "prune",
+        "start",
+        "health",
+        "verify",
+    ],
 )
 def test_every_command_has_help(run: Run, command: str) -> None:
     code, out, _ = run(command, "--help")
 
     assert code == 0
     assert f"Usage: controller {command}" in out
+
+
+def test_a_busy_database_exits_4(run: Run, fakes: Fakes) -> None:
+    fakes.locks.busy.add("users")
+
+    code, _, err = run("dump", "users")
+
+    assert code == 4
+    assert err.startswith("error: users: users is busy")
+
+
+def test_verify_reports_each_backup_and_exits_3_on_a_corrupt_one(run: Run, fakes: Fakes) -> None:
+    good, bad = "file_daily_2024-07-03T09:00:00Z.dump", "file_daily_2024-07-02T09:00:00Z.dump"
+    fakes.store.add("users", good, bad)
+    fakes.checker.hashes[bad] = "b" * 64
+    for name in (good, bad):
+        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+
+    code, out, err = run("verify", "users")
+
+    assert code == 3
+    assert f"users: ok {good}" in out
+    assert f"users: FAILED {bad}" in out
+    assert err.startswith("error: 1 backup(s) failed verification")
+
+
+def test_restore_of_a_corrupt_archive_exits_3(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.checker.unreadable.add(name)
+
+    code, _, err = run("restore", "users", name)
+
+    assert code == 3
+    assert "damaged" in err
+
+
+def test_restore_says_where_the_replaced_content_went(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.server.databases.add("postgres")
+
+    code, out, _ = run("restore", "users", name, USERS_POSTGRES_DB="postgres")
+
+    assert code == 0
+    assert "users: saved the content it replaced as file_daily_2024-07-04T09:00:00Z.dump" in out

@@ -69,13 +69,31 @@ def test_a_backup_dated_in_the_future_is_never_deleted() -> None:
     assert "future" in plan.verdicts[0].reason
 
 
+def test_a_backup_from_the_future_does_not_push_the_newest_real_one_out() -> None:
+    future = aged(Tier.DAILY, timedelta(days=-3))
+    only_real = aged(Tier.DAILY, timedelta(days=20))
+
+    plan = plan_retention([future, only_real], now=NOW)
+
+    assert plan.to_delete == ()
+
+
+def test_the_minimum_kept_keeps_that_many_newest_whatever_their_age() -> None:
+    old = [aged(Tier.DAILY, timedelta(days=days)) for days in (10, 11, 12, 13)]
+
+    plan = plan_retention(old, now=NOW, min_kept=3)
+
+    assert plan.to_keep == tuple(old[:3])
+    assert plan.to_delete == (old[3],)
+
+
 def test_every_verdict_says_why() -> None:
     plan = plan_retention(
         [aged(Tier.DAILY, timedelta(days=1)), aged(Tier.DAILY, timedelta(days=9))], now=NOW
     )
 
     assert [v.reason for v in plan.verdicts] == [
-        "daily, newest backup: always kept",
+        "daily, 1.0 days old, among the newest: always kept",
         "daily, 9.0 days old, past 7 days",
     ]
 
@@ -91,18 +109,19 @@ names = st.builds(
 )
 
 
-@given(st.lists(names, max_size=30))
+@given(st.lists(names, max_size=30), st.integers(min_value=0, max_value=5))
 def test_retention_keeps_the_newest_and_exactly_what_the_policy_allows(
-    backups: list[BackupName],
+    backups: list[BackupName], min_kept: int
 ) -> None:
-    plan = plan_retention(backups, now=NOW)
+    plan = plan_retention(backups, now=NOW, min_kept=min_kept)
 
+    past = sorted((name for name in set(backups) if name.taken_at <= NOW), reverse=True)
+    newest = set(past[: max(min_kept, 1)])
     assert set(plan.to_keep) | set(plan.to_delete) == set(backups)
     assert not set(plan.to_keep) & set(plan.to_delete)
-    if backups:
-        assert max(backups) in plan.to_keep
+    assert newest <= set(plan.to_keep)
     for name in plan.to_delete:
         assert NOW - name.taken_at > KEPT_FOR[name.tier]
     for name in plan.to_keep:
-        within = NOW - name.taken_at <= KEPT_FOR[name.tier]
-        assert within or name == max(backups)
+        within = timedelta(0) > NOW - name.taken_at or NOW - name.taken_at <= KEPT_FOR[name.tier]
+        assert within or name in newest

@@ -6,12 +6,20 @@ import pytest
 
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
+    BusyError,
+    IntegrityError,
     InvalidBackupNameError,
     ToolError,
 )
-from pg_backup_manager.domain.restore import restore_backup, restore_shared, scratch_name
+from pg_backup_manager.domain.model import BackupName
+from pg_backup_manager.domain.restore import (
+    RestoreOutcome,
+    restore_backup,
+    restore_shared,
+    scratch_name,
+)
 
-from .fakes import FakeBackupStore, FakeClock, FakeDatabaseServer, FakeRestorer, database
+from .fakes import Fakes, database
 
 USERS = database("users", dbname="app")
 BACKUP = "file_daily_2024-07-04T03:00:00Z.dump"
@@ -19,146 +27,185 @@ SCRATCH = "app_restore_20240704090000"
 ASIDE = "app_replaced_20240704090000"
 
 
-def store_with_backup() -> FakeBackupStore:
-    store = FakeBackupStore()
-    store.add("users", BACKUP)
-    return store
+def fakes_with_backup(*databases: str) -> Fakes:
+    fakes = Fakes()
+    fakes.server.databases = {"postgres", *databases}
+    fakes.store.add("users", BACKUP)
+    fakes.store.checksums["users", BackupName.parse(BACKUP)] = "a" * 64
+    return fakes
 
 
-def test_a_restore_loads_a_scratch_database_then_swaps_it_in() -> None:
-    server = FakeDatabaseServer(databases={"postgres", "app"})
-    restorer = FakeRestorer()
-
-    restore_backup(
+def restore(fakes: Fakes, backup: str = BACKUP, **options: bool) -> RestoreOutcome:
+    return restore_backup(
         database=USERS,
-        backup=BACKUP,
-        store=store_with_backup(),
-        server=server,
-        restorer=restorer,
-        clock=FakeClock(),
+        backup=backup,
+        ports=fakes.ports,
+        restore_ports=fakes.restore_ports,
+        **options,
     )
 
-    assert restorer.restored[0][1] == SCRATCH
-    assert str(restorer.restored[0][2]).endswith(f"/users/{BACKUP}")
-    assert server.actions == [
+
+def test_a_restore_loads_a_scratch_database_like_the_target_then_swaps_it_in() -> None:
+    fakes = fakes_with_backup("app")
+
+    restore(fakes, safety_dump=False)
+
+    assert fakes.restorer.restored[0][1] == SCRATCH
+    assert str(fakes.restorer.restored[0][2]).endswith(f"/users/{BACKUP}")
+    assert fakes.server.actions == [
         f"drop {SCRATCH}",
-        f"create {SCRATCH}",
+        f"create {SCRATCH} LIKE app",
         f"rename app {ASIDE}",
         f"rename {SCRATCH} app",
+        "apply OWNER OF app",
         f"drop {ASIDE}",
     ]
-    assert server.databases == {"postgres", "app"}
+    assert fakes.server.databases == {"postgres", "app"}
+
+
+def test_the_current_content_is_saved_as_a_backup_before_it_is_replaced() -> None:
+    fakes = fakes_with_backup("app")
+
+    outcome = restore(fakes)
+
+    assert outcome.safety_backup is not None
+    assert str(outcome.safety_backup.name) in fakes.store.names("users")
+    assert fakes.dumper.dumped[0][0] == "users"
+
+
+def test_a_failed_safety_dump_stops_the_restore_before_anything_changes() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.dumper.failing.add("users")
+
+    with pytest.raises(ToolError):
+        restore(fakes)
+
+    assert fakes.server.actions == []
+
+
+def test_an_archive_whose_checksum_differs_is_refused_before_anything_changes() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.checker.hashes[BACKUP] = "b" * 64
+
+    with pytest.raises(IntegrityError, match="corrupt"):
+        restore(fakes)
+
+    assert fakes.server.actions == []
+    assert fakes.dumper.dumped == []
+
+
+def test_an_unreadable_archive_is_refused() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.checker.unreadable.add(BACKUP)
+
+    with pytest.raises(IntegrityError):
+        restore(fakes)
+
+    assert fakes.server.actions == []
+
+
+def test_an_archive_without_checksum_file_is_restored_on_its_archive_check() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.store.checksums.clear()
+
+    outcome = restore(fakes, safety_dump=False)
+
+    assert not outcome.checksum_verified
+    assert fakes.checker.checked
 
 
 def test_a_failed_load_leaves_the_target_untouched_and_no_scratch_database() -> None:
-    server = FakeDatabaseServer(databases={"postgres", "app"})
+    fakes = fakes_with_backup("app")
+    fakes.restorer.failing = True
 
     with pytest.raises(ToolError):
-        restore_backup(
-            database=USERS,
-            backup=BACKUP,
-            store=store_with_backup(),
-            server=server,
-            restorer=FakeRestorer(failing=True),
-            clock=FakeClock(),
-        )
+        restore(fakes, safety_dump=False)
 
-    assert server.databases == {"postgres", "app"}
-    assert not any(action.startswith("rename") for action in server.actions)
+    assert fakes.server.databases == {"postgres", "app"}
+    assert not any(action.startswith("rename") for action in fakes.server.actions)
 
 
 def test_a_failed_swap_puts_the_old_database_back() -> None:
-    server = FakeDatabaseServer(databases={"postgres", "app"}, failing_renames={(SCRATCH, "app")})
+    fakes = fakes_with_backup("app")
+    fakes.server.failing_renames.add((SCRATCH, "app"))
 
     with pytest.raises(ToolError):
-        restore_backup(
-            database=USERS,
-            backup=BACKUP,
-            store=store_with_backup(),
-            server=server,
-            restorer=FakeRestorer(),
-            clock=FakeClock(),
-        )
+        restore(fakes, safety_dump=False)
 
-    assert server.databases == {"postgres", "app"}
-    assert server.actions[-2:] == [f"rename {ASIDE} app", f"drop {SCRATCH}"]
+    assert fakes.server.databases == {"postgres", "app"}
+    assert fakes.server.actions[-2:] == [f"rename {ASIDE} app", f"drop {SCRATCH}"]
 
 
-def test_a_restore_creates_a_missing_target() -> None:
-    server = FakeDatabaseServer(databases={"postgres"})
+def test_properties_that_cannot_be_given_back_undo_the_swap() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.server.failing_apply = True
 
-    restore_backup(
-        database=USERS,
-        backup=BACKUP,
-        store=store_with_backup(),
-        server=server,
-        restorer=FakeRestorer(),
-        clock=FakeClock(),
-    )
+    with pytest.raises(ToolError):
+        restore(fakes, safety_dump=False)
 
-    assert server.databases == {"postgres", "app"}
+    assert fakes.server.databases == {"postgres", "app"}
+    assert fakes.server.actions[-3:] == [
+        f"rename app {SCRATCH}",
+        f"rename {ASIDE} app",
+        f"drop {SCRATCH}",
+    ]
+
+
+def test_a_restore_creates_a_missing_target_without_a_safety_dump() -> None:
+    fakes = fakes_with_backup()
+
+    outcome = restore(fakes)
+
+    assert fakes.server.databases == {"postgres", "app"}
+    assert outcome.safety_backup is None
+
+
+def test_a_busy_database_is_not_restored() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.locks.busy.add("users")
+
+    with pytest.raises(BusyError):
+        restore(fakes)
+
+    assert fakes.server.actions == []
 
 
 @pytest.mark.parametrize("bad", ["../" + BACKUP, "/tmp/" + BACKUP, "file.dump", "x/../y"])
 def test_a_backup_name_with_a_path_is_refused_before_anything_happens(bad: str) -> None:
-    server = FakeDatabaseServer()
+    fakes = fakes_with_backup("app")
 
     with pytest.raises(InvalidBackupNameError):
-        restore_backup(
-            database=USERS,
-            backup=bad,
-            store=store_with_backup(),
-            server=server,
-            restorer=FakeRestorer(),
-            clock=FakeClock(),
-        )
+        restore(fakes, bad)
 
-    assert server.actions == []
+    assert fakes.server.actions == []
 
 
 def test_a_missing_backup_is_reported_before_anything_happens() -> None:
-    server = FakeDatabaseServer()
+    fakes = fakes_with_backup("app")
 
     with pytest.raises(BackupNotFoundError):
-        restore_backup(
-            database=USERS,
-            backup="file_daily_2020-01-01T00:00:00Z.dump",
-            store=store_with_backup(),
-            server=server,
-            restorer=FakeRestorer(),
-            clock=FakeClock(),
-        )
+        restore(fakes, "file_daily_2020-01-01T00:00:00Z.dump")
 
-    assert server.actions == []
+    assert fakes.server.actions == []
 
 
 def test_restore_from_shared_uses_the_shared_archive_and_can_skip_owners() -> None:
-    store = store_with_backup()
-    store.share("users", store.backups("users")[0].name)
-    restorer = FakeRestorer()
+    fakes = fakes_with_backup("app")
+    fakes.store.share("users", BackupName.parse(BACKUP))
 
     restore_shared(
-        database=USERS,
-        store=store,
-        server=FakeDatabaseServer(),
-        restorer=restorer,
-        clock=FakeClock(),
-        owners=False,
+        database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports, owners=False
     )
 
-    assert str(restorer.restored[0][2]) == "/backup/shared/users/file.dump"
-    assert restorer.restored[0][3] is False
+    assert str(fakes.restorer.restored[0][2]) == "/backup/shared/users/file.dump"
+    assert fakes.restorer.restored[0][3] is False
 
 
 def test_without_a_shared_archive_restore_from_shared_says_how_to_make_one() -> None:
+    fakes = Fakes()
+
     with pytest.raises(BackupNotFoundError):
-        restore_shared(
-            database=USERS,
-            store=FakeBackupStore(),
-            server=FakeDatabaseServer(),
-            restorer=FakeRestorer(),
-            clock=FakeClock(),
-        )
+        restore_shared(database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports)
 
 
 def test_scratch_names_fit_in_63_bytes_even_for_long_unicode_names() -> None:

@@ -27,17 +27,21 @@ NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
 @attrs.frozen
 class Subject:
     store: BackupStore
-    writer: Callable[[PurePath], None]
+    writer: Callable[[PurePath], str]
 
 
-def real_writer(path: PurePath) -> None:
+SHA = "c" * 64
+
+
+def real_writer(path: PurePath) -> str:
     Path(path).write_bytes(b"PGDMP archive bytes")
+    return SHA
 
 
 @pytest.fixture(params=["fake", "local"])
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
     if request.param == "fake":
-        return Subject(FakeBackupStore(), lambda _: None)
+        return Subject(FakeBackupStore(), lambda _: SHA)
     layout = Layout(
         data_root=tmp_path / "data",
         shared_root=tmp_path / "shared",
@@ -55,7 +59,7 @@ def test_written_backups_are_listed_newest_first(subject: Subject) -> None:
 
 
 def test_a_failing_writer_leaves_no_backup_and_its_error_goes_on(subject: Subject) -> None:
-    def failing(path: PurePath) -> None:
+    def failing(path: PurePath) -> str:
         subject.writer(path)
         raise ToolError("pg_dump failed half way")
 
@@ -70,6 +74,20 @@ def test_an_existing_backup_is_never_overwritten(subject: Subject) -> None:
 
     with pytest.raises(ControllerError, match="exists already"):
         subject.store.write("users", OLD, subject.writer)
+
+
+def test_the_checksum_a_writer_returns_is_recorded(subject: Subject) -> None:
+    subject.store.write("users", OLD, subject.writer)
+
+    assert subject.store.checksum_of("users", OLD) == SHA
+
+
+def test_a_shared_copy_has_the_checksum_of_its_backup(subject: Subject) -> None:
+    subject.store.write("users", OLD, subject.writer)
+
+    subject.store.share("users", OLD)
+
+    assert subject.store.shared_checksum("users") == SHA
 
 
 def test_a_missing_backup_has_no_path(subject: Subject) -> None:
@@ -132,7 +150,7 @@ def test_backups_are_private_to_their_owner(tmp_path: Path) -> None:
 def test_an_interrupted_write_removes_its_temporary_file(tmp_path: Path) -> None:
     store = local_store(tmp_path)
 
-    def interrupted(path: PurePath) -> None:
+    def interrupted(path: PurePath) -> str:
         real_writer(path)
         raise KeyboardInterrupt
 
@@ -152,7 +170,7 @@ def test_the_temporary_file_of_a_dead_process_is_cleared_by_the_next_write(
 
     local_store(tmp_path).write("users", NEW, real_writer)
 
-    assert sorted(os.listdir(directory)) == [str(NEW)]
+    assert sorted(os.listdir(directory)) == [str(NEW), f"{NEW}.sha256"]
 
 
 def test_a_symlink_with_a_backup_name_is_not_a_backup(tmp_path: Path) -> None:
@@ -165,3 +183,48 @@ def test_a_symlink_with_a_backup_name_is_not_a_backup(tmp_path: Path) -> None:
     assert store.backups("users") == []
     with pytest.raises(BackupNotFoundError):
         store.path_of("users", OLD)
+
+
+def test_the_checksum_file_is_what_sha256sum_reads(tmp_path: Path) -> None:
+    store = local_store(tmp_path)
+
+    store.write("users", OLD, real_writer)
+
+    sidecar = tmp_path / "data" / "users" / f"{OLD}.sha256"
+    assert sidecar.read_text() == f"{SHA}  {OLD}\n"
+
+
+def test_deleting_a_backup_deletes_its_checksum(tmp_path: Path) -> None:
+    store = local_store(tmp_path)
+    store.write("users", OLD, real_writer)
+
+    store.delete("users", OLD)
+
+    assert os.listdir(tmp_path / "data" / "users") == []
+
+
+def test_files_of_others_that_look_temporary_are_left_alone(tmp_path: Path) -> None:
+    directory = tmp_path / "data" / "users"
+    directory.mkdir(parents=True)
+    (directory / ".notes.999999999.partial").write_text("mine")
+
+    local_store(tmp_path).write("users", NEW, real_writer)
+
+    assert (directory / ".notes.999999999.partial").exists()
+
+
+def test_group_readable_backups_when_asked(tmp_path: Path) -> None:
+    store = attrs.evolve(local_store(tmp_path), file_mode=0o640)
+
+    store.write("users", OLD, real_writer)
+
+    assert stat.S_IMODE(Path(store.path_of("users", OLD)).stat().st_mode) == 0o640
+
+
+def test_a_backup_directory_that_is_a_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "data" / "users").symlink_to(tmp_path / "elsewhere")
+
+    with pytest.raises(ControllerError, match="outside"):
+        local_store(tmp_path).write("users", OLD, real_writer)

@@ -1,0 +1,199 @@
+"""The README's manual commands, run in the controller container with ``docker exec``.
+
+The stack is docker/compose.e2e.yml (``container_stack``): the controller image in
+production mode with a PostgreSQL 15 (``pg15``) and a PostgreSQL 17 (``pg17``)
+server. A plain ``docker exec`` runs as root, as an operator's would; the
+``/controller`` wrapper must switch to the postgres user. Data is loaded and
+compared from this host with psql; files are looked at with ``docker exec ls``
+and friends. The controller's schedule is hours away: nothing runs by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from .support import (
+    APP_DB,
+    BACKUP_NAME_PATTERN,
+    E2E_PG15,
+    E2E_PG17,
+    POSTGRES_IDS,
+    ContainerStack,
+    PgServer,
+    Run,
+    assert_one_line_error,
+    catalog_snapshot,
+    damage_pagila,
+    data_dir_in_container,
+    load_pagila,
+    recreate_database,
+    shared_file_in_container,
+    table_fingerprints,
+)
+
+pytestmark = pytest.mark.integration
+
+SERVERS: dict[str, tuple[PgServer, int]] = {"pg15": (E2E_PG15, 15), "pg17": (E2E_PG17, 17)}
+
+
+@pytest.fixture
+def pagila(container_stack: ContainerStack) -> ContainerStack:
+    """The stack, with pagila freshly loaded into ``appdb`` on both servers."""
+    for server, major in SERVERS.values():
+        recreate_database(server, APP_DB)
+        load_pagila(server, major=major)
+    return container_stack
+
+
+def created(run: Run, ident: str) -> str:
+    """The name in the ``<ident>: created <name> (<size>)`` line of a dump's output."""
+    found = re.search(rf"^{ident}: created (?P<name>{BACKUP_NAME_PATTERN}) \(", run.stdout, re.M)
+    assert found is not None, run
+    return found.group("name")
+
+
+def todays_tier() -> str:
+    """The README's tier of a dump now: monthly on the 1st, weekly on Saturdays, else daily."""
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    return "monthly" if today.day == 1 else "weekly" if today.weekday() == 5 else "daily"
+
+
+def backup_name(tier: str, age: timedelta) -> str:
+    return f"file_{tier}_{datetime.now(UTC) - age:%Y-%m-%dT%H:%M:%SZ}.dump"
+
+
+def taken_at(name: str) -> str:
+    return name.split("_", 2)[2]
+
+
+def test_a_dump_by_plain_docker_exec_belongs_to_postgres_and_is_named_as_the_readme_says(
+    container_stack: ContainerStack,
+) -> None:
+    stack = container_stack
+    before = stack.backups("pg15")
+
+    run = stack.controller("dump", "pg15")
+
+    assert run.returncode == 0, run
+    name = created(run, "pg15")
+    assert name.startswith(f"file_{todays_tier()}_"), run
+    assert stack.backups("pg15") == before | {name}
+    assert stack.sh("id -u").strip() == "0"  # the exec itself ran as root
+    owners = stack.files(data_dir_in_container("pg15"))
+    assert owners[name] == POSTGRES_IDS
+    assert set(owners.values()) == {POSTGRES_IDS}, owners
+    toc = stack.sh(
+        f"/usr/lib/postgresql/17/bin/pg_restore --list '{data_dir_in_container('pg15') / name}'"
+    )
+    assert f"dbname: {APP_DB}" in toc
+    listed = stack.controller("list", "pg15")
+    assert listed.returncode == 0, listed
+    assert re.search(rf"^{re.escape(name)}\s+{todays_tier()}\s", listed.stdout, re.M), listed
+
+
+def test_list_shows_every_backup_newest_first_with_tier_time_and_size(
+    container_stack: ContainerStack,
+) -> None:
+    stack = container_stack
+    newest = created(stack.controller("dump", "pg17"), "pg17")
+
+    run = stack.controller("list", "pg17")
+
+    assert run.returncode == 0, run
+    header, *lines = run.stdout.splitlines()
+    assert header.split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE"], run
+    rows = [line.split() for line in lines]
+    names = [row[0] for row in rows]
+    assert names == sorted(stack.backups("pg17"), key=taken_at, reverse=True)
+    assert names[0] == newest
+    for name, tier, day, time, size, unit in rows:
+        assert name == f"file_{tier}_{day}T{time}Z.dump", run
+        assert float(size) > 0 and unit in {"B", "KiB", "MiB", "GiB"}, run
+
+
+def test_dump_all_shared_copies_each_new_archive_to_shared_file_dump(
+    container_stack: ContainerStack,
+) -> None:
+    stack = container_stack
+
+    run = stack.controller("dump", "--all", "--shared")
+
+    assert run.returncode == 0, run
+    assert "dumped 2 of 2 databases" in run.stdout, run
+    for ident in SERVERS:
+        name = created(run, ident)
+        shared = shared_file_in_container(ident)
+        assert f"{ident}: copied to {shared}" in run.stdout, run
+        assert stack.files(shared.parent)["file.dump"] == POSTGRES_IDS
+        assert stack.sha256(shared) == stack.sha256(data_dir_in_container(ident) / name)
+
+
+def test_restore_brings_back_pagila_with_pgvector_on_postgresql_17_table_by_table(
+    pagila: ContainerStack,
+) -> None:
+    stack = pagila
+    before = table_fingerprints(E2E_PG17)
+    catalog = catalog_snapshot(E2E_PG17)
+    assert before["public.film_embedding"][0] == 500
+    assert "extension vector" in catalog
+    name = created(stack.controller("dump", "pg17"), "pg17")
+    damage_pagila(E2E_PG17)
+    assert table_fingerprints(E2E_PG17) != before
+
+    run = stack.controller("restore", "pg17", name)
+
+    assert run.returncode == 0, run
+    assert f"pg17: restored {name}" in run.stdout, run
+    assert table_fingerprints(E2E_PG17) == before
+    assert catalog_snapshot(E2E_PG17) == catalog
+
+
+def test_restore_from_shared_all_brings_back_both_servers(pagila: ContainerStack) -> None:
+    stack = pagila
+    before = {ident: table_fingerprints(server) for ident, (server, _) in SERVERS.items()}
+    assert stack.controller("dump", "--all", "--shared").returncode == 0
+    for server, _ in SERVERS.values():
+        damage_pagila(server)
+
+    run = stack.controller("restore-from-shared", "--all")
+
+    assert run.returncode == 0, run
+    assert "restored 2 of 2 databases" in run.stdout, run
+    for ident, (server, _) in SERVERS.items():
+        assert table_fingerprints(server) == before[ident], ident
+
+
+def test_prune_dry_run_prints_the_plan_and_deletes_nothing(
+    container_stack: ContainerStack,
+) -> None:
+    stack = container_stack
+    expired = backup_name("daily", timedelta(days=10))
+    recent = backup_name("daily", timedelta(days=1))
+    stack.plant("pg15", expired, recent)
+    try:
+        before = stack.files(data_dir_in_container("pg15"))
+
+        run = stack.controller("prune", "pg15", "--dry-run")
+
+        assert run.returncode == 0, run
+        assert re.search(rf"^pg15: would delete {re.escape(expired)} \(", run.stdout, re.M), run
+        assert re.search(rf"^pg15: keep +{re.escape(recent)} \(", run.stdout, re.M), run
+        assert stack.files(data_dir_in_container("pg15")) == before
+    finally:
+        stack.remove("pg15", expired, recent)
+
+
+def test_errors_are_one_line_with_the_readme_exit_codes(container_stack: ContainerStack) -> None:
+    stack = container_stack
+
+    missing = stack.controller("restore", "pg17", "file_daily_2001-01-01T00:00:00Z.dump")
+    unknown = stack.controller("list", "nosuch")
+
+    assert_one_line_error(missing, 1)
+    assert "file_daily_2001-01-01T00:00:00Z.dump" in missing.stderr, missing
+    assert_one_line_error(unknown, 2)
+    assert "nosuch" in unknown.stderr, unknown

@@ -1,0 +1,132 @@
+"""``resetwal`` in the controller container, on the database services' own volumes.
+
+The controller mounts each server's data volume at
+/var/lib/postgresql/databases/<service>; the servers' postgres user is uid 999,
+as the controller's, so it runs the directory's own ``pg_resetwal`` (15 or 17) as
+its owner. A database service is stopped with ``docker-compose stop`` (a clean,
+fast shutdown) and always started again, so the other tests find it running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from .support import (
+    DATABASES_ROOT,
+    E2E_PG15,
+    E2E_PG17,
+    POSTGRES_IDS,
+    ContainerStack,
+    PgServer,
+    assert_one_line_error,
+    psql,
+)
+
+pytestmark = pytest.mark.integration
+
+ROWS = 1000
+SERVERS = pytest.mark.parametrize("server", [E2E_PG15, E2E_PG17], ids=["pg15", "pg17"])
+
+
+@pytest.fixture(scope="module")
+def stack(container_stack: ContainerStack) -> ContainerStack:
+    """The stack, with a table ``resetwal_check`` of ROWS rows in each server's postgres db."""
+    for server in (E2E_PG15, E2E_PG17):
+        psql(
+            server,
+            "DROP TABLE IF EXISTS resetwal_check;\n"
+            f"CREATE TABLE resetwal_check AS SELECT generate_series(1, {ROWS}) AS i;\n",
+            db="postgres",
+        )
+    return container_stack
+
+
+@contextmanager
+def stopped(stack: ContainerStack, server: PgServer) -> Iterator[None]:
+    stack.stop_server(server)
+    try:
+        yield
+    finally:
+        stack.start_server(server)
+
+
+def control_state(stack: ContainerStack, server: PgServer) -> tuple[str, list[str]]:
+    """The control file's checksum and the WAL files: what pg_resetwal rewrites."""
+    directory = DATABASES_ROOT / server.service
+    return stack.sha256(directory / "global" / "pg_control"), sorted(
+        stack.files(directory / "pg_wal")
+    )
+
+
+def rows(server: PgServer) -> int:
+    return int(psql(server, "SELECT count(*) FROM resetwal_check", db="postgres"))
+
+
+@SERVERS
+def test_resetwal_refuses_while_the_server_runs(stack: ContainerStack, server: PgServer) -> None:
+    before = control_state(stack, server)
+
+    run = stack.controller("resetwal", server.service)
+
+    assert_one_line_error(run, 1)
+    assert "running" in run.stderr or "postmaster.pid" in run.stderr, run
+    assert control_state(stack, server) == before
+    assert rows(server) == ROWS
+
+
+@SERVERS
+def test_resetwal_dry_run_of_a_stopped_server_changes_nothing(
+    stack: ContainerStack, server: PgServer
+) -> None:
+    with stopped(stack, server):
+        before = control_state(stack, server)
+
+        run = stack.controller("resetwal", server.service, "--dry-run")
+
+        assert run.returncode == 0, run
+        assert "pg_control values" in run.stdout, run
+        assert "nothing was changed" in run.stdout, run
+        assert control_state(stack, server) == before
+    assert rows(server) == ROWS
+
+
+@SERVERS
+def test_resetwal_of_a_stopped_server_lets_it_start_again_with_its_rows(
+    stack: ContainerStack, server: PgServer
+) -> None:
+    with stopped(stack, server):
+        before = control_state(stack, server)
+
+        run = stack.controller("resetwal", server.service)
+
+        assert run.returncode == 0, run
+        assert "Write-ahead log reset" in run.stdout, run
+        assert f"controller dump {server.service}" in run.stdout, run  # the next steps
+        assert control_state(stack, server) != before
+        owners = stack.files(DATABASES_ROOT / server.service / "global")
+        assert set(owners.values()) == {POSTGRES_IDS}, owners
+    assert rows(server) == ROWS
+    assert stack.controller("dump", server.service).returncode == 0
+
+
+def test_resetwal_refuses_a_data_directory_of_a_version_the_image_does_not_ship(
+    stack: ContainerStack,
+) -> None:
+    directory = DATABASES_ROOT / "old13"
+    stack.sh(
+        f"mkdir '{directory}' && echo 13 > '{directory}/PG_VERSION' "
+        f"&& chown -R postgres:postgres '{directory}' && chmod 700 '{directory}'"
+    )
+    try:
+        for args in (("resetwal", "old13"), ("resetwal", "old13", "--dry-run")):
+            run = stack.controller(*args, env={"DATABASE_LIST": "old13"})
+
+            assert_one_line_error(run, 1)
+            assert "pg_resetwal" in run.stderr and "13" in run.stderr, run
+        assert stack.files(directory) == {"PG_VERSION": POSTGRES_IDS}
+        assert stack.sh(f"cat '{directory}/PG_VERSION'") == "13\n"
+    finally:
+        stack.sh(f"rm -rf '{directory}'")
