@@ -244,9 +244,8 @@ def _remove_leftovers(directory: Path) -> None:
     names = {entry.name for entry in _scan(directory)}
     for name in names:
         ours = _OURS.fullmatch(name)
-        if ours is not None and not is_alive(int(ours["pid"])):
-            (directory / name).unlink(missing_ok=True)
-        elif _is_orphan_checksum(name, names):
+        abandoned = ours is not None and not is_alive(int(ours["pid"]))
+        if abandoned or _is_orphan_checksum(name, names):
             (directory / name).unlink(missing_ok=True)
 
 
