@@ -345,6 +345,7 @@ class Controller:
     def __call__(self, *args: str, as_user: str | None = None) -> Run:
         if not CONTROLLER.exists():
             pytest.fail(f"{CONTROLLER} does not exist: run ./scripts/test", pytrace=False)
+        hand_to_postgres(self.workdir)
         argv = [str(CONTROLLER), *args]
         if as_user is not None:
             argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
@@ -378,6 +379,20 @@ class Controller:
         """Names of the files in ``ident``'s backup directory, sorted; none if it is absent."""
         directory = self.data_dir(ident)
         return sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+
+
+def hand_to_postgres(directory: Path) -> None:
+    """Give ``directory`` and all in it to postgres, as the container's entrypoint does.
+
+    Started as root, the controller becomes the postgres user; that user must
+    reach ``directory`` (pytest makes its parents 0700) and own what the test
+    planted there.
+    """
+    for parent in [directory, *directory.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+    subprocess.run(["chown", "-R", "postgres:postgres", str(directory)], check=True, timeout=60)
 
 
 def assert_one_line_error(run: Run, code: int) -> None:

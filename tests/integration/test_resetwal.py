@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from .support import PG_BIN, Controller
+from .support import PG_BIN, Controller, hand_to_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -72,19 +72,10 @@ class HostCluster:
         )
 
 
-def _let_postgres_through(path: Path) -> None:
-    """Lets other users traverse ``path`` and its parents (pytest makes them 0700)."""
-    for directory in [path, *path.parents]:
-        mode = directory.stat().st_mode
-        if not mode & 0o001:
-            directory.chmod(mode | 0o001)
-
-
 @pytest.fixture
 def postgres_controller(controller: Controller) -> Controller:
     """The test's controller, with its directory usable by the postgres user (the cluster's)."""
-    _let_postgres_through(controller.workdir)
-    shutil.chown(controller.workdir, "postgres", "postgres")
+    hand_to_postgres(controller.workdir)
     controller.env["DATABASE_LIST"] = "w"
     return controller
 

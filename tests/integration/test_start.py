@@ -25,6 +25,7 @@ from .support import (
     Controller,
     PgServer,
     PgServers,
+    hand_to_postgres,
     load_pagila,
     psql,
 )
@@ -99,6 +100,7 @@ def spawn(
     controller: Controller, *args: str, namespace_root: Path | None = None
 ) -> subprocess.Popen[str]:
     argv = [str(CONTROLLER), *args]
+    hand_to_postgres(controller.workdir)
     if namespace_root is not None:
         argv = [
             "unshare",
