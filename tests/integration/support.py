@@ -376,7 +376,15 @@ class Controller:
         return self.workdir / "backup-data" / "databases" / ident
 
     def backups(self, ident: str) -> list[str]:
-        """Names of the files in ``ident``'s backup directory, sorted; none if it is absent."""
+        """Names in ``ident``'s backup directory but checksum files, sorted; [] if absent.
+
+        Temporary and foreign files count: a test that expects no backup
+        expects nothing else either.
+        """
+        return [name for name in self.files(ident) if not name.endswith(".sha256")]
+
+    def files(self, ident: str) -> list[str]:
+        """Names of everything in ``ident``'s backup directory, sorted; [] if absent."""
         directory = self.data_dir(ident)
         return sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
 
