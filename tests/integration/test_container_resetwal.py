@@ -125,7 +125,7 @@ def test_resetwal_refuses_a_data_directory_of_a_version_the_image_does_not_ship(
             run = stack.controller(*args, env={"DATABASE_LIST": "old13"})
 
             assert_one_line_error(run, 1)
-            assert "pg_resetwal" in run.stderr and "13" in run.stderr, run
+            assert "PostgreSQL 13" in run.stderr, run
         assert stack.files(directory) == {"PG_VERSION": POSTGRES_IDS}
         assert stack.sh(f"cat '{directory}/PG_VERSION'") == "13\n"
     finally:

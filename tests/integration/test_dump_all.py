@@ -53,4 +53,5 @@ def test_dump_all_keeps_the_good_backup_and_leaves_no_file_for_a_server_that_is_
     pg_restore_list(controller.data_dir("main") / good)
     assert controller.backups("broken") == []
     files = sorted(p for p in (controller.workdir / "backup-data").rglob("*") if p.is_file())
-    assert files == [controller.data_dir("main") / good]
+    good_path = controller.data_dir("main") / good
+    assert files == [good_path, good_path.with_name(good + ".sha256")]

@@ -35,6 +35,10 @@ pytestmark = pytest.mark.integration
 STOP_TIMEOUT_S = 15.0
 
 
+def sha256s(names: list[str]) -> list[str]:
+    return [name for name in names if name.endswith(".sha256")]
+
+
 def backup_name(tier: str, age: timedelta) -> str:
     return f"file_{tier}_{(datetime.now(UTC) - age):%Y-%m-%dT%H:%M:%SZ}.dump"
 
@@ -207,9 +211,9 @@ def test_start_in_production_dumps_on_schedule_shares_and_applies_retention(
         code, _, err = stop(process)
 
     names = sorted(p.name for p in data.iterdir())
-    [new] = [name for name in names if name not in (recent, "notes.txt")]
+    [new] = [name for name in names if name not in (recent, "notes.txt", *sha256s(names))]
     assert code == 0
-    assert names == sorted([new, recent, "notes.txt"])
+    assert names == sorted([new, f"{new}.sha256", recent, "notes.txt"])
     assert (root / "backup/shared/a/file.dump").read_bytes() == (data / new).read_bytes()
     assert f"deleted {expired}" in err
     assert not (tmp_path / "backup-data").exists()
