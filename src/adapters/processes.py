@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from plumbum.commands.base import BaseCommand
 from pg_backup_manager.domain.errors import ToolError
 
 _STOP_GRACE_SECONDS = 10.0
+_CAUSE = re.compile(r"error:|fatal|detail:|hint:|could not|refused|denied", re.IGNORECASE)
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
@@ -134,11 +136,18 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def last_words(stderr: bytes | None, secrets: Sequence[str], lines: int = 3) -> str:
-    """Return the last lines of a tool's output on one line, ``secrets`` blanked."""
+def last_words(stderr: bytes | None, secrets: Sequence[str], lines: int = 4) -> str:
+    """Return what a tool said about its failure, on one line, ``secrets`` blanked.
+
+    The lines that carry the cause (``error:``, ``FATAL``, ``detail:``, ``hint:``)
+    are preferred over the tool's last lines, which are often context.
+    """
     text = (stderr or b"").decode(errors="replace")
     for secret in secrets:
-        if secret:
+        # A short or common password would blank ordinary words of the message.
+        if len(secret) >= 6 and secret != "postgres":
             text = text.replace(secret, "***")
-    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
-    return " | ".join(kept) or "no message"
+    said = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in said if _CAUSE.search(line)]
+    picked = causes[:lines] if causes else said[-lines:]
+    return " | ".join(picked) or "no message"

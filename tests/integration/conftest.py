@@ -28,6 +28,7 @@ from .support import (
     E2E_PG17,
     PG_A,
     PG_B,
+    PG_NEW,
     ContainerStack,
     Controller,
     PgServer,
@@ -79,7 +80,7 @@ def pg_servers(
     """Both servers, once each answers ``select 1`` with its password."""
     compose = [docker_compose_command, "-f", docker_compose_file, "-p", docker_compose_project_name]
     deadline = time.monotonic() + READY_TIMEOUT_S
-    for server in (PG_A, PG_B):
+    for server in (PG_A, PG_B, PG_NEW):
         _wait_for_select_1(server, deadline, compose)
     return PgServers(a=PG_A, b=PG_B)
 

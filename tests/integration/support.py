@@ -58,6 +58,7 @@ class PgServers:
 
 PG_A = PgServer(service="pg-a", port=55432, password="secret-a")
 PG_B = PgServer(service="pg-b", port=55433, password="secret-b")
+PG_NEW = PgServer(service="pg-new", port=55434, password="secret-new")  # PostgreSQL 17
 
 
 # --- SQL through psql -------------------------------------------------------------------------

@@ -1,0 +1,208 @@
+"""Checksums, archive checks, verify, safety dumps and restores that keep what they must."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .support import (
+    PG_BIN,
+    Controller,
+    PgServers,
+    assert_one_line_error,
+    damage_pagila,
+    load_pagila,
+    pg_restore_list,
+    psql,
+    table_fingerprints,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def dumped(pg: PgServers, controller: Controller) -> Path:
+    """pagila with rows in pg-a's appdb, dumped once; returns the backup's path."""
+    load_pagila(pg.a)
+    controller.add_database("a", pg.a)
+    assert controller("dump", "a").returncode == 0
+    [name] = controller.backups("a")
+    return controller.data_dir("a") / name
+
+
+def truncate(archive: Path, fraction: float) -> None:
+    data = archive.read_bytes()
+    archive.write_bytes(data[: int(len(data) * fraction)])
+
+
+def flip_a_byte(archive: Path) -> None:
+    data = bytearray(archive.read_bytes())
+    data[len(data) * 3 // 4] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+
+def test_every_backup_has_a_checksum_that_sha256sum_accepts(dumped: Path) -> None:
+    result = subprocess.run(
+        ["sha256sum", "-c", f"{dumped.name}.sha256"],
+        cwd=dumped.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == f"{dumped.name}: OK"
+
+
+def test_verify_passes_an_intact_backup(dumped: Path, controller: Controller) -> None:
+    run = controller("verify", "a")
+
+    assert run.returncode == 0, run
+    assert f"a: ok {dumped.name}: checksum and archive ok" in run.stdout
+
+
+def test_a_truncated_archive_passes_pg_restore_list_but_not_verify_or_restore(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    tables = table_fingerprints(pg.a)
+    truncate(dumped, 0.8)
+    (dumped.parent / f"{dumped.name}.sha256").unlink()  # the archive check alone
+
+    pg_restore_list(dumped)  # reads only the table of contents at the head
+    verified = controller("verify", "a")
+    restored = controller("restore", "a", dumped.name)
+
+    assert verified.returncode == 3, verified
+    assert f"a: FAILED {dumped.name}" in verified.stdout
+    assert_one_line_error(restored, 3)
+    assert "damaged" in restored.stderr
+    assert table_fingerprints(pg.a) == tables
+
+
+def test_a_flipped_byte_is_caught_by_the_checksum(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    tables = table_fingerprints(pg.a)
+    flip_a_byte(dumped)
+
+    verified = controller("verify", "a")
+    restored = controller("restore", "a", dumped.name)
+
+    assert verified.returncode == 3, verified
+    assert_one_line_error(restored, 3)
+    assert "corrupt" in restored.stderr
+    assert table_fingerprints(pg.a) == tables
+    assert len(controller.backups("a")) == 1  # no safety dump was even started
+
+
+def test_verify_restore_loads_the_backup_in_a_scratch_database_and_counts_rows(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    run = controller("verify", "a", dumped.name, "--restore")
+
+    assert run.returncode == 0, run
+    assert "row counts match" in run.stdout
+    leftovers = psql(
+        pg.a, "SELECT datname FROM pg_database WHERE datname LIKE '%verify%'", db="postgres"
+    )
+    assert leftovers.strip() == ""
+
+
+def test_a_restore_first_saves_the_content_it_replaces(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    original = table_fingerprints(pg.a)
+    damage_pagila(pg.a)
+    damaged = table_fingerprints(pg.a)
+
+    run = controller("restore", "a", dumped.name)
+    [safety] = [name for name in controller.backups("a") if name != dumped.name]
+    assert table_fingerprints(pg.a) == original
+    back = controller("restore", "a", safety, "--no-safety-dump")
+
+    assert run.returncode == 0, run
+    assert f"saved the content it replaced as {safety}" in run.stdout
+    assert back.returncode == 0, back
+    assert table_fingerprints(pg.a) == damaged
+
+
+def test_a_restore_keeps_the_databases_owner_privileges_settings_and_comment(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    psql(
+        pg.a,
+        """
+        DROP ROLE IF EXISTS app_owner; DROP ROLE IF EXISTS app_reader;
+        CREATE ROLE app_owner; CREATE ROLE app_reader;
+        ALTER DATABASE appdb OWNER TO app_owner;
+        REVOKE CONNECT, TEMPORARY ON DATABASE appdb FROM PUBLIC;
+        GRANT CONNECT ON DATABASE appdb TO app_reader;
+        ALTER DATABASE appdb SET work_mem = '77MB';
+        ALTER DATABASE appdb SET search_path = 'a schema', public;
+        ALTER ROLE app_reader IN DATABASE appdb SET work_mem = '5MB';
+        ALTER DATABASE appdb CONNECTION LIMIT 50;
+        COMMENT ON DATABASE appdb IS 'the app''s database';
+        """,
+        db="postgres",
+    )
+    describe = """
+        SELECT pg_get_userbyid(d.datdba), d.datacl, d.datconnlimit,
+               shobj_description(d.oid, 'pg_database'),
+               (SELECT string_agg(coalesce(s.setrole::regrole::text, '-') || ':'
+                                  || array_to_string(s.setconfig, ';'), ' ' ORDER BY 1)
+                FROM pg_db_role_setting s WHERE s.setdatabase = d.oid)
+        FROM pg_database d WHERE datname = 'appdb'
+    """
+    before = psql(pg.a, describe, db="postgres")
+
+    run = controller("restore", "a", dumped.name, "--no-safety-dump")
+
+    assert run.returncode == 0, run
+    assert psql(pg.a, describe, db="postgres") == before
+    assert "app_owner" in before and "77MB" in before
+
+
+def test_an_archive_without_a_checksum_file_still_restores_on_its_archive_check(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    tables = table_fingerprints(pg.a)
+    (dumped.parent / f"{dumped.name}.sha256").unlink()
+    damage_pagila(pg.a)
+
+    run = controller("restore", "a", dumped.name, "--no-safety-dump")
+
+    assert run.returncode == 0, run
+    assert "no checksum file" in run.stdout
+    assert table_fingerprints(pg.a) == tables
+
+
+def test_backups_are_private_unless_group_readable_is_asked(
+    dumped: Path, controller: Controller
+) -> None:
+    controller.env["BACKUP_GROUP_READABLE"] = "true"
+
+    assert controller("dump", "a", "--tier", "weekly").returncode == 0
+
+    [weekly] = [n for n in controller.backups("a") if n.startswith("file_weekly")]
+    assert dumped.stat().st_mode & 0o777 == 0o600
+    assert (controller.data_dir("a") / weekly).stat().st_mode & 0o777 == 0o640
+    assert dumped.stat().st_uid == int(
+        subprocess.run(["id", "-u", "postgres"], capture_output=True, text=True, check=True).stdout
+    )
+
+
+def test_pg_restore_reading_the_archive_to_the_end_is_the_check_that_catches_truncation(
+    dumped: Path,
+) -> None:
+    truncate(dumped, 0.8)
+
+    to_the_end = subprocess.run(
+        [str(PG_BIN / "pg_restore"), "--file=/dev/null", str(dumped)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert to_the_end.returncode != 0
