@@ -150,7 +150,7 @@ def test_prune_works_on_a_full_disk(controller: Controller, tiny_disk: Path) -> 
     run = controller("prune", "a")
 
     assert run.returncode == 0, run
-    assert sorted(os.listdir(tiny_disk)) == ["filler", newest]
+    assert sorted(os.listdir(tiny_disk)) == sorted(["filler", newest])
 
 
 def test_a_server_newer_than_the_client_tools_is_named_with_both_versions(
