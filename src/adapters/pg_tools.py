@@ -124,7 +124,7 @@ def _quote(value: str) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class _Client:
+class PgClient:
     """Runs one client tool against a database's server, with its password in the environment."""
 
     binaries: PgBinaries
@@ -152,10 +152,10 @@ class _Client:
                 secrets=[database.password],
             )
         except ToolError as error:
-            raise ToolError(_with_hint(str(error), database)) from None
+            raise ToolError(with_hint(str(error), database)) from None
 
 
-def _with_hint(message: str, database: Database) -> str:
+def with_hint(message: str, database: Database) -> str:
     lowered = message.lower()
     for needle, hint in _HINTS:
         if needle in lowered:
@@ -172,7 +172,7 @@ class PgDump:
 
     def dump(self, database: Database, target: PurePath) -> None:
         """Write the archive of ``database`` to ``target``; raise ToolError on failure."""
-        _Client(binaries=self.binaries, timeout=self.timeout).run(
+        PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "pg_dump",
             database,
             [
@@ -181,25 +181,6 @@ class PgDump:
                 f"--dbname={conninfo(database, database.dbname)}",
             ],
             what=f"pg_dump of {database.identifier} ({database.address})",
-            capture=False,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class PgRestore:
-    """``pg_restore`` into an existing empty database, stopping at the first error."""
-
-    binaries: PgBinaries
-    timeout: float
-
-    def restore(self, database: Database, *, into: str, archive: PurePath, owners: bool) -> None:
-        """Load ``archive`` into database ``into``; raise ToolError on any error."""
-        options = [] if owners else ["--no-owner", "--no-privileges"]
-        _Client(binaries=self.binaries, timeout=self.timeout).run(
-            "pg_restore",
-            database,
-            ["--exit-on-error", *options, f"--dbname={conninfo(database, into)}", str(archive)],
-            what=f"pg_restore of {archive.name} into {database.identifier}",
             capture=False,
         )
 
@@ -275,7 +256,7 @@ class PsqlServer:
         # The maintenance connection must not be to a database being changed.
         maintenance = on or ("template1" if "postgres" in names.values() else "postgres")
         variables = [f"--set={key}={value}" for key, value in names.items()]
-        return _Client(binaries=self.binaries, timeout=self.timeout).run(
+        return PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "psql",
             database,
             [

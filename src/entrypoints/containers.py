@@ -13,7 +13,8 @@ from pg_backup_manager.adapters.filesystem import LocalBackupStore
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.adapters.locks import DirectoryLocks
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
-from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PgRestore, PsqlServer
+from pg_backup_manager.adapters.pg_restore import PgRestore
+from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PsqlServer
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.backup import BackupPorts

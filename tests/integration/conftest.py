@@ -10,10 +10,12 @@ once per session for the end-to-end tests, and takes it down with its volumes.
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,36 @@ def quiet_schedule() -> str:
     return f"0 {(datetime.now(ZoneInfo('Europe/Berlin')).hour + 12) % 24} * * *"
 
 
+E2E_LOCK = Path("/tmp/pg-backup-manager-e2e.lock")
+E2E_LOCK_TIMEOUT_S = 900.0
+
+
+@contextmanager
+def e2e_lock() -> Iterator[None]:
+    """Holds this machine's e2e lock, waiting while another test session holds it.
+
+    The stack's project name and ports are fixed: two sessions at once would
+    take each other's stack down.
+    """
+    with E2E_LOCK.open("a") as lock:
+        deadline = time.monotonic() + E2E_LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"another test session held {E2E_LOCK} for {E2E_LOCK_TIMEOUT_S:.0f} s",
+                        pytrace=False,
+                    )
+                time.sleep(1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def container_stack() -> Iterator[ContainerStack]:
     """The e2e stack, built and started once, with its controller scheduling.
@@ -165,6 +197,11 @@ def container_stack() -> Iterator[ContainerStack]:
     Taken down with its volumes at the end of the session, whatever happened;
     what a crashed earlier session left is taken down first.
     """
+    with e2e_lock():
+        yield from _started_stack()
+
+
+def _started_stack() -> Iterator[ContainerStack]:
     stack = ContainerStack(schedule=quiet_schedule())
     stack.compose("down", "-v", "--remove-orphans", check=False)
     try:

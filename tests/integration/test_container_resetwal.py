@@ -22,6 +22,7 @@ from .support import (
     ContainerStack,
     PgServer,
     assert_one_line_error,
+    data_dir_in_container,
     psql,
 )
 
@@ -94,9 +95,11 @@ def test_resetwal_dry_run_of_a_stopped_server_changes_nothing(
 
 
 @SERVERS
-def test_resetwal_of_a_stopped_server_lets_it_start_again_with_its_rows(
+def test_resetwal_of_a_stopped_server_saves_what_it_changes_and_the_server_starts_again(
     stack: ContainerStack, server: PgServer
 ) -> None:
+    backups = data_dir_in_container(server.service)
+    earlier = set(stack.files(backups))
     with stopped(stack, server):
         before = control_state(stack, server)
 
@@ -108,6 +111,14 @@ def test_resetwal_of_a_stopped_server_lets_it_start_again_with_its_rows(
         assert control_state(stack, server) != before
         owners = stack.files(DATABASES_ROOT / server.service / "global")
         assert set(owners.values()) == {POSTGRES_IDS}, owners
+    [saved] = [name for name in stack.files(backups) if name not in earlier]
+    assert saved.startswith("resetwal-"), saved
+    assert str(backups / saved) in run.stdout, run
+    assert (
+        stack.sha256(backups / saved / "pg_control"),
+        sorted(stack.files(backups / saved / "pg_wal")),
+    ) == before
+    assert set(stack.files(backups / saved).values()) == {POSTGRES_IDS}
     assert rows(server) == ROWS
     assert stack.controller("dump", server.service).returncode == 0
 

@@ -223,6 +223,7 @@ def test_docker_stop_during_a_scheduled_dump_stops_at_once_and_keeps_nothing_of_
         stack.docker("stop", stack.controller_id, timeout=60)
 
         stopped_in = time.monotonic() - started
+        print(f"docker stop took {stopped_in:.1f} s")
         left = files_of_stopped_container(stack, data)
     # The lock is gone: a pg_dump session that outlived the controller would now end by itself.
     wait_until(
