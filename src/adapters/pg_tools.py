@@ -25,7 +25,17 @@ _HINTS = (
     ("could not translate host name", "check {prefix}_POSTGRES_HOST"),
     ("connection refused", "is the server up? check {prefix}_POSTGRES_HOST and _PORT"),
     ("timeout expired", "is the server up? check {prefix}_POSTGRES_HOST and _PORT"),
-    ("does not exist", "check {prefix}_POSTGRES_DB and the roles the dump needs"),
+    ("must be owner of database", "the restoring user must own the database or be a superuser"),
+    (
+        "must be a superuser to terminate",
+        "ending other users' sessions needs a superuser or pg_signal_backend",
+    ),
+    (
+        "permission denied to create database",
+        "the restoring user needs CREATEDB (ALTER ROLE ... CREATEDB)",
+    ),
+    ('role "', "the dump's roles are missing here: restore with --no-owner, or create them"),
+    ("does not exist", "check {prefix}_POSTGRES_DB"),
     ("server version mismatch", "use client tools at least as new as the server (PG_BIN_DIR)"),
     ("no space left", "free space in the backup directory"),
 )
