@@ -23,15 +23,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from .container import E2E_PG15, E2E_PG17, ContainerStack
 from .support import (
     APP_DB,
     CONTROLLER,
-    E2E_PG15,
-    E2E_PG17,
     PG_A,
     PG_B,
     PG_NEW,
-    ContainerStack,
     Controller,
     PgServer,
     PgServers,

@@ -16,17 +16,25 @@ from .support import APP_DB, CONTROLLER, PG_BIN, Controller, PgServer, hand_to_p
 STOP_TIMEOUT_S = 15.0
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+LOCK_HOLDER = "e2e-lock-holder"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Returns once ``condition()`` holds; fails the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
-        time.sleep(0.2)
+        time.sleep(0.5)
 
 
 @contextmanager
-def table_locked(server: PgServer, table: str) -> Iterator[None]:
-    """Holds an exclusive lock on ``table``: a pg_dump of the database waits for it."""
+def table_locked(server: PgServer, table: str, db: str = APP_DB) -> Iterator[None]:
+    """Holds an ACCESS EXCLUSIVE lock on ``table`` from this host: a pg_dump of ``db`` waits.
+
+    On exit the holder's session is ended on the server: a killed psql would
+    not release the lock until its ``pg_sleep`` ends.
+    """
     holder = subprocess.Popen(
         [
             str(PG_BIN / "psql"),
@@ -39,25 +47,41 @@ def table_locked(server: PgServer, table: str) -> Iterator[None]:
             "-U",
             server.user,
             "-d",
-            APP_DB,
+            db,
             "-c",
             f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);",
         ],
-        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": server.password, "PGAPPNAME": "lock-holder"},
+        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": server.password, "PGAPPNAME": LOCK_HOLDER},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.0)
+        wait_until(lambda: sessions_of(server, LOCK_HOLDER, waiting=False) == 1, 30, "the lock")
         yield
     finally:
-        # The server would keep the lock until pg_sleep ends: end the session there.
-        sessions(
+        psql(
             server,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'lock-holder'",
+            f"WHERE application_name = '{LOCK_HOLDER}'",
+            db="postgres",
         )
         holder.wait(30)
+
+
+def sessions_of(server: PgServer, application_name: str, *, waiting: bool | None = None) -> int:
+    """How many sessions ``application_name`` has on ``server`` (only those waiting on a lock,
+    or only those not waiting, when ``waiting`` says so)."""
+    condition = ""
+    if waiting is not None:
+        condition = f" AND (wait_event_type = 'Lock') = {str(waiting).lower()}"
+    return int(
+        psql(
+            server,
+            "SELECT count(*) FROM pg_stat_activity "
+            f"WHERE application_name = '{application_name}'{condition}",
+            db="postgres",
+        ).strip()
+    )
 
 
 def sessions(server: PgServer, query: str) -> str:
@@ -65,12 +89,8 @@ def sessions(server: PgServer, query: str) -> str:
 
 
 def dumps_connected(server: PgServer) -> int:
-    return int(
-        sessions(
-            server,
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-backup-manager'",
-        )
-    )
+    """How many sessions of the controller's tools are open on ``server``."""
+    return sessions_of(server, "pg-backup-manager")
 
 
 def spawn(

@@ -16,22 +16,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from .support import (
-    APP_DB,
-    BACKUP_NAME_PATTERN,
+from .container import (
     E2E_PG15,
     E2E_PG17,
     POSTGRES_IDS,
     ContainerStack,
+    data_dir_in_container,
+    shared_file_in_container,
+)
+from .support import (
+    APP_DB,
+    BACKUP_NAME_PATTERN,
     PgServer,
     Run,
     assert_one_line_error,
     catalog_snapshot,
     damage_pagila,
-    data_dir_in_container,
     load_pagila,
     recreate_database,
-    shared_file_in_container,
     table_fingerprints,
 )
 

@@ -14,17 +14,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from .support import (
+from .container import (
     DATABASES_ROOT,
     E2E_PG15,
     E2E_PG17,
     POSTGRES_IDS,
     ContainerStack,
-    PgServer,
-    assert_one_line_error,
     data_dir_in_container,
-    psql,
 )
+from .support import PgServer, assert_one_line_error, psql
 
 pytestmark = pytest.mark.integration
 

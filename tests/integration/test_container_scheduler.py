@@ -24,27 +24,20 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from .support import (
-    APP_DB,
+from .container import (
     E2E_PG15,
     E2E_PG17,
     POSTGRES_IDS,
     ContainerStack,
-    PgServer,
-    Run,
     assert_no_password,
-    assert_one_line_error,
     data_dir_in_container,
     docker_timestamp,
     is_backup_name,
     is_partial_name,
-    load_pagila,
-    recreate_database,
-    sessions_of,
     shared_file_in_container,
-    table_locked,
-    wait_until,
 )
+from .running import sessions_of, table_locked, wait_until
+from .support import APP_DB, PgServer, Run, assert_one_line_error, load_pagila, recreate_database
 
 pytestmark = pytest.mark.integration
 

@@ -6,14 +6,7 @@ import re
 
 import pytest
 
-from .support import (
-    BACKUP_NAME_PATTERN,
-    DEAD_PORT,
-    Controller,
-    PgServers,
-    pg_restore_list,
-    psql,
-)
+from .support import BACKUP_NAME_PATTERN, DEAD_PORT, Controller, PgServers, pg_restore_list, psql
 
 pytestmark = pytest.mark.integration
 

@@ -11,14 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .running import dumps_connected, sessions, spawn, table_locked, wait_for
-from .support import (
-    PG_NEW,
-    Controller,
-    PgServers,
-    assert_one_line_error,
-    load_pagila,
-)
+from .running import LOCK_HOLDER, dumps_connected, sessions, spawn, table_locked, wait_until
+from .support import PG_NEW, Controller, PgServers, assert_one_line_error, load_pagila
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +29,8 @@ def blocked_dump(pg: PgServers, controller: Controller) -> Iterator[subprocess.P
     controller.add_database("a", pg.a)
     with table_locked(pg.a, "public.actor"):
         dump = spawn(controller, "dump", "a")
-        wait_for(lambda: dumps_connected(pg.a) == 1, 30, "pg_dump to wait on the lock")
-        wait_for(lambda: partial_written(controller), 30, "the temporary file")
+        wait_until(lambda: dumps_connected(pg.a) == 1, 30, "pg_dump to wait on the lock")
+        wait_until(lambda: partial_written(controller), 30, "the temporary file")
         yield dump
         if dump.poll() is None:
             dump.kill()
@@ -52,12 +46,12 @@ def test_a_dump_killed_by_sigkill_leaves_no_backup_and_the_next_one_works(
     sessions(
         pg.a,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name IN ('pg-backup-manager', 'lock-holder')",
+        f"WHERE application_name IN ('pg-backup-manager', '{LOCK_HOLDER}')",
     )
 
     listed = controller("list", "a")
     controller.env["LOCK_TIMEOUT"] = "0"  # a dead holder has released the lock
-    wait_for(lambda: dumps_connected(pg.a) == 0, 30, "the orphaned pg_dump to go")
+    wait_until(lambda: dumps_connected(pg.a) == 0, 30, "the orphaned pg_dump to go")
     again = controller("dump", "a")
 
     assert listed.returncode == 0, listed

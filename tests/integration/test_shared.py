@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import (
-    Controller,
-    PgServers,
-    damage_pagila,
-    load_pagila,
-    psql,
-    table_fingerprints,
-)
+from .support import Controller, PgServers, damage_pagila, load_pagila, psql, table_fingerprints
 
 pytestmark = pytest.mark.integration
 

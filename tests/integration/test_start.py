@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .running import dumps_connected, spawn, stop, table_locked, wait_for
+from .running import dumps_connected, spawn, stop, table_locked, wait_until
 from .support import Controller, PgServers, load_pagila
 
 pytestmark = pytest.mark.integration
@@ -36,8 +36,8 @@ def test_sigterm_during_a_dump_stops_pg_dump_and_leaves_no_file(
 
     with table_locked(pg.a, "public.actor"):
         dump = spawn(controller, "dump", "a")
-        wait_for(lambda: dumps_connected(pg.a) == 1, 30, "pg_dump to wait on the lock")
-        wait_for(
+        wait_until(lambda: dumps_connected(pg.a) == 1, 30, "pg_dump to wait on the lock")
+        wait_until(
             lambda: controller.data_dir("a").is_dir() and any(controller.data_dir("a").iterdir()),
             30,
             "the temporary file",
@@ -47,7 +47,7 @@ def test_sigterm_during_a_dump_stops_pg_dump_and_leaves_no_file(
     assert code == 1
     assert "SIGTERM" in err
     assert controller.backups("a") == []
-    wait_for(lambda: dumps_connected(pg.a) == 0, 30, "pg_dump to go away")
+    wait_until(lambda: dumps_connected(pg.a) == 0, 30, "pg_dump to go away")
     assert controller("dump", "a").returncode == 0
 
 
@@ -87,7 +87,7 @@ def test_start_in_production_dumps_on_schedule_shares_and_applies_retention(
 
     process = spawn(controller, "start", namespace_root=root)
     try:
-        wait_for(
+        wait_until(
             lambda: (
                 len(list(data.glob("file_*.dump"))) == 2
                 and expired not in {p.name for p in data.iterdir()}
@@ -95,7 +95,7 @@ def test_start_in_production_dumps_on_schedule_shares_and_applies_retention(
             75,
             "a scheduled dump and retention",
         )
-        wait_for(lambda: (root / "backup/shared/a/file.dump").is_file(), 10, "the shared copy")
+        wait_until(lambda: (root / "backup/shared/a/file.dump").is_file(), 10, "the shared copy")
     finally:
         code, _, err = stop(process)
 
