@@ -63,6 +63,11 @@ class PgArchiveChecker:
                 )
         return digest.hexdigest()
 
+    def digest(self, archive: PurePath) -> str:
+        """Return the SHA-256 of ``archive``."""
+        with open(archive, "rb") as source:
+            return hashlib.file_digest(source, "sha256").hexdigest()
+
     def row_counts(self, archive: PurePath) -> dict[str, int]:
         """Return the rows in each table's data section of ``archive``, by qualified name."""
         counts: dict[str, int] = {}

@@ -121,6 +121,9 @@ class ArchiveChecker(Protocol):
             IntegrityError: ``pg_restore`` cannot read it to the end.
         """
 
+    def digest(self, archive: PurePath) -> str:
+        """Return the SHA-256 of ``archive``, read once, without ``pg_restore``."""
+
     def row_counts(self, archive: PurePath) -> dict[str, int]:
         """Return the number of rows of each table's data in ``archive``.
 

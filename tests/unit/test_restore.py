@@ -94,8 +94,9 @@ def test_an_archive_whose_checksum_differs_is_refused_before_anything_changes() 
     assert fakes.dumper.dumped == []
 
 
-def test_an_unreadable_archive_is_refused() -> None:
+def test_an_unreadable_archive_without_checksum_is_refused() -> None:
     fakes = fakes_with_backup("app")
+    fakes.store.checksums.clear()
     fakes.checker.unreadable.add(BACKUP)
 
     with pytest.raises(IntegrityError):
