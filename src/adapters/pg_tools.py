@@ -246,6 +246,15 @@ class PsqlServer:
                 counts[table] = int(count)
         return counts
 
+    def names(self, database: Database, *, prefix: str) -> list[str]:
+        """Return the names of the databases that start with ``prefix``."""
+        out = self._sql(
+            database,
+            "SELECT datname FROM pg_database WHERE left(datname, length(:'a')) = :'a' ORDER BY 1;",
+            a=prefix,
+        )
+        return out.splitlines()
+
     def _while_busy(self, database: Database, statement: str, **names: str) -> None:
         # Clients may reconnect between ending their sessions and the statement;
         # end them again and retry for a bounded time.

@@ -194,6 +194,9 @@ class DatabaseServer(Protocol):
     def row_counts(self, database: Database, name: str) -> dict[str, int]:
         """Return the number of rows of each table of the database ``name``."""
 
+    def names(self, database: Database, *, prefix: str) -> list[str]:
+        """Return the names of the databases that start with ``prefix``."""
+
 
 @attrs.frozen(kw_only=True)
 class LockFile:

@@ -9,7 +9,8 @@ target (renamed aside, then dropped).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from pathlib import PurePath
 
 import attrs
@@ -22,6 +23,7 @@ from pg_backup_manager.domain.ports import DatabaseServer, Restorer
 log = logging.getLogger(__name__)
 
 _MAX_NAME_BYTES = 63
+_STAMP = re.compile(r"\d{14}")
 
 
 @attrs.frozen(kw_only=True)
@@ -176,6 +178,7 @@ def replace_content(
     end of the swap puts the old database back and drops the scratch one.
     """
     target = database.dbname
+    clear_leftovers(database=database, server=server)
     scratch = scratch_name(target, "restore", now)
     aside = scratch_name(target, "replaced", now)
     properties = server.properties(database, target)
@@ -202,6 +205,45 @@ def replace_content(
         raise
     if properties is not None:
         server.drop(database, aside)
+
+
+def clear_leftovers(*, database: Database, server: DatabaseServer) -> None:
+    """Undo what a restore or verify killed half way (SIGKILL, a crash) left behind.
+
+    Scratch databases (``<db>_restore_<time>``, ``<db>_verify_<time>``) only ever
+    hold a copy being loaded: they are dropped. A database set aside by a swap
+    (``<db>_replaced_<time>``) holds the old content: if the target is missing
+    (killed between the two renames) the newest one is renamed back; otherwise
+    it is left alone and reported, never dropped.
+    """
+    target = database.dbname
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    prefixes = {
+        purpose: scratch_name(target, purpose, epoch).removesuffix(f"{epoch:%Y%m%d%H%M%S}")
+        for purpose in ("restore", "verify", "replaced")
+    }
+    found = {
+        purpose: [
+            name
+            for name in server.names(database, prefix=prefix)
+            if _STAMP.fullmatch(name.removeprefix(prefix))
+        ]
+        for purpose, prefix in prefixes.items()
+    }
+    for name in found["restore"] + found["verify"]:
+        log.warning("%s: dropping %s, left by an interrupted run", database.identifier, name)
+        server.drop(database, name)
+    asides = sorted(found["replaced"])
+    if asides and not server.exists(database, target):
+        log.warning("%s: %s is missing; putting back %s", database.identifier, target, asides[-1])
+        server.rename(database, asides.pop(), target)
+    for name in asides:
+        log.warning(
+            "%s: %s holds content an interrupted restore replaced; drop it when you no "
+            "longer need it",
+            database.identifier,
+            name,
+        )
 
 
 def scratch_name(target: str, purpose: str, at: datetime) -> str:

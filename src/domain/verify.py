@@ -9,7 +9,12 @@ import attrs
 from pg_backup_manager.domain.backup import BackupPorts
 from pg_backup_manager.domain.errors import ControllerError, IntegrityError
 from pg_backup_manager.domain.model import BackupName, Database
-from pg_backup_manager.domain.restore import RestorePorts, scratch_name, verify_archive
+from pg_backup_manager.domain.restore import (
+    RestorePorts,
+    clear_leftovers,
+    scratch_name,
+    verify_archive,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -77,8 +82,9 @@ def _check(
 def _restore_and_count(
     database: Database, archive: PurePath, ports: BackupPorts, restore_ports: RestorePorts
 ) -> int | str:
-    scratch = scratch_name(database.dbname, "verify", ports.clock.now())
     server = restore_ports.server
+    clear_leftovers(database=database, server=server)
+    scratch = scratch_name(database.dbname, "verify", ports.clock.now())
     server.drop(database, scratch)
     server.create(database, scratch)
     try:

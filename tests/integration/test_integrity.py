@@ -226,3 +226,19 @@ def test_pg_restore_reading_the_archive_to_the_end_is_the_check_that_catches_tru
     )
 
     assert to_the_end.returncode != 0
+
+
+def test_a_scratch_database_left_by_a_killed_restore_is_dropped_by_the_next_one(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    leftover = "appdb_restore_20200101000000"
+    psql(
+        pg.a, f'DROP DATABASE IF EXISTS "{leftover}"; CREATE DATABASE "{leftover}";', db="postgres"
+    )
+
+    run = controller("restore", "a", dumped.name, "--no-safety-dump")
+
+    assert run.returncode == 0, run
+    assert leftover in run.stderr  # reported
+    names = psql(pg.a, "SELECT datname FROM pg_database", db="postgres").split()
+    assert leftover not in names

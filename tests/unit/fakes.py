@@ -207,6 +207,9 @@ class FakeDatabaseServer:
     def row_counts(self, database: Database, name: str) -> dict[str, int]:
         return dict(self.rows)
 
+    def names(self, database: Database, *, prefix: str) -> list[str]:
+        return sorted(name for name in self.databases if name.startswith(prefix))
+
     def drop(self, database: Database, name: str) -> None:
         self.databases.discard(name)
         self.actions.append(f"drop {name}")

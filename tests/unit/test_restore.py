@@ -214,3 +214,21 @@ def test_scratch_names_fit_in_63_bytes_even_for_long_unicode_names() -> None:
 
     assert len(name.encode()) <= 63
     assert name.endswith("_restore_20240704000000")
+
+
+def test_scratch_databases_left_by_a_killed_run_are_dropped_before_a_restore() -> None:
+    fakes = fakes_with_backup("app", "app_restore_20240101000000", "app_verify_20240101000000")
+    fakes.server.databases.add("app_restore_notes")
+
+    restore(fakes, safety_dump=False)
+
+    assert fakes.server.databases == {"postgres", "app", "app_restore_notes"}
+
+
+def test_a_target_lost_between_the_renames_is_put_back_before_anything_else() -> None:
+    fakes = fakes_with_backup("app_replaced_20240101000000", "app_replaced_20240102000000")
+
+    restore(fakes, safety_dump=False)
+
+    assert fakes.server.actions[0] == "rename app_replaced_20240102000000 app"
+    assert "app_replaced_20240101000000" in fakes.server.databases
