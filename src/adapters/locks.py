@@ -53,8 +53,8 @@ class DirectoryLocks:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"{identifier} is busy: another dump, restore, prune or resetwal holds "
-                        f"the lock on {directory} (waited {self.wait_seconds:.0f} s); "
+                        f"busy: another dump, restore, verify, prune or resetwal of {identifier} "
+                        f"holds the lock on {directory} (waited {self.wait_seconds:.0f} s); "
                         "try again when it has finished"
                     ) from None
                 time.sleep(_POLL_SECONDS)

@@ -45,13 +45,21 @@ class PgResetWal:
     def preserve(self, data_dir: PurePath, *, into: PurePath) -> PurePath:
         """Save the tools' reports, ``global/pg_control`` and ``pg_wal`` into ``into``."""
         directory = _data_directory(Path(data_dir))
-        folder = Path(into)
         controldata = self._run(directory, [], program="pg_controldata")
         preview = self._run(directory, ["-n"])
+        folder = Path(into)
         try:
-            folder.mkdir(parents=True)
-            (folder / "pg_controldata.txt").write_text(controldata)
-            (folder / "pg_resetwal-n.txt").write_text(preview)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            for attempt in range(2, 100):
+                try:
+                    folder.mkdir(mode=0o700)
+                    break
+                except FileExistsError:
+                    folder = Path(f"{into}-{attempt}")
+            for name, text in (("pg_controldata.txt", controldata), ("pg_resetwal-n.txt", preview)):
+                descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w") as report:
+                    report.write(text)
             shutil.copy2(directory / "global" / "pg_control", folder / "pg_control")
             shutil.copytree(directory / "pg_wal", folder / "pg_wal", symlinks=False)
         except OSError as error:

@@ -18,7 +18,6 @@ _STOP_GRACE_SECONDS = 10.0
 _CAUSE = re.compile(r"error:|fatal|detail:|hint:|could not|refused|denied", re.IGNORECASE)
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
-_stopping = threading.Event()
 
 
 def track(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
@@ -26,19 +25,18 @@ def track(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
     with _running_lock:
         _running.difference_update({p for p in _running if p.poll() is not None})
         _running.add(process)
-    if _stopping.is_set():
-        process.terminate()
     return process
 
 
 def terminate_all() -> None:
-    """Terminate every tool still running and every tool started from now on.
+    """Terminate every tool running now.
 
     Called when a stop signal arrives, before the exception that unwinds the
     main thread: tools that worker threads wait on end at once, so their
-    partial files are removed and the threads finish.
+    partial files are removed and the threads finish. Tools started after it
+    run normally: the clean-up on the way out (dropping a scratch database,
+    renaming a database back) needs them.
     """
-    _stopping.set()
     with _running_lock:
         for process in _running:
             if process.poll() is None:

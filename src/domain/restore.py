@@ -119,7 +119,6 @@ def _restore(
     safety = None
     if safety_dump and restore_ports.server.exists(database, database.dbname):
         safety = write_backup(database=database, tier=Tier.DAILY, ports=ports)
-        log.info("%s: saved the current content as %s", database.identifier, safety.name)
     replace_content(
         database=database,
         archive=archive,
@@ -155,7 +154,7 @@ def verify_archive(
     elif actual != expected:
         raise IntegrityError(
             f"{archive} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file says "
-            f"{expected[:12]}...; it was not restored: pick another backup ('controller list')"
+            f"{expected[:12]}...: do not trust it; pick another backup ('controller list')"
         )
 
 

@@ -53,7 +53,13 @@ def start() -> None:
 
 
 @cli.command()
-@click.option("--max-age", default=180, show_default=True, help="Seconds a heartbeat stays fresh.")
+@click.option(
+    "--max-age",
+    default=180,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds a heartbeat stays fresh.",
+)
 @inject
 def health(max_age: int, heartbeat: FileHeartbeat = Provide[Container.heartbeat]) -> None:
     """Exit 0 if 'controller start' is alive (its heartbeat is fresh), else 1.

@@ -89,3 +89,13 @@ def test_verify_waits_for_no_one_holding_the_lock() -> None:
 
     with pytest.raises(BusyError):
         verify_backups(database=USERS, ports=fakes.ports)
+
+
+def test_a_backup_without_checksum_file_fails_verification() -> None:
+    fakes = fakes_with(NEW)
+    fakes.store.checksums.clear()
+
+    [check] = verify_backups(database=USERS, ports=fakes.ports)
+
+    assert not check.passed
+    assert "no checksum file" in (check.problem or "")
