@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .running import LOCK_HOLDER, dumps_connected, sessions, spawn, table_locked, wait_until
-from .support import PG_NEW, Controller, PgServers, assert_one_line_error, load_pagila
+from .running import LOCK_HOLDER, dumps_connected, sessions, spawn, stop, table_locked, wait_until
+from .support import PG_NEW, Controller, PgServers, assert_one_line_error, load_pagila, psql
 
 pytestmark = pytest.mark.integration
 
@@ -158,3 +158,30 @@ def test_a_server_newer_than_the_client_tools_is_named_with_both_versions(
     assert "server version mismatch" in run.stderr, run
     assert "server version: 17" in run.stderr and "pg_dump version: 15" in run.stderr, run
     assert controller.backups("new") == []
+
+
+def test_a_stop_during_verify_restore_is_reported_as_a_stop_and_drops_the_scratch_database(
+    pg: PgServers, controller: Controller
+) -> None:
+    psql(
+        pg.a,
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS payload "
+        "FROM generate_series(1, 3000000) g",
+    )
+    controller.add_database("a", pg.a)
+    assert controller("dump", "a").returncode == 0
+    [name] = controller.backups("a")
+    scratch_sessions = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'appdb\\_verify\\_%' "
+        "AND application_name = 'pg-backup-manager'"
+    )
+
+    verify = spawn(controller, "verify", "a", name, "--restore")
+    wait_until(lambda: sessions(pg.a, scratch_sessions) == "1", 60, "pg_restore to load")
+    code, out, err = stop(verify)
+
+    assert code == 1, (out, err)
+    assert "stopped by SIGTERM" in err
+    assert "FAILED" not in out
+    left = sessions(pg.a, "SELECT count(*) FROM pg_database WHERE datname LIKE '%verify%'")
+    assert left == "0"
