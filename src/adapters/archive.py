@@ -12,7 +12,7 @@ from typing import IO, cast
 import attrs
 
 from pg_backup_manager.adapters.pg_tools import PgBinaries
-from pg_backup_manager.adapters.processes import last_words, stop_process, track
+from pg_backup_manager.adapters.processes import last_words, stop_process, track, wait_all
 from pg_backup_manager.domain.errors import IntegrityError
 
 _CHUNK = 1 << 20
@@ -51,10 +51,10 @@ class PgArchiveChecker:
                     except BrokenPipeError:
                         break
                 stdin.close()
-                code = process.wait(self.timeout)
             except BaseException:
                 stop_process(process)
                 raise
+            [code] = wait_all([process], timeout=self.timeout, what=f"pg_restore of {archive}")
             errors.seek(0)
             if code != 0:
                 raise IntegrityError(
@@ -90,10 +90,10 @@ class PgArchiveChecker:
                         table = None
                     else:
                         counts[table] += 1
-                code = process.wait(self.timeout)
             except BaseException:
                 stop_process(process)
                 raise
+            [code] = wait_all([process], timeout=self.timeout, what=f"pg_restore of {archive}")
             errors.seek(0)
             if code != 0:
                 raise IntegrityError(

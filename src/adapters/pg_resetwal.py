@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters.pg_tools import PgBinaries
-from pg_backup_manager.adapters.processes import RunAs, is_alive, run_tool
+from pg_backup_manager.adapters.processes import is_alive, run_tool
 from pg_backup_manager.domain.errors import ControllerError, ToolError
 from pg_backup_manager.domain.ports import LockFile
 
@@ -92,7 +92,6 @@ class PgResetWal:
             [*options, "-D", str(directory)],
             what=f"{program} {major} on {directory}",
             timeout=self.timeout,
-            run_as=_owner_if_root(directory),
         )
 
 
@@ -112,6 +111,8 @@ def _is_postgres(pid: int) -> bool:
 
 
 def _data_directory(path: Path) -> Path:
+    if path.is_dir():
+        _check_owner(path)
     if not (path / "PG_VERSION").is_file():
         raise ControllerError(
             f"{path} is not a PostgreSQL data directory (no PG_VERSION): mount the "
@@ -120,16 +121,16 @@ def _data_directory(path: Path) -> Path:
     return path
 
 
-def _owner_if_root(directory: Path) -> RunAs | None:
-    info = directory.stat()
-    if os.geteuid() != 0:
-        if info.st_uid != os.geteuid():
-            raise ControllerError(
-                f"{directory} belongs to uid {info.st_uid} but the controller runs as uid "
-                f"{os.geteuid()}: pg_resetwal must run as the data directory's owner "
-                "(the official postgres image and the controller image both use uid 999)"
-            )
-        return None
-    if info.st_uid == 0:
-        raise ControllerError(f"{directory} is owned by root; PostgreSQL data never is")
-    return RunAs(uid=info.st_uid, gid=info.st_gid)
+def _check_owner(directory: Path) -> None:
+    """Refuse a data directory that this user does not own: pg_resetwal would fail on it.
+
+    The controller never runs as root (it becomes CONTROLLER_USER first), so
+    the owner of the directory must be the user it runs as.
+    """
+    owner = directory.stat().st_uid
+    if owner != os.geteuid():
+        raise ControllerError(
+            f"{directory} belongs to uid {owner} but the controller runs as uid "
+            f"{os.geteuid()}: pg_resetwal must run as the data directory's owner "
+            "(the official postgres image and the controller image both use uid 999)"
+        )

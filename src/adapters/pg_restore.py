@@ -12,7 +12,7 @@ import attrs
 from plumbum import local
 
 from pg_backup_manager.adapters.pg_tools import PgBinaries, PgClient, conninfo, with_hint
-from pg_backup_manager.adapters.processes import last_words, stop_process, track
+from pg_backup_manager.adapters.processes import last_words, track, wait_all
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 
@@ -129,13 +129,7 @@ class PgRestore:
                 )
             )
             cast(IO[bytes], editor.stdout).close()
-            processes = (reader, editor, loader)
-            try:
-                codes = [process.wait(self.timeout) for process in (loader, editor, reader)]
-            except BaseException:
-                for process in processes:
-                    stop_process(process)
-                raise
+            codes = wait_all([loader, editor, reader], timeout=self.timeout, what="the restore")
             if codes[0] != 0:
                 loader_errors.seek(0)
                 words = last_words(loader_errors.read(), [database.password])

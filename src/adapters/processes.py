@@ -6,10 +6,10 @@ import os
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import cast
 
-import attrs
 from plumbum.commands.base import BaseCommand
 
 from pg_backup_manager.domain.errors import ToolError
@@ -54,14 +54,6 @@ def is_alive(pid: int) -> bool:
     return True
 
 
-@attrs.frozen(kw_only=True)
-class RunAs:
-    """A user and group to run a tool as (``pg_resetwal`` refuses root)."""
-
-    uid: int
-    gid: int
-
-
 def run_tool(
     command: BaseCommand,
     args: Sequence[str],
@@ -71,7 +63,6 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,
     capture: bool = True,
-    run_as: RunAs | None = None,
     secrets: Sequence[str] = (),
 ) -> str:
     """Run ``command`` with ``args``; return its standard output.
@@ -88,10 +79,6 @@ def run_tool(
             with every string of ``secrets`` blanked.
     """
     bound = command.with_env(**env) if env else command
-    extra: dict[str, Any] = {}
-    if run_as is not None:
-        # The working directory may be closed to that user; the tools need none.
-        extra = {"user": run_as.uid, "group": run_as.gid, "extra_groups": [], "cwd": "/"}
     try:
         process = track(
             cast(
@@ -101,7 +88,6 @@ def run_tool(
                     stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                     stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
-                    **extra,
                 ),
             )
         )
@@ -122,6 +108,30 @@ def run_tool(
         words = last_words(err if (err or b"").strip() else out, secrets)
         raise ToolError(f"{what} failed (exit {process.returncode}): {words}")
     return (out or b"").decode(errors="replace")
+
+
+def wait_all(
+    processes: Sequence[subprocess.Popen[bytes]], *, timeout: float, what: str
+) -> list[int]:
+    """Wait for ``processes`` (in that order); return their exit codes.
+
+    If waiting outlasts ``timeout`` or is interrupted (a stop signal), every
+    one of them is terminated and reaped first.
+
+    Raises:
+        ToolError: ``timeout`` passed.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        return [p.wait(max(deadline - time.monotonic(), 0.0)) for p in processes]
+    except subprocess.TimeoutExpired:
+        for process in processes:
+            stop_process(process)
+        raise ToolError(f"{what}: gave up after {timeout:.0f} s") from None
+    except BaseException:
+        for process in processes:
+            stop_process(process)
+        raise
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
