@@ -12,11 +12,19 @@ from typing import IO, cast
 import attrs
 
 from pg_backup_manager.adapters.pg_tools import PgBinaries
-from pg_backup_manager.adapters.processes import last_words, stop_process, track, wait_all
-from pg_backup_manager.domain.errors import IntegrityError
+from pg_backup_manager.adapters.processes import (
+    last_words,
+    run_tool,
+    stop_process,
+    track,
+    wait_all,
+)
+from pg_backup_manager.domain.errors import IntegrityError, ToolError
+from pg_backup_manager.domain.model import ArchiveTable
 
 _CHUNK = 1 << 20
-_COPY = re.compile(r"COPY (?P<table>.+?) (\(.*\) )?FROM stdin;")
+# "<dump id>; <catalog oid> <oid> TABLE DATA <schema> <table> <owner>", as --list prints it.
+_TABLE_DATA = re.compile(r"\d+; \d+ \d+ TABLE DATA (?P<label>.*)")
 
 
 @attrs.frozen(kw_only=True)
@@ -68,9 +76,44 @@ class PgArchiveChecker:
         with open(archive, "rb") as source:
             return hashlib.file_digest(source, "sha256").hexdigest()
 
-    def row_counts(self, archive: PurePath) -> dict[str, int]:
-        """Return the rows in each table's data section of ``archive``, by qualified name."""
-        counts: dict[str, int] = {}
+    def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
+        """Return each table data entry of ``archive``, labelled as its table of contents
+        lists it, with the rows of its data.
+
+        ``pg_restore --data-only`` writes the data entries in the order of the
+        table of contents, each as one COPY block ended by a ``\\.`` line; the
+        n-th block is the n-th ``TABLE DATA`` entry of ``pg_restore --list``.
+        No name is read out of the SQL text.
+        """
+        entries = [
+            match["label"]
+            for match in map(_TABLE_DATA.fullmatch, self._listing(archive).split("\n"))
+            if match is not None
+        ]
+        blocks = self._copy_block_rows(archive)
+        if len(blocks) != len(entries):
+            raise IntegrityError(
+                f"{archive} is damaged: its table of contents lists {len(entries)} tables "
+                f"with data, its data holds {len(blocks)}"
+            )
+        return [
+            ArchiveTable(label=label, rows=rows)
+            for label, rows in zip(entries, blocks, strict=True)
+        ]
+
+    def _listing(self, archive: PurePath) -> str:
+        try:
+            return run_tool(
+                self.binaries.client("pg_restore"),
+                ["--list", str(archive)],
+                what=f"pg_restore --list of {archive}",
+                timeout=self.timeout,
+            )
+        except ToolError as error:
+            raise IntegrityError(f"{archive} is damaged: {error}") from None
+
+    def _copy_block_rows(self, archive: PurePath) -> list[int]:
+        blocks: list[int] = []
         with tempfile.TemporaryFile() as errors:
             process = self._pg_restore(
                 ["--data-only", "--file=-", str(archive)],
@@ -79,17 +122,20 @@ class PgArchiveChecker:
                 stderr=errors,
             )
             try:
-                table = None
+                # COPY text data has no raw line break inside a row, so "\\." alone on
+                # a line ends a block; a statement may span lines (a name with one).
+                in_statement = in_data = False
                 for line in cast(IO[bytes], process.stdout):
-                    if table is None:
-                        match = _COPY.match(line.decode(errors="replace"))
-                        if match:
-                            table = match["table"]
-                            counts[table] = 0
-                    elif line == b"\\.\n":
-                        table = None
-                    else:
-                        counts[table] += 1
+                    if in_data:
+                        if line == b"\\.\n":
+                            in_data = False
+                        else:
+                            blocks[-1] += 1
+                    elif in_statement or line.startswith(b"COPY "):
+                        in_statement = not line.endswith(b" FROM stdin;\n")
+                        if not in_statement:
+                            in_data = True
+                            blocks.append(0)
             except BaseException:
                 stop_process(process)
                 raise
@@ -100,7 +146,7 @@ class PgArchiveChecker:
                     f"{archive} is damaged: pg_restore cannot read its data "
                     f"({last_words(errors.read(), [])})"
                 )
-        return counts
+        return blocks
 
     def _pg_restore(
         self, args: list[str], *, stdin: int, stdout: int, stderr: IO[bytes]

@@ -41,13 +41,21 @@ FROM pg_database d WHERE d.datname = :'a';
 """
 
 
-def properties_from(described: str, name: str) -> DatabaseProperties | None:
-    """Return the properties of database ``name`` from the output of :data:`DESCRIBE`."""
+# For a database that had no properties to keep (a new one): drop the scratch marker.
+CLEAR_COMMENT = 'COMMENT ON DATABASE :"a" IS NULL;\n'
+
+
+def properties_from(described: str) -> DatabaseProperties | None:
+    """Return the properties in the output of :data:`DESCRIBE`, or None when it found none.
+
+    The script names its database ``:"a"`` (a psql variable), so it can be
+    given to any database: the restore gives it to the scratch database
+    before that takes the target's name.
+    """
     if not described.strip():
         return None
     facts = json.loads(described)
     row = facts["database"]
-    target = identifier(name)
     options = [
         f"ENCODING {literal(facts['encoding'])}",
         f"LC_COLLATE {literal(row['datcollate'])}",
@@ -61,12 +69,13 @@ def properties_from(described: str, name: str) -> DatabaseProperties | None:
         options.append(f"LOCALE_PROVIDER builtin BUILTIN_LOCALE {literal(locale or '')}")
     if facts["tablespace"] not in (None, "pg_default"):
         options.append(f"TABLESPACE {identifier(facts['tablespace'])}")
+    target = ':"a"'
+    comment = literal(facts["comment"]) if facts["comment"] is not None else "NULL"
     script = [
         f"ALTER DATABASE {target} OWNER TO {identifier(facts['owner'])};",
         f"ALTER DATABASE {target} CONNECTION LIMIT {int(row['datconnlimit'])};",
+        f"COMMENT ON DATABASE {target} IS {comment};",
     ]
-    if facts["comment"] is not None:
-        script.append(f"COMMENT ON DATABASE {target} IS {literal(facts['comment'])};")
     if row.get("datacl") is not None:
         script.append(f"REVOKE ALL ON DATABASE {target} FROM PUBLIC;")
         for grant in facts["grants"]:
@@ -82,9 +91,57 @@ def properties_from(described: str, name: str) -> DatabaseProperties | None:
 
 
 def _setting(key: str, value: str) -> str:
+    """Return ``value``, as ``pg_db_role_setting`` stores it, as the literal(s) that set it.
+
+    A list setting is stored with each element quoted as the server quotes it
+    (``"$user", public, "eu,sales"``); like pg_dump, each element goes back
+    as a literal of its own, which the server quotes again the same way.
+    """
     if key.lower() not in _LIST_SETTINGS:
         return literal(value)
-    return ", ".join(literal(item.strip().strip('"')) for item in value.split(","))
+    return ", ".join(literal(item) for item in split_guc_list(value))
+
+
+def split_guc_list(value: str) -> list[str]:
+    """Return the elements of a list setting's stored value, quotes undone.
+
+    The rules of the server's ``SplitGUCList``: elements are separated by
+    commas; one in double quotes may hold anything, with ``""`` for a quote;
+    blanks around elements are not part of them.
+    """
+    items: list[str] = []
+    position, end = 0, len(value)
+    while position < end:
+        while position < end and value[position].isspace():
+            position += 1
+        if position == end:
+            break
+        if value[position] == '"':
+            item, position = _quoted(value, position + 1)
+        else:
+            start = position
+            while position < end and value[position] != "," and not value[position].isspace():
+                position += 1
+            item = value[start:position]
+        items.append(item)
+        while position < end and value[position].isspace():
+            position += 1
+        if position < end and value[position] == ",":
+            position += 1
+    return items
+
+
+def _quoted(value: str, position: int) -> tuple[str, int]:
+    """Return the element quoted from ``position`` (after its opening quote) and what follows."""
+    item: list[str] = []
+    while position < len(value):
+        if value[position] == '"':
+            if value[position + 1 : position + 2] != '"':
+                return "".join(item), position + 1
+            position += 1
+        item.append(value[position])
+        position += 1
+    return "".join(item), position
 
 
 def identifier(name: str) -> str:

@@ -20,17 +20,20 @@ from pg_backup_manager.domain.model import SHARED_ARCHIVE_NAME, Backup, BackupNa
 _PARTIAL = ".partial"
 _SHA256 = ".sha256"
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+# Below this much free space, a failed write is taken for a full device.
+_FULL_BELOW_BYTES = 1 << 20
 
 
 @attrs.frozen(kw_only=True)
 class LocalBackupStore:
     """Backups of each database in ``<data root>/<identifier>``.
 
-    A backup is written under a hidden temporary name (``.<name>.<pid>.partial``),
-    fsynced, then linked to its final name without ever replacing an existing
-    file, and the directory is fsynced. Only files whose names parse as backup
-    names count; temporary files left by a process that died are removed by the
-    next write in that directory.
+    A backup is written in a hidden staging directory that only this user can
+    enter (``.<name>.<pid>.partial/``), fsynced, then linked to its final name
+    without ever replacing an existing file, and the directory is fsynced. The
+    controller refuses backup directories that other users can write to. Only
+    files whose names parse as backup names count; temporary files left by a
+    process that died are removed by the next write in that directory.
     """
 
     layout: Layout
@@ -55,40 +58,43 @@ class LocalBackupStore:
     def write(self, identifier: str, name: BackupName, writer: Callable[[PurePath], str]) -> Backup:
         """Publish the archive ``writer`` writes at a temporary path as backup ``name``.
 
-        ``writer`` returns the archive's SHA-256, which goes into
-        ``<name>.sha256`` (``sha256sum -c`` format) before the archive gets its name.
+        The temporary path is inside a directory only this user can enter, so
+        no other user can redirect the tools' writes. ``writer`` returns the
+        archive's SHA-256, which goes into ``<name>.sha256`` (``sha256sum -c``
+        format) before the archive gets its name. A failure on a full device
+        is reported as such, whatever the tools made of it.
         """
         directory = self._data_dir(identifier)
         final = directory / str(name)
         if final.exists():
             raise ControllerError(f"backup {final} exists already: try again in a second")
         _remove_leftovers(directory)
-        temporary = directory / f".{name}.{os.getpid()}{_PARTIAL}"
-        with _removed_on_failure(temporary):
-            _create_empty(temporary, self.file_mode)
-            checksum = writer(temporary)
-            _fsync(temporary)
-            self._write_checksum(final, checksum)
-            _publish(temporary, final)
+        with _staging(directory / f".{name}.{os.getpid()}{_PARTIAL}") as staging:
+            archive = staging / str(name)
+            _create_empty(archive, self.file_mode)
+            try:
+                checksum = writer(archive)
+            except ControllerError as error:
+                raise _space_left_or(error, directory) from None
+            _fsync(archive)
+            self._write_checksum(final, checksum, staging)
+            _publish(archive, final)
         return Backup(name=name, size=final.stat().st_size)
 
     def checksum_of(self, identifier: str, name: BackupName) -> str | None:
         """Return the SHA-256 recorded for backup ``name``, or None if none was."""
         return _read_checksum(Path(self.path_of(identifier, name)))
 
-    def _write_checksum(self, archive: Path, checksum: str) -> None:
+    def _write_checksum(self, archive: Path, checksum: str, staging: Path) -> None:
         sidecar = archive.with_name(archive.name + _SHA256)
-        temporary = sidecar.with_name(f".{sidecar.name}.{os.getpid()}{_PARTIAL}")
-        with _removed_on_failure(temporary):
-            _create_empty(temporary, self.file_mode)
-            temporary.write_text(f"{checksum}  {archive.name}\n")
-            _fsync(temporary)
-            os.replace(temporary, sidecar)
+        temporary = staging / sidecar.name
+        _create_empty(temporary, self.file_mode)
+        temporary.write_text(f"{checksum}  {archive.name}\n")
+        _fsync(temporary)
+        os.replace(temporary, sidecar)
 
     def _data_dir(self, identifier: str) -> Path:
-        directory = _inside(Path(self.layout.data_root), Path(self.layout.data_dir(identifier)))
-        _make_dir(directory)
-        return directory
+        return private_dir(Path(self.layout.data_root), Path(self.layout.data_dir(identifier)))
 
     def path_of(self, identifier: str, name: BackupName) -> PurePath:
         """Return the path of the committed backup ``name`` of ``identifier``."""
@@ -114,20 +120,21 @@ class LocalBackupStore:
         """Copy backup ``name`` (and its checksum) to ``<shared>/<identifier>/file.dump``."""
         source = Path(self.path_of(identifier, name))
         checksum = _read_checksum(source)
-        directory = _inside(Path(self.layout.shared_root), Path(self.layout.shared_dir(identifier)))
-        _make_dir(directory)
+        directory = private_dir(
+            Path(self.layout.shared_root), Path(self.layout.shared_dir(identifier))
+        )
         final = directory / SHARED_ARCHIVE_NAME
         _remove_leftovers(directory)
-        temporary = directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{_PARTIAL}"
-        with _removed_on_failure(temporary):
-            _create_empty(temporary, self.file_mode)
-            shutil.copyfile(source, temporary)
-            _fsync(temporary)
+        with _staging(directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{_PARTIAL}") as staging:
+            copy = staging / SHARED_ARCHIVE_NAME
+            _create_empty(copy, self.file_mode)
+            shutil.copyfile(source, copy)
+            _fsync(copy)
             if checksum is None:
                 final.with_name(final.name + _SHA256).unlink(missing_ok=True)
             else:
-                self._write_checksum(final, checksum)
-            os.replace(temporary, final)
+                self._write_checksum(final, checksum, staging)
+            os.replace(copy, final)
             _fsync_dir(directory)
         return final
 
@@ -187,6 +194,41 @@ def _make_dir(directory: Path) -> None:
         raise ControllerError(f"cannot create {directory}: {error.strerror}") from None
 
 
+def private_dir(root: Path, directory: Path) -> Path:
+    """Return ``directory`` (under ``root``), created if missing, once no other user can write
+    in it or in ``root``.
+
+    A directory that others can write to would let them swap the files the
+    tools write (for a symbolic link to a file of theirs, or over one of ours);
+    one with the sticky bit that this user owns is safe, as /tmp is.
+
+    Raises:
+        ControllerError: it cannot be created, leads outside ``root``, or others
+            can write to it.
+    """
+    _make_dir(directory)
+    _inside(root, directory)
+    for checked in (root, directory):
+        refuse_if_others_can_write(checked)
+    return directory
+
+
+def refuse_if_others_can_write(directory: Path) -> None:
+    """Raise ControllerError if users other than this one can write in ``directory``."""
+    try:
+        status = os.stat(directory)
+    except OSError as error:
+        raise ControllerError(f"cannot read {directory}: {error.strerror}") from None
+    writable_by_others = status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    sticky_and_ours = status.st_mode & stat.S_ISVTX and status.st_uid == os.geteuid()
+    if writable_by_others and not sticky_and_ours:
+        raise ControllerError(
+            f"{directory} can be written by other users (mode "
+            f"{stat.S_IMODE(status.st_mode):04o}), who could redirect what the controller "
+            f"writes: run 'chmod go-w {directory}'"
+        )
+
+
 def _is_regular_file(path: Path) -> bool:
     try:
         return stat.S_ISREG(path.lstat().st_mode)
@@ -195,16 +237,41 @@ def _is_regular_file(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _removed_on_failure(temporary: Path) -> Iterator[None]:
-    """Remove ``temporary`` if the block raises anything, a stop signal included."""
+def _staging(staging: Path) -> Iterator[Path]:
+    """Yield a new directory only this user can enter; remove it and all in it at the end.
+
+    OSError in the block becomes a ControllerError that says what failed.
+    """
     try:
-        yield
+        os.mkdir(staging, 0o700)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise ControllerError(_describe(error, temporary.parent)) from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        raise ControllerError(_describe(error, staging.parent)) from None
+    try:
+        yield staging
+    except OSError as error:
+        raise ControllerError(_describe(error, staging.parent)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _space_left_or(error: ControllerError, directory: Path) -> ControllerError:
+    """Return a "no space left" error when ``directory``'s device is full, else ``error``.
+
+    On a full device some tools exit 0 after writing nothing (pg_dump 15 in
+    the custom format): the archive check then fails, and would look like a
+    damaged archive.
+    """
+    try:
+        status = os.statvfs(directory)
+    except OSError:
+        return error
+    free = status.f_bavail * status.f_frsize
+    if free >= _FULL_BELOW_BYTES:
+        return error
+    return ControllerError(
+        f"no space left on the device of {directory} ({free // 1024} KiB free): "
+        f"free space there; nothing was written ({' '.join(str(error).split())})"
+    )
 
 
 def _describe(error: OSError, directory: Path) -> str:
@@ -214,7 +281,12 @@ def _describe(error: OSError, directory: Path) -> str:
 
 
 def _create_empty(path: Path, mode: int) -> None:
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    """Create ``path`` with exactly ``mode``, whatever the umask; never follow a link."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
 
 
 def _publish(temporary: Path, final: Path) -> None:
@@ -246,7 +318,11 @@ def _remove_leftovers(directory: Path) -> None:
         ours = _OURS.fullmatch(name)
         abandoned = ours is not None and not is_alive(int(ours["pid"]))
         if abandoned or _is_orphan_checksum(name, names):
-            (directory / name).unlink(missing_ok=True)
+            path = directory / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _is_orphan_checksum(name: str, names: set[str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -23,10 +24,17 @@ class FileHeartbeat:
     path: Path
 
     def beat(self) -> None:
-        """Record that the scheduler is alive now; never fails the scheduler."""
+        """Record that the scheduler is alive now; never fails the scheduler.
+
+        The file is created mode 0600 and never through a symbolic link.
+        """
         with contextlib.suppress(OSError):
-            self.path.touch()
-            os.utime(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                os.utime(descriptor)
+            finally:
+                os.close(descriptor)
 
     @contextlib.contextmanager
     def while_busy(self) -> Iterator[None]:
@@ -54,11 +62,19 @@ class FileHeartbeat:
         """Return the seconds since the last beat.
 
         Raises:
-            ControllerError: there was never a beat (no scheduler has run here).
+            ControllerError: there was never a beat (no scheduler has run here),
+                or the file is not one this user made (a file someone else
+                planted says nothing about the scheduler).
         """
         try:
-            return max(0.0, time.time() - self.path.stat().st_mtime)
+            status = os.lstat(self.path)
         except OSError:
             raise ControllerError(
                 f"no heartbeat at {self.path}: 'controller start' is not running"
             ) from None
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid():
+            raise ControllerError(
+                f"{self.path} is not a file of uid {os.geteuid()}, so not the scheduler's "
+                "heartbeat: ignored; remove it and check HEARTBEAT_FILE"
+            )
+        return max(0.0, time.time() - status.st_mtime)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 
+from pg_backup_manager.adapters.filesystem import private_dir
 from pg_backup_manager.domain.errors import BusyError, ControllerError
 from pg_backup_manager.domain.model import Layout
 
@@ -31,10 +32,14 @@ class DirectoryLocks:
 
     @contextlib.contextmanager
     def hold(self, identifier: str) -> Iterator[None]:
-        """Hold the lock of ``identifier``, waiting up to ``wait_seconds`` for it."""
-        directory = Path(self.layout.data_dir(identifier))
+        """Hold the lock of ``identifier``, waiting up to ``wait_seconds`` for it.
+
+        Raises:
+            BusyError: another process held it all that time.
+            ControllerError: the directory cannot be made, or others can write to it.
+        """
+        directory = private_dir(Path(self.layout.data_root), Path(self.layout.data_dir(identifier)))
         try:
-            directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as error:
             raise ControllerError(f"cannot open {directory}: {error.strerror}") from None

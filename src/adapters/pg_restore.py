@@ -11,7 +11,13 @@ from typing import IO, cast
 import attrs
 from plumbum import local
 
-from pg_backup_manager.adapters.pg_tools import PgBinaries, PgClient, conninfo, with_hint
+from pg_backup_manager.adapters.pg_tools import (
+    PgBinaries,
+    PgClient,
+    conninfo,
+    libpq_env,
+    with_hint,
+)
 from pg_backup_manager.adapters.processes import last_words, track, wait_all
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
@@ -46,12 +52,13 @@ class PgRestore:
                 ["--exit-on-error", *options, f"--dbname={conninfo(database, into)}", str(archive)],
                 what=what,
                 capture=False,
+                owners=owners,
             )
             return
         try:
-            self._through_psql(database, into, archive, options)
+            self._through_psql(database, into, archive, options, what)
         except ToolError as error:
-            raise ToolError(with_hint(f"{what}: {error}", database)) from None
+            raise ToolError(with_hint(str(error), database, owners=owners)) from None
 
     def _server_major(self, client: PgClient, database: Database, into: str) -> int:
         out = client.run(
@@ -80,9 +87,9 @@ class PgRestore:
         return int(found.group(1)) if found else 0
 
     def _through_psql(
-        self, database: Database, into: str, archive: PurePath, options: list[str]
+        self, database: Database, into: str, archive: PurePath, options: list[str], what: str
     ) -> None:
-        env = {"PGPASSWORD": database.password, "PGAPPNAME": "pg-backup-manager"}
+        env = libpq_env(database)
         pg_restore = self.binaries.client("pg_restore").with_env(**env)
         psql = self.binaries.client("psql").with_env(**env)
         drop_first = f"0,/^{re.escape(_NEW_IN_17)}$/{{//d}}"
@@ -133,10 +140,10 @@ class PgRestore:
             if codes[0] != 0:
                 loader_errors.seek(0)
                 words = last_words(loader_errors.read(), [database.password])
-                raise ToolError(f"psql failed (exit {codes[0]}): {words}")
+                raise ToolError(f"{what}: psql failed (exit {codes[0]}): {words}")
             if codes[1] != 0:
-                raise ToolError(f"sed failed (exit {codes[1]}) between pg_restore and psql")
+                raise ToolError(f"{what}: sed failed (exit {codes[1]}) between pg_restore and psql")
             if codes[2] != 0:
                 reader_errors.seek(0)
                 words = last_words(reader_errors.read(), [database.password])
-                raise ToolError(f"pg_restore failed (exit {codes[2]}): {words}")
+                raise ToolError(f"{what}: pg_restore failed (exit {codes[2]}): {words}")

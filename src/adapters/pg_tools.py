@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 
 import attrs
@@ -11,17 +13,20 @@ from plumbum import local
 from plumbum.commands.base import BaseCommand
 from plumbum.commands.processes import CommandNotFound
 
-from pg_backup_manager.adapters.db_properties import DESCRIBE, properties_from
+from pg_backup_manager.adapters.db_properties import (
+    CLEAR_COMMENT,
+    DESCRIBE,
+    literal,
+    properties_from,
+)
 from pg_backup_manager.adapters.processes import run_tool
 from pg_backup_manager.domain.errors import ToolError
-from pg_backup_manager.domain.model import Database, DatabaseProperties
+from pg_backup_manager.domain.model import Database, DatabaseProperties, TableName
+from pg_backup_manager.domain.scratch import TemporaryDatabase
 
 _HINTS = (
-    (
-        "password authentication failed",
-        "check {prefix}_POSTGRES_USER and {prefix}_POSTGRES_PASSWORD",
-    ),
-    ("no password supplied", "set {prefix}_POSTGRES_PASSWORD"),
+    ("password authentication failed", "check {prefix}_POSTGRES_USER and {password}"),
+    ("no password supplied", "set {password}"),
     ("could not translate host name", "check {prefix}_POSTGRES_HOST"),
     ("connection refused", "is the server up? check {prefix}_POSTGRES_HOST and _PORT"),
     ("timeout expired", "is the server up? check {prefix}_POSTGRES_HOST and _PORT"),
@@ -34,24 +39,33 @@ _HINTS = (
         "permission denied to create database",
         "the restoring user needs CREATEDB (ALTER ROLE ... CREATEDB)",
     ),
-    ('role "', "the dump's roles are missing here: restore with --no-owner, or create them"),
     ("does not exist", "check {prefix}_POSTGRES_DB"),
     ("server version mismatch", "use client tools at least as new as the server (PG_BIN_DIR)"),
     ("no space left", "free space in the backup directory"),
 )
+_MISSING_ROLE = re.compile(r'role "((?:[^"]|"")+)" does not exist')
+APPLICATION_NAME = "pg-backup-manager"
 _CONNECT_TIMEOUT_SECONDS = "10"
 _BUSY = "is being accessed by other users"
-# One count per plain table that is not an extension's, named as pg_dump names it.
+_MAINTENANCE_DATABASES = ("postgres", "template1")
+# The rows of every plain table, in one JSON document: names travel as JSON
+# strings, whatever characters they hold.
 _COUNT_ROWS = r"""
-SELECT format('SELECT %L, count(*) FROM %I.%I',
-              format('%I.%I', n.nspname, c.relname), n.nspname, c.relname)
+SELECT coalesce(json_agg(json_build_object(
+  'schema', n.nspname, 'table', c.relname,
+  'rows', (xpath('/row/c/text()', query_to_xml(
+             format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
+             false, true, '')))[1]::text::bigint)), '[]')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
-  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                  AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY 1
-\gexec
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%';
+"""
+_TEMPORARY_DATABASES = """
+SELECT coalesce(json_agg(json_build_object(
+  'name', d.datname, 'comment', shobj_description(d.oid, 'pg_database'))), '[]')
+FROM pg_database d
+WHERE EXISTS (SELECT 1 FROM json_array_elements_text(:'a'::json) AS p(prefix)
+              WHERE left(d.datname, length(p.prefix)) = p.prefix);
 """
 
 
@@ -149,27 +163,50 @@ class PgClient:
         what: str,
         stdin: str | None = None,
         capture: bool = True,
+        env: Mapping[str, str] | None = None,
+        owners: bool = True,
     ) -> str:
+        """Run ``program`` with ``args`` as ``database``'s user; return its output.
+
+        Raises:
+            ToolError: it failed; the message ends with a hint when the cause is known
+                (``owners`` false: a restore that already skips owners).
+        """
         try:
             return run_tool(
                 self.binaries.client(program),
                 ["--no-password", *args],
                 what=what,
                 timeout=self.timeout,
-                env={"PGPASSWORD": database.password, "PGAPPNAME": "pg-backup-manager"},
+                env={**libpq_env(database), **(env or {})},
                 stdin=stdin,
                 capture=capture,
                 secrets=[database.password],
             )
         except ToolError as error:
-            raise ToolError(with_hint(str(error), database)) from None
+            raise ToolError(with_hint(str(error), database, owners=owners)) from None
 
 
-def with_hint(message: str, database: Database) -> str:
+def libpq_env(database: Database) -> dict[str, str]:
+    """Return the environment that gives a tool ``database``'s password, never its argv."""
+    return {"PGPASSWORD": database.password, "PGAPPNAME": APPLICATION_NAME}
+
+
+def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
+    """Return ``message`` with what to do about it, when a known cause shows in it."""
+    missing_role = _MISSING_ROLE.search(message)
+    if missing_role is not None:
+        role = missing_role.group(1)
+        skip = "; or restore with --no-owner" if owners else ""
+        return (
+            f'{message} (role "{role}" is named by the dump but missing on this server: '
+            f'create it first, e.g. CREATE ROLE "{role}" NOLOGIN{skip})'
+        )
     lowered = message.lower()
     for needle, hint in _HINTS:
         if needle in lowered:
-            return f"{message} ({hint.format(prefix=database.env_prefix)})"
+            said = hint.format(prefix=database.env_prefix, password=database.password_variable)
+            return f"{message} ({said})"
     return message
 
 
@@ -200,7 +237,9 @@ class PsqlServer:
     """Database administration through ``psql``, names passed as psql variables.
 
     Statements are sent on standard input so that psql quotes every name
-    (``:"name"``, ``:'name'``); nothing from outside is pasted into SQL.
+    (``:"name"``, ``:'name'``); nothing from outside is pasted into SQL. The
+    connection goes to a maintenance database (``postgres``, else
+    ``template1``) that is never the target or a database being changed.
     """
 
     binaries: PgBinaries
@@ -215,18 +254,27 @@ class PsqlServer:
 
     def properties(self, database: Database, name: str) -> DatabaseProperties | None:
         """Return what database ``name`` is besides its content, or None if it does not exist."""
-        return properties_from(self._sql(database, DESCRIBE, a=name), name)
+        return properties_from(self._sql(database, DESCRIBE, a=name))
 
     def create(
-        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+        self,
+        database: Database,
+        name: str,
+        *,
+        like: DatabaseProperties | None = None,
+        comment: str | None = None,
     ) -> None:
         """Create the empty database ``name`` from ``template0``, with ``like``'s locale."""
         options = like.create_options if like is not None else ""
-        self._sql(database, f'CREATE DATABASE :"a" TEMPLATE template0 {options};', a=name)
+        statements = f'CREATE DATABASE :"a" TEMPLATE template0 {options};'
+        if comment is not None:
+            statements += f'\nCOMMENT ON DATABASE :"a" IS {literal(comment)};'
+        self._sql(database, statements, a=name)
 
-    def apply(self, database: Database, properties: DatabaseProperties) -> None:
-        """Run the statements that give a database back its owner, privileges and settings."""
-        self._sql(database, properties.script, a=database.dbname)
+    def apply(self, database: Database, name: str, properties: DatabaseProperties | None) -> None:
+        """Give database ``name`` the owner, privileges, settings and comment of ``properties``."""
+        script = properties.script if properties is not None else CLEAR_COMMENT
+        self._sql(database, script, a=name)
 
     def drop(self, database: Database, name: str) -> None:
         """Drop the database ``name`` if it exists, ending its sessions first."""
@@ -236,24 +284,20 @@ class PsqlServer:
         """Rename database ``old`` to ``new``, ending the sessions on ``old`` first."""
         self._while_busy(database, 'ALTER DATABASE :"a" RENAME TO :"b";', a=old, b=new)
 
-    def row_counts(self, database: Database, name: str) -> dict[str, int]:
-        """Return the rows of each plain table of the database ``name``, by qualified name."""
-        out = self._sql(database, _COUNT_ROWS, on=name)
-        counts = {}
-        for line in out.splitlines():
-            table, _, count = line.rpartition("\t")
-            if table:
-                counts[table] = int(count)
-        return counts
+    def row_counts(self, database: Database, name: str) -> dict[TableName, int]:
+        """Return the rows of each plain table of the database ``name``."""
+        tables = json.loads(self._sql(database, _COUNT_ROWS, on=name))
+        return {
+            TableName(schema=table["schema"], table=table["table"]): int(table["rows"])
+            for table in tables
+        }
 
-    def names(self, database: Database, *, prefix: str) -> list[str]:
-        """Return the names of the databases that start with ``prefix``."""
-        out = self._sql(
-            database,
-            "SELECT datname FROM pg_database WHERE left(datname, length(:'a')) = :'a' ORDER BY 1;",
-            a=prefix,
-        )
-        return out.splitlines()
+    def temporary_databases(
+        self, database: Database, *, prefixes: Iterable[str]
+    ) -> list[TemporaryDatabase]:
+        """Return the databases whose names start with one of ``prefixes``, with comments."""
+        found = json.loads(self._sql(database, _TEMPORARY_DATABASES, a=json.dumps(list(prefixes))))
+        return [TemporaryDatabase(name=row["name"], comment=row["comment"]) for row in found]
 
     def _while_busy(self, database: Database, statement: str, **names: str) -> None:
         # Clients may reconnect between ending their sessions and the statement;
@@ -272,8 +316,21 @@ class PsqlServer:
             time.sleep(self.busy_pause)
 
     def _sql(self, database: Database, script: str, *, on: str | None = None, **names: str) -> str:
-        # The maintenance connection must not be to a database being changed.
-        maintenance = on or ("template1" if "postgres" in names.values() else "postgres")
+        if on is not None:
+            return self._psql(database, script, on, names)
+        # Never the target (a restore may have it renamed away) or a database
+        # being changed; when one maintenance database is missing, the other.
+        avoid = {database.dbname, *names.values()}
+        candidates = sorted(_MAINTENANCE_DATABASES, key=lambda name: name in avoid)
+        for candidate in candidates[:-1]:
+            try:
+                return self._psql(database, script, candidate, names)
+            except ToolError as error:
+                if f'database "{candidate}" does not exist' not in str(error):
+                    raise
+        return self._psql(database, script, candidates[-1], names)
+
+    def _psql(self, database: Database, script: str, dbname: str, names: dict[str, str]) -> str:
         variables = [f"--set={key}={value}" for key, value in names.items()]
         return PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "psql",
@@ -286,8 +343,9 @@ class PsqlServer:
                 "--set=ON_ERROR_STOP=1",
                 "--field-separator=\t",
                 *variables,
-                f"--dbname={conninfo(database, maintenance)}",
+                f"--dbname={conninfo(database, dbname)}",
             ],
             what=f"psql on {database.identifier} ({database.host}:{database.port})",
             stdin=script,
+            env={"PGCLIENTENCODING": "UTF8"},
         )

@@ -11,10 +11,18 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import ControllerError, ToolError
 from pg_backup_manager.domain.model import Backup, BackupName, Config, Database, Tier
 from pg_backup_manager.domain.policy import RetentionPlan, plan_retention, tier_for
-from pg_backup_manager.domain.ports import ArchiveChecker, BackupStore, Clock, Dumper, Locks
+from pg_backup_manager.domain.ports import (
+    ArchiveChecker,
+    BackupStore,
+    Clock,
+    DatabaseServer,
+    Dumper,
+    Locks,
+)
+from pg_backup_manager.domain.swap import missing_target_error, set_aside_copies
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,7 @@ class BackupPorts:
     dumper: Dumper
     checker: ArchiveChecker
     locks: Locks
+    server: DatabaseServer | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -88,10 +97,26 @@ def write_backup(*, database: Database, tier: Tier, ports: BackupPorts) -> Backu
     )
 
     def dump_and_check(target: PurePath) -> str:
-        ports.dumper.dump(database, target)
+        try:
+            ports.dumper.dump(database, target)
+        except ToolError:
+            _explain_a_missing_target(database, ports.server)
+            raise
         return ports.checker.check(target)
 
     return ports.store.write(database.identifier, name, dump_and_check)
+
+
+def _explain_a_missing_target(database: Database, server: DatabaseServer | None) -> None:
+    """Raise the error that says where the content is, if a killed restore set it aside."""
+    if server is None:
+        return
+    try:
+        asides = set_aside_copies(database=database, server=server)
+    except ControllerError:
+        return  # the server is unreachable: the dump's own error says so
+    if asides:
+        raise missing_target_error(database, asides[0])
 
 
 def _free_name(name: BackupName, *, taken: set[datetime]) -> BackupName:

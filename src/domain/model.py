@@ -128,6 +128,7 @@ class Database:
     user: str
     dbname: str
     password: str = attrs.field(repr=False)
+    password_source: str = ""
 
     @property
     def env_prefix(self) -> str:
@@ -138,6 +139,11 @@ class Database:
     def address(self) -> str:
         """Return ``dbname@host:port`` for messages (never the password)."""
         return f"database '{self.dbname}' on {self.host}:{self.port}"
+
+    @property
+    def password_variable(self) -> str:
+        """Return the variable the password came from (or would come from)."""
+        return self.password_source or f"{self.env_prefix}_POSTGRES_PASSWORD"
 
 
 def env_prefix(identifier: str) -> str:
@@ -182,6 +188,29 @@ class DatabaseProperties:
 
     create_options: str
     script: str
+
+
+@attrs.frozen(kw_only=True, order=True)
+class TableName:
+    """A table of a database, by schema and name exactly as the catalog has them."""
+
+    schema: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@attrs.frozen(kw_only=True)
+class ArchiveTable:
+    """The data of one table in an archive: its ``pg_restore --list`` label and row count.
+
+    ``label`` is ``<schema> <table> <owner>``, as the archive's table of
+    contents lists the entry.
+    """
+
+    label: str
+    rows: int
 
 
 @attrs.frozen(kw_only=True)

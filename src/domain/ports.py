@@ -14,7 +14,15 @@ from typing import Protocol
 
 import attrs
 
-from pg_backup_manager.domain.model import Backup, BackupName, Database, DatabaseProperties
+from pg_backup_manager.domain.model import (
+    ArchiveTable,
+    Backup,
+    BackupName,
+    Database,
+    DatabaseProperties,
+    TableName,
+)
+from pg_backup_manager.domain.scratch import TemporaryDatabase
 
 
 class Clock(Protocol):
@@ -124,11 +132,12 @@ class ArchiveChecker(Protocol):
     def digest(self, archive: PurePath) -> str:
         """Return the SHA-256 of ``archive``, read once, without ``pg_restore``."""
 
-    def row_counts(self, archive: PurePath) -> dict[str, int]:
-        """Return the number of rows of each table's data in ``archive``.
+    def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
+        """Return each table data entry of ``archive`` with its number of rows.
 
         Raises:
-            IntegrityError: ``pg_restore`` cannot read it.
+            IntegrityError: ``pg_restore`` cannot read it, or its data does not
+                match its table of contents.
         """
 
 
@@ -174,16 +183,23 @@ class DatabaseServer(Protocol):
         """
 
     def create(
-        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+        self,
+        database: Database,
+        name: str,
+        *,
+        like: DatabaseProperties | None = None,
+        comment: str | None = None,
     ) -> None:
-        """Create an empty database ``name`` from ``template0``.
+        """Create an empty database ``name`` from ``template0``, commented ``comment``.
 
         With ``like``, it gets that encoding, locale and tablespace; else the
         server's defaults. It is owned by the connecting user.
         """
 
-    def apply(self, database: Database, properties: DatabaseProperties) -> None:
-        """Give back ``properties`` (owner, privileges, settings, comment) to their database."""
+    def apply(self, database: Database, name: str, properties: DatabaseProperties | None) -> None:
+        """Give the database ``name`` the owner, privileges, settings, connection limit
+        and comment of ``properties``; with None, only clear its comment (a new database).
+        """
 
     def drop(self, database: Database, name: str) -> None:
         """Drop the database ``name`` if it exists, ending its sessions."""
@@ -191,11 +207,13 @@ class DatabaseServer(Protocol):
     def rename(self, database: Database, old: str, new: str) -> None:
         """Rename a database, ending the sessions connected to it first."""
 
-    def row_counts(self, database: Database, name: str) -> dict[str, int]:
-        """Return the number of rows of each table of the database ``name``."""
+    def row_counts(self, database: Database, name: str) -> dict[TableName, int]:
+        """Return the number of rows of each plain table of the database ``name``."""
 
-    def names(self, database: Database, *, prefix: str) -> list[str]:
-        """Return the names of the databases that start with ``prefix``."""
+    def temporary_databases(
+        self, database: Database, *, prefixes: Iterable[str]
+    ) -> list[TemporaryDatabase]:
+        """Return the databases whose names start with one of ``prefixes``, with comments."""
 
 
 @attrs.frozen(kw_only=True)

@@ -3,14 +3,13 @@
 A restore never loses data: the archive's checksum and readability are checked
 first, the current content is saved as a backup (the safety dump), and the
 archive is loaded into a scratch database; only a complete load replaces the
-target (renamed aside, then dropped).
+target (renamed aside, then dropped). What a killed run left is recovered
+first, so the safety dump saves content that recovery put back.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from datetime import UTC, datetime
 from pathlib import PurePath
 
 import attrs
@@ -19,11 +18,10 @@ from pg_backup_manager.domain.backup import BackupPorts, write_backup
 from pg_backup_manager.domain.errors import IntegrityError
 from pg_backup_manager.domain.model import Backup, BackupName, Database, Tier
 from pg_backup_manager.domain.ports import DatabaseServer, Restorer
+from pg_backup_manager.domain.scratch import LeftoverPlan
+from pg_backup_manager.domain.swap import recover_leftovers, replace_content
 
 log = logging.getLogger(__name__)
-
-_MAX_NAME_BYTES = 63
-_STAMP = re.compile(r"\d{14}")
 
 
 @attrs.frozen(kw_only=True)
@@ -33,6 +31,7 @@ class RestoreOutcome:
     archive: PurePath
     safety_backup: Backup | None
     checksum_verified: bool
+    leftovers: LeftoverPlan = attrs.field(factory=LeftoverPlan)
 
 
 @attrs.frozen(kw_only=True)
@@ -116,19 +115,25 @@ def _restore(
     safety_dump: bool,
 ) -> RestoreOutcome:
     verify_archive(archive, expected=expected, ports=ports, thorough=False)
+    server = restore_ports.server
+    leftovers = recover_leftovers(database=database, server=server)
+    # Decided after the recovery: content it put back is content to save.
     safety = None
-    if safety_dump and restore_ports.server.exists(database, database.dbname):
+    if safety_dump and server.exists(database, database.dbname):
         safety = write_backup(database=database, tier=Tier.DAILY, ports=ports)
     replace_content(
         database=database,
         archive=archive,
-        server=restore_ports.server,
+        server=server,
         restorer=restore_ports.restorer,
         now=ports.clock.now(),
         owners=owners,
     )
     return RestoreOutcome(
-        archive=archive, safety_backup=safety, checksum_verified=expected is not None
+        archive=archive,
+        safety_backup=safety,
+        checksum_verified=expected is not None,
+        leftovers=leftovers,
     )
 
 
@@ -156,97 +161,3 @@ def verify_archive(
             f"{archive} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file says "
             f"{expected[:12]}...: do not trust it; pick another backup ('controller list')"
         )
-
-
-def replace_content(
-    *,
-    database: Database,
-    archive: PurePath,
-    server: DatabaseServer,
-    restorer: Restorer,
-    now: datetime,
-    owners: bool,
-) -> None:
-    """Make ``database.dbname`` hold exactly the content of ``archive``.
-
-    Only the content changes: the database keeps its owner, privileges,
-    settings, comment, encoding and locale. The archive goes into a scratch
-    database made like the target; only when that load succeeded is the old
-    database renamed aside, the scratch one renamed into its place and given
-    the old one's properties, and the old one dropped. Any failure before the
-    end of the swap puts the old database back and drops the scratch one.
-    """
-    target = database.dbname
-    clear_leftovers(database=database, server=server)
-    scratch = scratch_name(target, "restore", now)
-    aside = scratch_name(target, "replaced", now)
-    properties = server.properties(database, target)
-    server.drop(database, scratch)
-    server.create(database, scratch, like=properties)
-    try:
-        restorer.restore(database, into=scratch, archive=archive, owners=owners)
-        if properties is not None:
-            server.rename(database, target, aside)
-        swapped = False
-        try:
-            server.rename(database, scratch, target)
-            swapped = True
-            if properties is not None:
-                server.apply(database, properties)
-        except BaseException:
-            if swapped:
-                server.rename(database, target, scratch)
-            if properties is not None:
-                server.rename(database, aside, target)
-            raise
-    except BaseException:
-        server.drop(database, scratch)
-        raise
-    if properties is not None:
-        server.drop(database, aside)
-
-
-def clear_leftovers(*, database: Database, server: DatabaseServer) -> None:
-    """Undo what a restore or verify killed half way (SIGKILL, a crash) left behind.
-
-    Scratch databases (``<db>_restore_<time>``, ``<db>_verify_<time>``) only ever
-    hold a copy being loaded: they are dropped. A database set aside by a swap
-    (``<db>_replaced_<time>``) holds the old content: if the target is missing
-    (killed between the two renames) the newest one is renamed back; otherwise
-    it is left alone and reported, never dropped.
-    """
-    target = database.dbname
-    epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    prefixes = {
-        purpose: scratch_name(target, purpose, epoch).removesuffix(f"{epoch:%Y%m%d%H%M%S}")
-        for purpose in ("restore", "verify", "replaced")
-    }
-    found = {
-        purpose: [
-            name
-            for name in server.names(database, prefix=prefix)
-            if _STAMP.fullmatch(name.removeprefix(prefix))
-        ]
-        for purpose, prefix in prefixes.items()
-    }
-    for name in found["restore"] + found["verify"]:
-        log.warning("%s: dropping %s, left by an interrupted run", database.identifier, name)
-        server.drop(database, name)
-    asides = sorted(found["replaced"])
-    if asides and not server.exists(database, target):
-        log.warning("%s: %s is missing; putting back %s", database.identifier, target, asides[-1])
-        server.rename(database, asides.pop(), target)
-    for name in asides:
-        log.warning(
-            "%s: %s holds content an interrupted restore replaced; drop it when you no "
-            "longer need it",
-            database.identifier,
-            name,
-        )
-
-
-def scratch_name(target: str, purpose: str, at: datetime) -> str:
-    """Return a database name for a temporary copy of ``target``, at most 63 bytes."""
-    suffix = f"_{purpose}_{at:%Y%m%d%H%M%S}"
-    head = target.encode()[: _MAX_NAME_BYTES - len(suffix)].decode(errors="ignore")
-    return head + suffix

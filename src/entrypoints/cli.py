@@ -28,6 +28,7 @@ from pg_backup_manager.domain.restore import (
     restore_backup,
     restore_shared,
 )
+from pg_backup_manager.domain.scratch import LeftoverPlan
 from pg_backup_manager.domain.verify import verify_backups
 from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.containers import Container
@@ -234,7 +235,25 @@ def restore_from_shared(
         raise click.exceptions.Exit(_worst(failed))
 
 
+def _report_leftovers(target: Database, leftovers: LeftoverPlan) -> None:
+    for name in leftovers.drop:
+        click.echo(f"{target.identifier}: dropped {name}, left by an interrupted run", err=True)
+    if leftovers.put_back is not None:
+        click.echo(
+            f"{target.identifier}: database '{target.dbname}' was missing: put back "
+            f"{leftovers.put_back}, set aside by an interrupted restore",
+            err=True,
+        )
+    for name in leftovers.keep:
+        click.echo(
+            f"{target.identifier}: {name} holds content an interrupted restore replaced; "
+            "drop it when you no longer need it",
+            err=True,
+        )
+
+
 def _report_restore(target: Database, outcome: RestoreOutcome) -> None:
+    _report_leftovers(target, outcome.leftovers)
     if outcome.safety_backup is not None:
         click.echo(
             f"{target.identifier}: saved the content it replaced as {outcome.safety_backup.name}"
@@ -275,12 +294,14 @@ def verify(
         raise click.UsageError("give a backup file with one database, not with --all")
     bad = 0
     for target in _chosen(config, database, all_):
-        checks = verify_backups(
+        report = verify_backups(
             database=target,
             ports=ports,
             backup=backup_file,
             restore_ports=restore_ports if and_restore else None,
         )
+        _report_leftovers(target, report.leftovers)
+        checks = report.checks
         for check in checks:
             verdict = "ok" if check.passed else "FAILED"
             click.echo(
@@ -387,6 +408,12 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if not [arg for arg in args if arg != "--debug"]:
+        # Like git: no command is a usage error, answered with the help alone.
+        click.echo(cli.get_help(click.Context(cli, info_name="controller")))
+        return 2
+    # Whatever the umask, nothing the controller creates is writable by others.
+    os.umask(os.umask(0) | 0o022)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )

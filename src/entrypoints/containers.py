@@ -66,6 +66,12 @@ class Container(containers.DeclarativeContainer):
     )
 
     backup_ports = providers.Singleton(
-        BackupPorts, clock=clock, store=store, dumper=dumper, checker=checker, locks=locks
+        BackupPorts,
+        clock=clock,
+        store=store,
+        dumper=dumper,
+        checker=checker,
+        locks=locks,
+        server=server,
     )
     restore_ports = providers.Singleton(RestorePorts, server=server, restorer=restorer)

@@ -17,9 +17,18 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
-from pg_backup_manager.domain.model import Backup, BackupName, Database, DatabaseProperties, Layout
+from pg_backup_manager.domain.model import (
+    ArchiveTable,
+    Backup,
+    BackupName,
+    Database,
+    DatabaseProperties,
+    Layout,
+    TableName,
+)
 from pg_backup_manager.domain.ports import LockFile
 from pg_backup_manager.domain.restore import RestorePorts
+from pg_backup_manager.domain.scratch import TemporaryDatabase
 
 LAYOUT = Layout(
     data_root=PurePath("/backup/data"),
@@ -51,6 +60,7 @@ class FakeBackupStore:
     checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     shared: dict[str, BackupName] = attrs.field(factory=dict)
     prepared: list[tuple[str, bool]] = attrs.field(factory=list)
+    unreadable_checksums: set[str] = attrs.field(factory=set)
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
     layout: Layout = LAYOUT
 
@@ -72,7 +82,7 @@ class FakeBackupStore:
     def write(self, identifier: str, name: BackupName, writer: Callable[[PurePath], str]) -> Backup:
         if name in self.files.get(identifier, {}):
             raise ControllerError(f"backup {name} exists already")
-        checksum = writer(self.layout.data_dir(identifier) / f".{name}.partial")
+        checksum = writer(self.layout.data_dir(identifier) / f".{name}.partial" / str(name))
         self.add(identifier, name, size=1234)
         self.checksums[identifier, name] = checksum
         self.actions.append(("write", identifier, str(name)))
@@ -85,6 +95,8 @@ class FakeBackupStore:
 
     def checksum_of(self, identifier: str, name: BackupName) -> str | None:
         self.path_of(identifier, name)
+        if str(name) in self.unreadable_checksums:
+            raise ControllerError(f"cannot read {name}.sha256: Permission denied")
         return self.checksums.get((identifier, name))
 
     def shared_checksum(self, identifier: str) -> str | None:
@@ -116,7 +128,7 @@ class FakeArchiveChecker:
 
     unreadable: set[str] = attrs.field(factory=set)
     hashes: dict[str, str] = attrs.field(factory=dict)
-    rows_in_archive: dict[str, int] = attrs.field(factory=lambda: {"public.t": 3})
+    rows_in_archive: dict[str, int] = attrs.field(factory=lambda: {"public t postgres": 3})
     checked: list[PurePath] = attrs.field(factory=list)
 
     def check(self, archive: PurePath) -> str:
@@ -129,8 +141,10 @@ class FakeArchiveChecker:
         self.checked.append(archive)
         return self.hashes.get(archive.name, GOOD_SHA256)
 
-    def row_counts(self, archive: PurePath) -> dict[str, int]:
-        return dict(self.rows_in_archive)
+    def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
+        return [
+            ArchiveTable(label=label, rows=rows) for label, rows in self.rows_in_archive.items()
+        ]
 
 
 @attrs.define
@@ -167,8 +181,10 @@ class FakeRestorer:
 
     failing: bool = False
     restored: list[tuple[str, str, PurePath, bool]] = attrs.field(factory=list)
+    on_restore: Callable[[], object] = lambda: None
 
     def restore(self, database: Database, *, into: str, archive: PurePath, owners: bool) -> None:
+        self.on_restore()
         if self.failing:
             raise ToolError("pg_restore failed (exit 1): syntax error")
         self.restored.append((database.identifier, into, archive, owners))
@@ -176,13 +192,16 @@ class FakeRestorer:
 
 @attrs.define
 class FakeDatabaseServer:
-    """A server's set of database names; ``actions`` lists each change in order."""
+    """A server's databases and their comments; ``actions`` lists each change in order."""
 
     databases: set[str] = attrs.field(factory=lambda: {"postgres", "template0", "template1"})
+    comments: dict[str, str] = attrs.field(factory=dict)
     actions: list[str] = attrs.field(factory=list)
     failing_renames: set[tuple[str, str]] = attrs.field(factory=set)
-
-    rows: dict[str, int] = attrs.field(factory=lambda: {"public.t": 3})
+    failing_creates: bool = False
+    rows: dict[TableName, int] = attrs.field(
+        factory=lambda: {TableName(schema="public", table="t"): 3}
+    )
     failing_apply: bool = False
 
     def exists(self, database: Database, name: str) -> bool:
@@ -191,27 +210,45 @@ class FakeDatabaseServer:
     def properties(self, database: Database, name: str) -> DatabaseProperties | None:
         if name not in self.databases:
             return None
-        return DatabaseProperties(create_options=f"LIKE {name}", script=f"OWNER OF {name}")
+        return DatabaseProperties(create_options=f"LIKE {name}", script=f"PROPERTIES OF {name}")
 
     def create(
-        self, database: Database, name: str, *, like: DatabaseProperties | None = None
+        self,
+        database: Database,
+        name: str,
+        *,
+        like: DatabaseProperties | None = None,
+        comment: str | None = None,
     ) -> None:
+        if self.failing_creates:
+            raise ToolError("psql failed: could not connect to server")
         self.databases.add(name)
+        if comment is not None:
+            self.comments[name] = comment
         self.actions.append(f"create {name}" + (f" {like.create_options}" if like else ""))
 
-    def apply(self, database: Database, properties: DatabaseProperties) -> None:
+    def apply(self, database: Database, name: str, properties: DatabaseProperties | None) -> None:
         if self.failing_apply:
             raise ToolError("psql failed: must be owner of database")
-        self.actions.append(f"apply {properties.script}")
+        self.comments.pop(name, None)
+        self.actions.append(f"apply {properties.script if properties else 'nothing'} to {name}")
 
-    def row_counts(self, database: Database, name: str) -> dict[str, int]:
+    def row_counts(self, database: Database, name: str) -> dict[TableName, int]:
         return dict(self.rows)
 
-    def names(self, database: Database, *, prefix: str) -> list[str]:
-        return sorted(name for name in self.databases if name.startswith(prefix))
+    def temporary_databases(
+        self, database: Database, *, prefixes: Iterable[str]
+    ) -> list[TemporaryDatabase]:
+        starts = tuple(prefixes)
+        return [
+            TemporaryDatabase(name=name, comment=self.comments.get(name))
+            for name in sorted(self.databases)
+            if name.startswith(starts)
+        ]
 
     def drop(self, database: Database, name: str) -> None:
         self.databases.discard(name)
+        self.comments.pop(name, None)
         self.actions.append(f"drop {name}")
 
     def rename(self, database: Database, old: str, new: str) -> None:
@@ -219,6 +256,8 @@ class FakeDatabaseServer:
             raise ToolError(f"psql failed: cannot rename {old}")
         self.databases.remove(old)
         self.databases.add(new)
+        if old in self.comments:
+            self.comments[new] = self.comments.pop(old)
         self.actions.append(f"rename {old} {new}")
 
 
@@ -282,6 +321,7 @@ class Fakes:
             dumper=self.dumper,
             checker=self.checker,
             locks=self.locks,
+            server=self.server,
         )
 
     @property

@@ -48,7 +48,7 @@ def test_a_dump_is_checked_and_its_checksum_recorded_under_the_lock() -> None:
 
 def test_an_archive_that_fails_its_check_is_not_a_backup() -> None:
     fakes = Fakes()
-    fakes.checker.unreadable.add(".file_daily_2024-07-04T09:00:00Z.dump.partial")
+    fakes.checker.unreadable.add("file_daily_2024-07-04T09:00:00Z.dump")
 
     outcome = dump_database(database=USERS, tier=Tier.DAILY, ports=fakes.ports)
 

@@ -12,19 +12,18 @@ from pg_backup_manager.domain.errors import (
     ToolError,
 )
 from pg_backup_manager.domain.model import BackupName
-from pg_backup_manager.domain.restore import (
-    RestoreOutcome,
-    restore_backup,
-    restore_shared,
-    scratch_name,
-)
+from pg_backup_manager.domain.restore import RestoreOutcome, restore_backup, restore_shared
+from pg_backup_manager.domain.scratch import Purpose, ScratchNames
 
 from .fakes import Fakes, database
 
 USERS = database("users", dbname="app")
 BACKUP = "file_daily_2024-07-04T03:00:00Z.dump"
-SCRATCH = "app_restore_20240704090000"
-ASIDE = "app_replaced_20240704090000"
+NAMES = ScratchNames(identifier="users", target="app")
+NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+EARLIER = datetime(2024, 1, 1, tzinfo=UTC)
+SCRATCH = NAMES.name(Purpose.RESTORE, NOW)
+ASIDE = NAMES.name(Purpose.REPLACED, NOW)
 
 
 def fakes_with_backup(*databases: str) -> Fakes:
@@ -55,12 +54,33 @@ def test_a_restore_loads_a_scratch_database_like_the_target_then_swaps_it_in() -
     assert fakes.server.actions == [
         f"drop {SCRATCH}",
         f"create {SCRATCH} LIKE app",
+        f"apply PROPERTIES OF app to {SCRATCH}",
         f"rename app {ASIDE}",
         f"rename {SCRATCH} app",
-        "apply OWNER OF app",
         f"drop {ASIDE}",
     ]
     assert fakes.server.databases == {"postgres", "app"}
+
+
+def test_the_scratch_database_is_marked_as_the_controllers_while_it_loads() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.restorer.failing = True
+    seen: list[str | None] = []
+    fakes.restorer.on_restore = lambda: seen.append(fakes.server.comments.get(SCRATCH))
+
+    with pytest.raises(ToolError):
+        restore(fakes, safety_dump=False)
+
+    assert seen == [NAMES.marker(Purpose.RESTORE)]
+
+
+def test_a_new_database_loses_the_scratch_marker_before_it_takes_its_name() -> None:
+    fakes = fakes_with_backup()
+
+    restore(fakes)
+
+    assert fakes.server.actions[-2:] == [f"apply nothing to {SCRATCH}", f"rename {SCRATCH} app"]
+    assert fakes.server.comments == {}
 
 
 def test_the_current_content_is_saved_as_a_backup_before_it_is_replaced() -> None:
@@ -137,7 +157,7 @@ def test_a_failed_swap_puts_the_old_database_back() -> None:
     assert fakes.server.actions[-2:] == [f"rename {ASIDE} app", f"drop {SCRATCH}"]
 
 
-def test_properties_that_cannot_be_given_back_undo_the_swap() -> None:
+def test_properties_that_cannot_be_given_to_the_scratch_database_stop_before_the_swap() -> None:
     fakes = fakes_with_backup("app")
     fakes.server.failing_apply = True
 
@@ -145,11 +165,8 @@ def test_properties_that_cannot_be_given_back_undo_the_swap() -> None:
         restore(fakes, safety_dump=False)
 
     assert fakes.server.databases == {"postgres", "app"}
-    assert fakes.server.actions[-3:] == [
-        f"rename app {SCRATCH}",
-        f"rename {ASIDE} app",
-        f"drop {SCRATCH}",
-    ]
+    assert not any(action.startswith("rename") for action in fakes.server.actions)
+    assert fakes.server.actions[-1] == f"drop {SCRATCH}"
 
 
 def test_a_restore_creates_a_missing_target_without_a_safety_dump() -> None:
@@ -209,26 +226,49 @@ def test_without_a_shared_archive_restore_from_shared_says_how_to_make_one() -> 
         restore_shared(database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports)
 
 
-def test_scratch_names_fit_in_63_bytes_even_for_long_unicode_names() -> None:
-    name = scratch_name("ü" * 60, "restore", datetime(2024, 7, 4, tzinfo=UTC))
-
-    assert len(name.encode()) <= 63
-    assert name.endswith("_restore_20240704000000")
-
-
 def test_scratch_databases_left_by_a_killed_run_are_dropped_before_a_restore() -> None:
-    fakes = fakes_with_backup("app", "app_restore_20240101000000", "app_verify_20240101000000")
-    fakes.server.databases.add("app_restore_notes")
+    fakes = fakes_with_backup(
+        "app",
+        NAMES.name(Purpose.RESTORE, EARLIER),
+        NAMES.name(Purpose.VERIFY, EARLIER),
+        "app_restore_notes",
+    )
+
+    outcome = restore(fakes, safety_dump=False)
+
+    assert fakes.server.databases == {"postgres", "app", "app_restore_notes"}
+    assert len(outcome.leftovers.drop) == 2
+
+
+def test_another_services_scratch_database_on_the_same_server_is_never_touched() -> None:
+    other = ScratchNames(identifier="orders", target="app").name(Purpose.RESTORE, EARLIER)
+    fakes = fakes_with_backup("app", other)
 
     restore(fakes, safety_dump=False)
 
-    assert fakes.server.databases == {"postgres", "app", "app_restore_notes"}
+    assert other in fakes.server.databases
+    assert f"drop {other}" not in fakes.server.actions
 
 
 def test_a_target_lost_between_the_renames_is_put_back_before_anything_else() -> None:
-    fakes = fakes_with_backup("app_replaced_20240101000000", "app_replaced_20240102000000")
+    older, newer = NAMES.name(Purpose.REPLACED, EARLIER), NAMES.name(Purpose.REPLACED, NOW)
+    fakes = fakes_with_backup(older, newer.replace("20240704", "20240102"))
 
-    restore(fakes, safety_dump=False)
+    outcome = restore(fakes, safety_dump=False)
 
-    assert fakes.server.actions[0] == "rename app_replaced_20240102000000 app"
-    assert "app_replaced_20240101000000" in fakes.server.databases
+    put_back = newer.replace("20240704", "20240102")
+    assert fakes.server.actions[0] == f"rename {put_back} app"
+    assert older in fakes.server.databases
+    assert outcome.leftovers.put_back == put_back
+    assert outcome.leftovers.keep == (older,)
+
+
+def test_content_put_back_from_an_interrupted_restore_is_saved_before_it_is_replaced() -> None:
+    aside = NAMES.name(Purpose.REPLACED, EARLIER)
+    fakes = fakes_with_backup(aside)
+
+    outcome = restore(fakes)
+
+    assert outcome.leftovers.put_back == aside
+    assert outcome.safety_backup is not None
+    assert fakes.dumper.dumped[0][0] == "users"
