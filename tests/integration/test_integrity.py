@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from pg_backup_manager.domain.scratch import Purpose, ScratchNames
 
 from .support import (
     PG_BIN,
@@ -231,7 +234,9 @@ def test_pg_restore_reading_the_archive_to_the_end_is_the_check_that_catches_tru
 def test_a_scratch_database_left_by_a_killed_restore_is_dropped_by_the_next_one(
     pg: PgServers, dumped: Path, controller: Controller
 ) -> None:
-    leftover = "appdb_restore_20200101000000"
+    leftover = ScratchNames(identifier="a", target="appdb").name(
+        Purpose.RESTORE, datetime(2020, 1, 1, tzinfo=UTC)
+    )
     psql(
         pg.a, f'DROP DATABASE IF EXISTS "{leftover}"; CREATE DATABASE "{leftover}";', db="postgres"
     )
