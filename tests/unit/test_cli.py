@@ -261,3 +261,11 @@ def test_restore_says_where_the_replaced_content_went(run: Run, fakes: Fakes) ->
 
     assert code == 0
     assert "users: saved the content it replaced as file_daily_2024-07-04T09:00:00Z.dump" in out
+
+
+def test_no_command_prints_the_help_alone_and_exits_2(run: Run) -> None:
+    code, out, err = run()
+
+    assert code == 2
+    assert "Usage: controller" in out and "Commands:" in out
+    assert not err and not out.startswith("error")

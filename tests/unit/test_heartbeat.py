@@ -34,3 +34,24 @@ def test_without_any_beat_there_is_no_age_but_an_error(tmp_path: Path) -> None:
 
 def test_a_heartbeat_that_cannot_be_written_never_fails_the_scheduler(tmp_path: Path) -> None:
     FileHeartbeat(path=tmp_path / "missing-dir" / "beat").beat()
+
+
+def test_a_heartbeat_through_a_symbolic_link_is_not_the_schedulers(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").write_text("")
+    (tmp_path / "beat").symlink_to(tmp_path / "elsewhere")
+    heartbeat = FileHeartbeat(path=tmp_path / "beat")
+
+    heartbeat.beat()
+
+    with pytest.raises(ControllerError, match="not the scheduler's heartbeat"):
+        heartbeat.age()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can plant a file another user owns")
+def test_a_heartbeat_another_user_planted_is_ignored(tmp_path: Path) -> None:
+    planted = tmp_path / "beat"
+    planted.write_text("")
+    os.chown(planted, 12345, 12345)
+
+    with pytest.raises(ControllerError, match="not the scheduler's heartbeat"):
+        FileHeartbeat(path=planted).age()

@@ -8,6 +8,7 @@ from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
 
 CWD = Path("/srv/app")
+FULL_WIDTH_PORT = "".join(chr(0xFF10 + int(digit)) for digit in "57101")  # str.isdigit() says yes
 
 
 def settings(**environ: str) -> Settings:
@@ -111,3 +112,70 @@ def test_time_zone_and_schedule_have_defaults() -> None:
 def test_bad_configuration_names_the_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         settings(**environ)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BACKUP_TIMEOUT", "99999999"),
+        ("BACKUP_TIMEOUT", "2147484"),
+        ("BACKUP_TIMEOUT", "1e400"),
+        ("BACKUP_TIMEOUT", "nan"),
+        ("BACKUP_TIMEOUT", "0"),
+        ("LOCK_TIMEOUT", "-1"),
+        ("LOCK_TIMEOUT", "99999999"),
+        ("USERS_POSTGRES_PORT", "²"),
+        ("USERS_POSTGRES_PORT", FULL_WIDTH_PORT),
+        ("BACKUP_PARALLELISM", "²"),
+        ("MIN_BACKUPS_KEPT", "①"),
+        ("BACKUP_TIMEOUT", FULL_WIDTH_PORT[:2]),
+    ],
+)
+def test_numbers_out_of_range_or_not_in_ascii_digits_are_refused_by_name(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        settings(**{variable: value})
+
+
+def test_the_longest_timeout_is_a_week() -> None:
+    assert settings(BACKUP_TIMEOUT="604800").dump_timeout == 604800.0
+    assert settings(LOCK_TIMEOUT="0").lock_wait == 0.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"\xff\xfe secret", "not UTF-8"), (b"", "empty"), (b"\n", "empty")]
+)
+def test_a_password_file_that_is_not_a_password_names_its_variable(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(content)
+
+    with pytest.raises(ConfigurationError, match=f"USERS_POSTGRES_PASSWORD_FILE.*{message}"):
+        settings(USERS_POSTGRES_PASSWORD_FILE=str(secret))
+
+
+def test_a_password_from_a_file_remembers_its_variable_for_hints(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("pw\n")
+
+    users = settings(USERS_POSTGRES_PASSWORD_FILE=str(secret)).config.databases[0]
+
+    assert users.password_variable == "USERS_POSTGRES_PASSWORD_FILE"
+    assert settings().config.databases[0].password_variable == "USERS_POSTGRES_PASSWORD"
+
+
+def test_a_bin_dir_without_the_client_tools_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "pg_dump").write_text("")
+
+    with pytest.raises(ConfigurationError, match=r"PG_BIN_DIR.*pg_restore, psql"):
+        settings(PG_BIN_DIR=str(tmp_path))
+    with pytest.raises(ConfigurationError, match="PG_BIN_DIR=/nonexistent"):
+        settings(PG_BIN_DIR="/nonexistent")
+
+
+def test_the_heartbeat_lives_beside_the_backups_by_default() -> None:
+    assert settings().heartbeat_file == CWD / "backup-data" / "data" / ".heartbeat"
+    production = settings(MODE="production").heartbeat_file
+    assert production == Path("/var/lib/postgresql/backup/data/.heartbeat")
