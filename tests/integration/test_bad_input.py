@@ -121,3 +121,80 @@ def test_an_identifier_that_is_not_a_name_is_a_configuration_error(
     assert_one_line_error(run, 2)
     assert files_under(controller) == []
     assert [p for p in controller.workdir.rglob("*") if p.name in {"b", "x"}] == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BACKUP_TIMEOUT", "99999999"),
+        ("A_POSTGRES_PORT", "²"),
+        ("BACKUP_PARALLELISM", "²"),
+        ("MIN_BACKUPS_KEPT", "①"),
+        ("PG_BIN_DIR", "/nonexistent"),
+    ],
+)
+def test_configuration_out_of_range_stops_every_command_with_exit_2(
+    controller: Controller, variable: str, value: str
+) -> None:
+    controller.add_database("a", PG_A)
+    controller.env[variable] = value
+
+    runs = [controller("dump", "a"), controller("start")]
+
+    for run in runs:
+        assert_one_line_error(run, 2)
+        assert variable in run.stderr and "unexpected" not in run.stderr, run
+    assert files_under(controller) == []
+
+
+@pytest.mark.parametrize(("content", "said"), [(b"\xff\xfe\xfd", "not UTF-8"), (b"", "empty")])
+def test_a_password_file_that_holds_no_password_is_a_configuration_error(
+    controller: Controller, content: bytes, said: str
+) -> None:
+    controller.add_database("a", PG_A)
+    del controller.env["A_POSTGRES_PASSWORD"]
+    secret = controller.workdir / "secret"
+    secret.write_bytes(content)
+    controller.env["A_POSTGRES_PASSWORD_FILE"] = str(secret)
+
+    run = controller("dump", "a")
+
+    assert_one_line_error(run, 2)
+    assert "A_POSTGRES_PASSWORD_FILE" in run.stderr and said in run.stderr, run
+
+
+def test_a_wrong_password_from_a_file_names_the_file_variable(
+    pg: PgServers, controller: Controller
+) -> None:
+    controller.add_database("a", pg.a)
+    del controller.env["A_POSTGRES_PASSWORD"]
+    secret = controller.workdir / "secret"
+    secret.write_text("not-the-password-7c2a\n")
+    controller.env["A_POSTGRES_PASSWORD_FILE"] = str(secret)
+
+    run = controller("dump", "a")
+
+    assert_one_line_error(run, 1)
+    assert "A_POSTGRES_PASSWORD_FILE" in run.stderr, run
+    assert "not-the-password-7c2a" not in run.output
+
+
+def test_no_command_prints_the_help_and_exits_2(controller: Controller) -> None:
+    run = controller()
+
+    assert run.returncode == 2, run
+    assert "Usage: controller" in run.stdout and not run.stderr, run
+
+
+def test_health_ignores_a_heartbeat_another_user_planted(controller: Controller) -> None:
+    controller.add_database("a", PG_A)
+    planted = controller.workdir.parent / f"{controller.workdir.name}-planted" / "heartbeat"
+    planted.parent.mkdir()
+    planted.parent.chmod(0o755)
+    planted.write_text("")  # owned by root, fresh
+    controller.env["HEARTBEAT_FILE"] = str(planted)
+
+    run = controller("health")
+
+    assert_one_line_error(run, 1)
+    assert "not the scheduler's heartbeat" in run.stderr, run

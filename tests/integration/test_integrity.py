@@ -11,11 +11,13 @@ import pytest
 from pg_backup_manager.domain.scratch import Purpose, ScratchNames
 
 from .support import (
+    CONTROLLER,
     PG_BIN,
     Controller,
     PgServers,
     assert_one_line_error,
     damage_pagila,
+    hand_to_postgres,
     load_pagila,
     pg_restore_list,
     psql,
@@ -247,3 +249,72 @@ def test_a_scratch_database_left_by_a_killed_restore_is_dropped_by_the_next_one(
     assert leftover in run.stderr  # reported
     names = psql(pg.a, "SELECT datname FROM pg_database", db="postgres").split()
     assert leftover not in names
+
+
+def test_an_unreadable_checksum_file_fails_its_backup_and_verify_goes_on(
+    dumped: Path, controller: Controller
+) -> None:
+    assert controller("dump", "a", "--tier", "weekly").returncode == 0
+    sidecar = dumped.with_name(f"{dumped.name}.sha256")
+    sidecar.chmod(0)
+
+    run = controller("verify", "a")
+
+    assert run.returncode == 3, run
+    assert f"FAILED {dumped.name}: cannot read" in run.stdout, run
+    assert run.stdout.count(": ok file_weekly_") == 1, run
+
+
+def test_group_readable_backups_are_0640_whatever_the_umask(
+    pg: PgServers, controller: Controller
+) -> None:
+    controller.add_database("a", pg.a)
+    controller.env["BACKUP_GROUP_READABLE"] = "true"
+    hand_to_postgres(controller.workdir)
+
+    dump = subprocess.run(
+        ["/bin/sh", "-c", f'umask 077 && exec "{CONTROLLER}" dump a --shared'],
+        cwd=controller.workdir,
+        env=controller.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert dump.returncode == 0, dump.stderr
+    [backup] = controller.backups("a")
+    for path in (
+        controller.data_dir("a") / backup,
+        controller.data_dir("a") / f"{backup}.sha256",
+        controller.shared_file("a"),
+    ):
+        assert path.stat().st_mode & 0o777 == 0o640, path
+
+
+def test_a_policy_naming_a_missing_role_says_which_role_to_create_even_with_no_owner(
+    pg: PgServers, dumped: Path, controller: Controller
+) -> None:
+    psql(
+        pg.a,
+        """
+        DROP ROLE IF EXISTS only_on_a; CREATE ROLE only_on_a;
+        CREATE TABLE guarded (id int); ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY readers ON guarded FOR SELECT TO only_on_a USING (true);
+        """,
+    )
+    assert controller("dump", "a", "--tier", "weekly").returncode == 0
+    [weekly] = [n for n in controller.backups("a") if n.startswith("file_weekly")]
+    controller.add_database("b", pg.b)
+    controller.data_dir("b").mkdir(parents=True)
+    for name in (weekly, f"{weekly}.sha256"):
+        (controller.data_dir("b") / name).write_bytes(
+            (controller.data_dir("a") / name).read_bytes()
+        )
+    psql(pg.a, "DROP TABLE guarded; DROP ROLE only_on_a")
+
+    run = controller("restore", "b", weekly, "--no-owner", "--no-safety-dump")
+
+    assert_one_line_error(run, 1)
+    assert 'role "only_on_a" is named by the dump but missing' in run.stderr, run
+    assert 'CREATE ROLE "only_on_a"' in run.stderr and "--no-owner" not in run.stderr, run
