@@ -1,24 +1,19 @@
-"""Checks of custom-format archives by ``pg_restore`` itself, with their SHA-256."""
+"""Checks of custom-format archives by ``pg_restore`` itself, with their SHA-256:
+the ArchiveChecker port."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import subprocess
-import tempfile
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import PurePath
-from typing import IO, cast
 
 import attrs
 
-from pg_backup_manager.adapters.pg_tools import PgBinaries
-from pg_backup_manager.adapters.processes import (
-    last_words,
-    run_tool,
-    stop_process,
-    track,
-    wait_all,
-)
+from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import IntegrityError, ToolError
 from pg_backup_manager.domain.model import ArchiveTable
 
@@ -43,31 +38,21 @@ class PgArchiveChecker:
     def check(self, archive: PurePath) -> str:
         """Return the SHA-256 of ``archive`` once ``pg_restore`` has read all of it."""
         digest = hashlib.sha256()
-        with tempfile.TemporaryFile() as errors, open(archive, "rb") as source:
-            process = self._pg_restore(
-                ["--file=/dev/null"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-            )
-            try:
-                stdin = cast(IO[bytes], process.stdin)
-                while chunk := source.read(_CHUNK):
-                    digest.update(chunk)
-                    try:
-                        stdin.write(chunk)
-                    except BrokenPipeError:
-                        break
-                stdin.close()
-            except BaseException:
-                stop_process(process)
-                raise
-            [code] = wait_all([process], timeout=self.timeout, what=f"pg_restore of {archive}")
-            errors.seek(0)
+        with (
+            self._pg_restore(archive, ["--file=/dev/null"], stdin=subprocess.PIPE) as reader,
+            open(archive, "rb") as source,
+        ):
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                try:
+                    reader.stdin.write(chunk)
+                except BrokenPipeError:
+                    break
+            reader.stdin.close()
+            [code] = processes.wait_all([reader], timeout=self.timeout)
             if code != 0:
                 raise IntegrityError(
-                    f"{archive} is damaged: pg_restore cannot read it "
-                    f"({last_words(errors.read(), [])})"
+                    f"{archive} is damaged: pg_restore cannot read it ({reader.said()})"
                 )
         return digest.hexdigest()
 
@@ -85,12 +70,25 @@ class PgArchiveChecker:
         n-th block is the n-th ``TABLE DATA`` entry of ``pg_restore --list``.
         No name is read out of the SQL text.
         """
-        entries = [
-            match["label"]
-            for match in map(_TABLE_DATA.fullmatch, self._listing(archive).split("\n"))
-            if match is not None
-        ]
-        blocks = self._copy_block_rows(archive)
+        try:
+            listing = processes.run(
+                self.binaries.client("pg_restore"),
+                ["--list", str(archive)],
+                what=f"pg_restore --list of {archive}",
+                timeout=self.timeout,
+            )
+        except ToolError as error:
+            raise IntegrityError(f"{archive} is damaged: {error}") from None
+        entries = [m["label"] for m in map(_TABLE_DATA.fullmatch, listing.split("\n")) if m]
+        with self._pg_restore(
+            archive, ["--data-only", "--file=-", str(archive)], stdout=subprocess.PIPE
+        ) as reader:
+            blocks = _rows_per_copy_block(reader.stdout)
+            [code] = processes.wait_all([reader], timeout=self.timeout)
+            if code != 0:
+                raise IntegrityError(
+                    f"{archive} is damaged: pg_restore cannot read its data ({reader.said()})"
+                )
         if len(blocks) != len(entries):
             raise IntegrityError(
                 f"{archive} is damaged: its table of contents lists {len(entries)} tables "
@@ -101,60 +99,36 @@ class PgArchiveChecker:
             for label, rows in zip(entries, blocks, strict=True)
         ]
 
-    def _listing(self, archive: PurePath) -> str:
-        try:
-            return run_tool(
-                self.binaries.client("pg_restore"),
-                ["--list", str(archive)],
-                what=f"pg_restore --list of {archive}",
-                timeout=self.timeout,
-            )
-        except ToolError as error:
-            raise IntegrityError(f"{archive} is damaged: {error}") from None
-
-    def _copy_block_rows(self, archive: PurePath) -> list[int]:
-        blocks: list[int] = []
-        with tempfile.TemporaryFile() as errors:
-            process = self._pg_restore(
-                ["--data-only", "--file=-", str(archive)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-            )
-            try:
-                # COPY text data has no raw line break inside a row, so "\\." alone on
-                # a line ends a block; a statement may span lines (a name with one).
-                in_statement = in_data = False
-                for line in cast(IO[bytes], process.stdout):
-                    if in_data:
-                        if line == b"\\.\n":
-                            in_data = False
-                        else:
-                            blocks[-1] += 1
-                    elif in_statement or line.startswith(b"COPY "):
-                        in_statement = not line.endswith(b" FROM stdin;\n")
-                        if not in_statement:
-                            in_data = True
-                            blocks.append(0)
-            except BaseException:
-                stop_process(process)
-                raise
-            [code] = wait_all([process], timeout=self.timeout, what=f"pg_restore of {archive}")
-            errors.seek(0)
-            if code != 0:
-                raise IntegrityError(
-                    f"{archive} is damaged: pg_restore cannot read its data "
-                    f"({last_words(errors.read(), [])})"
-                )
-        return blocks
-
     def _pg_restore(
-        self, args: list[str], *, stdin: int, stdout: int, stderr: IO[bytes]
-    ) -> subprocess.Popen[bytes]:
+        self,
+        archive: PurePath,
+        args: list[str],
+        *,
+        stdin: processes.Stream = subprocess.DEVNULL,
+        stdout: processes.Stream = subprocess.DEVNULL,
+    ) -> AbstractContextManager[processes.Started]:
         command = self.binaries.client("pg_restore")
-        return track(
-            cast(
-                "subprocess.Popen[bytes]",
-                command.popen(args, stdin=stdin, stdout=stdout, stderr=stderr),
-            )
-        )
+        what = f"pg_restore of {archive}"
+        return processes.started(command, args, what=what, stdin=stdin, stdout=stdout)
+
+
+def _rows_per_copy_block(lines: Iterable[bytes]) -> list[int]:
+    """Return the rows of each COPY block of ``pg_restore --data-only`` output, in order.
+
+    COPY text data has no raw line break inside a row, so ``\\.`` alone on a
+    line ends a block; a statement may span lines (a name with a line break).
+    """
+    blocks: list[int] = []
+    in_statement = in_data = False
+    for line in lines:
+        if in_data:
+            if line == b"\\.\n":
+                in_data = False
+            else:
+                blocks[-1] += 1
+        elif in_statement or line.startswith(b"COPY "):
+            in_statement = not line.endswith(b" FROM stdin;\n")
+            if not in_statement:
+                in_data = True
+                blocks.append(0)
+    return blocks

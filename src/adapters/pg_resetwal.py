@@ -8,8 +8,8 @@ from pathlib import Path, PurePath
 
 import attrs
 
-from pg_backup_manager.adapters.pg_tools import PgBinaries
-from pg_backup_manager.adapters.processes import is_alive, run_tool
+from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ControllerError, ToolError
 from pg_backup_manager.domain.ports import LockFile
 
@@ -87,7 +87,7 @@ class PgResetWal:
         except OSError as error:
             raise ControllerError(f"cannot read {directory}/PG_VERSION: {error}") from None
         tool = self.binaries.for_major(major, program)
-        return run_tool(
+        return processes.run(
             tool,
             [*options, "-D", str(directory)],
             what=f"{program} {major} on {directory}",
@@ -101,7 +101,7 @@ def _is_postgres(pid: int) -> bool:
     In a container the pid in ``postmaster.pid`` belongs to another namespace
     and may well be some other process here (often pid 1, the controller).
     """
-    if not is_alive(pid):
+    if not processes.is_alive(pid):
         return False
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()

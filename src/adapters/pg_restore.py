@@ -1,24 +1,18 @@
-"""``pg_restore`` into an existing, empty database, stopping at the first error."""
+"""``pg_restore`` behind the Restorer port: into an existing, empty database, stopping
+at the first error."""
 
 from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 from pathlib import PurePath
-from typing import IO, cast
 
 import attrs
 from plumbum import local
 
-from pg_backup_manager.adapters.pg_tools import (
-    PgBinaries,
-    PgClient,
-    conninfo,
-    libpq_env,
-    with_hint,
-)
-from pg_backup_manager.adapters.processes import last_words, track, wait_all
+from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.libpq import PgClient, conninfo, with_hint
+from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 
@@ -56,7 +50,7 @@ class PgRestore:
             )
             return
         try:
-            self._through_psql(database, into, archive, options, what)
+            self._through_psql(client, database, into, archive, options, what)
         except ToolError as error:
             raise ToolError(with_hint(str(error), database, owners=owners)) from None
 
@@ -76,74 +70,52 @@ class PgRestore:
         return int(out.strip()) // 10000
 
     def _tools_major(self) -> int:
-        out = subprocess.run(
-            [str(self.binaries.client("pg_restore")), "--version"],
-            capture_output=True,
-            text=True,
+        out = processes.run(
+            self.binaries.client("pg_restore"),
+            ["--version"],
+            what="pg_restore --version",
             timeout=60,
-            check=False,
-        ).stdout
+        )
         found = _VERSION.search(out)
         return int(found.group(1)) if found else 0
 
     def _through_psql(
-        self, database: Database, into: str, archive: PurePath, options: list[str], what: str
+        self,
+        client: PgClient,
+        database: Database,
+        into: str,
+        archive: PurePath,
+        options: list[str],
+        what: str,
     ) -> None:
-        env = libpq_env(database)
-        pg_restore = self.binaries.client("pg_restore").with_env(**env)
-        psql = self.binaries.client("psql").with_env(**env)
         drop_first = f"0,/^{re.escape(_NEW_IN_17)}$/{{//d}}"
-        with tempfile.TemporaryFile() as reader_errors, tempfile.TemporaryFile() as loader_errors:
-            reader = track(
-                cast(
-                    "subprocess.Popen[bytes]",
-                    pg_restore.popen(
-                        ["--file=-", *options, str(archive)],
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=reader_errors,
-                    ),
-                )
-            )
-            editor = track(
-                cast(
-                    "subprocess.Popen[bytes]",
-                    local["sed"].popen(
-                        ["-e", drop_first],
-                        stdin=reader.stdout,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                    ),
-                )
-            )
-            cast(IO[bytes], reader.stdout).close()
-            loader = track(
-                cast(
-                    "subprocess.Popen[bytes]",
-                    psql.popen(
-                        [
-                            "--no-psqlrc",
-                            "--quiet",
-                            "--no-password",
-                            "--set=ON_ERROR_STOP=1",
-                            f"--dbname={conninfo(database, into)}",
-                            "--file=-",
-                        ],
-                        stdin=editor.stdout,
-                        stdout=subprocess.DEVNULL,
-                        stderr=loader_errors,
-                    ),
-                )
-            )
-            cast(IO[bytes], editor.stdout).close()
-            codes = wait_all([loader, editor, reader], timeout=self.timeout, what="the restore")
-            if codes[0] != 0:
-                loader_errors.seek(0)
-                words = last_words(loader_errors.read(), [database.password])
-                raise ToolError(f"{what}: psql failed (exit {codes[0]}): {words}")
-            if codes[1] != 0:
-                raise ToolError(f"{what}: sed failed (exit {codes[1]}) between pg_restore and psql")
-            if codes[2] != 0:
-                reader_errors.seek(0)
-                words = last_words(reader_errors.read(), [database.password])
-                raise ToolError(f"{what}: pg_restore failed (exit {codes[2]}): {words}")
+        load = [
+            "--no-psqlrc",
+            "--quiet",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={conninfo(database, into)}",
+            "--file=-",
+        ]
+        pipe = subprocess.PIPE
+        with (
+            client.started(
+                "pg_restore", database, ["--file=-", *options, str(archive)], what=what, stdout=pipe
+            ) as reader,
+            processes.started(
+                local["sed"],
+                ["-e", drop_first],
+                what=f"{what}: sed",
+                stdin=reader.stdout,
+                stdout=pipe,
+            ) as editor,
+            client.started(
+                "psql", database, load, what=f"{what}: psql", stdin=editor.stdout
+            ) as loader,
+        ):
+            # Only the programs hold the pipes now: each sees its neighbour's end.
+            reader.stdout.close()
+            editor.stdout.close()
+            codes = processes.wait_all([loader, editor, reader], timeout=self.timeout)
+            for tool, code in zip((loader, editor, reader), codes, strict=True):
+                if code != 0:
+                    raise tool.failure(code, [database.password])

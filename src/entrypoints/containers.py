@@ -12,10 +12,12 @@ from pg_backup_manager.adapters.clock import SystemClock
 from pg_backup_manager.adapters.filesystem import LocalBackupStore
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.adapters.locks import DirectoryLocks
+from pg_backup_manager.adapters.pg_binaries import PgBinaries
+from pg_backup_manager.adapters.pg_dump import PgDump
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
 from pg_backup_manager.adapters.pg_restore import PgRestore
-from pg_backup_manager.adapters.pg_tools import PgBinaries, PgDump, PsqlServer
 from pg_backup_manager.adapters.privileges import drop_root
+from pg_backup_manager.adapters.psql_server import PsqlServer
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.backup import BackupPorts
 from pg_backup_manager.domain.restore import RestorePorts

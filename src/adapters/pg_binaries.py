@@ -1,0 +1,71 @@
+"""Where PostgreSQL's programs are: found lazily, at the moment one is needed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+from plumbum import local
+from plumbum.commands.base import BaseCommand
+from plumbum.commands.processes import CommandNotFound
+
+from pg_backup_manager.domain.errors import ToolError
+
+
+@attrs.frozen(kw_only=True)
+class PgBinaries:
+    """Finds PostgreSQL programs, lazily, at the moment one is needed.
+
+    Client tools come from ``bin_dir`` when it is set, else from the newest
+    ``<root>/<major>/bin`` that has them, else from ``PATH``. Server-side tools
+    (``pg_resetwal``) come from ``<root>/<major>/bin`` of the exact major version.
+    """
+
+    root: Path
+    bin_dir: Path | None = None
+
+    def client(self, program: str) -> BaseCommand:
+        """Return the client tool ``program``.
+
+        Raises:
+            ToolError: it is nowhere to be found.
+        """
+        if self.bin_dir is not None:
+            return self._existing(self.bin_dir / program, "PG_BIN_DIR")
+        for candidate in sorted(self.root.glob(f"*/bin/{program}"), key=_major_of, reverse=True):
+            return local[str(candidate)]
+        try:
+            return local[program]
+        except CommandNotFound:
+            raise ToolError(
+                f"{program} not found in {self.root}/*/bin or PATH: install the PostgreSQL "
+                "client tools or set PG_BIN_DIR"
+            ) from None
+
+    def for_major(self, major: str, program: str) -> BaseCommand:
+        """Return ``program`` of PostgreSQL ``major`` exactly.
+
+        Raises:
+            ToolError: that version's tool is not installed.
+        """
+        path = self.root / major / "bin" / program
+        if not path.is_file():
+            shipped = sorted(
+                candidate.parent.parent.name for candidate in self.root.glob(f"*/bin/{program}")
+            )
+            raise ToolError(
+                f"{program} of PostgreSQL {major} is not available ({path} missing; "
+                f"available: {', '.join(shipped) or 'none'}): use a {program} of version {major}"
+            )
+        return local[str(path)]
+
+    @staticmethod
+    def _existing(path: Path, source: str) -> BaseCommand:
+        if not path.is_file():
+            raise ToolError(f"{path.name} of {source} not found at {path}: install it")
+        return local[str(path)]
+
+
+def _major_of(path: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", path.parent.parent.name)) or (0,)
