@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters.filesystem import private_dir
+from pg_backup_manager.adapters.files import private_dir
 from pg_backup_manager.domain.errors import BusyError, ControllerError
 from pg_backup_manager.domain.model import Layout
 

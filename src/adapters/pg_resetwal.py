@@ -11,7 +11,7 @@ import attrs
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ControllerError, ToolError
-from pg_backup_manager.domain.ports import LockFile
+from pg_backup_manager.domain.server_ports import LockFile
 
 
 @attrs.frozen(kw_only=True)

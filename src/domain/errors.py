@@ -7,6 +7,8 @@ line or the configuration is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class ControllerError(Exception):
     """An operation failed; the message is one line for the operator."""
@@ -50,3 +52,16 @@ class BusyError(ControllerError):
     """Another operation holds this database's lock."""
 
     exit_code = 4
+
+
+def worst_exit_code(errors: Iterable[ControllerError | None]) -> int:
+    """Return the exit code for several failures, 0 for none.
+
+    Integrity (3) wins over busy (4), over configuration (2), over the rest (1):
+    the code a script should act on first.
+    """
+    codes = {error.exit_code for error in errors if error is not None}
+    for code in (IntegrityError.exit_code, BusyError.exit_code, ConfigurationError.exit_code):
+        if code in codes:
+            return code
+    return 1 if codes else 0

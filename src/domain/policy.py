@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 
-from pg_backup_manager.domain.model import BackupName, Tier
+from pg_backup_manager.domain.names import BackupName, Tier
 
 KEPT_FOR: dict[Tier, timedelta] = {
     Tier.DAILY: timedelta(days=7),
@@ -31,13 +33,33 @@ def tier_for(local_day: date) -> Tier:
     return Tier.DAILY
 
 
+def tier_of_run(at: datetime, *, timezone: str) -> Tier:
+    """Return the tier of a run at ``at``, judged on its local date in ``timezone``."""
+    return tier_for(at.astimezone(ZoneInfo(timezone)).date())
+
+
+class Why(enum.Enum):
+    """Why retention keeps or deletes a backup."""
+
+    FUTURE = "dated in the future"  # kept: the clock went backwards
+    NEWEST = "among the newest"  # kept: MIN_BACKUPS_KEPT
+    WITHIN_PERIOD = "within its period"  # kept: younger than its tier's period
+    PAST_PERIOD = "past its period"  # deleted
+
+
 @attrs.frozen(kw_only=True)
 class Verdict:
-    """What retention decided for one backup, and why, in words for the operator."""
+    """What retention decided for one backup, and why."""
 
     name: BackupName
     keep: bool
-    reason: str
+    why: Why
+    age: timedelta
+
+    @property
+    def period(self) -> timedelta:
+        """Return how long a backup of this tier is kept."""
+        return KEPT_FOR[self.name.tier]
 
 
 @attrs.frozen(kw_only=True)
@@ -75,28 +97,13 @@ def plan_retention(
     for name in ordered:
         age = now - name.taken_at
         if age < timedelta(0):
-            verdicts.append(_verdict(name, True, "dated in the future: is the clock wrong?"))
+            keep, why = True, Why.FUTURE
         elif newest_left > 0:
             newest_left -= 1
-            verdicts.append(
-                _verdict(name, True, f"{_days(age)} old, among the newest: always kept")
-            )
+            keep, why = True, Why.NEWEST
         elif age <= KEPT_FOR[name.tier]:
-            verdicts.append(
-                _verdict(name, True, f"{_days(age)} old, kept {KEPT_FOR[name.tier].days} days")
-            )
+            keep, why = True, Why.WITHIN_PERIOD
         else:
-            verdicts.append(
-                _verdict(name, False, f"{_days(age)} old, past {KEPT_FOR[name.tier].days} days")
-            )
+            keep, why = False, Why.PAST_PERIOD
+        verdicts.append(Verdict(name=name, keep=keep, why=why, age=age))
     return RetentionPlan(verdicts=tuple(verdicts))
-
-
-def _verdict(name: BackupName, keep: bool, why: str) -> Verdict:
-    return Verdict(name=name, keep=keep, reason=f"{name.tier.value}, {why}")
-
-
-def _days(age: timedelta) -> str:
-    if age < timedelta(days=1):
-        return f"{age.total_seconds() / 3600:.0f} h"
-    return f"{age.total_seconds() / 86400:.1f} days"

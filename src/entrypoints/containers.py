@@ -1,4 +1,5 @@
-"""The composition root: the one place that knows which adapter serves which port."""
+"""The composition root: the one place that knows which adapter serves which port,
+and which ports each use case gets."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.archive import PgArchiveChecker
 from pg_backup_manager.adapters.clock import SystemClock
-from pg_backup_manager.adapters.filesystem import LocalBackupStore
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
+from pg_backup_manager.adapters.local_staging import LocalStaging
+from pg_backup_manager.adapters.local_store import (
+    LocalBackupCatalog,
+    LocalDirectories,
+    LocalSharedCopies,
+)
 from pg_backup_manager.adapters.locks import DirectoryLocks
 from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.adapters.pg_dump import PgDump
@@ -19,8 +25,12 @@ from pg_backup_manager.adapters.pg_restore import PgRestore
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.psql_server import PsqlServer
 from pg_backup_manager.adapters.settings import Settings
-from pg_backup_manager.domain.backup import BackupPorts
-from pg_backup_manager.domain.restore import RestorePorts
+from pg_backup_manager.domain.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.pruning import Prune
+from pg_backup_manager.domain.restoring import Restore
+from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.domain.verifying import Verify
+from pg_backup_manager.domain.wal_reset import ResetWal
 
 
 class Container(containers.DeclarativeContainer):
@@ -38,18 +48,28 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Singleton(Settings.from_environ, environ, cwd=cwd)
     config = providers.Callable(lambda settings: settings.config, settings)
+    layout = config.provided.layout
 
     # A function of the user name: becomes that user when running as root.
     drop_root = providers.Object(drop_root)
+
+    # Time, files and locks.
     clock = providers.Singleton(SystemClock)
+    schedule = settings.provided.schedule
     heartbeat = providers.Singleton(FileHeartbeat, path=settings.provided.heartbeat_file)
-    store = providers.Singleton(
-        LocalBackupStore, layout=config.provided.layout, file_mode=settings.provided.file_mode
+    catalog = providers.Singleton(LocalBackupCatalog, layout=layout)
+    staging = providers.Singleton(
+        LocalStaging, layout=layout, file_mode=settings.provided.file_mode
     )
+    shared = providers.Singleton(
+        LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
+    )
+    directories = providers.Singleton(LocalDirectories, layout=layout)
     locks = providers.Singleton(
-        DirectoryLocks, layout=config.provided.layout, wait_seconds=settings.provided.lock_wait
+        DirectoryLocks, layout=layout, wait_seconds=settings.provided.lock_wait
     )
 
+    # PostgreSQL's tools.
     binaries = providers.Singleton(
         PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
     )
@@ -67,13 +87,57 @@ class Container(containers.DeclarativeContainer):
         PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
     )
 
-    backup_ports = providers.Singleton(
-        BackupPorts,
+    # The use cases, each with the ports it calls.
+    backup_writer = providers.Factory(
+        BackupWriter,
         clock=clock,
-        store=store,
+        catalog=catalog,
+        staging=staging,
         dumper=dumper,
         checker=checker,
-        locks=locks,
-        server=server,
+        databases=server,
     )
-    restore_ports = providers.Singleton(RestorePorts, server=server, restorer=restorer)
+    take_backups = providers.Factory(
+        TakeBackups,
+        writer=backup_writer,
+        shared=shared,
+        locks=locks,
+        clock=clock,
+        timezone=config.provided.timezone,
+        parallelism=config.provided.parallelism,
+    )
+    prune = providers.Factory(
+        Prune, catalog=catalog, locks=locks, clock=clock, min_kept=config.provided.min_kept
+    )
+    scheduled_run = providers.Factory(
+        ScheduledRun,
+        take_backups=take_backups,
+        prune=prune,
+        databases=config.provided.databases,
+        copy_to_shared=config.provided.copy_to_shared,
+    )
+    restore = providers.Factory(
+        Restore,
+        catalog=catalog,
+        shared=shared,
+        checker=checker,
+        locks=locks,
+        clock=clock,
+        databases=server,
+        properties=server,
+        restorer=restorer,
+        writer=backup_writer,
+    )
+    verify = providers.Factory(
+        Verify,
+        catalog=catalog,
+        checker=checker,
+        locks=locks,
+        clock=clock,
+        databases=server,
+        restorer=restorer,
+        counter=server,
+    )
+    reset_wal = providers.Factory(
+        ResetWal, resetter=resetter, locks=locks, clock=clock, layout=layout
+    )

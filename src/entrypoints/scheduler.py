@@ -1,22 +1,21 @@
-"""``controller start``: the long-running scheduler, and how it stops."""
+"""``controller start``: the long-running scheduler loop, and how it stops."""
 
 from __future__ import annotations
 
 import logging
 import signal
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import datetime
 from types import FrameType
-from typing import Protocol
 
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
-from pg_backup_manager.domain.backup import BackupPorts, scheduled_run
 from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.ports import Clock
-from pg_backup_manager.domain.schedule import CronSchedule
+from pg_backup_manager.domain.ports import Clock, Directories, Heartbeat, Schedule
+from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
 log = logging.getLogger("controller")
@@ -40,16 +39,6 @@ def install_stop_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-class Heartbeat(Protocol):
-    """Tells the container's health check that the scheduler lives."""
-
-    def beat(self) -> None:
-        """Record that the scheduler is alive now."""
-
-    def while_busy(self) -> AbstractContextManager[None]:
-        """Keep beating while the block runs."""
-
-
 def wait_until(due: datetime, *, clock: Clock, heartbeat: Heartbeat | None = None) -> None:
     """Return once ``clock`` has reached ``due``, beating the heart at every nap.
 
@@ -64,7 +53,7 @@ def wait_until(due: datetime, *, clock: Clock, heartbeat: Heartbeat | None = Non
 
 def run_schedule(
     *,
-    schedule: CronSchedule,
+    schedule: Schedule,
     clock: Clock,
     job: Callable[[], object],
     heartbeat: Heartbeat | None = None,
@@ -79,7 +68,7 @@ def run_schedule(
     done = 0
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
-        log.info("next scheduled backup at %s", due.astimezone(schedule.zone).isoformat())
+        log.info("next scheduled backup at %s", due.isoformat())
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
             with heartbeat.while_busy() if heartbeat is not None else nullcontext():
@@ -93,18 +82,20 @@ def run_schedule(
 def start(
     *,
     config: Config = Provide[Container.config],
-    ports: BackupPorts = Provide[Container.backup_ports],
+    schedule: Schedule = Provide[Container.schedule],
+    clock: Clock = Provide[Container.clock],
+    directories: Directories = Provide[Container.directories],
     heartbeat: Heartbeat = Provide[Container.heartbeat],
+    scheduled_run: ScheduledRun = Provide[Container.scheduled_run],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
 
     Raises:
-        ConfigurationError: the schedule or the time zone is invalid.
         ControllerError: the backup directories cannot be created.
     """
     identifiers = [database.identifier for database in config.databases]
-    ports.store.prepare(identifiers, shared=config.create_shared_dirs)
+    directories.prepare(identifiers, shared=config.create_shared_dirs)
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if not config.production:
         log.warning(
@@ -113,17 +104,13 @@ def start(
         )
         while True:
             heartbeat.beat()
-            ports.clock.sleep(_LONGEST_NAP_SECONDS)
-    schedule = CronSchedule.parse(config.schedule, config.timezone)
-    log.info(
-        "scheduled dumps on %s%s",
-        schedule,
-        ", copied to shared" if config.copy_to_shared else "",
-    )
+            clock.sleep(_LONGEST_NAP_SECONDS)
+    shared = ", copied to shared" if config.copy_to_shared else ""
+    log.info("scheduled dumps on %s%s", schedule, shared)
     run_schedule(
         schedule=schedule,
-        clock=ports.clock,
-        job=lambda: scheduled_run(config=config, ports=ports),
+        clock=clock,
+        job=lambda: render.log_run(scheduled_run(), log),
         heartbeat=heartbeat,
         runs=runs,
     )

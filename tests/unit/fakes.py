@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.backup import BackupPorts
+from pg_backup_manager.domain.dumping import BackupWriter, TakeBackups
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
     BusyError,
@@ -19,16 +19,18 @@ from pg_backup_manager.domain.errors import (
 )
 from pg_backup_manager.domain.model import (
     ArchiveTable,
-    Backup,
-    BackupName,
     Database,
     DatabaseProperties,
     Layout,
     TableName,
 )
-from pg_backup_manager.domain.ports import LockFile
-from pg_backup_manager.domain.restore import RestorePorts
+from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.pruning import Prune
+from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.scratch import TemporaryDatabase
+from pg_backup_manager.domain.server_ports import LockFile
+from pg_backup_manager.domain.verifying import Verify
+from pg_backup_manager.domain.wal_reset import ResetWal
 
 LAYOUT = Layout(
     data_root=PurePath("/backup/data"),
@@ -53,8 +55,27 @@ class FakeClock:
 
 
 @attrs.define
-class FakeBackupStore:
-    """Backups as sizes in a dict, per database; ``actions`` lists what was done."""
+class FakeDraft:
+    """A backup being written into a FakeStore."""
+
+    store: FakeStore
+    identifier: str
+    name: BackupName
+    path: PurePath
+
+    def commit(self, checksum: str) -> Backup:
+        if self.name in self.store.files.get(self.identifier, {}):
+            raise ControllerError(f"backup {self.name} exists already")
+        self.store.add(self.identifier, self.name, size=1234)
+        self.store.checksums[self.identifier, self.name] = checksum
+        self.store.actions.append(("write", self.identifier, str(self.name)))
+        return Backup(name=self.name, size=1234)
+
+
+@attrs.define
+class FakeStore:
+    """Backups as sizes in a dict, per database: the catalog, staging, shared copies and
+    directories of the local store; ``actions`` lists what was done."""
 
     files: dict[str, dict[BackupName, int]] = attrs.field(factory=dict)
     checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
@@ -79,44 +100,52 @@ class FakeBackupStore:
         found = self.files.get(identifier, {})
         return [Backup(name=name, size=size) for name, size in sorted(found.items(), reverse=True)]
 
-    def write(self, identifier: str, name: BackupName, writer: Callable[[PurePath], str]) -> Backup:
+    @contextlib.contextmanager
+    def begin(self, identifier: str, name: BackupName) -> Iterator[FakeDraft]:
         if name in self.files.get(identifier, {}):
             raise ControllerError(f"backup {name} exists already")
-        checksum = writer(self.layout.data_dir(identifier) / f".{name}.partial" / str(name))
-        self.add(identifier, name, size=1234)
-        self.checksums[identifier, name] = checksum
-        self.actions.append(("write", identifier, str(name)))
-        return Backup(name=name, size=1234)
+        path = self.layout.data_dir(identifier) / f".{name}.partial" / str(name)
+        yield FakeDraft(store=self, identifier=identifier, name=name, path=path)
 
-    def path_of(self, identifier: str, name: BackupName) -> PurePath:
+    def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         if name not in self.files.get(identifier, {}):
             raise BackupNotFoundError(f"no backup {name} of {identifier}")
-        return self.layout.data_dir(identifier) / str(name)
-
-    def checksum_of(self, identifier: str, name: BackupName) -> str | None:
-        self.path_of(identifier, name)
         if str(name) in self.unreadable_checksums:
             raise ControllerError(f"cannot read {name}.sha256: Permission denied")
-        return self.checksums.get((identifier, name))
-
-    def shared_checksum(self, identifier: str) -> str | None:
-        return self.checksums.get((identifier, self.shared[identifier]))
+        return StoredArchive(
+            path=self.layout.data_dir(identifier) / str(name),
+            checksum=self.checksums.get((identifier, name)),
+        )
 
     def delete(self, identifier: str, name: BackupName) -> None:
         self.files.get(identifier, {}).pop(name, None)
         self.checksums.pop((identifier, name), None)
         self.actions.append(("delete", identifier, str(name)))
 
-    def share(self, identifier: str, name: BackupName) -> PurePath:
-        self.path_of(identifier, name)
-        self.shared[identifier] = name
-        self.actions.append(("share", identifier, str(name)))
-        return self.layout.shared_dir(identifier) / "file.dump"
+    @property
+    def shared_copies(self) -> FakeSharedCopies:
+        return FakeSharedCopies(store=self)
 
-    def shared_archive(self, identifier: str) -> PurePath:
-        if identifier not in self.shared:
+
+@attrs.frozen
+class FakeSharedCopies:
+    """The shared copies of a FakeStore's backups."""
+
+    store: FakeStore
+
+    def share(self, identifier: str, name: BackupName) -> PurePath:
+        self.store.archive(identifier, name)
+        self.store.shared[identifier] = name
+        self.store.actions.append(("share", identifier, str(name)))
+        return self.store.layout.shared_dir(identifier) / "file.dump"
+
+    def archive(self, identifier: str) -> StoredArchive:
+        if identifier not in self.store.shared:
             raise BackupNotFoundError(f"no shared archive of {identifier}")
-        return self.layout.shared_dir(identifier) / "file.dump"
+        return StoredArchive(
+            path=self.store.layout.shared_dir(identifier) / "file.dump",
+            checksum=self.store.checksums.get((identifier, self.store.shared[identifier])),
+        )
 
 
 GOOD_SHA256 = "a" * 64
@@ -152,14 +181,21 @@ class FakeLocks:
     """Locks that are free unless an identifier is ``busy``; records each hold."""
 
     busy: set[str] = attrs.field(factory=set)
+    busy_after_first: set[str] = attrs.field(factory=set)
     held: list[str] = attrs.field(factory=list)
+    holding: set[str] = attrs.field(factory=set)
 
     @contextlib.contextmanager
     def hold(self, identifier: str) -> Iterator[None]:
-        if identifier in self.busy:
+        taken_before = identifier in self.busy_after_first and identifier in self.held
+        if identifier in self.busy or identifier in self.holding or taken_before:
             raise BusyError(f"{identifier} is busy")
         self.held.append(identifier)
-        yield
+        self.holding.add(identifier)
+        try:
+            yield
+        finally:
+            self.holding.discard(identifier)
 
 
 @attrs.define
@@ -191,8 +227,9 @@ class FakeRestorer:
 
 
 @attrs.define
-class FakeDatabaseServer:
-    """A server's databases and their comments; ``actions`` lists each change in order."""
+class FakeServer:
+    """A server's databases, their comments, properties and rows (the ServerDatabases,
+    PropertyKeeper and RowCounter ports); ``actions`` lists each change in order."""
 
     databases: set[str] = attrs.field(factory=lambda: {"postgres", "template0", "template1"})
     comments: dict[str, str] = attrs.field(factory=dict)
@@ -301,29 +338,90 @@ def database(identifier: str = "users", **overrides: object) -> Database:
 
 
 @attrs.define
-class Fakes:
-    """One fake of every port, and the bundles the use cases take."""
+class FakeHeartbeat:
+    """Counts beats and busy spells; ``last`` is the time of the last beat (None: never)."""
 
     clock: FakeClock = attrs.field(factory=FakeClock)
-    store: FakeBackupStore = attrs.field(factory=FakeBackupStore)
+    beats: int = 0
+    busy: int = 0
+    last: datetime | None = None
+
+    def beat(self) -> None:
+        self.beats += 1
+        self.last = self.clock.now()
+
+    @contextlib.contextmanager
+    def while_busy(self) -> Iterator[None]:
+        self.busy += 1
+        self.beat()
+        yield
+        self.beat()
+
+    def age(self) -> float:
+        if self.last is None:
+            raise ControllerError("no heartbeat: 'controller start' is not running")
+        return (self.clock.now() - self.last).total_seconds()
+
+
+@attrs.define
+class Fakes:
+    """One fake of every port, and the use cases built on them."""
+
+    clock: FakeClock = attrs.field(factory=FakeClock)
+    store: FakeStore = attrs.field(factory=FakeStore)
     dumper: FakeDumper = attrs.field(factory=FakeDumper)
     checker: FakeArchiveChecker = attrs.field(factory=FakeArchiveChecker)
     locks: FakeLocks = attrs.field(factory=FakeLocks)
-    server: FakeDatabaseServer = attrs.field(factory=FakeDatabaseServer)
+    server: FakeServer = attrs.field(factory=FakeServer)
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
 
-    @property
-    def ports(self) -> BackupPorts:
-        return BackupPorts(
+    def writer(self) -> BackupWriter:
+        return BackupWriter(
             clock=self.clock,
-            store=self.store,
+            catalog=self.store,
+            staging=self.store,
             dumper=self.dumper,
             checker=self.checker,
-            locks=self.locks,
-            server=self.server,
+            databases=self.server,
         )
 
-    @property
-    def restore_ports(self) -> RestorePorts:
-        return RestorePorts(server=self.server, restorer=self.restorer)
+    def take_backups(self, *, parallelism: int = 1, timezone: str = "UTC") -> TakeBackups:
+        return TakeBackups(
+            writer=self.writer(),
+            shared=self.store.shared_copies,
+            locks=self.locks,
+            clock=self.clock,
+            timezone=timezone,
+            parallelism=parallelism,
+        )
+
+    def prune(self, *, min_kept: int = 1) -> Prune:
+        return Prune(catalog=self.store, locks=self.locks, clock=self.clock, min_kept=min_kept)
+
+    def restore(self) -> Restore:
+        return Restore(
+            catalog=self.store,
+            shared=self.store.shared_copies,
+            checker=self.checker,
+            locks=self.locks,
+            clock=self.clock,
+            databases=self.server,
+            properties=self.server,
+            restorer=self.restorer,
+            writer=self.writer(),
+        )
+
+    def verify(self) -> Verify:
+        return Verify(
+            catalog=self.store,
+            checker=self.checker,
+            locks=self.locks,
+            clock=self.clock,
+            databases=self.server,
+            restorer=self.restorer,
+            counter=self.server,
+        )
+
+    def reset_wal(self) -> ResetWal:
+        return ResetWal(resetter=self.resetter, locks=self.locks, clock=self.clock, layout=LAYOUT)

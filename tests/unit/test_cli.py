@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from pg_backup_manager.domain.model import BackupName
-from pg_backup_manager.domain.ports import LockFile
-from pg_backup_manager.entrypoints.cli import main
+from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.server_ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.main import main
 
 from .fakes import GOOD_SHA256, Fakes
 
@@ -33,9 +33,11 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
     def run(*argv: str, **environ: str) -> tuple[int, str, str]:
         container = Container(environ={**ENVIRON, **environ}, cwd=Path("/srv"))
         container.drop_root.override(providers.Object(lambda user: None))
-        for name in ("clock", "store", "dumper", "checker", "locks", "server", "restorer"):
+        for name in ("clock", "dumper", "checker", "locks", "server", "restorer", "resetter"):
             getattr(container, name).override(getattr(fakes, name))
-        container.resetter.override(fakes.resetter)
+        for name in ("catalog", "staging", "directories"):
+            getattr(container, name).override(fakes.store)
+        container.shared.override(fakes.store.shared_copies)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -147,7 +149,7 @@ def test_restore_replaces_the_database(run: Run, fakes: Fakes) -> None:
 
 def test_restore_from_shared_all_goes_on_past_a_missing_archive(run: Run, fakes: Fakes) -> None:
     fakes.store.add("orders", "file_daily_2024-07-03T09:00:00Z.dump")
-    fakes.store.share("orders", fakes.store.backups("orders")[0].name)
+    fakes.store.shared_copies.share("orders", fakes.store.backups("orders")[0].name)
 
     code, out, err = run("restore-from-shared", "--all")
 

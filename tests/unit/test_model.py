@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pg_backup_manager.domain.errors import ConfigurationError, InvalidBackupNameError
-from pg_backup_manager.domain.model import BackupName, Tier, check_identifier, env_prefix
+from pg_backup_manager.domain.model import check_identifier, env_prefix
+from pg_backup_manager.domain.names import BackupName, Tier
 
 from .fakes import LAYOUT
 

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import attrs
-
-from pg_backup_manager.domain.schedule import CronSchedule
+from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
 
-from .fakes import FakeClock
+from .fakes import FakeClock, FakeHeartbeat
 
 
 def test_waiting_naps_at_most_a_minute_at_a_time_until_the_time_comes() -> None:
@@ -74,23 +70,9 @@ def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
     assert len(runs) == 2
 
 
-@attrs.define
-class FakeHeartbeat:
-    beats: int = 0
-    busy: int = 0
-
-    def beat(self) -> None:
-        self.beats += 1
-
-    @contextlib.contextmanager
-    def while_busy(self) -> Iterator[None]:
-        self.busy += 1
-        yield
-
-
 def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -> None:
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
-    heartbeat = FakeHeartbeat()
+    heartbeat = FakeHeartbeat(clock=clock)
 
     run_schedule(
         schedule=CronSchedule.parse("0 9 * * *", "UTC"),
@@ -100,5 +82,5 @@ def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -
         runs=1,
     )
 
-    assert heartbeat.beats == 3
+    assert heartbeat.beats == 3 + 2  # each nap, then the start and the end of the run
     assert heartbeat.busy == 1

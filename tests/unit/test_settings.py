@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.adapters.settings import Settings, controller_user
 from pg_backup_manager.domain.errors import ConfigurationError
 
 CWD = Path("/srv/app")
@@ -88,9 +88,21 @@ def test_server_production_asks_for_the_shared_directories() -> None:
 
 
 def test_time_zone_and_schedule_have_defaults() -> None:
-    config = settings().config
+    read = settings()
 
-    assert (config.timezone, config.schedule) == ("UTC", "0 3,9,15,21 * * *")
+    assert read.config.timezone == "UTC"
+    assert str(read.schedule) == "'0 3,9,15,21 * * *' in UTC"
+
+
+def test_the_schedule_is_parsed_once_in_its_time_zone() -> None:
+    read = settings(BACKUP_SCHEDULE="@daily", TZ="Europe/Berlin")
+
+    assert str(read.schedule) == "'0 0 * * *' in Europe/Berlin"
+
+
+def test_the_controller_user_is_read_with_the_rest() -> None:
+    assert controller_user({}) == "postgres"
+    assert controller_user({"CONTROLLER_USER": " backup "}) == "backup"
 
 
 @pytest.mark.parametrize(

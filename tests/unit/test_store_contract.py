@@ -1,4 +1,5 @@
-"""One set of checks run against the fake store and the real one, so the fake stays honest.
+"""One set of checks run against the fake store and the real one (catalog, staging and
+shared copies), so the fake stays honest.
 
 The real store only touches files under pytest's tmp_path.
 """
@@ -7,125 +8,140 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.filesystem import LocalBackupStore
+from pg_backup_manager.adapters.local_staging import LocalStaging
+from pg_backup_manager.adapters.local_store import LocalBackupCatalog, LocalSharedCopies
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError, ToolError
-from pg_backup_manager.domain.model import BackupName, Layout
-from pg_backup_manager.domain.ports import BackupStore
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.ports import BackupCatalog, SharedCopies, Staging
 
-from .fakes import FakeBackupStore
+from .fakes import FakeStore
 
 OLD = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
 NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
-
-
-@attrs.frozen
-class Subject:
-    store: BackupStore
-    writer: Callable[[PurePath], str]
-
-
 SHA = "c" * 64
 
 
-def real_writer(path: PurePath) -> str:
-    Path(path).write_bytes(b"PGDMP archive bytes")
-    return SHA
+@attrs.frozen
+class Store:
+    """The three ports of one store, fake or real."""
+
+    catalog: BackupCatalog
+    staging: Staging
+    shared: SharedCopies
+
+    def write(
+        self, identifier: str, name: BackupName, *, fail: BaseException | None = None
+    ) -> None:
+        with self.staging.begin(identifier, name) as draft:
+            if isinstance(self.catalog, LocalBackupCatalog):
+                Path(draft.path).write_bytes(b"PGDMP archive bytes")
+            if fail is not None:
+                raise fail
+            draft.commit(SHA)
 
 
-@pytest.fixture(params=["fake", "local"])
-def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
-    if request.param == "fake":
-        return Subject(FakeBackupStore(), lambda _: SHA)
-    layout = Layout(
+def layout(tmp_path: Path) -> Layout:
+    return Layout(
         data_root=tmp_path / "data",
         shared_root=tmp_path / "shared",
         databases_root=tmp_path / "databases",
     )
-    return Subject(LocalBackupStore(layout=layout), real_writer)
 
 
-def test_written_backups_are_listed_newest_first(subject: Subject) -> None:
-    subject.store.write("users", OLD, subject.writer)
-    subject.store.write("users", NEW, subject.writer)
+def local_store(tmp_path: Path, file_mode: int = 0o600) -> Store:
+    where = layout(tmp_path)
+    return Store(
+        catalog=LocalBackupCatalog(layout=where),
+        staging=LocalStaging(layout=where, file_mode=file_mode),
+        shared=LocalSharedCopies(layout=where, file_mode=file_mode),
+    )
 
-    assert [b.name for b in subject.store.backups("users")] == [NEW, OLD]
-    assert subject.store.backups("orders") == []
+
+@pytest.fixture(params=["fake", "local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "fake":
+        fake = FakeStore()
+        return Store(catalog=fake, staging=fake, shared=fake.shared_copies)
+    return local_store(tmp_path)
 
 
-def test_a_failing_writer_leaves_no_backup_and_its_error_goes_on(subject: Subject) -> None:
-    def failing(path: PurePath) -> str:
-        subject.writer(path)
-        raise ToolError("pg_dump failed half way")
+def test_written_backups_are_listed_newest_first(store: Store) -> None:
+    store.write("users", OLD)
+    store.write("users", NEW)
 
+    assert [b.name for b in store.catalog.backups("users")] == [NEW, OLD]
+    assert store.catalog.backups("orders") == []
+
+
+def test_a_draft_that_fails_leaves_no_backup_and_its_error_goes_on(store: Store) -> None:
     with pytest.raises(ToolError, match="half way"):
-        subject.store.write("users", OLD, failing)
+        store.write("users", OLD, fail=ToolError("pg_dump failed half way"))
 
-    assert subject.store.backups("users") == []
+    assert store.catalog.backups("users") == []
 
 
-def test_an_existing_backup_is_never_overwritten(subject: Subject) -> None:
-    subject.store.write("users", OLD, subject.writer)
+def test_a_draft_never_committed_leaves_no_backup(store: Store) -> None:
+    with store.staging.begin("users", OLD):
+        pass
+
+    assert store.catalog.backups("users") == []
+
+
+def test_an_existing_backup_is_never_overwritten(store: Store) -> None:
+    store.write("users", OLD)
 
     with pytest.raises(ControllerError, match="exists already"):
-        subject.store.write("users", OLD, subject.writer)
+        store.write("users", OLD)
 
 
-def test_the_checksum_a_writer_returns_is_recorded(subject: Subject) -> None:
-    subject.store.write("users", OLD, subject.writer)
+def test_the_checksum_a_draft_is_committed_with_is_recorded(store: Store) -> None:
+    store.write("users", OLD)
 
-    assert subject.store.checksum_of("users", OLD) == SHA
-
-
-def test_a_shared_copy_has_the_checksum_of_its_backup(subject: Subject) -> None:
-    subject.store.write("users", OLD, subject.writer)
-
-    subject.store.share("users", OLD)
-
-    assert subject.store.shared_checksum("users") == SHA
+    assert store.catalog.archive("users", OLD).checksum == SHA
 
 
-def test_a_missing_backup_has_no_path(subject: Subject) -> None:
+def test_a_shared_copy_has_the_checksum_of_its_backup(store: Store) -> None:
+    store.write("users", OLD)
+
+    store.shared.share("users", OLD)
+
+    assert store.shared.archive("users").checksum == SHA
+
+
+def test_a_missing_backup_is_not_found(store: Store) -> None:
     with pytest.raises(BackupNotFoundError):
-        subject.store.path_of("users", OLD)
-
-
-def test_a_deleted_backup_is_gone_and_deleting_twice_is_fine(subject: Subject) -> None:
-    subject.store.write("users", OLD, subject.writer)
-
-    subject.store.delete("users", OLD)
-    subject.store.delete("users", OLD)
-
-    assert subject.store.backups("users") == []
-
-
-def test_a_shared_backup_is_the_shared_archive(subject: Subject) -> None:
+        store.catalog.archive("users", OLD)
     with pytest.raises(BackupNotFoundError):
-        subject.store.shared_archive("users")
-    subject.store.write("users", OLD, subject.writer)
+        store.shared.share("users", OLD)
 
-    copy = subject.store.share("users", OLD)
 
-    assert subject.store.shared_archive("users") == copy
+def test_a_deleted_backup_is_gone_and_deleting_twice_is_fine(store: Store) -> None:
+    store.write("users", OLD)
+
+    store.catalog.delete("users", OLD)
+    store.catalog.delete("users", OLD)
+
+    assert store.catalog.backups("users") == []
+
+
+def test_a_shared_backup_is_the_shared_archive(store: Store) -> None:
+    with pytest.raises(BackupNotFoundError):
+        store.shared.archive("users")
+    store.write("users", OLD)
+
+    copy = store.shared.share("users", OLD)
+
+    assert store.shared.archive("users").path == copy
     assert copy.name == "file.dump"
 
 
 # The real store only, for what a fake has no files to show.
-
-
-def local_store(tmp_path: Path) -> LocalBackupStore:
-    return LocalBackupStore(
-        layout=Layout(
-            data_root=tmp_path / "data",
-            shared_root=tmp_path / "shared",
-            databases_root=tmp_path / "databases",
-        )
-    )
 
 
 def test_files_that_are_not_backups_are_never_listed(tmp_path: Path) -> None:
@@ -135,40 +151,49 @@ def test_files_that_are_not_backups_are_never_listed(tmp_path: Path) -> None:
         (directory / name).write_text("x")
     (directory / str(NEW)).mkdir()
 
-    assert local_store(tmp_path).backups("users") == []
+    assert local_store(tmp_path).catalog.backups("users") == []
 
 
-def test_backups_are_private_to_their_owner(tmp_path: Path) -> None:
-    store = local_store(tmp_path)
+def test_backups_are_private_to_their_owner_unless_group_readable_is_asked(
+    tmp_path: Path,
+) -> None:
+    private, readable = local_store(tmp_path), local_store(tmp_path, file_mode=0o640)
 
-    store.write("users", OLD, real_writer)
+    private.write("users", OLD)
+    readable.write("users", NEW)
 
-    path = Path(store.path_of("users", OLD))
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for name, mode in ((OLD, 0o600), (NEW, 0o640)):
+        path = Path(private.catalog.archive("users", name).path)
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+        assert stat.S_IMODE(path.with_name(f"{name}.sha256").stat().st_mode) == mode
 
 
-def test_an_interrupted_write_removes_its_temporary_file(tmp_path: Path) -> None:
-    store = local_store(tmp_path)
+def test_the_tools_write_inside_a_staging_directory_only_this_user_can_enter(
+    tmp_path: Path,
+) -> None:
+    with local_store(tmp_path).staging.begin("users", OLD) as draft:
+        staging = Path(draft.path).parent
 
-    def interrupted(path: PurePath) -> str:
-        real_writer(path)
-        raise KeyboardInterrupt
+        assert staging.parent == tmp_path / "data" / "users"
+        assert stat.S_IMODE(staging.stat().st_mode) == 0o700
 
+    assert not staging.exists()
+
+
+def test_an_interrupted_draft_removes_its_staging_directory(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
-        store.write("users", OLD, interrupted)
+        local_store(tmp_path).write("users", OLD, fail=KeyboardInterrupt())
 
     assert os.listdir(tmp_path / "data" / "users") == []
 
 
-def test_the_temporary_file_of_a_dead_process_is_cleared_by_the_next_write(
-    tmp_path: Path,
-) -> None:
+def test_the_staging_of_a_dead_process_is_cleared_by_the_next_write(tmp_path: Path) -> None:
     directory = tmp_path / "data" / "users"
-    directory.mkdir(parents=True)
-    abandoned = directory / f".{OLD}.999999999.partial"
-    abandoned.write_text("half an archive")
+    (directory / f".{OLD}.999999999.partial").mkdir(parents=True)
+    (directory / f".{OLD}.999999999.partial" / str(OLD)).write_text("half an archive")
+    (directory / f".{OLD}.sha256.999999999.partial").write_text("an old-style leftover")
 
-    local_store(tmp_path).write("users", NEW, real_writer)
+    local_store(tmp_path).write("users", NEW)
 
     assert sorted(os.listdir(directory)) == [str(NEW), f"{NEW}.sha256"]
 
@@ -180,15 +205,13 @@ def test_a_symlink_with_a_backup_name_is_not_a_backup(tmp_path: Path) -> None:
 
     store = local_store(tmp_path)
 
-    assert store.backups("users") == []
+    assert store.catalog.backups("users") == []
     with pytest.raises(BackupNotFoundError):
-        store.path_of("users", OLD)
+        store.catalog.archive("users", OLD)
 
 
 def test_the_checksum_file_is_what_sha256sum_reads(tmp_path: Path) -> None:
-    store = local_store(tmp_path)
-
-    store.write("users", OLD, real_writer)
+    local_store(tmp_path).write("users", OLD)
 
     sidecar = tmp_path / "data" / "users" / f"{OLD}.sha256"
     assert sidecar.read_text() == f"{SHA}  {OLD}\n"
@@ -196,9 +219,9 @@ def test_the_checksum_file_is_what_sha256sum_reads(tmp_path: Path) -> None:
 
 def test_deleting_a_backup_deletes_its_checksum(tmp_path: Path) -> None:
     store = local_store(tmp_path)
-    store.write("users", OLD, real_writer)
+    store.write("users", OLD)
 
-    store.delete("users", OLD)
+    store.catalog.delete("users", OLD)
 
     assert os.listdir(tmp_path / "data" / "users") == []
 
@@ -208,17 +231,9 @@ def test_files_of_others_that_look_temporary_are_left_alone(tmp_path: Path) -> N
     directory.mkdir(parents=True)
     (directory / ".notes.999999999.partial").write_text("mine")
 
-    local_store(tmp_path).write("users", NEW, real_writer)
+    local_store(tmp_path).write("users", NEW)
 
     assert (directory / ".notes.999999999.partial").exists()
-
-
-def test_group_readable_backups_when_asked(tmp_path: Path) -> None:
-    store = attrs.evolve(local_store(tmp_path), file_mode=0o640)
-
-    store.write("users", OLD, real_writer)
-
-    assert stat.S_IMODE(Path(store.path_of("users", OLD)).stat().st_mode) == 0o640
 
 
 def test_a_backup_directory_that_is_a_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
@@ -227,4 +242,18 @@ def test_a_backup_directory_that_is_a_symlink_out_of_the_root_is_refused(tmp_pat
     (tmp_path / "data" / "users").symlink_to(tmp_path / "elsewhere")
 
     with pytest.raises(ControllerError, match="outside"):
-        local_store(tmp_path).write("users", OLD, real_writer)
+        local_store(tmp_path).write("users", OLD)
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
+def test_a_backup_directory_others_can_write_is_refused_unless_sticky_and_ours(
+    tmp_path: Path, mode: int
+) -> None:
+    directory = tmp_path / "data" / "users"
+    directory.mkdir(parents=True)
+    directory.chmod(mode)
+
+    with pytest.raises(ControllerError, match="can be written by other users"):
+        local_store(tmp_path).write("users", OLD)
+    directory.chmod(mode | stat.S_ISVTX)
+    local_store(tmp_path).write("users", OLD)

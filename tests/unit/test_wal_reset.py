@@ -3,23 +3,16 @@ from __future__ import annotations
 import pytest
 
 from pg_backup_manager.domain.errors import BusyError, ServerRunningError
-from pg_backup_manager.domain.ports import LockFile
-from pg_backup_manager.domain.rescue import ResetReport, reset_wal
+from pg_backup_manager.domain.server_ports import LockFile
+from pg_backup_manager.domain.wal_reset import ResetReport
 
 from .fakes import LAYOUT, Fakes, database
 
 USERS = database("users")
 
 
-def reset(fakes: Fakes, **options: bool) -> ResetReport:
-    return reset_wal(
-        database=USERS,
-        layout=LAYOUT,
-        resetter=fakes.resetter,
-        locks=fakes.locks,
-        clock=fakes.clock,
-        **options,
-    )
+def reset(fakes: Fakes, *, dry_run: bool = False, force: bool = False) -> ResetReport:
+    return fakes.reset_wal()(USERS, dry_run=dry_run, force=force)
 
 
 def test_resetwal_runs_on_the_databases_data_directory_and_says_what_next() -> None:
@@ -28,7 +21,7 @@ def test_resetwal_runs_on_the_databases_data_directory_and_says_what_next() -> N
     report = reset(fakes)
 
     assert fakes.resetter.resets == [(LAYOUT.database_dir("users"), False)]
-    assert "controller dump users" in report.next_steps
+    assert report.output == "Write-ahead log reset" and not report.dry_run
 
 
 def test_what_a_reset_changes_is_saved_in_the_backup_directory_first() -> None:
@@ -39,7 +32,7 @@ def test_what_a_reset_changes_is_saved_in_the_backup_directory_first() -> None:
     assert [str(p) for p in fakes.resetter.preserved] == [
         "/backup/data/users/resetwal-2024-07-04T09:00:00Z"
     ]
-    assert "resetwal-2024-07-04T09:00:00Z" in report.output
+    assert str(report.evidence) == "/backup/data/users/resetwal-2024-07-04T09:00:00Z"
 
 
 def test_force_is_passed_only_when_asked() -> None:

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from pg_backup_manager.domain.errors import BackupNotFoundError, BusyError, ControllerError
-from pg_backup_manager.domain.model import ArchiveTable, BackupName, TableName
+from pg_backup_manager.domain.model import ArchiveTable, TableName
+from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.scratch import Purpose, ScratchNames
-from pg_backup_manager.domain.verify import Check, row_count_differences, verify_backups
+from pg_backup_manager.domain.verifying import Check, VerifyReport, row_count_differences
 
 from .fakes import GOOD_SHA256, Fakes, database
 
@@ -18,10 +19,15 @@ NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 
 
 def verify(fakes: Fakes) -> Check:
-    [check] = verify_backups(
-        database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports
-    ).checks
+    [check] = verify_backups(fakes, restore=True).checks
     return check
+
+
+def verify_backups(
+    fakes: Fakes, *, backup: str | None = None, restore: bool = False
+) -> VerifyReport:
+    [report] = fakes.verify()([USERS], backup=backup, restore=restore)
+    return report
 
 
 def fakes_with(*names: str) -> Fakes:
@@ -35,7 +41,7 @@ def fakes_with(*names: str) -> Fakes:
 def test_every_backup_is_checked_newest_first() -> None:
     fakes = fakes_with(OLD, NEW)
 
-    checks = verify_backups(database=USERS, ports=fakes.ports).checks
+    checks = verify_backups(fakes).checks
 
     assert [(str(c.name), c.passed) for c in checks] == [(NEW, True), (OLD, True)]
     assert [p.name for p in fakes.checker.checked] == [NEW, OLD]
@@ -45,7 +51,7 @@ def test_a_checksum_mismatch_fails_that_backup_only() -> None:
     fakes = fakes_with(OLD, NEW)
     fakes.checker.hashes[OLD] = "b" * 64
 
-    checks = verify_backups(database=USERS, ports=fakes.ports).checks
+    checks = verify_backups(fakes).checks
 
     assert [c.passed for c in checks] == [True, False]
     assert "corrupt" in (checks[1].problem or "")
@@ -55,7 +61,7 @@ def test_an_unreadable_archive_fails() -> None:
     fakes = fakes_with(NEW)
     fakes.checker.unreadable.add(NEW)
 
-    [check] = verify_backups(database=USERS, ports=fakes.ports).checks
+    [check] = verify_backups(fakes).checks
 
     assert not check.passed
 
@@ -63,13 +69,11 @@ def test_an_unreadable_archive_fails() -> None:
 def test_one_named_backup_can_be_verified_and_a_missing_one_is_an_error() -> None:
     fakes = fakes_with(OLD, NEW)
 
-    [check] = verify_backups(database=USERS, ports=fakes.ports, backup=OLD).checks
+    [check] = verify_backups(fakes, backup=OLD).checks
 
     assert str(check.name) == OLD
     with pytest.raises(BackupNotFoundError):
-        verify_backups(
-            database=USERS, ports=fakes.ports, backup="file_daily_2020-01-01T00:00:00Z.dump"
-        )
+        verify_backups(fakes, backup="file_daily_2020-01-01T00:00:00Z.dump")
 
 
 def test_a_restore_check_compares_row_counts_and_drops_its_scratch_database() -> None:
@@ -99,14 +103,14 @@ def test_verify_waits_for_no_one_holding_the_lock() -> None:
     fakes.locks.busy.add("users")
 
     with pytest.raises(BusyError):
-        verify_backups(database=USERS, ports=fakes.ports)
+        verify_backups(fakes)
 
 
 def test_a_backup_without_checksum_file_fails_verification() -> None:
     fakes = fakes_with(NEW)
     fakes.store.checksums.clear()
 
-    [check] = verify_backups(database=USERS, ports=fakes.ports).checks
+    [check] = verify_backups(fakes).checks
 
     assert not check.passed
     assert "no checksum file" in (check.problem or "")
@@ -116,7 +120,7 @@ def test_an_unreadable_checksum_file_fails_that_backup_and_the_others_are_checke
     fakes = fakes_with(OLD, NEW)
     fakes.store.unreadable_checksums.add(NEW)
 
-    checks = verify_backups(database=USERS, ports=fakes.ports).checks
+    checks = verify_backups(fakes).checks
 
     assert [c.passed for c in checks] == [False, True]
     assert "cannot read" in (checks[0].problem or "")
@@ -146,7 +150,7 @@ def test_verify_restore_puts_back_a_target_an_interrupted_restore_left_aside() -
     aside = ScratchNames(identifier="users", target="app").name(Purpose.REPLACED, NOW)
     fakes.server.databases.add(aside)
 
-    report = verify_backups(database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports)
+    report = verify_backups(fakes, restore=True)
 
     assert report.leftovers.put_back == aside
     assert "app" in fakes.server.databases

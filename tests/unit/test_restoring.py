@@ -11,9 +11,10 @@ from pg_backup_manager.domain.errors import (
     InvalidBackupNameError,
     ToolError,
 )
-from pg_backup_manager.domain.model import BackupName
-from pg_backup_manager.domain.restore import RestoreOutcome, restore_backup, restore_shared
+from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.restoring import RestoreReport
 from pg_backup_manager.domain.scratch import Purpose, ScratchNames
+from pg_backup_manager.domain.swap import plan_swap
 
 from .fakes import Fakes, database
 
@@ -34,14 +35,8 @@ def fakes_with_backup(*databases: str) -> Fakes:
     return fakes
 
 
-def restore(fakes: Fakes, backup: str = BACKUP, **options: bool) -> RestoreOutcome:
-    return restore_backup(
-        database=USERS,
-        backup=backup,
-        ports=fakes.ports,
-        restore_ports=fakes.restore_ports,
-        **options,
-    )
+def restore(fakes: Fakes, backup: str = BACKUP, *, safety_dump: bool = True) -> RestoreReport:
+    return fakes.restore().backup(USERS, backup, safety_dump=safety_dump)
 
 
 def test_a_restore_loads_a_scratch_database_like_the_target_then_swaps_it_in() -> None:
@@ -209,21 +204,22 @@ def test_a_missing_backup_is_reported_before_anything_happens() -> None:
 
 def test_restore_from_shared_uses_the_shared_archive_and_can_skip_owners() -> None:
     fakes = fakes_with_backup("app")
-    fakes.store.share("users", BackupName.parse(BACKUP))
+    fakes.store.shared_copies.share("users", BackupName.parse(BACKUP))
 
-    restore_shared(
-        database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports, owners=False
-    )
+    [result] = fakes.restore().shared_copies([USERS], owners=False)
+
+    assert result.report is not None
 
     assert str(fakes.restorer.restored[0][2]) == "/backup/shared/users/file.dump"
     assert fakes.restorer.restored[0][3] is False
 
 
-def test_without_a_shared_archive_restore_from_shared_says_how_to_make_one() -> None:
+def test_without_a_shared_archive_restore_from_shared_reports_it() -> None:
     fakes = Fakes()
 
-    with pytest.raises(BackupNotFoundError):
-        restore_shared(database=USERS, ports=fakes.ports, restore_ports=fakes.restore_ports)
+    [result] = fakes.restore().shared_copies([USERS])
+
+    assert isinstance(result.error, BackupNotFoundError)
 
 
 def test_scratch_databases_left_by_a_killed_run_are_dropped_before_a_restore() -> None:
@@ -272,3 +268,28 @@ def test_content_put_back_from_an_interrupted_restore_is_saved_before_it_is_repl
     assert outcome.leftovers.put_back == aside
     assert outcome.safety_backup is not None
     assert fakes.dumper.dumped[0][0] == "users"
+
+
+def test_restore_from_shared_goes_on_past_a_database_that_fails() -> None:
+    fakes = fakes_with_backup("app")
+    fakes.store.shared_copies.share("users", BackupName.parse(BACKUP))
+    orders = database("orders", dbname="shop")
+
+    results = fakes.restore().shared_copies([orders, USERS])
+
+    assert isinstance(results[0].error, BackupNotFoundError)
+    assert results[1].report is not None
+
+
+def test_the_swap_plan_sets_the_target_aside_only_when_there_is_one() -> None:
+    existing = plan_swap(USERS, target_exists=True, now=NOW)
+    new = plan_swap(USERS, target_exists=False, now=NOW)
+
+    assert (existing.scratch, existing.aside) == (SCRATCH, ASIDE)
+    assert existing.steps()[-3:] == [
+        f"rename app to {ASIDE}",
+        f"rename {SCRATCH} to app",
+        f"drop {ASIDE}",
+    ]
+    assert new.aside is None
+    assert new.steps()[-1] == f"rename {SCRATCH} to app (a new database)"

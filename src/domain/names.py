@@ -1,0 +1,99 @@
+"""Backups by name: ``file_<tier>_<UTC timestamp>.dump``, and what a name stands for."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
+
+import attrs
+
+from pg_backup_manager.domain.errors import InvalidBackupNameError
+
+
+class Tier(enum.Enum):
+    """How long a backup is meant to be kept; part of its file name."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_NAME = re.compile(
+    r"file_(?P<tier>daily|weekly|monthly)_"
+    r"(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\.dump"
+)
+SHARED_ARCHIVE_NAME = "file.dump"
+
+
+def _must_be_utc(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if value.utcoffset() != timedelta(0):
+        raise ValueError(f"{attribute.name} must be an aware UTC datetime, got {value!r}")
+
+
+@attrs.frozen(kw_only=True, order=True)
+class BackupName:
+    """The name of one backup: ``file_<tier>_<UTC timestamp>.dump``.
+
+    Ordered by time first, so ``max()`` of a list is the newest backup.
+    """
+
+    taken_at: datetime = attrs.field(validator=_must_be_utc)
+    tier: Tier = attrs.field(order=lambda tier: tier.value)
+
+    @classmethod
+    def for_run(cls, *, tier: Tier, at: datetime) -> BackupName:
+        """Return the name of a backup started at ``at`` (any aware time), to the second."""
+        return cls(tier=tier, taken_at=at.astimezone(UTC).replace(microsecond=0))
+
+    @classmethod
+    def parse(cls, text: str) -> BackupName:
+        """Return the name ``text`` spells.
+
+        Raises:
+            InvalidBackupNameError: ``text`` is not exactly a backup name (a path,
+                another file, a bad date), so it must never be touched as a backup.
+        """
+        match = _NAME.fullmatch(text)
+        if match is None:
+            raise InvalidBackupNameError(
+                f"'{text}' is not a backup name: expected a bare name like "
+                "file_daily_2024-07-04T09:00:00Z.dump, as printed by 'controller list'"
+            )
+        try:
+            naive = datetime.strptime(match["stamp"], _TIMESTAMP_FORMAT)
+        except ValueError:
+            raise InvalidBackupNameError(
+                f"'{text}' is not a backup name: its timestamp is not a real date"
+            ) from None
+        return cls(tier=Tier(match["tier"]), taken_at=naive.replace(tzinfo=UTC))
+
+    @classmethod
+    def is_backup(cls, text: str) -> bool:
+        """Return whether ``text`` is the name of a backup file."""
+        try:
+            cls.parse(text)
+        except InvalidBackupNameError:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return f"file_{self.tier.value}_{self.taken_at.strftime(_TIMESTAMP_FORMAT)}.dump"
+
+
+@attrs.frozen(kw_only=True)
+class Backup:
+    """A committed backup file of a database, with its size in bytes."""
+
+    name: BackupName
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class StoredArchive:
+    """An archive on disk and the SHA-256 recorded for it (None: made before checksums)."""
+
+    path: PurePath
+    checksum: str | None

@@ -1,0 +1,165 @@
+"""``restore`` and ``restore-from-shared``: put a backup back, losing nothing.
+
+The archive's checksum is checked first; what a killed run left is recovered;
+the current content is saved as a backup (the safety dump); the archive goes
+into a scratch database that gets the target's properties; only then does it
+take the target's name (:mod:`~pg_backup_manager.domain.swap`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+import attrs
+
+from pg_backup_manager.domain.dumping import BackupWriter
+from pg_backup_manager.domain.errors import ControllerError, IntegrityError
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, SharedCopies
+from pg_backup_manager.domain.recovery import recover_leftovers
+from pg_backup_manager.domain.scratch import LeftoverPlan
+from pg_backup_manager.domain.server_ports import (
+    ArchiveChecker,
+    PropertyKeeper,
+    Restorer,
+    ServerDatabases,
+)
+from pg_backup_manager.domain.swap import SwapPlan, plan_swap
+
+
+@attrs.frozen(kw_only=True)
+class RestoreReport:
+    """What one restore loaded, what it recovered first, and the safety backup it made."""
+
+    database: Database
+    archive: PurePath
+    checksum_verified: bool
+    leftovers: LeftoverPlan
+    safety_backup: Backup | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RestoreResult:
+    """One database of ``restore-from-shared``: its report, or why it failed."""
+
+    database: Database
+    report: RestoreReport | None = None
+    error: ControllerError | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Restore:
+    """Replaces a database's content with an archive; see the module."""
+
+    catalog: BackupCatalog
+    shared: SharedCopies
+    checker: ArchiveChecker
+    locks: Locks
+    clock: Clock
+    databases: ServerDatabases
+    properties: PropertyKeeper
+    restorer: Restorer
+    writer: BackupWriter
+
+    def backup(
+        self, database: Database, backup: str, *, owners: bool = True, safety_dump: bool = True
+    ) -> RestoreReport:
+        """Replace ``database``'s content with the backup called ``backup``.
+
+        Raises:
+            InvalidBackupNameError: ``backup`` is not a bare backup name.
+            BackupNotFoundError: there is no such backup of ``database``.
+            IntegrityError: the archive fails its checksum or cannot be read.
+            BusyError: another operation holds the database's lock.
+            ControllerError: the safety dump, the server or the restore failed;
+                the database is as it was.
+        """
+        name = BackupName.parse(backup)
+        with self.locks.hold(database.identifier):
+            stored = self.catalog.archive(database.identifier, name)
+            return self._restore(database, stored, owners=owners, safety_dump=safety_dump)
+
+    def shared_copies(
+        self, databases: Sequence[Database], *, owners: bool = True, safety_dump: bool = True
+    ) -> list[RestoreResult]:
+        """Replace each database's content with its shared ``file.dump``, going on past
+        failures (each as :meth:`backup` would raise it)."""
+        results = []
+        for database in databases:
+            try:
+                with self.locks.hold(database.identifier):
+                    stored = self.shared.archive(database.identifier)
+                    report = self._restore(database, stored, owners=owners, safety_dump=safety_dump)
+            except ControllerError as error:
+                results.append(RestoreResult(database=database, error=error))
+            else:
+                results.append(RestoreResult(database=database, report=report))
+        return results
+
+    def _restore(
+        self, database: Database, stored: StoredArchive, *, owners: bool, safety_dump: bool
+    ) -> RestoreReport:
+        verify_archive(stored, checker=self.checker, thorough=False)
+        leftovers = recover_leftovers(database=database, databases=self.databases)
+        # Decided after the recovery: content it put back is content to save.
+        exists = self.databases.exists(database, database.dbname)
+        safety = self.writer.write(database, Tier.DAILY) if safety_dump and exists else None
+        plan = plan_swap(database, target_exists=exists, now=self.clock.now())
+        self._swap(database, plan, stored.path, owners=owners)
+        return RestoreReport(
+            database=database,
+            archive=stored.path,
+            checksum_verified=stored.checksum is not None,
+            leftovers=leftovers,
+            safety_backup=safety,
+        )
+
+    def _swap(self, database: Database, plan: SwapPlan, archive: PurePath, *, owners: bool) -> None:
+        """Carry out ``plan``: any failure before the end puts the old database back
+        and drops the scratch one, so the target is as it was."""
+        properties = self.properties.properties(database, plan.target)
+        self.databases.drop(database, plan.scratch)
+        self.databases.create(database, plan.scratch, like=properties, comment=plan.marker)
+        try:
+            self.restorer.restore(database, into=plan.scratch, archive=archive, owners=owners)
+            self.properties.apply(database, plan.scratch, properties)
+            if plan.aside is not None:
+                self.databases.rename(database, plan.target, plan.aside)
+            try:
+                self.databases.rename(database, plan.scratch, plan.target)
+            except BaseException:
+                if plan.aside is not None:
+                    self.databases.rename(database, plan.aside, plan.target)
+                raise
+        except BaseException:
+            self.databases.drop(database, plan.scratch)
+            raise
+        if plan.aside is not None:
+            self.databases.drop(database, plan.aside)
+
+
+def verify_archive(
+    stored: StoredArchive, *, checker: ArchiveChecker, thorough: bool = True
+) -> None:
+    """Check that an archive matches its recorded checksum and reads to the end.
+
+    With ``thorough`` false and a checksum to compare, only the checksum is
+    checked (a restore reads the archive fully anyway, into a scratch
+    database). An archive without a checksum (made before checksums existed)
+    passes on the archive check alone.
+
+    Raises:
+        IntegrityError: it cannot be read, or its SHA-256 differs from the record.
+    """
+    if stored.checksum is None or thorough:
+        actual = checker.check(stored.path)
+    else:
+        actual = checker.digest(stored.path)
+    if stored.checksum is not None and actual != stored.checksum:
+        raise IntegrityError(
+            f"{stored.path} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file "
+            f"says {stored.checksum[:12]}...: do not trust it; pick another backup "
+            "('controller list')"
+        )

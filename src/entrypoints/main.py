@@ -1,0 +1,83 @@
+"""Start-up of every ``controller`` run: logging, the container, the privilege drop,
+and the mapping of every error to one line and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from pg_backup_manager.adapters.settings import controller_user
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.entrypoints import render, scheduler
+from pg_backup_manager.entrypoints.cli import cli
+from pg_backup_manager.entrypoints.containers import Container
+
+_HELP = {"-h", "--help"}
+
+
+def main(argv: Sequence[str] | None = None, *, container: Container | None = None) -> int:
+    """Run the command line ``argv`` (default: the process's); return the exit code.
+
+    ``container`` defaults to one built from this process's environment and
+    working directory; tests pass one with providers overridden.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if not [arg for arg in args if arg != "--debug"]:
+        # Like git: no command is a usage error, answered with the help alone.
+        click.echo(cli.get_help(click.Context(cli, info_name="controller")))
+        return 2
+    # Whatever the umask, nothing the controller creates is writable by others.
+    os.umask(os.umask(0) | 0o022)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    if container is None:
+        container = Container(environ=os.environ, cwd=Path.cwd())
+    container.wire()
+    scheduler.install_stop_handlers()
+    try:
+        if not _HELP & set(args):  # help needs no user to become
+            container.drop_root()(controller_user(container.environ()))
+        result = cli.main(args=args, prog_name="controller", standalone_mode=False)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "controller"
+        render.error(f"{error.format_message()} (see '{command} --help')")
+        return error.exit_code
+    except click.ClickException as error:
+        render.error(render.one_line(error))
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        render.error("aborted")
+        return 1
+    except scheduler.StopRequested as stop:
+        click.echo(f"stopped by {stop}; nothing half-written was kept", err=True)
+        return 0 if args[:1] == ["start"] else 1
+    except ControllerError as error:
+        if debug:
+            raise
+        render.error(render.one_line(error))
+        return error.exit_code
+    except Exception as error:
+        if debug:
+            raise
+        render.error(
+            f"unexpected {type(error).__name__}: {render.one_line(error)} "
+            "(run with --debug for the traceback)"
+        )
+        return 1
+    finally:
+        container.unwire()
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

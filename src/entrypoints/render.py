@@ -1,0 +1,212 @@
+"""What the operator reads: the use cases' reports as text, on stdout, errors on stderr."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+import click
+
+from pg_backup_manager.domain.dumping import DumpReport
+from pg_backup_manager.domain.health import Liveness
+from pg_backup_manager.domain.model import Database, Layout
+from pg_backup_manager.domain.names import Backup
+from pg_backup_manager.domain.policy import Verdict, Why
+from pg_backup_manager.domain.pruning import PruneResult
+from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
+from pg_backup_manager.domain.scheduled_run import PruneFailure, RunReport
+from pg_backup_manager.domain.scratch import LeftoverPlan
+from pg_backup_manager.domain.verifying import VerifyReport
+from pg_backup_manager.domain.wal_reset import ResetReport
+
+NEXT_STEPS = (
+    "next: start the server, dump the database at once "
+    "('controller dump {identifier}'), then re-create the cluster and restore that dump: "
+    "a reset WAL can hide lost or inconsistent data"
+)
+
+
+def dump(report: DumpReport) -> None:
+    """Print each backup made, each shared copy, each failure, and a summary of several."""
+    for result in report.results:
+        identifier = result.database.identifier
+        if result.backup is not None:
+            click.echo(f"{identifier}: created {result.backup.name} ({size(result.backup.size)})")
+        if result.shared_copy is not None:
+            click.echo(f"{identifier}: copied to {result.shared_copy}")
+        if result.error is not None:
+            error(f"{identifier}: {one_line(result.error)}")
+    if len(report.results) > 1:
+        failed = ", ".join(result.database.identifier for result in report.failed)
+        done = len(report.results) - len(report.failed)
+        click.echo(
+            f"dumped {done} of {len(report.results)} databases"
+            + (f"; failed: {failed}" if failed else "")
+        )
+
+
+def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
+    """Print the backups of ``identifier`` as a table, newest first."""
+    if not found:
+        click.echo(f"no backups of {identifier} in {layout.data_dir(identifier)}")
+        return
+    width = max(len(str(backup.name)) for backup in found)
+    click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  SIZE")
+    for backup in found:
+        taken = backup.name.taken_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(
+            f"{backup.name!s:<{width}}  {backup.name.tier.value:<7}  {taken:<19}  "
+            f"{size(backup.size)}"
+        )
+
+
+def restore(report: RestoreReport) -> None:
+    """Print what a restore recovered, saved and loaded."""
+    target = report.database
+    leftovers(target, report.leftovers)
+    if report.safety_backup is not None:
+        click.echo(
+            f"{target.identifier}: saved the content it replaced as {report.safety_backup.name}"
+        )
+    checked = "checksum verified"
+    if not report.checksum_verified:
+        checked = "no checksum file, archive checked"
+    click.echo(
+        f"{target.identifier}: restored {report.archive.name} into {target.address} ({checked})"
+    )
+
+
+def restores(results: Sequence[RestoreResult]) -> None:
+    """Print each restore of ``restore-from-shared``, each failure, and a summary of several."""
+    for result in results:
+        if result.report is not None:
+            restore(result.report)
+        if result.error is not None:
+            error(f"{result.database.identifier}: {one_line(result.error)}")
+    if len(results) > 1:
+        failed = sum(result.error is not None for result in results)
+        click.echo(f"restored {len(results) - failed} of {len(results)} databases")
+
+
+def leftovers(target: Database, plan: LeftoverPlan) -> None:
+    """Print, on stderr, what was recovered of an interrupted run and what is left."""
+    for name in plan.drop:
+        click.echo(f"{target.identifier}: dropped {name}, left by an interrupted run", err=True)
+    if plan.put_back is not None:
+        click.echo(
+            f"{target.identifier}: database '{target.dbname}' was missing: put back "
+            f"{plan.put_back}, set aside by an interrupted restore",
+            err=True,
+        )
+    for name in plan.keep:
+        click.echo(
+            f"{target.identifier}: {name} holds content an interrupted restore replaced; "
+            "drop it when you no longer need it",
+            err=True,
+        )
+
+
+def verify(reports: Sequence[VerifyReport]) -> None:
+    """Print the verdict on each backup."""
+    for report in reports:
+        identifier = report.database.identifier
+        leftovers(report.database, report.leftovers)
+        for check in report.checks:
+            if not check.passed:
+                click.echo(f"{identifier}: FAILED {check.name}: {check.problem}")
+                continue
+            detail = "checksum and archive ok"
+            if check.tables is not None:
+                detail += f"; restored {check.tables} tables, row counts match"
+            click.echo(f"{identifier}: ok {check.name}: {detail}")
+        if not report.checks:
+            click.echo(f"{identifier}: no backups to verify")
+
+
+def prune(results: Sequence[PruneResult]) -> None:
+    """Print each backup with what happens to it and why, and a count per database."""
+    for result in results:
+        identifier = result.database.identifier
+        deleting = "would delete" if result.dry_run else "delete"
+        for verdict in result.plan.verdicts:
+            action = "keep  " if verdict.keep else deleting
+            click.echo(f"{identifier}: {action} {verdict.name} ({reason(verdict)})")
+        deleted = "would be deleted" if result.dry_run else "deleted"
+        total = len(result.plan.verdicts)
+        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} backups {deleted}")
+
+
+def reason(verdict: Verdict) -> str:
+    """Return why retention keeps or deletes a backup, in words."""
+    tier, age, days = verdict.name.tier.value, _age(verdict.age), verdict.period.days
+    said = {
+        Why.FUTURE: "dated in the future: is the clock wrong?",
+        Why.NEWEST: f"{age} old, among the newest: always kept",
+        Why.WITHIN_PERIOD: f"{age} old, kept {days} days",
+        Why.PAST_PERIOD: f"{age} old, past {days} days",
+    }
+    return f"{tier}, {said[verdict.why]}"
+
+
+def reset(report: ResetReport) -> None:
+    """Print what ``pg_resetwal`` said, where the evidence is, and what to do next."""
+    click.echo(report.output.rstrip())
+    if report.dry_run:
+        click.echo("dry run: nothing was changed")
+        return
+    click.echo(f"saved pg_control, pg_wal and the tools' reports in {report.evidence}")
+    click.echo(NEXT_STEPS.format(identifier=report.database.identifier))
+
+
+def liveness(state: Liveness) -> None:
+    """Print that the scheduler lives (its failure is an error, raised by the caller)."""
+    click.echo(f"ok: the scheduler's last heartbeat was {state.age:.0f} s ago")
+
+
+def log_run(report: RunReport, log: logging.Logger) -> None:
+    """Log what a scheduled run did, a line per backup, failure and deletion."""
+    for result in report.dumps.results:
+        identifier = result.database.identifier
+        if result.backup is None:
+            log.error("%s: dump failed: %s", identifier, result.error)
+            continue
+        log.info("%s: created %s", identifier, result.backup.name)
+        if result.error is not None:
+            log.error("%s: %s", identifier, result.error)
+    for pruned in report.pruned:
+        identifier = pruned.database.identifier
+        if isinstance(pruned, PruneFailure):
+            log.error("%s: retention failed: %s", identifier, pruned.error)
+            continue
+        for verdict in pruned.plan.verdicts:
+            if not verdict.keep:
+                log.info("%s: deleted %s (%s)", identifier, verdict.name, reason(verdict))
+            elif verdict.why is Why.FUTURE:
+                log.warning("%s: %s is %s", identifier, verdict.name, reason(verdict))
+
+
+def error(message: str) -> None:
+    """Print ``message`` as one error line on stderr."""
+    click.echo(f"error: {message}", err=True)
+
+
+def size(amount: int) -> str:
+    """Return ``amount`` bytes in B, KiB, MiB or GiB."""
+    value = float(amount)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def one_line(error: BaseException) -> str:
+    """Return the message of ``error`` on one line."""
+    return " ".join(str(error).split())
+
+
+def _age(age: timedelta) -> str:
+    if age < timedelta(days=1):
+        return f"{age.total_seconds() / 3600:.0f} h"
+    return f"{age.total_seconds() / 86400:.1f} days"

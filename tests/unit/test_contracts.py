@@ -1,0 +1,70 @@
+"""The fakes of the locks, the clock and the heartbeat against their real adapters:
+one set of checks for both, so the fakes stay honest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pg_backup_manager.adapters.clock import SystemClock
+from pg_backup_manager.adapters.heartbeat import FileHeartbeat
+from pg_backup_manager.adapters.locks import DirectoryLocks
+from pg_backup_manager.domain.errors import BusyError, ControllerError
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.ports import Clock, Heartbeat, Locks
+
+from .fakes import FakeClock, FakeHeartbeat, FakeLocks
+
+
+@pytest.fixture(params=["fake", "real"])
+def locks(request: pytest.FixtureRequest, tmp_path: Path) -> Locks:
+    if request.param == "fake":
+        return FakeLocks()
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    return DirectoryLocks(layout=layout, wait_seconds=0)
+
+
+@pytest.fixture(params=["fake", "real"])
+def clock(request: pytest.FixtureRequest) -> Clock:
+    return FakeClock() if request.param == "fake" else SystemClock()
+
+
+@pytest.fixture(params=["fake", "real"])
+def heartbeat(request: pytest.FixtureRequest, tmp_path: Path) -> Heartbeat:
+    return FakeHeartbeat() if request.param == "fake" else FileHeartbeat(path=tmp_path / "beat")
+
+
+def test_a_held_lock_makes_another_holder_busy_until_it_is_released(locks: Locks) -> None:
+    with locks.hold("users"):
+        with pytest.raises(BusyError), locks.hold("users"):
+            pass
+        with locks.hold("orders"):
+            pass
+
+    with locks.hold("users"):
+        pass
+
+
+def test_the_clock_tells_utc_and_moves_at_least_as_long_as_it_sleeps(clock: Clock) -> None:
+    before = clock.now()
+
+    clock.sleep(0.01)
+
+    assert before.utcoffset() == timedelta(0)
+    assert clock.now() - before >= timedelta(seconds=0.01)
+
+
+def test_a_heartbeat_has_no_age_before_its_first_beat(heartbeat: Heartbeat) -> None:
+    with pytest.raises(ControllerError, match="not running"):
+        heartbeat.age()
+
+
+def test_a_fresh_beat_is_young_and_a_busy_spell_beats_too(heartbeat: Heartbeat) -> None:
+    with heartbeat.while_busy():
+        assert heartbeat.age() < 5
+
+    heartbeat.beat()
+
+    assert 0 <= heartbeat.age() < 5
