@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -271,3 +272,16 @@ def test_no_command_prints_the_help_alone_and_exits_2(run: Run) -> None:
     assert code == 2
     assert "Usage: controller" in out and "Commands:" in out
     assert not err and not out.startswith("error")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root becomes another user")
+def test_help_works_as_root_without_the_user_to_become(capsys: pytest.CaptureFixture[str]) -> None:
+    environ = {**ENVIRON, "CONTROLLER_USER": "no-such-user-here"}
+
+    codes = [
+        main(argv, container=Container(environ=environ, cwd=Path("/srv")))
+        for argv in (["--help"], ["dump", "--help"], ["list", "users"])
+    ]
+
+    assert codes == [0, 0, 2]
+    assert "there is no user 'no-such-user-here'" in capsys.readouterr().err

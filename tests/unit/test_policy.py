@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.policy import KEPT_FOR, Why, plan_retention, tier_for
-from pg_backup_manager.entrypoints.render import reason
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 
@@ -86,17 +85,6 @@ def test_the_minimum_kept_keeps_that_many_newest_whatever_their_age() -> None:
 
     assert plan.to_keep == tuple(old[:3])
     assert plan.to_delete == (old[3],)
-
-
-def test_every_verdict_says_why() -> None:
-    plan = plan_retention(
-        [aged(Tier.DAILY, timedelta(days=1)), aged(Tier.DAILY, timedelta(days=9))], now=NOW
-    )
-
-    assert [reason(v) for v in plan.verdicts] == [
-        "daily, 1.0 days old, among the newest: always kept",
-        "daily, 9.0 days old, past 7 days",
-    ]
 
 
 def test_no_backups_make_an_empty_plan() -> None:
