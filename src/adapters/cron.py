@@ -78,5 +78,10 @@ class CronSchedule:
         local = moment.astimezone(self.zone)
         return next(CronSim(self.expression, local)).astimezone(UTC)
 
+    def local(self, moment: datetime) -> datetime:
+        """Return ``moment`` in the schedule's time zone."""
+        return moment.astimezone(self.zone)
+
     def __str__(self) -> str:
-        return f"'{self.expression}' in {self.zone.key}"
+        """Return the expression and its zone, such as ``0 3 * * * (Europe/Berlin)``."""
+        return f"{self.expression} ({self.zone.key})"

@@ -32,6 +32,9 @@ class Schedule(Protocol):
     def next_after(self, moment: datetime) -> datetime:
         """Return the first run time strictly after the aware ``moment``, in UTC."""
 
+    def local(self, moment: datetime) -> datetime:
+        """Return ``moment`` in the schedule's time zone (``TZ``), for people to read."""
+
 
 class Heartbeat(Protocol):
     """Tells the container's health check that the scheduler lives."""

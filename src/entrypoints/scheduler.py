@@ -68,7 +68,7 @@ def run_schedule(
     done = 0
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
-        log.info("next scheduled backup at %s", due.isoformat())
+        log.info("next scheduled backup at %s", schedule.local(due).isoformat())
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
             with heartbeat.while_busy() if heartbeat is not None else nullcontext():

@@ -221,4 +221,4 @@ def test_a_naive_instant_is_refused() -> None:
 
 
 def test_the_schedule_reads_as_its_expression_and_zone() -> None:
-    assert str(CronSchedule.parse("  0  3 * * *", BERLIN)) == "'0 3 * * *' in Europe/Berlin"
+    assert str(CronSchedule.parse("  0  3 * * *", BERLIN)) == "0 3 * * * (Europe/Berlin)"

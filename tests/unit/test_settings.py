@@ -91,13 +91,13 @@ def test_time_zone_and_schedule_have_defaults() -> None:
     read = settings()
 
     assert read.config.timezone == "UTC"
-    assert str(read.schedule) == "'0 3,9,15,21 * * *' in UTC"
+    assert str(read.schedule) == "0 3,9,15,21 * * * (UTC)"
 
 
 def test_the_schedule_is_parsed_once_in_its_time_zone() -> None:
     read = settings(BACKUP_SCHEDULE="@daily", TZ="Europe/Berlin")
 
-    assert str(read.schedule) == "'0 0 * * *' in Europe/Berlin"
+    assert str(read.schedule) == "0 0 * * * (Europe/Berlin)"
 
 
 def test_the_controller_user_is_read_with_the_rest() -> None:
