@@ -15,8 +15,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+from .process import CONTROLLER, Controller, hand_to_postgres
 from .running import wait_until
-from .support import CONTROLLER, PG_BIN, Controller, hand_to_postgres
+from .servers import PG_BIN
 
 _WRAPPER = """#!/bin/sh
 # Runs {real}, after a pause when "$* <stdin>" matches $DELAY_PATTERN.

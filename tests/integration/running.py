@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .support import APP_DB, CONTROLLER, PG_BIN, Controller, PgServer, hand_to_postgres, psql
+from .process import CONTROLLER, Controller, hand_to_postgres
+from .servers import APP_DB, PG_BIN, PgServer, psql
 
 STOP_TIMEOUT_S = 15.0
 

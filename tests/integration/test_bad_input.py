@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from .support import (
-    PG_A,
-    PG_B,
-    Controller,
-    PgServers,
-    assert_one_line_error,
-    psql,
-    table_fingerprints,
-)
+from .data import table_fingerprints
+from .process import Controller, assert_one_line_error
+from .servers import PG_A, PG_B, PgServers, psql
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from .support import BACKUP_NAME_PATTERN, DEAD_PORT, Controller, PgServers, pg_restore_list, psql
+from .process import BACKUP_NAME_PATTERN, Controller, pg_restore_list
+from .servers import DEAD_PORT, PgServers, psql
 
 pytestmark = pytest.mark.integration
 

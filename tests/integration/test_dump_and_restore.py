@@ -6,17 +6,9 @@ import re
 
 import pytest
 
-from .support import (
-    BACKUP_NAME_PATTERN,
-    PG_A,
-    Controller,
-    PgServers,
-    catalog_snapshot,
-    damage_pagila,
-    load_pagila,
-    pg_restore_list,
-    table_fingerprints,
-)
+from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
+from .process import BACKUP_NAME_PATTERN, Controller, pg_restore_list
+from .servers import PG_A, PgServers
 
 pytestmark = pytest.mark.integration
 

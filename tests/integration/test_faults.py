@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pwd
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -11,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from .data import load_pagila
+from .disks import tiny_tmpfs
+from .process import Controller, assert_one_line_error
 from .running import LOCK_HOLDER, dumps_connected, sessions, spawn, stop, table_locked, wait_until
-from .support import PG_NEW, Controller, PgServers, assert_one_line_error, load_pagila, psql
+from .servers import PG_NEW, PgServers, psql
 
 pytestmark = pytest.mark.integration
 
@@ -95,24 +97,8 @@ def tiny_disk(controller: Controller) -> Iterator[Path]:
     """A 64 KiB tmpfs as the backup directory of ``a``, owned by postgres."""
     directory = controller.data_dir("a")
     directory.mkdir(parents=True)
-    postgres = pwd.getpwnam("postgres")
-    subprocess.run(
-        [
-            "mount",
-            "-t",
-            "tmpfs",
-            "-o",
-            f"size=64k,mode=0755,uid={postgres.pw_uid},gid={postgres.pw_gid}",
-            "tmpfs",
-            str(directory),
-        ],
-        check=True,
-        timeout=30,
-    )
-    try:
+    with tiny_tmpfs(directory, "64k"):
         yield directory
-    finally:
-        subprocess.run(["umount", "-l", str(directory)], check=False, timeout=30)
 
 
 OLD = "file_daily_2020-01-01T00:00:00Z.dump"

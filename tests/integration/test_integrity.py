@@ -10,19 +10,15 @@ import pytest
 
 from pg_backup_manager.domain.scratch import Purpose, ScratchNames
 
-from .support import (
+from .data import damage_pagila, database_properties, load_pagila, table_fingerprints
+from .process import (
     CONTROLLER,
-    PG_BIN,
     Controller,
-    PgServers,
     assert_one_line_error,
-    damage_pagila,
     hand_to_postgres,
-    load_pagila,
     pg_restore_list,
-    psql,
-    table_fingerprints,
 )
+from .servers import PG_BIN, PgServers, psql
 
 pytestmark = pytest.mark.integration
 
@@ -172,20 +168,12 @@ def test_a_restore_keeps_the_databases_owner_privileges_settings_and_comment(
         """,
         db="postgres",
     )
-    describe = """
-        SELECT pg_get_userbyid(d.datdba), d.datacl, d.datconnlimit,
-               shobj_description(d.oid, 'pg_database'),
-               (SELECT string_agg(coalesce(s.setrole::regrole::text, '-') || ':'
-                                  || array_to_string(s.setconfig, ';'), ' ' ORDER BY 1)
-                FROM pg_db_role_setting s WHERE s.setdatabase = d.oid)
-        FROM pg_database d WHERE datname = 'appdb'
-    """
-    before = psql(pg.a, describe, db="postgres")
+    before = database_properties(pg.a)
 
     run = controller("restore", "a", dumped.name, "--no-safety-dump")
 
     assert run.returncode == 0, run
-    assert psql(pg.a, describe, db="postgres") == before
+    assert database_properties(pg.a) == before
     assert "app_owner" in before and "77MB" in before
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .support import PG_A, Controller
+from .process import Controller
+from .servers import PG_A
 
 pytestmark = pytest.mark.integration
 

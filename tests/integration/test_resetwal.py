@@ -19,7 +19,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from .support import PG_BIN, Controller, hand_to_postgres
+from .process import Controller, hand_to_postgres
+from .servers import PG_BIN
 
 pytestmark = pytest.mark.integration
 

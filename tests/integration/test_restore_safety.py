@@ -7,35 +7,22 @@ next commands must find and mend exactly what was left.
 
 from __future__ import annotations
 
-import pwd
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from .data import database_properties
 from .delays import delay_when, delaying_tools, kill_when_delayed
+from .disks import tiny_tmpfs
+from .process import Controller, assert_one_line_error
 from .running import spawn, wait_until
-from .support import (
-    Controller,
-    PgServer,
-    PgServers,
-    assert_one_line_error,
-    psql,
-)
+from .servers import PgServer, PgServers, psql
 
 pytestmark = pytest.mark.integration
 
 EU_DB = "customer_analytics_warehouse_production_eu"
 US_DB = "customer_analytics_warehouse_production_us"
-DESCRIBE = """
-    SELECT pg_get_userbyid(d.datdba), d.datacl, d.datconnlimit,
-           shobj_description(d.oid, 'pg_database'),
-           (SELECT string_agg(coalesce(s.setrole::regrole::text, '-') || ':'
-                              || array_to_string(s.setconfig, ';'), ' ' ORDER BY 1)
-            FROM pg_db_role_setting s WHERE s.setdatabase = d.oid)
-    FROM pg_database d WHERE datname = 'appdb'
-"""
 
 
 def database_names(server: PgServer) -> set[str]:
@@ -209,12 +196,12 @@ def test_quoted_list_settings_come_back_exactly(
 ) -> None:
     controller.add_database("a", guarded_appdb)
     backup = dumped_once(controller, "a")
-    before = psql(guarded_appdb, DESCRIBE, db="postgres")
+    before = database_properties(guarded_appdb)
 
     run = controller("restore", "a", backup, "--no-safety-dump")
 
     assert run.returncode == 0, run
-    assert psql(guarded_appdb, DESCRIBE, db="postgres") == before
+    assert database_properties(guarded_appdb) == before
     assert '"eu,sales"' in before and '"Weird ""Schema"" $x"' in before, before
 
 
@@ -223,7 +210,7 @@ def test_a_restore_killed_after_the_swap_leaves_the_target_with_all_its_properti
 ) -> None:
     controller.add_database("a", guarded_appdb)
     backup = dumped_once(controller, "a")
-    before = psql(guarded_appdb, DESCRIBE, db="postgres")
+    before = database_properties(guarded_appdb)
     flag = controller.workdir / "flags" / "after-swap"
     delay_when(
         controller,
@@ -234,7 +221,7 @@ def test_a_restore_killed_after_the_swap_leaves_the_target_with_all_its_properti
 
     kill_when_delayed(controller, flag, "restore", "a", backup, "--no-safety-dump")
 
-    assert psql(guarded_appdb, DESCRIBE, db="postgres") == before
+    assert database_properties(guarded_appdb) == before
     assert "app_owner" in before and "\t7\t" in before and "app_reader=c/" in before, before
     run = controller("restore", "a", backup, "--no-safety-dump")
     assert run.returncode == 0, run
@@ -296,21 +283,7 @@ def tiny_full_disk(pg: PgServers, controller: Controller, tmp_path: Path) -> Ite
     psql(pg.a, "DROP TABLE seed")
     directory = controller.data_dir("a")
     directory.mkdir(parents=True)
-    postgres = pwd.getpwnam("postgres")
-    subprocess.run(
-        [
-            "mount",
-            "-t",
-            "tmpfs",
-            "-o",
-            f"size=256k,mode=0755,uid={postgres.pw_uid},gid={postgres.pw_gid}",
-            "tmpfs",
-            str(directory),
-        ],
-        check=True,
-        timeout=30,
-    )
-    try:
+    with tiny_tmpfs(directory, "256k"):
         checksum = (other.data_dir("a") / f"{made}.sha256").read_text().replace(made, BACKUP)
         (directory / BACKUP).write_bytes((other.data_dir("a") / made).read_bytes())
         (directory / f"{BACKUP}.sha256").write_text(checksum)
@@ -321,8 +294,6 @@ def tiny_full_disk(pg: PgServers, controller: Controller, tmp_path: Path) -> Ite
             except OSError:
                 pass
         yield directory
-    finally:
-        subprocess.run(["umount", "-l", str(directory)], check=False, timeout=30)
 
 
 def test_a_backup_directory_others_can_write_to_is_refused(

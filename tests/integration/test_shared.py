@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .support import Controller, PgServers, damage_pagila, load_pagila, psql, table_fingerprints
+from .data import damage_pagila, load_pagila, table_fingerprints
+from .process import Controller
+from .servers import PgServers, psql
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from .data import load_pagila
+from .process import Controller
 from .running import dumps_connected, spawn, stop, table_locked, wait_until
-from .support import Controller, PgServers, load_pagila
+from .servers import PgServers
 
 pytestmark = pytest.mark.integration
 

@@ -24,20 +24,23 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from .container import (
+from ..integration.data import load_pagila
+from ..integration.process import Run, assert_one_line_error
+from ..integration.running import sessions_of, table_locked, wait_until
+from ..integration.servers import APP_DB, PgServer, recreate_database
+from .stack import (
     E2E_PG15,
     E2E_PG17,
     POSTGRES_IDS,
     ContainerStack,
     assert_no_password,
+    backup_name,
     data_dir_in_container,
     docker_timestamp,
     is_backup_name,
     is_partial_name,
     shared_file_in_container,
 )
-from .running import sessions_of, table_locked, wait_until
-from .support import APP_DB, PgServer, Run, assert_one_line_error, load_pagila, recreate_database
 
 pytestmark = pytest.mark.integration
 
@@ -48,10 +51,6 @@ SERVERS: dict[str, tuple[PgServer, int]] = {"pg15": (E2E_PG15, 15), "pg17": (E2E
 NEXT_RUN_TIMEOUT_S = 100.0
 # docker stop sends SIGTERM, then SIGKILL after the compose file's 20 s grace period.
 STOP_LIMIT_S = 8.0
-
-
-def backup_name(tier: str, age: timedelta) -> str:
-    return f"file_{tier}_{datetime.now(UTC) - age:%Y-%m-%dT%H:%M:%SZ}.dump"
 
 
 @attrs.frozen(kw_only=True)

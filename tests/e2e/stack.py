@@ -1,5 +1,11 @@
-"""The controller container of the end-to-end tests (docker/compose.e2e.yml), driven
-only through the docker CLI, as an operator would."""
+"""The stack of the end-to-end tests (docker/compose.e2e.yml), driven only through the
+docker CLI, as an operator would.
+
+The controller image runs in production mode beside a PostgreSQL 15 and a
+PostgreSQL 17 server whose data volumes it mounts too. The servers are
+reached from this host with psql (``tests/integration/servers.py``); the
+controller only with ``docker exec`` and friends (``ContainerStack``).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,14 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 import attrs
 
-from .running import wait_until
-from .support import BACKUP_NAME_PATTERN, CONTROLLER_TIMEOUT_S, PgServer, Run, run_psql
+from ..integration.process import BACKUP_NAME_PATTERN, CONTROLLER_TIMEOUT_S, Run
+from ..integration.running import wait_until
+from ..integration.servers import PgServer, answers_select_1
 
 REPO = Path(__file__).resolve().parents[2]
 E2E_COMPOSE_FILE = REPO / "docker" / "compose.e2e.yml"
@@ -43,6 +50,11 @@ def is_backup_name(name: str) -> bool:
     return re.fullmatch(BACKUP_NAME_PATTERN, name) is not None
 
 
+def backup_name(tier: str, age: timedelta) -> str:
+    """The name a backup of ``tier`` taken ``age`` ago has."""
+    return f"file_{tier}_{datetime.now(UTC) - age:%Y-%m-%dT%H:%M:%SZ}.dump"
+
+
 def is_partial_name(name: str) -> bool:
     """The hidden temporary name of a backup being written (``.file_....partial``)."""
     return name.startswith(".file_") and name.endswith(".partial")
@@ -51,11 +63,6 @@ def is_partial_name(name: str) -> bool:
 def docker_timestamp(at: datetime | None = None) -> str:
     """``at`` (default now) as ``docker logs --since`` takes it; the engine runs on this machine."""
     return (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def answers_select_1(server: PgServer) -> bool:
-    result = run_psql(server, "select 1", db="postgres", check=False)
-    return result.returncode == 0 and result.stdout.strip() == "1"
 
 
 @attrs.define

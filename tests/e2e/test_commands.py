@@ -11,30 +11,22 @@ and friends. The controller's schedule is hours away: nothing runs by itself.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from .container import (
+from ..integration.data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
+from ..integration.process import BACKUP_NAME_PATTERN, Run, assert_one_line_error
+from ..integration.servers import APP_DB, PgServer, recreate_database
+from .stack import (
     E2E_PG15,
     E2E_PG17,
     POSTGRES_IDS,
     ContainerStack,
+    backup_name,
     data_dir_in_container,
     shared_file_in_container,
-)
-from .support import (
-    APP_DB,
-    BACKUP_NAME_PATTERN,
-    PgServer,
-    Run,
-    assert_one_line_error,
-    catalog_snapshot,
-    damage_pagila,
-    load_pagila,
-    recreate_database,
-    table_fingerprints,
 )
 
 pytestmark = pytest.mark.integration
@@ -62,10 +54,6 @@ def todays_tier() -> str:
     """The README's tier of a dump now: monthly on the 1st, weekly on Saturdays, else daily."""
     today = datetime.now(ZoneInfo("Europe/Berlin")).date()
     return "monthly" if today.day == 1 else "weekly" if today.weekday() == 5 else "daily"
-
-
-def backup_name(tier: str, age: timedelta) -> str:
-    return f"file_{tier}_{datetime.now(UTC) - age:%Y-%m-%dT%H:%M:%SZ}.dump"
 
 
 def taken_at(name: str) -> str:

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from .container import (
+from ..integration.process import assert_one_line_error
+from ..integration.servers import PgServer, psql
+from .stack import (
     DATABASES_ROOT,
     E2E_PG15,
     E2E_PG17,
@@ -22,7 +24,6 @@ from .container import (
     ContainerStack,
     data_dir_in_container,
 )
-from .support import PgServer, assert_one_line_error, psql
 
 pytestmark = pytest.mark.integration
 
