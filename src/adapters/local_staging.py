@@ -50,7 +50,7 @@ class LocalStaging:
     def begin(self, identifier: str, name: BackupName) -> Iterator[LocalDraft]:
         """Yield a draft of backup ``name``; whatever happens, no staging file is left."""
         directory = files.private_dir(
-            Path(self.layout.data_root), Path(self.layout.data_dir(identifier))
+            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
         )
         final = directory / str(name)
         if final.exists():

@@ -30,14 +30,14 @@ class LocalBackupCatalog:
     def backups(self, identifier: str) -> list[Backup]:
         """Return the committed backups of ``identifier``, newest first."""
         found = []
-        for entry in files.scan(Path(self.layout.data_dir(identifier))):
+        for entry in files.scan(Path(self.layout.backup_dir(identifier))):
             if BackupName.is_backup(entry.name) and entry.is_file(follow_symlinks=False):
                 found.append(Backup(name=BackupName.parse(entry.name), size=entry.stat().st_size))
         return sorted(found, key=lambda backup: backup.name, reverse=True)
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return backup ``name`` of ``identifier`` and its recorded SHA-256."""
-        path = Path(self.layout.data_dir(identifier)) / str(name)
+        path = Path(self.layout.backup_dir(identifier)) / str(name)
         return files.stored_archive(
             path,
             f"no backup {name} of {identifier} in {path.parent}: "
@@ -46,7 +46,7 @@ class LocalBackupCatalog:
 
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier`` and then its checksum; missing is fine."""
-        path = Path(self.layout.data_dir(identifier)) / str(name)
+        path = Path(self.layout.backup_dir(identifier)) / str(name)
         try:
             path.unlink(missing_ok=True)
             path.with_name(path.name + files.SHA256).unlink(missing_ok=True)
@@ -102,6 +102,6 @@ class LocalDirectories:
     def prepare(self, identifiers: Iterable[str], *, shared: bool) -> None:
         """Create the backup directories (and the shared ones if ``shared``)."""
         for identifier in identifiers:
-            files.make_dir(Path(self.layout.data_dir(identifier)))
+            files.make_dir(Path(self.layout.backup_dir(identifier)))
             if shared:
                 files.make_dir(Path(self.layout.shared_dir(identifier)))

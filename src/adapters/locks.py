@@ -38,7 +38,9 @@ class DirectoryLocks:
             BusyError: another process held it all that time.
             ControllerError: the directory cannot be made, or others can write to it.
         """
-        directory = private_dir(Path(self.layout.data_root), Path(self.layout.data_dir(identifier)))
+        directory = private_dir(
+            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
+        )
         try:
             descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as error:

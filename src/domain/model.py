@@ -77,8 +77,8 @@ class Layout:
     shared_root: PurePath
     databases_root: PurePath
 
-    def data_dir(self, identifier: str) -> PurePath:
-        """Return the directory of the backups of ``identifier``."""
+    def backup_dir(self, identifier: str) -> PurePath:
+        """Return the directory of the backups of ``identifier`` (not PostgreSQL's data)."""
         return self.data_root / check_identifier(identifier)
 
     def shared_dir(self, identifier: str) -> PurePath:
@@ -129,7 +129,9 @@ class ArchiveTable:
 
 @attrs.frozen(kw_only=True)
 class Config:
-    """Everything the controller was told by its environment."""
+    """What the domain needs of the configuration: the databases, where their backups
+    live, and the rules of runs. (``adapters.settings.Settings`` holds it, with what
+    only the adapters need: tool paths, timeouts, the parsed schedule.)"""
 
     databases: tuple[Database, ...]
     layout: Layout

@@ -20,7 +20,7 @@ KEPT_FOR: dict[Tier, timedelta] = {
 _SATURDAY = 5
 
 
-def tier_for(local_day: date) -> Tier:
+def tier_of_day(local_day: date) -> Tier:
     """Return the tier of a run on ``local_day`` (the run's date in ``TZ``).
 
     Monthly on the 1st, weekly on Saturdays, daily otherwise; the 1st wins
@@ -35,7 +35,7 @@ def tier_for(local_day: date) -> Tier:
 
 def tier_of_run(at: datetime, *, timezone: str) -> Tier:
     """Return the tier of a run at ``at``, judged on its local date in ``timezone``."""
-    return tier_for(at.astimezone(ZoneInfo(timezone)).date())
+    return tier_of_day(at.astimezone(ZoneInfo(timezone)).date())
 
 
 class Why(enum.Enum):

@@ -58,7 +58,7 @@ class ResetWal:
                 )
             stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
             evidence = self.resetter.preserve(
-                data_dir, into=self.layout.data_dir(database.identifier) / f"resetwal-{stamp}"
+                data_dir, into=self.layout.backup_dir(database.identifier) / f"resetwal-{stamp}"
             )
             output = self.resetter.reset(data_dir, force=force)
         return ResetReport(database=database, output=output, dry_run=False, evidence=evidence)

@@ -49,7 +49,7 @@ def dump(report: DumpReport) -> None:
 def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
     """Print the backups of ``identifier`` as a table, newest first."""
     if not found:
-        click.echo(f"no backups of {identifier} in {layout.data_dir(identifier)}")
+        click.echo(f"no backups of {identifier} in {layout.backup_dir(identifier)}")
         return
     width = max(len(str(backup.name)) for backup in found)
     click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  SIZE")

@@ -104,7 +104,7 @@ class FakeStore:
     def begin(self, identifier: str, name: BackupName) -> Iterator[FakeDraft]:
         if name in self.files.get(identifier, {}):
             raise ControllerError(f"backup {name} exists already")
-        path = self.layout.data_dir(identifier) / f".{name}.partial" / str(name)
+        path = self.layout.backup_dir(identifier) / f".{name}.partial" / str(name)
         yield FakeDraft(store=self, identifier=identifier, name=name, path=path)
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
@@ -113,7 +113,7 @@ class FakeStore:
         if str(name) in self.unreadable_checksums:
             raise ControllerError(f"cannot read {name}.sha256: Permission denied")
         return StoredArchive(
-            path=self.layout.data_dir(identifier) / str(name),
+            path=self.layout.backup_dir(identifier) / str(name),
             checksum=self.checksums.get((identifier, name)),
         )
 

@@ -88,8 +88,8 @@ def test_the_variable_prefix_is_upper_case_with_underscores() -> None:
 
 
 def test_paths_of_a_database_stay_under_their_roots() -> None:
-    assert str(LAYOUT.data_dir("users")) == "/backup/data/users"
+    assert str(LAYOUT.backup_dir("users")) == "/backup/data/users"
     assert str(LAYOUT.shared_dir("users")) == "/backup/shared/users"
     assert str(LAYOUT.database_dir("users")) == "/databases/users"
     with pytest.raises(ConfigurationError):
-        LAYOUT.data_dir("../etc")
+        LAYOUT.backup_dir("../etc")

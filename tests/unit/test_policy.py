@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.policy import KEPT_FOR, Why, plan_retention, tier_for
+from pg_backup_manager.domain.policy import KEPT_FOR, Why, plan_retention, tier_of_day
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 
@@ -17,21 +17,21 @@ def aged(tier: Tier, age: timedelta) -> BackupName:
 
 
 def test_a_run_on_the_first_of_the_month_is_monthly() -> None:
-    assert tier_for(date(2024, 7, 1)) is Tier.MONTHLY
+    assert tier_of_day(date(2024, 7, 1)) is Tier.MONTHLY
 
 
 def test_a_run_on_a_saturday_is_weekly() -> None:
-    assert tier_for(date(2024, 7, 6)) is Tier.WEEKLY
+    assert tier_of_day(date(2024, 7, 6)) is Tier.WEEKLY
 
 
 def test_any_other_run_is_daily() -> None:
-    assert tier_for(date(2024, 7, 4)) is Tier.DAILY
+    assert tier_of_day(date(2024, 7, 4)) is Tier.DAILY
 
 
 def test_monthly_wins_when_the_first_is_a_saturday() -> None:
     assert date(2024, 6, 1).weekday() == 5
 
-    assert tier_for(date(2024, 6, 1)) is Tier.MONTHLY
+    assert tier_of_day(date(2024, 6, 1)) is Tier.MONTHLY
 
 
 @pytest.mark.parametrize(

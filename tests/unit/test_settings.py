@@ -63,7 +63,7 @@ def test_the_password_is_not_in_the_repr_of_the_configuration() -> None:
 def test_outside_production_paths_are_under_the_working_directory() -> None:
     layout = settings().config.layout
 
-    assert layout.data_dir("users") == CWD / "backup-data/data/users"
+    assert layout.backup_dir("users") == CWD / "backup-data/data/users"
     assert layout.shared_dir("users") == CWD / "backup-data/shared/users"
     assert layout.database_dir("users") == CWD / "backup-data/databases/users"
 
@@ -71,7 +71,7 @@ def test_outside_production_paths_are_under_the_working_directory() -> None:
 def test_production_uses_the_readme_paths() -> None:
     layout = settings(MODE="production").config.layout
 
-    assert str(layout.data_dir("users")) == "/var/lib/postgresql/backup/data/users"
+    assert str(layout.backup_dir("users")) == "/var/lib/postgresql/backup/data/users"
     assert str(layout.shared_dir("users")) == "/var/lib/postgresql/backup/shared/users"
     assert str(layout.database_dir("users")) == "/var/lib/postgresql/databases/users"
 
