@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import PurePath
 
@@ -16,10 +16,15 @@ from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import IntegrityError, ToolError
 from pg_backup_manager.domain.model import ArchiveTable
+from pg_backup_manager.domain.names import MadeBy
 
 _CHUNK = 1 << 20
 # "<dump id>; <catalog oid> <oid> TABLE DATA <schema> <table> <owner>", as --list prints it.
 _TABLE_DATA = re.compile(r"\d+; \d+ \d+ TABLE DATA (?P<label>.*)")
+_MADE_BY = {
+    "server": re.compile(r"^;\s+Dumped from database version: (\S+)", re.MULTILINE),
+    "pg_dump": re.compile(r"^;\s+Dumped by pg_dump version: (\S+)", re.MULTILINE),
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +66,12 @@ class PgArchiveChecker:
         with open(archive, "rb") as source:
             return hashlib.file_digest(source, "sha256").hexdigest()
 
+    def made_by(self, archive: PurePath) -> MadeBy:
+        """Return the versions of pg_dump and of the server that ``archive``'s header names."""
+        listing = self._listing(archive)
+        said = {key: found.group(1) for key, found in _said(listing)}
+        return MadeBy(pg_dump=said.get("pg_dump"), server=said.get("server"))
+
     def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
         """Return each table data entry of ``archive``, labelled as its table of contents
         lists it, with the rows of its data.
@@ -70,15 +81,7 @@ class PgArchiveChecker:
         n-th block is the n-th ``TABLE DATA`` entry of ``pg_restore --list``.
         No name is read out of the SQL text.
         """
-        try:
-            listing = processes.run(
-                self.binaries.client("pg_restore"),
-                ["--list", str(archive)],
-                what=f"pg_restore --list of {archive}",
-                timeout=self.timeout,
-            )
-        except ToolError as error:
-            raise IntegrityError(f"{archive} is damaged: {error}") from None
+        listing = self._listing(archive)
         entries = [m["label"] for m in map(_TABLE_DATA.fullmatch, listing.split("\n")) if m]
         with self._pg_restore(
             archive, ["--data-only", "--file=-", str(archive)], stdout=subprocess.PIPE
@@ -99,6 +102,17 @@ class PgArchiveChecker:
             for label, rows in zip(entries, blocks, strict=True)
         ]
 
+    def _listing(self, archive: PurePath) -> str:
+        try:
+            return processes.run(
+                self.binaries.client("pg_restore"),
+                ["--list", str(archive)],
+                what=f"pg_restore --list of {archive}",
+                timeout=self.timeout,
+            )
+        except ToolError as error:
+            raise IntegrityError(f"{archive} is damaged: {error}") from None
+
     def _pg_restore(
         self,
         archive: PurePath,
@@ -110,6 +124,13 @@ class PgArchiveChecker:
         command = self.binaries.client("pg_restore")
         what = f"pg_restore of {archive}"
         return processes.started(command, args, what=what, stdin=stdin, stdout=stdout)
+
+
+def _said(listing: str) -> Iterator[tuple[str, re.Match[str]]]:
+    for key, pattern in _MADE_BY.items():
+        found = pattern.search(listing)
+        if found is not None:
+            yield key, found
 
 
 def _rows_per_copy_block(lines: Iterable[bytes]) -> list[int]:

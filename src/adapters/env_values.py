@@ -21,24 +21,58 @@ _FALSE = {"false", "0", "no", "off", ""}
 
 
 def password(environ: Mapping[str, str], prefix: str) -> tuple[str, str]:
-    """Return the password of service ``prefix`` and the variable it came from."""
-    file_variable = f"{prefix}_POSTGRES_PASSWORD_FILE"
+    """Return the password of service ``prefix`` and the variable it came from
+    (``""``: none was set, the default ``postgres``)."""
+    found = secret(environ, f"{prefix}_POSTGRES_PASSWORD")
+    if found is None:
+        return "postgres", ""
+    return found
+
+
+def secret(environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
+    """Return the value of ``variable`` or of the file ``<variable>_FILE`` names (Docker
+    secrets), with the name of the variable it came from; None when neither is set.
+
+    Raises:
+        ConfigurationError: both are set, or the file cannot be read, is not
+            UTF-8 or is empty.
+    """
+    file_variable = f"{variable}_FILE"
     path = environ.get(file_variable, "").strip()
+    value = environ.get(variable, "")
+    if path and value.strip():
+        raise ConfigurationError(f"{variable} and {file_variable} are both set: keep one of them")
     if not path:
-        return environ.get(f"{prefix}_POSTGRES_PASSWORD", "") or "postgres", ""
+        return (value, variable) if value.strip() else None
     try:
-        password = Path(path).read_bytes().decode("utf-8").rstrip("\r\n")
+        text = Path(path).read_bytes().decode("utf-8").rstrip("\r\n")
     except OSError as error:
         raise ConfigurationError(
             f"{file_variable}: cannot read {path}: {error.strerror or error}"
         ) from None
     except UnicodeDecodeError:
         raise ConfigurationError(
-            f"{file_variable}: {path} is not UTF-8 text: write the password in UTF-8"
+            f"{file_variable}: {path} is not UTF-8 text: write the value in UTF-8"
         ) from None
-    if not password:
-        raise ConfigurationError(f"{file_variable}: {path} is empty: write the password in it")
-    return password, file_variable
+    if not text:
+        raise ConfigurationError(f"{file_variable}: {path} is empty: write the value in it")
+    return text, file_variable
+
+
+def urls(environ: Mapping[str, str], variable: str) -> tuple[str, ...]:
+    """Return the URLs of ``variable`` (or its ``_FILE``), separated by commas or blanks."""
+    found = secret(environ, variable)
+    if found is None:
+        return ()
+    return tuple(url for url in re.split(r"[,\s]+", found[0]) if url)
+
+
+def choice(environ: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
+    """Return ``variable`` (lower-cased), one of ``choices``; the first when unset."""
+    text = environ.get(variable, "").strip().lower() or choices[0]
+    if text not in choices:
+        raise ConfigurationError(f"{variable} must be {' or '.join(choices)}, not '{text}'")
+    return text
 
 
 def port(text: str, variable: str) -> int:

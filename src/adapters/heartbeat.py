@@ -8,6 +8,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
@@ -35,6 +36,25 @@ class FileHeartbeat:
                 os.utime(descriptor)
             finally:
                 os.close(descriptor)
+
+    def started(self, at: datetime) -> None:
+        """Record that the scheduler started at ``at`` (the file's content); never fails."""
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+            descriptor = os.open(self.path, flags, 0o600)
+            try:
+                os.write(descriptor, at.astimezone(UTC).isoformat().encode())
+            finally:
+                os.close(descriptor)
+
+    def started_at(self) -> datetime | None:
+        """Return when the scheduler that beats this heartbeat started, or None if unknown."""
+        try:
+            self._status()
+            return datetime.fromisoformat(self.path.read_text().strip())
+        except (ControllerError, OSError, ValueError):
+            return None
 
     @contextlib.contextmanager
     def while_busy(self) -> Iterator[None]:
@@ -66,6 +86,9 @@ class FileHeartbeat:
                 or the file is not one this user made (a file someone else
                 planted says nothing about the scheduler).
         """
+        return max(0.0, time.time() - self._status().st_mtime)
+
+    def _status(self) -> os.stat_result:
         try:
             status = os.lstat(self.path)
         except OSError:
@@ -77,4 +100,4 @@ class FileHeartbeat:
                 f"{self.path} is not a file of uid {os.geteuid()}, so not the scheduler's "
                 "heartbeat: ignored; remove it and check HEARTBEAT_FILE"
             )
-        return max(0.0, time.time() - status.st_mtime)
+        return status

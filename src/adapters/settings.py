@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
@@ -10,12 +11,15 @@ import attrs
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.env_values import (
     bin_dir,
+    choice,
     copy_to_shared,
     flag,
     password,
     port,
     positive_integer,
     seconds,
+    secret,
+    urls,
 )
 from pg_backup_manager.adapters.privileges import DEFAULT_USER
 from pg_backup_manager.domain.errors import ConfigurationError
@@ -39,6 +43,7 @@ class Settings:
     schedule: CronSchedule
     dump_timeout: float
     heartbeat_file: Path
+    monitoring: Monitoring
     lock_wait: float = 30.0
     file_mode: int = 0o600
     admin_timeout: float = 300.0
@@ -78,7 +83,47 @@ class Settings:
                 environ.get("HEARTBEAT_FILE", "").strip()
                 or Path(config.layout.data_root) / HEARTBEAT_NAME
             ),
+            monitoring=_monitoring(environ, config),
         )
+
+
+@attrs.frozen(kw_only=True)
+class Monitoring:
+    """How the controller tells people about its runs."""
+
+    notify_urls: tuple[str, ...] = ()
+    notify_always: bool = False
+    healthchecks_url: str | None = None
+    healthchecks_urls: dict[str, str] = attrs.field(factory=dict)
+    metrics_port: int | None = None
+    metrics_address: str = "127.0.0.1"
+    max_age: timedelta | None = None
+    backup_on_start: bool = False
+
+
+def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
+    per_database = {}
+    for database in config.databases:
+        found = secret(environ, f"{database.env_prefix}_HEALTHCHECKS_URL")
+        if found is not None:
+            per_database[database.identifier] = found[0].strip().rstrip("/")
+    healthchecks = secret(environ, "HEALTHCHECKS_URL")
+    metrics_port = environ.get("METRICS_PORT", "").strip()
+    max_age = environ.get("BACKUP_MAX_AGE", "").strip()
+    return Monitoring(
+        notify_urls=urls(environ, "NOTIFY_URLS"),
+        notify_always=choice(environ, "NOTIFY_ON", ("failure", "always")) == "always",
+        healthchecks_url=healthchecks[0].strip().rstrip("/") if healthchecks else None,
+        healthchecks_urls=per_database,
+        metrics_port=port(metrics_port, "METRICS_PORT") if metrics_port else None,
+        metrics_address=environ.get("METRICS_ADDRESS", "").strip() or "127.0.0.1",
+        max_age=(
+            timedelta(seconds=seconds(environ, "BACKUP_MAX_AGE", 0, minimum=60))
+            if max_age
+            else None
+        ),
+        backup_on_start=flag(environ, "BACKUP_ON_START"),
+    )
 
 
 def _layout(root: Path, production: bool) -> Layout:

@@ -10,10 +10,19 @@ from pathlib import PurePath
 import attrs
 
 from pg_backup_manager.domain.errors import ControllerError, ToolError, worst_exit_code
+from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.policy import tier_of_run
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, SharedCopies, Staging
+from pg_backup_manager.domain.ports import (
+    BackupCatalog,
+    Clock,
+    Locks,
+    RunLog,
+    SharedCopies,
+    Staging,
+)
+from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.recovery import explain_a_missing_target
 from pg_backup_manager.domain.server_ports import ArchiveChecker, Dumper, ServerDatabases
 
@@ -80,7 +89,15 @@ class BackupWriter:
             except ToolError:
                 explain_a_missing_target(database=database, databases=self.databases)
                 raise
-            return draft.commit(self.checker.check(draft.path))
+            checksum = self.checker.check(draft.path)
+            made_by = self.checker.made_by(draft.path)
+            backup = draft.commit(checksum)
+        return attrs.evolve(
+            backup,
+            sha256=checksum,
+            pg_dump_version=made_by.pg_dump,
+            server_version=made_by.server,
+        )
 
 
 def _free_second(at: datetime, taken: set[datetime]) -> datetime:
@@ -103,11 +120,17 @@ class TakeBackups:
     shared: SharedCopies
     locks: Locks
     clock: Clock
+    run_log: RunLog
     timezone: str
     parallelism: int = 1
 
     def __call__(
-        self, databases: Sequence[Database], *, tier: Tier | None = None, share: bool = False
+        self,
+        databases: Sequence[Database],
+        *,
+        tier: Tier | None = None,
+        share: bool = False,
+        operation: Operation = Operation.DUMP,
     ) -> DumpReport:
         """Dump ``databases`` into new backups; return what happened to each.
 
@@ -115,15 +138,15 @@ class TakeBackups:
         weekly on Saturdays, daily otherwise, in ``timezone``). A failure, a
         busy lock included, is reported, not raised, and the others go on. If
         the caller is interrupted (a stop signal), dumps not yet started are
-        cancelled.
+        cancelled. Each database's run is recorded in its history as ``operation``.
         """
         tier = tier or tier_of_run(self.clock.now(), timezone=self.timezone)
         if self.parallelism <= 1 or len(databases) <= 1:
-            results = [self._one(database, tier, share) for database in databases]
+            results = [self._one(database, tier, share, operation) for database in databases]
             return DumpReport(results=tuple(results))
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="dump") as pool:
             futures: list[Future[DumpResult]] = [
-                pool.submit(self._one, database, tier, share) for database in databases
+                pool.submit(self._one, database, tier, share, operation) for database in databases
             ]
             try:
                 return DumpReport(results=tuple(future.result() for future in futures))
@@ -132,7 +155,20 @@ class TakeBackups:
                     future.cancel()
                 raise
 
-    def _one(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+    def _one(self, database: Database, tier: Tier, share: bool, operation: Operation) -> DumpResult:
+        with recorded(
+            run_log=self.run_log,
+            clock=self.clock,
+            identifier=database.identifier,
+            operation=operation,
+        ) as recording:
+            result = self._dump(database, tier, share)
+            recording.backup = result.backup
+            if result.error is not None:
+                recording.failed(result.error)
+        return result
+
+    def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
         try:
             with self.locks.hold(database.identifier):
                 backup = self.writer.write(database, tier)

@@ -85,10 +85,25 @@ class BackupName:
 
 @attrs.frozen(kw_only=True)
 class Backup:
-    """A committed backup file of a database, with its size in bytes."""
+    """A committed backup file of a database, with its size in bytes.
+
+    A backup just written also knows its SHA-256 and the versions of ``pg_dump``
+    and of the server that made it; one found in a directory may not.
+    """
 
     name: BackupName
     size: int
+    sha256: str | None = None
+    pg_dump_version: str | None = None
+    server_version: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MadeBy:
+    """The versions of ``pg_dump`` and of the server an archive says made it (None: unsaid)."""
+
+    pg_dump: str | None = None
+    server: str | None = None
 
 
 @attrs.frozen(kw_only=True)

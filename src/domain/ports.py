@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Protocol
 
+from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 
 
@@ -44,6 +45,12 @@ class Heartbeat(Protocol):
 
     def while_busy(self) -> AbstractContextManager[None]:
         """Keep beating while the block (a scheduled run) works."""
+
+    def started(self, at: datetime) -> None:
+        """Record that the scheduler started at ``at``; never raise."""
+
+    def started_at(self) -> datetime | None:
+        """Return when the scheduler started, or None when that is unknown."""
 
     def age(self) -> float:
         """Return the seconds since the last beat.
@@ -150,3 +157,20 @@ class Directories(Protocol):
         Raises:
             ControllerError: a directory cannot be created.
         """
+
+
+class RunLog(Protocol):
+    """The history of the operations on each database (and whoever is told of them)."""
+
+    def record(self, identifier: str, record: RunRecord) -> None:
+        """Add ``record`` to the history of ``identifier``; never raise.
+
+        A history that cannot be written is reported where the operator sees
+        it, and the operation's own outcome stands.
+        """
+
+    def records(self, identifier: str) -> list[RunRecord]:
+        """Return the history of ``identifier``, oldest first (the newest 1000 at most)."""
+
+    def totals(self, identifier: str) -> dict[Outcome, int]:
+        """Return how many operations of ``identifier`` ended each way, ever."""

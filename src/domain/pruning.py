@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import attrs
 
+from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.policy import RetentionPlan, plan_retention
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.recording import recorded
 
 
 @attrs.frozen(kw_only=True)
@@ -27,6 +30,7 @@ class Prune:
     catalog: BackupCatalog
     locks: Locks
     clock: Clock
+    run_log: RunLog
     min_kept: int = 1
 
     def __call__(
@@ -42,7 +46,16 @@ class Prune:
 
     def one(self, database: Database, *, dry_run: bool = False) -> PruneResult:
         """Apply retention to ``database``; see :meth:`__call__`."""
-        with self.locks.hold(database.identifier):
+        record = recorded(
+            run_log=self.run_log,
+            clock=self.clock,
+            identifier=database.identifier,
+            operation=Operation.PRUNE,
+        )
+        with (
+            record if not dry_run else contextlib.nullcontext(),
+            self.locks.hold(database.identifier),
+        ):
             plan = plan_retention(
                 (backup.name for backup in self.catalog.backups(database.identifier)),
                 now=self.clock.now(),

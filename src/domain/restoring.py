@@ -9,15 +9,18 @@ take the target's name (:mod:`~pg_backup_manager.domain.swap`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import PurePath
 
 import attrs
 
 from pg_backup_manager.domain.dumping import BackupWriter
 from pg_backup_manager.domain.errors import ControllerError, IntegrityError
+from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, SharedCopies
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog, SharedCopies
+from pg_backup_manager.domain.recording import Recording, recorded
 from pg_backup_manager.domain.recovery import recover_leftovers
 from pg_backup_manager.domain.scratch import LeftoverPlan
 from pg_backup_manager.domain.server_ports import (
@@ -62,6 +65,7 @@ class Restore:
     properties: PropertyKeeper
     restorer: Restorer
     writer: BackupWriter
+    run_log: RunLog
 
     def backup(
         self, database: Database, backup: str, *, owners: bool = True, safety_dump: bool = True
@@ -77,8 +81,12 @@ class Restore:
                 the database is as it was.
         """
         name = BackupName.parse(backup)
-        with self.locks.hold(database.identifier):
+        with (
+            self._recorded(database, Operation.RESTORE) as recording,
+            self.locks.hold(database.identifier),
+        ):
             stored = self.catalog.archive(database.identifier, name)
+            recording.archive, recording.sha256 = str(name), stored.checksum
             return self._restore(database, stored, owners=owners, safety_dump=safety_dump)
 
     def shared_copies(
@@ -89,14 +97,28 @@ class Restore:
         results = []
         for database in databases:
             try:
-                with self.locks.hold(database.identifier):
+                with (
+                    self._recorded(database, Operation.RESTORE_FROM_SHARED) as recording,
+                    self.locks.hold(database.identifier),
+                ):
                     stored = self.shared.archive(database.identifier)
+                    recording.archive, recording.sha256 = stored.path.name, stored.checksum
                     report = self._restore(database, stored, owners=owners, safety_dump=safety_dump)
             except ControllerError as error:
                 results.append(RestoreResult(database=database, error=error))
             else:
                 results.append(RestoreResult(database=database, report=report))
         return results
+
+    def _recorded(
+        self, database: Database, operation: Operation
+    ) -> AbstractContextManager[Recording]:
+        return recorded(
+            run_log=self.run_log,
+            clock=self.clock,
+            identifier=database.identifier,
+            operation=operation,
+        )
 
     def _restore(
         self, database: Database, stored: StoredArchive, *, owners: bool, safety_dump: bool

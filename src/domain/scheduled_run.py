@@ -6,6 +6,7 @@ import attrs
 
 from pg_backup_manager.domain.dumping import DumpReport, TakeBackups
 from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pruning import Prune, PruneResult
 
@@ -38,7 +39,9 @@ class ScheduledRun:
 
     def __call__(self) -> RunReport:
         """Run once; every failure is in the report, none is raised."""
-        dumps = self.take_backups(self.databases, share=self.copy_to_shared)
+        dumps = self.take_backups(
+            self.databases, share=self.copy_to_shared, operation=Operation.SCHEDULED
+        )
         pruned: list[PruneResult | PruneFailure] = []
         for result in dumps.results:
             if result.backup is None:

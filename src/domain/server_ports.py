@@ -9,6 +9,7 @@ from typing import Protocol
 import attrs
 
 from pg_backup_manager.domain.model import ArchiveTable, Database, DatabaseProperties, TableName
+from pg_backup_manager.domain.names import MadeBy
 from pg_backup_manager.domain.scratch import TemporaryDatabase
 
 
@@ -24,6 +25,13 @@ class ArchiveChecker(Protocol):
 
     def digest(self, archive: PurePath) -> str:
         """Return the SHA-256 of ``archive``, read once, without ``pg_restore``."""
+
+    def made_by(self, archive: PurePath) -> MadeBy:
+        """Return the versions of ``pg_dump`` and of the server that made ``archive``.
+
+        Raises:
+            IntegrityError: ``pg_restore`` cannot read its table of contents.
+        """
 
     def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
         """Return each table data entry of ``archive`` with its number of rows.

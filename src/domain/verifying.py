@@ -13,9 +13,11 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
+from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import ArchiveTable, Database, TableName
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.recovery import recover_leftovers, scratch_names
 from pg_backup_manager.domain.restoring import verify_archive
 from pg_backup_manager.domain.scratch import LeftoverPlan, Purpose
@@ -65,6 +67,7 @@ class Verify:
     databases: ServerDatabases
     restorer: Restorer
     counter: RowCounter
+    run_log: RunLog
 
     def __call__(
         self, databases: Sequence[Database], *, backup: str | None = None, restore: bool = False
@@ -85,7 +88,15 @@ class Verify:
         return [self._database(database, backup, restore) for database in databases]
 
     def _database(self, database: Database, backup: str | None, restore: bool) -> VerifyReport:
-        with self.locks.hold(database.identifier):
+        with (
+            recorded(
+                run_log=self.run_log,
+                clock=self.clock,
+                identifier=database.identifier,
+                operation=Operation.VERIFY,
+            ) as recording,
+            self.locks.hold(database.identifier),
+        ):
             if backup is not None:
                 names = [BackupName.parse(backup)]
                 self.catalog.archive(database.identifier, names[0])
@@ -95,6 +106,10 @@ class Verify:
             if restore:
                 leftovers = recover_leftovers(database=database, databases=self.databases)
             checks = tuple(self._check(database, name, restore) for name in names)
+            failed = [check for check in checks if not check.passed]
+            if failed:
+                first = failed[0]
+                recording.failed(f"{len(failed)} backup(s) failed; {first.name}: {first.problem}")
         return VerifyReport(database=database, checks=checks, leftovers=leftovers)
 
     def _check(self, database: Database, name: BackupName, restore: bool) -> Check:

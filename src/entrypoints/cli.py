@@ -10,16 +10,15 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.domain.dumping import TakeBackups
-from pg_backup_manager.domain.errors import ControllerError, IntegrityError, worst_exit_code
-from pg_backup_manager.domain.health import check_liveness
+from pg_backup_manager.domain.errors import IntegrityError, worst_exit_code
 from pg_backup_manager.domain.model import Config, Database
 from pg_backup_manager.domain.names import Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Heartbeat
+from pg_backup_manager.domain.ports import BackupCatalog
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.verifying import Verify
 from pg_backup_manager.domain.wal_reset import ResetWal
-from pg_backup_manager.entrypoints import render, scheduler
+from pg_backup_manager.entrypoints import documents, render, scheduler
 from pg_backup_manager.entrypoints.containers import Container
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
@@ -45,29 +44,6 @@ def start() -> None:
 
 
 @cli.command()
-@click.option(
-    "--max-age",
-    default=180,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Seconds a heartbeat stays fresh.",
-)
-@inject
-def health(max_age: int, heartbeat: Heartbeat = Provide[Container.heartbeat]) -> None:
-    """Exit 0 if 'controller start' is alive (its heartbeat is fresh), else 1.
-
-    The container's HEALTHCHECK. Example: controller health
-    """
-    state = check_liveness(heartbeat=heartbeat, max_age=max_age)
-    if not state.alive:
-        raise ControllerError(
-            f"the scheduler's last heartbeat was {state.age:.0f} s ago (more than {max_age} s): "
-            "'controller start' is stuck or gone"
-        )
-    render.liveness(state)
-
-
-@cli.command()
 @click.argument("database", required=False)
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
 @click.option("--shared", is_flag=True, help="Also copy each archive to shared/<db>/file.dump.")
@@ -89,26 +65,34 @@ def dump(
 
     Example: controller dump users --shared
     """
-    targets = _chosen(config, database, all_)
+    targets = chosen(config, database, all_)
     report = take_backups(targets, tier=Tier(tier) if tier else None, share=shared)
     render.dump(report)
-    _exit(report.exit_code)
+    exit_with(report.exit_code)
 
 
 @cli.command(name="list")
-@click.argument("database")
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema 1).")
 @inject
 def list_(
-    database: str,
+    database: str | None,
+    all_: bool,
+    as_json: bool,
     config: Config = Provide[Container.config],
     catalog: BackupCatalog = Provide[Container.catalog],
 ) -> None:
-    """List the backups of DATABASE, newest first.
+    """List the backups of DATABASE (or --all), newest first.
 
     Example: controller list users
     """
-    identifier = config.database(database).identifier
-    render.backups(identifier, catalog.backups(identifier), config.layout)
+    targets = chosen(config, database, all_)
+    if as_json:
+        documents.print_backups(catalog, targets)
+        return
+    for target in targets:
+        render.backups(target.identifier, catalog.backups(target.identifier), config.layout)
 
 
 @cli.command()
@@ -156,13 +140,13 @@ def restore_from_shared(
 
     Example: controller restore-from-shared --all
     """
-    targets = _chosen(config, database, all_)
+    targets = chosen(config, database, all_)
     owners, safety_dump = not no_owner, not no_safety_dump
     results = restore.shared_copies(targets, owners=owners, safety_dump=safety_dump)
     if len(results) == 1 and results[0].error is not None:
         raise results[0].error
     render.restores(results)
-    _exit(worst_exit_code(result.error for result in results))
+    exit_with(worst_exit_code(result.error for result in results))
 
 
 @cli.command()
@@ -190,7 +174,7 @@ def verify(
     """
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
-    reports = verify(_chosen(config, database, all_), backup=backup_file, restore=and_restore)
+    reports = verify(chosen(config, database, all_), backup=backup_file, restore=and_restore)
     render.verify(reports)
     bad = sum(not check.passed for report in reports for check in report.checks)
     if bad:
@@ -214,7 +198,7 @@ def prune_(
     The MIN_BACKUPS_KEPT (default 1) newest backups of a database are always
     kept. Example: controller prune users --dry-run
     """
-    render.prune(prune(_chosen(config, database, all_), dry_run=dry_run))
+    render.prune(prune(chosen(config, database, all_), dry_run=dry_run))
 
 
 @cli.command()
@@ -236,12 +220,12 @@ def resetwal(
     render.reset(reset_wal(config.database(database), dry_run=dry_run, force=force))
 
 
-def _chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
+def chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
     if all_ == (database is not None):
         raise click.UsageError("give one database name or --all (not both)")
     return list(config.databases) if all_ else [config.database(database or "")]
 
 
-def _exit(code: int) -> None:
+def exit_with(code: int) -> None:
     if code:
         raise click.exceptions.Exit(code)

@@ -18,17 +18,24 @@ from pg_backup_manager.adapters.local_store import (
     LocalSharedCopies,
 )
 from pg_backup_manager.adapters.locks import DirectoryLocks
+from pg_backup_manager.adapters.notifications import (
+    AppriseNotifier,
+    HealthchecksPings,
+    NotifyingRunLog,
+)
 from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.adapters.pg_dump import PgDump
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
 from pg_backup_manager.adapters.pg_restore import PgRestore
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.psql_server import PsqlServer
+from pg_backup_manager.adapters.run_history import JsonlRunLog
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.dumping import BackupWriter, TakeBackups
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.domain.status import CheckHealth, Status
 from pg_backup_manager.domain.verifying import Verify
 from pg_backup_manager.domain.wal_reset import ResetWal
 
@@ -41,7 +48,9 @@ class Container(containers.DeclarativeContainer):
     configuration, and a bad variable fails the first command that needs it.
     """
 
-    wiring_config = containers.WiringConfiguration(modules=[".cli", ".scheduler"])
+    wiring_config = containers.WiringConfiguration(
+        modules=[".cli", ".monitoring_cli", ".scheduler"]
+    )
 
     environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]
     cwd = providers.Dependency(instance_of=Path)
@@ -65,6 +74,22 @@ class Container(containers.DeclarativeContainer):
         LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
     )
     directories = providers.Singleton(LocalDirectories, layout=layout)
+    monitoring = settings.provided.monitoring
+    history = providers.Singleton(JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode)
+    run_log = providers.Singleton(
+        NotifyingRunLog,
+        inner=history,
+        notifier=providers.Factory(
+            AppriseNotifier,
+            urls=monitoring.notify_urls,
+            always=monitoring.notify_always,
+        ),
+    )
+    pings = providers.Singleton(
+        HealthchecksPings,
+        url=monitoring.healthchecks_url,
+        per_database=monitoring.healthchecks_urls,
+    )
     locks = providers.Singleton(
         DirectoryLocks, layout=layout, wait_seconds=settings.provided.lock_wait
     )
@@ -103,11 +128,17 @@ class Container(containers.DeclarativeContainer):
         shared=shared,
         locks=locks,
         clock=clock,
+        run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
     )
     prune = providers.Factory(
-        Prune, catalog=catalog, locks=locks, clock=clock, min_kept=config.provided.min_kept
+        Prune,
+        catalog=catalog,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+        min_kept=config.provided.min_kept,
     )
     scheduled_run = providers.Factory(
         ScheduledRun,
@@ -127,6 +158,7 @@ class Container(containers.DeclarativeContainer):
         properties=server,
         restorer=restorer,
         writer=backup_writer,
+        run_log=run_log,
     )
     verify = providers.Factory(
         Verify,
@@ -137,7 +169,19 @@ class Container(containers.DeclarativeContainer):
         databases=server,
         restorer=restorer,
         counter=server,
+        run_log=run_log,
     )
+    status = providers.Factory(
+        Status,
+        catalog=catalog,
+        run_log=run_log,
+        clock=clock,
+        schedule=schedule,
+        heartbeat=heartbeat,
+        production=config.provided.production,
+        max_age=monitoring.max_age,
+    )
+    check_health = providers.Factory(CheckHealth, status=status, heartbeat=heartbeat)
     reset_wal = providers.Factory(
         ResetWal, resetter=resetter, locks=locks, clock=clock, layout=layout
     )

@@ -16,6 +16,10 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.entrypoints import render, scheduler
 from pg_backup_manager.entrypoints.cli import cli
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.monitoring_cli import config_, health, status
+
+# Defined in their own module, on the same command group.
+MONITORING_COMMANDS = (health, status, config_)
 
 _HELP = {"-h", "--help"}
 

@@ -24,7 +24,8 @@ from pg_backup_manager.domain.model import (
     Layout,
     TableName,
 )
-from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.history import Outcome, RunRecord
+from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.scratch import TemporaryDatabase
@@ -169,6 +170,9 @@ class FakeArchiveChecker:
     def digest(self, archive: PurePath) -> str:
         self.checked.append(archive)
         return self.hashes.get(archive.name, GOOD_SHA256)
+
+    def made_by(self, archive: PurePath) -> MadeBy:
+        return MadeBy(pg_dump="17.7", server="15.14")
 
     def row_counts(self, archive: PurePath) -> list[ArchiveTable]:
         return [
@@ -345,6 +349,13 @@ class FakeHeartbeat:
     beats: int = 0
     busy: int = 0
     last: datetime | None = None
+    start: datetime | None = None
+
+    def started(self, at: datetime) -> None:
+        self.start = at
+
+    def started_at(self) -> datetime | None:
+        return self.start
 
     def beat(self) -> None:
         self.beats += 1
@@ -364,6 +375,23 @@ class FakeHeartbeat:
 
 
 @attrs.define
+class FakeRunLog:
+    """Run histories in memory, oldest first."""
+
+    kept: dict[str, list[RunRecord]] = attrs.field(factory=dict)
+
+    def record(self, identifier: str, record: RunRecord) -> None:
+        self.kept.setdefault(identifier, []).append(record)
+
+    def records(self, identifier: str) -> list[RunRecord]:
+        return list(self.kept.get(identifier, []))[-1000:]
+
+    def totals(self, identifier: str) -> dict[Outcome, int]:
+        outcomes = [record.outcome for record in self.kept.get(identifier, [])]
+        return {outcome: outcomes.count(outcome) for outcome in Outcome}
+
+
+@attrs.define
 class Fakes:
     """One fake of every port, and the use cases built on them."""
 
@@ -375,6 +403,7 @@ class Fakes:
     server: FakeServer = attrs.field(factory=FakeServer)
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
+    run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
 
     def writer(self) -> BackupWriter:
         return BackupWriter(
@@ -392,12 +421,19 @@ class Fakes:
             shared=self.store.shared_copies,
             locks=self.locks,
             clock=self.clock,
+            run_log=self.run_log,
             timezone=timezone,
             parallelism=parallelism,
         )
 
     def prune(self, *, min_kept: int = 1) -> Prune:
-        return Prune(catalog=self.store, locks=self.locks, clock=self.clock, min_kept=min_kept)
+        return Prune(
+            catalog=self.store,
+            locks=self.locks,
+            clock=self.clock,
+            run_log=self.run_log,
+            min_kept=min_kept,
+        )
 
     def restore(self) -> Restore:
         return Restore(
@@ -410,6 +446,7 @@ class Fakes:
             properties=self.server,
             restorer=self.restorer,
             writer=self.writer(),
+            run_log=self.run_log,
         )
 
     def verify(self) -> Verify:
@@ -421,6 +458,7 @@ class Fakes:
             databases=self.server,
             restorer=self.restorer,
             counter=self.server,
+            run_log=self.run_log,
         )
 
     def reset_wal(self) -> ResetWal:

@@ -34,7 +34,16 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
     def run(*argv: str, **environ: str) -> tuple[int, str, str]:
         container = Container(environ={**ENVIRON, **environ}, cwd=Path("/srv"))
         container.drop_root.override(providers.Object(lambda user: None))
-        for name in ("clock", "dumper", "checker", "locks", "server", "restorer", "resetter"):
+        for name in (
+            "clock",
+            "dumper",
+            "checker",
+            "locks",
+            "server",
+            "restorer",
+            "resetter",
+            "run_log",
+        ):
             getattr(container, name).override(getattr(fakes, name))
         for name in ("catalog", "staging", "directories"):
             getattr(container, name).override(fakes.store)

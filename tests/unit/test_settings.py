@@ -43,15 +43,58 @@ def test_per_service_variables_use_the_upper_cased_prefix_with_underscores() -> 
     )
 
 
-def test_a_password_file_wins_over_the_password(tmp_path: Path) -> None:
+def test_a_password_file_gives_the_password(tmp_path: Path) -> None:
     secret = tmp_path / "users-password"
     secret.write_text("from-file\n")
 
-    users = settings(
-        USERS_POSTGRES_PASSWORD="ignored", USERS_POSTGRES_PASSWORD_FILE=str(secret)
-    ).config.databases[0]
+    users = settings(USERS_POSTGRES_PASSWORD_FILE=str(secret)).config.databases[0]
 
     assert users.password == "from-file"
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["USERS_POSTGRES_PASSWORD", "NOTIFY_URLS", "HEALTHCHECKS_URL", "USERS_HEALTHCHECKS_URL"],
+)
+def test_a_variable_and_its_file_both_set_is_a_configuration_error(
+    tmp_path: Path, variable: str
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+
+    with pytest.raises(ConfigurationError, match=f"{variable} and {variable}_FILE are both set"):
+        settings(**{variable: "json://example", f"{variable}_FILE": str(secret)})
+
+
+def test_monitoring_urls_come_from_their_variables_or_files(tmp_path: Path) -> None:
+    secret = tmp_path / "urls"
+    secret.write_text("json://hooks.local/a, ntfy://topic\n")
+
+    monitoring = settings(
+        NOTIFY_URLS_FILE=str(secret),
+        NOTIFY_ON="always",
+        HEALTHCHECKS_URL="https://hc.local/ping/abc/",
+        USERS_HEALTHCHECKS_URL="https://hc.local/ping/users",
+        METRICS_PORT="9187",
+        BACKUP_MAX_AGE="3600",
+        BACKUP_ON_START="true",
+    ).monitoring
+
+    assert monitoring.notify_urls == ("json://hooks.local/a", "ntfy://topic")
+    assert monitoring.notify_always and monitoring.backup_on_start
+    assert monitoring.healthchecks_url == "https://hc.local/ping/abc"
+    assert monitoring.healthchecks_urls == {"users": "https://hc.local/ping/users"}
+    assert (monitoring.metrics_port, monitoring.metrics_address) == (9187, "127.0.0.1")
+    assert monitoring.max_age is not None and monitoring.max_age.total_seconds() == 3600
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("NOTIFY_ON", "sometimes"), ("METRICS_PORT", "http"), ("BACKUP_MAX_AGE", "10")],
+)
+def test_bad_monitoring_settings_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        settings(**{variable: value})
 
 
 def test_the_password_is_not_in_the_repr_of_the_configuration() -> None:

@@ -1,0 +1,81 @@
+"""``controller config``: every variable, its effective value and where it came from,
+with secrets redacted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from pg_backup_manager.adapters.notifications import redact
+from pg_backup_manager.domain.model import env_prefix
+
+# (variable, default as the README states it, kind): kind "secret" is never shown,
+# "urls" is shown with its credentials redacted.
+GLOBAL_VARIABLES = (
+    ("DATABASE_LIST", "(required)", ""),
+    ("MODE", "", ""),
+    ("SERVER", "", ""),
+    ("COPING_TO_SHARED", "false", ""),
+    ("COPYING_TO_SHARED", "false", ""),
+    ("TZ", "UTC", ""),
+    ("BACKUP_SCHEDULE", "0 3,9,15,21 * * *", ""),
+    ("BACKUP_TIMEOUT", "21600", ""),
+    ("BACKUP_MAX_AGE", "twice the longest gap of BACKUP_SCHEDULE", ""),
+    ("BACKUP_ON_START", "false", ""),
+    ("PG_BIN_DIR", "newest /usr/lib/postgresql/*/bin, else PATH", ""),
+    ("PG_BIN_ROOT", "/usr/lib/postgresql", ""),
+    ("HEARTBEAT_FILE", "<backups>/.heartbeat", ""),
+    ("BACKUP_PARALLELISM", "2", ""),
+    ("MIN_BACKUPS_KEPT", "1", ""),
+    ("LOCK_TIMEOUT", "30", ""),
+    ("BACKUP_GROUP_READABLE", "false", ""),
+    ("CONTROLLER_USER", "postgres", ""),
+    ("NOTIFY_URLS", "", "urls"),
+    ("NOTIFY_ON", "failure", ""),
+    ("HEALTHCHECKS_URL", "", "urls"),
+    ("METRICS_PORT", "(off)", ""),
+    ("METRICS_ADDRESS", "127.0.0.1", ""),
+)
+SERVICE_VARIABLES = (
+    ("HOST", "the identifier", ""),
+    ("PORT", "5432", ""),
+    ("USER", "postgres", ""),
+    ("PASSWORD", "postgres", "secret"),
+    ("DB", "postgres", ""),
+    ("HEALTHCHECKS_URL", "", "urls"),
+)
+FILE_KINDS = {"secret", "urls"}
+
+
+@attrs.frozen(kw_only=True)
+class Entry:
+    """One variable as the controller sees it."""
+
+    variable: str
+    value: str
+    source: str
+
+
+def effective(environ: Mapping[str, str], identifiers: tuple[str, ...]) -> list[Entry]:
+    """Return every variable the controller reads, for ``identifiers``' services too."""
+    variables = list(GLOBAL_VARIABLES)
+    for identifier in identifiers:
+        prefix = f"{env_prefix(identifier)}_POSTGRES_"
+        for name, default, kind in SERVICE_VARIABLES:
+            full = (
+                prefix + name if name != "HEALTHCHECKS_URL" else f"{env_prefix(identifier)}_{name}"
+            )
+            variables.append((full, identifier if default == "the identifier" else default, kind))
+    return [_entry(environ, *variable) for variable in variables]
+
+
+def _entry(environ: Mapping[str, str], variable: str, default: str, kind: str) -> Entry:
+    file_variable = f"{variable}_FILE"
+    if kind in FILE_KINDS and environ.get(file_variable, "").strip():
+        return Entry(variable=variable, value="***", source=f"file {environ[file_variable]}")
+    value = environ.get(variable, "")
+    if not value.strip():
+        return Entry(variable=variable, value=default, source="default")
+    shown = "***" if kind == "secret" else redact(value) if kind == "urls" else value
+    return Entry(variable=variable, value=shown, source="environment")

@@ -1,0 +1,42 @@
+"""What happened to each database, operation by operation: the run history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+
+class Operation(enum.Enum):
+    """The operations that leave a record."""
+
+    SCHEDULED = "scheduled"
+    DUMP = "dump"
+    RESTORE = "restore"
+    RESTORE_FROM_SHARED = "restore-from-shared"
+    VERIFY = "verify"
+    PRUNE = "prune"
+
+
+class Outcome(enum.Enum):
+    """How an operation ended."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+@attrs.frozen(kw_only=True)
+class RunRecord:
+    """One operation on one database: when, how it ended, its backup or its error."""
+
+    operation: Operation
+    started_at: datetime
+    finished_at: datetime
+    outcome: Outcome
+    backup: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    error: str | None = None
+    pg_dump_version: str | None = None
+    server_version: str | None = None

@@ -1,0 +1,65 @@
+"""Every operation leaves one record per database in its run history."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+
+import attrs
+
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.names import Backup
+from pg_backup_manager.domain.ports import Clock, RunLog
+
+
+@attrs.define
+class Recording:
+    """What an operation in progress will record: its backup (or archive), or its error."""
+
+    backup: Backup | None = None
+    archive: str | None = None
+    sha256: str | None = None
+    error: str | None = None
+
+    def failed(self, error: BaseException | str) -> None:
+        """Record a failure that the operation reports rather than raises."""
+        self.error = " ".join(str(error).split())
+
+    def to_record(self, operation: Operation, started: datetime, finished: datetime) -> RunRecord:
+        """Return the record of the operation as it stands."""
+        backup = self.backup
+        return RunRecord(
+            operation=operation,
+            started_at=started,
+            finished_at=finished,
+            outcome=Outcome.FAILURE if self.error is not None else Outcome.SUCCESS,
+            backup=str(backup.name) if backup is not None else self.archive,
+            size_bytes=backup.size if backup is not None else None,
+            sha256=backup.sha256 if backup is not None else self.sha256,
+            error=self.error,
+            pg_dump_version=backup.pg_dump_version if backup is not None else None,
+            server_version=backup.server_version if backup is not None else None,
+        )
+
+
+@contextlib.contextmanager
+def recorded(
+    *, run_log: RunLog, clock: Clock, identifier: str, operation: Operation
+) -> Iterator[Recording]:
+    """Record the operation that the ``with`` block carries out on ``identifier``.
+
+    It failed if the block raised a ControllerError (which goes on) or called
+    :meth:`Recording.failed`. A stop signal records nothing: the operation did
+    not end, it was ended.
+    """
+    started = clock.now()
+    recording = Recording()
+    try:
+        yield recording
+    except ControllerError as error:
+        recording.failed(error)
+        run_log.record(identifier, recording.to_record(operation, started, clock.now()))
+        raise
+    run_log.record(identifier, recording.to_record(operation, started, clock.now()))

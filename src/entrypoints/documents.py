@@ -1,0 +1,100 @@
+"""The JSON documents of ``list --json`` and ``status --json`` (schema 1).
+
+Stable field names, times in RFC 3339 UTC with ``Z``, sizes in bytes; nothing
+but the document goes to standard output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.freshness import DatabaseStatus
+from pg_backup_manager.domain.history import RunRecord
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.names import Backup
+from pg_backup_manager.domain.ports import BackupCatalog
+
+SCHEMA = 1
+
+
+def print_backups(catalog: BackupCatalog, databases: Sequence[Database]) -> None:
+    """Print ``{"schema": 1, "backups": [...]}`` for ``databases``, newest first each."""
+    backups = [
+        backup_entry(database.identifier, backup, _checksum(catalog, database, backup))
+        for database in databases
+        for backup in catalog.backups(database.identifier)
+    ]
+    _print({"schema": SCHEMA, "backups": backups})
+
+
+def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -> None:
+    """Print ``{"schema": 1, "databases": [...]}``."""
+    entries = []
+    for status in statuses:
+        newest = status.newest
+        identifier = status.database.identifier
+        entries.append(
+            {
+                "database": identifier,
+                "healthy": status.healthy,
+                "newest_backup": (
+                    None
+                    if newest is None
+                    else backup_entry(
+                        identifier, newest, _checksum(catalog, status.database, newest)
+                    )
+                ),
+                "newest_backup_age_seconds": (
+                    None if status.newest_age is None else int(status.newest_age.total_seconds())
+                ),
+                "last_success_at": time(_finished(status.last_success)),
+                "last_failure_at": time(_finished(status.last_failure)),
+                "last_error": status.last_failure.error if status.last_failure else None,
+                "consecutive_failures": status.consecutive_failures,
+                "backups_by_tier": {
+                    tier.value: count for tier, count in status.backups_by_tier.items()
+                },
+                "total_bytes": status.total_bytes,
+                "next_run_at": time(status.next_run_at),
+                "max_age_seconds": int(status.max_age.total_seconds()),
+            }
+        )
+    _print({"schema": SCHEMA, "databases": entries})
+
+
+def backup_entry(identifier: str, backup: Backup, sha256: str | None) -> dict[str, Any]:
+    """Return one backup as the documents show it."""
+    return {
+        "database": identifier,
+        "name": str(backup.name),
+        "tier": backup.name.tier.value,
+        "taken_at": time(backup.name.taken_at),
+        "size_bytes": backup.size,
+        "sha256": sha256,
+    }
+
+
+def time(moment: datetime | None) -> str | None:
+    """Return ``moment`` in RFC 3339, UTC, with ``Z``; None stays None."""
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _finished(record: RunRecord | None) -> datetime | None:
+    return None if record is None else record.finished_at
+
+
+def _checksum(catalog: BackupCatalog, database: Database, backup: Backup) -> str | None:
+    try:
+        return catalog.archive(database.identifier, backup.name).checksum
+    except ControllerError:
+        return None
+
+
+def _print(document: dict[str, Any]) -> None:
+    click.echo(json.dumps(document, indent=2))

@@ -1,0 +1,94 @@
+"""``controller``'s monitoring commands: health, status, config."""
+
+from __future__ import annotations
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from pg_backup_manager.adapters.config_report import effective
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.model import Config
+from pg_backup_manager.domain.ports import BackupCatalog
+from pg_backup_manager.domain.status import CheckHealth, Status
+from pg_backup_manager.entrypoints import documents, render_status
+from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
+from pg_backup_manager.entrypoints.containers import Container
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    default=180,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds the scheduler's heartbeat stays fresh.",
+)
+@click.option("--liveness", is_flag=True, help="Only check that the scheduler is alive.")
+@inject
+def health(
+    max_age: int,
+    liveness: bool,
+    config: Config = Provide[Container.config],
+    check_health: CheckHealth = Provide[Container.check_health],
+) -> None:
+    """Exit 0 if the scheduler is alive and every database has a fresh backup, else 1.
+
+    A backup is fresh when it is at most BACKUP_MAX_AGE old. The container's
+    HEALTHCHECK. Example: controller health
+    """
+    report = check_health(config.databases, max_heartbeat_age=max_age, liveness_only=liveness)
+    if report.problem is not None:
+        raise ControllerError(report.problem)
+    if not report.alive:
+        raise ControllerError(render_status.stale_heartbeat(report))
+    if liveness:
+        render_status.liveness(report)
+        return
+    if not report.production:
+        raise ControllerError(
+            "MODE is not 'production': nothing is scheduled, so no backup is kept fresh; "
+            "'controller health --liveness' checks only that the controller runs"
+        )
+    render_status.health(report)
+    exit_with(1 if report.faults else 0)
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema 1).")
+@inject
+def status(
+    database: str | None,
+    all_: bool,
+    as_json: bool,
+    config: Config = Provide[Container.config],
+    status: Status = Provide[Container.status],
+    catalog: BackupCatalog = Provide[Container.catalog],
+) -> None:
+    """Show the backups of DATABASE (default: all): newest, last runs, failures, next run.
+
+    Example: controller status --all --json
+    """
+    targets = list(config.databases) if database is None and not all_ else None
+    statuses = status(targets or chosen(config, database, all_))
+    if as_json:
+        documents.print_statuses(statuses, catalog)
+    else:
+        render_status.statuses(statuses, status.schedule)
+
+
+@cli.command(name="config")
+@inject
+def config_(
+    environ: dict[str, str] = Provide[Container.environ],
+    settings: Settings = Provide[Container.settings],
+) -> None:
+    """Print the effective configuration: every variable, its value and where it came from.
+
+    Secrets are never printed. Exits 2, naming the variable, when the
+    configuration is invalid. Example: controller config
+    """
+    identifiers = tuple(database.identifier for database in settings.config.databases)
+    render_status.configuration(effective(environ, identifiers))

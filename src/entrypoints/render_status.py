@@ -1,0 +1,109 @@
+"""What the operator reads of ``health``, ``status`` and ``config``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import click
+
+from pg_backup_manager.adapters.config_report import Entry
+from pg_backup_manager.domain.freshness import DatabaseStatus
+from pg_backup_manager.domain.ports import Schedule
+from pg_backup_manager.domain.status import HealthReport
+from pg_backup_manager.entrypoints.documents import time
+from pg_backup_manager.entrypoints.render import error, size
+
+
+def stale_heartbeat(report: HealthReport) -> str:
+    """Return the error of a scheduler whose heartbeat is too old."""
+    assert report.liveness is not None
+    return (
+        f"the scheduler's last heartbeat was {report.liveness.age:.0f} s ago (more than "
+        f"{report.liveness.max_age:.0f} s): 'controller start' is stuck or gone"
+    )
+
+
+def liveness(report: HealthReport) -> None:
+    """Print that the scheduler lives."""
+    assert report.liveness is not None
+    click.echo(f"ok: the scheduler's last heartbeat was {report.liveness.age:.0f} s ago")
+
+
+def health(report: HealthReport) -> None:
+    """Print one line per database at fault (on stderr), or that all is well."""
+    for status in report.faults:
+        error(fault(status))
+    if not report.faults:
+        newest = ", ".join(
+            f"{s.database.identifier} {age(s.newest_age)} old"
+            if s.newest_age is not None
+            else f"{s.database.identifier} none yet"
+            for s in report.databases
+        )
+        click.echo(f"ok: the scheduler is alive; newest backups: {newest}")
+
+
+def fault(status: DatabaseStatus) -> str:
+    """Return why ``status`` is not healthy, in one line."""
+    identifier = status.database.identifier
+    if status.newest is None:
+        said = f"{identifier}: no backup yet"
+    else:
+        said = f"{identifier}: newest backup is {age(status.newest_age)} old ({status.newest.name})"
+    said += f", more than {age(status.max_age)}"
+    if status.consecutive_failures and status.last_failure is not None:
+        said += f"; last run failed: {status.last_failure.error}"
+    return said
+
+
+def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
+    """Print the status of each database as a short block."""
+    for status in found:
+        newest = status.newest
+        click.echo(f"{status.database.identifier}: {'healthy' if status.healthy else 'UNHEALTHY'}")
+        if newest is None:
+            click.echo("  newest backup:    none")
+        else:
+            click.echo(
+                f"  newest backup:    {newest.name} ({size(newest.size)}, "
+                f"{age(status.newest_age)} old)"
+            )
+        click.echo(f"  last success:     {_when(status, 'success')}")
+        click.echo(f"  last failure:     {_when(status, 'failure')}")
+        if status.consecutive_failures:
+            click.echo(f"  failing:          {status.consecutive_failures} run(s) in a row")
+        tiers = ", ".join(f"{count} {tier.value}" for tier, count in status.backups_by_tier.items())
+        click.echo(f"  backups:          {tiers}; {size(status.total_bytes)} in all")
+        if status.next_run_at is None:
+            click.echo("  next run:         none (MODE is not 'production')")
+        else:
+            local = schedule.local(status.next_run_at).isoformat()
+            click.echo(f"  next run:         {time(status.next_run_at)} ({local})")
+
+
+def configuration(entries: Sequence[Entry]) -> None:
+    """Print each variable with its value and where it came from."""
+    width = max(len(entry.variable) for entry in entries)
+    for entry in entries:
+        click.echo(f"{entry.variable:<{width}}  {entry.value or '(empty)'}  [{entry.source}]")
+
+
+def age(span: timedelta | None) -> str:
+    """Return ``span`` rounded to what a person reads: s, min, h or days."""
+    seconds = 0.0 if span is None else span.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _when(status: DatabaseStatus, outcome: str) -> str:
+    record = status.last_success if outcome == "success" else status.last_failure
+    if record is None:
+        return "never"
+    said = f"{time(record.finished_at)} ({record.operation.value})"
+    return f"{said}: {record.error}" if record.error else said
