@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from pg_backup_manager.adapters import files
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 
@@ -44,7 +45,7 @@ class JsonlRunLog:
         """Add ``record``; a history that cannot be written is logged, never raised."""
         try:
             self._add(identifier, record)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, ControllerError) as error:
             log.warning(
                 "%s: the run history could not be written (%s); the %s itself %s",
                 identifier,

@@ -7,7 +7,7 @@ tests' fakes do too. The PostgreSQL tools' ports are in ``server_ports``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import PurePath
@@ -146,6 +146,16 @@ class SharedCopies(Protocol):
             BackupNotFoundError: there is no shared archive.
             IntegrityError, ControllerError: as :meth:`BackupCatalog.archive`.
         """
+
+
+class DeadMansSwitch(Protocol):
+    """A monitor that expects a ping at each scheduled run (Healthchecks.io and alike)."""
+
+    def started(self, identifiers: Iterable[str]) -> None:
+        """Say that a run of ``identifiers`` started; never raise."""
+
+    def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
+        """Say that it ended; ``errors`` holds each failed database's error. Never raise."""
 
 
 class Directories(Protocol):

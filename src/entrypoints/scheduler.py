@@ -11,10 +11,22 @@ from types import FrameType
 
 from dependency_injector.wiring import Provide, inject
 
+from pg_backup_manager.adapters.metrics import serve_metrics
 from pg_backup_manager.adapters.processes import terminate_all
+from pg_backup_manager.adapters.settings import Monitoring
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.ports import Clock, Directories, Heartbeat, Schedule
+from pg_backup_manager.domain.ports import (
+    Clock,
+    DeadMansSwitch,
+    Directories,
+    Heartbeat,
+    RunLog,
+    Schedule,
+)
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.domain.status import Status
 from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -82,21 +94,29 @@ def run_schedule(
 def start(
     *,
     config: Config = Provide[Container.config],
+    monitoring: Monitoring = Provide[Container.monitoring],
     schedule: Schedule = Provide[Container.schedule],
     clock: Clock = Provide[Container.clock],
     directories: Directories = Provide[Container.directories],
     heartbeat: Heartbeat = Provide[Container.heartbeat],
     scheduled_run: ScheduledRun = Provide[Container.scheduled_run],
+    pings: DeadMansSwitch = Provide[Container.pings],
+    status: Status = Provide[Container.status],
+    run_log: RunLog = Provide[Container.run_log],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
 
     Raises:
-        ControllerError: the backup directories cannot be created.
+        ControllerError: the backup directories cannot be created, or the
+            metrics port cannot be opened.
     """
     identifiers = [database.identifier for database in config.databases]
     directories.prepare(identifiers, shared=config.create_shared_dirs)
+    heartbeat.started(clock.now())
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
+    if monitoring.metrics_port is not None:
+        _serve_metrics(monitoring, lambda: status(config.databases), run_log)
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "
@@ -107,10 +127,39 @@ def start(
             clock.sleep(_LONGEST_NAP_SECONDS)
     shared = ", copied to shared" if config.copy_to_shared else ""
     log.info("scheduled dumps on %s%s", schedule, shared)
-    run_schedule(
-        schedule=schedule,
-        clock=clock,
-        job=lambda: render.log_run(scheduled_run(), log),
-        heartbeat=heartbeat,
-        runs=runs,
-    )
+
+    def job() -> None:
+        pings.started(identifiers)
+        report = scheduled_run()
+        render.log_run(report, log)
+        errors = {
+            result.database.identifier: render.one_line(result.error)
+            for result in report.dumps.failed
+            if result.error is not None
+        }
+        pings.finished(identifiers, errors)
+
+    if monitoring.backup_on_start:
+        log.info("BACKUP_ON_START: a backup of every database now")
+        with heartbeat.while_busy():
+            job()
+    run_schedule(schedule=schedule, clock=clock, job=job, heartbeat=heartbeat, runs=runs)
+
+
+def _serve_metrics(
+    monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]], run_log: RunLog
+) -> None:
+    assert monitoring.metrics_port is not None
+    try:
+        serve_metrics(
+            address=monitoring.metrics_address,
+            port=monitoring.metrics_port,
+            statuses=statuses,
+            run_log=run_log,
+        )
+    except OSError as error:
+        raise ControllerError(
+            f"cannot serve metrics on {monitoring.metrics_address}:{monitoring.metrics_port} "
+            f"({error.strerror or error}): check METRICS_PORT and METRICS_ADDRESS"
+        ) from None
+    log.info("metrics on http://%s:%s/metrics", monitoring.metrics_address, monitoring.metrics_port)

@@ -17,6 +17,7 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
+from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
     Database,
@@ -24,7 +25,6 @@ from pg_backup_manager.domain.model import (
     Layout,
     TableName,
 )
-from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore

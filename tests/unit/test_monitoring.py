@@ -1,0 +1,181 @@
+"""Freshness, history, records of every operation, notifications: the rules of monitoring."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.adapters.notifications import message, redact
+from pg_backup_manager.adapters.run_history import JsonlRunLog
+from pg_backup_manager.domain.freshness import database_status, default_max_age
+from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.names import Backup, BackupName, Tier
+
+from .fakes import Fakes, database
+
+NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+USERS = database("users")
+
+
+def record(outcome: Outcome, *, at: datetime = NOW, error: str | None = None) -> RunRecord:
+    return RunRecord(
+        operation=Operation.SCHEDULED,
+        started_at=at - timedelta(seconds=30),
+        finished_at=at,
+        outcome=outcome,
+        error=error,
+    )
+
+
+def backup(age: timedelta, tier: Tier = Tier.DAILY) -> Backup:
+    return Backup(name=BackupName.for_run(tier=tier, at=NOW - age), size=1000)
+
+
+def status_of(backups: list[Backup], history: list[RunRecord], **options: object):  # type: ignore[no-untyped-def]
+    fields: dict[str, object] = {
+        "database": USERS,
+        "backups": backups,
+        "history": history,
+        "now": NOW,
+        "max_age": timedelta(hours=12),
+        "next_run_at": None,
+        "started_at": None,
+    }
+    fields.update(options)
+    return database_status(**fields)  # type: ignore[arg-type]
+
+
+def test_the_default_max_age_is_twice_the_longest_gap_of_the_schedule() -> None:
+    default = CronSchedule.parse(DEFAULT_SCHEDULE, "Europe/Berlin")
+    weekly = CronSchedule.parse("0 3 * * 0", "UTC")
+    uneven = CronSchedule.parse("0 1,2 * * *", "UTC")
+
+    assert default_max_age(default, now=NOW) == timedelta(hours=12)
+    assert default_max_age(weekly, now=NOW) == timedelta(days=14)
+    assert default_max_age(uneven, now=NOW) == timedelta(hours=46)
+
+
+def test_a_fresh_backup_is_healthy_and_an_old_one_is_not() -> None:
+    assert status_of([backup(timedelta(hours=11))], []).healthy
+    assert not status_of([backup(timedelta(hours=13))], []).healthy
+
+
+def test_no_backup_is_healthy_only_in_the_first_max_age_after_the_scheduler_started() -> None:
+    assert status_of([], [], started_at=NOW - timedelta(hours=1)).healthy
+    assert not status_of([], [], started_at=NOW - timedelta(hours=13)).healthy
+    assert not status_of([], []).healthy
+
+
+def test_failures_in_a_row_and_the_last_of_each_outcome_come_from_backup_runs_only() -> None:
+    history = [
+        record(Outcome.SUCCESS, at=NOW - timedelta(hours=3)),
+        record(Outcome.FAILURE, at=NOW - timedelta(hours=2), error="first"),
+        RunRecord(
+            operation=Operation.VERIFY,
+            started_at=NOW,
+            finished_at=NOW,
+            outcome=Outcome.SUCCESS,
+        ),
+        record(
+            Outcome.FAILURE, at=NOW - timedelta(hours=1), error="password authentication failed"
+        ),
+    ]
+
+    status = status_of(
+        [backup(timedelta(hours=3)), backup(timedelta(days=3), Tier.WEEKLY)], history
+    )
+
+    assert status.consecutive_failures == 2
+    assert status.last_failure is not None and status.last_failure.error == (
+        "password authentication failed"
+    )
+    assert status.last_success is not None
+    assert status.backups_by_tier == {Tier.DAILY: 1, Tier.WEEKLY: 1, Tier.MONTHLY: 0}
+    assert status.total_bytes == 2000
+
+
+def test_the_history_keeps_the_newest_records_and_totals_that_survive_trimming(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    run_log = JsonlRunLog(layout=layout, keep=5)
+
+    for minute in range(8):
+        run_log.record("users", record(Outcome.SUCCESS, at=NOW + timedelta(minutes=minute)))
+    run_log.record("users", record(Outcome.FAILURE, at=NOW + timedelta(hours=1), error="boom"))
+
+    kept = run_log.records("users")
+    assert len(kept) == 5
+    assert kept[-1].error == "boom" and kept[0].finished_at == NOW + timedelta(minutes=4)
+    assert run_log.totals("users") == {Outcome.SUCCESS: 8, Outcome.FAILURE: 1}
+    lines = (tmp_path / "users" / "history.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["finished_at"] == "2024-07-04T10:00:00Z"
+
+
+def test_a_history_that_cannot_be_written_never_fails_the_operation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "users").write_text("a file where the directory should be")
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+
+    JsonlRunLog(layout=layout).record("users", record(Outcome.SUCCESS))
+
+    assert "run history could not be written" in caplog.text
+    assert JsonlRunLog(layout=layout).records("users") == []
+
+
+def test_every_dump_leaves_a_record_with_its_backup_or_its_error() -> None:
+    fakes = Fakes()
+    fakes.dumper.failing.add("orders")
+
+    fakes.take_backups()([USERS, database("orders")])
+
+    [made] = fakes.run_log.records("users")
+    [failed] = fakes.run_log.records("orders")
+    assert (made.operation, made.outcome) == (Operation.DUMP, Outcome.SUCCESS)
+    assert made.backup == "file_daily_2024-07-04T09:00:00Z.dump" and made.sha256 is not None
+    assert (made.pg_dump_version, made.server_version) == ("17.7", "15.14")
+    assert failed.outcome is Outcome.FAILURE and "refused" in (failed.error or "")
+
+
+def test_restore_verify_and_prune_leave_their_records_too() -> None:
+    fakes = Fakes()
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+
+    fakes.restore().backup(USERS, "file_daily_2024-07-03T09:00:00Z.dump", safety_dump=False)
+    fakes.verify()([USERS])
+    fakes.prune()([USERS])
+    fakes.prune()([USERS], dry_run=True)
+
+    operations = [(r.operation, r.outcome) for r in fakes.run_log.records("users")]
+    assert operations == [
+        (Operation.RESTORE, Outcome.SUCCESS),
+        (Operation.VERIFY, Outcome.FAILURE),  # the backup has no checksum file
+        (Operation.PRUNE, Outcome.SUCCESS),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("json://user:s3cret@hooks.local/x", "json://***@hooks.local/***"),
+        ("https://hc-ping.com/0d8e-uuid-token", "https://hc-ping.com/***"),
+        ("ntfys://ntfy.sh/topic?token=tk_abc", "ntfys://ntfy.sh/***?token=***"),
+        ("no url here", "no url here"),
+    ],
+)
+def test_credentials_inside_urls_are_redacted(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
+
+
+def test_a_message_names_the_database_operation_outcome_and_backup_or_error() -> None:
+    title, body = message("orders", record(Outcome.FAILURE, error="password authentication failed"))
+
+    assert title == "orders: scheduled failure"
+    assert "database: orders" in body and "outcome: failure after 30 s" in body
+    assert "error: password authentication failed" in body
