@@ -25,7 +25,8 @@ from pg_backup_manager.domain.errors import ToolError
 _STOP_GRACE_SECONDS = 10.0
 _CAUSE = re.compile(r"error:|fatal|detail:|hint:|could not|refused|denied", re.IGNORECASE)
 _running: set[subprocess.Popen[bytes]] = set()
-_running_lock = threading.Lock()
+# Re-entrant: the stop handler takes it, and may interrupt a thread that holds it.
+_running_lock = threading.RLock()
 Stream = int | IO[bytes] | None
 
 
@@ -85,14 +86,18 @@ def started(
             )
         except OSError as error:
             raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None
-        with _running_lock:
-            _running.difference_update({p for p in _running if p.poll() is not None})
-            _running.add(process)
         try:
+            with _running_lock:
+                _running.difference_update({p for p in _running if p.poll() is not None})
+                _running.add(process)
             yield Started(process=process, what=what, errors=errors)
         except BaseException:
             stop(process)
             raise
+        finally:
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
 
 
 def run(

@@ -147,19 +147,26 @@ class Restore:
         try:
             self.restorer.restore(database, into=plan.scratch, archive=archive, owners=owners)
             self.properties.apply(database, plan.scratch, properties)
-            if plan.aside is not None:
-                self.databases.rename(database, plan.target, plan.aside)
             try:
+                if plan.aside is not None:
+                    self.databases.rename(database, plan.target, plan.aside)
                 self.databases.rename(database, plan.scratch, plan.target)
             except BaseException:
-                if plan.aside is not None:
-                    self.databases.rename(database, plan.aside, plan.target)
+                self._put_back(database, plan)
                 raise
         except BaseException:
             self.databases.drop(database, plan.scratch)
             raise
         if plan.aside is not None:
             self.databases.drop(database, plan.aside)
+
+    def _put_back(self, database: Database, plan: SwapPlan) -> None:
+        """Undo a swap interrupted anywhere between its renames: the target, if gone,
+        gets the old content back (a rename that did commit may have reported a failure)."""
+        if plan.aside is None or self.databases.exists(database, plan.target):
+            return
+        if self.databases.exists(database, plan.aside):
+            self.databases.rename(database, plan.aside, plan.target)
 
 
 def verify_archive(

@@ -26,7 +26,7 @@ class SwapPlan:
     aside: str | None
 
     def steps(self) -> list[str]:
-        """Return the steps, in order, in words (what ``--dry-run`` shows)."""
+        """Return the steps, in order, in words (for a report of what a restore does)."""
         steps = [
             f"create {self.scratch} like {self.target}, and load the archive into it",
             f"give {self.scratch} the owner, privileges, settings, connection limit and "

@@ -99,7 +99,7 @@ class Verify:
         ):
             if backup is not None:
                 names = [BackupName.parse(backup)]
-                self.catalog.archive(database.identifier, names[0])
+                self._exists(database, names[0])
             else:
                 names = [b.name for b in self.catalog.backups(database.identifier)]
             leftovers = LeftoverPlan()
@@ -112,14 +112,25 @@ class Verify:
                 recording.failed(f"{len(failed)} backup(s) failed; {first.name}: {first.problem}")
         return VerifyReport(database=database, checks=checks, leftovers=leftovers)
 
+    def _exists(self, database: Database, name: BackupName) -> None:
+        """Raise BackupNotFoundError if there is no backup ``name``; a checksum file that
+        cannot be read is the verdict's business, not an error of the command."""
+        try:
+            self.catalog.archive(database.identifier, name)
+        except BackupNotFoundError:
+            raise
+        except ControllerError:
+            return
+
     def _check(self, database: Database, name: BackupName, restore: bool) -> Check:
         try:
             stored = self.catalog.archive(database.identifier, name)
             verify_archive(stored, checker=self.checker)
-        except (IntegrityError, BackupNotFoundError) as error:
-            return Check(name=name, problem=str(error))
+        except ToolError:
+            raise  # pg_restore missing or timed out: the tools failed, not the backup
         except ControllerError as error:
-            # An unreadable checksum file: nothing proves this backup; the others go on.
+            # Damaged, gone, or its checksum file unreadable: nothing proves this
+            # backup; the others go on.
             return Check(name=name, problem=str(error))
         if stored.checksum is None:
             return Check(

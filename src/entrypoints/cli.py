@@ -142,10 +142,14 @@ def restore_from_shared(
     """
     targets = chosen(config, database, all_)
     owners, safety_dump = not no_owner, not no_safety_dump
-    results = restore.shared_copies(targets, owners=owners, safety_dump=safety_dump)
-    if len(results) == 1 and results[0].error is not None:
-        raise results[0].error
-    render.restores(results)
+    results = []
+    for target in targets:  # each reported as soon as it is done
+        [result] = restore.shared_copies([target], owners=owners, safety_dump=safety_dump)
+        if len(targets) == 1 and result.error is not None:
+            raise result.error
+        render.restores([result])
+        results.append(result)
+    render.restored_count(results)
     exit_with(worst_exit_code(result.error for result in results))
 
 
@@ -174,9 +178,11 @@ def verify(
     """
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
-    reports = verify(chosen(config, database, all_), backup=backup_file, restore=and_restore)
-    render.verify(reports)
-    bad = sum(not check.passed for report in reports for check in report.checks)
+    bad = 0
+    for target in chosen(config, database, all_):  # each reported as soon as it is done
+        reports = verify([target], backup=backup_file, restore=and_restore)
+        render.verify(reports)
+        bad += sum(not check.passed for report in reports for check in report.checks)
     if bad:
         raise IntegrityError(f"{bad} backup(s) failed verification: see the lines above")
 
@@ -198,7 +204,8 @@ def prune_(
     The MIN_BACKUPS_KEPT (default 1) newest backups of a database are always
     kept. Example: controller prune users --dry-run
     """
-    render.prune(prune(chosen(config, database, all_), dry_run=dry_run))
+    for target in chosen(config, database, all_):  # each reported as soon as it is done
+        render.prune([prune.one(target, dry_run=dry_run)])
 
 
 @cli.command()

@@ -78,12 +78,16 @@ def restore(report: RestoreReport) -> None:
 
 
 def restores(results: Sequence[RestoreResult]) -> None:
-    """Print each restore of ``restore-from-shared``, each failure, and a summary of several."""
+    """Print each restore of ``restore-from-shared`` and each failure."""
     for result in results:
         if result.report is not None:
             restore(result.report)
         if result.error is not None:
             error(f"{result.database.identifier}: {one_line(result.error)}")
+
+
+def restored_count(results: Sequence[RestoreResult]) -> None:
+    """Print how many of several databases were restored."""
     if len(results) > 1:
         failed = sum(result.error is not None for result in results)
         click.echo(f"restored {len(results) - failed} of {len(results)} databases")
