@@ -14,6 +14,8 @@ from pathlib import Path
 import attrs
 import pytest
 
+from pg_backup_manager.adapters.run_history import HISTORY_NAME
+
 from .servers import APP_DB, PG_BIN, PgServer
 
 CONTROLLER = Path(sys.executable).parent / "controller"
@@ -105,12 +107,17 @@ class Controller:
         return self.workdir / "backup-data" / "databases" / ident
 
     def backups(self, ident: str) -> list[str]:
-        """Names in ``ident``'s backup directory but checksum files, sorted; [] if absent.
+        """Names in ``ident``'s backup directory but checksum files and the run history,
+        sorted; [] if absent.
 
         Temporary and foreign files count: a test that expects no backup
         expects nothing else either.
         """
-        return [name for name in self.files(ident) if not name.endswith(".sha256")]
+        return [
+            name
+            for name in self.files(ident)
+            if not name.endswith(".sha256") and name != HISTORY_NAME
+        ]
 
     def files(self, ident: str) -> list[str]:
         """Names of everything in ``ident``'s backup directory, sorted; [] if absent."""

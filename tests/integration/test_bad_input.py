@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from pg_backup_manager.adapters.run_history import HISTORY_NAME
+
 from .data import table_fingerprints
 from .process import Controller, assert_one_line_error
 from .servers import PG_A, PG_B, PgServers, psql
@@ -18,8 +20,11 @@ A_BACKUP_NAME = "file_daily_2024-07-04T09:00:00Z.dump"
 
 
 def files_under(controller: Controller) -> list[str]:
+    """Every file under the backup root but the run histories, which record failures too."""
     root = controller.workdir / "backup-data"
-    return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    if not root.exists():
+        return []
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.name != HISTORY_NAME)
 
 
 @pytest.fixture
@@ -90,6 +95,9 @@ def test_a_wrong_password_fails_the_dump_and_leaves_no_file(
 
     assert_one_line_error(run, 1)
     assert files_under(controller) == []
+    [record] = (controller.data_dir("a") / HISTORY_NAME).read_text().splitlines()
+    assert '"outcome": "failure"' in record and "password authentication failed" in record
+    assert "not-the-password-5e1f" not in record
 
 
 @pytest.mark.parametrize("args", [("list", "a"), ("dump", "--all")])

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pg_backup_manager.adapters.run_history import HISTORY_NAME
+
 from .data import load_pagila
 from .disks import tiny_tmpfs
 from .process import Controller, assert_one_line_error
@@ -115,7 +117,7 @@ def test_a_full_disk_fails_the_dump_clearly_and_keeps_older_backups(
 
     assert_one_line_error(run, 1)
     assert "no space left" in run.stderr.lower(), run
-    assert sorted(os.listdir(tiny_disk)) == [OLD]
+    assert sorted(set(os.listdir(tiny_disk)) - {HISTORY_NAME}) == [OLD]
     assert (tiny_disk / OLD).read_bytes() == b"an older backup" * 100
 
 
@@ -130,7 +132,7 @@ def test_prune_works_on_a_full_disk(controller: Controller, tiny_disk: Path) -> 
     run = controller("prune", "a")
 
     assert run.returncode == 0, run
-    assert sorted(os.listdir(tiny_disk)) == sorted(["filler", newest])
+    assert sorted(set(os.listdir(tiny_disk)) - {HISTORY_NAME}) == sorted(["filler", newest])
 
 
 def test_a_server_newer_than_the_client_tools_is_named_with_both_versions(
