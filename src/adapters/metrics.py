@@ -43,7 +43,9 @@ class BackupCollector(Collector):
             f"{_PREFIX}_backups", "Backups kept, per tier.", labels=["database", "tier"]
         )
         runs = CounterMetricFamily(
-            f"{_PREFIX}_runs", "Operations that ended, per outcome.", labels=["database", "outcome"]
+            f"{_PREFIX}_runs",
+            "Backup runs (scheduled and dumps) that ended, per outcome.",
+            labels=["database", "outcome"],
         )
         for status in self._statuses():
             label = [status.database.identifier]

@@ -19,6 +19,8 @@ from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.ports import RunLog
 
 log = logging.getLogger(__name__)
+# Apprise says at INFO level what it sends: not for the operator's terminal.
+logging.getLogger("apprise").setLevel(logging.WARNING)
 TRIES = 2
 TIMEOUT_SECONDS = 10.0
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
@@ -95,7 +97,7 @@ class NotifyingRunLog:
         return self.inner.records(identifier)
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
-        """Return how many operations of ``identifier`` ended each way, ever."""
+        """Return how many backup runs of ``identifier`` ended each way, ever."""
         return self.inner.totals(identifier)
 
 

@@ -4,8 +4,8 @@ RunLog port).
 One JSON object a line, oldest first, the newest 1000 kept. A record is added
 by one ``write`` in append mode, or, once the file is full, by writing the
 newest records to a new file that replaces the old one: never half a record.
-Each line also carries the running totals of outcomes, so that counters
-survive the trimming.
+Each line also carries the running totals of the outcomes of backup runs, so
+that counters survive the trimming.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import attrs
 
 from pg_backup_manager.adapters import files
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 
 HISTORY_NAME = "history.jsonl"
@@ -59,7 +59,7 @@ class JsonlRunLog:
         return [_record(line) for line in self._lines(identifier) if line]
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
-        """Return how many operations of ``identifier`` ended each way, ever."""
+        """Return how many backup runs of ``identifier`` ended each way, ever."""
         lines = self._lines(identifier)
         return _totals(lines[-1] if lines else None)
 
@@ -79,7 +79,8 @@ class JsonlRunLog:
         with _locked(path, self.file_mode) as descriptor:
             lines = self._lines(identifier)
             totals = _totals(lines[-1] if lines else None)
-            totals[record.outcome] += 1
+            if record.operation in BACKUP_OPERATIONS:
+                totals[record.outcome] += 1
             line = _line(record, totals)
             if len(lines) < self.keep:
                 os.write(descriptor, line.encode())

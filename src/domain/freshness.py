@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, Tier
 from pg_backup_manager.domain.ports import Schedule
 
-BACKUP_OPERATIONS = frozenset({Operation.SCHEDULED, Operation.DUMP})
 _GAP_SAMPLES = 1000
 
 

@@ -26,6 +26,10 @@ class Outcome(enum.Enum):
     FAILURE = "failure"
 
 
+# The operations that make backups: what "runs" of a database count.
+BACKUP_OPERATIONS = frozenset({Operation.SCHEDULED, Operation.DUMP})
+
+
 @attrs.frozen(kw_only=True)
 class RunRecord:
     """One operation on one database: when, how it ended, its backup or its error."""

@@ -183,4 +183,5 @@ class RunLog(Protocol):
         """Return the history of ``identifier``, oldest first (the newest 1000 at most)."""
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
-        """Return how many operations of ``identifier`` ended each way, ever."""
+        """Return how many backup runs (scheduled runs and dumps) of ``identifier``
+        ended each way, ever."""

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from pg_backup_manager.adapters.run_history import HISTORY_NAME
+
 from .process import BACKUP_NAME_PATTERN, Controller, pg_restore_list
 from .servers import DEAD_PORT, PgServers, psql
 
@@ -46,6 +48,10 @@ def test_dump_all_keeps_the_good_backup_and_leaves_no_file_for_a_server_that_is_
     assert re.fullmatch(BACKUP_NAME_PATTERN, good)
     pg_restore_list(controller.data_dir("main") / good)
     assert controller.backups("broken") == []
-    files = sorted(p for p in (controller.workdir / "backup-data").rglob("*") if p.is_file())
+    files = sorted(
+        p
+        for p in (controller.workdir / "backup-data").rglob("*")
+        if p.is_file() and p.name != HISTORY_NAME
+    )
     good_path = controller.data_dir("main") / good
     assert files == [good_path, good_path.with_name(good + ".sha256")]

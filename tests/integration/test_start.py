@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pg_backup_manager.adapters.run_history import HISTORY_NAME
+
 from .data import load_pagila
 from .process import Controller
 from .running import dumps_connected, spawn, stop, table_locked, wait_until
@@ -101,7 +103,7 @@ def test_start_in_production_dumps_on_schedule_shares_and_applies_retention(
     finally:
         code, _, err = stop(process)
 
-    names = sorted(p.name for p in data.iterdir())
+    names = sorted(p.name for p in data.iterdir() if p.name != HISTORY_NAME)
     [new] = [name for name in names if name not in (recent, "notes.txt", *sha256s(names))]
     assert code == 0
     assert names == sorted([new, f"{new}.sha256", recent, "notes.txt"])

@@ -17,7 +17,7 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
-from pg_backup_manager.domain.history import Outcome, RunRecord
+from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
     Database,
@@ -387,7 +387,8 @@ class FakeRunLog:
         return list(self.kept.get(identifier, []))[-1000:]
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
-        outcomes = [record.outcome for record in self.kept.get(identifier, [])]
+        runs = self.kept.get(identifier, [])
+        outcomes = [r.outcome for r in runs if r.operation in BACKUP_OPERATIONS]
         return {outcome: outcomes.count(outcome) for outcome in Outcome}
 
 
