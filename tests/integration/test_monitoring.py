@@ -126,6 +126,7 @@ def test_a_scheduled_run_notifies_pings_and_counts_and_health_turns_unhealthy(
             scraped = _scrape(metrics_port)
             early = _in_namespace(controller, root, "health")
             wait_until(lambda: time.monotonic() - started > 62, 70, "the max age to pass")
+            fresh = _in_namespace(controller, root, "dump", "a")  # a stays fresh, b cannot
             late = _in_namespace(controller, root, "health")
         finally:
             code, _, err = stop(process)
@@ -144,6 +145,7 @@ def test_a_scheduled_run_notifies_pings_and_counts_and_health_turns_unhealthy(
     assert 'pg_backup_backups{database="a",tier=' in scraped
     assert "pg_backup_last_success_timestamp_seconds{" in scraped
     assert early[0] == 0, early  # no backup of b yet, but within the first max age
+    assert fresh[0] == 0, fresh
     assert late[0] == 1, late
     assert "b: no backup yet" in late[2] and "password authentication failed" in late[2]
     assert "error: a:" not in late[2]
