@@ -78,7 +78,7 @@ def started(
         ToolError: it cannot be started (missing, not executable).
     """
     bound = command.with_env(**env) if env else command
-    with tempfile.TemporaryFile() as errors:
+    with _errors_file(what) as errors:
         try:
             process = cast(
                 "subprocess.Popen[bytes]",
@@ -98,6 +98,20 @@ def started(
             for stream in (process.stdin, process.stdout):
                 if stream is not None:
                     stream.close()
+
+
+@contextlib.contextmanager
+def _errors_file(what: str) -> Iterator[IO[bytes]]:
+    """Yield a temporary file for a program's stderr; a full or missing TMPDIR is a ToolError."""
+    try:
+        errors = tempfile.TemporaryFile()
+    except OSError as error:
+        raise ToolError(
+            f"{what}: cannot make a temporary file ({error.strerror or error}): "
+            f"check TMPDIR ({tempfile.gettempdir()})"
+        ) from None
+    with errors:
+        yield errors
 
 
 def run(

@@ -72,7 +72,7 @@ class BackupWriter:
     staging: Staging
     dumper: Dumper
     checker: ArchiveChecker
-    databases: ServerDatabases
+    server: ServerDatabases
 
     def write(self, database: Database, tier: Tier) -> Backup:
         """Dump ``database`` into a new backup of ``tier``; return it.
@@ -87,7 +87,7 @@ class BackupWriter:
             try:
                 self.dumper.dump(database, draft.path)
             except ToolError:
-                explain_a_missing_target(database=database, databases=self.databases)
+                explain_a_missing_target(database=database, server=self.server)
                 raise
             checksum = self.checker.check(draft.path)
             made_by = self.checker.made_by(draft.path)

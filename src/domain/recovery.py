@@ -17,34 +17,34 @@ def scratch_names(database: Database) -> ScratchNames:
     return ScratchNames(identifier=database.identifier, target=database.dbname)
 
 
-def find_leftovers(*, database: Database, databases: ServerDatabases) -> LeftoverPlan:
+def find_leftovers(*, database: Database, server: ServerDatabases) -> LeftoverPlan:
     """Return what a killed restore or verify of ``database`` left, and what to do with it."""
     names = scratch_names(database)
-    found = databases.temporary_databases(database, prefixes=[names.head(p) for p in Purpose])
-    exists = databases.exists(database, database.dbname)
+    found = server.temporary_databases(database, prefixes=[names.head(p) for p in Purpose])
+    exists = server.exists(database, database.dbname)
     return plan_leftovers(found, names=names, target_exists=exists)
 
 
-def recover_leftovers(*, database: Database, databases: ServerDatabases) -> LeftoverPlan:
+def recover_leftovers(*, database: Database, server: ServerDatabases) -> LeftoverPlan:
     """Carry out :func:`find_leftovers`' plan; return it (its ``keep`` is to be reported).
 
     Scratch copies are dropped; if the target is missing (killed between the
     two renames of a swap), the newest database set aside is renamed back.
     """
-    plan = find_leftovers(database=database, databases=databases)
+    plan = find_leftovers(database=database, server=server)
     for name in plan.drop:
-        databases.drop(database, name)
+        server.drop(database, name)
     if plan.put_back is not None:
-        databases.rename(database, plan.put_back, database.dbname)
+        server.rename(database, plan.put_back, database.dbname)
     return plan
 
 
-def explain_a_missing_target(*, database: Database, databases: ServerDatabases) -> None:
+def explain_a_missing_target(*, database: Database, server: ServerDatabases) -> None:
     """Raise the error that says where the target's content is, if a killed restore set
     it aside; return quietly otherwise (the target exists, or the server is unreachable).
     """
     try:
-        plan = find_leftovers(database=database, databases=databases)
+        plan = find_leftovers(database=database, server=server)
     except ControllerError:
         return  # the server cannot be reached: the caller's own error says so
     if plan.put_back is not None:

@@ -61,7 +61,7 @@ class Restore:
     checker: ArchiveChecker
     locks: Locks
     clock: Clock
-    databases: ServerDatabases
+    server: ServerDatabases
     properties: PropertyKeeper
     restorer: Restorer
     writer: BackupWriter
@@ -124,9 +124,9 @@ class Restore:
         self, database: Database, stored: StoredArchive, *, owners: bool, safety_dump: bool
     ) -> RestoreReport:
         verify_archive(stored, checker=self.checker, thorough=False)
-        leftovers = recover_leftovers(database=database, databases=self.databases)
+        leftovers = recover_leftovers(database=database, server=self.server)
         # Decided after the recovery: content it put back is content to save.
-        exists = self.databases.exists(database, database.dbname)
+        exists = self.server.exists(database, database.dbname)
         safety = self.writer.write(database, Tier.DAILY) if safety_dump and exists else None
         plan = plan_swap(database, target_exists=exists, now=self.clock.now())
         self._swap(database, plan, stored.path, owners=owners)
@@ -142,31 +142,31 @@ class Restore:
         """Carry out ``plan``: any failure before the end puts the old database back
         and drops the scratch one, so the target is as it was."""
         properties = self.properties.properties(database, plan.target)
-        self.databases.drop(database, plan.scratch)
-        self.databases.create(database, plan.scratch, like=properties, comment=plan.marker)
+        self.server.drop(database, plan.scratch)
+        self.server.create(database, plan.scratch, like=properties, comment=plan.marker)
         try:
             self.restorer.restore(database, into=plan.scratch, archive=archive, owners=owners)
             self.properties.apply(database, plan.scratch, properties)
             try:
                 if plan.aside is not None:
-                    self.databases.rename(database, plan.target, plan.aside)
-                self.databases.rename(database, plan.scratch, plan.target)
+                    self.server.rename(database, plan.target, plan.aside)
+                self.server.rename(database, plan.scratch, plan.target)
             except BaseException:
                 self._put_back(database, plan)
                 raise
         except BaseException:
-            self.databases.drop(database, plan.scratch)
+            self.server.drop(database, plan.scratch)
             raise
         if plan.aside is not None:
-            self.databases.drop(database, plan.aside)
+            self.server.drop(database, plan.aside)
 
     def _put_back(self, database: Database, plan: SwapPlan) -> None:
         """Undo a swap interrupted anywhere between its renames: the target, if gone,
         gets the old content back (a rename that did commit may have reported a failure)."""
-        if plan.aside is None or self.databases.exists(database, plan.target):
+        if plan.aside is None or self.server.exists(database, plan.target):
             return
-        if self.databases.exists(database, plan.aside):
-            self.databases.rename(database, plan.aside, plan.target)
+        if self.server.exists(database, plan.aside):
+            self.server.rename(database, plan.aside, plan.target)
 
 
 def verify_archive(

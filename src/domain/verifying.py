@@ -64,7 +64,7 @@ class Verify:
     checker: ArchiveChecker
     locks: Locks
     clock: Clock
-    databases: ServerDatabases
+    server: ServerDatabases
     restorer: Restorer
     counter: RowCounter
     run_log: RunLog
@@ -104,7 +104,7 @@ class Verify:
                 names = [b.name for b in self.catalog.backups(database.identifier)]
             leftovers = LeftoverPlan()
             if restore:
-                leftovers = recover_leftovers(database=database, databases=self.databases)
+                leftovers = recover_leftovers(database=database, server=self.server)
             checks = tuple(self._check(database, name, restore) for name in names)
             failed = [check for check in checks if not check.passed]
             if failed:
@@ -145,8 +145,8 @@ class Verify:
     def _restore_and_count(self, database: Database, name: BackupName, archive: PurePath) -> Check:
         names = scratch_names(database)
         scratch = names.name(Purpose.VERIFY, self.clock.now())
-        self.databases.drop(database, scratch)
-        self.databases.create(database, scratch, comment=names.marker(Purpose.VERIFY))
+        self.server.drop(database, scratch)
+        self.server.create(database, scratch, comment=names.marker(Purpose.VERIFY))
         try:
             try:
                 self.restorer.restore(database, into=scratch, archive=archive, owners=False)
@@ -154,7 +154,7 @@ class Verify:
                 return Check(name=name, problem=f"restore failed: {error}")
             restored = self.counter.row_counts(database, scratch)
         finally:
-            self.databases.drop(database, scratch)
+            self.server.drop(database, scratch)
         try:
             in_archive = self.checker.row_counts(archive)
         except IntegrityError as error:

@@ -120,7 +120,7 @@ class Container(containers.DeclarativeContainer):
         staging=staging,
         dumper=dumper,
         checker=checker,
-        databases=server,
+        server=server,
     )
     take_backups = providers.Factory(
         TakeBackups,
@@ -154,7 +154,7 @@ class Container(containers.DeclarativeContainer):
         checker=checker,
         locks=locks,
         clock=clock,
-        databases=server,
+        server=server,
         properties=server,
         restorer=restorer,
         writer=backup_writer,
@@ -166,7 +166,7 @@ class Container(containers.DeclarativeContainer):
         checker=checker,
         locks=locks,
         clock=clock,
-        databases=server,
+        server=server,
         restorer=restorer,
         counter=server,
         run_log=run_log,

@@ -9,6 +9,7 @@ from datetime import timedelta
 import click
 
 from pg_backup_manager.domain.dumping import DumpReport
+from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.health import Liveness
 from pg_backup_manager.domain.model import Database, Layout
 from pg_backup_manager.domain.names import Backup
@@ -172,6 +173,9 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
     """Log what a scheduled run did, a line per backup, failure and deletion."""
     for result in report.dumps.results:
         identifier = result.database.identifier
+        if isinstance(result.error, BusyError):
+            log.warning("%s: skipped, not stacked: %s", identifier, result.error)
+            continue
         if result.backup is None:
             log.error("%s: dump failed: %s", identifier, result.error)
             continue

@@ -413,7 +413,7 @@ class Fakes:
             staging=self.store,
             dumper=self.dumper,
             checker=self.checker,
-            databases=self.server,
+            server=self.server,
         )
 
     def take_backups(self, *, parallelism: int = 1, timezone: str = "UTC") -> TakeBackups:
@@ -443,7 +443,7 @@ class Fakes:
             checker=self.checker,
             locks=self.locks,
             clock=self.clock,
-            databases=self.server,
+            server=self.server,
             properties=self.server,
             restorer=self.restorer,
             writer=self.writer(),
@@ -456,7 +456,7 @@ class Fakes:
             checker=self.checker,
             locks=self.locks,
             clock=self.clock,
-            databases=self.server,
+            server=self.server,
             restorer=self.restorer,
             counter=self.server,
             run_log=self.run_log,
