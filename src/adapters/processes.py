@@ -104,7 +104,7 @@ def started(
 def _errors_file(what: str) -> Iterator[IO[bytes]]:
     """Yield a temporary file for a program's stderr; a full or missing TMPDIR is a ToolError."""
     try:
-        errors = tempfile.TemporaryFile()
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with below)
     except OSError as error:
         raise ToolError(
             f"{what}: cannot make a temporary file ({error.strerror or error}): "
