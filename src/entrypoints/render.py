@@ -170,7 +170,9 @@ def liveness(state: Liveness) -> None:
 
 
 def log_run(report: RunReport, log: logging.Logger) -> None:
-    """Log what a scheduled run did, a line per backup, failure and deletion."""
+    """Log what a scheduled run did, database by database: its backup or failure, then
+    what retention deleted."""
+    pruned = {result.database.identifier: result for result in report.pruned}
     for result in report.dumps.results:
         identifier = result.database.identifier
         if isinstance(result.error, BusyError):
@@ -182,16 +184,15 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
         log.info("%s: created %s", identifier, result.backup.name)
         if result.error is not None:
             log.error("%s: %s", identifier, result.error)
-    for pruned in report.pruned:
-        identifier = pruned.database.identifier
-        if isinstance(pruned, PruneFailure):
-            log.error("%s: retention failed: %s", identifier, pruned.error)
-            continue
-        for verdict in pruned.plan.verdicts:
-            if not verdict.keep:
-                log.info("%s: deleted %s (%s)", identifier, verdict.name, reason(verdict))
-            elif verdict.why is Why.FUTURE:
-                log.warning("%s: %s is %s", identifier, verdict.name, reason(verdict))
+        retention = pruned.get(identifier)
+        if isinstance(retention, PruneFailure):
+            log.error("%s: retention failed: %s", identifier, retention.error)
+        elif retention is not None:
+            for verdict in retention.plan.verdicts:
+                if not verdict.keep:
+                    log.info("%s: deleted %s (%s)", identifier, verdict.name, reason(verdict))
+                elif verdict.why is Why.FUTURE:
+                    log.warning("%s: %s is %s", identifier, verdict.name, reason(verdict))
 
 
 def error(message: str) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.policy import plan_retention
-from pg_backup_manager.entrypoints.render import reason, size
+from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.entrypoints.render import log_run, reason, size
+
+from .fakes import Fakes, database
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 
@@ -42,3 +46,26 @@ def test_every_verdict_says_why_in_words() -> None:
 )
 def test_sizes_are_in_binary_units(amount: int, said: str) -> None:
     assert size(amount) == said
+
+
+def test_a_scheduled_run_is_logged_database_by_database(caplog: pytest.LogCaptureFixture) -> None:
+    fakes = Fakes()
+    expired = "file_daily_2024-05-01T03:00:00Z.dump"
+    fakes.store.add("users", expired)
+    fakes.store.add("orders", expired)
+    run = ScheduledRun(
+        take_backups=fakes.take_backups(),
+        prune=fakes.prune(),
+        databases=(database("users"), database("orders")),
+        copy_to_shared=False,
+    )
+
+    with caplog.at_level(logging.INFO):
+        log_run(run(), logging.getLogger("test"))
+
+    assert [record.getMessage().split(" (")[0] for record in caplog.records] == [
+        "users: created file_daily_2024-07-04T09:00:00Z.dump",
+        f"users: deleted {expired}",
+        "orders: created file_daily_2024-07-04T09:00:00Z.dump",
+        f"orders: deleted {expired}",
+    ]
