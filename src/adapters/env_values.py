@@ -15,6 +15,7 @@ CLIENT_TOOLS = ("pg_dump", "pg_restore", "psql")
 _MAX_COUNT = 10_000
 # ASCII only: str.isdigit() and float() also take superscripts and full-width digits.
 _DIGITS = re.compile(r"[0-9]+")
+_COMPRESSION = re.compile(r"(zstd|lz4|gzip)(:[0-9]{1,2})?|none|[0-9]")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -65,6 +66,20 @@ def urls(environ: Mapping[str, str], variable: str) -> tuple[str, ...]:
     if found is None:
         return ()
     return tuple(url for url in re.split(r"[,\s]+", found[0]) if url)
+
+
+def compression(environ: Mapping[str, str]) -> str | None:
+    """Return ``BACKUP_COMPRESSION`` (``zstd``, ``lz4``, ``gzip`` or ``none``, with an optional
+    ``:level``, or a bare gzip level), or None when unset."""
+    text = environ.get("BACKUP_COMPRESSION", "").strip().lower()
+    if not text:
+        return None
+    if not _COMPRESSION.fullmatch(text):
+        raise ConfigurationError(
+            f"BACKUP_COMPRESSION must be zstd, lz4, gzip or none, with an optional :level "
+            f"(e.g. zstd:3, gzip:6), or a gzip level 0-9, not '{text}'"
+        )
+    return text
 
 
 def choice(environ: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from plumbum import local
 from plumbum.commands.base import BaseCommand
 from plumbum.commands.processes import CommandNotFound
 
+from pg_backup_manager.adapters import processes
 from pg_backup_manager.domain.errors import ToolError
 
 
@@ -69,3 +71,20 @@ class PgBinaries:
 
 def _major_of(path: Path) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", path.parent.parent.name)) or (0,)
+
+
+_VERSION = re.compile(r"\)\s+(\d+)")
+
+
+@functools.cache
+def tools_major(program: str) -> int:
+    """Return the major version of the PostgreSQL program at ``program`` (0 if unknown).
+
+    Asked once per program and process (``<program> --version``).
+    """
+    try:
+        out = processes.run(local[program], ["--version"], what=f"{program} --version", timeout=60)
+    except ToolError:
+        return 0
+    found = _VERSION.search(out)
+    return int(found.group(1)) if found else 0

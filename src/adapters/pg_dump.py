@@ -7,27 +7,60 @@ from pathlib import PurePath
 import attrs
 
 from pg_backup_manager.adapters.libpq import PgClient, conninfo
-from pg_backup_manager.adapters.pg_binaries import PgBinaries
+from pg_backup_manager.adapters.pg_binaries import PgBinaries, tools_major
+from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Database
+
+# pg_dump 16 brought methods (--compress=zstd:3); before, only a gzip level.
+_METHODS_SINCE = 16
+_NEW_METHODS = {"zstd", "lz4"}
 
 
 @attrs.frozen(kw_only=True)
 class PgDump:
-    """``pg_dump`` writing custom-format archives straight to their file."""
+    """``pg_dump`` writing custom-format archives straight to their file.
+
+    ``compression`` is ``BACKUP_COMPRESSION`` (``zstd:3``, ``lz4``, ``gzip:6``,
+    ``none`` or a gzip level ``0``-``9``); None means zstd with tools that have
+    it (16 and newer), else pg_dump's own default (gzip).
+    """
 
     binaries: PgBinaries
     timeout: float
+    compression: str | None = None
 
     def dump(self, database: Database, target: PurePath) -> None:
-        """Write the archive of ``database`` to ``target``; raise ToolError on failure."""
+        """Write the archive of ``database`` to ``target``.
+
+        Raises:
+            ConfigurationError: the compression asked for needs newer tools.
+            ToolError: the dump failed.
+        """
+        pg_dump = self.binaries.client("pg_dump")
         PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "pg_dump",
             database,
             [
                 "--format=custom",
+                *self._compress(tools_major(str(pg_dump))),
                 f"--file={target}",
                 f"--dbname={conninfo(database, database.dbname)}",
             ],
             what=f"pg_dump of {database.identifier} ({database.address})",
             capture=False,
         )
+
+    def _compress(self, major: int) -> list[str]:
+        if self.compression is None:
+            return ["--compress=zstd"] if major >= _METHODS_SINCE else []
+        if major >= _METHODS_SINCE:
+            return [f"--compress={self.compression}"]
+        method, _, level = self.compression.partition(":")
+        if method in _NEW_METHODS:
+            raise ConfigurationError(
+                f"BACKUP_COMPRESSION={self.compression} needs pg_dump {_METHODS_SINCE} or "
+                f"newer, and the pg_dump in use is {major}: use gzip or none, or newer tools"
+            )
+        if method == "none":
+            return ["--compress=0"]
+        return [f"--compress={level or 6 if method == 'gzip' else method}"]

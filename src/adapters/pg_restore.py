@@ -12,20 +12,20 @@ from plumbum import local
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.libpq import PgClient, conninfo, with_hint
-from pg_backup_manager.adapters.pg_binaries import PgBinaries
+from pg_backup_manager.adapters.pg_binaries import PgBinaries, tools_major
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 
 # pg_restore 17 always starts with this, and servers before 17 reject it.
 _NEW_IN_17 = "SET transaction_timeout = 0;"
-_VERSION = re.compile(r"\)\s+(\d+)")
 
 
 @attrs.frozen(kw_only=True)
 class PgRestore:
     """Restores with ``pg_restore --exit-on-error`` straight into the server.
 
-    Into a server older than the tools (the image's 17 into a 15), pg_restore
+    With ``jobs`` above 1, ``pg_restore --jobs`` loads tables and builds indexes in
+    parallel. Into a server older than the tools (the image's 17 into a 15), pg_restore
     writes a setting the server does not know. There the archive goes through
     ``pg_restore -f - | sed | psql -v ON_ERROR_STOP=1`` instead, with that one
     line left out: the same statements, still stopping at the first error.
@@ -33,17 +33,26 @@ class PgRestore:
 
     binaries: PgBinaries
     timeout: float
+    jobs: int = 1
 
     def restore(self, database: Database, *, into: str, archive: PurePath, owners: bool) -> None:
         """Load ``archive`` into database ``into``; raise ToolError on any error."""
         options = [] if owners else ["--no-owner", "--no-privileges"]
         what = f"pg_restore of {archive.name} into {database.identifier}"
         client = PgClient(binaries=self.binaries, timeout=self.timeout)
-        if self._server_major(client, database, into) >= 17 or self._tools_major() < 17:
+        tools = tools_major(str(self.binaries.client("pg_restore")))
+        if self._server_major(client, database, into) >= 17 or tools < 17:
+            jobs = [f"--jobs={self.jobs}"] if self.jobs > 1 else []
             client.run(
                 "pg_restore",
                 database,
-                ["--exit-on-error", *options, f"--dbname={conninfo(database, into)}", str(archive)],
+                [
+                    "--exit-on-error",
+                    *jobs,
+                    *options,
+                    f"--dbname={conninfo(database, into)}",
+                    str(archive),
+                ],
                 what=what,
                 capture=False,
                 owners=owners,
@@ -68,16 +77,6 @@ class PgRestore:
             what=f"psql on {database.identifier}",
         )
         return int(out.strip()) // 10000
-
-    def _tools_major(self) -> int:
-        out = processes.run(
-            self.binaries.client("pg_restore"),
-            ["--version"],
-            what="pg_restore --version",
-            timeout=60,
-        )
-        found = _VERSION.search(out)
-        return int(found.group(1)) if found else 0
 
     def _through_psql(
         self,

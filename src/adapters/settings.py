@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.env_values import (
     bin_dir,
     choice,
+    compression,
     copy_to_shared,
     flag,
     password,
@@ -31,6 +33,7 @@ DEFAULT_BIN_ROOT = Path("/usr/lib/postgresql")
 DEFAULT_DUMP_TIMEOUT_SECONDS = 6 * 3600.0
 # Beside the backup directories, where only the controller's user may write.
 HEARTBEAT_NAME = ".heartbeat"
+MAX_DEFAULT_JOBS = 4
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +47,8 @@ class Settings:
     dump_timeout: float
     heartbeat_file: Path
     monitoring: Monitoring
+    compression: str | None = None
+    restore_jobs: int = 1
     lock_wait: float = 30.0
     file_mode: int = 0o600
     admin_timeout: float = 300.0
@@ -84,6 +89,10 @@ class Settings:
                 or Path(config.layout.data_root) / HEARTBEAT_NAME
             ),
             monitoring=_monitoring(environ, config),
+            compression=compression(environ),
+            restore_jobs=positive_integer(
+                environ, "RESTORE_JOBS", min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
+            ),
         )
 
 

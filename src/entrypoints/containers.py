@@ -98,12 +98,20 @@ class Container(containers.DeclarativeContainer):
     binaries = providers.Singleton(
         PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
     )
-    dumper = providers.Singleton(PgDump, binaries=binaries, timeout=settings.provided.dump_timeout)
+    dumper = providers.Singleton(
+        PgDump,
+        binaries=binaries,
+        timeout=settings.provided.dump_timeout,
+        compression=settings.provided.compression,
+    )
     checker = providers.Singleton(
         PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
     )
     restorer = providers.Singleton(
-        PgRestore, binaries=binaries, timeout=settings.provided.dump_timeout
+        PgRestore,
+        binaries=binaries,
+        timeout=settings.provided.dump_timeout,
+        jobs=settings.provided.restore_jobs,
     )
     server = providers.Singleton(
         PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout

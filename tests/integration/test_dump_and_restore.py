@@ -7,7 +7,7 @@ import re
 import pytest
 
 from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
-from .process import BACKUP_NAME_PATTERN, Controller, pg_restore_list
+from .process import BACKUP_NAME_PATTERN, Controller, assert_one_line_error, pg_restore_list
 from .servers import PG_A, PgServers
 
 pytestmark = pytest.mark.integration
@@ -85,3 +85,35 @@ def test_list_of_a_database_without_backups_succeeds_and_lists_nothing(
 
     assert run.returncode == 0, run
     assert ".dump" not in run.stdout, run
+
+
+def test_an_uncompressed_dump_and_a_restore_in_three_jobs_bring_back_the_same_rows(
+    pg: PgServers, controller: Controller
+) -> None:
+    load_pagila(pg.a)
+    before = table_fingerprints(pg.a)
+    controller.add_database("a", pg.a)
+    controller.env.update(BACKUP_COMPRESSION="none", RESTORE_JOBS="3")
+    assert controller("dump", "a").returncode == 0
+    [name] = controller.backups("a")
+    damage_pagila(pg.a)
+
+    run = controller("restore", "a", name, "--no-safety-dump")
+
+    assert run.returncode == 0, run
+    assert table_fingerprints(pg.a) == before
+    header = pg_restore_list(controller.data_dir("a") / name)
+    assert "Compression: 0" in header or "Compression: none" in header, header
+
+
+def test_zstd_with_tools_older_than_16_is_a_configuration_error_naming_the_version(
+    pg: PgServers, controller: Controller
+) -> None:
+    controller.add_database("a", pg.a)
+    controller.env["BACKUP_COMPRESSION"] = "zstd:3"
+
+    run = controller("dump", "a")
+
+    assert_one_line_error(run, 2)
+    assert "BACKUP_COMPRESSION=zstd:3 needs pg_dump 16 or newer" in run.stderr, run
+    assert "is 15" in run.stderr and controller.backups("a") == []

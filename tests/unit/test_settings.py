@@ -234,3 +234,20 @@ def test_the_heartbeat_lives_beside_the_backups_by_default() -> None:
     assert settings().heartbeat_file == CWD / "backup-data" / "data" / ".heartbeat"
     production = settings(MODE="production").heartbeat_file
     assert production == Path("/var/lib/postgresql/backup/data/.heartbeat")
+
+
+@pytest.mark.parametrize("value", ["zstd", "zstd:3", "lz4", "gzip:6", "none", "0", "9", "ZSTD:19"])
+def test_backup_compression_takes_what_pg_dump_takes(value: str) -> None:
+    assert settings(BACKUP_COMPRESSION=value).compression == value.lower()
+
+
+@pytest.mark.parametrize("value", ["brotli", "zstd:x", "gzip:", "10", "zstd:3:4"])
+def test_a_compression_pg_dump_does_not_know_is_a_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="BACKUP_COMPRESSION"):
+        settings(BACKUP_COMPRESSION=value)
+
+
+def test_restores_use_up_to_four_jobs_unless_told() -> None:
+    assert 1 <= settings().restore_jobs <= 4
+    assert settings(RESTORE_JOBS="8").restore_jobs == 8
+    assert settings().compression is None
