@@ -11,9 +11,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 
-import apprise
 import attrs
-import requests
 
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.ports import RunLog
@@ -50,6 +48,8 @@ class AppriseNotifier:
         """Send ``record`` of ``identifier`` if it failed (or always); never raise."""
         if not self.urls or (record.outcome is Outcome.SUCCESS and not self.always):
             return
+        import apprise  # here: a heavy import that only a notification needs
+
         title, body = message(identifier, record)
         sender = apprise.Apprise()
         for url in self.urls:
@@ -134,6 +134,8 @@ class HealthchecksPings:
 
 
 def _ping(url: str, body: str = "") -> None:
+    import requests  # here: a heavy import that only a ping needs
+
     for _ in range(TRIES):
         try:
             if body:

@@ -11,7 +11,6 @@ from types import FrameType
 
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.adapters.metrics import serve_metrics
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.adapters.settings import Monitoring
 from pg_backup_manager.domain.errors import ControllerError
@@ -149,6 +148,8 @@ def start(
 def _serve_metrics(
     monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]], run_log: RunLog
 ) -> None:
+    from pg_backup_manager.adapters.metrics import serve_metrics  # only when asked for
+
     assert monitoring.metrics_port is not None
     try:
         serve_metrics(
