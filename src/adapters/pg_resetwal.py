@@ -111,14 +111,30 @@ def _is_postgres(pid: int) -> bool:
 
 
 def _data_directory(path: Path) -> Path:
+    """Return the data directory in the mounted volume ``path``.
+
+    That is the volume itself (the official postgres image up to 17 mounts its
+    data directory), or the one ``<major>/docker`` inside it (from 18 on, the
+    image declares its volume at /var/lib/postgresql and keeps the data in
+    ``18/docker``); ``PG_VERSION`` tells which.
+    """
     if path.is_dir():
         _check_owner(path)
-    if not (path / "PG_VERSION").is_file():
+    if (path / "PG_VERSION").is_file():
+        return path
+    nested = sorted(found.parent for found in path.glob("*/docker/PG_VERSION") if found.is_file())
+    if len(nested) > 1:
         raise ControllerError(
-            f"{path} is not a PostgreSQL data directory (no PG_VERSION): mount the "
-            "database's volume there"
+            f"{path} holds the data directories of several versions "
+            f"({', '.join(str(d.relative_to(path)) for d in nested)}): mount only the one to reset"
         )
-    return path
+    if not nested:
+        raise ControllerError(
+            f"{path} is not a PostgreSQL data directory (no PG_VERSION there or in "
+            "<major>/docker): mount the database's volume there"
+        )
+    _check_owner(nested[0])
+    return nested[0]
 
 
 def _check_owner(directory: Path) -> None:
