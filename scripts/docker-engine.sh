@@ -37,7 +37,11 @@ for suite in "$@"; do
   fi
   log "building $image with debootstrap from $mirror"
   root=$(mktemp -d)
-  debootstrap --variant=minbase "$suite" "$root" "$mirror" >/tmp/debootstrap-"$suite".log 2>&1 \
+  # A suite newer than this debootstrap (forky on bookworm) is built like sid.
+  script=/usr/share/debootstrap/scripts/$suite
+  [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
+  debootstrap --variant=minbase "$suite" "$root" "$mirror" "$script" \
+      >/tmp/debootstrap-"$suite".log 2>&1 \
     || { log "debootstrap $suite failed; see /tmp/debootstrap-$suite.log"; exit 1; }
   # Slim, as Debian's official slim images are: no package caches or lists,
   # and dpkg told to leave out documentation and translations from now on.

@@ -77,9 +77,10 @@ def test_a_dump_by_plain_docker_exec_belongs_to_postgres_and_is_named_as_the_rea
     assert owners[name] == POSTGRES_IDS
     assert set(owners.values()) == {POSTGRES_IDS}, owners
     toc = stack.sh(
-        f"/usr/lib/postgresql/17/bin/pg_restore --list '{data_dir_in_container('pg15') / name}'"
+        f"/usr/lib/postgresql/18/bin/pg_restore --list '{data_dir_in_container('pg15') / name}'"
     )
     assert f"dbname: {APP_DB}" in toc
+    assert "Dumped by pg_dump version: 18." in toc and "Compression: zstd" in toc, toc
     listed = stack.controller("list", "pg15")
     assert listed.returncode == 0, listed
     assert re.search(rf"^{re.escape(name)}\s+{todays_tier()}\s", listed.stdout, re.M), listed
