@@ -25,22 +25,6 @@ class SwapPlan:
     marker: str
     aside: str | None
 
-    def steps(self) -> list[str]:
-        """Return the steps, in order, in words (for a report of what a restore does)."""
-        steps = [
-            f"create {self.scratch} like {self.target}, and load the archive into it",
-            f"give {self.scratch} the owner, privileges, settings, connection limit and "
-            f"comment of {self.target}",
-        ]
-        if self.aside is None:
-            return [*steps, f"rename {self.scratch} to {self.target} (a new database)"]
-        return [
-            *steps,
-            f"rename {self.target} to {self.aside}",
-            f"rename {self.scratch} to {self.target}",
-            f"drop {self.aside}",
-        ]
-
 
 def plan_swap(database: Database, *, target_exists: bool, now: datetime) -> SwapPlan:
     """Return the swap of a restore of ``database`` started at ``now``."""

@@ -10,7 +10,6 @@ import click
 
 from pg_backup_manager.domain.dumping import DumpReport
 from pg_backup_manager.domain.errors import BusyError
-from pg_backup_manager.domain.health import Liveness
 from pg_backup_manager.domain.model import Database, Layout
 from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.policy import Verdict, Why
@@ -162,11 +161,6 @@ def reset(report: ResetReport) -> None:
         return
     click.echo(f"saved pg_control, pg_wal and the tools' reports in {report.evidence}")
     click.echo(NEXT_STEPS.format(identifier=report.database.identifier))
-
-
-def liveness(state: Liveness) -> None:
-    """Print that the scheduler lives (its failure is an error, raised by the caller)."""
-    click.echo(f"ok: the scheduler's last heartbeat was {state.age:.0f} s ago")
 
 
 def log_run(report: RunReport, log: logging.Logger) -> None:
