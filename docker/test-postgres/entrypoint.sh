@@ -1,6 +1,8 @@
 #!/bin/sh
 # Initialises an empty PGDATA once (scram password, TCP on 127.0.0.1:$PGPORT
 # only, optional database $POSTGRES_DB), then runs the server in the foreground.
+# PGDATA is created (mode 0700) when missing, as in the official image's layout
+# from 18 on: the volume at /var/lib/postgresql, the data in 18/docker inside it.
 # The password comes from POSTGRES_PASSWORD, or from the file named by
 # POSTGRES_PASSWORD_FILE (a Docker secret).
 set -eu
@@ -11,6 +13,8 @@ fi
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE must be set}"
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  mkdir -p "$PGDATA"
+  chmod 700 "$PGDATA"
   pwfile=$(mktemp)
   printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
   initdb --username=postgres --pwfile="$pwfile" --auth=scram-sha-256 \
