@@ -1,102 +1,198 @@
-"""Print how much time the controller adds to raw pg_dump and pg_restore.
+"""Time the controller against the raw PostgreSQL tools, and print every figure.
 
-Run as root on the test machine after ./scripts/test has built everything:
+Run as root on the test machine (Docker engine up), from the repository root,
+after building the controller image and a test server image:
 
-    .venv/bin/python benchmarks/dump_restore_overhead.py [--megabytes 200] [--runs 3]
+    docker build --network host -f docker/Dockerfile -t pg-backup-manager-bench .
+    docker build --network host -t pg-backup-manager-test-postgres:18 \\
+        --build-arg BASE_IMAGE=debian:forky-slim --build-arg PG_MAJOR=18 \\
+        --build-arg EXTRA_PACKAGES=postgresql-18-pgvector docker/test-postgres
+    python3 benchmarks/dump_restore_overhead.py [--runs 5] [--server-major 18] [--scale 10]
 
-It starts the pg-a test server (docker/compose.test.yml, 127.0.0.1:55432),
-fills a database with incompressible-ish rows, then times, in the same run:
-raw `pg_dump -Fc -f` against `controller dump` (which also reads the archive
-back through pg_restore and hashes it), and raw `pg_restore` into a fresh
-database against `controller restore --no-safety-dump` (checksum check,
-scratch database, swap). It prints medians and ratios; it asserts nothing.
+It starts its own server container (``pg-backup-manager-bench-server``, host
+network, 127.0.0.1:55450: apart from the test suites' ports) and fills it once:
+database ``bench`` with ``pgbench -i -s <scale>`` plus <md5-rows> rows of md5
+text (about 300 MB that does not compress away), and ``bench_small`` a tenth of
+it. Then, in one container of the controller image (``inside_image.py``, as the
+postgres user, raw tools and controller side by side with the image's client
+tools), it times, runs interleaved, medians of ``--runs``:
+
+- raw ``pg_dump -Fc`` with candidate compressions (time and size), the read-back
+  alone, and ``controller dump`` (default compression, read back and hashed);
+- raw single-stream ``pg_restore`` of the controller's archive into a new database
+  against ``controller restore --no-safety-dump``;
+- ``controller list`` and ``prune --dry-run`` over 10,000 planted backups,
+  ``controller --help``, the idle RSS of ``controller start``, and the peak RSS
+  of ``controller dump`` (with its children) of the small and the big database.
+
+It prints each figure, the ratios and whether each target of issue 10 is met;
+it asserts nothing. ``--keep`` leaves the server (and its data) for the next run.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-CONTROLLER = Path(sys.executable).parent / "controller"
-HOST, PORT, PASSWORD, DB = "127.0.0.1", "55432", "secret-a", "bench"
-ENV = {"PATH": "/usr/bin:/bin", "PGPASSWORD": PASSWORD, "LANG": "C.UTF-8"}
-
-
-def psql(sql: str, db: str = "postgres") -> None:
-    subprocess.run(
-        [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", PORT,
-         "-U", "postgres", "-d", db, "-c", sql],
-        env=ENV, check=True, capture_output=True,
-    )
-
-
-def timed(argv: list[str], **kwargs: object) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
-    return time.perf_counter() - started
+HERE = Path(__file__).resolve().parent
+SERVER = "pg-backup-manager-bench-server"
+RUNNER = "pg-backup-manager-bench-runner"
+VOLUME = "pg-backup-manager-bench-work"
+PASSWORD = "bench"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--megabytes", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--port", type=int, default=55450)
+    parser.add_argument("--server-major", type=int, default=18)
+    parser.add_argument("--scale", type=int, default=10, help="pgbench scale of bench")
+    parser.add_argument("--md5-rows", type=int, default=1_000_000)
+    parser.add_argument("--image", default="pg-backup-manager-bench")
+    parser.add_argument("--keep", action="store_true", help="keep the server and its data")
+    parser.add_argument("--candidates", default="default,zstd:1,zstd:3,zstd:6,lz4,gzip:1")
     options = parser.parse_args()
 
-    subprocess.run(
-        ["docker-compose", "-f", str(REPO / "docker/compose.test.yml"), "-p",
-         "pg-backup-manager-bench", "up", "--build", "-d", "pg-a"],
-        check=True, capture_output=True,
-    )
-    for _ in range(120):
-        if subprocess.run([str(PG_BIN / "psql"), "-h", HOST, "-p", PORT, "-U", "postgres",
-                           "-c", "select 1"], env=ENV, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.5)
-    rows = options.megabytes * 1024 * 1024 // 100
-    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB}")
-    psql(f"CREATE TABLE t AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || "
-         f"md5(random()::text) AS payload FROM generate_series(1, {rows}) g", db=DB)
+    fresh = start_server(options)
+    try:
+        if fresh:
+            fill(options, "bench", options.scale, options.md5_rows)
+            fill(options, "bench_small", max(options.scale // 10, 1), options.md5_rows // 10)
+        docker("volume", "rm", "-f", VOLUME, check=False)
+        docker("rm", "-f", RUNNER, check=False)
+        # Host network only; the work directory is a volume, as backups are in production
+        # (mounted where the image has a directory of the postgres user, so that it owns it).
+        work = "/var/lib/postgresql/backup"
+        argv = [
+            "docker",
+            "run",
+            "--rm",
+            "--name",
+            RUNNER,
+            "--network",
+            "host",
+            "--user",
+            "postgres",
+            "--entrypoint",
+            "python3",
+            "-v",
+            f"{HERE}:/bench:ro",
+            "-v",
+            f"{VOLUME}:{work}",
+            options.image,
+            "/bench/inside_image.py",
+            "--port",
+            str(options.port),
+            "--runs",
+            str(options.runs),
+            "--work",
+            work,
+            "--candidates",
+            options.candidates,
+        ]
+        sys.exit(subprocess.run(argv).returncode)
+    finally:
+        docker("volume", "rm", "-f", VOLUME, check=False)
+        if not options.keep:
+            docker("rm", "-f", SERVER, check=False)
 
-    work = Path(tempfile.mkdtemp(prefix="pgbm-bench-"))
-    os.chmod(work, 0o777)
-    shutil.chown(work, "postgres", "postgres")
-    env = {**ENV, "PATH": f"{CONTROLLER.parent}:/usr/bin:/bin", "DATABASE_LIST": "b",
-           "B_POSTGRES_HOST": HOST, "B_POSTGRES_PORT": PORT, "B_POSTGRES_PASSWORD": PASSWORD,
-           "B_POSTGRES_DB": DB, "TZ": "UTC", "HOME": str(work)}
-    raw_dump, our_dump, raw_restore, our_restore = [], [], [], []
-    for run in range(options.runs):
-        raw = work / f"raw-{run}.dump"
-        raw_dump.append(timed([str(PG_BIN / "pg_dump"), "-Fc", "-h", HOST, "-p", PORT,
-                               "-U", "postgres", "-f", str(raw), DB], env=ENV))
-        our_dump.append(timed([str(CONTROLLER), "dump", "b"], env=env, cwd=work))
-        psql(f"DROP DATABASE IF EXISTS {DB}_raw")
-        psql(f"CREATE DATABASE {DB}_raw TEMPLATE template0")
-        raw_restore.append(timed([str(PG_BIN / "pg_restore"), "--exit-on-error", "-h", HOST,
-                                  "-p", PORT, "-U", "postgres", "-d", f"{DB}_raw", str(raw)],
-                                 env=ENV))
-        newest = sorted((work / "backup-data/data/b").glob("file_*.dump"))[-1].name
-        our_restore.append(timed([str(CONTROLLER), "restore", "b", newest, "--no-safety-dump"],
-                                 env=env, cwd=work))
-    psql(f"DROP DATABASE IF EXISTS {DB}_raw")
-    size = (work / "raw-0.dump").stat().st_size / 1024 / 1024
-    print(f"data: {rows} rows, archive {size:.0f} MiB, {options.runs} runs, medians:")
-    for what, raw_times, ours in (("dump", raw_dump, our_dump),
-                                  ("restore", raw_restore, our_restore)):
-        a, b = statistics.median(raw_times), statistics.median(ours)
-        print(f"  {what:8} raw {a:7.2f} s   controller {b:7.2f} s   ratio {b / a:5.2f}")
-    shutil.rmtree(work)
-    subprocess.run(["docker-compose", "-f", str(REPO / "docker/compose.test.yml"), "-p",
-                    "pg-backup-manager-bench", "down", "-v"], check=False, capture_output=True)
+
+def start_server(options: argparse.Namespace) -> bool:
+    """Start the server container unless it runs already; return whether it is new."""
+    running = docker("ps", "-q", "--filter", f"name=^{SERVER}$", check=False)
+    if running.strip():
+        return False
+    docker("rm", "-f", SERVER, check=False)
+    docker(
+        "run",
+        "-d",
+        "--name",
+        SERVER,
+        "--network",
+        "host",
+        "--shm-size",
+        "256m",
+        "-e",
+        f"POSTGRES_PASSWORD={PASSWORD}",
+        "-e",
+        f"PGPORT={options.port}",
+        f"pg-backup-manager-test-postgres:{options.server_major}",
+    )
+    for _ in range(240):
+        if server_sql(options, "select 1", check=False) == "1":
+            return True
+        time.sleep(0.5)
+    raise SystemExit(f"{SERVER} did not answer on port {options.port}")
+
+
+def fill(options: argparse.Namespace, db: str, scale: int, md5_rows: int) -> None:
+    """pgbench's tables at ``scale`` and ``md5_rows`` rows of md5 text (incompressible-ish)."""
+    print(f"filling {db}: pgbench scale {scale}, {md5_rows} md5 rows", flush=True)
+    server_sql(options, f"CREATE DATABASE {db}")
+    docker(
+        "exec",
+        "-e",
+        f"PGPASSWORD={PASSWORD}",
+        SERVER,
+        f"/usr/lib/postgresql/{options.server_major}/bin/pgbench",
+        "-i",
+        "-q",
+        "-s",
+        str(scale),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(options.port),
+        "-U",
+        "postgres",
+        db,
+    )
+    server_sql(
+        options,
+        "CREATE TABLE texts AS SELECT g AS id, md5(g::text) AS a, md5(random()::text) AS b, "
+        f"md5(random()::text) || md5(random()::text) AS c FROM generate_series(1, {md5_rows}) g",
+        db=db,
+    )
+    server_sql(options, "ALTER TABLE texts ADD PRIMARY KEY (id)", db=db)
+    server_sql(options, "VACUUM ANALYZE", db=db)
+
+
+def server_sql(
+    options: argparse.Namespace, sql: str, *, db: str = "postgres", check: bool = True
+) -> str:
+    return docker(
+        "exec",
+        "-e",
+        f"PGPASSWORD={PASSWORD}",
+        SERVER,
+        "psql",
+        "-X",
+        "-q",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(options.port),
+        "-U",
+        "postgres",
+        "-d",
+        db,
+        "-c",
+        sql,
+        check=check,
+    ).strip()
+
+
+def docker(*args: str, check: bool = True) -> str:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise SystemExit(f"docker {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
 
 
 if __name__ == "__main__":
