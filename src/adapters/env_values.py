@@ -11,7 +11,7 @@ from pg_backup_manager.domain.errors import ConfigurationError
 
 # Tools wait at most this long: longer timeouts overflow the system's waits.
 MAX_SECONDS = 7 * 24 * 3600.0
-CLIENT_TOOLS = ("pg_dump", "pg_restore", "psql")
+CLIENT_TOOLS = ("pg_dump", "pg_dumpall", "pg_restore", "psql")
 _MAX_COUNT = 10_000
 # ASCII only: str.isdigit() and float() also take superscripts and full-width digits.
 _DIGITS = re.compile(r"[0-9]+")

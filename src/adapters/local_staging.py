@@ -1,10 +1,11 @@
 """New backups, written all or nothing: the Staging port.
 
-A backup is written in a staging directory only this user can enter
-(``.<name>.<pid>.partial/``), so no other user can redirect the tools' writes;
-committed, it is fsynced, its checksum recorded, and it is linked to its final
-name without ever replacing a file, and the directory fsynced. Staging
-directories left by a process that died are removed by the next one.
+A backup (the archive and the cluster's globals kept beside it) is written in a
+staging directory only this user can enter (``.<name>.<pid>.partial/``), so no
+other user can redirect the tools' writes; committed, each file is fsynced, its
+checksum recorded, and it is linked to its final name without ever replacing a
+file, and the directory fsynced. Staging directories left by a process that
+died are removed by the next one.
 """
 
 from __future__ import annotations
@@ -31,12 +32,23 @@ class LocalDraft:
     name: BackupName
     file_mode: int
 
-    def commit(self, checksum: str) -> Backup:
-        """Make the archive durable, record ``checksum``, and give it its name."""
-        files.fsync(self.path)
-        files.write_checksum(self.final, checksum, staging=self.path.parent, mode=self.file_mode)
-        files.publish(self.path, self.final)
-        return Backup(name=self.name, size=self.final.stat().st_size)
+    @property
+    def globals_path(self) -> Path:
+        """Return where the globals are written, in the staging directory."""
+        return self.path.with_name(self.name.globals_name)
+
+    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+        """Make the globals and the archive durable, record their checksums, and give
+        them their names: the globals first, so that a backup never lacks them."""
+        staging = self.path.parent
+        for path, final, digest in (
+            (self.globals_path, self.final.with_name(self.name.globals_name), globals_checksum),
+            (self.path, self.final, checksum),
+        ):
+            files.fsync(path)
+            files.write_checksum(final, digest, staging=staging, mode=self.file_mode)
+            files.publish(path, final)
+        return Backup(name=self.name, size=self.final.stat().st_size, has_globals=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +73,7 @@ class LocalStaging:
                 path=staging / str(name), final=final, name=name, file_mode=self.file_mode
             )
             files.create_empty(draft.path, self.file_mode)
+            files.create_empty(draft.globals_path, self.file_mode)
             try:
                 yield draft
             except ControllerError as error:

@@ -2,8 +2,9 @@
 Directories ports.
 
 Each database's backups live in ``<data root>/<identifier>``; only files whose
-names parse as backup names count, each with its ``<name>.sha256``. The shared
-copy is ``<shared root>/<identifier>/file.dump``.
+names parse as backup names count, each with its ``<name>.sha256``, and beside
+it the cluster's globals, ``<stem>.globals.sql`` with its own checksum. The
+shared copy is ``<shared root>/<identifier>/file.dump`` (and ``file.globals.sql``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters import files
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.names import SHARED_ARCHIVE_NAME, Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.names import (
+    GLOBALS_SUFFIX,
+    SHARED_ARCHIVE_NAME,
+    SHARED_GLOBALS_NAME,
+    Backup,
+    BackupName,
+    StoredArchive,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -29,10 +37,18 @@ class LocalBackupCatalog:
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the committed backups of ``identifier``, newest first."""
-        found = []
+        archives, others = [], set()
         for entry in files.scan(Path(self.layout.backup_dir(identifier))):
-            if BackupName.is_backup(entry.name) and entry.is_file(follow_symlinks=False):
-                found.append(Backup(name=BackupName.parse(entry.name), size=entry.stat().st_size))
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if BackupName.is_backup(entry.name):
+                archives.append((BackupName.parse(entry.name), entry.stat().st_size))
+            elif entry.name.endswith(GLOBALS_SUFFIX):
+                others.add(entry.name)
+        found = [
+            Backup(name=name, size=size, has_globals=name.globals_name in others)
+            for name, size in archives
+        ]
         return sorted(found, key=lambda backup: backup.name, reverse=True)
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
@@ -44,12 +60,24 @@ class LocalBackupCatalog:
             f"see 'controller list {identifier}'",
         )
 
+    def globals(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the globals file of backup ``name`` of ``identifier`` and its SHA-256."""
+        path = Path(self.layout.backup_dir(identifier)) / name.globals_name
+        return files.stored_archive(
+            path,
+            f"backup {name} of {identifier} has no globals file ({path.name}): it was made "
+            "before globals were saved; create the roles by hand, or restore with --no-owner",
+        )
+
     def delete(self, identifier: str, name: BackupName) -> None:
-        """Delete backup ``name`` of ``identifier`` and then its checksum; missing is fine."""
+        """Delete backup ``name`` of ``identifier``, then its checksum and its globals;
+        missing is fine."""
         path = Path(self.layout.backup_dir(identifier)) / str(name)
+        globals_path = path.with_name(name.globals_name)
         try:
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + files.SHA256).unlink(missing_ok=True)
+            for doomed in (path, globals_path):  # the backup first: then it is gone
+                doomed.unlink(missing_ok=True)
+                doomed.with_name(doomed.name + files.SHA256).unlink(missing_ok=True)
             files.fsync_dir(path.parent)
         except OSError as error:
             raise ControllerError(f"cannot delete {path}: {error.strerror}") from None
@@ -63,8 +91,14 @@ class LocalSharedCopies:
     file_mode: int = 0o600
 
     def share(self, identifier: str, name: BackupName) -> PurePath:
-        """Copy backup ``name`` (and its checksum) to ``<shared>/<identifier>/file.dump``."""
-        source = LocalBackupCatalog(layout=self.layout).archive(identifier, name)
+        """Copy backup ``name`` (and its checksum) to ``<shared>/<identifier>/file.dump``,
+        and its globals to ``file.globals.sql``: the globals first, each with its checksum."""
+        catalog = LocalBackupCatalog(layout=self.layout)
+        source = catalog.archive(identifier, name)
+        try:
+            source_globals: StoredArchive | None = catalog.globals(identifier, name)
+        except BackupNotFoundError:
+            source_globals = None
         directory = files.private_dir(
             Path(self.layout.shared_root), Path(self.layout.shared_dir(identifier))
         )
@@ -72,17 +106,27 @@ class LocalSharedCopies:
         files.remove_leftovers(directory)
         staging = directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{files.PARTIAL}"
         with files.staging_dir(staging):
-            copy = staging / SHARED_ARCHIVE_NAME
-            files.create_empty(copy, self.file_mode)
-            shutil.copyfile(source.path, copy)
-            files.fsync(copy)
-            if source.checksum is None:
-                final.with_name(final.name + files.SHA256).unlink(missing_ok=True)
-            else:
-                files.write_checksum(final, source.checksum, staging=staging, mode=self.file_mode)
-            os.replace(copy, final)
+            self._copy(source_globals, directory / SHARED_GLOBALS_NAME, staging)
+            self._copy(source, final, staging)
             files.fsync_dir(directory)
         return final
+
+    def _copy(self, source: StoredArchive | None, final: Path, staging: Path) -> None:
+        """Replace ``final`` and its checksum with ``source``'s (None: remove them)."""
+        sidecar = final.with_name(final.name + files.SHA256)
+        if source is None:
+            final.unlink(missing_ok=True)
+            sidecar.unlink(missing_ok=True)
+            return
+        copy = staging / final.name
+        files.create_empty(copy, self.file_mode)
+        shutil.copyfile(source.path, copy)
+        files.fsync(copy)
+        if source.checksum is None:
+            sidecar.unlink(missing_ok=True)
+        else:
+            files.write_checksum(final, source.checksum, staging=staging, mode=self.file_mode)
+        os.replace(copy, final)
 
     def archive(self, identifier: str) -> StoredArchive:
         """Return the shared ``file.dump`` of ``identifier`` and its recorded SHA-256."""
@@ -90,6 +134,15 @@ class LocalSharedCopies:
         return files.stored_archive(
             path,
             f"no shared archive {path}: create one with 'controller dump {identifier} --shared'",
+        )
+
+    def globals(self, identifier: str) -> StoredArchive:
+        """Return the shared ``file.globals.sql`` of ``identifier`` and its SHA-256."""
+        path = Path(self.layout.shared_dir(identifier)) / SHARED_GLOBALS_NAME
+        return files.stored_archive(
+            path,
+            f"no shared globals {path}: the shared archive was made before globals were "
+            f"saved; share a new one with 'controller dump {identifier} --shared'",
         )
 
 

@@ -1,11 +1,11 @@
 """Administration of a server's databases through ``psql``: the ServerDatabases,
-PropertyKeeper and RowCounter ports."""
+PropertyKeeper, RowCounter and Roles ports."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -41,6 +41,12 @@ SELECT coalesce(json_agg(json_build_object(
 FROM pg_database d
 WHERE EXISTS (SELECT 1 FROM json_array_elements_text(:'a'::json) AS p(prefix)
               WHERE left(d.datname, length(p.prefix)) = p.prefix);
+"""
+
+_CLUSTER_NAMES = """
+SELECT json_build_object(
+  'roles', (SELECT coalesce(json_agg(rolname), '[]') FROM pg_roles),
+  'databases', (SELECT coalesce(json_agg(datname), '[]') FROM pg_database));
 """
 
 
@@ -110,6 +116,20 @@ class PsqlServer:
         """Return the databases whose names start with one of ``prefixes``, with comments."""
         found = json.loads(self._sql(database, _TEMPORARY_DATABASES, a=json.dumps(list(prefixes))))
         return [TemporaryDatabase(name=row["name"], comment=row["comment"]) for row in found]
+
+    def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
+        """Return the names of the server's roles and of its databases."""
+        names = json.loads(self._sql(database, _CLUSTER_NAMES))
+        return set(names["roles"]), set(names["databases"])
+
+    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+        """Run ``statements`` (a globals file's, with role passwords) in one transaction.
+
+        Errors are terse, so that no statement (and no password hash in it) is
+        ever quoted back in a message.
+        """
+        script = "\n".join(["\\set VERBOSITY terse", "BEGIN;", *statements, "COMMIT;", ""])
+        self._sql(database, script)
 
     def _while_busy(self, database: Database, statement: str, **names: str) -> None:
         # Clients may reconnect between ending their sessions and the statement;

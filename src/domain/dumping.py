@@ -24,7 +24,12 @@ from pg_backup_manager.domain.ports import (
 )
 from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.recovery import explain_a_missing_target
-from pg_backup_manager.domain.server_ports import ArchiveChecker, Dumper, ServerDatabases
+from pg_backup_manager.domain.server_ports import (
+    ArchiveChecker,
+    Dumper,
+    GlobalsDumper,
+    ServerDatabases,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -64,13 +69,15 @@ class BackupWriter:
     """Writes one new backup of a database; its caller holds the database's lock.
 
     The archive counts only once ``pg_restore`` has read all of it; its SHA-256
-    comes from that same read.
+    comes from that same read. The cluster's globals are saved beside it, so
+    that it can be restored onto a server that lacks its roles.
     """
 
     clock: Clock
     catalog: BackupCatalog
     staging: Staging
     dumper: Dumper
+    globals_dumper: GlobalsDumper
     checker: ArchiveChecker
     server: ServerDatabases
 
@@ -85,13 +92,14 @@ class BackupWriter:
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
         with self.staging.begin(database.identifier, name) as draft:
             try:
+                self.globals_dumper.dump_globals(database, draft.globals_path)
                 self.dumper.dump(database, draft.path)
             except ToolError:
                 explain_a_missing_target(database=database, server=self.server)
                 raise
             checksum = self.checker.check(draft.path)
             made_by = self.checker.made_by(draft.path)
-            backup = draft.commit(checksum)
+            backup = draft.commit(checksum, self.checker.digest(draft.globals_path))
         return attrs.evolve(
             backup,
             sha256=checksum,

@@ -26,6 +26,9 @@ _NAME = re.compile(
     r"(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\.dump"
 )
 SHARED_ARCHIVE_NAME = "file.dump"
+# The cluster's globals beside an archive: ``<stem>.globals.sql``, never a backup name.
+GLOBALS_SUFFIX = ".globals.sql"
+SHARED_GLOBALS_NAME = "file" + GLOBALS_SUFFIX
 
 
 def _must_be_utc(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
@@ -79,6 +82,11 @@ class BackupName:
             return False
         return True
 
+    @property
+    def globals_name(self) -> str:
+        """Return the name of the globals file kept with this backup."""
+        return str(self).removesuffix(".dump") + GLOBALS_SUFFIX
+
     def __str__(self) -> str:
         return f"file_{self.tier.value}_{self.taken_at.strftime(_TIMESTAMP_FORMAT)}.dump"
 
@@ -87,12 +95,14 @@ class BackupName:
 class Backup:
     """A committed backup file of a database, with its size in bytes.
 
+    ``has_globals`` says whether the cluster's globals were saved with it.
     A backup just written also knows its SHA-256 and the versions of ``pg_dump``
     and of the server that made it; one found in a directory may not.
     """
 
     name: BackupName
     size: int
+    has_globals: bool = False
     sha256: str | None = None
     pg_dump_version: str | None = None
     server_version: str | None = None

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Protocol
 
+from pg_backup_manager.domain.globals import GlobalStatement
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 
@@ -90,8 +91,18 @@ class BackupCatalog(Protocol):
             ControllerError: its checksum file cannot be read.
         """
 
+    def globals(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the globals file saved with backup ``name`` and its recorded SHA-256.
+
+        Raises:
+            BackupNotFoundError: the backup has no globals file (made before
+                globals were saved, or there is no such backup).
+            IntegrityError, ControllerError: as :meth:`archive`.
+        """
+
     def delete(self, identifier: str, name: BackupName) -> None:
-        """Delete a backup and its checksum; one that is already gone is not an error."""
+        """Delete a backup, its checksum, and its globals file with its checksum; what is
+        already gone is not an error."""
 
 
 class Draft(Protocol):
@@ -101,8 +112,13 @@ class Draft(Protocol):
     def path(self) -> PurePath:
         """Return where the tools write the archive."""
 
-    def commit(self, checksum: str) -> Backup:
-        """Make the archive durable, record ``checksum`` beside it and give it its name.
+    @property
+    def globals_path(self) -> PurePath:
+        """Return where the cluster's globals are written, to be kept beside the archive."""
+
+    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+        """Make the archive and its globals durable, record their checksums beside them
+        and give them their names (the globals first: a listed backup has its globals).
 
         Raises:
             ControllerError: a backup of that name exists, or the file cannot be
@@ -130,7 +146,8 @@ class SharedCopies(Protocol):
     """The one shared archive of each database, for other environments."""
 
     def share(self, identifier: str, name: BackupName) -> PurePath:
-        """Copy backup ``name`` (and its checksum) to the shared ``file.dump``, atomically.
+        """Copy backup ``name`` (and its checksum) to the shared ``file.dump``, atomically,
+        and its globals to ``file.globals.sql`` (removed if the backup has none).
 
         Returns the shared file's path.
 
@@ -145,6 +162,26 @@ class SharedCopies(Protocol):
         Raises:
             BackupNotFoundError: there is no shared archive.
             IntegrityError, ControllerError: as :meth:`BackupCatalog.archive`.
+        """
+
+    def globals(self, identifier: str) -> StoredArchive:
+        """Return the shared ``file.globals.sql`` of ``identifier`` and its SHA-256.
+
+        Raises:
+            BackupNotFoundError: there is no shared globals file.
+            IntegrityError, ControllerError: as :meth:`BackupCatalog.archive`.
+        """
+
+
+class GlobalsReader(Protocol):
+    """Reads the statements of a globals file."""
+
+    def read(self, path: PurePath) -> list[GlobalStatement]:
+        """Return the statements of the globals file at ``path``.
+
+        Raises:
+            IntegrityError: it cannot be read as SQL (cut short, not UTF-8).
+            ControllerError: it cannot be read.
         """
 
 

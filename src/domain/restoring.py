@@ -1,9 +1,11 @@
 """``restore`` and ``restore-from-shared``: put a backup back, losing nothing.
 
-The archive's checksum is checked first; what a killed run left is recovered;
-the current content is saved as a backup (the safety dump); the archive goes
-into a scratch database that gets the target's properties; only then does it
-take the target's name (:mod:`~pg_backup_manager.domain.swap`).
+The archive's checksum is checked first (and that of the globals, with
+``--with-globals``); what a killed run left is recovered; the current content is
+saved as a backup (the safety dump); the roles the server lacks are created from
+the globals, if asked; the archive goes into a scratch database that gets the
+target's properties; only then does it take the target's name
+(:mod:`~pg_backup_manager.domain.swap`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ import attrs
 
 from pg_backup_manager.domain.dumping import BackupWriter
 from pg_backup_manager.domain.errors import ControllerError, IntegrityError
+from pg_backup_manager.domain.globals import RolePlan, plan_roles
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog, SharedCopies
+from pg_backup_manager.domain.ports import (
+    BackupCatalog,
+    Clock,
+    GlobalsReader,
+    Locks,
+    RunLog,
+    SharedCopies,
+)
 from pg_backup_manager.domain.recording import Recording, recorded
 from pg_backup_manager.domain.recovery import recover_leftovers
 from pg_backup_manager.domain.scratch import LeftoverPlan
@@ -27,6 +37,7 @@ from pg_backup_manager.domain.server_ports import (
     ArchiveChecker,
     PropertyKeeper,
     Restorer,
+    Roles,
     ServerDatabases,
 )
 from pg_backup_manager.domain.swap import SwapPlan, plan_swap
@@ -41,6 +52,7 @@ class RestoreReport:
     checksum_verified: bool
     leftovers: LeftoverPlan
     safety_backup: Backup | None = None
+    roles: RolePlan | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -66,16 +78,27 @@ class Restore:
     restorer: Restorer
     writer: BackupWriter
     run_log: RunLog
+    roles: Roles
+    globals_reader: GlobalsReader
 
     def backup(
-        self, database: Database, backup: str, *, owners: bool = True, safety_dump: bool = True
+        self,
+        database: Database,
+        backup: str,
+        *,
+        owners: bool = True,
+        safety_dump: bool = True,
+        with_globals: bool = False,
     ) -> RestoreReport:
-        """Replace ``database``'s content with the backup called ``backup``.
+        """Replace ``database``'s content with the backup called ``backup``; with
+        ``with_globals``, first create the roles its globals have and the server lacks.
 
         Raises:
             InvalidBackupNameError: ``backup`` is not a bare backup name.
-            BackupNotFoundError: there is no such backup of ``database``.
-            IntegrityError: the archive fails its checksum or cannot be read.
+            BackupNotFoundError: there is no such backup of ``database`` (or, with
+                ``with_globals``, it has no globals file).
+            IntegrityError: the archive or its globals fail their checksum or
+                cannot be read.
             BusyError: another operation holds the database's lock.
             ControllerError: the safety dump, the server or the restore failed;
                 the database is as it was.
@@ -87,12 +110,19 @@ class Restore:
         ):
             stored = self.catalog.archive(database.identifier, name)
             recording.archive, recording.sha256 = str(name), stored.checksum
-            return self._restore(database, stored, owners=owners, safety_dump=safety_dump)
+            roles = self.catalog.globals(database.identifier, name) if with_globals else None
+            return self._restore(database, stored, roles, owners=owners, safety_dump=safety_dump)
 
     def shared_copies(
-        self, databases: Sequence[Database], *, owners: bool = True, safety_dump: bool = True
+        self,
+        databases: Sequence[Database],
+        *,
+        owners: bool = True,
+        safety_dump: bool = True,
+        with_globals: bool = False,
     ) -> list[RestoreResult]:
-        """Replace each database's content with its shared ``file.dump``, going on past
+        """Replace each database's content with its shared ``file.dump`` (with
+        ``with_globals``, after the roles of ``file.globals.sql``), going on past
         failures (each as :meth:`backup` would raise it)."""
         results = []
         for database in databases:
@@ -103,7 +133,10 @@ class Restore:
                 ):
                     stored = self.shared.archive(database.identifier)
                     recording.archive, recording.sha256 = stored.path.name, stored.checksum
-                    report = self._restore(database, stored, owners=owners, safety_dump=safety_dump)
+                    roles = self.shared.globals(database.identifier) if with_globals else None
+                    report = self._restore(
+                        database, stored, roles, owners=owners, safety_dump=safety_dump
+                    )
             except ControllerError as error:
                 results.append(RestoreResult(database=database, error=error))
             else:
@@ -121,13 +154,31 @@ class Restore:
         )
 
     def _restore(
-        self, database: Database, stored: StoredArchive, *, owners: bool, safety_dump: bool
+        self,
+        database: Database,
+        stored: StoredArchive,
+        stored_globals: StoredArchive | None,
+        *,
+        owners: bool,
+        safety_dump: bool,
     ) -> RestoreReport:
         verify_archive(stored, checker=self.checker, thorough=False)
+        statements = None
+        if stored_globals is not None:
+            verify_checksum(stored_globals, checker=self.checker)
+            statements = self.globals_reader.read(stored_globals.path)
         leftovers = recover_leftovers(database=database, server=self.server)
         # Decided after the recovery: content it put back is content to save.
         exists = self.server.exists(database, database.dbname)
         safety = self.writer.write(database, Tier.DAILY) if safety_dump and exists else None
+        roles = None
+        if statements is not None:
+            existing_roles, existing_databases = self.roles.cluster_names(database)
+            roles = plan_roles(
+                statements, existing_roles=existing_roles, existing_databases=existing_databases
+            )
+            if not roles.changes_nothing:
+                self.roles.create_roles(database, roles.statements)
         plan = plan_swap(database, target_exists=exists, now=self.clock.now())
         self._swap(database, plan, stored.path, owners=owners)
         return RestoreReport(
@@ -136,6 +187,7 @@ class Restore:
             checksum_verified=stored.checksum is not None,
             leftovers=leftovers,
             safety_backup=safety,
+            roles=roles,
         )
 
     def _swap(self, database: Database, plan: SwapPlan, archive: PurePath, *, owners: bool) -> None:
@@ -186,6 +238,21 @@ def verify_archive(
         actual = checker.check(stored.path)
     else:
         actual = checker.digest(stored.path)
+    _compare(stored, actual)
+
+
+def verify_checksum(stored: StoredArchive, *, checker: ArchiveChecker) -> None:
+    """Check a file that is not an archive (the globals) against its recorded checksum.
+
+    Raises:
+        IntegrityError: it has no checksum, or its SHA-256 differs from the record.
+    """
+    if stored.checksum is None:
+        raise IntegrityError(f"{stored.path} has no checksum file: nothing proves it unchanged")
+    _compare(stored, checker.digest(stored.path))
+
+
+def _compare(stored: StoredArchive, actual: str) -> None:
     if stored.checksum is not None and actual != stored.checksum:
         raise IntegrityError(
             f"{stored.path} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Protocol
 
@@ -50,6 +50,36 @@ class Dumper(Protocol):
 
         Raises:
             ToolError: the dump failed; ``target`` may hold a partial file.
+        """
+
+
+class GlobalsDumper(Protocol):
+    """Writes the cluster's globals (roles, memberships, role settings, tablespaces)."""
+
+    def dump_globals(self, database: Database, target: PurePath) -> None:
+        """Write the globals of ``database``'s server as SQL to the file ``target``, with
+        the role passwords only if the user may read them.
+
+        Raises:
+            ToolError: the dump failed.
+        """
+
+
+class Roles(Protocol):
+    """The roles of one server, as ``database``'s user."""
+
+    def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
+        """Return the names of the server's roles and of its databases.
+
+        Raises:
+            ToolError: the server cannot be reached.
+        """
+
+    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+        """Run ``statements`` in one transaction: all of them take effect, or none.
+
+        Raises:
+            ToolError: a statement failed; nothing changed.
         """
 
 

@@ -19,7 +19,7 @@ from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.recovery import recover_leftovers, scratch_names
-from pg_backup_manager.domain.restoring import verify_archive
+from pg_backup_manager.domain.restoring import verify_archive, verify_checksum
 from pg_backup_manager.domain.scratch import LeftoverPlan, Purpose
 from pg_backup_manager.domain.server_ports import (
     ArchiveChecker,
@@ -57,8 +57,9 @@ class VerifyReport:
 
 @attrs.frozen(kw_only=True)
 class Verify:
-    """Checks backups: read to the end by ``pg_restore``, compared with their SHA-256;
-    with ``restore``, also loaded into a scratch database and their rows counted."""
+    """Checks backups: read to the end by ``pg_restore``, compared with their SHA-256
+    (and their globals with theirs); with ``restore``, also loaded into a scratch
+    database and their rows counted."""
 
     catalog: BackupCatalog
     checker: ArchiveChecker
@@ -126,6 +127,7 @@ class Verify:
         try:
             stored = self.catalog.archive(database.identifier, name)
             verify_archive(stored, checker=self.checker)
+            self._check_globals(database, name)
         except ToolError:
             raise  # pg_restore missing or timed out: the tools failed, not the backup
         except ControllerError as error:
@@ -141,6 +143,14 @@ class Verify:
         if not restore:
             return Check(name=name)
         return self._restore_and_count(database, name, stored.path)
+
+    def _check_globals(self, database: Database, name: BackupName) -> None:
+        """Compare the backup's globals file, if it has one, with its checksum."""
+        try:
+            stored = self.catalog.globals(database.identifier, name)
+        except BackupNotFoundError:
+            return  # made before globals were saved
+        verify_checksum(stored, checker=self.checker)
 
     def _restore_and_count(self, database: Database, name: BackupName, archive: PurePath) -> Check:
         names = scratch_names(database)

@@ -23,6 +23,10 @@ from pg_backup_manager.entrypoints.containers import Container
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 _NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."
+_WITH_GLOBALS_HELP = (
+    "First create the roles of the backup's globals that the server lacks "
+    "(a new server); existing roles are never changed."
+)
 _NO_SAFETY_HELP = "Do not save the current content as a backup first."
 
 
@@ -100,12 +104,14 @@ def list_(
 @click.argument("backup_file")
 @click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
 @click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
+@click.option("--with-globals", is_flag=True, help=_WITH_GLOBALS_HELP)
 @inject
 def restore(
     database: str,
     backup_file: str,
     no_owner: bool,
     no_safety_dump: bool,
+    with_globals: bool,
     config: Config = Provide[Container.config],
     restore: Restore = Provide[Container.restore],
 ) -> None:
@@ -114,12 +120,22 @@ def restore(
     The archive's checksum and readability are checked first, the current
     content is saved as a backup, and the archive is loaded into a scratch
     database; the current database is replaced only when that load succeeded.
+    With --with-globals, the roles of the backup's globals that the server
+    lacks are created first (existing roles are left as they are).
 
     Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
     """
     target = config.database(database)
     owners, safety_dump = not no_owner, not no_safety_dump
-    render.restore(restore.backup(target, backup_file, owners=owners, safety_dump=safety_dump))
+    render.restore(
+        restore.backup(
+            target,
+            backup_file,
+            owners=owners,
+            safety_dump=safety_dump,
+            with_globals=with_globals,
+        )
+    )
 
 
 @cli.command(name="restore-from-shared")
@@ -127,12 +143,14 @@ def restore(
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
 @click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
 @click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
+@click.option("--with-globals", is_flag=True, help=_WITH_GLOBALS_HELP)
 @inject
 def restore_from_shared(
     database: str | None,
     all_: bool,
     no_owner: bool,
     no_safety_dump: bool,
+    with_globals: bool,
     config: Config = Provide[Container.config],
     restore: Restore = Provide[Container.restore],
 ) -> None:
@@ -144,7 +162,9 @@ def restore_from_shared(
     owners, safety_dump = not no_owner, not no_safety_dump
     results = []
     for target in targets:  # each reported as soon as it is done
-        [result] = restore.shared_copies([target], owners=owners, safety_dump=safety_dump)
+        [result] = restore.shared_copies(
+            [target], owners=owners, safety_dump=safety_dump, with_globals=with_globals
+        )
         if len(targets) == 1 and result.error is not None:
             raise result.error
         render.restores([result])

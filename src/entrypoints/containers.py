@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.archive import PgArchiveChecker
 from pg_backup_manager.adapters.clock import SystemClock
+from pg_backup_manager.adapters.globals_sql import GlobalsFileReader
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.adapters.local_staging import LocalStaging
 from pg_backup_manager.adapters.local_store import (
@@ -25,6 +26,7 @@ from pg_backup_manager.adapters.notifications import (
 )
 from pg_backup_manager.adapters.pg_binaries import PgBinaries
 from pg_backup_manager.adapters.pg_dump import PgDump
+from pg_backup_manager.adapters.pg_dumpall import PgDumpAllGlobals
 from pg_backup_manager.adapters.pg_resetwal import PgResetWal
 from pg_backup_manager.adapters.pg_restore import PgRestore
 from pg_backup_manager.adapters.privileges import drop_root
@@ -104,6 +106,10 @@ class Container(containers.DeclarativeContainer):
         timeout=settings.provided.dump_timeout,
         compression=settings.provided.compression,
     )
+    globals_dumper = providers.Singleton(
+        PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
+    )
+    globals_reader = providers.Singleton(GlobalsFileReader)
     checker = providers.Singleton(
         PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
     )
@@ -127,6 +133,7 @@ class Container(containers.DeclarativeContainer):
         catalog=catalog,
         staging=staging,
         dumper=dumper,
+        globals_dumper=globals_dumper,
         checker=checker,
         server=server,
     )
@@ -167,6 +174,8 @@ class Container(containers.DeclarativeContainer):
         restorer=restorer,
         writer=backup_writer,
         run_log=run_log,
+        roles=server,
+        globals_reader=globals_reader,
     )
     verify = providers.Factory(
         Verify,

@@ -77,6 +77,7 @@ def backup_entry(identifier: str, backup: Backup, sha256: str | None) -> dict[st
         "taken_at": time(backup.name.taken_at),
         "size_bytes": backup.size,
         "sha256": sha256,
+        "globals": backup.name.globals_name if backup.has_globals else None,
     }
 
 

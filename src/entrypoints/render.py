@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import click
 
 from pg_backup_manager.domain.dumping import DumpReport
 from pg_backup_manager.domain.errors import BusyError
+from pg_backup_manager.domain.globals import Kind, RolePlan
 from pg_backup_manager.domain.model import Database, Layout
 from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.policy import Verdict, Why
@@ -20,6 +22,7 @@ from pg_backup_manager.domain.scratch import LeftoverPlan
 from pg_backup_manager.domain.verifying import VerifyReport
 from pg_backup_manager.domain.wal_reset import ResetReport
 
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 NEXT_STEPS = (
     "next: start the server, dump the database at once "
     "('controller dump {identifier}'), then re-create the cluster and restore that dump: "
@@ -52,12 +55,13 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
         click.echo(f"no backups of {identifier} in {layout.backup_dir(identifier)}")
         return
     width = max(len(str(backup.name)) for backup in found)
-    click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  SIZE")
+    click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS")
     for backup in found:
         taken = backup.name.taken_at.strftime("%Y-%m-%d %H:%M:%S")
+        kept = backup.name.globals_name if backup.has_globals else "-"
         click.echo(
             f"{backup.name!s:<{width}}  {backup.name.tier.value:<7}  {taken:<19}  "
-            f"{size(backup.size)}"
+            f"{size(backup.size):<10}  {kept}"
         )
 
 
@@ -69,11 +73,43 @@ def restore(report: RestoreReport) -> None:
         click.echo(
             f"{target.identifier}: saved the content it replaced as {report.safety_backup.name}"
         )
+    if report.roles is not None:
+        roles(target, report.roles)
     checked = "checksum verified"
     if not report.checksum_verified:
         checked = "no checksum file, archive checked"
     click.echo(
         f"{target.identifier}: restored {report.archive.name} into {target.address} ({checked})"
+    )
+
+
+def roles(target: Database, plan: RolePlan) -> None:
+    """Print which roles a restore created from the globals, and what it left alone."""
+    ident = target.identifier
+    if plan.created:
+        click.echo(f"{ident}: created roles {_names(plan.created)} from the backup's globals")
+    else:
+        click.echo(f"{ident}: created no roles: the server has every role of the backup's globals")
+    if plan.without_password:
+        click.echo(
+            f"{ident}: no password was saved for {_names(plan.without_password)} (the dumping "
+            "user could not read them): set them with ALTER ROLE ... PASSWORD"
+        )
+    if plan.existing:
+        click.echo(f"{ident}: left existing roles as they are: {_names(plan.existing)}")
+    tablespaces = sum(1 for statement in plan.skipped if statement.kind is Kind.TABLESPACE)
+    if tablespaces:
+        click.echo(
+            f"{ident}: skipped {tablespaces} tablespace statements of the globals: "
+            "create the tablespaces the dump needs by hand"
+        )
+
+
+def _names(names: Sequence[str]) -> str:
+    """Return role names as SQL would need them: quoted unless plain."""
+    return ", ".join(
+        name if _PLAIN_NAME.fullmatch(name) else '"' + name.replace('"', '""') + '"'
+        for name in names
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 
@@ -17,6 +17,7 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
+from pg_backup_manager.domain.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
@@ -64,13 +65,18 @@ class FakeDraft:
     name: BackupName
     path: PurePath
 
-    def commit(self, checksum: str) -> Backup:
+    @property
+    def globals_path(self) -> PurePath:
+        return self.path.with_name(self.name.globals_name)
+
+    def commit(self, checksum: str, globals_checksum: str) -> Backup:
         if self.name in self.store.files.get(self.identifier, {}):
             raise ControllerError(f"backup {self.name} exists already")
         self.store.add(self.identifier, self.name, size=1234)
         self.store.checksums[self.identifier, self.name] = checksum
+        self.store.globals_checksums[self.identifier, self.name] = globals_checksum
         self.store.actions.append(("write", self.identifier, str(self.name)))
-        return Backup(name=self.name, size=1234)
+        return Backup(name=self.name, size=1234, has_globals=True)
 
 
 @attrs.define
@@ -80,6 +86,7 @@ class FakeStore:
 
     files: dict[str, dict[BackupName, int]] = attrs.field(factory=dict)
     checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
+    globals_checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     shared: dict[str, BackupName] = attrs.field(factory=dict)
     prepared: list[tuple[str, bool]] = attrs.field(factory=list)
     unreadable_checksums: set[str] = attrs.field(factory=set)
@@ -99,7 +106,10 @@ class FakeStore:
 
     def backups(self, identifier: str) -> list[Backup]:
         found = self.files.get(identifier, {})
-        return [Backup(name=name, size=size) for name, size in sorted(found.items(), reverse=True)]
+        return [
+            Backup(name=name, size=size, has_globals=(identifier, name) in self.globals_checksums)
+            for name, size in sorted(found.items(), reverse=True)
+        ]
 
     @contextlib.contextmanager
     def begin(self, identifier: str, name: BackupName) -> Iterator[FakeDraft]:
@@ -118,9 +128,18 @@ class FakeStore:
             checksum=self.checksums.get((identifier, name)),
         )
 
+    def globals(self, identifier: str, name: BackupName) -> StoredArchive:
+        if (identifier, name) not in self.globals_checksums:
+            raise BackupNotFoundError(f"backup {name} of {identifier} has no globals file")
+        return StoredArchive(
+            path=self.layout.backup_dir(identifier) / name.globals_name,
+            checksum=self.globals_checksums[identifier, name],
+        )
+
     def delete(self, identifier: str, name: BackupName) -> None:
         self.files.get(identifier, {}).pop(name, None)
         self.checksums.pop((identifier, name), None)
+        self.globals_checksums.pop((identifier, name), None)
         self.actions.append(("delete", identifier, str(name)))
 
     @property
@@ -146,6 +165,15 @@ class FakeSharedCopies:
         return StoredArchive(
             path=self.store.layout.shared_dir(identifier) / "file.dump",
             checksum=self.store.checksums.get((identifier, self.store.shared[identifier])),
+        )
+
+    def globals(self, identifier: str) -> StoredArchive:
+        name = self.store.shared.get(identifier)
+        if name is None or (identifier, name) not in self.store.globals_checksums:
+            raise BackupNotFoundError(f"no shared globals of {identifier}")
+        return StoredArchive(
+            path=self.store.layout.shared_dir(identifier) / "file.globals.sql",
+            checksum=self.store.globals_checksums[identifier, name],
         )
 
 
@@ -208,6 +236,13 @@ class FakeDumper:
 
     failing: set[str] = attrs.field(factory=set)
     dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
+    globals_dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
+    failing_globals: bool = False
+
+    def dump_globals(self, database: Database, target: PurePath) -> None:
+        if self.failing_globals:
+            raise ToolError(f"pg_dumpall of {database.identifier} failed (exit 1): refused")
+        self.globals_dumped.append((database.identifier, target))
 
     def dump(self, database: Database, target: PurePath) -> None:
         if database.identifier in self.failing or "*" in self.failing:
@@ -244,6 +279,16 @@ class FakeServer:
         factory=lambda: {TableName(schema="public", table="t"): 3}
     )
     failing_apply: bool = False
+    roles: set[str] = attrs.field(factory=lambda: {"postgres"})
+    failing_roles: bool = False
+
+    def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
+        return set(self.roles), set(self.databases)
+
+    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+        if self.failing_roles:
+            raise ToolError("psql failed: permission denied to create role")
+        self.actions.append("create roles: " + " ".join(statements))
 
     def exists(self, database: Database, name: str) -> bool:
         return name in self.databases
@@ -300,6 +345,25 @@ class FakeServer:
         if old in self.comments:
             self.comments[new] = self.comments.pop(old)
         self.actions.append(f"rename {old} {new}")
+
+
+def role(name: str, sql: str | None = None) -> GlobalStatement:
+    """Return the statement that defines role ``name``."""
+    return GlobalStatement(kind=Kind.ROLE, role=name, sql=sql or f"CREATE ROLE {name};")
+
+
+@attrs.define
+class FakeGlobalsReader:
+    """Every globals file holds ``statements``; records what it read."""
+
+    statements: list[GlobalStatement] = attrs.field(
+        factory=lambda: [role("postgres"), role("app_owner")]
+    )
+    read_paths: list[PurePath] = attrs.field(factory=list)
+
+    def read(self, path: PurePath) -> list[GlobalStatement]:
+        self.read_paths.append(path)
+        return list(self.statements)
 
 
 @attrs.define
@@ -405,6 +469,7 @@ class Fakes:
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
+    globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
 
     def writer(self) -> BackupWriter:
         return BackupWriter(
@@ -412,6 +477,7 @@ class Fakes:
             catalog=self.store,
             staging=self.store,
             dumper=self.dumper,
+            globals_dumper=self.dumper,
             checker=self.checker,
             server=self.server,
         )
@@ -448,6 +514,8 @@ class Fakes:
             restorer=self.restorer,
             writer=self.writer(),
             run_log=self.run_log,
+            roles=self.server,
+            globals_reader=self.globals_reader,
         )
 
     def verify(self) -> Verify:

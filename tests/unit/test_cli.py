@@ -45,6 +45,8 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
             "run_log",
         ):
             getattr(container, name).override(getattr(fakes, name))
+        container.globals_dumper.override(fakes.dumper)
+        container.globals_reader.override(fakes.globals_reader)
         for name in ("catalog", "staging", "directories"):
             getattr(container, name).override(fakes.store)
         container.shared.override(fakes.store.shared_copies)
@@ -114,7 +116,7 @@ def test_list_shows_newest_first_with_tier_time_and_size(run: Run, fakes: Fakes)
 
     lines = out.splitlines()
     assert code == 0
-    assert lines[0].split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE"]
+    assert lines[0].split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE", "GLOBALS"]
     assert lines[1].split() == [
         "file_weekly_2024-07-06T09:00:00Z.dump",
         "weekly",
@@ -122,8 +124,18 @@ def test_list_shows_newest_first_with_tier_time_and_size(run: Run, fakes: Fakes)
         "09:00:00",
         "3.0",
         "MiB",
+        "-",
     ]
     assert lines[2].split()[0] == "file_daily_2024-07-03T09:00:00Z.dump"
+
+
+def test_list_names_the_globals_file_of_each_backup_that_has_one(run: Run, fakes: Fakes) -> None:
+    code, _, _ = run("dump", "users")
+    assert code == 0
+
+    code, out, _ = run("list", "users")
+
+    assert out.splitlines()[1].split()[-1] == "file_daily_2024-07-04T09:00:00Z.globals.sql"
 
 
 def test_list_of_a_database_without_backups_says_so(run: Run) -> None:
@@ -155,6 +167,31 @@ def test_restore_replaces_the_database(run: Run, fakes: Fakes) -> None:
     assert code == 0
     assert "restored file_daily_2024-07-03T09:00:00Z.dump" in out
     assert "postgres" in fakes.server.databases
+
+
+def test_restore_with_globals_names_the_roles_it_created_and_those_it_left(
+    run: Run, fakes: Fakes
+) -> None:
+    code, _, _ = run("dump", "users")
+    assert code == 0
+
+    code, out, _ = run("restore", "users", "file_daily_2024-07-04T09:00:00Z.dump", "--with-globals")
+
+    assert code == 0
+    assert "users: created roles app_owner from the backup's globals" in out
+    assert "users: left existing roles as they are: postgres" in out
+
+
+def test_restore_with_globals_of_a_backup_without_them_exits_1_and_says_why(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+
+    code, _, err = run("restore", "users", "file_daily_2024-07-03T09:00:00Z.dump", "--with-globals")
+
+    assert code == 1
+    assert "has no globals file" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_restore_from_shared_all_goes_on_past_a_missing_archive(run: Run, fakes: Fakes) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pg_backup_manager.domain.dumping import DumpResult
-from pg_backup_manager.domain.errors import BusyError, ControllerError, IntegrityError
+from pg_backup_manager.domain.errors import BusyError, ControllerError, IntegrityError, ToolError
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.pruning import PruneResult
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
@@ -56,9 +56,32 @@ def test_a_dump_is_checked_and_its_checksum_recorded_under_the_lock() -> None:
     result = dump_users(fakes)
 
     assert result.backup is not None
-    assert fakes.checker.checked == [fakes.dumper.dumped[0][1]]
+    assert fakes.checker.checked == [fakes.dumper.dumped[0][1], fakes.dumper.globals_dumped[0][1]]
     assert fakes.store.checksums["users", result.backup.name] == GOOD_SHA256
+    assert fakes.store.globals_checksums["users", result.backup.name] == GOOD_SHA256
     assert fakes.locks.held == ["users"]
+
+
+def test_the_globals_are_dumped_beside_the_archive_and_kept_with_it() -> None:
+    fakes = Fakes()
+
+    result = dump_users(fakes)
+
+    assert result.backup is not None and result.backup.has_globals
+    [(_, archive)] = fakes.dumper.dumped
+    [(_, globals_file)] = fakes.dumper.globals_dumped
+    assert globals_file == archive.with_name("file_daily_2024-07-04T09:00:00Z.globals.sql")
+
+
+def test_a_dump_whose_globals_fail_is_no_backup() -> None:
+    fakes = Fakes()
+    fakes.dumper.failing_globals = True
+
+    result = dump_users(fakes)
+
+    assert isinstance(result.error, ToolError)
+    assert "pg_dumpall" in str(result.error)
+    assert fakes.store.names("users") == []
 
 
 def test_an_archive_that_fails_its_check_is_not_a_backup() -> None:

@@ -288,3 +288,74 @@ def test_the_swap_plan_sets_the_target_aside_only_when_there_is_one() -> None:
     assert (existing.scratch, existing.aside) == (SCRATCH, ASIDE)
     assert new.aside is None
     assert new.scratch == SCRATCH
+
+
+def with_globals(fakes: Fakes, checksum: str = "a" * 64) -> Fakes:
+    fakes.store.globals_checksums["users", BackupName.parse(BACKUP)] = checksum
+    return fakes
+
+
+def test_with_globals_the_missing_roles_are_created_before_the_load() -> None:
+    fakes = with_globals(fakes_with_backup("app"))
+
+    report = fakes.restore().backup(USERS, BACKUP, safety_dump=False, with_globals=True)
+
+    assert report.roles is not None
+    assert report.roles.created == ("app_owner",)
+    assert report.roles.existing == ("postgres",)
+    assert fakes.server.actions[0] == "create roles: CREATE ROLE app_owner;"
+    assert fakes.server.actions[1:3] == [f"drop {SCRATCH}", f"create {SCRATCH} LIKE app"]
+    assert str(fakes.globals_reader.read_paths[0]).endswith(
+        "/users/file_daily_2024-07-04T03:00:00Z.globals.sql"
+    )
+
+
+def test_with_globals_and_every_role_present_nothing_is_created() -> None:
+    fakes = with_globals(fakes_with_backup("app"))
+    fakes.server.roles = {"postgres", "app_owner"}
+
+    report = fakes.restore().backup(USERS, BACKUP, safety_dump=False, with_globals=True)
+
+    assert report.roles is not None and report.roles.changes_nothing
+    assert not any(action.startswith("create roles") for action in fakes.server.actions)
+
+
+def test_globals_that_fail_their_checksum_stop_the_restore_before_anything_changes() -> None:
+    fakes = with_globals(fakes_with_backup("app"), checksum="b" * 64)
+
+    with pytest.raises(IntegrityError, match="corrupt"):
+        fakes.restore().backup(USERS, BACKUP, with_globals=True)
+
+    assert fakes.server.actions == []
+    assert fakes.store.names("users") == [BACKUP]
+
+
+def test_a_backup_without_globals_cannot_be_restored_with_globals() -> None:
+    fakes = fakes_with_backup("app")
+
+    with pytest.raises(BackupNotFoundError, match="no globals"):
+        fakes.restore().backup(USERS, BACKUP, with_globals=True)
+
+    assert fakes.server.actions == []
+
+
+def test_roles_that_cannot_be_created_leave_the_database_as_it_was() -> None:
+    fakes = with_globals(fakes_with_backup("app"))
+    fakes.server.failing_roles = True
+
+    with pytest.raises(ToolError, match="create role"):
+        fakes.restore().backup(USERS, BACKUP, safety_dump=False, with_globals=True)
+
+    assert fakes.server.actions == []
+    assert fakes.restorer.restored == []
+
+
+def test_restore_from_shared_with_globals_uses_the_shared_globals() -> None:
+    fakes = with_globals(fakes_with_backup("app"))
+    fakes.store.shared["users"] = BackupName.parse(BACKUP)
+
+    [result] = fakes.restore().shared_copies([USERS], safety_dump=False, with_globals=True)
+
+    assert result.report is not None and result.report.roles is not None
+    assert result.report.roles.created == ("app_owner",)
+    assert str(fakes.globals_reader.read_paths[0]).endswith("/users/file.globals.sql")

@@ -25,6 +25,7 @@ from .fakes import FakeStore
 OLD = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
 NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
 SHA = "c" * 64
+GLOBALS_SHA = "d" * 64
 
 
 @attrs.frozen
@@ -41,9 +42,10 @@ class Store:
         with self.staging.begin(identifier, name) as draft:
             if isinstance(self.catalog, LocalBackupCatalog):
                 Path(draft.path).write_bytes(b"PGDMP archive bytes")
+                Path(draft.globals_path).write_text("CREATE ROLE app;\n")
             if fail is not None:
                 raise fail
-            draft.commit(SHA)
+            draft.commit(SHA, GLOBALS_SHA)
 
 
 def layout(tmp_path: Path) -> Layout:
@@ -112,6 +114,36 @@ def test_a_shared_copy_has_the_checksum_of_its_backup(store: Store) -> None:
     store.shared.share("users", OLD)
 
     assert store.shared.archive("users").checksum == SHA
+
+
+def test_a_backup_keeps_the_globals_it_was_committed_with(store: Store) -> None:
+    store.write("users", OLD)
+
+    [backup] = store.catalog.backups("users")
+    assert backup.has_globals
+    assert store.catalog.globals("users", OLD).checksum == GLOBALS_SHA
+    assert (
+        store.catalog.globals("users", OLD).path.name
+        == "file_daily_2024-07-03T09:00:00Z.globals.sql"
+    )
+
+
+def test_a_shared_copy_has_the_globals_of_its_backup(store: Store) -> None:
+    store.write("users", OLD)
+
+    store.shared.share("users", OLD)
+
+    assert store.shared.globals("users").checksum == GLOBALS_SHA
+    assert store.shared.globals("users").path.name == "file.globals.sql"
+
+
+def test_a_deleted_backup_takes_its_globals_with_it(store: Store) -> None:
+    store.write("users", OLD)
+
+    store.catalog.delete("users", OLD)
+
+    with pytest.raises(BackupNotFoundError):
+        store.catalog.globals("users", OLD)
 
 
 def test_a_missing_backup_is_not_found(store: Store) -> None:
@@ -195,7 +227,12 @@ def test_the_staging_of_a_dead_process_is_cleared_by_the_next_write(tmp_path: Pa
 
     local_store(tmp_path).write("users", NEW)
 
-    assert sorted(os.listdir(directory)) == [str(NEW), f"{NEW}.sha256"]
+    assert sorted(os.listdir(directory)) == [
+        str(NEW),
+        f"{NEW}.sha256",
+        NEW.globals_name,
+        f"{NEW.globals_name}.sha256",
+    ]
 
 
 def test_a_symlink_with_a_backup_name_is_not_a_backup(tmp_path: Path) -> None:
@@ -224,6 +261,32 @@ def test_deleting_a_backup_deletes_its_checksum(tmp_path: Path) -> None:
     store.catalog.delete("users", OLD)
 
     assert os.listdir(tmp_path / "data" / "users") == []
+
+
+def test_a_backup_made_before_globals_were_saved_has_none(tmp_path: Path) -> None:
+    store = local_store(tmp_path)
+    directory = tmp_path / "data" / "users"
+    directory.mkdir(parents=True)
+    (directory / str(OLD)).write_bytes(b"PGDMP old archive")
+
+    [backup] = store.catalog.backups("users")
+
+    assert not backup.has_globals
+    with pytest.raises(BackupNotFoundError, match="made before globals were saved"):
+        store.catalog.globals("users", OLD)
+
+
+def test_sharing_a_backup_without_globals_removes_the_shared_globals_of_an_older_one(
+    tmp_path: Path,
+) -> None:
+    store = local_store(tmp_path)
+    store.write("users", NEW)
+    store.shared.share("users", NEW)
+    (tmp_path / "data" / "users" / str(OLD)).write_bytes(b"PGDMP old archive")
+
+    store.shared.share("users", OLD)
+
+    assert sorted(os.listdir(tmp_path / "shared" / "users")) == ["file.dump"]
 
 
 def test_files_of_others_that_look_temporary_are_left_alone(tmp_path: Path) -> None:
