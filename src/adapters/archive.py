@@ -18,7 +18,6 @@ from pg_backup_manager.domain.errors import IntegrityError, ToolError
 from pg_backup_manager.domain.model import ArchiveTable
 from pg_backup_manager.domain.names import MadeBy
 
-_CHUNK = 1 << 20
 # "<dump id>; <catalog oid> <oid> TABLE DATA <schema> <table> <owner>", as --list prints it.
 _TABLE_DATA = re.compile(r"\d+; \d+ \d+ TABLE DATA (?P<label>.*)")
 _MADE_BY = {
@@ -32,34 +31,30 @@ class PgArchiveChecker:
     """Reads archives through ``pg_restore`` the way a restore would, but into nothing.
 
     ``pg_restore --list`` reads only the table of contents at the head of a
-    file, so it passes a truncated archive. Here every byte goes through
-    ``pg_restore -f /dev/null``, which decompresses all the data; the same
-    single read feeds the SHA-256.
+    file, so it passes a truncated archive. Here ``pg_restore -f /dev/null``
+    reads the whole archive and decompresses all its data, while this process
+    hashes the same file: the two reads run at once, on two cores. They read
+    the same bytes, as only the controller's user may write where archives are
+    checked (its private staging directory, backup directories closed to others).
     """
 
     binaries: PgBinaries
     timeout: float
 
     def check(self, archive: PurePath) -> str:
-        """Return the SHA-256 of ``archive`` once ``pg_restore`` has read all of it."""
-        digest = hashlib.sha256()
-        with (
-            self._pg_restore(archive, ["--file=/dev/null"], stdin=subprocess.PIPE) as reader,
-            open(archive, "rb") as source,
-        ):
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                try:
-                    reader.stdin.write(chunk)
-                except BrokenPipeError:
-                    break
-            reader.stdin.close()
+        """Return the SHA-256 of ``archive`` once ``pg_restore`` has read all of it.
+
+        Raises:
+            IntegrityError: ``pg_restore`` cannot read it to its end.
+        """
+        with self._pg_restore(archive, ["--file=/dev/null", str(archive)]) as reader:
+            checksum = self.digest(archive)
             [code] = processes.wait_all([reader], timeout=self.timeout)
             if code != 0:
                 raise IntegrityError(
                     f"{archive} is damaged: pg_restore cannot read it ({reader.said()})"
                 )
-        return digest.hexdigest()
+        return checksum
 
     def digest(self, archive: PurePath) -> str:
         """Return the SHA-256 of ``archive``."""

@@ -14,6 +14,10 @@ from pg_backup_manager.domain.model import Database
 # pg_dump 16 brought methods (--compress=zstd:3); before, only a gzip level.
 _METHODS_SINCE = 16
 _NEW_METHODS = {"zstd", "lz4"}
+# BACKUP_COMPRESSION unset, with tools of 16 and newer. benchmarks/dump_restore_overhead.py
+# times the candidates: zstd level 1 dumps in about half the time of level 3 (zstd's
+# own default), a third of gzip's, and its archives are no larger than level 3's.
+DEFAULT_COMPRESSION = "zstd:1"
 
 
 @attrs.frozen(kw_only=True)
@@ -21,8 +25,9 @@ class PgDump:
     """``pg_dump`` writing custom-format archives straight to their file.
 
     ``compression`` is ``BACKUP_COMPRESSION`` (``zstd:3``, ``lz4``, ``gzip:6``,
-    ``none`` or a gzip level ``0``-``9``); None means zstd with tools that have
-    it (16 and newer), else pg_dump's own default (gzip).
+    ``none`` or a gzip level ``0``-``9``); None means zstd at level 1
+    (:data:`DEFAULT_COMPRESSION`) with tools that have it (16 and newer), else
+    pg_dump's own default (gzip).
     """
 
     binaries: PgBinaries
@@ -52,7 +57,7 @@ class PgDump:
 
     def _compress(self, major: int) -> list[str]:
         if self.compression is None:
-            return ["--compress=zstd"] if major >= _METHODS_SINCE else []
+            return [f"--compress={DEFAULT_COMPRESSION}"] if major >= _METHODS_SINCE else []
         if major >= _METHODS_SINCE:
             return [f"--compress={self.compression}"]
         method, _, level = self.compression.partition(":")

@@ -18,7 +18,7 @@ def dump(compression: str | None) -> PgDump:
 @pytest.mark.parametrize(
     ("compression", "major", "option"),
     [
-        (None, 17, ["--compress=zstd"]),
+        (None, 17, ["--compress=zstd:1"]),
         (None, 15, []),
         ("zstd:3", 16, ["--compress=zstd:3"]),
         ("gzip:9", 17, ["--compress=gzip:9"]),
