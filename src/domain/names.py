@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -25,6 +26,7 @@ _NAME = re.compile(
     r"file_(?P<tier>daily|weekly|monthly)_"
     r"(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\.dump"
 )
+_FIELDS = re.compile(r"\d+")
 SHARED_ARCHIVE_NAME = "file.dump"
 # The cluster's globals beside an archive: ``<stem>.globals.sql``, never a backup name.
 GLOBALS_SUFFIX = ".globals.sql"
@@ -36,15 +38,26 @@ def _must_be_utc(_: object, attribute: attrs.Attribute[datetime], value: datetim
         raise ValueError(f"{attribute.name} must be an aware UTC datetime, got {value!r}")
 
 
-@attrs.frozen(kw_only=True, order=True)
+@functools.total_ordering
+@attrs.frozen(kw_only=True)
 class BackupName:
     """The name of one backup: ``file_<tier>_<UTC timestamp>.dump``.
 
-    Ordered by time first, so ``max()`` of a list is the newest backup.
+    Ordered by time first (then by tier name), so ``max()`` of a list is the
+    newest backup.
     """
 
     taken_at: datetime = attrs.field(validator=_must_be_utc)
-    tier: Tier = attrs.field(order=lambda tier: tier.value)
+    tier: Tier
+
+    def __lt__(self, other: object) -> bool:
+        # Written out: attrs' generated order builds tuples per comparison, and
+        # sorting 10,000 backups for list and prune spent most of its time there.
+        if not isinstance(other, BackupName):
+            return NotImplemented
+        if self.taken_at != other.taken_at:
+            return self.taken_at < other.taken_at
+        return self.tier.value < other.tier.value
 
     @classmethod
     def for_run(cls, *, tier: Tier, at: datetime) -> BackupName:
@@ -66,12 +79,14 @@ class BackupName:
                 "file_daily_2024-07-04T09:00:00Z.dump, as printed by 'controller list'"
             )
         try:
-            naive = datetime.strptime(match["stamp"], _TIMESTAMP_FORMAT)
+            # The pattern fixed every field's digits: no strptime (slow) needed.
+            year, month, day, hour, minute, second = map(int, _FIELDS.findall(match["stamp"]))
+            taken_at = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError:
             raise InvalidBackupNameError(
                 f"'{text}' is not a backup name: its timestamp is not a real date"
             ) from None
-        return cls(tier=Tier(match["tier"]), taken_at=naive.replace(tzinfo=UTC))
+        return cls(tier=Tier(match["tier"]), taken_at=taken_at)
 
     @classmethod
     def is_backup(cls, text: str) -> bool:
