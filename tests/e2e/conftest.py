@@ -1,7 +1,7 @@
 """Fixtures of the end-to-end tests: the controller image in the stack of docker/compose.e2e.yml.
 
 ``container_stack`` builds and starts the stack (the controller image with a
-PostgreSQL 15 and a 17) once per session, holding this machine's e2e lock,
+PostgreSQL 15, a 17 and an 18) once per session, holding this machine's e2e lock,
 and takes it down with its volumes. These tests use neither pytest-docker nor
 the integration servers of docker/compose.test.yml.
 """
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ..integration.servers import READY_TIMEOUT_S, wait_for_select_1
-from .stack import E2E_PG15, E2E_PG17, ContainerStack
+from .stack import E2E_SERVERS, ContainerStack
 
 E2E_LOCK = Path("/tmp/pg-backup-manager-e2e.lock")
 E2E_LOCK_TIMEOUT_S = 900.0
@@ -79,7 +79,7 @@ def _started_stack() -> Iterator[ContainerStack]:
                 pytrace=False,
             )
         deadline = time.monotonic() + READY_TIMEOUT_S
-        for server in (E2E_PG15, E2E_PG17):
+        for server, _ in E2E_SERVERS.values():
             wait_for_select_1(server, deadline, stack.compose_argv())
         stack.wait_until_scheduling()
         yield stack

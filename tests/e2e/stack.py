@@ -1,10 +1,12 @@
 """The stack of the end-to-end tests (docker/compose.e2e.yml), driven only through the
 docker CLI, as an operator would.
 
-The controller image runs in production mode beside a PostgreSQL 15 and a
-PostgreSQL 17 server whose data volumes it mounts too. The servers are
-reached from this host with psql (``tests/integration/servers.py``); the
-controller only with ``docker exec`` and friends (``ContainerStack``).
+The controller image runs in production mode beside a PostgreSQL 15, a 17
+and an 18 server whose data volumes it mounts too (pg18's in the official
+image's layout from 18 on: the data directory is ``18/docker`` in the volume).
+The servers are reached from this host with psql
+(``tests/integration/servers.py``); the controller only with ``docker exec``
+and friends (``ContainerStack``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ E2E_PG17 = PgServer(
     port=55442,
     password=(REPO / "docker" / "e2e" / "pg17-password").read_text(encoding="utf-8").strip(),
 )
+E2E_PG18 = PgServer(service="pg18", port=55443, password="e2e-secret-18")
+# Each server of the stack, by its service name, with its PostgreSQL major version.
+E2E_SERVERS: dict[str, tuple[PgServer, int]] = {
+    "pg15": (E2E_PG15, 15),
+    "pg17": (E2E_PG17, 17),
+    "pg18": (E2E_PG18, 18),
+}
 BACKUP_ROOT = PurePosixPath("/var/lib/postgresql/backup")
 DATABASES_ROOT = PurePosixPath("/var/lib/postgresql/databases")
 POSTGRES_IDS = "999:999"  # uid:gid of postgres in the controller and the server images
@@ -39,7 +48,19 @@ DOCKER_TIMEOUT_S = 900.0
 
 
 def data_dir_in_container(ident: str) -> PurePosixPath:
+    """``ident``'s backup directory in the controller (not PostgreSQL's data directory)."""
     return BACKUP_ROOT / "data" / ident
+
+
+def pgdata_in_container(ident: str) -> PurePosixPath:
+    """PostgreSQL's data directory of service ``ident``, as the controller mounts it.
+
+    pg15's and pg17's volumes are their data directories; pg18's volume is the
+    official image's /var/lib/postgresql from 18 on, with the data in 18/docker.
+    """
+    _, major = E2E_SERVERS[ident]
+    volume = DATABASES_ROOT / ident
+    return volume / "18" / "docker" if major >= 18 else volume
 
 
 def shared_file_in_container(ident: str) -> PurePosixPath:
@@ -213,5 +234,5 @@ class ContainerStack:
 
 
 def assert_no_password(text: str, what: str) -> None:
-    for server in (E2E_PG15, E2E_PG17):
+    for server, _ in E2E_SERVERS.values():
         assert server.password not in text, f"{server.service}'s password is in {what}:\n{text}"

@@ -1,7 +1,7 @@
 """The README's manual commands, run in the controller container with ``docker exec``.
 
 The stack is docker/compose.e2e.yml (``container_stack``): the controller image in
-production mode with a PostgreSQL 15 (``pg15``) and a PostgreSQL 17 (``pg17``)
+production mode with a PostgreSQL 15 (``pg15``), a 17 (``pg17``) and an 18 (``pg18``)
 server. A plain ``docker exec`` runs as root, as an operator's would; the
 ``/controller`` wrapper must switch to the postgres user. Data is loaded and
 compared from this host with psql; files are looked at with ``docker exec ls``
@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ..integration.data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
+from ..integration.data import catalog_snapshot, damage_pagila, table_fingerprints
 from ..integration.process import BACKUP_NAME_PATTERN, Run, assert_one_line_error
-from ..integration.servers import APP_DB, PgServer, recreate_database
+from ..integration.servers import APP_DB, PgServer, psql
+from .pagila import load_fresh_pagila
 from .stack import (
     E2E_PG15,
-    E2E_PG17,
+    E2E_PG18,
+    E2E_SERVERS,
     POSTGRES_IDS,
     ContainerStack,
     backup_name,
@@ -31,15 +33,14 @@ from .stack import (
 
 pytestmark = pytest.mark.integration
 
-SERVERS: dict[str, tuple[PgServer, int]] = {"pg15": (E2E_PG15, 15), "pg17": (E2E_PG17, 17)}
+SERVERS = E2E_SERVERS
 
 
 @pytest.fixture
 def pagila(container_stack: ContainerStack) -> ContainerStack:
-    """The stack, with pagila freshly loaded into ``appdb`` on both servers."""
+    """The stack, with pagila freshly loaded into ``appdb`` on every server."""
     for server, major in SERVERS.values():
-        recreate_database(server, APP_DB)
-        load_pagila(server, major=major)
+        load_fresh_pagila(server, major)
     return container_stack
 
 
@@ -58,6 +59,21 @@ def todays_tier() -> str:
 
 def taken_at(name: str) -> str:
     return name.split("_", 2)[2]
+
+
+def not_null_constraints(server: PgServer) -> set[str]:
+    """The NOT NULL constraints of ``appdb``, as ``catalog_snapshot`` lines.
+
+    PostgreSQL 18 records NOT NULL as constraints of their own in pg_constraint;
+    15 and 17 do not, so a catalog restored from 15 into 18 has them on top.
+    """
+    return set(
+        psql(
+            server,
+            "SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname "
+            "FROM pg_constraint WHERE contype = 'n'",
+        ).splitlines()
+    )
 
 
 def test_a_dump_by_plain_docker_exec_belongs_to_postgres_and_is_named_as_the_readme_says(
@@ -114,7 +130,7 @@ def test_dump_all_shared_copies_each_new_archive_to_shared_file_dump(
     run = stack.controller("dump", "--all", "--shared")
 
     assert run.returncode == 0, run
-    assert "dumped 2 of 2 databases" in run.stdout, run
+    assert f"dumped {len(SERVERS)} of {len(SERVERS)} databases" in run.stdout, run
     for ident in SERVERS:
         name = created(run, ident)
         shared = shared_file_in_container(ident)
@@ -123,14 +139,14 @@ def test_dump_all_shared_copies_each_new_archive_to_shared_file_dump(
         assert stack.sha256(shared) == stack.sha256(data_dir_in_container(ident) / name)
 
 
-@pytest.mark.parametrize("ident", ["pg15", "pg17"])
+@pytest.mark.parametrize("ident", list(SERVERS))
 def test_restore_brings_back_pagila_table_by_table(pagila: ContainerStack, ident: str) -> None:
     stack = pagila
     server, major = SERVERS[ident]
     before = table_fingerprints(server)
     catalog = catalog_snapshot(server)
     assert before["public.film_embedding"][0] == 500
-    assert ("extension vector" in catalog) == (major == 17)  # pgvector on 17, cube on 15
+    assert ("extension vector" in catalog) == (major >= 17)  # pgvector from 17, cube on 15
     name = created(stack.controller("dump", ident), ident)
     damage_pagila(server)
     assert table_fingerprints(server) != before
@@ -143,7 +159,7 @@ def test_restore_brings_back_pagila_table_by_table(pagila: ContainerStack, ident
     assert catalog_snapshot(server) == catalog
 
 
-def test_restore_from_shared_all_brings_back_both_servers(pagila: ContainerStack) -> None:
+def test_restore_from_shared_all_brings_back_every_server(pagila: ContainerStack) -> None:
     stack = pagila
     before = {ident: table_fingerprints(server) for ident, (server, _) in SERVERS.items()}
     assert stack.controller("dump", "--all", "--shared").returncode == 0
@@ -153,9 +169,36 @@ def test_restore_from_shared_all_brings_back_both_servers(pagila: ContainerStack
     run = stack.controller("restore-from-shared", "--all")
 
     assert run.returncode == 0, run
-    assert "restored 2 of 2 databases" in run.stdout, run
+    assert f"restored {len(SERVERS)} of {len(SERVERS)} databases" in run.stdout, run
     for ident, (server, _) in SERVERS.items():
         assert table_fingerprints(server) == before[ident], ident
+
+
+def test_a_pg15_backup_restored_from_shared_into_pg18_holds_the_same_tables(
+    pagila: ContainerStack,
+) -> None:
+    """The upgrade path: a backup of the 15 server loaded into the 18 one."""
+    stack = pagila
+    source = table_fingerprints(E2E_PG15)
+    source_catalog = catalog_snapshot(E2E_PG15)
+    assert table_fingerprints(E2E_PG18) != source  # pg18 holds its own pagila (pgvector, uuidv7)
+    assert stack.controller("dump", "pg15", "--shared").returncode == 0
+    shared_15, shared_18 = shared_file_in_container("pg15"), shared_file_in_container("pg18")
+    stack.sh(
+        f"mkdir -p '{shared_18.parent}' && cp '{shared_15}' '{shared_15}.sha256' "
+        f"'{shared_18.parent}/'",
+        user="postgres",
+    )
+
+    run = stack.controller("restore-from-shared", "pg18")
+
+    assert run.returncode == 0, run
+    assert f"pg18: restored {shared_18.name} into " in run.stdout, run
+    assert psql(E2E_PG18, "SHOW server_version_num").startswith("18"), "pg18 is not 18"
+    assert table_fingerprints(E2E_PG18) == source
+    assert [
+        line for line in catalog_snapshot(E2E_PG18) if line not in not_null_constraints(E2E_PG18)
+    ] == source_catalog
 
 
 def test_prune_dry_run_prints_the_plan_and_deletes_nothing(

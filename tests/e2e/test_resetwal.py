@@ -1,10 +1,13 @@
 """``resetwal`` in the controller container, on the database services' own volumes.
 
 The controller mounts each server's data volume at
-/var/lib/postgresql/databases/<service>; the servers' postgres user is uid 999,
-as the controller's, so it runs the directory's own ``pg_resetwal`` (15 or 17) as
-its owner. A database service is stopped with ``docker-compose stop`` (a clean,
-fast shutdown) and always started again, so the other tests find it running.
+/var/lib/postgresql/databases/<service>: for pg15 and pg17 the volume is the data
+directory, for pg18 (the official image's layout from 18 on) the data directory
+is ``18/docker`` inside it, which the controller finds by itself. The servers'
+postgres user is uid 999, as the controller's, so it runs the directory's own
+``pg_resetwal`` (15, 17 or 18) as its owner. A database service is stopped with
+``docker-compose stop`` (a clean, fast shutdown) and always started again, so the
+other tests find it running.
 """
 
 from __future__ import annotations
@@ -18,23 +21,25 @@ from ..integration.process import assert_one_line_error
 from ..integration.servers import PgServer, psql
 from .stack import (
     DATABASES_ROOT,
-    E2E_PG15,
-    E2E_PG17,
+    E2E_SERVERS,
     POSTGRES_IDS,
     ContainerStack,
     data_dir_in_container,
+    pgdata_in_container,
 )
 
 pytestmark = pytest.mark.integration
 
 ROWS = 1000
-SERVERS = pytest.mark.parametrize("server", [E2E_PG15, E2E_PG17], ids=["pg15", "pg17"])
+SERVERS = pytest.mark.parametrize(
+    "server", [server for server, _ in E2E_SERVERS.values()], ids=list(E2E_SERVERS)
+)
 
 
 @pytest.fixture(scope="module")
 def stack(container_stack: ContainerStack) -> ContainerStack:
     """The stack, with a table ``resetwal_check`` of ROWS rows in each server's postgres db."""
-    for server in (E2E_PG15, E2E_PG17):
+    for server, _ in E2E_SERVERS.values():
         psql(
             server,
             "DROP TABLE IF EXISTS resetwal_check;\n"
@@ -55,7 +60,7 @@ def stopped(stack: ContainerStack, server: PgServer) -> Iterator[None]:
 
 def control_state(stack: ContainerStack, server: PgServer) -> tuple[str, list[str]]:
     """The control file's checksum and the WAL files: what pg_resetwal rewrites."""
-    directory = DATABASES_ROOT / server.service
+    directory = pgdata_in_container(server.service)
     return stack.sha256(directory / "global" / "pg_control"), sorted(
         stack.files(directory / "pg_wal")
     )
@@ -108,7 +113,7 @@ def test_resetwal_of_a_stopped_server_saves_what_it_changes_and_the_server_start
         assert "Write-ahead log reset" in run.stdout, run
         assert f"controller dump {server.service}" in run.stdout, run  # the next steps
         assert control_state(stack, server) != before
-        owners = stack.files(DATABASES_ROOT / server.service / "global")
+        owners = stack.files(pgdata_in_container(server.service) / "global")
         assert set(owners.values()) == {POSTGRES_IDS}, owners
     [saved] = [name for name in stack.files(backups) if name not in earlier]
     assert saved.startswith("resetwal-"), saved
