@@ -102,8 +102,9 @@ def main() -> None:
 
 def start_server(options: argparse.Namespace) -> bool:
     """Start the server container unless it runs already; return whether it is new."""
-    running = docker("ps", "-q", "--filter", f"name=^{SERVER}$", check=False)
-    if running.strip():
+    image = f"pg-backup-manager-test-postgres:{options.server_major}"
+    running = docker("ps", "-q", "--filter", f"name=^{SERVER}$", check=False).strip()
+    if running and docker("inspect", "-f", "{{.Config.Image}}", running).strip() == image:
         return False
     docker("rm", "-f", SERVER, check=False)
     docker(
@@ -119,7 +120,7 @@ def start_server(options: argparse.Namespace) -> bool:
         f"POSTGRES_PASSWORD={PASSWORD}",
         "-e",
         f"PGPORT={options.port}",
-        f"pg-backup-manager-test-postgres:{options.server_major}",
+        image,
     )
     for _ in range(240):
         if server_sql(options, "select 1", check=False) == "1":
