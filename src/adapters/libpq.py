@@ -138,7 +138,8 @@ def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
         skip = "; or restore with --no-owner" if owners else ""
         return (
             f'{message} (role "{role}" is named by the dump but missing on this server: '
-            f'create it first, e.g. CREATE ROLE "{role}" NOLOGIN{skip})'
+            "restore with --with-globals to create the backup's roles, or create it first, "
+            f'e.g. CREATE ROLE "{role}" NOLOGIN{skip})'
         )
     lowered = message.lower()
     for needle, hint in _HINTS:

@@ -92,8 +92,9 @@ class BackupWriter:
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
         with self.staging.begin(database.identifier, name) as draft:
             try:
-                self.globals_dumper.dump_globals(database, draft.globals_path)
                 self.dumper.dump(database, draft.path)
+                # After the dump: its errors say most about a server that refuses us.
+                self.globals_dumper.dump_globals(database, draft.globals_path)
             except ToolError:
                 explain_a_missing_target(database=database, server=self.server)
                 raise

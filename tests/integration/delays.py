@@ -36,7 +36,12 @@ exec {real} "$@"
 def delaying_tools(directory: Path) -> Path:
     """Return a bin directory of wrappers of the host's PostgreSQL tools (see module)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for tool, reads_stdin in (("psql", "yes"), ("pg_restore", "no"), ("pg_dump", "no")):
+    for tool, reads_stdin in (
+        ("psql", "yes"),
+        ("pg_restore", "no"),
+        ("pg_dump", "no"),
+        ("pg_dumpall", "no"),
+    ):
         wrapper = directory / tool
         wrapper.write_text(_WRAPPER.format(real=PG_BIN / tool, reads_stdin=reads_stdin))
         wrapper.chmod(0o755)

@@ -7,6 +7,7 @@ the postgres user, who is handed the directory first (``hand_to_postgres``).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from .servers import APP_DB, PG_BIN, PgServer
 CONTROLLER = Path(sys.executable).parent / "controller"
 CONTROLLER_TIMEOUT_S = 180.0
 BACKUP_NAME_PATTERN = r"file_(daily|weekly|monthly)_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.dump"
+GLOBALS_NAME_PATTERN = BACKUP_NAME_PATTERN.removesuffix(r"\.dump") + r"\.globals\.sql"
 
 
 @attrs.frozen
@@ -107,8 +109,8 @@ class Controller:
         return self.workdir / "backup-data" / "databases" / ident
 
     def backups(self, ident: str) -> list[str]:
-        """Names in ``ident``'s backup directory but checksum files and the run history,
-        sorted; [] if absent.
+        """Names in ``ident``'s backup directory but checksum files, the run history and
+        the globals kept beside backups, sorted; [] if absent.
 
         Temporary and foreign files count: a test that expects no backup
         expects nothing else either.
@@ -116,7 +118,9 @@ class Controller:
         return [
             name
             for name in self.files(ident)
-            if not name.endswith(".sha256") and name != HISTORY_NAME
+            if not name.endswith(".sha256")
+            and name != HISTORY_NAME
+            and not re.fullmatch(GLOBALS_NAME_PATTERN, name)
         ]
 
     def files(self, ident: str) -> list[str]:

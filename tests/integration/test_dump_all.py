@@ -54,4 +54,10 @@ def test_dump_all_keeps_the_good_backup_and_leaves_no_file_for_a_server_that_is_
         if p.is_file() and p.name != HISTORY_NAME
     )
     good_path = controller.data_dir("main") / good
-    assert files == [good_path, good_path.with_name(good + ".sha256")]
+    globals_path = good_path.with_name(good.replace(".dump", ".globals.sql"))
+    assert files == [
+        good_path,
+        good_path.with_name(good + ".sha256"),
+        globals_path,
+        globals_path.with_name(globals_path.name + ".sha256"),
+    ]

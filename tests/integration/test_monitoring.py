@@ -70,6 +70,7 @@ def test_history_status_and_list_as_json_after_a_success_and_a_failure(
                 "taken_at": name.split("_")[2].removesuffix(".dump"),
                 "size_bytes": (controller.data_dir("a") / name).stat().st_size,
                 "sha256": sha256,
+                "globals": name.replace(".dump", ".globals.sql"),
             }
         ],
     }

@@ -8,6 +8,7 @@ the container and nothing of this machine is touched.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,15 +18,11 @@ import pytest
 from pg_backup_manager.adapters.run_history import HISTORY_NAME
 
 from .data import load_pagila
-from .process import Controller
+from .process import BACKUP_NAME_PATTERN, Controller
 from .running import dumps_connected, spawn, stop, table_locked, wait_until
 from .servers import PgServers
 
 pytestmark = pytest.mark.integration
-
-
-def sha256s(names: list[str]) -> list[str]:
-    return [name for name in names if name.endswith(".sha256")]
 
 
 def backup_name(tier: str, age: timedelta) -> str:
@@ -104,9 +101,12 @@ def test_start_in_production_dumps_on_schedule_shares_and_applies_retention(
         code, _, err = stop(process)
 
     names = sorted(p.name for p in data.iterdir() if p.name != HISTORY_NAME)
-    [new] = [name for name in names if name not in (recent, "notes.txt", *sha256s(names))]
+    [new] = [name for name in names if re.fullmatch(BACKUP_NAME_PATTERN, name) and name != recent]
+    kept_with_new = new.replace(".dump", ".globals.sql")
     assert code == 0
-    assert names == sorted([new, f"{new}.sha256", recent, "notes.txt"])
+    assert names == sorted(
+        [new, f"{new}.sha256", kept_with_new, f"{kept_with_new}.sha256", recent, "notes.txt"]
+    )
     assert (root / "backup/shared/a/file.dump").read_bytes() == (data / new).read_bytes()
     assert f"deleted {expired}" in err
     assert not (tmp_path / "backup-data").exists()
