@@ -20,8 +20,9 @@ import attrs
 from pg_backup_manager.domain.errors import ControllerError, IntegrityError
 from pg_backup_manager.domain.globals import GlobalStatement, Kind
 
-_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*")
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
+# Identifiers and keywords: a letter or _ (any script), then letters, digits, _ and $.
+_WORD = re.compile(r"[^\W\d][\w$]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 _NUMBER = re.compile(r"[0-9][0-9.eE+-]*")
 
 

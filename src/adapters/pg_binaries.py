@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-from plumbum import local
-from plumbum.commands.base import BaseCommand
-from plumbum.commands.processes import CommandNotFound
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.domain.errors import ToolError
+
+if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help run none
+    from plumbum.commands.base import BaseCommand
 
 
 @attrs.frozen(kw_only=True)
@@ -35,10 +36,12 @@ class PgBinaries:
         """
         if self.bin_dir is not None:
             return self._existing(self.bin_dir / program, "PG_BIN_DIR")
+        from plumbum.commands.processes import CommandNotFound
+
         for candidate in sorted(self.root.glob(f"*/bin/{program}"), key=_major_of, reverse=True):
-            return local[str(candidate)]
+            return command(str(candidate))
         try:
-            return local[program]
+            return command(program)
         except CommandNotFound:
             raise ToolError(
                 f"{program} not found in {self.root}/*/bin or PATH: install the PostgreSQL "
@@ -60,13 +63,20 @@ class PgBinaries:
                 f"{program} of PostgreSQL {major} is not available ({path} missing; "
                 f"available: {', '.join(shipped) or 'none'}): use a {program} of version {major}"
             )
-        return local[str(path)]
+        return command(str(path))
 
     @staticmethod
     def _existing(path: Path, source: str) -> BaseCommand:
         if not path.is_file():
             raise ToolError(f"{path.name} of {source} not found at {path}: install it")
-        return local[str(path)]
+        return command(str(path))
+
+
+def command(program: str) -> BaseCommand:
+    """Return plumbum's command for ``program`` (a path, or a name looked up in PATH)."""
+    from plumbum import local
+
+    return local[program]
 
 
 def _major_of(path: Path) -> tuple[int, ...]:
@@ -83,7 +93,9 @@ def tools_major(program: str) -> int:
     Asked once per program and process (``<program> --version``).
     """
     try:
-        out = processes.run(local[program], ["--version"], what=f"{program} --version", timeout=60)
+        out = processes.run(
+            command(program), ["--version"], what=f"{program} --version", timeout=60
+        )
     except ToolError:
         return 0
     found = _VERSION.search(out)

@@ -8,11 +8,10 @@ import subprocess
 from pathlib import PurePath
 
 import attrs
-from plumbum import local
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.libpq import PgClient, conninfo, with_hint
-from pg_backup_manager.adapters.pg_binaries import PgBinaries, tools_major
+from pg_backup_manager.adapters.pg_binaries import PgBinaries, command, tools_major
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 
@@ -101,7 +100,7 @@ class PgRestore:
                 "pg_restore", database, ["--file=-", *options, str(archive)], what=what, stdout=pipe
             ) as reader,
             processes.started(
-                local["sed"],
+                command("sed"),
                 ["-e", drop_first],
                 what=f"{what}: sed",
                 stdin=reader.stdout,

@@ -15,10 +15,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import attrs
-from plumbum.commands.base import BaseCommand
+
+if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help run none
+    from plumbum.commands.base import BaseCommand
 
 from pg_backup_manager.domain.errors import ToolError
 

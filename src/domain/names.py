@@ -78,32 +78,44 @@ class BackupName:
                 f"'{text}' is not a backup name: expected a bare name like "
                 "file_daily_2024-07-04T09:00:00Z.dump, as printed by 'controller list'"
             )
+        name = cls.from_text(text)
+        if name is None:
+            raise InvalidBackupNameError(
+                f"'{text}' is not a backup name: its timestamp is not a real date"
+            )
+        return name
+
+    @classmethod
+    def from_text(cls, text: str) -> BackupName | None:
+        """Return the name ``text`` spells, or None when it is not exactly a backup name
+        (no exception: a directory of 10,000 backups holds as many other files)."""
+        match = _NAME.fullmatch(text) if text.endswith(".dump") else None
+        if match is None:
+            return None
         try:
             # The pattern fixed every field's digits: no strptime (slow) needed.
             year, month, day, hour, minute, second = map(int, _FIELDS.findall(match["stamp"]))
             taken_at = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError:
-            raise InvalidBackupNameError(
-                f"'{text}' is not a backup name: its timestamp is not a real date"
-            ) from None
+            return None
         return cls(tier=Tier(match["tier"]), taken_at=taken_at)
 
     @classmethod
     def is_backup(cls, text: str) -> bool:
         """Return whether ``text`` is the name of a backup file."""
-        try:
-            cls.parse(text)
-        except InvalidBackupNameError:
-            return False
-        return True
+        return cls.from_text(text) is not None
+
+    @functools.cached_property
+    def _text(self) -> str:
+        return f"file_{self.tier.value}_{self.taken_at.strftime(_TIMESTAMP_FORMAT)}.dump"
 
     @property
     def globals_name(self) -> str:
         """Return the name of the globals file kept with this backup."""
-        return str(self).removesuffix(".dump") + GLOBALS_SUFFIX
+        return self._text.removesuffix(".dump") + GLOBALS_SUFFIX
 
     def __str__(self) -> str:
-        return f"file_{self.tier.value}_{self.taken_at.strftime(_TIMESTAMP_FORMAT)}.dump"
+        return self._text
 
 
 @attrs.frozen(kw_only=True)

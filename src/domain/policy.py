@@ -91,7 +91,7 @@ def plan_retention(
     ``now`` (the clock went backwards) are always kept, and do not count among
     the newest: a wrong clock cannot push a real backup out.
     """
-    ordered = sorted(set(names), reverse=True)
+    ordered = sorted(set(names), key=lambda name: (name.taken_at, name.tier.value), reverse=True)
     verdicts = []
     newest_left = max(min_kept, 1)
     for name in ordered:

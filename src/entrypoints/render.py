@@ -55,14 +55,15 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
         click.echo(f"no backups of {identifier} in {layout.backup_dir(identifier)}")
         return
     width = max(len(str(backup.name)) for backup in found)
-    click.echo(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS")
+    lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
     for backup in found:
-        taken = backup.name.taken_at.strftime("%Y-%m-%d %H:%M:%S")
+        taken = backup.name.taken_at.isoformat(sep=" ")[:19]
         kept = backup.name.globals_name if backup.has_globals else "-"
-        click.echo(
+        lines.append(
             f"{backup.name!s:<{width}}  {backup.name.tier.value:<7}  {taken:<19}  "
             f"{size(backup.size):<10}  {kept}"
         )
+    click.echo("\n".join(lines))  # one write: a list of 10,000 backups is common
 
 
 def restore(report: RestoreReport) -> None:
@@ -169,9 +170,14 @@ def prune(results: Sequence[PruneResult]) -> None:
     for result in results:
         identifier = result.database.identifier
         deleting = "would delete" if result.dry_run else "delete"
-        for verdict in result.plan.verdicts:
-            action = "keep  " if verdict.keep else deleting
-            click.echo(f"{identifier}: {action} {verdict.name} ({reason(verdict)})")
+        if result.plan.verdicts:  # one write: a plan of 10,000 backups is common
+            click.echo(
+                "\n".join(
+                    f"{identifier}: {'keep  ' if verdict.keep else deleting} {verdict.name} "
+                    f"({reason(verdict)})"
+                    for verdict in result.plan.verdicts
+                )
+            )
         deleted = "would be deleted" if result.dry_run else "deleted"
         total = len(result.plan.verdicts)
         click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} backups {deleted}")
