@@ -55,12 +55,33 @@ def test_parse_and_format_are_inverse(tier: Tier, at: datetime) -> None:
         "sub/file_daily_2024-07-04T09:00:00Z.dump",
         "/abs/file_daily_2024-07-04T09:00:00Z.dump",
         "file_daily_2024-07-04T09:00:00Z.dump\n",
+        "file_Daily_2024-07-04T09:00:00Z.dump",
+        "file_daily_2024-07-04T24:00:00Z.dump",
+        "file_daily_2024-07-04T09:00:60Z.dump",
+        "file_daily_2024-7-04T09:00:00Z.dump",
+        "file_daily_2024-07-04T09:00:00+00:00.dump",
+        "file_daily_2024-07-04T09:00:00.000Z.dump",
+        "file_daily_\u0662\u0660\u0662\u0664-07-04T09:00:00Z.dump",  # Arabic-Indic digits
     ],
 )
 def test_anything_else_is_not_a_backup(text: str) -> None:
     assert not BackupName.is_backup(text)
     with pytest.raises(InvalidBackupNameError, match="not a backup name"):
         BackupName.parse(text)
+
+
+def test_a_name_found_in_a_directory_is_spelled_as_its_file() -> None:
+    text = "file_monthly_2024-07-01T03:00:00Z.dump"
+
+    name = BackupName.from_text(text)
+
+    assert name is not None
+    assert (str(name), name.tier, name.taken_at) == (
+        text,
+        Tier.MONTHLY,
+        datetime(2024, 7, 1, 3, tzinfo=UTC),
+    )
+    assert name.globals_name == "file_monthly_2024-07-01T03:00:00Z.globals.sql"
 
 
 def test_newer_names_sort_after_older_ones_whatever_their_tier() -> None:
