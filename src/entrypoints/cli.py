@@ -6,20 +6,24 @@ Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.domain.dumping import TakeBackups
 from pg_backup_manager.domain.errors import IntegrityError, worst_exit_code
-from pg_backup_manager.domain.model import Config, Database
 from pg_backup_manager.domain.names import Tier
-from pg_backup_manager.domain.ports import BackupCatalog
-from pg_backup_manager.domain.pruning import Prune
-from pg_backup_manager.domain.restoring import Restore
-from pg_backup_manager.domain.verifying import Verify
-from pg_backup_manager.domain.wal_reset import ResetWal
 from pg_backup_manager.entrypoints import documents, render, scheduler
 from pg_backup_manager.entrypoints.containers import Container
+
+if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.domain.dumping import TakeBackups
+    from pg_backup_manager.domain.model import Config, Database
+    from pg_backup_manager.domain.ports import BackupCatalog
+    from pg_backup_manager.domain.pruning import Prune
+    from pg_backup_manager.domain.restoring import Restore
+    from pg_backup_manager.domain.verifying import Verify
+    from pg_backup_manager.domain.wal_reset import ResetWal
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 _NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."

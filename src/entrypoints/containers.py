@@ -3,43 +3,43 @@ and which ports each use case gets."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+import attrs
 from dependency_injector import containers, providers
 
-from pg_backup_manager.adapters.archive import PgArchiveChecker
-from pg_backup_manager.adapters.clock import SystemClock
-from pg_backup_manager.adapters.globals_sql import GlobalsFileReader
-from pg_backup_manager.adapters.heartbeat import FileHeartbeat
-from pg_backup_manager.adapters.local_staging import LocalStaging
-from pg_backup_manager.adapters.local_store import (
-    LocalBackupCatalog,
-    LocalDirectories,
-    LocalSharedCopies,
-)
-from pg_backup_manager.adapters.locks import DirectoryLocks
-from pg_backup_manager.adapters.notifications import (
-    AppriseNotifier,
-    HealthchecksPings,
-    NotifyingRunLog,
-)
-from pg_backup_manager.adapters.pg_binaries import PgBinaries
-from pg_backup_manager.adapters.pg_dump import PgDump
-from pg_backup_manager.adapters.pg_dumpall import PgDumpAllGlobals
-from pg_backup_manager.adapters.pg_resetwal import PgResetWal
-from pg_backup_manager.adapters.pg_restore import PgRestore
 from pg_backup_manager.adapters.privileges import drop_root
-from pg_backup_manager.adapters.psql_server import PsqlServer
-from pg_backup_manager.adapters.run_history import JsonlRunLog
 from pg_backup_manager.adapters.settings import Settings
-from pg_backup_manager.domain.dumping import BackupWriter, TakeBackups
-from pg_backup_manager.domain.pruning import Prune
-from pg_backup_manager.domain.restoring import Restore
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
-from pg_backup_manager.domain.status import CheckHealth, Status
-from pg_backup_manager.domain.verifying import Verify
-from pg_backup_manager.domain.wal_reset import ResetWal
+
+
+@attrs.frozen
+class Deferred:
+    """A class (or function) of this package, imported when first called.
+
+    Each command then imports only the adapters and use cases of the services it
+    gets: ``list`` and ``--help`` start without the PostgreSQL tools' adapters,
+    the notification libraries or the dump's thread pool.
+    """
+
+    module: str  # under ``pg_backup_manager``, like ``adapters.clock``
+    name: str
+
+    def resolve(self) -> Callable[..., Any]:
+        """Return what ``name`` is in ``module``, importing it.
+
+        Raises:
+            ImportError, AttributeError: no such module or name.
+        """
+        module = importlib.import_module(f"pg_backup_manager.{self.module}")
+        resolved: Callable[..., Any] = getattr(module, self.name)
+        return resolved
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Return what ``name`` returns for these arguments."""
+        return self.resolve()(*args, **kwargs)
 
 
 class Container(containers.DeclarativeContainer):
@@ -65,70 +65,96 @@ class Container(containers.DeclarativeContainer):
     drop_root = providers.Object(drop_root)
 
     # Time, files and locks.
-    clock = providers.Singleton(SystemClock)
+    clock = providers.Singleton(Deferred("adapters.clock", "SystemClock"))
     schedule = settings.provided.schedule
-    heartbeat = providers.Singleton(FileHeartbeat, path=settings.provided.heartbeat_file)
-    catalog = providers.Singleton(LocalBackupCatalog, layout=layout)
+    heartbeat = providers.Singleton(
+        Deferred("adapters.heartbeat", "FileHeartbeat"), path=settings.provided.heartbeat_file
+    )
+    catalog = providers.Singleton(
+        Deferred("adapters.local_store", "LocalBackupCatalog"), layout=layout
+    )
     staging = providers.Singleton(
-        LocalStaging, layout=layout, file_mode=settings.provided.file_mode
+        Deferred("adapters.local_staging", "LocalStaging"),
+        layout=layout,
+        file_mode=settings.provided.file_mode,
     )
     shared = providers.Singleton(
-        LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
+        Deferred("adapters.local_store", "LocalSharedCopies"),
+        layout=layout,
+        file_mode=settings.provided.file_mode,
     )
-    directories = providers.Singleton(LocalDirectories, layout=layout)
+    directories = providers.Singleton(
+        Deferred("adapters.local_store", "LocalDirectories"), layout=layout
+    )
     monitoring = settings.provided.monitoring
-    history = providers.Singleton(JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode)
+    history = providers.Singleton(
+        Deferred("adapters.run_history", "JsonlRunLog"),
+        layout=layout,
+        file_mode=settings.provided.file_mode,
+    )
     run_log = providers.Singleton(
-        NotifyingRunLog,
+        Deferred("adapters.notifications", "NotifyingRunLog"),
         inner=history,
         notifier=providers.Factory(
-            AppriseNotifier,
+            Deferred("adapters.notifications", "AppriseNotifier"),
             urls=monitoring.notify_urls,
             always=monitoring.notify_always,
         ),
     )
     pings = providers.Singleton(
-        HealthchecksPings,
+        Deferred("adapters.notifications", "HealthchecksPings"),
         url=monitoring.healthchecks_url,
         per_database=monitoring.healthchecks_urls,
     )
     locks = providers.Singleton(
-        DirectoryLocks, layout=layout, wait_seconds=settings.provided.lock_wait
+        Deferred("adapters.locks", "DirectoryLocks"),
+        layout=layout,
+        wait_seconds=settings.provided.lock_wait,
     )
 
     # PostgreSQL's tools.
     binaries = providers.Singleton(
-        PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
+        Deferred("adapters.pg_binaries", "PgBinaries"),
+        root=settings.provided.bin_root,
+        bin_dir=settings.provided.bin_dir,
     )
     dumper = providers.Singleton(
-        PgDump,
+        Deferred("adapters.pg_dump", "PgDump"),
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
+        Deferred("adapters.pg_dumpall", "PgDumpAllGlobals"),
+        binaries=binaries,
+        timeout=settings.provided.dump_timeout,
     )
-    globals_reader = providers.Singleton(GlobalsFileReader)
+    globals_reader = providers.Singleton(Deferred("adapters.globals_sql", "GlobalsFileReader"))
     checker = providers.Singleton(
-        PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
+        Deferred("adapters.archive", "PgArchiveChecker"),
+        binaries=binaries,
+        timeout=settings.provided.dump_timeout,
     )
     restorer = providers.Singleton(
-        PgRestore,
+        Deferred("adapters.pg_restore", "PgRestore"),
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
         jobs=settings.provided.restore_jobs,
     )
     server = providers.Singleton(
-        PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
+        Deferred("adapters.psql_server", "PsqlServer"),
+        binaries=binaries,
+        timeout=settings.provided.admin_timeout,
     )
     resetter = providers.Singleton(
-        PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
+        Deferred("adapters.pg_resetwal", "PgResetWal"),
+        binaries=binaries,
+        timeout=settings.provided.admin_timeout,
     )
 
     # The use cases, each with the ports it calls.
     backup_writer = providers.Factory(
-        BackupWriter,
+        Deferred("domain.dumping", "BackupWriter"),
         clock=clock,
         catalog=catalog,
         staging=staging,
@@ -138,7 +164,7 @@ class Container(containers.DeclarativeContainer):
         server=server,
     )
     take_backups = providers.Factory(
-        TakeBackups,
+        Deferred("domain.dumping", "TakeBackups"),
         writer=backup_writer,
         shared=shared,
         locks=locks,
@@ -148,7 +174,7 @@ class Container(containers.DeclarativeContainer):
         parallelism=config.provided.parallelism,
     )
     prune = providers.Factory(
-        Prune,
+        Deferred("domain.pruning", "Prune"),
         catalog=catalog,
         locks=locks,
         clock=clock,
@@ -156,14 +182,14 @@ class Container(containers.DeclarativeContainer):
         min_kept=config.provided.min_kept,
     )
     scheduled_run = providers.Factory(
-        ScheduledRun,
+        Deferred("domain.scheduled_run", "ScheduledRun"),
         take_backups=take_backups,
         prune=prune,
         databases=config.provided.databases,
         copy_to_shared=config.provided.copy_to_shared,
     )
     restore = providers.Factory(
-        Restore,
+        Deferred("domain.restoring", "Restore"),
         catalog=catalog,
         shared=shared,
         checker=checker,
@@ -178,7 +204,7 @@ class Container(containers.DeclarativeContainer):
         globals_reader=globals_reader,
     )
     verify = providers.Factory(
-        Verify,
+        Deferred("domain.verifying", "Verify"),
         catalog=catalog,
         checker=checker,
         locks=locks,
@@ -189,7 +215,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
     )
     status = providers.Factory(
-        Status,
+        Deferred("domain.status", "Status"),
         catalog=catalog,
         run_log=run_log,
         clock=clock,
@@ -198,7 +224,13 @@ class Container(containers.DeclarativeContainer):
         production=config.provided.production,
         max_age=monitoring.max_age,
     )
-    check_health = providers.Factory(CheckHealth, status=status, heartbeat=heartbeat)
+    check_health = providers.Factory(
+        Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
+    )
     reset_wal = providers.Factory(
-        ResetWal, resetter=resetter, locks=locks, clock=clock, layout=layout
+        Deferred("domain.wal_reset", "ResetWal"),
+        resetter=resetter,
+        locks=locks,
+        clock=clock,
+        layout=layout,
     )

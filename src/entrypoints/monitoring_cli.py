@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.config_report import effective
-from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.ports import BackupCatalog
-from pg_backup_manager.domain.status import CheckHealth, Status
 from pg_backup_manager.entrypoints import documents, render_status
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
 from pg_backup_manager.entrypoints.containers import Container
+
+if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.adapters.settings import Settings
+    from pg_backup_manager.domain.model import Config
+    from pg_backup_manager.domain.ports import BackupCatalog
+    from pg_backup_manager.domain.status import CheckHealth, Status
 
 
 @cli.command()

@@ -6,21 +6,27 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from pg_backup_manager.domain.dumping import DumpReport
 from pg_backup_manager.domain.errors import BusyError
-from pg_backup_manager.domain.globals import Kind, RolePlan
-from pg_backup_manager.domain.model import Database, Layout
-from pg_backup_manager.domain.names import Backup
-from pg_backup_manager.domain.policy import Verdict, Why
-from pg_backup_manager.domain.pruning import PruneResult
-from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
-from pg_backup_manager.domain.scheduled_run import PruneFailure, RunReport
-from pg_backup_manager.domain.scratch import LeftoverPlan
-from pg_backup_manager.domain.verifying import VerifyReport
-from pg_backup_manager.domain.wal_reset import ResetReport
+from pg_backup_manager.domain.globals import Kind
+from pg_backup_manager.domain.policy import Why
+from pg_backup_manager.domain.scheduled_run import PruneFailure
+
+if TYPE_CHECKING:  # each command imports only the use cases it runs
+    from pg_backup_manager.domain.dumping import DumpReport
+    from pg_backup_manager.domain.globals import RolePlan
+    from pg_backup_manager.domain.model import Database, Layout
+    from pg_backup_manager.domain.names import Backup
+    from pg_backup_manager.domain.policy import Verdict
+    from pg_backup_manager.domain.pruning import PruneResult
+    from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
+    from pg_backup_manager.domain.scheduled_run import RunReport
+    from pg_backup_manager.domain.scratch import LeftoverPlan
+    from pg_backup_manager.domain.verifying import VerifyReport
+    from pg_backup_manager.domain.wal_reset import ResetReport
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 NEXT_STEPS = (

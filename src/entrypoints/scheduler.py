@@ -8,26 +8,29 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
-from pg_backup_manager.adapters.settings import Monitoring
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.freshness import DatabaseStatus
-from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.ports import (
-    Clock,
-    DeadMansSwitch,
-    Directories,
-    Heartbeat,
-    RunLog,
-    Schedule,
-)
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
-from pg_backup_manager.domain.status import Status
 from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
+
+if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
+    from pg_backup_manager.adapters.settings import Monitoring
+    from pg_backup_manager.domain.freshness import DatabaseStatus
+    from pg_backup_manager.domain.model import Config
+    from pg_backup_manager.domain.ports import (
+        Clock,
+        DeadMansSwitch,
+        Directories,
+        Heartbeat,
+        RunLog,
+        Schedule,
+    )
+    from pg_backup_manager.domain.scheduled_run import ScheduledRun
+    from pg_backup_manager.domain.status import Status
 
 log = logging.getLogger("controller")
 
