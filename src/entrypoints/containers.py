@@ -50,8 +50,9 @@ class Container(containers.DeclarativeContainer):
     configuration, and a bad variable fails the first command that needs it.
     """
 
+    # Wired once, by ``main`` (which unwires it after the command), not also when built.
     wiring_config = containers.WiringConfiguration(
-        modules=[".cli", ".monitoring_cli", ".scheduler"]
+        modules=[".cli", ".monitoring_cli", ".scheduler"], auto_wire=False
     )
 
     environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]

@@ -1,4 +1,8 @@
-"""``controller``'s monitoring commands: health, status, config."""
+"""``controller``'s monitoring commands: health, status, config.
+
+Their renderers are imported by the commands themselves: every other command,
+and ``--help``, starts without them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.adapters.config_report import effective
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.entrypoints import documents, render_status
+from pg_backup_manager.entrypoints import documents
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -41,6 +44,8 @@ def health(
     A backup is fresh when it is at most BACKUP_MAX_AGE old. The container's
     HEALTHCHECK. Example: controller health
     """
+    from pg_backup_manager.entrypoints import render_status
+
     report = check_health(config.databases, max_heartbeat_age=max_age, liveness_only=liveness)
     if report.problem is not None:
         raise ControllerError(report.problem)
@@ -75,6 +80,8 @@ def status(
 
     Example: controller status --all --json
     """
+    from pg_backup_manager.entrypoints import render_status
+
     targets = list(config.databases) if database is None and not all_ else None
     statuses = status(targets or chosen(config, database, all_))
     if as_json:
@@ -94,5 +101,8 @@ def config_(
     Secrets are never printed. Exits 2, naming the variable, when the
     configuration is invalid. Example: controller config
     """
+    from pg_backup_manager.adapters.config_report import effective
+    from pg_backup_manager.entrypoints import render_status
+
     identifiers = tuple(database.identifier for database in settings.config.databases)
     render_status.configuration(effective(environ, identifiers))

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import datetime
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from dependency_injector.wiring import Provide, inject
@@ -18,6 +15,10 @@ from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
+    from collections.abc import Callable
+    from datetime import datetime
+    from types import FrameType
+
     from pg_backup_manager.adapters.settings import Monitoring
     from pg_backup_manager.domain.freshness import DatabaseStatus
     from pg_backup_manager.domain.model import Config
