@@ -102,7 +102,7 @@ def test_a_dump_by_plain_docker_exec_belongs_to_postgres_and_is_named_as_the_rea
     assert re.search(rf"^{re.escape(name)}\s+{todays_tier()}\s", listed.stdout, re.M), listed
 
 
-def test_list_shows_every_backup_newest_first_with_tier_time_and_size(
+def test_list_shows_every_backup_newest_first_with_tier_time_size_and_globals(
     container_stack: ContainerStack,
 ) -> None:
     stack = container_stack
@@ -112,14 +112,18 @@ def test_list_shows_every_backup_newest_first_with_tier_time_and_size(
 
     assert run.returncode == 0, run
     header, *lines = run.stdout.splitlines()
-    assert header.split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE"], run
+    assert header.split() == ["NAME", "TIER", "TAKEN", "(UTC)", "SIZE", "GLOBALS"], run
     rows = [line.split() for line in lines]
     names = [row[0] for row in rows]
     assert names == sorted(stack.backups("pg17"), key=taken_at, reverse=True)
     assert names[0] == newest
-    for name, tier, day, time, size, unit in rows:
+    files = stack.files(data_dir_in_container("pg17"))
+    for name, tier, day, time, size, unit, globals_file in rows:
         assert name == f"file_{tier}_{day}T{time}Z.dump", run
         assert float(size) > 0 and unit in {"B", "KiB", "MiB", "GiB"}, run
+        # Every backup of this stack is made by this image, which saves the globals.
+        assert globals_file == name.removesuffix(".dump") + ".globals.sql", run
+        assert globals_file in files, files
 
 
 def test_dump_all_shared_copies_each_new_archive_to_shared_file_dump(
@@ -199,6 +203,38 @@ def test_a_pg15_backup_restored_from_shared_into_pg18_holds_the_same_tables(
     assert [
         line for line in catalog_snapshot(E2E_PG18) if line not in not_null_constraints(E2E_PG18)
     ] == source_catalog
+
+
+def test_a_pg15_backup_restored_into_pg18_with_globals_brings_its_role_and_grant(
+    pagila: ContainerStack,
+) -> None:
+    """The upgrade path onto a new server: the backup's roles come with it."""
+    stack = pagila
+    psql(E2E_PG18, "DROP ROLE IF EXISTS e2e_reader", db="postgres")
+    psql(
+        E2E_PG15,
+        "DROP ROLE IF EXISTS e2e_reader;\n"
+        "CREATE ROLE e2e_reader LOGIN;\n"
+        "GRANT SELECT ON public.actor TO e2e_reader;\n",
+    )
+    source = table_fingerprints(E2E_PG15)
+    name = created(stack.controller("dump", "pg15"), "pg15")
+    stem = name.removesuffix(".dump")
+    files_15 = stack.files(data_dir_in_container("pg15"))
+    assert {f"{name}.sha256", f"{stem}.globals.sql"} <= set(files_15), files_15
+    stack.sh(
+        f"cp -p '{data_dir_in_container('pg15')}/{stem}.'* '{data_dir_in_container('pg18')}/'",
+        user="postgres",
+    )
+
+    run = stack.controller("restore", "pg18", name, "--with-globals")
+
+    assert run.returncode == 0, run
+    assert f"pg18: restored {name} into " in run.stdout, run
+    assert table_fingerprints(E2E_PG18) == source
+    assert psql(E2E_PG18, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'e2e_reader'") == "t\n"
+    granted = "SELECT has_table_privilege('e2e_reader', 'public.actor', 'SELECT')"
+    assert psql(E2E_PG18, granted) == "t\n"
 
 
 def test_prune_dry_run_prints_the_plan_and_deletes_nothing(
