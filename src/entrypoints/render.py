@@ -13,7 +13,6 @@ import click
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.globals import Kind
 from pg_backup_manager.domain.policy import Why
-from pg_backup_manager.domain.scheduled_run import PruneFailure
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.dumping import DumpReport
@@ -191,14 +190,17 @@ def prune(results: Sequence[PruneResult]) -> None:
 
 def reason(verdict: Verdict) -> str:
     """Return why retention keeps or deletes a backup, in words."""
-    tier, age, days = verdict.name.tier.value, _age(verdict.age), verdict.period.days
-    said = {
-        Why.FUTURE: "dated in the future: is the clock wrong?",
-        Why.NEWEST: f"{age} old, among the newest: always kept",
-        Why.WITHIN_PERIOD: f"{age} old, kept {days} days",
-        Why.PAST_PERIOD: f"{age} old, past {days} days",
-    }
-    return f"{tier}, {said[verdict.why]}"
+    # Only the words needed: a plan of 10,000 backups is common.
+    match verdict.why:
+        case Why.FUTURE:
+            said = "dated in the future: is the clock wrong?"
+        case Why.NEWEST:
+            said = f"{_age(verdict.age)} old, among the newest: always kept"
+        case Why.WITHIN_PERIOD:
+            said = f"{_age(verdict.age)} old, kept {verdict.period.days} days"
+        case Why.PAST_PERIOD:
+            said = f"{_age(verdict.age)} old, past {verdict.period.days} days"
+    return f"{verdict.name.tier.value}, {said}"
 
 
 def reset(report: ResetReport) -> None:
@@ -214,6 +216,8 @@ def reset(report: ResetReport) -> None:
 def log_run(report: RunReport, log: logging.Logger) -> None:
     """Log what a scheduled run did, database by database: its backup or failure, then
     what retention deleted."""
+    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
+
     pruned = {result.database.identifier: result for result in report.pruned}
     for result in report.dumps.results:
         identifier = result.database.identifier

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 from collections.abc import Iterator
@@ -64,7 +65,17 @@ def receiving() -> Iterator[Receiver]:
 
 
 def free_port() -> int:
-    """Return a TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """Return a TCP port of 127.0.0.1 that nothing listens on now.
+
+    Taken below the kernel's ephemeral range (from 32768), where the test
+    servers' fixed ports are (55432 and up): the kernel's own choice could be one
+    that a server of another suite is about to take.
+    """
+    for port in random.sample(range(20000, 30000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port of 127.0.0.1 between 20000 and 30000")

@@ -244,10 +244,15 @@ class FakeDumper:
             raise ToolError(f"pg_dumpall of {database.identifier} failed (exit 1): refused")
         self.globals_dumped.append((database.identifier, target))
 
-    def dump(self, database: Database, target: PurePath) -> None:
+    unreadable: set[str] = attrs.field(factory=set)
+
+    def dump(self, database: Database, target: PurePath) -> str:
         if database.identifier in self.failing or "*" in self.failing:
             raise ToolError(f"pg_dump of {database.identifier} failed (exit 1): refused")
         self.dumped.append((database.identifier, target))
+        if target.name in self.unreadable:
+            raise IntegrityError("the archive pg_dump wrote cannot be read by pg_restore")
+        return GOOD_SHA256
 
 
 @attrs.define
