@@ -39,19 +39,23 @@ class LocalBackupCatalog:
         """Return the committed backups of ``identifier``, newest first."""
         archives, others = [], set()
         for entry in files.scan(Path(self.layout.backup_dir(identifier))):
-            if entry.name.endswith(GLOBALS_SUFFIX):
-                others.add(entry.name)
-            elif (name := BackupName.from_text(entry.name)) is not None and entry.is_file(
-                follow_symlinks=False
+            text = entry.name
+            if text.endswith(GLOBALS_SUFFIX):
+                others.add(text)
+            elif (
+                text.endswith(".dump")  # checksums and others: no parse at all
+                and (name := BackupName.from_text(text)) is not None
+                and entry.is_file(follow_symlinks=False)
             ):
                 archives.append((name, entry.stat(follow_symlinks=False).st_size))
         found = [
             Backup(name=name, size=size, has_globals=name.globals_name in others)
             for name, size in archives
         ]
-        # By key, not by comparing names: 10,000 backups sort in a blink.
+        # By key, not by comparing names: 10,000 backups sort in a blink. The name's
+        # text orders two backups of one second by tier, as names do.
         return sorted(
-            found, key=lambda backup: (backup.name.taken_at, backup.name.tier.value), reverse=True
+            found, key=lambda backup: (backup.name.taken_at, str(backup.name)), reverse=True
         )
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
