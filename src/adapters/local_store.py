@@ -58,6 +58,17 @@ class LocalBackupCatalog:
             found, key=lambda backup: (backup.name.taken_at, str(backup.name)), reverse=True
         )
 
+    def backup_names(self, identifier: str) -> list[BackupName]:
+        """Return the names of the committed backups of ``identifier``, newest first."""
+        found = [
+            name
+            for entry in files.scan(Path(self.layout.backup_dir(identifier)))
+            if entry.name.endswith(".dump")
+            and (name := BackupName.from_text(entry.name)) is not None
+            and entry.is_file(follow_symlinks=False)
+        ]
+        return sorted(found, key=lambda name: (name.taken_at, str(name)), reverse=True)
+
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return backup ``name`` of ``identifier`` and its recorded SHA-256."""
         path = Path(self.layout.backup_dir(identifier)) / str(name)

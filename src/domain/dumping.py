@@ -68,10 +68,9 @@ class DumpReport:
 class BackupWriter:
     """Writes one new backup of a database; its caller holds the database's lock.
 
-    The archive counts only once ``pg_restore`` has read all of it (as it was
-    written, :class:`Dumper`) and its SHA-256 is recorded. The cluster's globals
-    are saved beside it, so that it can be restored onto a server that lacks its
-    roles.
+    The archive counts only once ``pg_restore`` has read all of it and its
+    SHA-256 is recorded. The cluster's globals are saved beside it, so that it
+    can be restored onto a server that lacks its roles.
     """
 
     clock: Clock
@@ -93,12 +92,13 @@ class BackupWriter:
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
         with self.staging.begin(database.identifier, name) as draft:
             try:
-                checksum = self.dumper.dump(database, draft.path)
+                self.dumper.dump(database, draft.path)
                 # After the dump: its errors say most about a server that refuses us.
                 self.globals_dumper.dump_globals(database, draft.globals_path)
             except ToolError:
                 explain_a_missing_target(database=database, server=self.server)
                 raise
+            checksum = self.checker.check(draft.path)
             made_by = self.checker.made_by(draft.path)
             backup = draft.commit(checksum, self.checker.digest(draft.globals_path))
         return attrs.evolve(

@@ -91,7 +91,10 @@ def plan_retention(
     ``now`` (the clock went backwards) are always kept, and do not count among
     the newest: a wrong clock cannot push a real backup out.
     """
-    ordered = sorted(set(names), key=lambda name: (name.taken_at, name.tier.value), reverse=True)
+    # Unique by spelling, ordered by time then tier (the spelling's order within a
+    # second): both without hashing or comparing enums, 10,000 names in a blink.
+    unique = {str(name): name for name in names}
+    ordered = sorted(unique.values(), key=lambda name: (name.taken_at, str(name)), reverse=True)
     verdicts = []
     newest_left = max(min_kept, 1)
     for name in ordered:

@@ -82,6 +82,10 @@ class BackupCatalog(Protocol):
         progress or one that died, notes, checksums) are never returned.
         """
 
+    def backup_names(self, identifier: str) -> list[BackupName]:
+        """Return the names of the committed backups of ``identifier``, newest first: what
+        :meth:`backups` returns, without reading each file's size (retention needs none)."""
+
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the file of backup ``name`` and its recorded SHA-256.
 

@@ -57,7 +57,7 @@ class Prune:
             self.locks.hold(database.identifier),
         ):
             plan = plan_retention(
-                (backup.name for backup in self.catalog.backups(database.identifier)),
+                self.catalog.backup_names(database.identifier),
                 now=self.clock.now(),
                 min_kept=self.min_kept,
             )

@@ -45,15 +45,11 @@ class ArchiveChecker(Protocol):
 class Dumper(Protocol):
     """Writes a custom-format archive of a database."""
 
-    def dump(self, database: Database, target: PurePath) -> str:
-        """Write the archive of ``database`` to the file ``target``, read to its end by
-        ``pg_restore`` as it is written (a truncated or damaged archive fails here);
-        return its SHA-256.
+    def dump(self, database: Database, target: PurePath) -> None:
+        """Write the archive of ``database`` to the file ``target``.
 
         Raises:
             ToolError: the dump failed; ``target`` may hold a partial file.
-            IntegrityError: ``pg_restore`` cannot read what was written.
-            ControllerError: the file could not be written.
         """
 
 

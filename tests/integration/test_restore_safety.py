@@ -324,7 +324,7 @@ def test_pg_dump_writes_inside_a_directory_only_the_controller_can_enter(
     psql(pg.a, "CREATE TABLE t AS SELECT 1 AS id")
     controller.add_database("a", pg.a)
     flag = controller.workdir / "flags" / "dumping"
-    delay_when(controller, delaying_tools(controller.workdir / "bin"), "*--format=custom*", flag)
+    delay_when(controller, delaying_tools(controller.workdir / "bin"), "*--file=*", flag)
     controller.env["DELAY_SECONDS"] = "3"
     dump = spawn(controller, "dump", "a")
     wait_until(flag.exists, 60, "pg_dump to start")

@@ -50,13 +50,13 @@ def test_without_a_tier_a_dump_follows_the_rule_of_scheduled_runs() -> None:
     assert fakes.store.names("users") == ["file_weekly_2024-07-06T09:00:00Z.dump"]
 
 
-def test_a_dump_and_its_globals_are_checksummed_under_the_lock() -> None:
+def test_a_dump_is_checked_and_its_checksum_recorded_under_the_lock() -> None:
     fakes = Fakes()
 
     result = dump_users(fakes)
 
     assert result.backup is not None
-    assert fakes.checker.checked == [fakes.dumper.globals_dumped[0][1]]
+    assert fakes.checker.checked == [fakes.dumper.dumped[0][1], fakes.dumper.globals_dumped[0][1]]
     assert fakes.store.checksums["users", result.backup.name] == GOOD_SHA256
     assert fakes.store.globals_checksums["users", result.backup.name] == GOOD_SHA256
     assert fakes.locks.held == ["users"]
@@ -86,7 +86,7 @@ def test_a_dump_whose_globals_fail_is_no_backup() -> None:
 
 def test_an_archive_that_fails_its_check_is_not_a_backup() -> None:
     fakes = Fakes()
-    fakes.dumper.unreadable.add("file_daily_2024-07-04T09:00:00Z.dump")
+    fakes.checker.unreadable.add("file_daily_2024-07-04T09:00:00Z.dump")
 
     result = dump_users(fakes)
 

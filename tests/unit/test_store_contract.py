@@ -81,6 +81,14 @@ def test_written_backups_are_listed_newest_first(store: Store) -> None:
     assert store.catalog.backups("orders") == []
 
 
+def test_names_are_those_of_the_backups_newest_first(store: Store) -> None:
+    store.write("users", OLD)
+    store.write("users", NEW)
+
+    assert store.catalog.backup_names("users") == [NEW, OLD]
+    assert store.catalog.backup_names("orders") == []
+
+
 def test_a_draft_that_fails_leaves_no_backup_and_its_error_goes_on(store: Store) -> None:
     with pytest.raises(ToolError, match="half way"):
         store.write("users", OLD, fail=ToolError("pg_dump failed half way"))
@@ -184,6 +192,7 @@ def test_files_that_are_not_backups_are_never_listed(tmp_path: Path) -> None:
     (directory / str(NEW)).mkdir()
 
     assert local_store(tmp_path).catalog.backups("users") == []
+    assert local_store(tmp_path).catalog.backup_names("users") == []
 
 
 def test_backups_are_private_to_their_owner_unless_group_readable_is_asked(
