@@ -46,7 +46,6 @@ def main() -> None:
     options = parser.parse_args()
     bench = Bench(port=str(options.port), work=options.work, runs=options.runs)
     bench.describe()
-    bench.cache_bytecode()
     bench.compression_and_dump([c for c in options.candidates.split(",") if c])
     bench.restore()
     bench.planted_commands()
@@ -77,10 +76,6 @@ class Bench:
             }
         if "PG_BIN_DIR" in os.environ:
             self.env["PG_BIN_DIR"] = os.environ["PG_BIN_DIR"]
-        # The image ships no bytecode (its Dockerfile removes __pycache__): each run of
-        # the controller compiles its packages first. The same commands with the
-        # bytecode cached show what compiling at build time would give.
-        self.cached_env = {**self.env, "PYTHONPYCACHEPREFIX": str(work / "pycache")}
         self.backups = work / "backup-data" / "data"
         self.default = controller_default_compression()
         self.results: dict[str, float] = {}
@@ -126,10 +121,8 @@ class Bench:
             db,
         ]
 
-    def timed(
-        self, argv: Sequence[str], *, controller: bool = False, cached: bool = False
-    ) -> float:
-        env = self.cached_env if cached else self.env if controller else self.raw_env
+    def timed(self, argv: Sequence[str], *, controller: bool = False) -> float:
+        env = self.env if controller else self.raw_env
         started = time.perf_counter()
         done = subprocess.run(argv, env=env, cwd=self.work, capture_output=True)
         elapsed = time.perf_counter() - started
@@ -170,16 +163,6 @@ class Bench:
         )
         print()
 
-    def cache_bytecode(self) -> None:
-        site = sorted(Path("/opt/controller/lib").glob("python3*/site-packages"))
-        stdlib = sorted(Path("/usr/lib").glob("python3.*[0-9]"))
-        subprocess.run(
-            [CONTROLLER_PYTHON, "-m", "compileall", "-q", "-j", "0", *map(str, stdlib + site)],
-            env=self.cached_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
     def compression_and_dump(self, candidates: list[str]) -> None:
         """Raw pg_dump with each candidate compression, then controller dump, interleaved."""
         if self.default not in candidates:
@@ -187,7 +170,6 @@ class Bench:
         times: dict[str, list[float]] = {c: [] for c in candidates}
         sizes: dict[str, int] = {}
         ours: list[float] = []
-        ours_cached: list[float] = []
         readback: list[float] = []
         globals_: list[float] = []
         for run in range(self.runs):
@@ -200,7 +182,6 @@ class Bench:
                 target.unlink()
             globals_.append(self.timed(self.pg_dumpall(self.work / "globals.sql")))
             ours.append(self.timed([CONTROLLER, "dump", "b"], controller=True))
-            ours_cached.append(self.timed([CONTROLLER, "dump", "b"], cached=True))
             self.drop_old_backups("b")
         archive = self.newest("b").stat().st_size
         print("raw pg_dump -Fc by compression (time, archive size):")
@@ -214,10 +195,7 @@ class Bench:
         print(f"raw pg_dumpall --globals-only (the controller saves it too): {fmt(globals_)}")
         print(f"controller dump ({self.default}, checked and hashed, globals saved):")
         print(f"  as the image ships it            {fmt(ours)}  {archive / MIB:8.1f} MiB")
-        print(f"  with its bytecode cached         {fmt(ours_cached)}")
         mine = statistics.median(ours)
-        cached = statistics.median(ours_cached)
-        self.results["dump / raw same, cached"] = cached / statistics.median(times[self.default])
         self.results["dump / raw default"] = mine / statistics.median(times["default"])
         self.results["dump / raw same compression"] = mine / statistics.median(times[self.default])
         print()
@@ -325,21 +303,15 @@ class Bench:
             ("prune --dry-run", [CONTROLLER, "prune", "many", "--dry-run"]),
         ):
             shipped = [self.timed(argv, controller=True) for _ in range(self.runs)]
-            cached = [self.timed(argv, cached=True) for _ in range(self.runs)]
             command = "controller " + " ".join(argv[1:])
             print(f"  {command:36} {fmt(shipped)}")
-            print(f"  {command:36} {fmt(cached)}  (bytecode cached)")
             self.results[f"{label} (s)"] = statistics.median(shipped)
-            self.results[f"{label}, cached (s)"] = statistics.median(cached)
         print()
 
     def help_and_scheduler(self) -> None:
         helps = [self.timed([CONTROLLER, "--help"], controller=True) for _ in range(self.runs)]
-        cached = [self.timed([CONTROLLER, "--help"], cached=True) for _ in range(self.runs)]
         print(f"controller --help                      {fmt(helps)}")
-        print(f"controller --help                      {fmt(cached)}  (bytecode cached)")
         self.results["--help (s)"] = statistics.median(helps)
-        self.results["--help, cached (s)"] = statistics.median(cached)
         env = {
             **self.env,
             "BACKUP_SCHEDULE": "0 3 1 1 *",
@@ -390,17 +362,13 @@ class Bench:
         targets: dict[str, tuple[str, Callable[[float], bool]]] = {
             "dump / raw default": ("<= 0.70", lambda v: v <= 0.70),
             "dump / raw same compression": ("<= 1.15", lambda v: v <= 1.15),
-            "dump / raw same, cached": ("<= 1.15", lambda v: v <= 1.15),
             "restore / raw single stream": ("<= 1.00", lambda v: v <= 1.00),
             "list (s)": ("< 0.30", lambda v: v < 0.30),
             "prune --dry-run (s)": ("< 0.30", lambda v: v < 0.30),
             "--help (s)": ("< 0.30", lambda v: v < 0.30),
-            "list, cached (s)": ("< 0.30", lambda v: v < 0.30),
-            "prune --dry-run, cached (s)": ("< 0.30", lambda v: v < 0.30),
-            "--help, cached (s)": ("< 0.30", lambda v: v < 0.30),
             "scheduler idle RSS (MiB)": ("< 50", lambda v: v < 50),
         }
-        print("summary (target, met; 'cached': with the bytecode the image does not ship):")
+        print("summary (figure, target, met):")
         for key, value in self.results.items():
             target, met = targets.get(key, ("", lambda v: True))
             verdict = ("met" if met(value) else "NOT MET") if target else ""
