@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -124,6 +125,23 @@ def drop_roles(server: PgServer, db: str, suffix: str) -> None:
         )
 
 
+@pytest.fixture
+def two_environments(pg: PgServers, controller: Controller, suffix: str) -> Iterator[str]:
+    """Service ``a`` (pg-a, with the shop and its roles) and service ``new``: a database
+    that does not exist yet on the PostgreSQL 17 server. Yields that database's name;
+    drops it and the roles on both servers afterwards."""
+    target_db = f"shop_{suffix}"
+    shop_with_its_own_roles(pg.a, suffix)
+    controller.add_database("a", pg.a)
+    controller.add_database("new", PG_NEW, db=target_db)
+    try:
+        yield target_db
+    finally:
+        run_psql(PG_NEW, f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE);', db="postgres")
+        drop_roles(PG_NEW, "postgres", suffix)
+        drop_roles(pg.a, "appdb", suffix)
+
+
 def test_a_backup_keeps_the_clusters_globals_beside_it_checksummed_and_listed(
     pg: PgServers, controller: Controller, suffix: str
 ) -> None:
@@ -156,105 +174,81 @@ def test_a_backup_keeps_the_clusters_globals_beside_it_checksummed_and_listed(
 
 
 def test_a_backup_restored_with_globals_into_an_empty_server_of_another_version_keeps_owners_and_grants(  # noqa: E501
-    pg: PgServers, controller: Controller, suffix: str
+    pg: PgServers, controller: Controller, suffix: str, two_environments: str
 ) -> None:
-    target_db = f"shop_{suffix}"
-    shop_with_its_own_roles(pg.a, suffix)
+    target_db = two_environments
     source = privileges(pg.a, "appdb")
     source_owner = role(pg.a, f"owner_{suffix}")
     source_mixed = role(pg.a, f"Mixed Case {suffix}")
     # The group exists on the new server already, as something else: left alone.
     psql(PG_NEW, f"CREATE ROLE reader_{suffix} NOLOGIN CONNECTION LIMIT 7;", db="postgres")
     existing_reader = role(PG_NEW, f"reader_{suffix}")
-    controller.add_database("a", pg.a)
-    controller.add_database("new", PG_NEW, db=target_db)
-    try:
-        dumped = controller("dump", "a")
-        [name] = controller.backups("a")
-        # Another environment receives the backup and its globals, with their checksums.
-        controller.data_dir("new").mkdir(parents=True)
-        stem = name.removesuffix(".dump")
-        for file in (name, f"{name}.sha256", f"{stem}.globals.sql", f"{stem}.globals.sql.sha256"):
-            shutil.copy(controller.data_dir("a") / file, controller.data_dir("new") / file)
+    dumped = controller("dump", "a")
+    [name] = controller.backups("a")
+    # Another environment receives the backup and its globals, with their checksums.
+    controller.data_dir("new").mkdir(parents=True)
+    stem = name.removesuffix(".dump")
+    for file in (name, f"{name}.sha256", f"{stem}.globals.sql", f"{stem}.globals.sql.sha256"):
+        shutil.copy(controller.data_dir("a") / file, controller.data_dir("new") / file)
 
-        run = controller("restore", "new", name, "--with-globals")
+    run = controller("restore", "new", name, "--with-globals")
 
-        assert dumped.returncode == 0, dumped
-        assert run.returncode == 0, run
-        assert f'new: created roles "Mixed Case {suffix}", owner_{suffix} from' in run.stdout
-        assert f"left existing roles as they are: postgres, reader_{suffix}\n" in run.stdout
-        assert privileges(PG_NEW, target_db) == source
-        assert role(PG_NEW, f"owner_{suffix}") == source_owner
-        assert role(PG_NEW, f"Mixed Case {suffix}") == source_mixed
-        assert role(PG_NEW, f"reader_{suffix}") == existing_reader
-        assert logs_in(PG_NEW, f"owner_{suffix}", f"pw-{suffix}")
-        assert not logs_in(PG_NEW, f"owner_{suffix}", "wrong")
-        # Run again: every role exists now; nothing is created or changed.
-        psql(PG_NEW, f"ALTER ROLE owner_{suffix} CONNECTION LIMIT 9;", db="postgres")
-        again = controller("restore", "new", name, "--with-globals", "--no-safety-dump")
-        assert again.returncode == 0, again
-        assert "created no roles" in again.stdout
-        assert role(PG_NEW, f"owner_{suffix}")[1] == "9"
-    finally:
-        run_psql(PG_NEW, f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE);', db="postgres")
-        drop_roles(PG_NEW, "postgres", suffix)
-        drop_roles(pg.a, "appdb", suffix)
+    assert dumped.returncode == 0, dumped
+    assert run.returncode == 0, run
+    assert f'new: created roles "Mixed Case {suffix}", owner_{suffix} from' in run.stdout
+    assert f"left existing roles as they are: postgres, reader_{suffix}\n" in run.stdout
+    assert privileges(PG_NEW, target_db) == source
+    assert role(PG_NEW, f"owner_{suffix}") == source_owner
+    assert role(PG_NEW, f"Mixed Case {suffix}") == source_mixed
+    assert role(PG_NEW, f"reader_{suffix}") == existing_reader
+    assert logs_in(PG_NEW, f"owner_{suffix}", f"pw-{suffix}")
+    assert not logs_in(PG_NEW, f"owner_{suffix}", "wrong")
+    # Run again: every role exists now; nothing is created or changed.
+    psql(PG_NEW, f"ALTER ROLE owner_{suffix} CONNECTION LIMIT 9;", db="postgres")
+    again = controller("restore", "new", name, "--with-globals", "--no-safety-dump")
+    assert again.returncode == 0, again
+    assert "created no roles" in again.stdout
+    assert role(PG_NEW, f"owner_{suffix}")[1] == "9"
 
 
 def test_without_globals_the_missing_role_error_points_to_with_globals(
-    pg: PgServers, controller: Controller, suffix: str
+    controller: Controller, suffix: str, two_environments: str
 ) -> None:
-    target_db = f"shop_{suffix}"
-    shop_with_its_own_roles(pg.a, suffix)
-    controller.add_database("a", pg.a)
-    controller.add_database("new", PG_NEW, db=target_db)
-    try:
-        assert controller("dump", "a", "--shared").returncode == 0
-        shared_new = controller.shared_file("new").parent
-        shared_new.mkdir(parents=True)
-        for file in ("file.dump", "file.dump.sha256"):
-            shutil.copy(controller.shared_file("a").parent / file, shared_new / file)
+    assert controller("dump", "a", "--shared").returncode == 0
+    shared_new = controller.shared_file("new").parent
+    shared_new.mkdir(parents=True)
+    for file in ("file.dump", "file.dump.sha256"):
+        shutil.copy(controller.shared_file("a").parent / file, shared_new / file)
 
-        without = controller("restore-from-shared", "new")
-        asked = controller("restore-from-shared", "new", "--with-globals")
+    without = controller("restore-from-shared", "new")
+    asked = controller("restore-from-shared", "new", "--with-globals")
 
-        assert without.returncode == 1, without
-        assert "--with-globals" in without.stderr
-        assert asked.returncode == 1, asked
-        assert "no shared globals" in asked.stderr
-        assert len(asked.stderr.strip().splitlines()) == 1
-        assert role(PG_NEW, f"owner_{suffix}") == ()
-    finally:
-        run_psql(PG_NEW, f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE);', db="postgres")
-        drop_roles(pg.a, "appdb", suffix)
+    assert without.returncode == 1, without
+    assert "--with-globals" in without.stderr
+    assert asked.returncode == 1, asked
+    assert "no shared globals" in asked.stderr
+    assert len(asked.stderr.strip().splitlines()) == 1
+    assert role(PG_NEW, f"owner_{suffix}") == ()
 
 
 def test_globals_changed_after_the_dump_are_refused_and_nothing_is_created(
-    pg: PgServers, controller: Controller, suffix: str
+    controller: Controller, suffix: str, two_environments: str
 ) -> None:
-    target_db = f"shop_{suffix}"
-    shop_with_its_own_roles(pg.a, suffix)
-    controller.add_database("a", pg.a)
-    controller.add_database("new", PG_NEW, db=target_db)
-    try:
-        assert controller("dump", "a", "--shared").returncode == 0
-        shared_a, shared_new = (
-            controller.shared_file("a").parent,
-            controller.shared_file("new").parent,
-        )
-        shutil.copytree(shared_a, shared_new)
-        tampered = shared_new / "file.globals.sql"
-        tampered.write_text(tampered.read_text() + "CREATE ROLE intruder SUPERUSER;\n")
+    assert controller("dump", "a", "--shared").returncode == 0
+    shared_a, shared_new = (
+        controller.shared_file("a").parent,
+        controller.shared_file("new").parent,
+    )
+    shutil.copytree(shared_a, shared_new)
+    tampered = shared_new / "file.globals.sql"
+    tampered.write_text(tampered.read_text() + "CREATE ROLE intruder SUPERUSER;\n")
 
-        run = controller("restore-from-shared", "new", "--with-globals")
+    run = controller("restore-from-shared", "new", "--with-globals")
 
-        assert run.returncode == 3, run
-        assert "corrupt" in run.stderr
-        assert role(PG_NEW, f"owner_{suffix}") == ()
-        assert role(PG_NEW, "intruder") == ()
-    finally:
-        run_psql(PG_NEW, f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE);', db="postgres")
-        drop_roles(pg.a, "appdb", suffix)
+    assert run.returncode == 3, run
+    assert "corrupt" in run.stderr
+    assert role(PG_NEW, f"owner_{suffix}") == ()
+    assert role(PG_NEW, "intruder") == ()
 
 
 def test_a_user_who_may_not_read_passwords_still_saves_the_globals_without_them(
