@@ -24,6 +24,14 @@ from pg_backup_manager.domain.globals import GlobalStatement, Kind
 _WORD = re.compile(r"[^\W\d][\w$]*")
 _DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 _NUMBER = re.compile(r"[0-9][0-9.eE+-]*")
+# The settings pg_dumpall's header makes, kept ahead of the roles. Any other SET
+# (SET SESSION AUTHORIZATION or SET ROLE before a grant made by another role) is
+# left out with its RESET: the restoring user runs every statement itself.
+_SESSION_SETTINGS = (
+    ["client_encoding"],
+    ["standard_conforming_strings"],
+    ["default_transaction_read_only"],
+)
 
 
 @attrs.frozen
@@ -98,7 +106,7 @@ def classify(sql: str, tokens: Sequence[Token]) -> GlobalStatement:
         return tokens[index].text if index < len(tokens) and not tokens[index].literal else None
 
     head = words[:2]
-    if head[:1] == ["set"]:
+    if head[:1] == ["set"] and words[1:2] in _SESSION_SETTINGS:
         return GlobalStatement(kind=Kind.SESSION, sql=sql)
     if head in (["create", "tablespace"], ["alter", "tablespace"]) or _on(words, "tablespace"):
         return GlobalStatement(kind=Kind.TABLESPACE, sql=sql)
@@ -114,7 +122,8 @@ def classify(sql: str, tokens: Sequence[Token]) -> GlobalStatement:
             kind=Kind.ROLE,
             sql=sql,
             role=role,
-            login_without_password="login" in words[3:] and not _sets_password(tokens),
+            login_without_password="login" in words[3:] and _password(tokens) is None,
+            password=_password(tokens),
         )
     if head in (["comment", "on"], ["security", "label"]) and (at := _on(words, "role")):
         return GlobalStatement(kind=Kind.ROLE, sql=sql, role=name_at(at + 1))
@@ -154,11 +163,12 @@ def _membership(sql: str, tokens: Sequence[Token], words: list[str], to: int) ->
     )
 
 
-def _sets_password(tokens: Sequence[Token]) -> bool:
+def _password(tokens: Sequence[Token]) -> str | None:
+    """Return the literal after ``PASSWORD`` (a hash), if the statement sets one."""
     for here, after in itertools.pairwise(tokens):
         if here.is_word("password") and after.literal:
-            return True
-    return False
+            return after.text
+    return None
 
 
 def _skip_blank(text: str, position: int, origin: str) -> int:

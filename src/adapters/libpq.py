@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
 import attrs
@@ -80,8 +80,11 @@ class PgClient:
         capture: bool = True,
         env: Mapping[str, str] | None = None,
         owners: bool = True,
+        secrets: Sequence[str] = (),
     ) -> str:
         """Run ``program`` with ``args`` as ``database``'s user; return its output.
+
+        ``secrets`` (besides the password) are blanked from any error message.
 
         Raises:
             ToolError: it failed; the message ends with a hint when the cause is known
@@ -96,7 +99,7 @@ class PgClient:
                 env={**libpq_env(database), **(env or {})},
                 stdin=stdin,
                 capture=capture,
-                secrets=[database.password],
+                secrets=[database.password, *secrets],
             )
         except ToolError as error:
             raise ToolError(with_hint(str(error), database, owners=owners)) from None

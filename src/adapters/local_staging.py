@@ -40,15 +40,24 @@ class LocalDraft:
     def commit(self, checksum: str, globals_checksum: str) -> Backup:
         """Make the globals and the archive durable, record their checksums, and give
         them their names: the globals first, so that a backup never lacks them."""
-        staging = self.path.parent
-        for path, final, digest in (
-            (self.globals_path, self.final.with_name(self.name.globals_name), globals_checksum),
-            (self.path, self.final, checksum),
-        ):
-            files.fsync(path)
-            files.write_checksum(final, digest, staging=staging, mode=self.file_mode)
-            files.publish(path, final)
+        globals_final = self.final.with_name(self.name.globals_name)
+        self._publish(self.globals_path, globals_final, globals_checksum)
+        try:
+            self._publish(self.path, self.final, checksum)
+        except BaseException:
+            # No backup: its globals (password hashes) must not stay behind either.
+            for leftover in (
+                globals_final,
+                globals_final.with_name(f"{globals_final.name}{files.SHA256}"),
+            ):
+                leftover.unlink(missing_ok=True)
+            raise
         return Backup(name=self.name, size=self.final.stat().st_size, has_globals=True)
+
+    def _publish(self, path: Path, final: Path, checksum: str) -> None:
+        files.fsync(path)
+        files.write_checksum(final, checksum, staging=path.parent, mode=self.file_mode)
+        files.publish(path, final)
 
 
 @attrs.frozen(kw_only=True)

@@ -41,7 +41,8 @@ class LocalBackupCatalog:
         for entry in files.scan(Path(self.layout.backup_dir(identifier))):
             text = entry.name
             if text.endswith(GLOBALS_SUFFIX):
-                others.add(text)
+                if entry.is_file(follow_symlinks=False):
+                    others.add(text)
             elif (
                 text.endswith(".dump")  # checksums and others: no parse at all
                 and (name := BackupName.from_text(text)) is not None
@@ -110,7 +111,7 @@ class LocalSharedCopies:
 
     def share(self, identifier: str, name: BackupName) -> PurePath:
         """Copy backup ``name`` (and its checksum) to ``<shared>/<identifier>/file.dump``,
-        and its globals to ``file.globals.sql``: the globals first, each with its checksum."""
+        and its globals to ``file.globals.sql``, each with its checksum."""
         catalog = LocalBackupCatalog(layout=self.layout)
         source = catalog.archive(identifier, name)
         try:
@@ -124,8 +125,11 @@ class LocalSharedCopies:
         files.remove_leftovers(directory)
         staging = directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{files.PARTIAL}"
         with files.staging_dir(staging):
-            self._copy(source_globals, directory / SHARED_GLOBALS_NAME, staging)
+            # The old globals go first and the new ones come last: an interruption
+            # leaves an archive without globals, never one beside another's globals.
+            self._copy(None, directory / SHARED_GLOBALS_NAME, staging)
             self._copy(source, final, staging)
+            self._copy(source_globals, directory / SHARED_GLOBALS_NAME, staging)
             files.fsync_dir(directory)
         return final
 

@@ -122,14 +122,16 @@ class PsqlServer:
         names = json.loads(self._sql(database, _CLUSTER_NAMES))
         return set(names["roles"]), set(names["databases"])
 
-    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+    def create_roles(
+        self, database: Database, statements: Sequence[str], *, secrets: Sequence[str] = ()
+    ) -> None:
         """Run ``statements`` (a globals file's, with role passwords) in one transaction.
 
-        Errors are terse, so that no statement (and no password hash in it) is
-        ever quoted back in a message.
+        Errors are terse, so that no statement is quoted back in a message, and
+        ``secrets`` (the password hashes) are blanked from any message too.
         """
         script = "\n".join(["\\set VERBOSITY terse", "BEGIN;", *statements, "COMMIT;", ""])
-        self._sql(database, script)
+        self._sql(database, script, secrets=secrets)
 
     def _while_busy(self, database: Database, statement: str, **names: str) -> None:
         # Clients may reconnect between ending their sessions and the statement;
@@ -147,22 +149,37 @@ class PsqlServer:
                     raise
             time.sleep(self.busy_pause)
 
-    def _sql(self, database: Database, script: str, *, on: str | None = None, **names: str) -> str:
+    def _sql(
+        self,
+        database: Database,
+        script: str,
+        *,
+        on: str | None = None,
+        secrets: Sequence[str] = (),
+        **names: str,
+    ) -> str:
         if on is not None:
-            return self._psql(database, script, on, names)
+            return self._psql(database, script, on, names, secrets)
         # Never the target (a restore may have it renamed away) or a database
         # being changed; when one maintenance database is missing, the other.
         avoid = {database.dbname, *names.values()}
         candidates = sorted(_MAINTENANCE_DATABASES, key=lambda name: name in avoid)
         for candidate in candidates[:-1]:
             try:
-                return self._psql(database, script, candidate, names)
+                return self._psql(database, script, candidate, names, secrets)
             except ToolError as error:
                 if f'database "{candidate}" does not exist' not in str(error):
                     raise
-        return self._psql(database, script, candidates[-1], names)
+        return self._psql(database, script, candidates[-1], names, secrets)
 
-    def _psql(self, database: Database, script: str, dbname: str, names: dict[str, str]) -> str:
+    def _psql(
+        self,
+        database: Database,
+        script: str,
+        dbname: str,
+        names: dict[str, str],
+        secrets: Sequence[str] = (),
+    ) -> str:
         variables = [f"--set={key}={value}" for key, value in names.items()]
         return PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "psql",
@@ -180,4 +197,5 @@ class PsqlServer:
             what=f"psql on {database.identifier} ({database.host}:{database.port})",
             stdin=script,
             env={"PGCLIENTENCODING": "UTF8"},
+            secrets=secrets,
         )

@@ -38,7 +38,8 @@ class GlobalStatement:
     BY`` and ``sql_without_grantor`` the statement without that clause.
     ``database`` is the database of an ``IN DATABASE`` setting.
     ``login_without_password`` marks a role that may log in but is given no
-    password (dumped by a user who could not read them).
+    password; ``password`` is the password (a hash) a statement sets, a secret
+    never to be shown.
     """
 
     kind: Kind
@@ -49,6 +50,7 @@ class GlobalStatement:
     sql_without_grantor: str | None = None
     database: str | None = None
     login_without_password: bool = False
+    password: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -60,6 +62,7 @@ class RolePlan:
     statements: tuple[str, ...]
     without_password: tuple[str, ...]
     skipped: tuple[GlobalStatement, ...]
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
 
     @property
     def changes_nothing(self) -> bool:
@@ -104,6 +107,9 @@ def plan_roles(
         statements=tuple(kept) if created else (),
         without_password=tuple(role for role in created if role in no_password),
         skipped=tuple(skipped),
+        secrets=tuple(
+            s.password for s in statements if s.password is not None and s.role in missing
+        ),
     )
 
 

@@ -178,9 +178,17 @@ class Restore:
                 statements, existing_roles=existing_roles, existing_databases=existing_databases
             )
             if not roles.changes_nothing:
-                self.roles.create_roles(database, roles.statements)
+                self.roles.create_roles(database, roles.statements, secrets=roles.secrets)
         plan = plan_swap(database, target_exists=exists, now=self.clock.now())
-        self._swap(database, plan, stored.path, owners=owners)
+        try:
+            self._swap(database, plan, stored.path, owners=owners)
+        except ControllerError as error:
+            if roles is None or roles.changes_nothing:
+                raise
+            # Roles are the cluster's: the failed load cannot take them back.
+            raise type(error)(
+                f"{error} (the roles created from the globals stay: {', '.join(roles.created)})"
+            ) from None
         return RestoreReport(
             database=database,
             archive=stored.path,

@@ -75,8 +75,11 @@ class Roles(Protocol):
             ToolError: the server cannot be reached.
         """
 
-    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+    def create_roles(
+        self, database: Database, statements: Sequence[str], *, secrets: Sequence[str] = ()
+    ) -> None:
         """Run ``statements`` in one transaction: all of them take effect, or none.
+        ``secrets`` (password hashes in them) never appear in an error.
 
         Raises:
             ToolError: a statement failed; nothing changed.

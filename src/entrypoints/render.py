@@ -98,8 +98,9 @@ def roles(target: Database, plan: RolePlan) -> None:
         click.echo(f"{ident}: created no roles: the server has every role of the backup's globals")
     if plan.without_password:
         click.echo(
-            f"{ident}: no password was saved for {_names(plan.without_password)} (the dumping "
-            "user could not read them): set them with ALTER ROLE ... PASSWORD"
+            f"{ident}: {_names(plan.without_password)} may log in but the globals hold no "
+            "password for them (dumped by a user who may not read passwords, or none was "
+            "set): set one with ALTER ROLE ... PASSWORD if they need it"
         )
     if plan.existing:
         click.echo(f"{ident}: left existing roles as they are: {_names(plan.existing)}")

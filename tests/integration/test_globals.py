@@ -111,6 +111,10 @@ def shop_with_its_own_roles(server: PgServer, suffix: str) -> None:
         ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO {reader};
         ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT EXECUTE ON FUNCTIONS TO "{mixed}";
         RESET ROLE;
+        GRANT SET ON PARAMETER log_statement TO {owner} WITH GRANT OPTION;
+        SET ROLE {owner};
+        GRANT SET ON PARAMETER log_statement TO "{mixed}";
+        RESET ROLE;
         """,
     )
 
@@ -119,6 +123,7 @@ def drop_roles(server: PgServer, db: str, suffix: str) -> None:
     for name in (f"owner_{suffix}", f"reader_{suffix}", f"Mixed Case {suffix}"):
         run_psql(
             server,
+            f'REVOKE ALL ON PARAMETER log_statement FROM "{name}" CASCADE;\n'
             f'DROP OWNED BY "{name}" CASCADE; DROP ROLE IF EXISTS "{name}";',
             db=db,
             check=False,
@@ -202,6 +207,9 @@ def test_a_backup_restored_with_globals_into_an_empty_server_of_another_version_
     assert role(PG_NEW, f"Mixed Case {suffix}") == source_mixed
     assert role(PG_NEW, f"reader_{suffix}") == existing_reader
     assert logs_in(PG_NEW, f"owner_{suffix}", f"pw-{suffix}")
+    # Granted on the old server by the owner, not by a superuser: granted here too.
+    granted = f"SELECT has_parameter_privilege('Mixed Case {suffix}', 'log_statement', 'SET')"
+    assert psql(PG_NEW, granted, db="postgres").strip() == "t"
     assert not logs_in(PG_NEW, f"owner_{suffix}", "wrong")
     # Run again: every role exists now; nothing is created or changed.
     psql(PG_NEW, f"ALTER ROLE owner_{suffix} CONNECTION LIMIT 9;", db="postgres")

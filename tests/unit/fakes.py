@@ -288,7 +288,9 @@ class FakeServer:
     def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
         return set(self.roles), set(self.databases)
 
-    def create_roles(self, database: Database, statements: Sequence[str]) -> None:
+    def create_roles(
+        self, database: Database, statements: Sequence[str], *, secrets: Sequence[str] = ()
+    ) -> None:
         if self.failing_roles:
             raise ToolError("psql failed: permission denied to create role")
         self.actions.append("create roles: " + " ".join(statements))

@@ -3,13 +3,21 @@ roles a restore creates from it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pg_backup_manager.adapters.globals_sql import read_globals
 from pg_backup_manager.domain.errors import IntegrityError
 from pg_backup_manager.domain.globals import Kind, plan_roles
 
-# pg_dumpall 15 --globals-only, as it wrote it (the password hash shortened).
+DATA = Path(__file__).parent / "data"
+# Real output of pg_dumpall --globals-only 15 and 18, of one PostgreSQL 15 cluster.
+REAL = ["globals-pg15.sql", "globals-pg18.sql"]
+ROLES = ['Weird "Role", x', "admin", "app_owner", "readers", "tablespace", "zoë"]
+
+# In the form pg_dumpall writes, with lines of several versions and made-up cases
+# (IN DATABASE settings, which pg_dumpall has left out since 11; WITH INHERIT, since 16).
 GLOBALS = """--
 -- PostgreSQL database cluster dump
 --
@@ -161,3 +169,32 @@ def test_escaped_and_dollar_quoted_strings_hide_their_semicolons() -> None:
     statements = read_globals(text, origin="g.sql")
 
     assert [s.role for s in statements] == ["a", "b", "d"]
+
+
+@pytest.mark.parametrize("file", REAL)
+def test_real_globals_create_every_missing_role_and_run_every_grant_as_the_restorer(
+    file: str,
+) -> None:
+    statements = read_globals((DATA / file).read_text(encoding="utf-8"), origin=file)
+
+    plan = plan_roles(statements, existing_roles={"postgres"}, existing_databases={"postgres"})
+
+    assert plan.created == tuple(ROLES)
+    assert plan.existing == ("postgres",)
+    run = "\n".join(plan.statements)
+    assert "SESSION AUTHORIZATION" not in run and "ALTER ROLE postgres" not in run
+    assert 'GRANT SET ON PARAMETER log_statement TO "zoë";' in plan.statements
+    assert 'GRANT readers TO "zoë"' in run
+    assert plan.without_password == ("tablespace",)
+    assert len(plan.secrets) == 3 and all(h.startswith("SCRAM-SHA-256$") for h in plan.secrets)
+    assert all(secret in run for secret in plan.secrets)
+    assert "CREATE ROLE evil" not in [s.sql for s in statements]
+
+
+@pytest.mark.parametrize("file", REAL)
+def test_real_globals_on_a_server_with_every_role_run_nothing(file: str) -> None:
+    statements = read_globals((DATA / file).read_text(encoding="utf-8"), origin=file)
+
+    plan = plan_roles(statements, existing_roles={"postgres", *ROLES}, existing_databases=())
+
+    assert plan.changes_nothing and plan.statements == () and plan.secrets == ()

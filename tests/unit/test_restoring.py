@@ -359,3 +359,14 @@ def test_restore_from_shared_with_globals_uses_the_shared_globals() -> None:
     assert result.report is not None and result.report.roles is not None
     assert result.report.roles.created == ("app_owner",)
     assert str(fakes.globals_reader.read_paths[0]).endswith("/users/file.globals.sql")
+
+
+def test_a_failed_load_after_roles_were_created_names_the_roles_that_stay() -> None:
+    fakes = with_globals(fakes_with_backup("app"))
+    fakes.restorer.failing = True
+
+    with pytest.raises(ToolError, match=r"roles created from the globals stay: app_owner\)"):
+        fakes.restore().backup(USERS, BACKUP, safety_dump=False, with_globals=True)
+
+    assert fakes.server.actions[0].startswith("create roles")
+    assert fakes.server.databases == {"postgres", "app"}
