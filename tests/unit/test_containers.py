@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dependency_injector import providers
 
 from pg_backup_manager.entrypoints.containers import Container, Deferred
@@ -18,3 +20,24 @@ def test_every_deferred_class_of_the_container_can_be_imported() -> None:
 
     assert len(deferred) >= 20
     assert [target.__name__ for target in resolved] == [target.name for target in deferred]
+
+
+def test_every_service_of_the_container_is_built_from_a_valid_environment(
+    tmp_path: Path,
+) -> None:
+    # Building checks what mypy cannot see through Deferred: each class takes the
+    # keyword arguments the container gives it.
+    container = Container(
+        environ={"DATABASE_LIST": "users", "USERS_POSTGRES_PASSWORD": "secret"}, cwd=tmp_path
+    )
+    names = [
+        name
+        for name, provider in container.providers.items()
+        if isinstance(provider, providers.Factory | providers.Singleton)
+        and isinstance(provider.provides, Deferred)
+    ]
+
+    built = {name: getattr(container, name)() for name in names}
+
+    assert len(built) >= 20
+    assert all(service is not None for service in built.values())
