@@ -59,13 +59,16 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
     if not found:
         click.echo(f"no backups of {identifier} in {layout.backup_dir(identifier)}")
         return
-    width = max(len(str(backup.name)) for backup in found)
+    texts = [str(backup.name) for backup in found]
+    width = max(map(len, texts))
     lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
-    for backup in found:
-        taken = backup.name.taken_at.isoformat(sep=" ")[:19]
+    for backup, text in zip(found, texts, strict=True):
+        # Read off the name's exact spelling, file_<tier>_<YYYY-mm-ddTHH:MM:SS>Z.dump:
+        # 10,000 rows without a date format or an enum lookup each.
+        tier, stamp = text[5:].split("_", 1)
         kept = backup.name.globals_name if backup.has_globals else "-"
         lines.append(
-            f"{backup.name!s:<{width}}  {backup.name.tier.value:<7}  {taken:<19}  "
+            f"{text:<{width}}  {tier:<7}  {stamp[:19].replace('T', ' '):<19}  "
             f"{size(backup.size):<10}  {kept}"
         )
     click.echo("\n".join(lines))  # one write: a list of 10,000 backups is common
