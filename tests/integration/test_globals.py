@@ -57,7 +57,8 @@ SELECT json_build_object(
 
 
 def privileges(server: PgServer, db: str) -> dict[str, object]:
-    return json.loads(psql(server, _PRIVILEGES, db=db))
+    found: dict[str, object] = json.loads(psql(server, _PRIVILEGES, db=db))
+    return found
 
 
 def role(server: PgServer, name: str) -> tuple[str, ...]:

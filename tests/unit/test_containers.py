@@ -12,8 +12,9 @@ from pg_backup_manager.entrypoints.containers import Container, Deferred
 def test_every_deferred_class_of_the_container_can_be_imported() -> None:
     deferred = [
         provider.provides
-        for provider in Container.traverse(types=[providers.Factory, providers.Singleton])
-        if isinstance(provider.provides, Deferred)
+        for provider in Container.providers.values()
+        if isinstance(provider, providers.Factory | providers.Singleton)
+        and isinstance(provider.provides, Deferred)
     ]
 
     resolved = [target.resolve() for target in deferred]
