@@ -41,14 +41,22 @@ def stored_archive(path: Path, missing: str) -> StoredArchive:
     return StoredArchive(path=path, checksum=read_checksum(path))
 
 
-def write_checksum(archive: Path, checksum: str, *, staging: Path, mode: int) -> None:
-    """Record ``checksum`` in ``<archive>.sha256``, written in ``staging`` then renamed."""
+def write_checksum(
+    archive: Path, checksum: str, *, staging: Path, mode: int, replace: bool = True
+) -> Path:
+    """Record ``checksum`` in ``<archive>.sha256``, written in ``staging`` then renamed;
+    return its path. With ``replace`` false, a file of that name is never replaced
+    (:func:`publish`)."""
     sidecar = archive.with_name(archive.name + SHA256)
     temporary = staging / sidecar.name
     create_empty(temporary, mode)
     temporary.write_text(f"{checksum}  {archive.name}\n")
     fsync(temporary)
-    os.replace(temporary, sidecar)
+    if replace:
+        os.replace(temporary, sidecar)
+    else:
+        publish(temporary, sidecar)
+    return sidecar
 
 
 def inside(root: Path, directory: Path) -> Path:

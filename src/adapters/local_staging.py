@@ -39,25 +39,31 @@ class LocalDraft:
 
     def commit(self, checksum: str, globals_checksum: str) -> Backup:
         """Make the globals and the archive durable, record their checksums, and give
-        them their names: the globals first, so that a backup never lacks them."""
-        globals_final = self.final.with_name(self.name.globals_name)
-        self._publish(self.globals_path, globals_final, globals_checksum)
+        them their names: the globals first, so that a backup never lacks them. No
+        file of another is ever replaced; if the archive cannot take its name, what
+        this commit published (globals with password hashes) is removed again."""
+        published: list[Path] = []
         try:
-            self._publish(self.path, self.final, checksum)
+            globals_final = self.final.with_name(self.name.globals_name)
+            self._publish(self.globals_path, globals_final, globals_checksum, published)
+            self._publish(self.path, self.final, checksum, published)
         except BaseException:
-            # No backup: its globals (password hashes) must not stay behind either.
-            for leftover in (
-                globals_final,
-                globals_final.with_name(f"{globals_final.name}{files.SHA256}"),
-            ):
-                leftover.unlink(missing_ok=True)
+            for ours in published:
+                ours.unlink(missing_ok=True)
             raise
         return Backup(name=self.name, size=self.final.stat().st_size, has_globals=True)
 
-    def _publish(self, path: Path, final: Path, checksum: str) -> None:
+    def _publish(self, path: Path, final: Path, checksum: str, published: list[Path]) -> None:
+        """Give ``path`` the name ``final``, its checksum first; add what took a name to
+        ``published``."""
         files.fsync(path)
-        files.write_checksum(final, checksum, staging=path.parent, mode=self.file_mode)
+        published.append(
+            files.write_checksum(
+                final, checksum, staging=path.parent, mode=self.file_mode, replace=False
+            )
+        )
         files.publish(path, final)
+        published.append(final)
 
 
 @attrs.frozen(kw_only=True)

@@ -329,3 +329,28 @@ def test_a_backup_directory_others_can_write_is_refused_unless_sticky_and_ours(
         local_store(tmp_path).write("users", OLD)
     directory.chmod(mode | stat.S_ISVTX)
     local_store(tmp_path).write("users", OLD)
+
+
+@pytest.mark.parametrize("theirs", [[], [".sha256"]], ids=["archive", "archive-and-checksum"])
+def test_an_archive_that_cannot_be_committed_leaves_no_globals_behind(
+    tmp_path: Path, theirs: list[str]
+) -> None:
+    store = local_store(tmp_path)
+    directory = tmp_path / "data" / "users"
+
+    with (
+        pytest.raises(ControllerError, match="exists already"),
+        store.staging.begin("users", OLD) as draft,
+    ):
+        Path(draft.path).write_bytes(b"PGDMP archive bytes")
+        Path(draft.globals_path).write_text("CREATE ROLE app;\n")
+        # Another writer takes the name, checksum and all, between dump and commit.
+        (directory / str(OLD)).write_bytes(b"someone else's")
+        for suffix in theirs:
+            (directory / f"{OLD}{suffix}").write_text("theirs\n")
+        draft.commit(SHA, GLOBALS_SHA)
+
+    assert sorted(os.listdir(directory)) == [f"{OLD}{suffix}" for suffix in ["", *theirs]]
+    assert (directory / str(OLD)).read_bytes() == b"someone else's"
+    for suffix in theirs:
+        assert (directory / f"{OLD}{suffix}").read_text() == "theirs\n"
