@@ -143,12 +143,7 @@ def fill(options: argparse.Namespace, db: str, scale: int, md5_rows: int) -> Non
         "-q",
         "-s",
         str(scale),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(options.port),
-        "-U",
-        "postgres",
+        *server_options(options),
         db,
     )
     server_sql(
@@ -159,6 +154,11 @@ def fill(options: argparse.Namespace, db: str, scale: int, md5_rows: int) -> Non
     )
     server_sql(options, "ALTER TABLE texts ADD PRIMARY KEY (id)", db=db)
     server_sql(options, "VACUUM ANALYZE", db=db)
+
+
+def server_options(options: argparse.Namespace) -> list[str]:
+    """The connection options of the tools in the server container, as postgres."""
+    return ["-h", "127.0.0.1", "-p", str(options.port), "-U", "postgres"]
 
 
 def server_sql(
@@ -175,12 +175,7 @@ def server_sql(
         "-At",
         "-v",
         "ON_ERROR_STOP=1",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(options.port),
-        "-U",
-        "postgres",
+        *server_options(options),
         "-d",
         db,
         "-c",

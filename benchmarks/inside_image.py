@@ -82,6 +82,10 @@ class Bench:
 
     # --- helpers -----------------------------------------------------------------
 
+    def server(self) -> list[str]:
+        """The connection options of the raw tools: the benchmark's server, as postgres."""
+        return ["-h", "127.0.0.1", "-p", self.port, "-U", "postgres"]
+
     def psql(self, sql: str, db: str = "postgres") -> str:
         argv = [
             str(PG_BIN / "psql"),
@@ -90,12 +94,7 @@ class Bench:
             "-At",
             "-v",
             "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            self.port,
-            "-U",
-            "postgres",
+            *self.server(),
             "-d",
             db,
             "-c",
@@ -110,12 +109,7 @@ class Bench:
             str(PG_BIN / "pg_dump"),
             "-Fc",
             *compress,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            self.port,
-            "-U",
-            "postgres",
+            *self.server(),
             "-f",
             str(target),
             db,
@@ -204,12 +198,7 @@ class Bench:
         return [
             str(PG_BIN / "pg_dumpall"),
             "--globals-only",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            self.port,
-            "-U",
-            "postgres",
+            *self.server(),
             "-f",
             str(target),
         ]
@@ -245,12 +234,7 @@ class Bench:
                     [
                         str(PG_BIN / "pg_restore"),
                         "--exit-on-error",
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        self.port,
-                        "-U",
-                        "postgres",
+                        *self.server(),
                         "-d",
                         "bench_raw",
                         str(archive),
