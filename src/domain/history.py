@@ -17,6 +17,7 @@ class Operation(enum.Enum):
     RESTORE_FROM_SHARED = "restore-from-shared"
     VERIFY = "verify"
     PRUNE = "prune"
+    SYNC = "sync"
 
 
 class Outcome(enum.Enum):

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from pg_backup_manager.domain.globals import GlobalStatement
 from pg_backup_manager.domain.history import Outcome, RunRecord
-from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 
 
 class Clock(Protocol):
@@ -226,3 +226,53 @@ class RunLog(Protocol):
     def totals(self, identifier: str) -> dict[Outcome, int]:
         """Return how many backup runs (scheduled runs and dumps) of ``identifier``
         ended each way, ever."""
+
+
+class OffsiteStore(Protocol):
+    """Copies of the backups in an object store, each database under its own key prefix
+    (``<prefix>/<identifier>/``), which holds nothing of any other database."""
+
+    def location(self, identifier: str) -> str:
+        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        """Return the backups of ``identifier`` in the store, newest first.
+
+        Only the keys directly under the database's prefix whose names are
+        backup names count: checksums, globals, deeper keys and any other
+        object are never returned.
+
+        Raises:
+            ControllerError: the store cannot be reached, refuses the
+                credentials, or has no such bucket.
+        """
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        """Copy backup ``name`` (``archive``, whose checksum is known) and its globals to the
+        store, streaming; return the copy once the store reports it with the local size
+        and the SHA-256 of ``archive``.
+
+        The companions (globals, checksums) go first and the archive last, so a
+        listed copy has them. No object is ever overwritten: one that exists
+        already with the same size and SHA-256 counts as uploaded (an earlier,
+        interrupted upload), and one with other content is an error.
+
+        Raises:
+            ControllerError: the upload failed or could not be confirmed, or an
+                object of another content holds a key; the local files are untouched.
+        """
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        """Delete backup ``name`` of ``identifier`` from the store, the archive first, then
+        its companions; what is already gone is not an error.
+
+        Raises:
+            ControllerError: the store refused or could not be reached.
+        """

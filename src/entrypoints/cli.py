@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -19,7 +20,8 @@ from pg_backup_manager.entrypoints.containers import Container
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.dumping import TakeBackups
     from pg_backup_manager.domain.model import Config, Database
-    from pg_backup_manager.domain.ports import BackupCatalog
+    from pg_backup_manager.domain.offsite import Sync
+    from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
     from pg_backup_manager.domain.pruning import Prune
     from pg_backup_manager.domain.restoring import Restore
     from pg_backup_manager.domain.verifying import Verify
@@ -83,19 +85,31 @@ def dump(
 @click.argument("database", required=False)
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema 1).")
+@click.option("--remote", is_flag=True, help="List the off-site copies (OFFSITE_URL) instead.")
 @inject
 def list_(
     database: str | None,
     all_: bool,
     as_json: bool,
+    remote: bool,
     config: Config = Provide[Container.config],
     catalog: BackupCatalog = Provide[Container.catalog],
+    offsite: Callable[[], OffsiteStore] = Provide[Container.offsite.provider],
 ) -> None:
     """List the backups of DATABASE (or --all), newest first.
 
     Example: controller list users
     """
     targets = chosen(config, database, all_)
+    if remote:
+        store = offsite()  # built only here: boto3 is imported for --remote alone
+        if as_json:
+            documents.print_offsite_copies(store, targets)
+            return
+        for target in targets:
+            identifier = target.identifier
+            render.offsite_copies(identifier, store.copies(identifier), store.location(identifier))
+        return
     if as_json:
         documents.print_backups(catalog, targets)
         return
@@ -230,6 +244,27 @@ def prune_(
     """
     for target in chosen(config, database, all_):  # each reported as soon as it is done
         render.prune([prune.one(target, dry_run=dry_run)])
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@inject
+def sync(
+    database: str | None,
+    all_: bool,
+    config: Config = Provide[Container.config],
+    sync: Sync = Provide[Container.sync],
+) -> None:
+    """Upload every local backup of DATABASE (or --all) missing off-site, oldest first.
+
+    Needs OFFSITE_URL. A failed upload leaves the local backup in place; the
+    next sync uploads it. Example: controller sync --all
+    """
+    targets = chosen(config, database, all_)
+    report = sync(targets)
+    render.sync(report)
+    exit_with(report.exit_code)
 
 
 @cli.command()

@@ -113,6 +113,11 @@ class Container(containers.DeclarativeContainer):
         wait_seconds=settings.provided.lock_wait,
     )
 
+    # The off-site store (boto3, imported only by the commands that go off-site).
+    offsite = providers.Singleton(
+        Deferred("adapters.s3_store", "connect"), settings=settings.provided.offsite
+    )
+
     # PostgreSQL's tools.
     binaries = providers.Singleton(
         Deferred("adapters.pg_binaries", "PgBinaries"),
@@ -227,6 +232,14 @@ class Container(containers.DeclarativeContainer):
     )
     check_health = providers.Factory(
         Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
+    )
+    sync = providers.Factory(
+        Deferred("domain.offsite", "Sync"),
+        catalog=catalog,
+        offsite=offsite,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
     )
     reset_wal = providers.Factory(
         Deferred("domain.wal_reset", "ResetWal"),

@@ -17,8 +17,8 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup
-from pg_backup_manager.domain.ports import BackupCatalog
+from pg_backup_manager.domain.names import Backup, OffsiteCopy
+from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
 
 SCHEMA = 1
 
@@ -31,6 +31,33 @@ def print_backups(catalog: BackupCatalog, databases: Sequence[Database]) -> None
         for backup in catalog.backups(database.identifier)
     ]
     _print({"schema": SCHEMA, "backups": backups})
+
+
+def print_offsite_copies(store: OffsiteStore, databases: Sequence[Database]) -> None:
+    """Print ``{"schema": 1, "backups": [...]}`` of the off-site copies of ``databases``,
+    newest first each; ``location`` is the copy's key as an ``s3://`` URL."""
+    backups: list[dict[str, Any]] = []
+    for database in databases:
+        identifier = database.identifier
+        location = store.location(identifier)
+        backups.extend(
+            offsite_entry(identifier, copy, location) for copy in store.copies(identifier)
+        )
+    _print({"schema": SCHEMA, "backups": backups})
+
+
+def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str, Any]:
+    """Return one off-site copy as the documents show it."""
+    return {
+        "database": identifier,
+        "name": str(copy.name),
+        "tier": copy.name.tier.value,
+        "taken_at": time(copy.name.taken_at),
+        "size_bytes": copy.size,
+        "sha256": copy.sha256,
+        "globals": copy.name.globals_name if copy.has_globals else None,
+        "location": f"{location}{copy.name}",
+    }
 
 
 def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -> None:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.dumping import DumpReport
     from pg_backup_manager.domain.globals import RolePlan
     from pg_backup_manager.domain.model import Database, Layout
-    from pg_backup_manager.domain.names import Backup
+    from pg_backup_manager.domain.names import Backup, OffsiteCopy
+    from pg_backup_manager.domain.offsite import SyncReport
     from pg_backup_manager.domain.policy import Verdict
     from pg_backup_manager.domain.pruning import PruneResult
     from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
@@ -72,6 +73,43 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
             f"{size(backup.size):<10}  {kept}"
         )
     click.echo("\n".join(lines))  # one write: a list of 10,000 backups is common
+
+
+def offsite_copies(identifier: str, found: Sequence[OffsiteCopy], location: str) -> None:
+    """Print the off-site copies of ``identifier`` as a table, newest first."""
+    if not found:
+        click.echo(f"no off-site copies of {identifier} in {location}")
+        return
+    width = max(len(str(copy.name)) for copy in found)
+    lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
+    for copy in found:
+        taken = copy.name.taken_at.isoformat(sep=" ")[:19]
+        kept = copy.name.globals_name if copy.has_globals else "-"
+        lines.append(
+            f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
+            f"{size(copy.size):<10}  {kept}"
+        )
+    click.echo("\n".join(lines))
+
+
+def sync(report: SyncReport) -> None:
+    """Print each copy uploaded, then per database what is off-site, or why not."""
+    for result in report.results:
+        identifier = result.database.identifier
+        for copy in result.uploaded:
+            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        if result.error is None:
+            click.echo(
+                f"{identifier}: {len(result.uploaded)} uploaded, "
+                f"{result.already_offsite} already off-site"
+            )
+            continue
+        kept = (
+            f"; {len(result.missing)} backup(s) not off-site, kept locally"
+            if result.missing
+            else ""
+        )
+        error(f"{identifier}: {one_line(result.error)}{kept}")
 
 
 def restore(report: RestoreReport) -> None:

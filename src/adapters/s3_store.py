@@ -1,0 +1,314 @@
+"""Off-site copies in an S3-compatible object store (boto3): the OffsiteStore port.
+
+Keys: ``<prefix>/<identifier>/<backup name>``, with beside it ``<name>.sha256``,
+``<stem>.globals.sql`` and ``<stem>.globals.sql.sha256``. Every object carries
+the SHA-256 of its content as user metadata (``x-amz-meta-sha256``); an upload
+counts once a HEAD reports the expected size and that SHA-256. Objects are
+created with ``If-None-Match: *`` (the store refuses to replace one) after a
+HEAD found the key free, so nothing is ever overwritten.
+
+This module imports boto3: the container imports it only for the commands
+that go off-site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.model import check_identifier
+from pg_backup_manager.domain.names import (
+    GLOBALS_SUFFIX,
+    BackupName,
+    OffsiteCopy,
+    StoredArchive,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+SHA256_METADATA = "sha256"  # sent as the header x-amz-meta-sha256
+SIDECAR = ".sha256"
+# Parts are read from the file as they are sent: memory stays a few parts, whatever the
+# archive's size. 64 MiB parts reach S3's 10,000-part limit at 640 GB.
+TRANSFER = TransferConfig(
+    multipart_threshold=64 * 1024 * 1024,
+    multipart_chunksize=64 * 1024 * 1024,
+    max_concurrency=4,
+    preferred_transfer_client="classic",
+)
+# What the client raises for the store's answers and the network's faults (not our bugs).
+_S3_ERRORS = (BotoCoreError, ClientError, S3UploadFailedError, OSError)
+_CREDENTIAL_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "InvalidClientTokenId",
+    "AuthorizationHeaderMalformed",
+}
+
+
+def connect(settings: OffsiteSettings | None) -> S3OffsiteStore:
+    """Return the store ``settings`` describe (no request is made yet).
+
+    Raises:
+        ConfigurationError: OFFSITE_URL is not set.
+    """
+    if settings is None:
+        raise ConfigurationError(
+            "OFFSITE_URL is not set: set it to s3://<bucket>/<prefix> (and S3_ENDPOINT_URL "
+            "for a service other than AWS) to keep copies off-site"
+        )
+    config = BotoConfig(
+        s3={"addressing_style": "path" if settings.force_path_style else "auto"},
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=10,
+        read_timeout=120,
+    )
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region or "us-east-1",
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=settings.secret_access_key,
+        config=config,
+    )
+    # upload_file passes no condition of its own: every object is created only if its key
+    # is free, the single PUT as the multipart upload's completion.
+    for operation in ("PutObject", "CompleteMultipartUpload"):
+        client.meta.events.register(f"before-parameter-build.s3.{operation}", _only_if_new)
+    return S3OffsiteStore(settings=settings, client=client)
+
+
+def _only_if_new(params: dict[str, Any], **_: Any) -> None:
+    params.setdefault("IfNoneMatch", "*")
+
+
+@attrs.frozen(kw_only=True)
+class S3OffsiteStore:
+    """The backups of each database under ``<prefix>/<identifier>/`` of one bucket."""
+
+    settings: OffsiteSettings
+    client: S3Client
+
+    def location(self, identifier: str) -> str:
+        """Return ``s3://<bucket>/<prefix>/<identifier>/``."""
+        return self._url(self._base(identifier))
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        """Return the backups of ``identifier`` in the store, newest first: only keys
+        directly under its prefix whose names are backup names."""
+        base = self._base(identifier)
+        archives: list[tuple[BackupName, int]] = []
+        others: set[str] = set()
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.settings.bucket, Prefix=base, Delimiter="/"
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    rest = item["Key"][len(base) :]
+                    name = BackupName.from_text(rest)
+                    if name is not None:
+                        archives.append((name, item["Size"]))
+                    elif rest.endswith(GLOBALS_SUFFIX):
+                        others.add(rest)
+        except _S3_ERRORS as error:
+            raise self._failure(error, f"listing {self._url(base)}") from None
+        found = [
+            OffsiteCopy(name=name, size=size, has_globals=name.globals_name in others)
+            for name, size in archives
+        ]
+        return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        """Copy backup ``name`` and its companions, the archive last; see the port."""
+        if archive.checksum is None:
+            raise ControllerError(f"{name} has no checksum: it cannot be proven off-site")
+        base = self._base(identifier)
+        if globals is not None:
+            if globals.checksum is None:
+                raise ControllerError(f"the globals of {name} have no checksum")
+            self._put_file(base + name.globals_name, Path(globals.path), globals.checksum)
+            self._put_sidecar(base + name.globals_name, globals.checksum)
+        self._put_sidecar(base + str(name), archive.checksum)
+        size = self._put_file(base + str(name), Path(archive.path), archive.checksum)
+        return OffsiteCopy(
+            name=name, size=size, has_globals=globals is not None, sha256=archive.checksum
+        )
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        """Delete backup ``name`` of ``identifier``: the archive first, then its companions."""
+        base = self._base(identifier)
+        stem = base + name.globals_name
+        for key in (base + str(name), base + str(name) + SIDECAR, stem, stem + SIDECAR):
+            try:
+                self.client.delete_object(Bucket=self.settings.bucket, Key=key)
+            except _S3_ERRORS as error:
+                raise self._failure(error, f"deleting {self._url(key)}") from None
+
+    def _put_sidecar(self, key: str, checksum: str) -> None:
+        """Create ``<key>.sha256``, the ``sha256sum`` line of the object at ``key``."""
+        sidecar = key + SIDECAR
+        body = f"{checksum}  {key.rsplit('/', 1)[-1]}\n".encode()
+        digest = hashlib.sha256(body).hexdigest()
+        if self._present(sidecar, len(body), digest):
+            return
+        self._create(
+            sidecar,
+            lambda: self.client.put_object(
+                Bucket=self.settings.bucket,
+                Key=sidecar,
+                Body=body,
+                Metadata={SHA256_METADATA: digest},
+                IfNoneMatch="*",
+            ),
+        )
+        self._confirm(sidecar, len(body), digest)
+
+    def _put_file(self, key: str, path: Path, checksum: str) -> int:
+        """Create ``key`` from the file at ``path``, streaming; return its size."""
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise ControllerError(f"cannot read {path}: {error.strerror}") from None
+        if self._present(key, size, checksum):
+            return size
+        self._create(
+            key,
+            lambda: self.client.upload_file(
+                str(path),
+                self.settings.bucket,
+                key,
+                ExtraArgs={"Metadata": {SHA256_METADATA: checksum}},
+                Config=TRANSFER,
+            ),
+        )
+        self._confirm(key, size, checksum)
+        return size
+
+    def _create(self, key: str, put: Any) -> None:
+        """Run ``put``, which creates ``key`` unless it exists (then the caller's check
+        after it tells whether it holds the same content)."""
+        try:
+            put()
+        except _S3_ERRORS as error:
+            cause = error.__context__ if isinstance(error, S3UploadFailedError) else error
+            if _code(cause) in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+                return  # created meanwhile by another upload: _confirm compares it
+            raise self._failure(cause or error, f"uploading {self._url(key)}") from None
+
+    def _present(self, key: str, size: int, checksum: str) -> bool:
+        """Return whether ``key`` holds this content already (False: it is free).
+
+        Raises:
+            ControllerError: it holds other content, which is never overwritten.
+        """
+        found = self._head(key)
+        if found is None:
+            return False
+        if found == (size, checksum):
+            return True
+        raise ControllerError(
+            f"{self._url(key)} exists with other content ({found[0]} bytes, SHA-256 "
+            f"{found[1] or 'unknown'}): it is never overwritten; move it away or use "
+            "another OFFSITE_URL prefix"
+        )
+
+    def _confirm(self, key: str, size: int, checksum: str) -> None:
+        """Check that the store reports ``key`` with ``size`` bytes and ``checksum``."""
+        found = self._head(key)
+        if found == (size, checksum):
+            return
+        said = "no object" if found is None else f"{found[0]} bytes, SHA-256 {found[1]}"
+        raise ControllerError(
+            f"upload of {self._url(key)} not confirmed: the store reports {said}, "
+            f"expected {size} bytes, SHA-256 {checksum}; the local backup is kept"
+        )
+
+    def _head(self, key: str) -> tuple[int, str | None] | None:
+        """Return the size and SHA-256 metadata of ``key``, or None when it is absent."""
+        try:
+            head = self.client.head_object(Bucket=self.settings.bucket, Key=key)
+        except _S3_ERRORS as error:
+            if _code(error) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise self._failure(error, f"reading {self._url(key)}") from None
+        return head["ContentLength"], head.get("Metadata", {}).get(SHA256_METADATA)
+
+    def _base(self, identifier: str) -> str:
+        prefix = self.settings.prefix
+        return f"{prefix}/{check_identifier(identifier)}/" if prefix else f"{identifier}/"
+
+    def _url(self, key: str) -> str:
+        return f"s3://{self.settings.bucket}/{key}"
+
+    def _failure(self, error: BaseException, doing: str) -> ControllerError:
+        """Return ``error`` of the S3 client as one line for the operator, with no secret."""
+        where = self.settings.endpoint_url or "AWS S3"
+        code = _code(error)
+        if isinstance(error, NoCredentialsError):
+            return ConfigurationError(
+                "no credentials for the off-site store: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or their _FILE)"
+            )
+        if isinstance(error, ConnectionError | HTTPClientError):
+            return ControllerError(
+                f"off-site store unreachable at {where} ({type(error).__name__}) while "
+                f"{doing}: check S3_ENDPOINT_URL and the network"
+            )
+        if code == "NoSuchBucket":
+            return ControllerError(
+                f"off-site store at {where} has no bucket '{self.settings.bucket}': create it, "
+                "or fix OFFSITE_URL"
+            )
+        if code in _CREDENTIAL_CODES:
+            return ControllerError(
+                f"off-site store at {where} refused the credentials ({code}) while {doing}: "
+                "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            )
+        if code in {"AccessDenied", "403", "Forbidden"}:
+            return ControllerError(
+                f"off-site store at {where} denied access ({code}) while {doing}: check the "
+                "credentials and their rights on the bucket"
+            )
+        if isinstance(error, ClientError):
+            return ControllerError(f"off-site store at {where}: {doing} failed: {code}")
+        if isinstance(error, BotoCoreError):
+            return ControllerError(
+                f"off-site store at {where}: {doing} failed: {type(error).__name__}"
+            )
+        if isinstance(error, OSError):
+            return ControllerError(f"{doing} failed: {error.strerror or type(error).__name__}")
+        return ControllerError(f"{doing} failed: {type(error).__name__}")
+
+
+def _code(error: BaseException | None) -> str:
+    """Return the S3 error code of ``error`` (``"404"`` for a HEAD), or ``""``."""
+    if not isinstance(error, ClientError):
+        return ""
+    return str(error.response.get("Error", {}).get("Code", ""))
