@@ -36,6 +36,13 @@ GLOBAL_VARIABLES = (
     ("HEALTHCHECKS_URL", "", "urls"),
     ("METRICS_PORT", "(off)", ""),
     ("METRICS_ADDRESS", "127.0.0.1", ""),
+    ("OFFSITE_URL", "(off)", ""),
+    ("S3_ENDPOINT_URL", "AWS S3", "urls"),
+    ("S3_REGION", "us-east-1", ""),
+    ("AWS_ACCESS_KEY_ID", "the S3 client's usual chain", "secret"),
+    ("AWS_SECRET_ACCESS_KEY", "the S3 client's usual chain", "secret"),
+    ("S3_FORCE_PATH_STYLE", "false", ""),
+    ("OFFSITE_RETENTION", "true", ""),
 )
 SERVICE_VARIABLES = (
     ("HOST", "the identifier", ""),

@@ -26,7 +26,8 @@ from pg_backup_manager.domain.model import (
     Layout,
     TableName,
 )
-from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.offsite import Sync
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.scratch import TemporaryDatabase
@@ -462,6 +463,54 @@ class FakeRunLog:
 
 
 @attrs.define
+class FakeOffsiteStore:
+    """Off-site copies in a dict, per database; fails every upload after ``fail_after``
+    uploads (None: never); ``objects`` holds each key as the S3 adapter names them."""
+
+    copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
+    fail_after: int | None = None
+    unreachable: bool = False
+    actions: list[tuple[str, str, str]] = attrs.field(factory=list)
+    # When given, each upload records whether its database's lock was held.
+    locks: FakeLocks | None = None
+    locked_uploads: list[bool] = attrs.field(factory=list)
+
+    def location(self, identifier: str) -> str:
+        return f"s3://bucket/prefix/{identifier}/"
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        return sorted(self.copied.get(identifier, {}).values(), key=lambda c: c.name, reverse=True)
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        uploads = sum(1 for action in self.actions if action[0] == "upload")
+        if self.unreachable or (self.fail_after is not None and uploads >= self.fail_after):
+            raise ControllerError(f"upload of {name} failed: connection reset")
+        if name in self.copied.get(identifier, {}):
+            raise ControllerError(f"{name} exists off-site: never overwritten")
+        if self.locks is not None:
+            self.locked_uploads.append(identifier in self.locks.holding)
+        copy = OffsiteCopy(
+            name=name, size=1234, has_globals=globals is not None, sha256=archive.checksum
+        )
+        self.copied.setdefault(identifier, {})[name] = copy
+        self.actions.append(("upload", identifier, str(name)))
+        return copy
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        self.copied.get(identifier, {}).pop(name, None)
+        self.actions.append(("delete", identifier, str(name)))
+
+
+@attrs.define
 class Fakes:
     """One fake of every port, and the use cases built on them."""
 
@@ -475,6 +524,7 @@ class Fakes:
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
+    offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
 
     def writer(self) -> BackupWriter:
         return BackupWriter(
@@ -532,6 +582,15 @@ class Fakes:
             server=self.server,
             restorer=self.restorer,
             counter=self.server,
+            run_log=self.run_log,
+        )
+
+    def sync(self) -> Sync:
+        return Sync(
+            catalog=self.store,
+            offsite=self.offsite,
+            locks=self.locks,
+            clock=self.clock,
             run_log=self.run_log,
         )
 

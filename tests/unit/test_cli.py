@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,6 +51,7 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
         for name in ("catalog", "staging", "directories"):
             getattr(container, name).override(fakes.store)
         container.shared.override(fakes.store.shared_copies)
+        container.offsite.override(fakes.offsite)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -331,3 +333,96 @@ def test_help_works_as_root_without_the_user_to_become(capsys: pytest.CaptureFix
 
     assert codes == [0, 0, 2]
     assert "there is no user 'no-such-user-here'" in capsys.readouterr().err
+
+
+def test_sync_uploads_what_is_missing_and_says_so(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+
+    code, out, err = run("sync", "users")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        "users: uploaded file_daily_2024-07-03T09:00:00Z.dump (1.2 KiB)",
+        "users: 1 uploaded, 0 already off-site",
+    ]
+
+
+def test_a_failed_sync_is_one_line_naming_what_stays_local_and_exits_1(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+    fakes.offsite.fail_after = 0
+
+    code, _, err = run("sync", "users")
+
+    assert code == 1
+    assert err.splitlines() == [
+        "error: users: upload of file_daily_2024-07-03T09:00:00Z.dump failed: connection "
+        "reset; 1 backup(s) not off-site, kept locally"
+    ]
+
+
+def test_list_remote_shows_the_off_site_copies(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+    run("sync", "users")
+
+    code, out, _ = run("list", "users", "--remote")
+    json_code, document, _ = run("list", "--all", "--remote", "--json")
+
+    assert code == 0
+    assert out.splitlines()[1].split()[0] == "file_daily_2024-07-03T09:00:00Z.dump"
+    assert json_code == 0
+    assert json.loads(document)["backups"] == [
+        {
+            "database": "users",
+            "name": "file_daily_2024-07-03T09:00:00Z.dump",
+            "tier": "daily",
+            "taken_at": "2024-07-03T09:00:00Z",
+            "size_bytes": 1234,
+            "sha256": GOOD_SHA256,
+            "globals": None,
+            "location": "s3://bucket/prefix/users/file_daily_2024-07-03T09:00:00Z.dump",
+        }
+    ]
+
+
+def test_list_remote_of_a_database_without_copies_says_where_it_looked(run: Run) -> None:
+    code, out, _ = run("list", "orders", "--remote")
+
+    assert code == 0
+    assert out == "no off-site copies of orders in s3://bucket/prefix/orders/\n"
+
+
+def test_off_site_commands_without_offsite_url_exit_2_and_say_what_to_set(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (["sync", "users"], ["list", "users", "--remote"]):
+        container = Container(environ=ENVIRON, cwd=Path("/srv"))
+        container.drop_root.override(providers.Object(lambda user: None))
+
+        code = main(argv, container=container)
+
+        assert code == 2
+        assert capsys.readouterr().err.startswith("error: OFFSITE_URL is not set")
+
+
+def test_config_never_shows_the_s3_credentials(run: Run) -> None:
+    code, out, _ = run(
+        "config",
+        OFFSITE_URL="s3://backups/prod",
+        AWS_ACCESS_KEY_ID="AKIDEXAMPLE7",
+        AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI-secret",
+    )
+
+    assert code == 0
+    assert "AKIDEXAMPLE7" not in out and "wJalrXUtnFEMI-secret" not in out
+    assert "s3://backups/prod" in out
