@@ -13,7 +13,9 @@ that go off-site.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,13 +155,20 @@ class S3OffsiteStore:
         if archive.checksum is None:
             raise ControllerError(f"{name} has no checksum: it cannot be proven off-site")
         base = self._base(identifier)
-        if globals is not None:
-            if globals.checksum is None:
-                raise ControllerError(f"the globals of {name} have no checksum")
-            self._put_file(base + name.globals_name, Path(globals.path), globals.checksum)
-            self._put_sidecar(base + name.globals_name, globals.checksum)
-        self._put_sidecar(base + str(name), archive.checksum)
-        size = self._put_file(base + str(name), Path(archive.path), archive.checksum)
+        path = Path(archive.path)
+        size = _size(path)
+        # The archive is created last: once it is there, so are its companions.
+        if not self._present(base + str(name), size, archive.checksum):
+            if globals is not None:
+                if globals.checksum is None:
+                    raise ControllerError(f"the globals of {name} have no checksum")
+                globals_path = Path(globals.path)
+                self._put_file(
+                    base + name.globals_name, globals_path, _size(globals_path), globals.checksum
+                )
+                self._put_sidecar(base + name.globals_name, globals.checksum)
+            self._put_sidecar(base + str(name), archive.checksum)
+            self._put_file(base + str(name), path, size, archive.checksum)
         return OffsiteCopy(
             name=name, size=size, has_globals=globals is not None, sha256=archive.checksum
         )
@@ -183,6 +192,8 @@ class S3OffsiteStore:
             return
         self._create(
             sidecar,
+            len(body),
+            digest,
             lambda: self.client.put_object(
                 Bucket=self.settings.bucket,
                 Key=sidecar,
@@ -191,18 +202,15 @@ class S3OffsiteStore:
                 IfNoneMatch="*",
             ),
         )
-        self._confirm(sidecar, len(body), digest)
 
-    def _put_file(self, key: str, path: Path, checksum: str) -> int:
-        """Create ``key`` from the file at ``path``, streaming; return its size."""
-        try:
-            size = path.stat().st_size
-        except OSError as error:
-            raise ControllerError(f"cannot read {path}: {error.strerror}") from None
+    def _put_file(self, key: str, path: Path, size: int, checksum: str) -> None:
+        """Create ``key`` from the file at ``path``, streaming, in parts when it is large."""
         if self._present(key, size, checksum):
-            return size
+            return
         self._create(
             key,
+            size,
+            checksum,
             lambda: self.client.upload_file(
                 str(path),
                 self.settings.bucket,
@@ -211,19 +219,34 @@ class S3OffsiteStore:
                 Config=self.transfer,
             ),
         )
-        self._confirm(key, size, checksum)
-        return size
 
-    def _create(self, key: str, put: Any) -> None:
-        """Run ``put``, which creates ``key`` unless it exists (then the caller's check
-        after it tells whether it holds the same content)."""
+    def _create(self, key: str, size: int, checksum: str, put: Callable[[], object]) -> None:
+        """Create ``key`` with ``put`` (which sends ``If-None-Match: *``), then check that the
+        store reports it with ``size`` bytes and ``checksum``.
+
+        Raises:
+            ControllerError: the upload failed; or what the store reports differs
+                (an object this upload made is then deleted: it never counts).
+        """
         try:
             put()
+            created = True
         except _S3_ERRORS as error:
             cause = error.__context__ if isinstance(error, S3UploadFailedError) else error
-            if _code(cause) in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
-                return  # created meanwhile by another upload: _confirm compares it
-            raise self._failure(cause or error, f"uploading {self._url(key)}") from None
+            if _code(cause) not in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+                raise self._failure(cause or error, f"uploading {self._url(key)}") from None
+            created = False  # another upload made it meanwhile: compared below, never replaced
+        found = self._head(key)
+        if found == (size, checksum):
+            return
+        if created and found is not None:
+            with contextlib.suppress(*_S3_ERRORS):  # the error below says what matters
+                self.client.delete_object(Bucket=self.settings.bucket, Key=key)
+        said = "no object" if found is None else f"{found[0]} bytes, SHA-256 {found[1]}"
+        raise ControllerError(
+            f"upload of {self._url(key)} not confirmed: the store reports {said}, "
+            f"expected {size} bytes, SHA-256 {checksum}; the local backup is kept"
+        )
 
     def _present(self, key: str, size: int, checksum: str) -> bool:
         """Return whether ``key`` holds this content already (False: it is free).
@@ -240,17 +263,6 @@ class S3OffsiteStore:
             f"{self._url(key)} exists with other content ({found[0]} bytes, SHA-256 "
             f"{found[1] or 'unknown'}): it is never overwritten; move it away or use "
             "another OFFSITE_URL prefix"
-        )
-
-    def _confirm(self, key: str, size: int, checksum: str) -> None:
-        """Check that the store reports ``key`` with ``size`` bytes and ``checksum``."""
-        found = self._head(key)
-        if found == (size, checksum):
-            return
-        said = "no object" if found is None else f"{found[0]} bytes, SHA-256 {found[1]}"
-        raise ControllerError(
-            f"upload of {self._url(key)} not confirmed: the store reports {said}, "
-            f"expected {size} bytes, SHA-256 {checksum}; the local backup is kept"
         )
 
     def _head(self, key: str) -> tuple[int, str | None] | None:
@@ -308,6 +320,13 @@ class S3OffsiteStore:
         if isinstance(error, OSError):
             return ControllerError(f"{doing} failed: {error.strerror or type(error).__name__}")
         return ControllerError(f"{doing} failed: {type(error).__name__}")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as error:
+        raise ControllerError(f"cannot read {path}: {error.strerror}") from None
 
 
 def _code(error: BaseException | None) -> str:

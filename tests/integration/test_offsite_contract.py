@@ -1,0 +1,118 @@
+"""One set of checks run against the fake off-site store and the S3 one (SeaweedFS), so
+the unit tests' fake stays honest."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+from pg_backup_manager.domain.ports import OffsiteStore
+
+from ..unit.fakes import FakeOffsiteStore
+from .s3 import S3Server
+
+pytestmark = pytest.mark.integration
+
+OLD = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
+NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
+
+Upload = Callable[..., object]
+
+
+@pytest.fixture(params=["fake", "s3"])
+def store(request: pytest.FixtureRequest) -> OffsiteStore:
+    if request.param == "fake":
+        return FakeOffsiteStore()
+    s3_server: S3Server = request.getfixturevalue("s3_server")
+    return connect(
+        OffsiteSettings(
+            bucket=s3_server.bucket,
+            prefix=f"contract-{uuid.uuid4().hex[:12]}",
+            endpoint_url=s3_server.endpoint,
+            access_key_id=s3_server.access_key,
+            secret_access_key=s3_server.secret_key,
+            force_path_style=True,
+        )
+    )
+
+
+@pytest.fixture
+def upload(store: OffsiteStore, tmp_path: Path) -> Upload:
+    def upload(name: BackupName, content: bytes, *, with_globals: bool = True) -> object:
+        archive = tmp_path / f"{uuid.uuid4().hex}.dump"
+        archive.write_bytes(content)
+        globals_file = tmp_path / f"{uuid.uuid4().hex}.globals.sql"
+        globals_file.write_text("CREATE ROLE app;\n")
+        return store.upload(
+            "users",
+            name,
+            archive=StoredArchive(path=archive, checksum=hashlib.sha256(content).hexdigest()),
+            globals=(
+                StoredArchive(
+                    path=globals_file,
+                    checksum=hashlib.sha256(globals_file.read_bytes()).hexdigest(),
+                )
+                if with_globals
+                else None
+            ),
+        )
+
+    return upload
+
+
+def test_a_new_store_has_no_copies(store: OffsiteStore) -> None:
+    assert store.copies("users") == []
+
+
+def test_uploaded_backups_are_listed_newest_first_with_their_globals(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive", with_globals=False)
+    upload(NEW, b"new archive")
+
+    copies = store.copies("users")
+
+    assert [(copy.name, copy.has_globals) for copy in copies] == [(NEW, True), (OLD, False)]
+    assert store.copies("orders") == []
+
+
+def test_uploading_the_same_backup_again_counts_it_as_uploaded(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+
+    upload(OLD, b"old archive")
+
+    assert [copy.name for copy in store.copies("users")] == [OLD]
+
+
+def test_another_content_under_a_backup_name_is_refused_and_the_first_kept(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+
+    with pytest.raises(ControllerError, match="other content"):
+        upload(OLD, b"a different archive")
+
+    upload(OLD, b"old archive")  # still the first content: counted as uploaded, no error
+    assert [copy.name for copy in store.copies("users")] == [OLD]
+
+
+def test_deleting_a_backup_removes_it_and_deleting_it_again_is_fine(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+    upload(NEW, b"new archive")
+
+    store.delete("users", OLD)
+    store.delete("users", OLD)
+
+    assert [copy.name for copy in store.copies("users")] == [NEW]
