@@ -143,6 +143,14 @@ class S3OffsiteStore:
         ]
         return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
 
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        """Return whether the store holds backup ``name`` with ``archive``'s size and SHA-256
+        (one HEAD); raise if its key holds other content."""
+        if archive.checksum is None:
+            raise ControllerError(f"{name} has no checksum: it cannot be proven off-site")
+        path = Path(archive.path)
+        return self._present(self._base(identifier) + str(name), _size(path), archive.checksum)
+
     def upload(
         self,
         identifier: str,
@@ -276,8 +284,8 @@ class S3OffsiteStore:
         return head["ContentLength"], head.get("Metadata", {}).get(SHA256_METADATA)
 
     def _base(self, identifier: str) -> str:
-        prefix = self.settings.prefix
-        return f"{prefix}/{check_identifier(identifier)}/" if prefix else f"{identifier}/"
+        service = check_identifier(identifier)  # one path segment: never '..' or '/'
+        return f"{self.settings.prefix}/{service}/" if self.settings.prefix else f"{service}/"
 
     def _url(self, key: str) -> str:
         return f"s3://{self.settings.bucket}/{key}"

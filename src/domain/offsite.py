@@ -1,7 +1,8 @@
 """Off-site copies: what is missing from the object store, and ``sync``, which uploads it.
 
 The store holds each database's backups under its own key prefix; a backup
-counts as off-site once the store reports it (see :class:`OffsiteStore`).
+counts as off-site only once the store reports it with the local size and
+SHA-256 (see :class:`OffsiteStore`): a key of the right name is not enough.
 Uploading never touches the local backup: a failed upload leaves it in place
 for the next run.
 """
@@ -9,23 +10,35 @@ for the next run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import attrs
 
 from pg_backup_manager.domain.errors import ControllerError, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, OffsiteStore, RunLog
 from pg_backup_manager.domain.recording import recorded
 
 
-def missing_offsite(local: Iterable[Backup], remote: Iterable[BackupName]) -> list[Backup]:
-    """Return the local backups that are not off-site, oldest first (the order to upload
-    them: the oldest is the one retention may soon delete locally)."""
-    present = set(remote)
-    missing = [backup for backup in local if backup.name not in present]
-    return sorted(missing, key=lambda backup: (backup.name.taken_at, str(backup.name)))
+@attrs.frozen(kw_only=True)
+class SyncPlan:
+    """What ``sync`` does with the local backups of a database, oldest first (the order to
+    upload: the oldest is the one retention may soon delete locally)."""
+
+    listed: tuple[Backup, ...]  # the store lists them: off-site once it confirms them
+    missing: tuple[Backup, ...]  # to upload
+
+
+def plan_sync(local: Iterable[Backup], listed: Iterable[BackupName]) -> SyncPlan:
+    """Return which of the ``local`` backups the store lists by name and which it lacks."""
+    present = set(listed)
+    ordered = sorted(local, key=_age_order)
+    return SyncPlan(
+        listed=tuple(backup for backup in ordered if backup.name in present),
+        missing=tuple(backup for backup in ordered if backup.name not in present),
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -76,36 +89,57 @@ class Sync:
         """Upload what is missing off-site of ``database``; see :meth:`__call__`."""
         identifier = database.identifier
         uploaded: list[OffsiteCopy] = []
-        missing: list[Backup] = []
-        already = 0
+        local: list[Backup] = []
+        confirmed: set[BackupName] = set()
         with recorded(
             run_log=self.run_log, clock=self.clock, identifier=identifier, operation=Operation.SYNC
         ) as recording:
             try:
                 with self.locks.hold(identifier):
                     local = self.catalog.backups(identifier)
-                    remote = [copy.name for copy in self.offsite.copies(identifier)]
-                    missing = missing_offsite(local, remote)
-                    already = len(local) - len(missing)
-                    for backup in missing:
+                    plan = plan_sync(local, (copy.name for copy in self.offsite.copies(identifier)))
+                    missing = list(plan.missing)
+                    for backup in plan.listed:  # a listed key counts once its content does
+                        archive = self._archive(identifier, backup)
+                        if self.offsite.holds(identifier, backup.name, archive):
+                            confirmed.add(backup.name)
+                        else:
+                            missing.append(backup)
+                    for backup in sorted(missing, key=_age_order):
                         uploaded.append(self._upload(identifier, backup))
             except ControllerError as error:
                 recording.failed(error)
+                done = confirmed | {copy.name for copy in uploaded}
                 return SyncResult(
                     database=database,
                     uploaded=tuple(uploaded),
-                    already_offsite=already,
-                    missing=tuple(backup.name for backup in missing[len(uploaded) :]),
+                    already_offsite=len(confirmed),
+                    missing=tuple(
+                        backup.name
+                        for backup in sorted(local, key=_age_order)
+                        if backup.name not in done
+                    ),
                     error=error,
                 )
-        return SyncResult(database=database, uploaded=tuple(uploaded), already_offsite=already)
+        return SyncResult(
+            database=database, uploaded=tuple(uploaded), already_offsite=len(confirmed)
+        )
 
-    def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:
+    def _archive(self, identifier: str, backup: Backup) -> StoredArchive:
         archive = self.catalog.archive(identifier, backup.name)
         if archive.checksum is None:
             raise ControllerError(
                 f"{backup.name} has no checksum file (made before checksums were kept): "
                 "nothing could prove its off-site copy; delete it or keep it local only"
             )
+        return archive
+
+    def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:
+        archive = self._archive(identifier, backup)
         globals_file = self.catalog.globals(identifier, backup.name) if backup.has_globals else None
         return self.offsite.upload(identifier, backup.name, archive=archive, globals=globals_file)
+
+
+def _age_order(backup: Backup) -> tuple[datetime, str]:
+    """Sort key: oldest first (then by name, as names order two backups of one second)."""
+    return backup.name.taken_at, str(backup.name)

@@ -247,6 +247,15 @@ class OffsiteStore(Protocol):
                 credentials, or has no such bucket.
         """
 
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        """Return whether the store holds backup ``name`` with the size and SHA-256 of
+        ``archive`` (False: it has no such key).
+
+        Raises:
+            ControllerError: the key holds other content (which is never
+                overwritten), or the store cannot be reached.
+        """
+
     def upload(
         self,
         identifier: str,

@@ -306,3 +306,40 @@ def test_a_real_dump_goes_off_site_and_comes_back_byte_for_byte(
     assert body == local
     listed = run_offsite(offsite, "list", "a", "--remote")
     assert listed.stdout.splitlines()[1].split()[0] == name
+
+
+def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
+    s3_server: S3Server, prefix: str, tmp_path: Path
+) -> None:
+    from boto3.exceptions import S3UploadFailedError
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import ClientError
+
+    from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+    from pg_backup_manager.adapters.s3_store import connect
+
+    store = connect(
+        OffsiteSettings(
+            bucket=s3_server.bucket,
+            prefix=prefix,
+            endpoint_url=s3_server.endpoint,
+            access_key_id=s3_server.access_key,
+            secret_access_key=s3_server.secret_key,
+            force_path_style=True,
+        )
+    )
+    key = f"{prefix}/a/{OLD}"
+    s3_server.client().put_object(Bucket=s3_server.bucket, Key=key, Body=b"first")
+    big = tmp_path / "big"
+    big.write_bytes(os.urandom(11 * 1024 * 1024))
+    parts = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+
+    with pytest.raises(ClientError) as single:
+        store.client.put_object(Bucket=s3_server.bucket, Key=key, Body=b"second")
+    with pytest.raises(S3UploadFailedError) as multipart:
+        store.client.upload_file(str(big), s3_server.bucket, key, Config=parts)
+
+    assert single.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert "PreconditionFailed" in str(multipart.value)
+    body = s3_server.client().get_object(Bucket=s3_server.bucket, Key=key)["Body"].read()
+    assert body == b"first"

@@ -116,3 +116,24 @@ def test_deleting_a_backup_removes_it_and_deleting_it_again_is_fine(
     store.delete("users", OLD)
 
     assert [copy.name for copy in store.copies("users")] == [NEW]
+
+
+def test_holds_is_true_only_for_the_same_content_and_refuses_other_content(
+    store: OffsiteStore, upload: Upload, tmp_path: Path
+) -> None:
+    upload(OLD, b"old archive")
+    same = tmp_path / "same.dump"
+    same.write_bytes(b"old archive")
+    other = tmp_path / "other.dump"
+    other.write_bytes(b"another archive")
+
+    held = store.holds("users", OLD, StoredArchive(path=same, checksum=_sha(b"old archive")))
+    absent = store.holds("users", NEW, StoredArchive(path=same, checksum=_sha(b"old archive")))
+
+    assert (held, absent) == (True, False)
+    with pytest.raises(ControllerError, match="other content"):
+        store.holds("users", OLD, StoredArchive(path=other, checksum=_sha(b"another archive")))
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()

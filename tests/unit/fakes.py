@@ -483,6 +483,14 @@ class FakeOffsiteStore:
             raise ControllerError("off-site store unreachable")
         return sorted(self.copied.get(identifier, {}).values(), key=lambda c: c.name, reverse=True)
 
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        existing = self.copied.get(identifier, {}).get(name)
+        if existing is not None and existing.sha256 != archive.checksum:
+            raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        return existing is not None
+
     def upload(
         self,
         identifier: str,

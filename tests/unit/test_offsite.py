@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import Backup, BackupName
-from pg_backup_manager.domain.offsite import missing_offsite
+from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
+from pg_backup_manager.domain.offsite import plan_sync
 
 from .fakes import GOOD_SHA256, Fakes, database
 
@@ -26,12 +26,13 @@ def backup(name: str) -> Backup:
     return Backup(name=BackupName.parse(name), size=10)
 
 
-def test_what_is_missing_off_site_comes_oldest_first() -> None:
+def test_the_plan_splits_listed_and_missing_backups_oldest_first() -> None:
     local = [backup(NEW), backup(OLD), backup(MIDDLE)]
 
-    missing = missing_offsite(local, [BackupName.parse(MIDDLE)])
+    plan = plan_sync(local, [BackupName.parse(MIDDLE), BackupName.parse(OLD)])
 
-    assert [str(b.name) for b in missing] == [OLD, NEW]
+    assert [str(b.name) for b in plan.missing] == [NEW]
+    assert [str(b.name) for b in plan.listed] == [OLD, MIDDLE]
 
 
 def test_sync_uploads_every_missing_backup_oldest_first_with_its_globals() -> None:
@@ -151,3 +152,17 @@ def test_each_upload_happens_under_the_database_lock() -> None:
     fakes.sync()([database("users")])
 
     assert fakes.offsite.locked_uploads == [True, True]
+
+
+def test_a_listed_key_with_other_content_is_not_counted_off_site() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, NEW)
+    foreign = OffsiteCopy(name=BackupName.parse(OLD), size=5, sha256="f" * 64)
+    fakes.offsite.copied["users"] = {foreign.name: foreign}
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "other content" in str(result.error)
+    assert result.already_offsite == 0
+    assert [str(name) for name in result.missing] == [OLD, NEW]
+    assert fakes.offsite.copied["users"] == {foreign.name: foreign}
