@@ -98,6 +98,7 @@ def list_(
 ) -> None:
     """List the backups of DATABASE (or --all), newest first.
 
+    With --remote, the copies in the off-site store (OFFSITE_URL) instead.
     Example: controller list users
     """
     targets = chosen(config, database, all_)
