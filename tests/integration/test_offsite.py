@@ -343,3 +343,28 @@ def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
     assert "PreconditionFailed" in str(multipart.value)
     body = s3_server.client().get_object(Bucket=s3_server.bucket, Key=key)["Body"].read()
     assert body == b"first"
+
+
+def test_an_interrupted_upload_is_never_listed_and_the_next_sync_completes_it(
+    offsite: Controller, s3_server: S3Server, prefix: str
+) -> None:
+    plant_backup(offsite, "a", OLD, os.urandom(1000))
+    archive = offsite.data_dir("a") / OLD
+    archive.chmod(0o000)  # its companions go up, then reading the archive fails
+    before = local_files(offsite, "a")  # this test runs as root: reads it all the same
+
+    failed = run_offsite(offsite, "sync", "a")
+    listed_after_failure = run_offsite(offsite, "list", "a", "--remote")
+    keys_after_failure = s3_server.keys(prefix)
+    archive.chmod(0o600)
+    completed = run_offsite(offsite, "sync", "a")
+
+    assert_one_line_error(failed, 1)
+    assert "1 backup(s) not off-site, kept locally" in failed.stderr, failed
+    assert f"{prefix}/a/{OLD}" not in keys_after_failure
+    assert f"{prefix}/a/{OLD}.sha256" in keys_after_failure
+    assert listed_after_failure.stdout.startswith("no off-site copies of a"), listed_after_failure
+    assert completed.returncode == 0, completed
+    assert completed.stdout.splitlines()[-1] == "a: 1 uploaded, 0 already off-site"
+    assert f"{prefix}/a/{OLD}" in s3_server.keys(prefix)
+    assert local_files(offsite, "a") == before
