@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -89,6 +90,14 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """SeaweedFS with S3 authentication on and the bucket ``offsite-it``; stopped at the end."""
     if not WEED.exists():
         pytest.fail(f"{WEED} does not exist: run ./scripts/test", pytrace=False)
+    for port in PORTS.values():
+        with socket.socket() as probe:
+            if probe.connect_ex((HOST, port)) == 0:
+                pytest.fail(
+                    f"{HOST}:{port} is taken: a SeaweedFS left by a killed test session? "
+                    "stop that process first",
+                    pytrace=False,
+                )
     root = tmp_path_factory.mktemp("seaweedfs")
     identities = root / "s3.json"
     identities.write_text(

@@ -291,7 +291,8 @@ def test_a_real_dump_goes_off_site_and_comes_back_byte_for_byte(
     psql(pg.a, "CREATE TABLE kept AS SELECT generate_series(1, 1000) AS id;")
     offsite.add_database("a", pg.a)
     offsite.env["DATABASE_LIST"] = "a"
-    assert offsite("dump", "a").returncode == 0
+    dumped = offsite("dump", "a")
+    assert dumped.returncode == 0, dumped
     [name] = [n for n in offsite.backups("a")]
     local = (offsite.data_dir("a") / name).read_bytes()
 
