@@ -369,3 +369,46 @@ def test_an_interrupted_upload_is_never_listed_and_the_next_sync_completes_it(
     assert completed.stdout.splitlines()[-1] == "a: 1 uploaded, 0 already off-site"
     assert f"{prefix}/a/{OLD}" in s3_server.keys(prefix)
     assert local_files(offsite, "a") == before
+
+
+def test_uploading_a_large_archive_keeps_memory_below_a_part(
+    s3_server: S3Server, prefix: str, tmp_path: Path
+) -> None:
+    mib = 1024 * 1024
+    archive = tmp_path / OLD
+    digest = hashlib.sha256()
+    with archive.open("wb") as out:
+        for _ in range(192):  # three parts of the production transfer settings
+            chunk = os.urandom(mib)
+            digest.update(chunk)
+            out.write(chunk)
+    script = f"""
+import resource
+from pathlib import Path
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+
+store = connect(OffsiteSettings(
+    bucket={s3_server.bucket!r}, prefix={prefix!r}, endpoint_url={s3_server.endpoint!r},
+    access_key_id={s3_server.access_key!r}, secret_access_key={s3_server.secret_key!r},
+    force_path_style=True,
+))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+copy = store.upload(
+    "a", BackupName.parse({OLD!r}),
+    archive=StoredArchive(path=Path({str(archive)!r}), checksum={digest.hexdigest()!r}),
+    globals=None,
+)
+print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    size, before_kib, peak_kib = (int(word) for word in result.stdout.split())
+    assert size == 192 * mib
+    assert (peak_kib - before_kib) * 1024 < 48 * mib, (before_kib, peak_kib)
+    assert s3_server.keys(prefix) == [f"{prefix}/a/{OLD}", f"{prefix}/a/{OLD}.sha256"]
