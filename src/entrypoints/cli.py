@@ -18,7 +18,7 @@ from pg_backup_manager.entrypoints import documents, render, scheduler
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
-    from pg_backup_manager.domain.dumping import TakeBackups
+    from pg_backup_manager.domain.backing_up import BackUp
     from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.offsite import Sync
     from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
@@ -69,15 +69,18 @@ def dump(
     shared: bool,
     tier: str | None,
     config: Config = Provide[Container.config],
-    take_backups: TakeBackups = Provide[Container.take_backups],
+    back_up: BackUp = Provide[Container.back_up],
 ) -> None:
     """Dump DATABASE (or --all) into a new, checked and checksummed backup file.
 
+    With OFFSITE_URL set, every local backup missing off-site is then uploaded,
+    oldest first; if that fails the backup stays local and the exit code is 1.
     Example: controller dump users --shared
     """
     targets = chosen(config, database, all_)
-    report = take_backups(targets, tier=Tier(tier) if tier else None, share=shared)
-    render.dump(report)
+    report = back_up(targets, tier=Tier(tier) if tier else None, share=shared)
+    render.dump(report.dumps)
+    render.offsite_after_backup(report.offsite)
     exit_with(report.exit_code)
 
 

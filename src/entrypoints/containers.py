@@ -187,12 +187,32 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         min_kept=config.provided.min_kept,
     )
+    sync = providers.Factory(
+        Deferred("domain.offsite", "Sync"),
+        catalog=catalog,
+        offsite=offsite,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+    )
+    # Sync after each new backup when OFFSITE_URL is set, None otherwise (no boto3 then).
+    sync_after_backup = providers.Callable(
+        lambda offsite, sync: sync() if offsite is not None else None,
+        settings.provided.offsite,
+        sync.provider,
+    )
+    back_up = providers.Factory(
+        Deferred("domain.backing_up", "BackUp"),
+        take_backups=take_backups,
+        sync=sync_after_backup,
+    )
     scheduled_run = providers.Factory(
         Deferred("domain.scheduled_run", "ScheduledRun"),
         take_backups=take_backups,
         prune=prune,
         databases=config.provided.databases,
         copy_to_shared=config.provided.copy_to_shared,
+        sync=sync_after_backup,
     )
     restore = providers.Factory(
         Deferred("domain.restoring", "Restore"),
@@ -232,14 +252,6 @@ class Container(containers.DeclarativeContainer):
     )
     check_health = providers.Factory(
         Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
-    )
-    sync = providers.Factory(
-        Deferred("domain.offsite", "Sync"),
-        catalog=catalog,
-        offsite=offsite,
-        locks=locks,
-        clock=clock,
-        run_log=run_log,
     )
     reset_wal = providers.Factory(
         Deferred("domain.wal_reset", "ResetWal"),

@@ -15,6 +15,7 @@ from pg_backup_manager.domain.globals import Kind
 from pg_backup_manager.domain.policy import Why
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
+    from pg_backup_manager.domain.backing_up import OffsiteAfterBackup
     from pg_backup_manager.domain.dumping import DumpReport
     from pg_backup_manager.domain.globals import RolePlan
     from pg_backup_manager.domain.model import Database, Layout
@@ -53,6 +54,28 @@ def dump(report: DumpReport) -> None:
             f"dumped {done} of {len(report.results)} databases"
             + (f"; failed: {failed}" if failed else "")
         )
+
+
+def offsite_after_backup(uploads: Sequence[OffsiteAfterBackup]) -> None:
+    """Print each copy uploaded after a dump, and one error line per new backup that is
+    not off-site yet."""
+    for upload in uploads:
+        identifier = upload.sync.database.identifier
+        for copy in upload.sync.uploaded:
+            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        if upload.sync.error is not None:
+            error(f"{identifier}: {offsite_missing(upload)}")
+
+
+def offsite_missing(upload: OffsiteAfterBackup) -> str:
+    """Return what a failed upload after a dump means, on one line (empty: it did not fail)."""
+    if upload.sync.error is None:
+        return ""
+    return (
+        f"{upload.backup} exists locally but is not off-site yet "
+        f"({len(upload.sync.missing)} backup(s) not off-site, kept locally; the next run "
+        f"uploads them): {one_line(upload.sync.error)}"
+    )
 
 
 def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
@@ -261,6 +284,7 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
     from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
 
     pruned = {result.database.identifier: result for result in report.pruned}
+    offsite = {upload.sync.database.identifier: upload for upload in report.offsite}
     for result in report.dumps.results:
         identifier = result.database.identifier
         if isinstance(result.error, BusyError):
@@ -272,6 +296,12 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
         log.info("%s: created %s", identifier, result.backup.name)
         if result.error is not None:
             log.error("%s: %s", identifier, result.error)
+        upload = offsite.get(identifier)
+        if upload is not None:
+            for copy in upload.sync.uploaded:
+                log.info("%s: uploaded %s off-site", identifier, copy.name)
+            if not upload.succeeded:
+                log.error("%s: %s", identifier, offsite_missing(upload))
         retention = pruned.get(identifier)
         if isinstance(retention, PruneFailure):
             log.error("%s: retention failed: %s", identifier, retention.error)

@@ -140,6 +140,9 @@ def start(
             for result in report.dumps.failed
             if result.error is not None
         }
+        for upload in report.offsite:  # the backup is made, but only here
+            if not upload.succeeded:
+                errors.setdefault(upload.sync.database.identifier, render.offsite_missing(upload))
         pings.finished(identifiers, errors)
 
     if monitoring.backup_on_start:

@@ -426,3 +426,47 @@ def test_config_never_shows_the_s3_credentials(run: Run) -> None:
     assert code == 0
     assert "AKIDEXAMPLE7" not in out and "wJalrXUtnFEMI-secret" not in out
     assert "s3://backups/prod" in out
+
+
+def test_dump_with_offsite_url_uploads_the_new_backup(run: Run, fakes: Fakes) -> None:
+    code, out, err = run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        "users: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)",
+        "users: uploaded file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)",
+    ]
+
+
+def test_dump_whose_upload_fails_keeps_the_backup_says_so_on_one_line_and_exits_1(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.offsite.fail_after = 0
+
+    code, out, err = run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 1
+    assert out.splitlines() == ["users: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)"]
+    assert err.splitlines() == [
+        "error: users: file_daily_2024-07-04T09:00:00Z.dump exists locally but is not "
+        "off-site yet (1 backup(s) not off-site, kept locally; the next run uploads them): "
+        "upload of file_daily_2024-07-04T09:00:00Z.dump failed: connection reset"
+    ]
+    assert fakes.store.names("users") == ["file_daily_2024-07-04T09:00:00Z.dump"]
+
+
+def test_dump_without_offsite_url_never_builds_the_store(
+    capsys: pytest.CaptureFixture[str], fakes: Fakes
+) -> None:
+    container = Container(environ=ENVIRON, cwd=Path("/srv"))
+    container.drop_root.override(providers.Object(lambda user: None))
+    for name in ("clock", "dumper", "checker", "locks", "server", "run_log"):
+        getattr(container, name).override(getattr(fakes, name))
+    container.globals_dumper.override(fakes.dumper)
+    for name in ("catalog", "staging"):
+        getattr(container, name).override(fakes.store)
+
+    code = main(["dump", "users"], container=container)
+
+    assert code == 0, capsys.readouterr().err
+    assert fakes.offsite.actions == []
