@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,7 +33,12 @@ from botocore.exceptions import (
 )
 
 from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
-from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.errors import (
+    BackupNotFoundError,
+    ConfigurationError,
+    ControllerError,
+    IntegrityError,
+)
 from pg_backup_manager.domain.model import check_identifier
 from pg_backup_manager.domain.names import (
     GLOBALS_SUFFIX,
@@ -180,6 +185,39 @@ class S3OffsiteStore:
         return OffsiteCopy(
             name=name, size=size, has_globals=globals is not None, sha256=archive.checksum
         )
+
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        """Write backup ``name`` of ``identifier`` and its companions into the directory
+        ``into``, under their own names (the globals only if the store has them), streaming.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has the backup but not its checksum.
+            ControllerError: the store cannot be reached, or a file cannot be written.
+        """
+        base = self._base(identifier)
+        directory = Path(into)
+        if self._head(base + str(name)) is None:
+            raise BackupNotFoundError(
+                f"no off-site copy {name} of {identifier} in {self._url(base)}: see "
+                f"'controller list {identifier} --remote'"
+            )
+        if self._head(base + str(name) + SIDECAR) is None:
+            raise IntegrityError(
+                f"{self._url(base + str(name))} has no checksum off-site "
+                f"({name}{SIDECAR}): nothing proves its content; it is not used"
+            )
+        wanted = [str(name) + SIDECAR, str(name)]
+        if self._head(base + name.globals_name) is not None:
+            wanted += [name.globals_name + SIDECAR, name.globals_name]
+        for key_name in wanted:
+            key = base + key_name
+            try:
+                self.client.download_file(
+                    self.settings.bucket, key, str(directory / key_name), Config=self.transfer
+                )
+            except _S3_ERRORS as error:
+                raise self._failure(error, f"downloading {self._url(key)}") from None
 
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier``: the archive first, then its companions."""

@@ -278,10 +278,36 @@ class OffsiteStore(Protocol):
                 object of another content holds a key; the local files are untouched.
         """
 
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
+        checksum if the store has them, into the directory ``into``, under their own names.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has the backup but not its checksum.
+            ControllerError: the store cannot be reached, or a file cannot be written.
+        """
+
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier`` from the store, the archive first, then
         its companions; what is already gone is not an error.
 
         Raises:
             ControllerError: the store refused or could not be reached.
+        """
+
+
+class OffsiteDownloads(Protocol):
+    """Off-site backups, brought back for one operation."""
+
+    def fetch(self, identifier: str, name: BackupName) -> AbstractContextManager[BackupCatalog]:
+        """Download backup ``name`` of ``identifier`` (with its checksum and globals) into a
+        private temporary directory beside the local backups; return, for the ``with``
+        block, a catalog that holds that backup alone. Whatever happens, the downloaded
+        files are removed at the end.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has no checksum of it.
+            ControllerError: the store cannot be reached, or the files cannot be written.
         """

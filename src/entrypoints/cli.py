@@ -19,6 +19,7 @@ from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.backing_up import BackUp
+    from pg_backup_manager.domain.from_offsite import FromOffsite
     from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.offsite import Sync
     from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
@@ -34,6 +35,10 @@ _WITH_GLOBALS_HELP = (
     "(a new server); existing roles are never changed."
 )
 _NO_SAFETY_HELP = "Do not save the current content as a backup first."
+_REMOTE_HELP = (
+    "Use the off-site copy (OFFSITE_URL): downloaded beside the local backups, "
+    "checked against its uploaded SHA-256, removed afterwards."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -127,6 +132,7 @@ def list_(
 @click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
 @click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
 @click.option("--with-globals", is_flag=True, help=_WITH_GLOBALS_HELP)
+@click.option("--remote", is_flag=True, help=_REMOTE_HELP)
 @inject
 def restore(
     database: str,
@@ -134,8 +140,10 @@ def restore(
     no_owner: bool,
     no_safety_dump: bool,
     with_globals: bool,
+    remote: bool,
     config: Config = Provide[Container.config],
     restore: Restore = Provide[Container.restore],
+    from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
 ) -> None:
     """Replace DATABASE's content with BACKUP_FILE (a name shown by 'list').
 
@@ -145,12 +153,17 @@ def restore(
     With --with-globals, the roles of the backup's globals that the server
     lacks are created first (existing roles are left as they are).
 
+    With --remote, the off-site copy of that name (OFFSITE_URL) is downloaded
+    and restored the same way (exit 3 if it fails its uploaded checksum).
+
     Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
     """
     target = config.database(database)
     owners, safety_dump = not no_owner, not no_safety_dump
+    # The off-site store (boto3) is built only for --remote.
+    restore_backup = from_offsite().restore_backup if remote else restore.backup
     render.restore(
-        restore.backup(
+        restore_backup(
             target,
             backup_file,
             owners=owners,
@@ -205,24 +218,32 @@ def restore_from_shared(
     is_flag=True,
     help="Also restore each into a scratch database and compare row counts.",
 )
+@click.option("--remote", is_flag=True, help=_REMOTE_HELP)
 @inject
 def verify(
     database: str | None,
     backup_file: str | None,
     all_: bool,
     and_restore: bool,
+    remote: bool,
     config: Config = Provide[Container.config],
     verify: Verify = Provide[Container.verify],
+    from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
 ) -> None:
     """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
 
+    With --remote, the off-site copies instead, each downloaded in turn.
     Exits 3 if any backup is corrupt. Example: controller verify users --restore
     """
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
+    remote_copies = from_offsite() if remote else None
     bad = 0
     for target in chosen(config, database, all_):  # each reported as soon as it is done
-        reports = verify([target], backup=backup_file, restore=and_restore)
+        if remote_copies is not None:
+            reports = remote_copies.verify_backups(target, backup=backup_file, restore=and_restore)
+        else:
+            reports = verify([target], backup=backup_file, restore=and_restore)
         render.verify(reports)
         bad += sum(not check.passed for report in reports for check in report.checks)
     if bad:

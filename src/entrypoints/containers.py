@@ -253,6 +253,16 @@ class Container(containers.DeclarativeContainer):
     check_health = providers.Factory(
         Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
     )
+    downloads = providers.Singleton(
+        Deferred("adapters.offsite_downloads", "LocalDownloads"), layout=layout, store=offsite
+    )
+    from_offsite = providers.Factory(
+        Deferred("domain.from_offsite", "FromOffsite"),
+        offsite=offsite,
+        downloads=downloads,
+        restore=restore,
+        verify=verify,
+    )
     reset_wal = providers.Factory(
         Deferred("domain.wal_reset", "ResetWal"),
         resetter=resetter,

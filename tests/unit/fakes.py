@@ -17,6 +17,7 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
+from pg_backup_manager.domain.from_offsite import FromOffsite
 from pg_backup_manager.domain.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
@@ -516,9 +517,43 @@ class FakeOffsiteStore:
         self.actions.append(("upload", identifier, str(name)))
         return copy
 
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        if name not in self.copied.get(identifier, {}):
+            raise BackupNotFoundError(f"no off-site copy {name} of {identifier}")
+        self.actions.append(("download", identifier, str(name)))
+
     def delete(self, identifier: str, name: BackupName) -> None:
         self.copied.get(identifier, {}).pop(name, None)
         self.actions.append(("delete", identifier, str(name)))
+
+
+@attrs.define
+class FakeDownloads:
+    """Fetches a FakeOffsiteStore's copies into a FakeStore of their own (its globals with
+    the copy's checksum too); ``actions`` records each fetch and its removal."""
+
+    offsite: FakeOffsiteStore
+    actions: list[tuple[str, str, str]] = attrs.field(factory=list)
+
+    @contextlib.contextmanager
+    def fetch(self, identifier: str, name: BackupName) -> Iterator[FakeStore]:
+        self.offsite.download(identifier, name, PurePath("/tmp"))
+        copy = self.offsite.copied[identifier][name]
+        fetched = FakeStore(
+            layout=attrs.evolve(LAYOUT, data_root=LAYOUT.backup_dir(identifier) / ".fetched")
+        )
+        fetched.add(identifier, name, size=copy.size)
+        if copy.sha256 is not None:
+            fetched.checksums[identifier, name] = copy.sha256
+            if copy.has_globals:
+                fetched.globals_checksums[identifier, name] = copy.sha256
+        self.actions.append(("fetch", identifier, str(name)))
+        try:
+            yield fetched
+        finally:
+            self.actions.append(("remove", identifier, str(name)))
 
 
 @attrs.define
@@ -536,6 +571,9 @@ class Fakes:
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
     offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
+    downloads: FakeDownloads = attrs.field(
+        default=attrs.Factory(lambda self: FakeDownloads(offsite=self.offsite), takes_self=True)
+    )
 
     def writer(self) -> BackupWriter:
         return BackupWriter(
@@ -603,6 +641,14 @@ class Fakes:
             locks=self.locks,
             clock=self.clock,
             run_log=self.run_log,
+        )
+
+    def from_offsite(self) -> FromOffsite:
+        return FromOffsite(
+            offsite=self.offsite,
+            downloads=self.downloads,
+            restore=self.restore(),
+            verify=self.verify(),
         )
 
     def reset_wal(self) -> ResetWal:

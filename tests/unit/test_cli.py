@@ -52,6 +52,7 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
             getattr(container, name).override(fakes.store)
         container.shared.override(fakes.store.shared_copies)
         container.offsite.override(fakes.offsite)
+        container.downloads.override(fakes.downloads)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -470,3 +471,31 @@ def test_dump_without_offsite_url_never_builds_the_store(
 
     assert code == 0, capsys.readouterr().err
     assert fakes.offsite.actions == []
+
+
+def test_restore_remote_restores_an_off_site_copy_that_is_not_local(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+    fakes.store.delete("users", BackupName.parse(name))
+
+    code, out, err = run("restore", "users", name, "--remote", "--no-safety-dump")
+
+    assert code == 0, err
+    assert f"restored {name}" in out
+    assert fakes.downloads.actions == [("fetch", "users", name), ("remove", "users", name)]
+
+
+def test_verify_remote_of_a_tampered_copy_exits_3(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+    fakes.checker.hashes[name] = "b" * 64
+
+    code, out, err = run("verify", "users", name, "--remote")
+
+    assert code == 3
+    assert f"users: FAILED {name}" in out
+    assert err.startswith("error: 1 backup(s) failed verification")
