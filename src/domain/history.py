@@ -18,6 +18,7 @@ class Operation(enum.Enum):
     VERIFY = "verify"
     PRUNE = "prune"
     SYNC = "sync"
+    PRUNE_OFFSITE = "prune-offsite"
 
 
 class Outcome(enum.Enum):

@@ -11,6 +11,7 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.offsite import Sync
+from pg_backup_manager.domain.offsite_pruning import PruneOffsite
 from pg_backup_manager.domain.pruning import Prune, PruneResult
 
 
@@ -29,6 +30,7 @@ class RunReport:
     dumps: DumpReport
     pruned: tuple[PruneResult | PruneFailure, ...]
     offsite: tuple[OffsiteAfterBackup, ...] = ()
+    pruned_offsite: tuple[PruneResult | PruneFailure, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -38,7 +40,8 @@ class ScheduledRun:
     retention to each database whose dump succeeded, never to one that failed.
 
     The upload comes before retention, so the oldest backups, those retention
-    may delete, go off-site first.
+    may delete, go off-site first. Retention applies off-site (``prune_offsite``)
+    only to the databases whose every backup went off-site in this run.
     """
 
     take_backups: TakeBackups
@@ -46,6 +49,7 @@ class ScheduledRun:
     databases: tuple[Database, ...]
     copy_to_shared: bool
     sync: Sync | None = None
+    prune_offsite: PruneOffsite | None = None
 
     def __call__(self) -> RunReport:
         """Run once; every failure is in the report, none is raised."""
@@ -61,4 +65,17 @@ class ScheduledRun:
                 pruned.append(self.prune.one(result.database))
             except ControllerError as error:
                 pruned.append(PruneFailure(database=result.database, error=error))
-        return RunReport(dumps=dumps, pruned=tuple(pruned), offsite=offsite)
+        pruned_offsite: list[PruneResult | PruneFailure] = []
+        for upload in offsite:
+            if self.prune_offsite is None or not upload.succeeded:
+                continue
+            try:
+                pruned_offsite.append(self.prune_offsite.one(upload.sync.database))
+            except ControllerError as error:
+                pruned_offsite.append(PruneFailure(database=upload.sync.database, error=error))
+        return RunReport(
+            dumps=dumps,
+            pruned=tuple(pruned),
+            offsite=offsite,
+            pruned_offsite=tuple(pruned_offsite),
+        )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.from_offsite import FromOffsite
     from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.offsite import Sync
+    from pg_backup_manager.domain.offsite_pruning import PruneOffsite
     from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
     from pg_backup_manager.domain.pruning import Prune
     from pg_backup_manager.domain.restoring import Restore
@@ -254,21 +255,33 @@ def verify(
 @click.argument("database", required=False)
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
 @click.option("--dry-run", is_flag=True, help="Print the plan; delete nothing.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Apply it to the off-site copies (OFFSITE_URL) instead; refused with "
+    "OFFSITE_RETENTION=false.",
+)
 @inject
 def prune_(
     database: str | None,
     all_: bool,
     dry_run: bool,
+    remote: bool,
     config: Config = Provide[Container.config],
     prune: Prune = Provide[Container.prune],
+    prune_offsite: Callable[[], PruneOffsite] = Provide[Container.prune_offsite.provider],
 ) -> None:
     """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
 
     The MIN_BACKUPS_KEPT (default 1) newest backups of a database are always
-    kept. Example: controller prune users --dry-run
+    kept. With --remote, the same policy applies to the off-site copies: only
+    keys under <prefix>/<db>/ named like backups are judged.
+    Example: controller prune users --dry-run
     """
-    for target in chosen(config, database, all_):  # each reported as soon as it is done
-        render.prune([prune.one(target, dry_run=dry_run)])
+    targets = chosen(config, database, all_)
+    pruner = prune_offsite() if remote else prune  # boto3 is imported for --remote alone
+    for target in targets:  # each reported as soon as it is done
+        render.prune([pruner.one(target, dry_run=dry_run)], remote=remote)
 
 
 @cli.command()

@@ -206,6 +206,24 @@ class Container(containers.DeclarativeContainer):
         take_backups=take_backups,
         sync=sync_after_backup,
     )
+    prune_offsite = providers.Factory(
+        Deferred("domain.offsite_pruning", "PruneOffsite"),
+        offsite=offsite,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+        min_kept=config.provided.min_kept,
+        enabled=providers.Callable(
+            lambda offsite: offsite is not None and offsite.retention, settings.provided.offsite
+        ),
+    )
+    # Off-site retention after each run when OFFSITE_URL is set and OFFSITE_RETENTION is not
+    # false, None otherwise.
+    prune_offsite_after_backup = providers.Callable(
+        lambda offsite, prune: prune() if offsite is not None and offsite.retention else None,
+        settings.provided.offsite,
+        prune_offsite.provider,
+    )
     scheduled_run = providers.Factory(
         Deferred("domain.scheduled_run", "ScheduledRun"),
         take_backups=take_backups,
@@ -213,6 +231,7 @@ class Container(containers.DeclarativeContainer):
         databases=config.provided.databases,
         copy_to_shared=config.provided.copy_to_shared,
         sync=sync_after_backup,
+        prune_offsite=prune_offsite_after_backup,
     )
     restore = providers.Factory(
         Deferred("domain.restoring", "Restore"),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.policy import Verdict
     from pg_backup_manager.domain.pruning import PruneResult
     from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
-    from pg_backup_manager.domain.scheduled_run import RunReport
+    from pg_backup_manager.domain.scheduled_run import PruneFailure, RunReport
     from pg_backup_manager.domain.scratch import LeftoverPlan
     from pg_backup_manager.domain.verifying import VerifyReport
     from pg_backup_manager.domain.wal_reset import ResetReport
@@ -235,8 +235,9 @@ def verify(reports: Sequence[VerifyReport]) -> None:
             click.echo(f"{identifier}: no backups to verify")
 
 
-def prune(results: Sequence[PruneResult]) -> None:
-    """Print each backup with what happens to it and why, and a count per database."""
+def prune(results: Sequence[PruneResult], *, remote: bool = False) -> None:
+    """Print each backup (``remote``: off-site copy) with what happens to it and why, and
+    a count per database."""
     for result in results:
         identifier = result.database.identifier
         deleting = "would delete" if result.dry_run else "delete"
@@ -250,7 +251,8 @@ def prune(results: Sequence[PruneResult]) -> None:
             )
         deleted = "would be deleted" if result.dry_run else "deleted"
         total = len(result.plan.verdicts)
-        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} backups {deleted}")
+        what = "off-site copies" if remote else "backups"
+        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}")
 
 
 def reason(verdict: Verdict) -> str:
@@ -280,11 +282,10 @@ def reset(report: ResetReport) -> None:
 
 def log_run(report: RunReport, log: logging.Logger) -> None:
     """Log what a scheduled run did, database by database: its backup or failure, then
-    what retention deleted."""
-    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
-
+    what went off-site and what retention deleted, locally and off-site."""
     pruned = {result.database.identifier: result for result in report.pruned}
     offsite = {upload.sync.database.identifier: upload for upload in report.offsite}
+    pruned_offsite = {result.database.identifier: result for result in report.pruned_offsite}
     for result in report.dumps.results:
         identifier = result.database.identifier
         if isinstance(result.error, BusyError):
@@ -302,15 +303,27 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
                 log.info("%s: uploaded %s off-site", identifier, copy.name)
             if not upload.succeeded:
                 log.error("%s: %s", identifier, offsite_missing(upload))
-        retention = pruned.get(identifier)
-        if isinstance(retention, PruneFailure):
-            log.error("%s: retention failed: %s", identifier, retention.error)
-        elif retention is not None:
-            for verdict in retention.plan.verdicts:
-                if not verdict.keep:
-                    log.info("%s: deleted %s (%s)", identifier, verdict.name, reason(verdict))
-                elif verdict.why is Why.FUTURE:
-                    log.warning("%s: %s is %s", identifier, verdict.name, reason(verdict))
+        _log_retention(log, identifier, pruned.get(identifier), "")
+        _log_retention(log, identifier, pruned_offsite.get(identifier), "off-site ")
+
+
+def _log_retention(
+    log: logging.Logger,
+    identifier: str,
+    retention: PruneResult | PruneFailure | None,
+    where: str,
+) -> None:
+    """Log what retention (``where``: "" or "off-site ") deleted, or why it failed."""
+    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
+
+    if isinstance(retention, PruneFailure):
+        log.error("%s: %sretention failed: %s", identifier, where, retention.error)
+    elif retention is not None:
+        for verdict in retention.plan.verdicts:
+            if not verdict.keep:
+                log.info("%s: deleted %s%s (%s)", identifier, where, verdict.name, reason(verdict))
+            elif verdict.why is Why.FUTURE:
+                log.warning("%s: %s%s is %s", identifier, where, verdict.name, reason(verdict))
 
 
 def error(message: str) -> None:

@@ -499,3 +499,30 @@ def test_verify_remote_of_a_tampered_copy_exits_3(run: Run, fakes: Fakes) -> Non
     assert code == 3
     assert f"users: FAILED {name}" in out
     assert err.startswith("error: 1 backup(s) failed verification")
+
+
+def test_prune_remote_applies_retention_to_the_off_site_copies(run: Run, fakes: Fakes) -> None:
+    for name in ("file_daily_2024-05-01T03:00:00Z.dump", "file_daily_2024-07-03T03:00:00Z.dump"):
+        fakes.store.add("users", name)
+        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+
+    code, out, err = run("prune", "users", "--remote", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0, err
+    assert out.splitlines()[-1] == "users: 1 of 2 off-site copies deleted"
+    assert ("delete", "users", "file_daily_2024-05-01T03:00:00Z.dump") in fakes.offsite.actions
+    assert len(fakes.store.names("users")) == 2
+
+
+def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(
+    run: Run, fakes: Fakes
+) -> None:
+    code, _, err = run(
+        "prune", "users", "--remote", OFFSITE_URL="s3://bucket/prefix", OFFSITE_RETENTION="false"
+    )
+
+    assert code == 2
+    assert err.startswith("error: OFFSITE_RETENTION=false: every off-site copy is kept")
+    assert len(err.strip().splitlines()) == 1
+    assert not [a for a in fakes.offsite.actions if a[0] == "delete"]
