@@ -197,7 +197,9 @@ class S3OffsiteStore:
         """
         base = self._base(identifier)
         directory = Path(into)
-        if self._head(base + str(name)) is None:
+        # Listed first: a HEAD's answer has no body, so a missing bucket is a bare 404 and
+        # refused credentials a bare 403; a listing's error says which.
+        if name not in {copy.name for copy in self.copies(identifier)}:
             raise BackupNotFoundError(
                 f"no off-site copy {name} of {identifier} in {self._url(base)}: see "
                 f"'controller list {identifier} --remote'"

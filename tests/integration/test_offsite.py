@@ -240,7 +240,17 @@ def test_list_remote_of_a_service_without_copies_says_where_it_looked(
         "url-with-credentials",
     ],
 )
-@pytest.mark.parametrize("command", [("sync", "a"), ("list", "a", "--remote")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sync", "a"),
+        ("list", "a", "--remote"),
+        ("restore", "a", OLD, "--remote"),
+        ("verify", "a", OLD, "--remote"),
+        ("prune", "a", "--remote"),
+    ],
+    ids=["sync", "list", "restore", "verify", "prune"],
+)
 def test_each_fault_is_one_line_with_its_exit_code_and_keeps_the_local_backups(
     offsite: Controller,
     s3_server: S3Server,
@@ -412,3 +422,17 @@ print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     assert size == 192 * mib
     assert (peak_kib - before_kib) * 1024 < 48 * mib, (before_kib, peak_kib)
     assert s3_server.keys(prefix) == [f"{prefix}/a/{OLD}", f"{prefix}/a/{OLD}.sha256"]
+
+
+def test_restore_remote_of_a_backup_not_off_site_says_so_and_leaves_nothing(
+    offsite: Controller, s3_server: S3Server, prefix: str
+) -> None:
+    plant_backup(offsite, "a", OLD, os.urandom(1000))  # local only
+    before = local_files(offsite, "a")
+
+    run = run_offsite(offsite, "restore", "a", OLD, "--remote")
+
+    assert_one_line_error(run, 1)
+    assert f"no off-site copy {OLD} of a in s3://{s3_server.bucket}/{prefix}/a/" in run.stderr
+    assert local_files(offsite, "a") == before
+    assert not [p for p in offsite.data_dir("a").iterdir() if p.name.startswith(".")]
