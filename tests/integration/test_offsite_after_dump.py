@@ -4,12 +4,17 @@ dump uploads both backups, oldest first."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from .process import Controller, assert_one_line_error
+from .running import spawn, stop, wait_until
 from .s3 import DEAD_ENDPOINT, S3Server
 from .servers import PgServers, psql
 
@@ -55,3 +60,51 @@ def test_a_dump_while_the_store_is_down_stays_local_and_the_next_dump_uploads_bo
         ("dump", "success"),
         ("sync", "success"),
     ]
+
+
+def test_a_scheduled_run_uploads_oldest_first_then_applies_retention_off_site(
+    pg: PgServers, controller: Controller, s3_server: S3Server, tmp_path: Path
+) -> None:
+    prefix = f"it-{uuid.uuid4().hex[:12]}/prod"
+    root = tmp_path / "var-lib-postgresql"
+    data = root / "backup" / "data" / "a"
+    data.mkdir(parents=True)
+    older = backup_name("weekly", timedelta(days=3))
+    content = os.urandom(700)
+    (data / older).write_bytes(content)
+    (data / f"{older}.sha256").write_text(f"{hashlib.sha256(content).hexdigest()}  {older}\n")
+    expired_key = f"{prefix}/a/{backup_name('daily', timedelta(days=9))}"
+    client = s3_server.client()
+    client.put_object(Bucket=s3_server.bucket, Key=expired_key, Body=b"an old copy")
+    psql(pg.a, "CREATE TABLE kept AS SELECT generate_series(1, 100) AS id;")
+    controller.add_database("a", pg.a)
+    controller.env["DATABASE_LIST"] = "a"
+    controller.env.update(s3_server.environ(prefix))
+    controller.env.update(
+        MODE="production",
+        SERVER="production",
+        BACKUP_ON_START="true",
+        BACKUP_SCHEDULE="0 3 1 1 *",  # no scheduled run meanwhile: the one at start only
+    )
+
+    process = spawn(controller, "start", namespace_root=root)
+    try:
+        wait_until(
+            lambda: expired_key not in s3_server.keys(prefix),
+            90,
+            "the backup at start, its upload and retention off-site",
+        )
+    finally:
+        code, _, err = stop(process)
+
+    [new] = [p.name for p in data.glob("file_*.dump") if p.name != older]
+    assert code == 0, err
+    uploads = [line.split(": ")[-1] for line in err.splitlines() if "off-site" in line]
+    assert uploads[:2] == [f"uploaded {older} off-site", f"uploaded {new} off-site"], err
+    assert f"{prefix}/a/{older}" in s3_server.keys(prefix)
+    assert f"{prefix}/a/{new}" in s3_server.keys(prefix)
+    assert (data / older).read_bytes() == content
+
+
+def backup_name(tier: str, age: timedelta) -> str:
+    return f"file_{tier}_{(datetime.now(UTC) - age):%Y-%m-%dT%H:%M:%S}Z.dump"
