@@ -12,7 +12,7 @@ import pytest
 
 from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
 from pg_backup_manager.adapters.s3_store import connect
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 from pg_backup_manager.domain.ports import OffsiteStore
 
@@ -137,3 +137,16 @@ def test_holds_is_true_only_for_the_same_content_and_refuses_other_content(
 
 def _sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+def test_downloading_a_backup_the_store_lacks_is_not_found(
+    store: OffsiteStore, upload: Upload, tmp_path: Path
+) -> None:
+    upload(OLD, b"old archive")
+
+    with pytest.raises(BackupNotFoundError):
+        store.download("users", NEW, tmp_path)
+    with pytest.raises(BackupNotFoundError):
+        store.download("orders", OLD, tmp_path)
+
+    store.download("users", OLD, tmp_path)  # what it holds comes down
