@@ -307,6 +307,20 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
         _log_retention(log, identifier, pruned_offsite.get(identifier), "off-site ")
 
 
+def run_errors(report: RunReport) -> dict[str, str]:
+    """Return the one-line error of each database a scheduled run failed: its dump's, or
+    else its new backup's not being off-site (it exists, but only on this host)."""
+    errors = {
+        result.database.identifier: one_line(result.error)
+        for result in report.dumps.failed
+        if result.error is not None
+    }
+    for upload in report.offsite:
+        if not upload.succeeded:
+            errors.setdefault(upload.sync.database.identifier, offsite_missing(upload))
+    return errors
+
+
 def _log_retention(
     log: logging.Logger,
     identifier: str,

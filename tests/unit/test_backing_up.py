@@ -10,7 +10,7 @@ import pytest
 from pg_backup_manager.domain.backing_up import BackUp
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
-from pg_backup_manager.entrypoints.render import log_run
+from pg_backup_manager.entrypoints.render import log_run, run_errors
 
 from .fakes import Fakes, database
 from .test_offsite import OLD, with_local_backups
@@ -130,3 +130,14 @@ def test_a_scheduled_run_whose_upload_fails_still_applies_retention_and_logs_it(
         f"{NEW} failed: connection reset"
         for identifier in ("users", "orders")
     ]
+
+
+def test_a_scheduled_run_whose_upload_fails_is_a_failure_for_the_dead_mans_switch() -> None:
+    fakes = Fakes()
+    fakes.dumper.failing.add("orders")
+    fakes.offsite.fail_after = 0
+
+    errors = run_errors(scheduled(fakes)())
+
+    assert sorted(errors) == ["orders", "users"]
+    assert errors["users"].startswith(f"{NEW} exists locally but is not off-site yet")
