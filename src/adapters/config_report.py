@@ -11,7 +11,7 @@ from pg_backup_manager.adapters.notifications import redact
 from pg_backup_manager.domain.model import env_prefix
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
-# "urls" is shown with its credentials redacted.
+# "urls" is shown with its credentials redacted; these and "public" may come from a _FILE.
 GLOBAL_VARIABLES = (
     ("DATABASE_LIST", "(required)", ""),
     ("MODE", "", ""),
@@ -43,6 +43,8 @@ GLOBAL_VARIABLES = (
     ("AWS_SECRET_ACCESS_KEY", "the S3 client's usual chain", "secret"),
     ("S3_FORCE_PATH_STYLE", "false", ""),
     ("OFFSITE_RETENTION", "true", ""),
+    ("ENCRYPTION_RECIPIENTS", "(off: off-site copies are not encrypted)", "public"),
+    ("ENCRYPTION_IDENTITY_FILE", "(none: encrypted copies cannot be restored here)", ""),
 )
 SERVICE_VARIABLES = (
     ("HOST", "the identifier", ""),
@@ -52,7 +54,7 @@ SERVICE_VARIABLES = (
     ("DB", "postgres", ""),
     ("HEALTHCHECKS_URL", "", "urls"),
 )
-FILE_KINDS = {"secret", "urls"}
+FILE_KINDS = {"secret", "urls", "public"}
 
 
 @attrs.frozen(kw_only=True)

@@ -17,6 +17,7 @@ from pg_backup_manager.domain.errors import ConfigurationError
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _REGION = re.compile(r"[a-z0-9-]{1,50}")
+_RECIPIENT = re.compile(r"age1[0-9a-z]{20,}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( \S.*)?")
 _URL_SHAPE = "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod)"
 
 
@@ -33,6 +34,8 @@ class OffsiteSettings:
     secret_access_key: str | None = attrs.field(default=None, repr=False)
     force_path_style: bool = False
     retention: bool = True
+    recipients: tuple[str, ...] = ()  # age or SSH public keys: uploads are encrypted to them
+    identity_file: str | None = None  # the secret keys that decrypt downloads
 
     @property
     def url(self) -> str:
@@ -75,7 +78,42 @@ def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
         retention=(
             not environ.get("OFFSITE_RETENTION", "").strip() or flag(environ, "OFFSITE_RETENTION")
         ),
+        recipients=recipients(environ),
+        identity_file=environ.get("ENCRYPTION_IDENTITY_FILE", "").strip() or None,
     )
+
+
+def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Return ``ENCRYPTION_RECIPIENTS`` (or its ``_FILE``): the public keys uploads are
+    encrypted to, one per line or separated by commas (age keys by blanks too); lines
+    starting with ``#`` are comments.
+
+    Raises:
+        ConfigurationError: a recipient is not an age or SSH public key; or a secret
+            key was given as a recipient (it is never repeated).
+    """
+    found = secret(environ, "ENCRYPTION_RECIPIENTS")
+    if found is None:
+        return ()
+    text, variable = found
+    keys: list[str] = []
+    for line in text.splitlines():
+        for piece in (piece.strip() for piece in line.split(",")):
+            if piece and not piece.startswith("#"):
+                keys.extend([piece] if piece.startswith("ssh-") else piece.split())
+    for number, recipient in enumerate(keys, start=1):
+        if recipient.upper().startswith("AGE-SECRET-KEY-") or "PRIVATE KEY" in recipient:
+            raise ConfigurationError(
+                f"{variable}: recipient {number} is a secret key: give its public key "
+                "(age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, on the "
+                "host that restores"
+            )
+        if not _RECIPIENT.fullmatch(recipient):
+            raise ConfigurationError(
+                f"{variable}: recipient {number} is not an age public key (age1...) or an "
+                "SSH public key (ssh-ed25519 AAAA..., ssh-rsa AAAA...)"
+            )
+    return tuple(keys)
 
 
 def offsite_url(text: str) -> tuple[str, str]:

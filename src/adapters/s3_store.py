@@ -7,6 +7,12 @@ counts once a HEAD reports the expected size and that SHA-256. Objects are
 created with ``If-None-Match: *`` (the store refuses to replace one) after a
 HEAD found the key free, so nothing is ever overwritten.
 
+With ENCRYPTION_RECIPIENTS, the archive and the globals are stored encrypted
+by age (streaming, see :mod:`age_cipher`), marked ``x-amz-meta-encryption: age``;
+their ``sha256`` and ``plaintext-size`` metadata describe the plaintext, which
+the checksum files (never encrypted: a digest reveals nothing) prove again
+after decryption.
+
 This module imports boto3: the container imports it only for the commands
 that go off-site.
 """
@@ -17,7 +23,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import attrs
 import boto3
@@ -32,6 +38,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from pg_backup_manager.adapters.age_cipher import AgeCipher, smallest_ciphertext
 from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -51,6 +58,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 SHA256_METADATA = "sha256"  # sent as the header x-amz-meta-sha256
+ENCRYPTION_METADATA = "encryption"  # "age": the object is its content encrypted by age
+PLAIN_SIZE_METADATA = "plaintext-size"  # of an encrypted object: its content's size
+MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
+MAX_PARTS = 9000  # S3 allows 10,000: room for age's overhead in the estimate
+STREAM_PARTS_HELD = 3  # parts of a stream (encrypted) in memory at once
 SIDECAR = ".sha256"
 # Parts are read from the file as they are sent: memory stays a few parts, whatever the
 # archive's size. 64 MiB parts reach S3's 10,000-part limit at 640 GB.
@@ -103,7 +115,8 @@ def connect(
     # is free, the single PUT as the multipart upload's completion.
     for operation in ("PutObject", "CompleteMultipartUpload"):
         client.meta.events.register(f"before-parameter-build.s3.{operation}", _only_if_new)
-    return S3OffsiteStore(settings=settings, client=client, transfer=transfer)
+    cipher = AgeCipher(recipients=settings.recipients, identity_file=settings.identity_file)
+    return S3OffsiteStore(settings=settings, client=client, transfer=transfer, cipher=cipher)
 
 
 def _only_if_new(params: dict[str, Any], **_: Any) -> None:
@@ -117,6 +130,7 @@ class S3OffsiteStore:
     settings: OffsiteSettings
     client: S3Client
     transfer: TransferConfig = TRANSFER
+    cipher: AgeCipher = attrs.field(factory=AgeCipher)
 
     def location(self, identifier: str) -> str:
         """Return ``s3://<bucket>/<prefix>/<identifier>/``."""
@@ -209,17 +223,34 @@ class S3OffsiteStore:
                 f"{self._url(base + str(name))} has no checksum off-site "
                 f"({name}{SIDECAR}): nothing proves its content; it is not used"
             )
-        wanted = [str(name) + SIDECAR, str(name)]
-        if self._head(base + name.globals_name) is not None:
-            wanted += [name.globals_name + SIDECAR, name.globals_name]
-        for key_name in wanted:
-            key = base + key_name
-            try:
-                self.client.download_file(
-                    self.settings.bucket, key, str(directory / key_name), Config=self.transfer
-                )
-            except _S3_ERRORS as error:
-                raise self._failure(error, f"downloading {self._url(key)}") from None
+        archive = self._head(base + str(name))
+        globals_found = self._head(base + name.globals_name)
+        if any(found is not None and found.encrypted for found in (archive, globals_found)):
+            self.cipher.identity(self._url(base + str(name)))  # before any byte is fetched
+        wanted = [(str(name) + SIDECAR, None), (str(name), archive)]
+        if globals_found is not None:
+            wanted += [(name.globals_name + SIDECAR, None), (name.globals_name, globals_found)]
+        for key_name, found in wanted:
+            if found is not None and found.encrypted:
+                self._fetch_encrypted(base + key_name, directory, key_name)
+            else:
+                self._fetch(base + key_name, directory / key_name)
+
+    def _fetch(self, key: str, target: Path) -> None:
+        try:
+            self.client.download_file(self.settings.bucket, key, str(target), Config=self.transfer)
+        except _S3_ERRORS as error:
+            raise self._failure(error, f"downloading {self._url(key)}") from None
+
+    def _fetch_encrypted(self, key: str, directory: Path, key_name: str) -> None:
+        """Download ``key``'s ciphertext beside its target, decrypt it into ``key_name``,
+        and remove the ciphertext."""
+        ciphertext = directory / f".{key_name}.age"
+        try:
+            self._fetch(key, ciphertext)
+            self.cipher.decrypt(ciphertext, directory / key_name, what=self._url(key))
+        finally:
+            ciphertext.unlink(missing_ok=True)
 
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier``: the archive first, then its companions."""
@@ -249,28 +280,78 @@ class S3OffsiteStore:
                 Metadata={SHA256_METADATA: digest},
                 IfNoneMatch="*",
             ),
+            sent=lambda: len(body),
         )
 
     def _put_file(self, key: str, path: Path, size: int, checksum: str) -> None:
-        """Create ``key`` from the file at ``path``, streaming, in parts when it is large."""
+        """Create ``key`` from the file at ``path``, streaming, in parts when it is large;
+        encrypted on the way when ENCRYPTION_RECIPIENTS is set."""
         if self._present(key, size, checksum):
             return
-        self._create(
-            key,
-            size,
-            checksum,
-            lambda: self.client.upload_file(
-                str(path),
-                self.settings.bucket,
+        if not self.cipher.encrypts:
+            self._create(
                 key,
-                ExtraArgs={"Metadata": {SHA256_METADATA: checksum}},
-                Config=self.transfer,
-            ),
-        )
+                size,
+                checksum,
+                lambda: self.client.upload_file(
+                    str(path),
+                    self.settings.bucket,
+                    key,
+                    ExtraArgs={"Metadata": {SHA256_METADATA: checksum}},
+                    Config=self.transfer,
+                ),
+                sent=lambda: size,
+            )
+            return
+        metadata = {
+            SHA256_METADATA: checksum,
+            ENCRYPTION_METADATA: "age",
+            PLAIN_SIZE_METADATA: str(size),
+        }
+        with self.cipher.encrypted(path, checksum) as ciphertext:
+            self._create(
+                key,
+                size,
+                checksum,
+                lambda: self.client.upload_fileobj(
+                    cast("IO[bytes]", ciphertext),  # read only, as a stream that cannot seek
+                    self.settings.bucket,
+                    key,
+                    ExtraArgs={"Metadata": metadata},
+                    Config=self._streaming(size),
+                ),
+                sent=lambda: ciphertext.sent,
+            )
 
-    def _create(self, key: str, size: int, checksum: str, put: Callable[[], object]) -> None:
+    def _streaming(self, size: int) -> TransferConfig:
+        """Return how to send a stream of about ``size`` bytes: a part is held in memory
+        until it is sent, so parts are an eighth of a file's and only three are held."""
+        part = max(
+            MIN_PART,
+            self.transfer.multipart_chunksize // 8,
+            -(-smallest_ciphertext(size) * 1001 // 1000 // MAX_PARTS),
+        )
+        config = TransferConfig(
+            multipart_threshold=part,
+            multipart_chunksize=part,
+            max_concurrency=self.transfer.max_request_concurrency,
+            preferred_transfer_client="classic",
+        )
+        config.max_in_memory_upload_chunks = STREAM_PARTS_HELD
+        return config
+
+    def _create(
+        self,
+        key: str,
+        size: int,
+        checksum: str,
+        put: Callable[[], object],
+        *,
+        sent: Callable[[], int],
+    ) -> None:
         """Create ``key`` with ``put`` (which sends ``If-None-Match: *``), then check that the
-        store reports it with ``size`` bytes and ``checksum``.
+        store reports it with ``size`` bytes of content of ``checksum``, and stores the
+        ``sent()`` bytes ``put`` sent.
 
         Raises:
             ControllerError: the upload failed; or what the store reports differs
@@ -285,15 +366,20 @@ class S3OffsiteStore:
                 raise self._failure(cause or error, f"uploading {self._url(key)}") from None
             created = False  # another upload made it meanwhile: compared below, never replaced
         found = self._head(key)
-        if found == (size, checksum):
+        # What this upload created must hold every byte it sent (a stream has no size before).
+        if (
+            found is not None
+            and found.holds(size, checksum)
+            and (not created or found.size == sent())
+        ):
             return
         if created and found is not None:
             with contextlib.suppress(*_S3_ERRORS):  # the error below says what matters
                 self.client.delete_object(Bucket=self.settings.bucket, Key=key)
-        said = "no object" if found is None else f"{found[0]} bytes, SHA-256 {found[1]}"
         raise ControllerError(
-            f"upload of {self._url(key)} not confirmed: the store reports {said}, "
-            f"expected {size} bytes, SHA-256 {checksum}; the local backup is kept"
+            f"upload of {self._url(key)} not confirmed: the store reports "
+            f"{found or 'no object'}, expected {sent()} bytes stored of {size} bytes, "
+            f"SHA-256 {checksum}; the local backup is kept"
         )
 
     def _present(self, key: str, size: int, checksum: str) -> bool:
@@ -305,23 +391,29 @@ class S3OffsiteStore:
         found = self._head(key)
         if found is None:
             return False
-        if found == (size, checksum):
+        if found.holds(size, checksum):
             return True
         raise ControllerError(
-            f"{self._url(key)} exists with other content ({found[0]} bytes, SHA-256 "
-            f"{found[1] or 'unknown'}): it is never overwritten; move it away or use "
-            "another OFFSITE_URL prefix"
+            f"{self._url(key)} exists with other content ({found}): it is never "
+            "overwritten; move it away or use another OFFSITE_URL prefix"
         )
 
-    def _head(self, key: str) -> tuple[int, str | None] | None:
-        """Return the size and SHA-256 metadata of ``key``, or None when it is absent."""
+    def _head(self, key: str) -> StoredObject | None:
+        """Return what the store says of ``key``, or None when it is absent."""
         try:
             head = self.client.head_object(Bucket=self.settings.bucket, Key=key)
         except _S3_ERRORS as error:
             if _code(error) in {"404", "NoSuchKey", "NotFound"}:
                 return None
             raise self._failure(error, f"reading {self._url(key)}") from None
-        return head["ContentLength"], head.get("Metadata", {}).get(SHA256_METADATA)
+        metadata = head.get("Metadata", {})
+        plain_size = metadata.get(PLAIN_SIZE_METADATA, "")
+        return StoredObject(
+            size=head["ContentLength"],
+            sha256=metadata.get(SHA256_METADATA),
+            encrypted=metadata.get(ENCRYPTION_METADATA) == "age",
+            plain_size=int(plain_size) if plain_size.isascii() and plain_size.isdigit() else None,
+        )
 
     def _base(self, identifier: str) -> str:
         service = check_identifier(identifier)  # one path segment: never '..' or '/'
@@ -368,6 +460,31 @@ class S3OffsiteStore:
         if isinstance(error, OSError):
             return ControllerError(f"{doing} failed: {error.strerror or type(error).__name__}")
         return ControllerError(f"{doing} failed: {type(error).__name__}")
+
+
+@attrs.frozen(kw_only=True)
+class StoredObject:
+    """What a HEAD reports of an object: its size, and the metadata of its content."""
+
+    size: int
+    sha256: str | None
+    encrypted: bool = False
+    plain_size: int | None = None
+
+    def holds(self, size: int, checksum: str) -> bool:
+        """Return whether this object holds content of ``size`` bytes and SHA-256
+        ``checksum`` (encrypted: as its metadata says, in a ciphertext long enough)."""
+        if self.sha256 != checksum:
+            return False
+        if not self.encrypted:
+            return self.size == size
+        return self.plain_size == size and self.size >= smallest_ciphertext(size)
+
+    def __str__(self) -> str:
+        said = f"{self.size} bytes, SHA-256 {self.sha256 or 'unknown'}"
+        if self.encrypted:
+            said += f", encrypted by age from {self.plain_size} bytes"
+        return said
 
 
 def _size(path: Path) -> int:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import attrs
 
+from pg_backup_manager.domain.errors import IntegrityError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.ports import OffsiteDownloads, OffsiteStore
 from pg_backup_manager.domain.restoring import Restore, RestoreReport
-from pg_backup_manager.domain.verifying import Verify, VerifyReport
+from pg_backup_manager.domain.verifying import Check, Verify, VerifyReport
 
 
 @attrs.frozen(kw_only=True)
@@ -58,11 +59,11 @@ class FromOffsite:
         self, database: Database, *, backup: str | None = None, restore: bool = False
     ) -> list[VerifyReport]:
         """Download and verify the off-site copy ``backup`` of ``database``, or each of its
-        off-site copies, newest first, one at a time; return one report per copy.
+        off-site copies, newest first, one at a time; return one report per copy (a copy
+        that cannot be decrypted or has no checksum off-site fails its check).
 
         Raises:
             InvalidBackupNameError, BackupNotFoundError: ``backup`` names no off-site copy.
-            IntegrityError: the store has no checksum of a copy.
             ControllerError: the store or the server failed (see :class:`Verify`).
         """
         if backup is not None:
@@ -71,7 +72,11 @@ class FromOffsite:
             names = [copy.name for copy in self.offsite.copies(database.identifier)]
         reports: list[VerifyReport] = []
         for name in names:
-            with self.downloads.fetch(database.identifier, name) as fetched:
-                verify = attrs.evolve(self.verify, catalog=fetched)
-                reports += verify([database], backup=str(name), restore=restore)
+            try:
+                with self.downloads.fetch(database.identifier, name) as fetched:
+                    verify = attrs.evolve(self.verify, catalog=fetched)
+                    reports += verify([database], backup=str(name), restore=restore)
+            except IntegrityError as error:  # a copy that cannot be trusted fails its check
+                failed = Check(name=name, problem=str(error))
+                reports.append(VerifyReport(database=database, checks=(failed,)))
         return reports
