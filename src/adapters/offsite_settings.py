@@ -99,15 +99,16 @@ def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
     keys: list[str] = []
     for line in text.splitlines():
         for piece in (piece.strip() for piece in line.split(",")):
-            if piece and not piece.startswith("#"):
-                keys.extend([piece] if piece.startswith("ssh-") else piece.split())
+            if not piece or piece.startswith("#"):
+                continue
+            if piece.upper().startswith("AGE-SECRET-KEY-") or "PRIVATE KEY" in piece:
+                raise ConfigurationError(
+                    f"{variable}: recipient {len(keys) + 1} is a secret key: give its public "
+                    "key (age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, "
+                    "on the host that restores"
+                )
+            keys.extend([piece] if piece.startswith("ssh-") else piece.split())
     for number, recipient in enumerate(keys, start=1):
-        if recipient.upper().startswith("AGE-SECRET-KEY-") or "PRIVATE KEY" in recipient:
-            raise ConfigurationError(
-                f"{variable}: recipient {number} is a secret key: give its public key "
-                "(age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, on the "
-                "host that restores"
-            )
         if not _RECIPIENT.fullmatch(recipient):
             raise ConfigurationError(
                 f"{variable}: recipient {number} is not an age public key (age1...) or an "

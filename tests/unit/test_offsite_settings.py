@@ -123,3 +123,66 @@ def test_an_endpoint_with_credentials_is_refused_without_repeating_them() -> Non
         settings(OFFSITE_URL="s3://backups/prod", S3_ENDPOINT_URL="http://id:hunter2@minio:9000")
 
     assert "hunter2" not in str(raised.value)
+
+
+AGE_KEY = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+SSH_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpuf0ORmfLDjDGp2ol6pJv2vkNEmIKgIu0h ops@host"
+)
+
+
+def test_recipients_are_read_one_per_line_or_by_commas_with_comments(tmp_path: Path) -> None:
+    listed = tmp_path / "recipients.txt"
+    listed.write_text(f"# the operators\n{AGE_KEY}\n\n{SSH_KEY}\n")
+
+    from_file = settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS_FILE=str(listed)).offsite
+    inline = settings(
+        OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS=f"{AGE_KEY}, {SSH_KEY}"
+    ).offsite
+    blanks = settings(
+        OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS=f"{AGE_KEY} {AGE_KEY}"
+    ).offsite
+
+    assert from_file is not None and from_file.recipients == (AGE_KEY, SSH_KEY)
+    assert inline is not None and inline.recipients == (AGE_KEY, SSH_KEY)
+    assert blanks is not None and blanks.recipients == (AGE_KEY, AGE_KEY)
+
+
+def test_without_recipients_nothing_is_encrypted_and_the_identity_is_only_a_path() -> None:
+    found = settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_IDENTITY_FILE="/run/secrets/age").offsite
+
+    assert found is not None
+    assert found.recipients == ()
+    assert found.identity_file == "/run/secrets/age"  # read only when a copy is decrypted
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["age1short", "ssh-dss AAAAB3NzaC1kc3MAAACBAP", "not-a-key", "-----BEGIN PUBLIC KEY-----"],
+)
+def test_a_recipient_that_is_not_a_public_key_is_refused_by_its_number(text: str) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS=f"{AGE_KEY},{text}")
+
+    assert "ENCRYPTION_RECIPIENTS: recipient 2 is not an age public key" in str(error.value)
+    assert text not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+    ],
+)
+def test_a_secret_key_given_as_a_recipient_is_refused_and_never_repeated(
+    tmp_path: Path, text: str
+) -> None:
+    listed = tmp_path / "recipients.txt"
+    listed.write_text(f"{AGE_KEY}\n{text}\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n")
+
+    with pytest.raises(ConfigurationError) as error:
+        settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS_FILE=str(listed))
+
+    assert "ENCRYPTION_RECIPIENTS_FILE: recipient 2 is a secret key" in str(error.value)
+    assert text not in str(error.value)
