@@ -89,7 +89,7 @@ class Sync:
         """Upload what is missing off-site of ``database``; see :meth:`__call__`."""
         identifier = database.identifier
         uploaded: list[OffsiteCopy] = []
-        local: list[Backup] = []
+        local: list[Backup] | None = None  # None: not read (the lock was busy)
         confirmed: set[BackupName] = set()
         with recorded(
             run_log=self.run_log, clock=self.clock, identifier=identifier, operation=Operation.SYNC
@@ -110,17 +110,21 @@ class Sync:
             except ControllerError as error:
                 recording.failed(error)
                 done = confirmed | {copy.name for copy in uploaded}
+                left = tuple(
+                    backup.name
+                    for backup in sorted(local or (), key=_age_order)
+                    if backup.name not in done
+                )
+                if local is not None:  # what the history tells ``status`` is not off-site
+                    recording.not_offsite = tuple(map(str, left))
                 return SyncResult(
                     database=database,
                     uploaded=tuple(uploaded),
                     already_offsite=len(confirmed),
-                    missing=tuple(
-                        backup.name
-                        for backup in sorted(local, key=_age_order)
-                        if backup.name not in done
-                    ),
+                    missing=left,
                     error=error,
                 )
+            recording.not_offsite = ()
         return SyncResult(
             database=database, uploaded=tuple(uploaded), already_offsite=len(confirmed)
         )

@@ -268,6 +268,7 @@ class Container(containers.DeclarativeContainer):
         heartbeat=heartbeat,
         production=config.provided.production,
         max_age=monitoring.max_age,
+        offsite=providers.Callable(lambda offsite: offsite is not None, settings.provided.offsite),
     )
     check_health = providers.Factory(
         Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat

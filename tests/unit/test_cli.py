@@ -526,3 +526,35 @@ def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(
     assert err.startswith("error: OFFSITE_RETENTION=false: every off-site copy is kept")
     assert len(err.strip().splitlines()) == 1
     assert not [a for a in fakes.offsite.actions if a[0] == "delete"]
+
+
+def test_status_says_off_site_missing_from_the_history_without_asking_the_store(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.offsite.fail_after = 0
+    run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+    fakes.offsite.unreachable = True  # status must not need the store
+
+    code, out, err = run("status", "users", OFFSITE_URL="s3://bucket/prefix")
+    json_code, document, _ = run("status", "users", "--json", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0 and json_code == 0, err
+    assert out.splitlines()[-1] == (
+        "  off-site: missing (1 of 1 backup(s) not off-site, the newest among them; "
+        "last sync failed at 2024-07-04T09:00:00Z: "
+        "upload of file_daily_2024-07-04T09:00:00Z.dump failed: connection reset)"
+    )
+    [users] = json.loads(document)["databases"]
+    assert users["offsite"]["state"] == "missing"
+    assert users["offsite"]["missing_backups"] == ["file_daily_2024-07-04T09:00:00Z.dump"]
+
+
+def test_status_without_offsite_url_says_nothing_of_off_site(run: Run, fakes: Fakes) -> None:
+    run("dump", "users")
+
+    code, out, _ = run("status", "users")
+    _, document, _ = run("status", "users", "--json")
+
+    assert code == 0
+    assert "off-site" not in out
+    assert "offsite" not in json.loads(document)["databases"][0]
