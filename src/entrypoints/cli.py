@@ -38,7 +38,8 @@ _WITH_GLOBALS_HELP = (
 _NO_SAFETY_HELP = "Do not save the current content as a backup first."
 _REMOTE_HELP = (
     "Use the off-site copy (OFFSITE_URL): downloaded beside the local backups, "
-    "checked against its uploaded SHA-256, removed afterwards."
+    "decrypted with ENCRYPTION_IDENTITY_FILE if it was encrypted, checked against its "
+    "SHA-256, removed afterwards."
 )
 
 
