@@ -1,6 +1,7 @@
 """Off-site copies with the controller image: a host dumps the stack's pg17 with OFFSITE_URL
 set, then loses its backups; a new host, its backup directory empty, lists the copy in the
-bucket, restores it and verifies it.
+bucket, restores it and verifies it; encrypted with age, the copy needs the identity
+there, and a changed ciphertext is refused.
 
 Each host is the image run with ``docker run --rm`` on the host network, its backup
 volume a directory of the test, configured as an operator would: pg17's password and
@@ -11,6 +12,7 @@ SeaweedFS on this host's loopback (``e2e_s3_server``), addressed path-style.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +29,7 @@ from .stack import CONTROLLER_IMAGE, E2E_PG17, REPO, ContainerStack, created
 pytestmark = pytest.mark.integration
 
 SECRET_KEY_FILE = "/run/secrets/s3_secret_access_key"
+IDENTITY_FILE = "/run/secrets/age_identity"
 PG17_PASSWORD_FILE = "/run/secrets/pg17_password"
 
 
@@ -131,11 +134,75 @@ def test_a_new_host_restores_and_verifies_the_off_site_copy_of_a_lost_hosts_dump
     assert f"pg17: ok {name}" in verified.stdout, verified
 
 
-def test_the_image_has_age_for_encrypting_off_site_copies(
-    container_stack: ContainerStack,
+def test_an_encrypted_copy_restores_on_a_new_host_only_with_the_identity_and_unchanged(
+    container_stack: ContainerStack, e2e_s3_server: S3Server, tmp_path: Path
 ) -> None:
-    completed = container_stack.docker(
-        "run", "--rm", "--network=host", "--entrypoint=/usr/bin/age", CONTROLLER_IMAGE, "--version"
+    s3 = e2e_s3_server
+    load_fresh_pagila(E2E_PG17, 17)
+    tables = table_fingerprints(E2E_PG17)
+    secret_file = tmp_path / "s3_secret_access_key"
+    secret_file.write_text(f"{s3.secret_key}\n", encoding="utf-8")
+    secret_file.chmod(0o444)
+    keys = {name: age_key_pair(tmp_path / f"{name}.txt") for name in ("ops", "stranger")}
+    prefix = f"e2e-{uuid.uuid4().hex[:12]}/enc"
+    old_host, new_host = (
+        image_host(container_stack, s3, tmp_path / name, secret_file, prefix)
+        for name in ("old-host", "new-host")
+    )
+    old_host = attrs.evolve(
+        old_host, environment={**old_host.environment, "ENCRYPTION_RECIPIENTS": keys["ops"][0]}
     )
 
-    assert completed.stdout.removeprefix("v").startswith("1."), completed  # Debian's: 1.2.1
+    def with_identity(name: str) -> ImageHost:
+        return attrs.evolve(
+            new_host,
+            environment={**new_host.environment, "ENCRYPTION_IDENTITY_FILE": IDENTITY_FILE},
+            mounts=(*new_host.mounts, f"{keys[name][1]}:{IDENTITY_FILE}:ro"),
+        )
+
+    dumped = old_host("dump", "pg17")
+    name = created(dumped, "pg17")
+    key = f"{prefix}/pg17/{name}"
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=key)
+    ciphertext = stored["Body"].read()
+    shutil.rmtree(old_host.backups)
+    damage_pagila(E2E_PG17)
+    damaged = table_fingerprints(E2E_PG17)
+    without_identity = new_host("restore", "pg17", name, "--remote")
+    wrong_identity = with_identity("stranger")("restore", "pg17", name, "--remote")
+    changed = bytearray(ciphertext)
+    changed[len(changed) // 2] ^= 0x01
+    s3.client().put_object(
+        Bucket=s3.bucket, Key=key, Body=bytes(changed), Metadata=stored["Metadata"]
+    )
+    refused = with_identity("ops")("verify", "pg17", name, "--remote")
+    untouched = table_fingerprints(E2E_PG17)
+    s3.client().put_object(Bucket=s3.bucket, Key=key, Body=ciphertext, Metadata=stored["Metadata"])
+    restored = with_identity("ops")("restore", "pg17", name, "--remote")
+
+    assert dumped.returncode == 0, dumped
+    assert ciphertext.startswith(b"age-encryption.org/v1\n")
+    assert stored["Metadata"]["encryption"] == "age", stored["Metadata"]
+    assert without_identity.returncode == 2, without_identity
+    assert "ENCRYPTION_IDENTITY_FILE" in without_identity.stderr, without_identity
+    assert wrong_identity.returncode == 2, wrong_identity
+    assert "encrypted to other keys" in wrong_identity.stderr, wrong_identity
+    assert refused.returncode == 3, refused
+    assert f"pg17: FAILED {name}" in refused.stdout, refused
+    assert untouched == damaged
+    assert restored.returncode == 0, restored
+    assert table_fingerprints(E2E_PG17) == tables
+    for run in (without_identity, wrong_identity, refused, restored):
+        for _, identity in keys.values():
+            assert identity.read_text().splitlines()[-1] not in run.output, run
+
+
+def age_key_pair(identity: Path) -> tuple[str, Path]:
+    """A new age key pair (by the host's age-keygen): its public key and its identity file,
+    readable by the image's postgres user."""
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    identity.chmod(0o444)
+    public = subprocess.run(
+        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return public, identity
