@@ -33,8 +33,27 @@ _PLAIN_CHUNK = 64 * 1024  # age seals the plaintext in chunks of 64 KiB...
 _TAG = 16  # ...each followed by its 16-byte tag, after a 16-byte nonce
 _FEED = 1024 * 1024
 _NO_IDENTITY = "no identity matched"
+# What age says of an identity file it cannot use (with the file's path taken out).
+_BAD_IDENTITY = (
+    "reading ",
+    "identity file",
+    "passphrase",
+    "secret key",
+    "identity type",
+    "no secret keys",
+)
 # What age says of a file that is not age's or was changed: the copy cannot be trusted.
-_DAMAGED = ("failed to decrypt", "header", "unexpected eof", "malformed", "mac", "chunk")
+_DAMAGED = (
+    "failed to read header",
+    "failed to parse header",
+    "parsing age header",
+    "failed to read nonce",
+    "unexpected eof",
+    "failed to decrypt and authenticate payload chunk",
+    "bad header mac",
+    "last chunk is empty",
+)
+_SAID_AT_MOST = 200  # characters of age's words in a message (it may quote the file)
 
 
 def smallest_ciphertext(plain_size: int) -> int:
@@ -105,19 +124,11 @@ class AgeCipher:
         ) as tool:
             code = tool.process.wait(MAX_SECONDS)
             if code == 0:
+                target.touch()  # age 1.1 writes no file for an empty plaintext
                 return
-            said = tool.said()
-        if _NO_IDENTITY in said:
-            raise ConfigurationError(
-                f"{what} is encrypted to other keys: ENCRYPTION_IDENTITY_FILE ({identity}) "
-                "holds none of them (age: no identity matched any of the recipients)"
-            )
-        if any(word in said.lower() for word in _DAMAGED):
-            raise IntegrityError(
-                f"{what} cannot be decrypted: it was damaged or changed off-site ({said}); "
-                "it is not used"
-            )
-        raise tool.failure(code)
+            said = tool.said()[:_SAID_AT_MOST]
+            failure = tool.failure(code)  # while its stderr file is open
+        raise _decrypt_failure(said, paths=(identity, str(source)), what=what) or failure
 
     def identity(self, what: str) -> str:
         """Return the path of the identity file that decrypts ``what``.
@@ -139,6 +150,34 @@ class AgeCipher:
                 f"ENCRYPTION_IDENTITY_FILE: cannot read {path}: {error.strerror or error}"
             ) from None
         return str(path)
+
+
+def _decrypt_failure(said: str, *, paths: tuple[str, str], what: str) -> ControllerError | None:
+    """Return the error ``said`` by a failed ``age --decrypt`` means, or None when it is
+    none of the known ones: an identity that is not the copy's or cannot be used
+    (configuration: exit 2), or a copy that is not age's or was changed (exit 3)."""
+    identity = paths[0]
+    words = said
+    for path in paths:  # a path may hold any word
+        words = words.replace(f'"{path}"', '""').replace(path, "")
+    words = words.lower()
+    if _NO_IDENTITY in words:
+        return ConfigurationError(
+            f"{what} is encrypted to other keys: ENCRYPTION_IDENTITY_FILE ({identity}) "
+            "holds none of them (age: no identity matched any of the recipients)"
+        )
+    if any(word in words for word in _BAD_IDENTITY):
+        return ConfigurationError(
+            f"ENCRYPTION_IDENTITY_FILE ({identity}) cannot be used to decrypt {what}: {said}; "
+            "it must hold age secret keys (AGE-SECRET-KEY-1..., as age-keygen writes them) "
+            "or an SSH private key without passphrase"
+        )
+    if any(word in words for word in _DAMAGED):
+        return IntegrityError(
+            f"{what} cannot be decrypted: it was damaged or changed off-site ({said}); "
+            "it is not used"
+        )
+    return None
 
 
 @attrs.define(kw_only=True)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import attrs
 
 from pg_backup_manager.adapters.notifications import redact
+from pg_backup_manager.adapters.offsite_settings import looks_secret
 from pg_backup_manager.domain.model import env_prefix
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
@@ -86,5 +87,6 @@ def _entry(environ: Mapping[str, str], variable: str, default: str, kind: str) -
     value = environ.get(variable, "")
     if not value.strip():
         return Entry(variable=variable, value=default, source="default")
-    shown = "***" if kind == "secret" else redact(value) if kind == "urls" else value
+    secret = kind == "secret" or (kind == "public" and looks_secret(value))
+    shown = "***" if secret else redact(value) if kind == "urls" else value
     return Entry(variable=variable, value=shown, source="environment")

@@ -17,7 +17,11 @@ from pg_backup_manager.domain.errors import ConfigurationError
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _REGION = re.compile(r"[a-z0-9-]{1,50}")
-_RECIPIENT = re.compile(r"age1[0-9a-z]{20,}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( \S.*)?")
+# An X25519 recipient is "age1" and 58 bech32 characters; plugin recipients
+# (age1yubikey1...) need plugins the controller does not have.
+_RECIPIENT = re.compile(
+    r"age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( .*)?"
+)
 _URL_SHAPE = "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod)"
 
 
@@ -85,8 +89,9 @@ def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
 
 def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
     """Return ``ENCRYPTION_RECIPIENTS`` (or its ``_FILE``): the public keys uploads are
-    encrypted to, one per line or separated by commas (age keys by blanks too); lines
-    starting with ``#`` are comments.
+    encrypted to, one per line or separated by commas (age keys by blanks too; a line that
+    starts with an SSH key is that key); ``#`` starts a comment (a whole line, or after a
+    key).
 
     Raises:
         ConfigurationError: a recipient is not an age or SSH public key; or a secret
@@ -98,16 +103,22 @@ def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
     text, variable = found
     keys: list[str] = []
     for line in text.splitlines():
-        for piece in (piece.strip() for piece in line.split(",")):
-            if not piece or piece.startswith("#"):
-                continue
-            if piece.upper().startswith("AGE-SECRET-KEY-") or "PRIVATE KEY" in piece:
-                raise ConfigurationError(
-                    f"{variable}: recipient {len(keys) + 1} is a secret key: give its public "
-                    "key (age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, "
-                    "on the host that restores"
-                )
-            keys.extend([piece] if piece.startswith("ssh-") else piece.split())
+        line = line.split(" #", 1)[0].strip()  # a comment, whole line or after a key
+        if not line or line.startswith("#"):
+            continue
+        if looks_secret(line):
+            raise ConfigurationError(
+                f"{variable}: recipient {len(keys) + 1} is a secret key: give its public "
+                "key (age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, "
+                "on the host that restores"
+            )
+        # An SSH key's comment may hold commas: a line that starts with one is one key.
+        for piece in [line] if line.startswith("ssh-") else line.split(","):
+            piece = piece.strip()
+            if piece.startswith("ssh-"):
+                keys.append(" ".join(piece.split()))
+            else:
+                keys.extend(piece.split())
     for number, recipient in enumerate(keys, start=1):
         if not _RECIPIENT.fullmatch(recipient):
             raise ConfigurationError(
@@ -115,6 +126,11 @@ def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
                 "SSH public key (ssh-ed25519 AAAA..., ssh-rsa AAAA...)"
             )
     return tuple(keys)
+
+
+def looks_secret(text: str) -> bool:
+    """Return whether ``text`` holds a secret key (age's, or a PEM private key)."""
+    return "AGE-SECRET-KEY-" in text.upper() or "PRIVATE KEY" in text.upper()
 
 
 def offsite_url(text: str) -> tuple[str, str]:

@@ -186,3 +186,46 @@ def test_a_secret_key_given_as_a_recipient_is_refused_and_never_repeated(
 
     assert "ENCRYPTION_RECIPIENTS_FILE: recipient 2 is a secret key" in str(error.value)
     assert text not in str(error.value)
+
+
+def test_comments_may_follow_keys_and_hold_commas_and_ssh_comments_may_too(
+    tmp_path: Path,
+) -> None:
+    listed = tmp_path / "recipients.txt"
+    listed.write_text(
+        f"# prod keys: laptop, server\n{AGE_KEY}  # laptop\n"
+        f"ssh-ed25519\tAAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpuf0ORmfLDjDGp2ol6pJv2vkNEmIKgIu0h a, b\n"
+    )
+
+    found = settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS_FILE=str(listed)).offsite
+
+    assert found is not None
+    assert found.recipients == (
+        AGE_KEY,
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpuf0ORmfLDjDGp2ol6pJv2vkNEmIKgIu0h a, b",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t",  # a plugin's
+        "age1" + "b" * 58,  # b is not a bech32 character
+        AGE_KEY.upper(),
+    ],
+)
+def test_recipients_age_cannot_use_here_are_refused(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="recipient 1 is not an age public key"):
+        settings(OFFSITE_URL="s3://bkt/p", ENCRYPTION_RECIPIENTS=text)
+
+
+def test_config_never_shows_a_secret_key_given_as_recipients_even_without_offsite_url() -> None:
+    from pg_backup_manager.adapters.config_report import effective
+
+    secret = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+    shown = {
+        entry.variable: entry.value
+        for entry in effective({"ENCRYPTION_RECIPIENTS": f"{AGE_KEY}\n{secret}"}, ())
+    }
+
+    assert shown["ENCRYPTION_RECIPIENTS"] == "***"
