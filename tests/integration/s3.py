@@ -9,7 +9,9 @@ tests' server (``s3_server``) has 28330-28335, the e2e tests' one another set
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +27,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -93,6 +97,45 @@ class S3Server:
             "S3_FORCE_PATH_STYLE": "true",
         }
 
+    def settings(self, prefix: str, recipients: tuple[str, ...] = ()) -> OffsiteSettings:
+        """The controller's off-site settings for ``prefix`` of this server (path-style)."""
+        return OffsiteSettings(
+            bucket=self.bucket,
+            prefix=prefix,
+            endpoint_url=self.endpoint,
+            access_key_id=self.access_key,
+            secret_access_key=self.secret_key,
+            force_path_style=True,
+            recipients=recipients,
+        )
+
+    def upload_script(
+        self, prefix: str, archive: Path, checksum: str, recipients: tuple[str, ...] = ()
+    ) -> str:
+        """A Python program that uploads ``archive`` as backup ``a/<its name>`` under
+        ``prefix`` with the controller's store, and prints the copy's size, the process's
+        peak RSS before the upload, and after (KiB)."""
+        return f"""
+import resource
+from pathlib import Path
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+
+store = connect(OffsiteSettings(
+    bucket={self.bucket!r}, prefix={prefix!r}, endpoint_url={self.endpoint!r},
+    access_key_id={self.access_key!r}, secret_access_key={self.secret_key!r},
+    force_path_style=True, recipients={recipients!r},
+))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+copy = store.upload(
+    "a", BackupName.parse({archive.name!r}),
+    archive=StoredArchive(path=Path({str(archive)!r}), checksum={checksum!r}),
+    globals=None,
+)
+print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
     def keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix``, sorted."""
         pages = (
@@ -101,6 +144,17 @@ class S3Server:
             .paginate(Bucket=self.bucket, Prefix=prefix)
         )
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def write_random(path: Path, mib: int) -> str:
+    """Write ``mib`` MiB of random bytes (nothing compresses) at ``path``; return their SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for _ in range(mib):
+            chunk = os.urandom(1024 * 1024)
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pytest
 from pg_backup_manager.domain.names import BackupName
 
 from .process import Controller, Run, assert_one_line_error, hand_to_postgres
-from .s3 import DEAD_ENDPOINT, S3Server
+from .s3 import DEAD_ENDPOINT, S3Server, write_random
 from .servers import PgServers, psql
 
 pytestmark = pytest.mark.integration
@@ -124,21 +124,13 @@ def test_a_multipart_upload_streams_the_archive_and_is_checked(
 ) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
     from pg_backup_manager.adapters.s3_store import connect
     from pg_backup_manager.domain.names import StoredArchive
 
-    settings = OffsiteSettings(
-        bucket=s3_server.bucket,
-        prefix=prefix,
-        endpoint_url=s3_server.endpoint,
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-        force_path_style=True,
-    )
     mib = 1024 * 1024
     store = connect(
-        settings, transfer=TransferConfig(multipart_threshold=5 * mib, multipart_chunksize=5 * mib)
+        s3_server.settings(prefix),
+        transfer=TransferConfig(multipart_threshold=5 * mib, multipart_chunksize=5 * mib),
     )
     archive = tmp_path / OLD
     archive.write_bytes(os.urandom(12 * mib + 17))  # three parts
@@ -326,19 +318,9 @@ def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import ClientError
 
-    from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
     from pg_backup_manager.adapters.s3_store import connect
 
-    store = connect(
-        OffsiteSettings(
-            bucket=s3_server.bucket,
-            prefix=prefix,
-            endpoint_url=s3_server.endpoint,
-            access_key_id=s3_server.access_key,
-            secret_access_key=s3_server.secret_key,
-            force_path_style=True,
-        )
-    )
+    store = connect(s3_server.settings(prefix))
     key = f"{prefix}/a/{OLD}"
     s3_server.client().put_object(Bucket=s3_server.bucket, Key=key, Body=b"first")
     big = tmp_path / "big"
@@ -386,32 +368,8 @@ def test_uploading_a_large_archive_keeps_memory_below_a_part(
 ) -> None:
     mib = 1024 * 1024
     archive = tmp_path / OLD
-    digest = hashlib.sha256()
-    with archive.open("wb") as out:
-        for _ in range(192):  # three parts of the production transfer settings
-            chunk = os.urandom(mib)
-            digest.update(chunk)
-            out.write(chunk)
-    script = f"""
-import resource
-from pathlib import Path
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
-from pg_backup_manager.adapters.s3_store import connect
-from pg_backup_manager.domain.names import BackupName, StoredArchive
-
-store = connect(OffsiteSettings(
-    bucket={s3_server.bucket!r}, prefix={prefix!r}, endpoint_url={s3_server.endpoint!r},
-    access_key_id={s3_server.access_key!r}, secret_access_key={s3_server.secret_key!r},
-    force_path_style=True,
-))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-copy = store.upload(
-    "a", BackupName.parse({OLD!r}),
-    archive=StoredArchive(path=Path({str(archive)!r}), checksum={digest.hexdigest()!r}),
-    globals=None,
-)
-print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+    digest = write_random(archive, 192)  # three parts of the production transfer settings
+    script = s3_server.upload_script(prefix, archive, digest)
 
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False

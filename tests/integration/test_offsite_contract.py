@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
 from pg_backup_manager.adapters.s3_store import connect
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive
@@ -32,16 +31,7 @@ def store(request: pytest.FixtureRequest) -> OffsiteStore:
     if request.param == "fake":
         return FakeOffsiteStore()
     s3_server: S3Server = request.getfixturevalue("s3_server")
-    return connect(
-        OffsiteSettings(
-            bucket=s3_server.bucket,
-            prefix=f"contract-{uuid.uuid4().hex[:12]}",
-            endpoint_url=s3_server.endpoint,
-            access_key_id=s3_server.access_key,
-            secret_access_key=s3_server.secret_key,
-            force_path_style=True,
-        )
-    )
+    return connect(s3_server.settings(f"contract-{uuid.uuid4().hex[:12]}"))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ back exactly, a missing or wrong identity is one line, and a changed ciphertext 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import uuid
@@ -15,7 +14,7 @@ import pytest
 
 from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
 from .process import Controller, Run, assert_one_line_error
-from .s3 import S3Server
+from .s3 import S3Server, write_random
 from .servers import PgServers
 
 pytestmark = pytest.mark.integration
@@ -204,50 +203,14 @@ def test_a_secret_key_given_as_recipient_is_refused_without_repeating_it(
     assert encrypted.backups("a") == []
 
 
-def store_script(s3_server: S3Server, prefix: str, recipients: tuple[str, ...], body: str) -> str:
-    """A Python script that makes the off-site store in a process of its own."""
-    return f"""
-import resource
-from pathlib import Path
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
-from pg_backup_manager.adapters.s3_store import connect
-from pg_backup_manager.domain.names import BackupName, StoredArchive
-
-store = connect(OffsiteSettings(
-    bucket={s3_server.bucket!r}, prefix={prefix!r}, endpoint_url={s3_server.endpoint!r},
-    access_key_id={s3_server.access_key!r}, secret_access_key={s3_server.secret_key!r},
-    force_path_style=True, recipients={recipients!r},
-))
-{body}
-"""
-
-
 def test_a_large_archive_is_encrypted_streaming_in_parts_with_memory_below_a_few_parts(
     s3_server: S3Server, keys: dict[str, tuple[str, Path]], tmp_path: Path
 ) -> None:
     mib = 1024 * 1024
     prefix = f"it-{uuid.uuid4().hex[:12]}/enc"
     archive = tmp_path / NAME
-    digest = hashlib.sha256()
-    with archive.open("wb") as out:
-        for _ in range(192):
-            chunk = os.urandom(mib)
-            digest.update(chunk)
-            out.write(chunk)
-    script = store_script(
-        s3_server,
-        prefix,
-        (keys["ops"][0],),
-        f"""
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-copy = store.upload(
-    "a", BackupName.parse({NAME!r}),
-    archive=StoredArchive(path=Path({str(archive)!r}), checksum={digest.hexdigest()!r}),
-    globals=None,
-)
-print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-""",
-    )
+    digest = write_random(archive, 192)
+    script = s3_server.upload_script(prefix, archive, digest, (keys["ops"][0],))
 
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False
@@ -267,42 +230,35 @@ print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         capture_output=True,
         check=True,
     ).stdout
-    assert hashlib.sha256(decrypted).hexdigest() == digest.hexdigest()
+    assert hashlib.sha256(decrypted).hexdigest() == digest
 
 
 @pytest.mark.parametrize("size_mib", [1, 12])  # one PUT, and parts
 def test_an_archive_that_no_longer_matches_its_checksum_is_never_uploaded_encrypted(
     s3_server: S3Server, keys: dict[str, tuple[str, Path]], tmp_path: Path, size_mib: int
 ) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    from pg_backup_manager.adapters.s3_store import connect
+    from pg_backup_manager.domain.errors import IntegrityError
+    from pg_backup_manager.domain.names import BackupName, StoredArchive
+
     prefix = f"it-{uuid.uuid4().hex[:12]}/enc"
     archive = tmp_path / NAME
-    archive.write_bytes(os.urandom(size_mib * 1024 * 1024))
-    script = store_script(
-        s3_server,
-        prefix,
-        (keys["ops"][0],),
-        f"""
-from boto3.s3.transfer import TransferConfig
-from pg_backup_manager.domain.errors import IntegrityError
-store = connect(store.settings, transfer=TransferConfig(
-    multipart_threshold=40 * 1024 * 1024, multipart_chunksize=40 * 1024 * 1024))
-try:
-    store.upload(
-        "a", BackupName.parse({NAME!r}),
-        archive=StoredArchive(path=Path({str(archive)!r}), checksum={"0" * 64!r}),
-        globals=None,
-    )
-except IntegrityError as error:
-    print("refused:", error)
-""",
+    write_random(archive, size_mib)
+    store = connect(
+        s3_server.settings(prefix, (keys["ops"][0],)),
+        transfer=TransferConfig(multipart_threshold=40 << 20, multipart_chunksize=40 << 20),
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
-    )
+    with pytest.raises(IntegrityError, match="does not match its checksum"):
+        store.upload(
+            "a",
+            BackupName.parse(NAME),
+            archive=StoredArchive(path=archive, checksum="0" * 64),
+            globals=None,
+        )
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("refused:") and "does not match its checksum" in result.stdout
     assert [k for k in s3_server.keys(prefix) if k.endswith(".dump")] == []
     uploads = s3_server.client().list_multipart_uploads(Bucket=s3_server.bucket, Prefix=prefix)
     assert uploads.get("Uploads", []) == []  # the abandoned parts were aborted too
