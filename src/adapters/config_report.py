@@ -8,10 +8,11 @@ from collections.abc import Mapping
 import attrs
 
 from pg_backup_manager.adapters.notifications import redact
+from pg_backup_manager.adapters.offsite_settings import looks_secret
 from pg_backup_manager.domain.model import env_prefix
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
-# "urls" is shown with its credentials redacted.
+# "urls" is shown with its credentials redacted; these and "public" may come from a _FILE.
 GLOBAL_VARIABLES = (
     ("DATABASE_LIST", "(required)", ""),
     ("MODE", "", ""),
@@ -36,6 +37,15 @@ GLOBAL_VARIABLES = (
     ("HEALTHCHECKS_URL", "", "urls"),
     ("METRICS_PORT", "(off)", ""),
     ("METRICS_ADDRESS", "127.0.0.1", ""),
+    ("OFFSITE_URL", "(off)", ""),
+    ("S3_ENDPOINT_URL", "AWS S3", "urls"),
+    ("S3_REGION", "us-east-1", ""),
+    ("AWS_ACCESS_KEY_ID", "the S3 client's usual chain", "secret"),
+    ("AWS_SECRET_ACCESS_KEY", "the S3 client's usual chain", "secret"),
+    ("S3_FORCE_PATH_STYLE", "false", ""),
+    ("OFFSITE_RETENTION", "true", ""),
+    ("ENCRYPTION_RECIPIENTS", "(off: off-site copies are not encrypted)", "public"),
+    ("ENCRYPTION_IDENTITY_FILE", "(none: encrypted copies cannot be restored here)", ""),
 )
 SERVICE_VARIABLES = (
     ("HOST", "the identifier", ""),
@@ -45,7 +55,7 @@ SERVICE_VARIABLES = (
     ("DB", "postgres", ""),
     ("HEALTHCHECKS_URL", "", "urls"),
 )
-FILE_KINDS = {"secret", "urls"}
+FILE_KINDS = {"secret", "urls", "public"}
 
 
 @attrs.frozen(kw_only=True)
@@ -77,5 +87,6 @@ def _entry(environ: Mapping[str, str], variable: str, default: str, kind: str) -
     value = environ.get(variable, "")
     if not value.strip():
         return Entry(variable=variable, value=default, source="default")
-    shown = "***" if kind == "secret" else redact(value) if kind == "urls" else value
+    secret = kind == "secret" or (kind == "public" and looks_secret(value))
+    shown = "***" if secret else redact(value) if kind == "urls" else value
     return Entry(variable=variable, value=shown, source="environment")

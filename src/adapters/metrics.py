@@ -27,7 +27,8 @@ class BackupCollector(Collector):
         self._run_log = run_log
 
     def collect(self) -> Iterator[Metric]:
-        """Yield every series, labelled by database (and tier or outcome)."""
+        """Yield every series, labelled by database (and tier or outcome); the off-site
+        series only when an off-site store is configured."""
         gauges = {
             name: GaugeMetricFamily(f"{_PREFIX}_{name}", text, labels=["database"])
             for name, text in (
@@ -47,7 +48,8 @@ class BackupCollector(Collector):
             "Backup runs (scheduled and dumps) that ended, per outcome.",
             labels=["database", "outcome"],
         )
-        for status in self._statuses():
+        statuses = self._statuses()
+        for status in statuses:
             label = [status.database.identifier]
             if status.last_success is not None:
                 gauges["last_success_timestamp_seconds"].add_metric(
@@ -77,6 +79,35 @@ class BackupCollector(Collector):
         yield from gauges.values()
         yield tiers
         yield runs
+        yield from offsite_metrics(statuses)
+
+
+def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
+    """Return the ``pg_backup_offsite_*`` series of the databases whose status says what is
+    off-site; none at all when no off-site store is configured."""
+    offsite = [(s.database.identifier, s.offsite) for s in statuses if s.offsite is not None]
+    if not offsite:
+        return []
+    missing = GaugeMetricFamily(
+        f"{_PREFIX}_offsite_missing",
+        "Local backups that no sync has confirmed off-site.",
+        labels=["database"],
+    )
+    success, failure = (
+        GaugeMetricFamily(
+            f"{_PREFIX}_offsite_last_{outcome}_timestamp_seconds",
+            f"When the last upload off-site (sync) {verb}.",
+            labels=["database"],
+        )
+        for outcome, verb in (("success", "succeeded"), ("failure", "failed"))
+    )
+    for identifier, found in offsite:
+        missing.add_metric([identifier], len(found.missing))
+        if found.last_success is not None:
+            success.add_metric([identifier], found.last_success.finished_at.timestamp())
+        if found.last_failure is not None:
+            failure.add_metric([identifier], found.last_failure.finished_at.timestamp())
+    return [missing, success, failure]
 
 
 def serve_metrics(

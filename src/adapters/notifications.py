@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -77,7 +78,23 @@ def message(identifier: str, record: RunRecord) -> tuple[str, str]:
         lines.append(f"backup: {record.backup}{size}")
     if record.error is not None:
         lines.append(f"error: {redact(record.error)}")
+    if record.not_offsite:
+        lines.append(f"off-site: missing {_some(record.not_offsite)} (kept locally)")
     return title, "\n".join(lines)
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """Return how many ``names`` there are and the first ``shown`` of them."""
+    listed = ", ".join(names[:shown])
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{len(names)} backup(s): {listed}{more}"
+
+
+class Notifier(Protocol):
+    """Tells people of a run record (AppriseNotifier, or a fake in the tests)."""
+
+    def notify(self, identifier: str, record: RunRecord) -> None:
+        """Send ``record`` of ``identifier`` to whoever should hear of it; never raise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -85,7 +102,7 @@ class NotifyingRunLog:
     """A run log that also notifies people of what it records."""
 
     inner: RunLog
-    notifier: AppriseNotifier
+    notifier: Notifier
 
     def record(self, identifier: str, record: RunRecord) -> None:
         """Record ``record``, then notify (both never raise)."""

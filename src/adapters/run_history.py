@@ -107,7 +107,7 @@ def _locked(path: Path, mode: int) -> Iterator[int]:
 
 
 def _line(record: RunRecord, totals: dict[Outcome, int]) -> str:
-    fields = {
+    fields: dict[str, Any] = {
         "operation": record.operation.value,
         "started_at": _time(record.started_at),
         "finished_at": _time(record.finished_at),
@@ -121,6 +121,8 @@ def _line(record: RunRecord, totals: dict[Outcome, int]) -> str:
         "runs_success": totals[Outcome.SUCCESS],
         "runs_failure": totals[Outcome.FAILURE],
     }
+    if record.not_offsite is not None:  # a sync's: other records' lines stay as they were
+        fields["not_offsite"] = list(record.not_offsite)
     return json.dumps(fields, sort_keys=True) + "\n"
 
 
@@ -145,7 +147,16 @@ def _record(fields: dict[str, Any]) -> RunRecord:
         error=fields.get("error"),
         pg_dump_version=fields.get("pg_dump_version"),
         server_version=fields.get("server_version"),
+        not_offsite=_names(fields.get("not_offsite")),
     )
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """Return a list of names as a tuple; None for anything else (unknown, not a reason to
+    skip the line)."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        return None
+    return tuple(value)
 
 
 def _totals(last: dict[str, Any] | None) -> dict[Outcome, int]:

@@ -23,6 +23,7 @@ from pg_backup_manager.adapters.env_values import (
     secret,
     urls,
 )
+from pg_backup_manager.adapters.offsite_settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.privileges import DEFAULT_USER
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Config, Database, Layout, check_identifier, env_prefix
@@ -52,6 +53,7 @@ class Settings:
     lock_wait: float = 30.0
     file_mode: int = 0o600
     admin_timeout: float = 300.0
+    offsite: OffsiteSettings | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -93,6 +95,7 @@ class Settings:
             restore_jobs=positive_integer(
                 environ, "RESTORE_JOBS", min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
             ),
+            offsite=offsite(environ),
         )
 
 

@@ -12,6 +12,7 @@ import attrs
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, Tier
+from pg_backup_manager.domain.offsite_status import OffsiteStatus, offsite_status
 from pg_backup_manager.domain.ports import Schedule
 
 _GAP_SAMPLES = 1000
@@ -32,6 +33,7 @@ class DatabaseStatus:
     next_run_at: datetime | None
     max_age: timedelta
     grace_until: datetime | None  # no backup yet is healthy until then
+    offsite: OffsiteStatus | None = None  # None: no off-site store is configured
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -56,10 +58,12 @@ def database_status(
     max_age: timedelta,
     next_run_at: datetime | None,
     started_at: datetime | None,
+    offsite: bool = False,
 ) -> DatabaseStatus:
     """Return the status of ``database`` from its backups (newest first) and its history
     (oldest first). Only dumps and scheduled runs count as runs; a scheduler that
     started less than ``max_age`` ago gives a database without backups a grace period.
+    With ``offsite`` (an off-site store is configured), it says what is not off-site.
     """
     runs = [record for record in history if record.operation in BACKUP_OPERATIONS]
     successes = [r for r in runs if r.outcome is Outcome.SUCCESS]
@@ -82,6 +86,7 @@ def database_status(
         next_run_at=next_run_at,
         max_age=max_age,
         grace_until=None if started_at is None else started_at + max_age,
+        offsite=offsite_status(backups, history) if offsite else None,
     )
 
 

@@ -17,6 +17,8 @@ class Operation(enum.Enum):
     RESTORE_FROM_SHARED = "restore-from-shared"
     VERIFY = "verify"
     PRUNE = "prune"
+    SYNC = "sync"
+    PRUNE_OFFSITE = "prune-offsite"
 
 
 class Outcome(enum.Enum):
@@ -32,7 +34,12 @@ BACKUP_OPERATIONS = frozenset({Operation.SCHEDULED, Operation.DUMP})
 
 @attrs.frozen(kw_only=True)
 class RunRecord:
-    """One operation on one database: when, how it ended, its backup or its error."""
+    """One operation on one database: when, how it ended, its backup or its error.
+
+    A ``sync`` also says which local backups it left not off-site (its
+    ``not_offsite``: none after a success; None when it could not tell, as
+    when the database's lock was busy).
+    """
 
     operation: Operation
     started_at: datetime
@@ -44,3 +51,4 @@ class RunRecord:
     error: str | None = None
     pg_dump_version: str | None = None
     server_version: str | None = None
+    not_offsite: tuple[str, ...] | None = None

@@ -143,6 +143,17 @@ class Backup:
 
 
 @attrs.frozen(kw_only=True)
+class OffsiteCopy:
+    """A backup in the off-site store: its name, its size in bytes, whether its globals
+    went with it, and the SHA-256 the store holds for it (None: not asked for)."""
+
+    name: BackupName
+    size: int
+    has_globals: bool = False
+    sha256: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class MadeBy:
     """The versions of ``pg_dump`` and of the server an archive says made it (None: unsaid)."""
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from pg_backup_manager.domain.globals import GlobalStatement
 from pg_backup_manager.domain.history import Outcome, RunRecord
-from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 
 
 class Clock(Protocol):
@@ -226,3 +226,88 @@ class RunLog(Protocol):
     def totals(self, identifier: str) -> dict[Outcome, int]:
         """Return how many backup runs (scheduled runs and dumps) of ``identifier``
         ended each way, ever."""
+
+
+class OffsiteStore(Protocol):
+    """Copies of the backups in an object store, each database under its own key prefix
+    (``<prefix>/<identifier>/``), which holds nothing of any other database."""
+
+    def location(self, identifier: str) -> str:
+        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        """Return the backups of ``identifier`` in the store, newest first.
+
+        Only the keys directly under the database's prefix whose names are
+        backup names count: checksums, globals, deeper keys and any other
+        object are never returned.
+
+        Raises:
+            ControllerError: the store cannot be reached, refuses the
+                credentials, or has no such bucket.
+        """
+
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        """Return whether the store holds backup ``name`` with the size and SHA-256 of
+        ``archive`` (False: it has no such key).
+
+        Raises:
+            ControllerError: the key holds other content (which is never
+                overwritten), or the store cannot be reached.
+        """
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        """Copy backup ``name`` (``archive``, whose checksum is known) and its globals to the
+        store, streaming; return the copy once the store reports it with the local size
+        and the SHA-256 of ``archive``.
+
+        The companions (globals, checksums) go first and the archive last, so a
+        listed copy has them. No object is ever overwritten: one that exists
+        already with the same size and SHA-256 counts as uploaded (an earlier,
+        interrupted upload), and one with other content is an error.
+
+        Raises:
+            ControllerError: the upload failed or could not be confirmed, or an
+                object of another content holds a key; the local files are untouched.
+        """
+
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
+        checksum if the store has them, into the directory ``into``, under their own names.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has the backup but not its checksum.
+            ControllerError: the store cannot be reached, or a file cannot be written.
+        """
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        """Delete backup ``name`` of ``identifier`` from the store, the archive first, then
+        its companions; what is already gone is not an error.
+
+        Raises:
+            ControllerError: the store refused or could not be reached.
+        """
+
+
+class OffsiteDownloads(Protocol):
+    """Off-site backups, brought back for one operation."""
+
+    def fetch(self, identifier: str, name: BackupName) -> AbstractContextManager[BackupCatalog]:
+        """Download backup ``name`` of ``identifier`` (with its checksum and globals) into a
+        private temporary directory beside the local backups; return, for the ``with``
+        block, a catalog that holds that backup alone. Whatever happens, the downloaded
+        files are removed at the end.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has no checksum of it.
+            ControllerError: the store cannot be reached, or the files cannot be written.
+        """

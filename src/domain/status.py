@@ -20,7 +20,9 @@ class Status:
 
     ``max_age`` is ``BACKUP_MAX_AGE``; None means twice the longest gap of the
     schedule. Outside production nothing is scheduled: there is no next run
-    and no grace period.
+    and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
+    says which backups are not off-site, from the history alone: the store is
+    never asked.
     """
 
     catalog: BackupCatalog
@@ -30,6 +32,7 @@ class Status:
     heartbeat: Heartbeat
     production: bool
     max_age: timedelta | None = None
+    offsite: bool = False
 
     def __call__(self, databases: Sequence[Database]) -> list[DatabaseStatus]:
         """Return the status of each of ``databases``, in order."""
@@ -46,6 +49,7 @@ class Status:
                 max_age=max_age,
                 next_run_at=next_run,
                 started_at=started,
+                offsite=self.offsite,
             )
             for database in databases
         ]

@@ -113,6 +113,11 @@ class Container(containers.DeclarativeContainer):
         wait_seconds=settings.provided.lock_wait,
     )
 
+    # The off-site store (boto3, imported only by the commands that go off-site).
+    offsite = providers.Singleton(
+        Deferred("adapters.s3_store", "connect"), settings=settings.provided.offsite
+    )
+
     # PostgreSQL's tools.
     binaries = providers.Singleton(
         Deferred("adapters.pg_binaries", "PgBinaries"),
@@ -182,12 +187,51 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         min_kept=config.provided.min_kept,
     )
+    sync = providers.Factory(
+        Deferred("domain.offsite", "Sync"),
+        catalog=catalog,
+        offsite=offsite,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+    )
+    # Sync after each new backup when OFFSITE_URL is set, None otherwise (no boto3 then).
+    sync_after_backup = providers.Callable(
+        lambda offsite, sync: sync() if offsite is not None else None,
+        settings.provided.offsite,
+        sync.provider,
+    )
+    back_up = providers.Factory(
+        Deferred("domain.backing_up", "BackUp"),
+        take_backups=take_backups,
+        sync=sync_after_backup,
+    )
+    prune_offsite = providers.Factory(
+        Deferred("domain.offsite_pruning", "PruneOffsite"),
+        offsite=offsite,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+        min_kept=config.provided.min_kept,
+        enabled=providers.Callable(
+            lambda offsite: offsite is not None and offsite.retention, settings.provided.offsite
+        ),
+    )
+    # Off-site retention after each run when OFFSITE_URL is set and OFFSITE_RETENTION is not
+    # false, None otherwise.
+    prune_offsite_after_backup = providers.Callable(
+        lambda offsite, prune: prune() if offsite is not None and offsite.retention else None,
+        settings.provided.offsite,
+        prune_offsite.provider,
+    )
     scheduled_run = providers.Factory(
         Deferred("domain.scheduled_run", "ScheduledRun"),
         take_backups=take_backups,
         prune=prune,
         databases=config.provided.databases,
         copy_to_shared=config.provided.copy_to_shared,
+        sync=sync_after_backup,
+        prune_offsite=prune_offsite_after_backup,
     )
     restore = providers.Factory(
         Deferred("domain.restoring", "Restore"),
@@ -224,9 +268,20 @@ class Container(containers.DeclarativeContainer):
         heartbeat=heartbeat,
         production=config.provided.production,
         max_age=monitoring.max_age,
+        offsite=providers.Callable(lambda offsite: offsite is not None, settings.provided.offsite),
     )
     check_health = providers.Factory(
         Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
+    )
+    downloads = providers.Singleton(
+        Deferred("adapters.offsite_downloads", "LocalDownloads"), layout=layout, store=offsite
+    )
+    from_offsite = providers.Factory(
+        Deferred("domain.from_offsite", "FromOffsite"),
+        offsite=offsite,
+        downloads=downloads,
+        restore=restore,
+        verify=verify,
     )
     reset_wal = providers.Factory(
         Deferred("domain.wal_reset", "ResetWal"),

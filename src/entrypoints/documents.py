@@ -17,8 +17,9 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup
-from pg_backup_manager.domain.ports import BackupCatalog
+from pg_backup_manager.domain.names import Backup, OffsiteCopy
+from pg_backup_manager.domain.offsite_status import OffsiteStatus
+from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
 
 SCHEMA = 1
 
@@ -33,9 +34,36 @@ def print_backups(catalog: BackupCatalog, databases: Sequence[Database]) -> None
     _print({"schema": SCHEMA, "backups": backups})
 
 
+def print_offsite_copies(store: OffsiteStore, databases: Sequence[Database]) -> None:
+    """Print ``{"schema": 1, "backups": [...]}`` of the off-site copies of ``databases``,
+    newest first each; ``location`` is the copy's key as an ``s3://`` URL."""
+    backups: list[dict[str, Any]] = []
+    for database in databases:
+        identifier = database.identifier
+        location = store.location(identifier)
+        backups.extend(
+            offsite_entry(identifier, copy, location) for copy in store.copies(identifier)
+        )
+    _print({"schema": SCHEMA, "backups": backups})
+
+
+def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str, Any]:
+    """Return one off-site copy as the documents show it."""
+    return {
+        "database": identifier,
+        "name": str(copy.name),
+        "tier": copy.name.tier.value,
+        "taken_at": time(copy.name.taken_at),
+        "size_bytes": copy.size,
+        "sha256": copy.sha256,
+        "globals": copy.name.globals_name if copy.has_globals else None,
+        "location": f"{location}{copy.name}",
+    }
+
+
 def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -> None:
     """Print ``{"schema": 1, "databases": [...]}``."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for status in statuses:
         newest = status.newest
         identifier = status.database.identifier
@@ -65,7 +93,23 @@ def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -
                 "max_age_seconds": int(status.max_age.total_seconds()),
             }
         )
+        if status.offsite is not None:  # only with OFFSITE_URL set
+            entries[-1]["offsite"] = offsite_status_entry(status.offsite)
     _print({"schema": SCHEMA, "databases": entries})
+
+
+def offsite_status_entry(found: OffsiteStatus) -> dict[str, Any]:
+    """Return what ``status --json`` says of a database's off-site copies: ``state`` ok or
+    missing, the backups not off-site (newest first), whether the newest backup is
+    off-site (null without backups) and the last sync of each outcome."""
+    return {
+        "state": "ok" if found.complete else "missing",
+        "missing_backups": [str(name) for name in found.missing],
+        "newest_backup_offsite": None if found.newest is None else not found.newest_missing,
+        "last_success_at": time(_finished(found.last_success)),
+        "last_failure_at": time(_finished(found.last_failure)),
+        "last_error": found.last_failure.error if found.last_failure else None,
+    }
 
 
 def backup_entry(identifier: str, backup: Backup, sha256: str | None) -> dict[str, Any]:

@@ -15,14 +15,16 @@ from pg_backup_manager.domain.globals import Kind
 from pg_backup_manager.domain.policy import Why
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
+    from pg_backup_manager.domain.backing_up import OffsiteAfterBackup
     from pg_backup_manager.domain.dumping import DumpReport
     from pg_backup_manager.domain.globals import RolePlan
     from pg_backup_manager.domain.model import Database, Layout
-    from pg_backup_manager.domain.names import Backup
+    from pg_backup_manager.domain.names import Backup, OffsiteCopy
+    from pg_backup_manager.domain.offsite import SyncReport
     from pg_backup_manager.domain.policy import Verdict
     from pg_backup_manager.domain.pruning import PruneResult
     from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
-    from pg_backup_manager.domain.scheduled_run import RunReport
+    from pg_backup_manager.domain.scheduled_run import PruneFailure, RunReport
     from pg_backup_manager.domain.scratch import LeftoverPlan
     from pg_backup_manager.domain.verifying import VerifyReport
     from pg_backup_manager.domain.wal_reset import ResetReport
@@ -54,6 +56,28 @@ def dump(report: DumpReport) -> None:
         )
 
 
+def offsite_after_backup(uploads: Sequence[OffsiteAfterBackup]) -> None:
+    """Print each copy uploaded after a dump, and one error line per new backup that is
+    not off-site yet."""
+    for upload in uploads:
+        identifier = upload.sync.database.identifier
+        for copy in upload.sync.uploaded:
+            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        if upload.sync.error is not None:
+            error(f"{identifier}: {offsite_missing(upload)}")
+
+
+def offsite_missing(upload: OffsiteAfterBackup) -> str:
+    """Return what a failed upload after a dump means, on one line (empty: it did not fail)."""
+    if upload.sync.error is None:
+        return ""
+    return (
+        f"{upload.backup} exists locally but is not off-site yet "
+        f"({len(upload.sync.missing)} backup(s) not off-site, kept locally; the next run "
+        f"uploads them): {one_line(upload.sync.error)}"
+    )
+
+
 def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
     """Print the backups of ``identifier`` as a table, newest first."""
     if not found:
@@ -72,6 +96,43 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
             f"{size(backup.size):<10}  {kept}"
         )
     click.echo("\n".join(lines))  # one write: a list of 10,000 backups is common
+
+
+def offsite_copies(identifier: str, found: Sequence[OffsiteCopy], location: str) -> None:
+    """Print the off-site copies of ``identifier`` as a table, newest first."""
+    if not found:
+        click.echo(f"no off-site copies of {identifier} in {location}")
+        return
+    width = max(len(str(copy.name)) for copy in found)
+    lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
+    for copy in found:
+        taken = copy.name.taken_at.isoformat(sep=" ")[:19]
+        kept = copy.name.globals_name if copy.has_globals else "-"
+        lines.append(
+            f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
+            f"{size(copy.size):<10}  {kept}"
+        )
+    click.echo("\n".join(lines))
+
+
+def sync(report: SyncReport) -> None:
+    """Print each copy uploaded, then per database what is off-site, or why not."""
+    for result in report.results:
+        identifier = result.database.identifier
+        for copy in result.uploaded:
+            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        if result.error is None:
+            click.echo(
+                f"{identifier}: {len(result.uploaded)} uploaded, "
+                f"{result.already_offsite} already off-site"
+            )
+            continue
+        kept = (
+            f"; {len(result.missing)} backup(s) not off-site, kept locally"
+            if result.missing
+            else ""
+        )
+        error(f"{identifier}: {one_line(result.error)}{kept}")
 
 
 def restore(report: RestoreReport) -> None:
@@ -174,8 +235,9 @@ def verify(reports: Sequence[VerifyReport]) -> None:
             click.echo(f"{identifier}: no backups to verify")
 
 
-def prune(results: Sequence[PruneResult]) -> None:
-    """Print each backup with what happens to it and why, and a count per database."""
+def prune(results: Sequence[PruneResult], *, remote: bool = False) -> None:
+    """Print each backup (``remote``: off-site copy) with what happens to it and why, and
+    a count per database."""
     for result in results:
         identifier = result.database.identifier
         deleting = "would delete" if result.dry_run else "delete"
@@ -189,7 +251,8 @@ def prune(results: Sequence[PruneResult]) -> None:
             )
         deleted = "would be deleted" if result.dry_run else "deleted"
         total = len(result.plan.verdicts)
-        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} backups {deleted}")
+        what = "off-site copies" if remote else "backups"
+        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}")
 
 
 def reason(verdict: Verdict) -> str:
@@ -219,10 +282,10 @@ def reset(report: ResetReport) -> None:
 
 def log_run(report: RunReport, log: logging.Logger) -> None:
     """Log what a scheduled run did, database by database: its backup or failure, then
-    what retention deleted."""
-    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
-
+    what went off-site and what retention deleted, locally and off-site."""
     pruned = {result.database.identifier: result for result in report.pruned}
+    offsite = {upload.sync.database.identifier: upload for upload in report.offsite}
+    pruned_offsite = {result.database.identifier: result for result in report.pruned_offsite}
     for result in report.dumps.results:
         identifier = result.database.identifier
         if isinstance(result.error, BusyError):
@@ -234,15 +297,47 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
         log.info("%s: created %s", identifier, result.backup.name)
         if result.error is not None:
             log.error("%s: %s", identifier, result.error)
-        retention = pruned.get(identifier)
-        if isinstance(retention, PruneFailure):
-            log.error("%s: retention failed: %s", identifier, retention.error)
-        elif retention is not None:
-            for verdict in retention.plan.verdicts:
-                if not verdict.keep:
-                    log.info("%s: deleted %s (%s)", identifier, verdict.name, reason(verdict))
-                elif verdict.why is Why.FUTURE:
-                    log.warning("%s: %s is %s", identifier, verdict.name, reason(verdict))
+        upload = offsite.get(identifier)
+        if upload is not None:
+            for copy in upload.sync.uploaded:
+                log.info("%s: uploaded %s off-site", identifier, copy.name)
+            if not upload.succeeded:
+                log.error("%s: %s", identifier, offsite_missing(upload))
+        _log_retention(log, identifier, pruned.get(identifier), "")
+        _log_retention(log, identifier, pruned_offsite.get(identifier), "off-site ")
+
+
+def run_errors(report: RunReport) -> dict[str, str]:
+    """Return the one-line error of each database a scheduled run failed: its dump's, or
+    else its new backup's not being off-site (it exists, but only on this host)."""
+    errors = {
+        result.database.identifier: one_line(result.error)
+        for result in report.dumps.failed
+        if result.error is not None
+    }
+    for upload in report.offsite:
+        if not upload.succeeded:
+            errors.setdefault(upload.sync.database.identifier, offsite_missing(upload))
+    return errors
+
+
+def _log_retention(
+    log: logging.Logger,
+    identifier: str,
+    retention: PruneResult | PruneFailure | None,
+    where: str,
+) -> None:
+    """Log what retention (``where``: "" or "off-site ") deleted, or why it failed."""
+    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
+
+    if isinstance(retention, PruneFailure):
+        log.error("%s: %sretention failed: %s", identifier, where, retention.error)
+    elif retention is not None:
+        for verdict in retention.plan.verdicts:
+            if not verdict.keep:
+                log.info("%s: deleted %s%s (%s)", identifier, where, verdict.name, reason(verdict))
+            elif verdict.why is Why.FUTURE:
+                log.warning("%s: %s%s is %s", identifier, where, verdict.name, reason(verdict))
 
 
 def error(message: str) -> None:

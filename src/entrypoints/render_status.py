@@ -9,6 +9,8 @@ import click
 
 from pg_backup_manager.adapters.config_report import Entry
 from pg_backup_manager.domain.freshness import DatabaseStatus
+from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.domain.offsite_status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
 from pg_backup_manager.domain.status import HealthReport
 from pg_backup_manager.entrypoints.documents import time
@@ -80,6 +82,26 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
         else:
             local = schedule.local(status.next_run_at).isoformat()
             click.echo(f"  next run:         {time(status.next_run_at)} ({local})")
+        if status.offsite is not None:
+            click.echo(f"  {offsite(status.offsite)}")
+
+
+def offsite(found: OffsiteStatus) -> str:
+    """Return ``off-site: ok (...)`` or ``off-site: missing (...)``: how many backups are
+    not off-site, whether the newest is among them, and how the last sync ended."""
+    if found.complete:
+        said = f"ok ({found.backups} backup(s) off-site"
+    else:
+        newest = ", the newest among them" if found.newest_missing else ""
+        said = f"missing ({len(found.missing)} of {found.backups} backup(s) not off-site{newest}"
+    last = found.last_sync
+    if last is None:
+        said += "; no sync yet"
+    elif last.outcome is Outcome.FAILURE:
+        said += f"; last sync failed at {time(last.finished_at)}: {last.error}"
+    else:
+        said += f"; last sync {time(last.finished_at)}"
+    return f"off-site: {said})"
 
 
 def configuration(entries: Sequence[Entry]) -> None:

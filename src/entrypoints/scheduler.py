@@ -135,12 +135,7 @@ def start(
         pings.started(identifiers)
         report = scheduled_run()
         render.log_run(report, log)
-        errors = {
-            result.database.identifier: render.one_line(result.error)
-            for result in report.dumps.failed
-            if result.error is not None
-        }
-        pings.finished(identifiers, errors)
+        pings.finished(identifiers, render.run_errors(report))
 
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")

@@ -3,7 +3,8 @@
 ``container_stack`` builds and starts the stack (the controller image with a
 PostgreSQL 15, a 17 and an 18) once per session, holding this machine's e2e lock,
 and takes it down with its volumes. These tests use neither pytest-docker nor
-the integration servers of docker/compose.test.yml.
+the integration servers of docker/compose.test.yml. ``e2e_s3_server`` is a SeaweedFS
+on this host's loopback for the off-site tests, on ports of its own.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ..integration.s3 import S3Server, SeaweedFSPorts, start_seaweedfs
 from ..integration.servers import READY_TIMEOUT_S, wait_for_select_1
 from .stack import E2E_SERVERS, ContainerStack
 
 E2E_LOCK = Path("/tmp/pg-backup-manager-e2e.lock")
 E2E_LOCK_TIMEOUT_S = 900.0
+# Not the integration tests' SeaweedFS ports (28330-28335): both suites may run at once.
+E2E_SEAWEEDFS_PORTS = SeaweedFSPorts(first=29330)
+E2E_BUCKET = "offsite-e2e"
 
 
 def quiet_schedule() -> str:
@@ -85,3 +90,18 @@ def _started_stack() -> Iterator[ContainerStack]:
         yield stack
     finally:
         stack.compose("down", "-v", "--remove-orphans", check=False)
+
+
+@pytest.fixture(scope="session")
+def e2e_s3_server(
+    container_stack: ContainerStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[S3Server]:
+    """SeaweedFS with S3 authentication on and the bucket ``offsite-e2e`` (S3 on 127.0.0.1:29333).
+
+    Started after the stack, so under the e2e lock (its ports are fixed too);
+    stopped before the stack is taken down.
+    """
+    with start_seaweedfs(
+        tmp_path_factory.mktemp("seaweedfs-e2e"), E2E_SEAWEEDFS_PORTS, bucket=E2E_BUCKET
+    ) as server:
+        yield server

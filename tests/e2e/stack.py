@@ -27,6 +27,7 @@ from ..integration.servers import PgServer, answers_select_1
 REPO = Path(__file__).resolve().parents[2]
 E2E_COMPOSE_FILE = REPO / "docker" / "compose.e2e.yml"
 E2E_PROJECT = "pg-backup-manager-e2e"
+CONTROLLER_IMAGE = "pg-backup-manager-e2e:latest"  # the controller's image, as compose tags it
 E2E_PG15 = PgServer(service="pg15", port=55441, password="e2e-secret-15")
 # pg17 and the controller both read this password from the same Docker secret.
 E2E_PG17 = PgServer(
@@ -69,6 +70,13 @@ def shared_file_in_container(ident: str) -> PurePosixPath:
 
 def is_backup_name(name: str) -> bool:
     return re.fullmatch(BACKUP_NAME_PATTERN, name) is not None
+
+
+def created(run: Run, ident: str) -> str:
+    """The name in the ``<ident>: created <name> (<size>)`` line of a dump's output."""
+    found = re.search(rf"^{ident}: created (?P<name>{BACKUP_NAME_PATTERN}) \(", run.stdout, re.M)
+    assert found is not None, run
+    return found.group("name")
 
 
 def backup_name(tier: str, age: timedelta) -> str:

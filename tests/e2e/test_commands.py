@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ..integration.data import catalog_snapshot, damage_pagila, table_fingerprints
-from ..integration.process import BACKUP_NAME_PATTERN, Run, assert_one_line_error
+from ..integration.process import assert_one_line_error
 from ..integration.servers import APP_DB, PgServer, psql
 from .pagila import load_fresh_pagila
 from .stack import (
@@ -27,6 +27,7 @@ from .stack import (
     POSTGRES_IDS,
     ContainerStack,
     backup_name,
+    created,
     data_dir_in_container,
     shared_file_in_container,
 )
@@ -42,13 +43,6 @@ def pagila(container_stack: ContainerStack) -> ContainerStack:
     for server, major in SERVERS.values():
         load_fresh_pagila(server, major)
     return container_stack
-
-
-def created(run: Run, ident: str) -> str:
-    """The name in the ``<ident>: created <name> (<size>)`` line of a dump's output."""
-    found = re.search(rf"^{ident}: created (?P<name>{BACKUP_NAME_PATTERN}) \(", run.stdout, re.M)
-    assert found is not None, run
-    return found.group("name")
 
 
 def todays_tier() -> str:

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from ..integration.running import wait_until
-from .stack import E2E_PG15, ContainerStack
+from .stack import CONTROLLER_IMAGE, E2E_PG15, ContainerStack
 
 pytestmark = pytest.mark.integration
 
-IMAGE = "pg-backup-manager-e2e:latest"
 STALE = "file_daily_2020-01-01T00:00:00Z.dump"
 
 
@@ -47,7 +46,7 @@ def lone_controller(container_stack: ContainerStack, tmp_path: Path) -> Iterator
         "--health-start-period=0s",
         f"--volume={backups}:/var/lib/postgresql/backup",
         *(f"--env={key}={value}" for key, value in environment.items()),
-        IMAGE,
+        CONTROLLER_IMAGE,
     )
     try:
         yield name

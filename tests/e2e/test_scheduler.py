@@ -28,6 +28,7 @@ from ..integration.process import Run, assert_one_line_error
 from ..integration.running import sessions_of, table_locked, wait_until
 from .pagila import load_fresh_pagila
 from .stack import (
+    CONTROLLER_IMAGE,
     E2E_PG15,
     E2E_SERVERS,
     POSTGRES_IDS,
@@ -44,7 +45,6 @@ from .stack import (
 pytestmark = pytest.mark.integration
 
 EVERY_MINUTE = "* * * * *"
-IMAGE = "pg-backup-manager-e2e:latest"
 SERVERS = E2E_SERVERS
 # A run starts at the next whole minute: at most 60 s away, plus the dumps (three).
 NEXT_RUN_TIMEOUT_S = 120.0
@@ -162,7 +162,9 @@ def test_the_image_healthcheck_is_healthy_while_the_scheduler_runs(
 ) -> None:
     stack = container_stack
     image_check = json.loads(
-        stack.docker("image", "inspect", "--format={{json .Config.Healthcheck}}", IMAGE).stdout
+        stack.docker(
+            "image", "inspect", "--format={{json .Config.Healthcheck}}", CONTROLLER_IMAGE
+        ).stdout
     )
 
     run = stack.controller("health")
@@ -179,7 +181,7 @@ def test_the_image_healthcheck_is_healthy_while_the_scheduler_runs(
 
 def test_health_fails_in_one_line_without_a_scheduler(container_stack: ContainerStack) -> None:
     argv = ["run", "--rm", "--network=host", "--entrypoint=/controller"]
-    argv += ["--env=DATABASE_LIST=pg15", IMAGE, "health"]
+    argv += ["--env=DATABASE_LIST=pg15", CONTROLLER_IMAGE, "health"]
 
     completed = container_stack.docker(*argv, check=False)
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from .process import CONTROLLER, Controller
+from .s3 import s3_server  # noqa: F401  (the session's S3 server, for the off-site tests)
 from .servers import (
     APP_DB,
     PG_A,

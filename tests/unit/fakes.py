@@ -17,6 +17,7 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
+from pg_backup_manager.domain.from_offsite import FromOffsite
 from pg_backup_manager.domain.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
@@ -26,7 +27,8 @@ from pg_backup_manager.domain.model import (
     Layout,
     TableName,
 )
-from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.offsite import Sync
 from pg_backup_manager.domain.pruning import Prune
 from pg_backup_manager.domain.restoring import Restore
 from pg_backup_manager.domain.scratch import TemporaryDatabase
@@ -462,6 +464,99 @@ class FakeRunLog:
 
 
 @attrs.define
+class FakeOffsiteStore:
+    """Off-site copies in a dict, per database; fails every upload after ``fail_after``
+    uploads (None: never); ``objects`` holds each key as the S3 adapter names them."""
+
+    copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
+    fail_after: int | None = None
+    unreachable: bool = False
+    actions: list[tuple[str, str, str]] = attrs.field(factory=list)
+    # When given, each upload records whether its database's lock was held.
+    locks: FakeLocks | None = None
+    locked_uploads: list[bool] = attrs.field(factory=list)
+
+    def location(self, identifier: str) -> str:
+        return f"s3://bucket/prefix/{identifier}/"
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        return sorted(self.copied.get(identifier, {}).values(), key=lambda c: c.name, reverse=True)
+
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        existing = self.copied.get(identifier, {}).get(name)
+        if existing is not None and existing.sha256 != archive.checksum:
+            raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        return existing is not None
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        uploads = sum(1 for action in self.actions if action[0] == "upload")
+        if self.unreachable or (self.fail_after is not None and uploads >= self.fail_after):
+            raise ControllerError(f"upload of {name} failed: connection reset")
+        existing = self.copied.get(identifier, {}).get(name)
+        if existing is not None and existing.sha256 == archive.checksum:
+            return existing  # an earlier upload's: the same content counts as uploaded
+        if existing is not None:
+            raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        if self.locks is not None:
+            self.locked_uploads.append(identifier in self.locks.holding)
+        copy = OffsiteCopy(
+            name=name, size=1234, has_globals=globals is not None, sha256=archive.checksum
+        )
+        self.copied.setdefault(identifier, {})[name] = copy
+        self.actions.append(("upload", identifier, str(name)))
+        return copy
+
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        if self.unreachable:
+            raise ControllerError("off-site store unreachable")
+        if name not in self.copied.get(identifier, {}):
+            raise BackupNotFoundError(f"no off-site copy {name} of {identifier}")
+        self.actions.append(("download", identifier, str(name)))
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        self.copied.get(identifier, {}).pop(name, None)
+        self.actions.append(("delete", identifier, str(name)))
+
+
+@attrs.define
+class FakeDownloads:
+    """Fetches a FakeOffsiteStore's copies into a FakeStore of their own (its globals with
+    the copy's checksum too); ``actions`` records each fetch and its removal."""
+
+    offsite: FakeOffsiteStore
+    actions: list[tuple[str, str, str]] = attrs.field(factory=list)
+
+    @contextlib.contextmanager
+    def fetch(self, identifier: str, name: BackupName) -> Iterator[FakeStore]:
+        self.offsite.download(identifier, name, PurePath("/tmp"))
+        copy = self.offsite.copied[identifier][name]
+        fetched = FakeStore(
+            layout=attrs.evolve(LAYOUT, data_root=LAYOUT.backup_dir(identifier) / ".fetched")
+        )
+        fetched.add(identifier, name, size=copy.size)
+        if copy.sha256 is not None:
+            fetched.checksums[identifier, name] = copy.sha256
+            if copy.has_globals:
+                fetched.globals_checksums[identifier, name] = copy.sha256
+        self.actions.append(("fetch", identifier, str(name)))
+        try:
+            yield fetched
+        finally:
+            self.actions.append(("remove", identifier, str(name)))
+
+
+@attrs.define
 class Fakes:
     """One fake of every port, and the use cases built on them."""
 
@@ -475,6 +570,10 @@ class Fakes:
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
+    offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
+    downloads: FakeDownloads = attrs.field(
+        default=attrs.Factory(lambda self: FakeDownloads(offsite=self.offsite), takes_self=True)
+    )
 
     def writer(self) -> BackupWriter:
         return BackupWriter(
@@ -533,6 +632,23 @@ class Fakes:
             restorer=self.restorer,
             counter=self.server,
             run_log=self.run_log,
+        )
+
+    def sync(self) -> Sync:
+        return Sync(
+            catalog=self.store,
+            offsite=self.offsite,
+            locks=self.locks,
+            clock=self.clock,
+            run_log=self.run_log,
+        )
+
+    def from_offsite(self) -> FromOffsite:
+        return FromOffsite(
+            offsite=self.offsite,
+            downloads=self.downloads,
+            restore=self.restore(),
+            verify=self.verify(),
         )
 
     def reset_wal(self) -> ResetWal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,6 +51,8 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
         for name in ("catalog", "staging", "directories"):
             getattr(container, name).override(fakes.store)
         container.shared.override(fakes.store.shared_copies)
+        container.offsite.override(fakes.offsite)
+        container.downloads.override(fakes.downloads)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -331,3 +334,227 @@ def test_help_works_as_root_without_the_user_to_become(capsys: pytest.CaptureFix
 
     assert codes == [0, 0, 2]
     assert "there is no user 'no-such-user-here'" in capsys.readouterr().err
+
+
+def test_sync_uploads_what_is_missing_and_says_so(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+
+    code, out, err = run("sync", "users")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        "users: uploaded file_daily_2024-07-03T09:00:00Z.dump (1.2 KiB)",
+        "users: 1 uploaded, 0 already off-site",
+    ]
+
+
+def test_a_failed_sync_is_one_line_naming_what_stays_local_and_exits_1(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+    fakes.offsite.fail_after = 0
+
+    code, _, err = run("sync", "users")
+
+    assert code == 1
+    assert err.splitlines() == [
+        "error: users: upload of file_daily_2024-07-03T09:00:00Z.dump failed: connection "
+        "reset; 1 backup(s) not off-site, kept locally"
+    ]
+
+
+def test_list_remote_shows_the_off_site_copies(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", "file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.checksums["users", BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")] = (
+        GOOD_SHA256
+    )
+    run("sync", "users")
+
+    code, out, _ = run("list", "users", "--remote")
+    json_code, document, _ = run("list", "--all", "--remote", "--json")
+
+    assert code == 0
+    assert out.splitlines()[1].split()[0] == "file_daily_2024-07-03T09:00:00Z.dump"
+    assert json_code == 0
+    assert json.loads(document)["backups"] == [
+        {
+            "database": "users",
+            "name": "file_daily_2024-07-03T09:00:00Z.dump",
+            "tier": "daily",
+            "taken_at": "2024-07-03T09:00:00Z",
+            "size_bytes": 1234,
+            "sha256": GOOD_SHA256,
+            "globals": None,
+            "location": "s3://bucket/prefix/users/file_daily_2024-07-03T09:00:00Z.dump",
+        }
+    ]
+
+
+def test_list_remote_of_a_database_without_copies_says_where_it_looked(run: Run) -> None:
+    code, out, _ = run("list", "orders", "--remote")
+
+    assert code == 0
+    assert out == "no off-site copies of orders in s3://bucket/prefix/orders/\n"
+
+
+def test_off_site_commands_without_offsite_url_exit_2_and_say_what_to_set(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (["sync", "users"], ["list", "users", "--remote"]):
+        container = Container(environ=ENVIRON, cwd=Path("/srv"))
+        container.drop_root.override(providers.Object(lambda user: None))
+
+        code = main(argv, container=container)
+
+        assert code == 2
+        assert capsys.readouterr().err.startswith("error: OFFSITE_URL is not set")
+
+
+def test_config_never_shows_the_s3_credentials(run: Run) -> None:
+    code, out, _ = run(
+        "config",
+        OFFSITE_URL="s3://backups/prod",
+        AWS_ACCESS_KEY_ID="AKIDEXAMPLE7",
+        AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI-secret",
+    )
+
+    assert code == 0
+    assert "AKIDEXAMPLE7" not in out and "wJalrXUtnFEMI-secret" not in out
+    assert "s3://backups/prod" in out
+
+
+def test_dump_with_offsite_url_uploads_the_new_backup(run: Run, fakes: Fakes) -> None:
+    code, out, err = run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        "users: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)",
+        "users: uploaded file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)",
+    ]
+
+
+def test_dump_whose_upload_fails_keeps_the_backup_says_so_on_one_line_and_exits_1(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.offsite.fail_after = 0
+
+    code, out, err = run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 1
+    assert out.splitlines() == ["users: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)"]
+    assert err.splitlines() == [
+        "error: users: file_daily_2024-07-04T09:00:00Z.dump exists locally but is not "
+        "off-site yet (1 backup(s) not off-site, kept locally; the next run uploads them): "
+        "upload of file_daily_2024-07-04T09:00:00Z.dump failed: connection reset"
+    ]
+    assert fakes.store.names("users") == ["file_daily_2024-07-04T09:00:00Z.dump"]
+
+
+def test_dump_without_offsite_url_never_builds_the_store(
+    capsys: pytest.CaptureFixture[str], fakes: Fakes
+) -> None:
+    container = Container(environ=ENVIRON, cwd=Path("/srv"))
+    container.drop_root.override(providers.Object(lambda user: None))
+    for name in ("clock", "dumper", "checker", "locks", "server", "run_log"):
+        getattr(container, name).override(getattr(fakes, name))
+    container.globals_dumper.override(fakes.dumper)
+    for name in ("catalog", "staging"):
+        getattr(container, name).override(fakes.store)
+
+    code = main(["dump", "users"], container=container)
+
+    assert code == 0, capsys.readouterr().err
+    assert fakes.offsite.actions == []
+
+
+def test_restore_remote_restores_an_off_site_copy_that_is_not_local(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+    fakes.store.delete("users", BackupName.parse(name))
+
+    code, out, err = run("restore", "users", name, "--remote", "--no-safety-dump")
+
+    assert code == 0, err
+    assert f"restored {name}" in out
+    assert fakes.downloads.actions == [("fetch", "users", name), ("remove", "users", name)]
+
+
+def test_verify_remote_of_a_tampered_copy_exits_3(run: Run, fakes: Fakes) -> None:
+    name = "file_daily_2024-07-03T09:00:00Z.dump"
+    fakes.store.add("users", name)
+    fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+    fakes.checker.hashes[name] = "b" * 64
+
+    code, out, err = run("verify", "users", name, "--remote")
+
+    assert code == 3
+    assert f"users: FAILED {name}" in out
+    assert err.startswith("error: 1 backup(s) failed verification")
+
+
+def test_prune_remote_applies_retention_to_the_off_site_copies(run: Run, fakes: Fakes) -> None:
+    for name in ("file_daily_2024-05-01T03:00:00Z.dump", "file_daily_2024-07-03T03:00:00Z.dump"):
+        fakes.store.add("users", name)
+        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+
+    code, out, err = run("prune", "users", "--remote", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0, err
+    assert out.splitlines()[-1] == "users: 1 of 2 off-site copies deleted"
+    assert ("delete", "users", "file_daily_2024-05-01T03:00:00Z.dump") in fakes.offsite.actions
+    assert len(fakes.store.names("users")) == 2
+
+
+def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(
+    run: Run, fakes: Fakes
+) -> None:
+    code, _, err = run(
+        "prune", "users", "--remote", OFFSITE_URL="s3://bucket/prefix", OFFSITE_RETENTION="false"
+    )
+
+    assert code == 2
+    assert err.startswith("error: OFFSITE_RETENTION=false: every off-site copy is kept")
+    assert len(err.strip().splitlines()) == 1
+    assert not [a for a in fakes.offsite.actions if a[0] == "delete"]
+
+
+def test_status_says_off_site_missing_from_the_history_without_asking_the_store(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.offsite.fail_after = 0
+    run("dump", "users", OFFSITE_URL="s3://bucket/prefix")
+    fakes.offsite.unreachable = True  # status must not need the store
+
+    code, out, err = run("status", "users", OFFSITE_URL="s3://bucket/prefix")
+    json_code, document, _ = run("status", "users", "--json", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0 and json_code == 0, err
+    assert out.splitlines()[-1] == (
+        "  off-site: missing (1 of 1 backup(s) not off-site, the newest among them; "
+        "last sync failed at 2024-07-04T09:00:00Z: "
+        "upload of file_daily_2024-07-04T09:00:00Z.dump failed: connection reset)"
+    )
+    [users] = json.loads(document)["databases"]
+    assert users["offsite"]["state"] == "missing"
+    assert users["offsite"]["missing_backups"] == ["file_daily_2024-07-04T09:00:00Z.dump"]
+
+
+def test_status_without_offsite_url_says_nothing_of_off_site(run: Run, fakes: Fakes) -> None:
+    run("dump", "users")
+
+    code, out, _ = run("status", "users")
+    _, document, _ = run("status", "users", "--json")
+
+    assert code == 0
+    assert "off-site" not in out
+    assert "offsite" not in json.loads(document)["databases"][0]

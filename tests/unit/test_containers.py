@@ -29,7 +29,13 @@ def test_every_service_of_the_container_is_built_from_a_valid_environment(
     # Building checks what mypy cannot see through Deferred: each class takes the
     # keyword arguments the container gives it.
     container = Container(
-        environ={"DATABASE_LIST": "users", "USERS_POSTGRES_PASSWORD": "secret"}, cwd=tmp_path
+        environ={
+            "DATABASE_LIST": "users",
+            "USERS_POSTGRES_PASSWORD": "secret",
+            "OFFSITE_URL": "s3://backups/site-a",
+            "S3_ENDPOINT_URL": "http://127.0.0.1:9",
+        },
+        cwd=tmp_path,
     )
     names = [
         name

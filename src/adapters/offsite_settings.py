@@ -1,0 +1,200 @@
+"""The off-site store's variables: ``OFFSITE_URL`` and the S3 client's settings, checked
+strictly; a bad one is a ConfigurationError that names its variable (never a secret)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import attrs
+
+from pg_backup_manager.adapters.env_values import flag, secret
+from pg_backup_manager.domain.errors import ConfigurationError
+
+# S3's rules for bucket names (no dots: they break TLS with virtual-hosted addressing
+# only, so they are accepted).
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+_REGION = re.compile(r"[a-z0-9-]{1,50}")
+# An X25519 recipient is "age1" and 58 bech32 characters; plugin recipients
+# (age1yubikey1...) need plugins the controller does not have.
+_RECIPIENT = re.compile(
+    r"age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( .*)?"
+)
+_URL_SHAPE = "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod)"
+
+
+@attrs.frozen(kw_only=True)
+class OffsiteSettings:
+    """Where off-site copies go and how to reach the store. The secret key is kept out
+    of ``repr``; None credentials mean the client library's usual chain."""
+
+    bucket: str
+    prefix: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = attrs.field(default=None, repr=False)
+    secret_access_key: str | None = attrs.field(default=None, repr=False)
+    force_path_style: bool = False
+    retention: bool = True
+    recipients: tuple[str, ...] = ()  # age or SSH public keys: uploads are encrypted to them
+    identity_file: str | None = None  # the secret keys that decrypt downloads
+
+    @property
+    def url(self) -> str:
+        """Return ``s3://<bucket>/<prefix>`` for messages."""
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+
+def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
+    """Return the off-site settings, or None when ``OFFSITE_URL`` is unset.
+
+    Raises:
+        ConfigurationError: a variable is malformed, or only one of the two
+            credentials is set.
+    """
+    text = environ.get("OFFSITE_URL", "").strip()
+    if not text:
+        return None
+    bucket, prefix = offsite_url(text)
+    key_id = secret(environ, "AWS_ACCESS_KEY_ID")
+    key = secret(environ, "AWS_SECRET_ACCESS_KEY")
+    if (key_id is None) != (key is None):
+        given, lacking = (
+            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            if key is None
+            else ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+        )
+        raise ConfigurationError(
+            f"{given} is set but {lacking} is not: set both (or their _FILE), or neither "
+            "to use the S3 client's usual credentials"
+        )
+    return OffsiteSettings(
+        bucket=bucket,
+        prefix=prefix,
+        endpoint_url=endpoint_url(environ),
+        region=region(environ),
+        access_key_id=key_id[0].strip() if key_id else None,
+        secret_access_key=key[0].strip() if key else None,
+        force_path_style=flag(environ, "S3_FORCE_PATH_STYLE"),
+        # Unset keeps the default, true: an empty value is compose's ${VAR} of a missing VAR.
+        retention=(
+            not environ.get("OFFSITE_RETENTION", "").strip() or flag(environ, "OFFSITE_RETENTION")
+        ),
+        recipients=recipients(environ),
+        identity_file=environ.get("ENCRYPTION_IDENTITY_FILE", "").strip() or None,
+    )
+
+
+def recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Return ``ENCRYPTION_RECIPIENTS`` (or its ``_FILE``): the public keys uploads are
+    encrypted to, one per line or separated by commas (age keys by blanks too; a line that
+    starts with an SSH key is that key); ``#`` starts a comment (a whole line, or after a
+    key).
+
+    Raises:
+        ConfigurationError: a recipient is not an age or SSH public key; or a secret
+            key was given as a recipient (it is never repeated).
+    """
+    found = secret(environ, "ENCRYPTION_RECIPIENTS")
+    if found is None:
+        return ()
+    text, variable = found
+    keys: list[str] = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()  # a comment, whole line or after a key
+        if not line or line.startswith("#"):
+            continue
+        if looks_secret(line):
+            raise ConfigurationError(
+                f"{variable}: recipient {len(keys) + 1} is a secret key: give its public "
+                "key (age-keygen -y); the secret key belongs in ENCRYPTION_IDENTITY_FILE, "
+                "on the host that restores"
+            )
+        # An SSH key's comment may hold commas: a line that starts with one is one key.
+        for piece in [line] if line.startswith("ssh-") else line.split(","):
+            piece = piece.strip()
+            if piece.startswith("ssh-"):
+                keys.append(" ".join(piece.split()))
+            else:
+                keys.extend(piece.split())
+    for number, recipient in enumerate(keys, start=1):
+        if not _RECIPIENT.fullmatch(recipient):
+            raise ConfigurationError(
+                f"{variable}: recipient {number} is not an age public key (age1...) or an "
+                "SSH public key (ssh-ed25519 AAAA..., ssh-rsa AAAA...)"
+            )
+    return tuple(keys)
+
+
+def looks_secret(text: str) -> bool:
+    """Return whether ``text`` holds a secret key (age's, or a PEM private key)."""
+    return "AGE-SECRET-KEY-" in text.upper() or "PRIVATE KEY" in text.upper()
+
+
+def offsite_url(text: str) -> tuple[str, str]:
+    """Return the bucket and key prefix (without slashes at its ends) of ``text``.
+
+    Raises:
+        ConfigurationError: it is not ``s3://<bucket>[/<prefix>]`` with a valid
+            bucket name and a prefix of plain segments (no ``..``, no ``//``).
+            The message never repeats a value that holds credentials.
+    """
+    if "@" in text:
+        raise ConfigurationError(
+            f"{_URL_SHAPE}: it must not hold credentials (set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY instead)"
+        )
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ConfigurationError(f"{_URL_SHAPE}, not '{text}'") from None
+    if parts.scheme != "s3" or parts.query or parts.fragment or "?" in text or "#" in text:
+        raise ConfigurationError(f"{_URL_SHAPE}, not '{text}'")
+    if not _BUCKET.fullmatch(parts.netloc) or ".." in parts.netloc:
+        raise ConfigurationError(
+            f"{_URL_SHAPE}: '{parts.netloc}' is not a bucket name (3 to 63 lower-case "
+            "letters, digits, '.' and '-')"
+        )
+    prefix = parts.path.strip("/")
+    segments = prefix.split("/") if prefix else []
+    for segment in segments:
+        if not _SEGMENT.fullmatch(segment) or segment in {".", ".."}:
+            raise ConfigurationError(
+                f"{_URL_SHAPE}: the prefix '{prefix}' must be segments of letters, digits, "
+                "'.', '-' and '_' separated by single '/' (no '.' or '..' segment)"
+            )
+    return parts.netloc, prefix
+
+
+def endpoint_url(environ: Mapping[str, str]) -> str | None:
+    """Return ``S3_ENDPOINT_URL`` (``http(s)://host[:port][/path]``), or None when unset."""
+    text = environ.get("S3_ENDPOINT_URL", "").strip()
+    if not text:
+        return None
+    shape = "S3_ENDPOINT_URL must be http(s)://<host>[:<port>] (e.g. http://minio:9000)"
+    if "@" in text:
+        raise ConfigurationError(f"{shape}: it must not hold credentials")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(f"{shape}, not '{text}'") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
+        raise ConfigurationError(f"{shape}, not '{text}'")
+    if port == 0:
+        raise ConfigurationError(f"{shape}: port 0 is not a port")
+    return text.rstrip("/")
+
+
+def region(environ: Mapping[str, str]) -> str | None:
+    """Return ``S3_REGION`` (like ``eu-west-1``), or None when unset."""
+    text = environ.get("S3_REGION", "").strip()
+    if not text:
+        return None
+    if not _REGION.fullmatch(text):
+        raise ConfigurationError(
+            f"S3_REGION must be a region name like eu-west-1 or us-east-1, not '{text}'"
+        )
+    return text

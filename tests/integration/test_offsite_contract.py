@@ -1,0 +1,142 @@
+"""One set of checks run against the fake off-site store and the S3 one (SeaweedFS), so
+the unit tests' fake stays honest."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+from pg_backup_manager.domain.ports import OffsiteStore
+
+from ..unit.fakes import FakeOffsiteStore
+from .s3 import S3Server
+
+pytestmark = pytest.mark.integration
+
+OLD = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
+NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
+
+Upload = Callable[..., object]
+
+
+@pytest.fixture(params=["fake", "s3"])
+def store(request: pytest.FixtureRequest) -> OffsiteStore:
+    if request.param == "fake":
+        return FakeOffsiteStore()
+    s3_server: S3Server = request.getfixturevalue("s3_server")
+    return connect(s3_server.settings(f"contract-{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture
+def upload(store: OffsiteStore, tmp_path: Path) -> Upload:
+    def upload(name: BackupName, content: bytes, *, with_globals: bool = True) -> object:
+        archive = tmp_path / f"{uuid.uuid4().hex}.dump"
+        archive.write_bytes(content)
+        globals_file = tmp_path / f"{uuid.uuid4().hex}.globals.sql"
+        globals_file.write_text("CREATE ROLE app;\n")
+        return store.upload(
+            "users",
+            name,
+            archive=StoredArchive(path=archive, checksum=hashlib.sha256(content).hexdigest()),
+            globals=(
+                StoredArchive(
+                    path=globals_file,
+                    checksum=hashlib.sha256(globals_file.read_bytes()).hexdigest(),
+                )
+                if with_globals
+                else None
+            ),
+        )
+
+    return upload
+
+
+def test_a_new_store_has_no_copies(store: OffsiteStore) -> None:
+    assert store.copies("users") == []
+
+
+def test_uploaded_backups_are_listed_newest_first_with_their_globals(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive", with_globals=False)
+    upload(NEW, b"new archive")
+
+    copies = store.copies("users")
+
+    assert [(copy.name, copy.has_globals) for copy in copies] == [(NEW, True), (OLD, False)]
+    assert store.copies("orders") == []
+
+
+def test_uploading_the_same_backup_again_counts_it_as_uploaded(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+
+    upload(OLD, b"old archive")
+
+    assert [copy.name for copy in store.copies("users")] == [OLD]
+
+
+def test_another_content_under_a_backup_name_is_refused_and_the_first_kept(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+
+    with pytest.raises(ControllerError, match="other content"):
+        upload(OLD, b"a different archive")
+
+    upload(OLD, b"old archive")  # still the first content: counted as uploaded, no error
+    assert [copy.name for copy in store.copies("users")] == [OLD]
+
+
+def test_deleting_a_backup_removes_it_and_deleting_it_again_is_fine(
+    store: OffsiteStore, upload: Upload
+) -> None:
+    upload(OLD, b"old archive")
+    upload(NEW, b"new archive")
+
+    store.delete("users", OLD)
+    store.delete("users", OLD)
+
+    assert [copy.name for copy in store.copies("users")] == [NEW]
+
+
+def test_holds_is_true_only_for_the_same_content_and_refuses_other_content(
+    store: OffsiteStore, upload: Upload, tmp_path: Path
+) -> None:
+    upload(OLD, b"old archive")
+    same = tmp_path / "same.dump"
+    same.write_bytes(b"old archive")
+    other = tmp_path / "other.dump"
+    other.write_bytes(b"another archive")
+
+    held = store.holds("users", OLD, StoredArchive(path=same, checksum=_sha(b"old archive")))
+    absent = store.holds("users", NEW, StoredArchive(path=same, checksum=_sha(b"old archive")))
+
+    assert (held, absent) == (True, False)
+    with pytest.raises(ControllerError, match="other content"):
+        store.holds("users", OLD, StoredArchive(path=other, checksum=_sha(b"another archive")))
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def test_downloading_a_backup_the_store_lacks_is_not_found(
+    store: OffsiteStore, upload: Upload, tmp_path: Path
+) -> None:
+    upload(OLD, b"old archive")
+
+    with pytest.raises(BackupNotFoundError):
+        store.download("users", NEW, tmp_path)
+    with pytest.raises(BackupNotFoundError):
+        store.download("orders", OLD, tmp_path)
+
+    store.download("users", OLD, tmp_path)  # what it holds comes down

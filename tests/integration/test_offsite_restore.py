@@ -1,0 +1,89 @@
+"""restore --remote and verify --remote against a real S3 server: a host that lost its
+local backups gets its database back exactly from the bucket; a tampered object is
+refused with exit 3 and changes nothing; no downloaded file is left behind."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
+from .process import Controller, assert_one_line_error
+from .s3 import S3Server
+from .servers import PgServers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def offsite(pg: PgServers, controller: Controller, s3_server: S3Server) -> Controller:
+    """A controller of service ``a`` (pagila loaded) with off-site copies of its own."""
+    load_pagila(pg.a)
+    controller.add_database("a", pg.a)
+    controller.env["DATABASE_LIST"] = "a"
+    controller.env.update(s3_server.environ(f"it-{uuid.uuid4().hex[:12]}/prod"))
+    return controller
+
+
+def lose_local_backups(controller: Controller) -> None:
+    for path in controller.data_dir("a").iterdir():
+        if path.name != "history.jsonl":
+            path.unlink()
+
+
+def test_restore_remote_brings_back_exactly_the_database_after_the_local_copy_is_lost(
+    pg: PgServers, offsite: Controller
+) -> None:
+    tables = table_fingerprints(pg.a)
+    catalog = catalog_snapshot(pg.a)
+    dumped = offsite("dump", "a")
+    [name] = offsite.backups("a")
+    synced = offsite("sync", "a")
+    lose_local_backups(offsite)
+    damage_pagila(pg.a)
+    assert table_fingerprints(pg.a) != tables
+
+    restored = offsite("restore", "a", name, "--remote", "--with-globals")
+    verified = offsite("verify", "a", "--remote", "--restore")
+
+    assert dumped.returncode == 0, dumped
+    assert synced.stdout == "a: 0 uploaded, 1 already off-site\n", synced
+    assert restored.returncode == 0, restored
+    assert f"restored {name}" in restored.stdout, restored
+    assert table_fingerprints(pg.a) == tables
+    assert catalog_snapshot(pg.a) == catalog
+    assert verified.returncode == 0, verified
+    assert f"a: ok {name}" in verified.stdout, verified
+    # Only the safety dump of the damaged content is local now: no download is left.
+    [safety] = offsite.backups("a")
+    assert safety != name
+    assert not [p for p in offsite.data_dir("a").iterdir() if p.name.startswith(".")]
+
+
+def test_a_tampered_object_fails_verify_remote_with_3_and_restore_remote_changes_nothing(
+    pg: PgServers, offsite: Controller, s3_server: S3Server
+) -> None:
+    dumped = offsite("dump", "a")
+    [name] = offsite.backups("a")
+    prefix = offsite.env["OFFSITE_URL"].removeprefix(f"s3://{s3_server.bucket}/")
+    key = f"{prefix}/a/{name}"
+    client = s3_server.client()
+    body = bytearray(client.get_object(Bucket=s3_server.bucket, Key=key)["Body"].read())
+    body[len(body) // 2] ^= 0xFF  # one flipped byte, same size
+    client.put_object(Bucket=s3_server.bucket, Key=key, Body=bytes(body))
+    lose_local_backups(offsite)
+    damage_pagila(pg.a)
+    damaged = table_fingerprints(pg.a)
+
+    verified = offsite("verify", "a", name, "--remote")
+    restored = offsite("restore", "a", name, "--remote")
+
+    assert dumped.returncode == 0, dumped
+    assert verified.returncode == 3, verified
+    assert f"a: FAILED {name}" in verified.stdout, verified
+    assert_one_line_error(restored, 3)
+    assert "checksum" in restored.stderr.lower(), restored
+    assert table_fingerprints(pg.a) == damaged
+    assert offsite.backups("a") == []  # no safety dump, no download left
+    assert not [p for p in offsite.data_dir("a").iterdir() if p.name.startswith(".")]

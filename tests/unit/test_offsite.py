@@ -1,0 +1,168 @@
+"""sync: every local backup missing off-site is uploaded, oldest first, under the lock;
+a failed upload leaves the local backups as they were and says what is not off-site."""
+
+from __future__ import annotations
+
+from pg_backup_manager.domain.errors import BusyError
+from pg_backup_manager.domain.history import Operation, Outcome
+from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
+from pg_backup_manager.domain.offsite import plan_sync
+
+from .fakes import GOOD_SHA256, Fakes, database
+
+OLD = "file_monthly_2024-06-01T03:00:00Z.dump"
+MIDDLE = "file_weekly_2024-06-29T03:00:00Z.dump"
+NEW = "file_daily_2024-07-03T03:00:00Z.dump"
+
+
+def with_local_backups(fakes: Fakes, identifier: str, *names: str) -> None:
+    fakes.store.add(identifier, *names)
+    for name in names:
+        fakes.store.checksums[identifier, BackupName.parse(name)] = GOOD_SHA256
+        fakes.store.globals_checksums[identifier, BackupName.parse(name)] = GOOD_SHA256
+
+
+def backup(name: str) -> Backup:
+    return Backup(name=BackupName.parse(name), size=10)
+
+
+def test_the_plan_splits_listed_and_missing_backups_oldest_first() -> None:
+    local = [backup(NEW), backup(OLD), backup(MIDDLE)]
+
+    plan = plan_sync(local, [BackupName.parse(MIDDLE), BackupName.parse(OLD)])
+
+    assert [str(b.name) for b in plan.missing] == [NEW]
+    assert [str(b.name) for b in plan.listed] == [OLD, MIDDLE]
+
+
+def test_sync_uploads_every_missing_backup_oldest_first_with_its_globals() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD, MIDDLE)
+
+    report = fakes.sync()([database("users")])
+
+    assert fakes.offsite.actions == [
+        ("upload", "users", OLD),
+        ("upload", "users", MIDDLE),
+        ("upload", "users", NEW),
+    ]
+    assert all(copy.has_globals for copy in fakes.offsite.copies("users"))
+    assert report.exit_code == 0
+    assert fakes.locks.held == ["users"]
+
+
+def test_a_second_sync_uploads_nothing_and_counts_what_is_off_site() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD)
+    fakes.sync()([database("users")])
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert (result.uploaded, result.already_offsite, result.error) == ((), 2, None)
+    assert len(fakes.offsite.actions) == 2
+
+
+def test_only_the_backups_missing_off_site_are_uploaded() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD)
+    fakes.sync()([database("users")])
+    with_local_backups(fakes, "users", MIDDLE)
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert [str(copy.name) for copy in result.uploaded] == [MIDDLE]
+    assert result.already_offsite == 2
+
+
+def test_a_failed_upload_keeps_every_local_backup_and_names_what_is_not_off_site() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD, MIDDLE)
+    fakes.offsite.fail_after = 1
+
+    report = fakes.sync()([database("users")])
+
+    [result] = report.results
+    assert [str(copy.name) for copy in result.uploaded] == [OLD]
+    assert [str(name) for name in result.missing] == [MIDDLE, NEW]
+    assert result.error is not None and "connection reset" in str(result.error)
+    assert report.exit_code == 1
+    assert fakes.store.names("users") == [NEW, MIDDLE, OLD]
+    assert not [action for action in fakes.store.actions if action[0] == "delete"]
+
+
+def test_the_next_sync_after_a_failure_uploads_the_rest() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD, MIDDLE)
+    fakes.offsite.fail_after = 1
+    fakes.sync()([database("users")])
+    fakes.offsite.fail_after = None
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert [str(copy.name) for copy in result.uploaded] == [MIDDLE, NEW]
+    assert result.error is None
+
+
+def test_a_failure_is_recorded_in_the_history_and_the_other_databases_go_on() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    with_local_backups(fakes, "orders", NEW)
+    fakes.locks.busy.add("users")
+
+    report = fakes.sync()([database("users"), database("orders")])
+
+    users, orders = report.results
+    assert isinstance(users.error, BusyError)
+    assert orders.error is None and [str(c.name) for c in orders.uploaded] == [NEW]
+    assert report.exit_code == BusyError.exit_code
+    [record] = fakes.run_log.records("users")
+    assert (record.operation, record.outcome) == (Operation.SYNC, Outcome.FAILURE)
+    [record] = fakes.run_log.records("orders")
+    assert (record.operation, record.outcome) == (Operation.SYNC, Outcome.SUCCESS)
+
+
+def test_an_unreachable_store_uploads_nothing_and_says_so() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.offsite.unreachable = True
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "unreachable" in str(result.error)
+    assert fakes.offsite.actions == []
+    assert fakes.store.names("users") == [OLD]
+
+
+def test_a_backup_without_a_checksum_is_not_uploaded_unproven() -> None:
+    fakes = Fakes()
+    fakes.store.add("users", OLD)
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "no checksum" in str(result.error)
+    assert [str(name) for name in result.missing] == [OLD]
+    assert fakes.offsite.actions == []
+
+
+def test_each_upload_happens_under_the_database_lock() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, NEW)
+    fakes.offsite.locks = fakes.locks
+
+    fakes.sync()([database("users")])
+
+    assert fakes.offsite.locked_uploads == [True, True]
+
+
+def test_a_listed_key_with_other_content_is_not_counted_off_site() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, NEW)
+    foreign = OffsiteCopy(name=BackupName.parse(OLD), size=5, sha256="f" * 64)
+    fakes.offsite.copied["users"] = {foreign.name: foreign}
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "other content" in str(result.error)
+    assert result.already_offsite == 0
+    assert [str(name) for name in result.missing] == [OLD, NEW]
+    assert fakes.offsite.copied["users"] == {foreign.name: foreign}

@@ -1,0 +1,331 @@
+"""What is not off-site, read from the run history alone: status, its JSON, the metrics and
+the notification of a failed upload say ``off-site: missing``."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.registry import CollectorRegistry
+
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.adapters.metrics import BackupCollector
+from pg_backup_manager.adapters.notifications import NotifyingRunLog, message
+from pg_backup_manager.adapters.run_history import HISTORY_NAME, JsonlRunLog
+from pg_backup_manager.domain.backing_up import BackUp
+from pg_backup_manager.domain.freshness import DatabaseStatus
+from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.offsite_status import offsite_status
+from pg_backup_manager.domain.status import Status
+from pg_backup_manager.entrypoints import documents, render_status
+
+from .fakes import GOOD_SHA256, FakeHeartbeat, Fakes, database
+from .test_offsite import MIDDLE, OLD, with_local_backups
+
+USERS = database("users")
+SCHEDULE = CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")
+FIRST = "file_daily_2024-07-04T09:00:00Z.dump"  # a dump at the fake clock's start
+LATER = "file_daily_2024-07-04T10:00:00Z.dump"  # a dump an hour later
+
+
+def status(fakes: Fakes, *, offsite: bool = True) -> DatabaseStatus:
+    [found] = Status(
+        catalog=fakes.store,
+        run_log=fakes.run_log,
+        clock=fakes.clock,
+        schedule=SCHEDULE,
+        heartbeat=FakeHeartbeat(clock=fakes.clock),
+        production=False,
+        max_age=timedelta(hours=12),
+        offsite=offsite,
+    )([USERS])
+    return found
+
+
+def dump_and_upload(fakes: Fakes) -> None:
+    BackUp(take_backups=fakes.take_backups(), sync=fakes.sync())([USERS])
+
+
+def an_hour_later(fakes: Fakes) -> None:
+    fakes.clock.sleep(3600)
+
+
+def sync_record(outcome: Outcome, not_offsite: tuple[str, ...] | None) -> RunRecord:
+    at = Fakes().clock.now()
+    return RunRecord(
+        operation=Operation.SYNC,
+        started_at=at,
+        finished_at=at + timedelta(seconds=5),
+        outcome=outcome,
+        error="upload failed: connection reset" if outcome is Outcome.FAILURE else None,
+        not_offsite=not_offsite,
+    )
+
+
+def test_a_backup_whose_upload_failed_is_missing_until_a_sync_confirms_it() -> None:
+    fakes = Fakes()
+    fakes.offsite.fail_after = 0
+
+    dump_and_upload(fakes)
+    failed = status(fakes).offsite
+    an_hour_later(fakes)
+    fakes.offsite.fail_after = None
+    fakes.sync()([USERS])
+    synced = status(fakes).offsite
+
+    assert failed is not None and synced is not None
+    assert [str(name) for name in failed.missing] == [FIRST]
+    assert failed.newest_missing and not failed.complete
+    assert failed.last_failure is not None and "connection reset" in (
+        failed.last_failure.error or ""
+    )
+    assert synced.complete and synced.missing == ()
+    assert synced.last_sync is synced.last_success
+
+
+def test_a_store_down_later_leaves_only_the_new_backup_missing() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    an_hour_later(fakes)
+    fakes.offsite.unreachable = True
+
+    dump_and_upload(fakes)
+    found = status(fakes).offsite
+
+    [failure] = [r for r in fakes.run_log.records("users") if r.outcome is Outcome.FAILURE]
+    assert failure.not_offsite == (OLD, MIDDLE, LATER)  # the sync could confirm none
+    assert found is not None and [str(name) for name in found.missing] == [LATER]
+
+
+def test_a_backup_taken_after_the_last_sync_is_missing_though_that_sync_succeeded() -> None:
+    fakes = Fakes()
+    dump_and_upload(fakes)
+    an_hour_later(fakes)
+
+    fakes.take_backups()([USERS])  # a dump with no sync after it
+    found = status(fakes).offsite
+
+    assert found is not None and [str(name) for name in found.missing] == [LATER]
+    assert found.last_sync is not None and found.last_sync.outcome is Outcome.SUCCESS
+
+
+def test_without_a_sync_every_local_backup_is_missing() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+
+    found = offsite_status(fakes.store.backups("users"), [])
+
+    assert [str(name) for name in found.missing] == [MIDDLE, OLD]
+    assert found.last_sync is None
+
+
+def test_a_sync_that_could_not_take_the_lock_records_that_it_cannot_tell() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.locks.busy.add("users")
+
+    fakes.sync()([USERS])
+    found = status(fakes).offsite
+
+    [record] = fakes.run_log.records("users")
+    assert record.outcome is Outcome.FAILURE and record.not_offsite is None
+    assert found is not None and [str(name) for name in found.missing] == [OLD]
+
+
+def test_a_failed_sync_confirms_the_backups_it_did_not_name() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+
+    found = offsite_status(
+        fakes.store.backups("users"), [sync_record(Outcome.FAILURE, not_offsite=(MIDDLE,))]
+    )
+
+    assert [str(name) for name in found.missing] == [MIDDLE]
+    assert found.newest_missing
+
+
+def test_a_successful_sync_records_that_nothing_is_missing() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+
+    fakes.sync()([USERS])
+
+    [record] = fakes.run_log.records("users")
+    assert record.outcome is Outcome.SUCCESS and record.not_offsite == ()
+
+
+def test_without_an_offsite_store_the_status_says_nothing_of_it() -> None:
+    fakes = Fakes()
+    dump_and_upload(fakes)
+
+    assert status(fakes, offsite=False).offsite is None
+
+
+def test_the_history_keeps_what_a_sync_left_missing_and_other_lines_unchanged(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    run_log = JsonlRunLog(layout=layout)
+    failed = sync_record(Outcome.FAILURE, not_offsite=(OLD, MIDDLE))
+    dumped = attrs.evolve(failed, operation=Operation.DUMP, not_offsite=None)
+
+    run_log.record("users", dumped)
+    run_log.record("users", failed)
+
+    lines = [json.loads(line) for line in (tmp_path / "users" / HISTORY_NAME).open()]
+    assert "not_offsite" not in lines[0]
+    assert lines[1]["not_offsite"] == [OLD, MIDDLE]
+    assert [record.not_offsite for record in run_log.records("users")] == [None, (OLD, MIDDLE)]
+
+
+def test_a_history_line_with_a_strange_not_offsite_is_kept_and_tells_nothing(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    run_log = JsonlRunLog(layout=layout)
+    run_log.record("users", sync_record(Outcome.FAILURE, not_offsite=(OLD,)))
+    path = tmp_path / "users" / HISTORY_NAME
+    path.write_text(path.read_text().replace(f'["{OLD}"]', "[3]"))
+
+    [record] = run_log.records("users")
+
+    assert record.outcome is Outcome.FAILURE and record.not_offsite is None
+
+
+def test_status_says_off_site_missing_with_the_count_and_the_last_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fakes = Fakes()
+    fakes.offsite.fail_after = 0
+    dump_and_upload(fakes)
+
+    render_status.statuses([status(fakes)], SCHEDULE)
+
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "  off-site: missing (1 of 1 backup(s) not off-site, the newest among them; "
+        "last sync failed at 2024-07-04T09:00:00Z: "
+        f"upload of {FIRST} failed: connection reset)"
+    )
+
+
+def test_status_says_off_site_ok_once_a_sync_confirmed_every_backup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+
+    render_status.statuses([status(fakes)], SCHEDULE)
+    render_status.statuses([status(fakes, offsite=False)], SCHEDULE)
+
+    out = capsys.readouterr().out
+    assert "  off-site: ok (2 backup(s) off-site; last sync 2024-07-04T09:00:00Z)\n" in out
+    assert out.count("off-site:") == 1  # nothing without an off-site store
+
+
+def test_status_without_any_sync_says_so() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+
+    found = status(fakes).offsite
+
+    assert found is not None
+    assert render_status.offsite(found) == (
+        "off-site: missing (2 of 2 backup(s) not off-site, the newest among them; no sync yet)"
+    )
+
+
+def test_status_json_has_an_offsite_entry_only_with_an_offsite_store(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fakes = Fakes()
+    fakes.offsite.fail_after = 0
+    dump_and_upload(fakes)
+
+    documents.print_statuses([status(fakes)], fakes.store)
+    with_store = json.loads(capsys.readouterr().out)
+    documents.print_statuses([status(fakes, offsite=False)], fakes.store)
+    without = json.loads(capsys.readouterr().out)
+
+    assert with_store["databases"][0]["offsite"] == {
+        "state": "missing",
+        "missing_backups": [FIRST],
+        "newest_backup_offsite": False,
+        "last_success_at": None,
+        "last_failure_at": "2024-07-04T09:00:00Z",
+        "last_error": f"upload of {FIRST} failed: connection reset",
+    }
+    assert "offsite" not in without["databases"][0]
+
+
+def scrape(statuses: list[DatabaseStatus], fakes: Fakes) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BackupCollector(lambda: statuses, fakes.run_log))
+    return generate_latest(registry).decode()
+
+
+def test_the_metrics_count_the_backups_missing_off_site_and_time_the_last_syncs() -> None:
+    fakes = Fakes()
+    fakes.offsite.fail_after = 0
+    dump_and_upload(fakes)
+    an_hour_later(fakes)
+    fakes.offsite.fail_after = None
+    fakes.take_backups()([USERS])  # the next dump's upload has not happened yet
+
+    scraped = scrape([status(fakes)], fakes)
+
+    assert 'pg_backup_offsite_missing{database="users"} 2.0' in scraped
+    assert 'pg_backup_offsite_last_failure_timestamp_seconds{database="users"} 1.72008' in scraped
+    assert "pg_backup_offsite_last_success_timestamp_seconds{" not in scraped
+    fakes.sync()([USERS])
+    scraped = scrape([status(fakes)], fakes)
+    assert 'pg_backup_offsite_missing{database="users"} 0.0' in scraped
+    assert "pg_backup_offsite_last_success_timestamp_seconds{" in scraped
+
+
+def test_without_an_offsite_store_there_is_no_offsite_metric() -> None:
+    fakes = Fakes()
+    dump_and_upload(fakes)
+
+    scraped = scrape([status(fakes, offsite=False)], fakes)
+
+    assert "offsite" not in scraped
+    assert 'pg_backup_healthy{database="users"} 1.0' in scraped
+
+
+@attrs.define
+class RecordingNotifier:
+    """Keeps what it would send: (identifier, title, body)."""
+
+    sent: list[tuple[str, str, str]] = attrs.field(factory=list)
+
+    def notify(self, identifier: str, record: RunRecord) -> None:
+        if record.outcome is Outcome.FAILURE:
+            self.sent.append((identifier, *message(identifier, record)))
+
+
+def test_a_failed_upload_is_notified_like_any_failure_and_says_what_is_missing() -> None:
+    fakes = Fakes()
+    notifier = RecordingNotifier()
+    fakes.offsite.fail_after = 0
+    with_local_backups(fakes, "users", OLD)
+    take_backups = attrs.evolve(
+        fakes.take_backups(), run_log=NotifyingRunLog(inner=fakes.run_log, notifier=notifier)
+    )
+    sync = attrs.evolve(
+        fakes.sync(), run_log=NotifyingRunLog(inner=fakes.run_log, notifier=notifier)
+    )
+
+    BackUp(take_backups=take_backups, sync=sync)([USERS])
+
+    [(identifier, title, body)] = notifier.sent
+    assert (identifier, title) == ("users", "users: sync failure")
+    assert f"error: upload of {OLD} failed: connection reset" in body
+    assert f"off-site: missing 2 backup(s): {OLD}, {FIRST} (kept locally)" in body
+    assert GOOD_SHA256 not in body
