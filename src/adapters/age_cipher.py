@@ -16,7 +16,7 @@ import hashlib
 import math
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -83,6 +83,7 @@ class AgeCipher:
         is read; the file must have the SHA-256 ``checksum``.
 
         Raises:
+            ControllerError: the file cannot be opened.
             ToolError: age cannot be started.
         """
         args = [arg for recipient in self.recipients for arg in ("--recipient", recipient)]
@@ -198,6 +199,7 @@ class Ciphertext:
     _feeder: threading.Thread | None = None
     _fed_error: OSError | None = None
     _ended: bool = False
+    abandoned: Callable[[], bool] = lambda: False  # the reader gave up: stop making more
 
     def start(self) -> None:
         """Start feeding the source to age."""
@@ -216,11 +218,14 @@ class Ciphertext:
         """Return up to ``size`` bytes of ciphertext (fewer only at its proven end).
 
         Raises:
-            ControllerError: age failed or the source could not be read.
+            ControllerError: age failed, the source could not be read, or the reader
+                abandoned the stream.
             IntegrityError: the source's SHA-256 is not its checksum.
         """
         if self._ended:
             return b""
+        if self.abandoned():
+            raise ControllerError(f"the upload of {self.name} failed: its encryption stops")
         data = self.tool.stdout.read(size)
         self.sent += len(data)
         if size < 0 or len(data) < size:  # a pipe's buffered read is short only at its end

@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import attrs
 import boto3
 from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import (
     BotoCoreError,
@@ -38,7 +38,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from pg_backup_manager.adapters.age_cipher import AgeCipher, smallest_ciphertext
+from pg_backup_manager.adapters.age_cipher import AgeCipher, Ciphertext, smallest_ciphertext
 from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -313,15 +313,25 @@ class S3OffsiteStore:
                 key,
                 size,
                 checksum,
-                lambda: self.client.upload_fileobj(
-                    cast("IO[bytes]", ciphertext),  # read only, as a stream that cannot seek
-                    self.settings.bucket,
-                    key,
-                    ExtraArgs={"Metadata": metadata},
-                    Config=self._streaming(size),
-                ),
+                lambda: self._send_stream(ciphertext, key, metadata, size),
                 sent=lambda: ciphertext.sent,
             )
+
+    def _send_stream(
+        self, ciphertext: Ciphertext, key: str, metadata: dict[str, str], size: int
+    ) -> None:
+        """Upload ``ciphertext`` to ``key`` (as ``upload_fileobj`` does), the stream giving
+        up as soon as the upload failed: a part lost for good stops the encryption of the
+        rest, which would only be thrown away."""
+        with create_transfer_manager(self.client, self._streaming(size)) as manager:
+            future = manager.upload(
+                fileobj=cast("IO[bytes]", ciphertext),  # read only, as a stream that cannot seek
+                bucket=self.settings.bucket,
+                key=key,
+                extra_args={"Metadata": metadata},
+            )
+            ciphertext.abandoned = future.done  # done before its end: it failed
+            future.result()
 
     def _streaming(self, size: int) -> TransferConfig:
         """Return how to send a stream of about ``size`` bytes: a part is held in memory

@@ -4,22 +4,28 @@ back exactly, a missing or wrong identity is one line, and a changed ciphertext 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
 from .process import Controller, Run, assert_one_line_error
-from .s3 import S3Server, write_random
+from .s3 import HOST as S3_HOST
+from .s3 import S3_PORT, S3Server, write_random
 from .servers import PgServers
+from .tcp_gate import tcp_gate
 
 pytestmark = pytest.mark.integration
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
+GATE_PORT = 28395  # below the ephemeral range; SeaweedFS's ports are 28330-28335
 NAME = "file_daily_2024-07-03T03:00:00Z.dump"
 
 
@@ -262,3 +268,48 @@ def test_an_archive_that_no_longer_matches_its_checksum_is_never_uploaded_encryp
     assert [k for k in s3_server.keys(prefix) if k.endswith(".dump")] == []
     uploads = s3_server.client().list_multipart_uploads(Bucket=s3_server.bucket, Prefix=prefix)
     assert uploads.get("Uploads", []) == []  # the abandoned parts were aborted too
+
+
+def test_a_store_lost_in_the_middle_of_an_encrypted_upload_stops_the_encryption_early(
+    s3_server: S3Server,
+    keys: dict[str, tuple[str, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pg_backup_manager.adapters.age_cipher import AgeCipher, Ciphertext
+    from pg_backup_manager.adapters.s3_store import connect
+    from pg_backup_manager.domain.errors import ControllerError
+    from pg_backup_manager.domain.names import BackupName, StoredArchive
+
+    streams: list[Ciphertext] = []
+    encrypted = AgeCipher.encrypted
+
+    @contextlib.contextmanager
+    def watched(cipher: AgeCipher, path: Path, checksum: str) -> Iterator[Ciphertext]:
+        with encrypted(cipher, path, checksum) as stream:
+            streams.append(stream)
+            yield stream
+
+    monkeypatch.setattr(AgeCipher, "encrypted", watched)
+    prefix = f"it-{uuid.uuid4().hex[:12]}/enc"
+    archive = tmp_path / NAME
+    digest = write_random(archive, 160)
+    with tcp_gate(GATE_PORT, (S3_HOST, S3_PORT)) as gate:
+        store = connect(
+            attrs.evolve(s3_server.settings(prefix, (keys["ops"][0],)), endpoint_url=gate.endpoint)
+        )
+        gate.close_after_bytes = 12 * 1024 * 1024  # the store is lost in the second part
+
+        with pytest.raises(ControllerError, match="unreachable"):
+            store.upload(
+                "a",
+                BackupName.parse(NAME),
+                archive=StoredArchive(path=archive, checksum=digest),
+                globals=None,
+            )
+
+    [stream] = streams
+    # Without stopping, age would have encrypted all 160 MiB for nothing.
+    assert stream.sent < 80 * 1024 * 1024, stream.sent
+    assert stream.tool.process.poll() is not None  # age is gone
+    assert [k for k in s3_server.keys(prefix) if k.endswith(".dump")] == []
