@@ -23,7 +23,6 @@ with the archive. It asserts nothing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import statistics
@@ -37,7 +36,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.integration.s3 import S3Server, SeaweedFSPorts, start_seaweedfs  # noqa: E402
+from tests.age_keys import new_key_pair  # noqa: E402
+from tests.integration.s3 import (  # noqa: E402
+    S3Server,
+    SeaweedFSPorts,
+    start_seaweedfs,
+    write_random,
+)
 
 NAME = "file_daily_2024-07-03T03:00:00Z.dump"
 CONTROLLER = Path(sys.executable).parent / "controller"
@@ -100,22 +105,8 @@ def bench_size(s3: S3Server, work: Path, size_mib: int, runs: int, public: str) 
     )
 
 
-def write_random(path: Path, size_mib: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("wb") as out:
-        for _ in range(size_mib):
-            chunk = os.urandom(1024 * 1024)
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()
-
-
 def age_key(work: Path) -> str:
-    identity = work / "identity.txt"
-    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
-    return subprocess.run(
-        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return new_key_pair(work / "identity.txt")
 
 
 def raw_upload(s3: S3Server, archive: Path, *, encrypt_to: str | None) -> float:

@@ -12,7 +12,6 @@ SeaweedFS on this host's loopback (``e2e_s3_server``), addressed path-style.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from ..age_keys import new_key_pair
 from ..integration.data import catalog_snapshot, damage_pagila, table_fingerprints
 from ..integration.process import CONTROLLER_TIMEOUT_S, Run
 from ..integration.s3 import S3Server
@@ -198,11 +198,8 @@ def test_an_encrypted_copy_restores_on_a_new_host_only_with_the_identity_and_unc
 
 
 def age_key_pair(identity: Path) -> tuple[str, Path]:
-    """A new age key pair (by the host's age-keygen): its public key and its identity file,
-    readable by the image's postgres user."""
-    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    """A new age key pair: its public key and its identity file, readable by the image's
+    postgres user."""
+    public = new_key_pair(identity)
     identity.chmod(0o444)
-    public = subprocess.run(
-        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
-    ).stdout.strip()
     return public, identity

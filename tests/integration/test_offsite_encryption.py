@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from ..age_keys import new_key_pair
 from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
 from .process import Controller, Run, assert_one_line_error
 from .s3 import HOST as S3_HOST
@@ -31,13 +32,8 @@ NAME = "file_daily_2024-07-03T03:00:00Z.dump"
 
 def key_pair(directory: Path, name: str) -> tuple[str, Path]:
     """A new age key pair: its public key, and the file holding its secret key."""
-    directory.mkdir(parents=True, exist_ok=True)
     identity = directory / f"{name}.txt"
-    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
-    public = subprocess.run(
-        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    return public, identity
+    return new_key_pair(identity), identity
 
 
 @pytest.fixture

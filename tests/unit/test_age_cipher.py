@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from pg_backup_manager.adapters.age_cipher import MAGIC, AgeCipher, smallest_ciphertext
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
-
-
-def key_pair(identity: Path) -> str:
-    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
-    return subprocess.run(
-        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
-    ).stdout.strip()
+from tests.age_keys import new_key_pair
 
 
 @pytest.fixture
@@ -26,7 +19,7 @@ def keys(tmp_path: Path) -> dict[str, tuple[str, Path]]:
     # A directory named like words age says, so that the path cannot be taken for them.
     home = tmp_path / "machine mac header chunk"
     home.mkdir()
-    return {name: (key_pair(home / f"{name}.txt"), home / f"{name}.txt") for name in ("a", "b")}
+    return {name: (new_key_pair(home / f"{name}.txt"), home / f"{name}.txt") for name in ("a", "b")}
 
 
 def encrypt(cipher: AgeCipher, source: Path, size: int = 5000) -> bytes:
