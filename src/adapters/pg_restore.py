@@ -10,10 +10,11 @@ from pathlib import PurePath
 import attrs
 
 from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.archive_database import archived_properties, database_entries
 from pg_backup_manager.adapters.libpq import PgClient, conninfo, with_hint
 from pg_backup_manager.adapters.pg_binaries import PgBinaries, command, tools_major
-from pg_backup_manager.domain.errors import ToolError
-from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.errors import IntegrityError, ToolError
+from pg_backup_manager.domain.model import Database, DatabaseProperties
 
 # pg_restore 17 always starts with this, and servers before 17 reject it.
 _NEW_IN_17 = "SET transaction_timeout = 0;"
@@ -61,6 +62,39 @@ class PgRestore:
             self._through_psql(client, database, into, archive, options, what)
         except ToolError as error:
             raise ToolError(with_hint(str(error), database, owners=owners)) from None
+
+    def archived_properties(self, archive: PurePath, *, owners: bool) -> DatabaseProperties | None:
+        """Return what ``pg_restore --create`` would give a new database of ``archive``.
+
+        The archive's database entries alone are printed by ``pg_restore
+        --create --schema-only -L`` (the list on standard input) and read by
+        :func:`~pg_backup_manager.adapters.archive_database.archived_properties`;
+        no server is involved.
+
+        Raises:
+            IntegrityError: the archive's table of contents cannot be read, or its
+                statements about the database are not what pg_dump writes.
+            ToolError: pg_restore failed or timed out.
+        """
+        command = self.binaries.client("pg_restore")
+        what = f"pg_restore of {archive.name}'s database properties"
+        try:
+            listing = processes.run(
+                command, ["--create", "--list", str(archive)], what=what, timeout=self.timeout
+            )
+        except ToolError as error:
+            raise IntegrityError(f"{archive} is damaged: {error}") from None
+        entries = database_entries(listing)
+        if not entries:
+            return None
+        script = processes.run(
+            command,
+            ["--create", "--schema-only", "--use-list=/dev/stdin", "--file=-", str(archive)],
+            what=what,
+            timeout=self.timeout,
+            stdin=entries,
+        )
+        return archived_properties(script, owners=owners, origin=f"{archive.name}")
 
     def _server_major(self, client: PgClient, database: Database, into: str) -> int:
         out = client.run(

@@ -24,12 +24,14 @@ from pg_backup_manager.domain.scratch import TemporaryDatabase
 _BUSY = "is being accessed by other users"
 _MAINTENANCE_DATABASES = ("postgres", "template1")
 # The rows of every plain table, in one JSON document: names travel as JSON
-# strings, whatever characters they hold.
+# strings, whatever characters they hold. Each table's own rows (ONLY), as
+# pg_dump saves them: a parent's children and a partitioned table's partitions
+# are tables of their own (a partitioned table, relkind 'p', holds no rows).
 _COUNT_ROWS = r"""
 SELECT coalesce(json_agg(json_build_object(
   'schema', n.nspname, 'table', c.relname,
   'rows', (xpath('/row/c/text()', query_to_xml(
-             format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
+             format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname),
              false, true, '')))[1]::text::bigint)), '[]')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
@@ -103,7 +105,7 @@ class PsqlServer:
         self._while_busy(database, 'ALTER DATABASE :"a" RENAME TO :"b";', a=old, b=new)
 
     def row_counts(self, database: Database, name: str) -> dict[TableName, int]:
-        """Return the rows of each plain table of the database ``name``."""
+        """Return the rows of each plain table of the database ``name``, its own only."""
         tables = json.loads(self._sql(database, _COUNT_ROWS, on=name))
         return {
             TableName(schema=table["schema"], table=table["table"]): int(table["rows"])

@@ -4,7 +4,8 @@ The archive's checksum is checked first (and that of the globals, with
 ``--with-globals``); what a killed run left is recovered; the current content is
 saved as a backup (the safety dump); the roles the server lacks are created from
 the globals, if asked; the archive goes into a scratch database that gets the
-target's properties; only then does it take the target's name
+target's properties (or, for a target that does not exist yet, those the archive
+holds of its database); only then does it take the target's name
 (:mod:`~pg_backup_manager.domain.swap`).
 """
 
@@ -202,6 +203,10 @@ class Restore:
         """Carry out ``plan``: any failure before the end puts the old database back
         and drops the scratch one, so the target is as it was."""
         properties = self.properties.properties(database, plan.target)
+        if properties is None:
+            # No target (a new server): the database becomes what the archive
+            # says it was, as with pg_restore --create, before it takes the name.
+            properties = self.restorer.archived_properties(archive, owners=owners)
         self.server.drop(database, plan.scratch)
         self.server.create(database, plan.scratch, like=properties, comment=plan.marker)
         try:

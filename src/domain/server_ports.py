@@ -87,7 +87,8 @@ class Roles(Protocol):
 
 
 class Restorer(Protocol):
-    """Loads an archive into an existing, empty database."""
+    """Loads an archive into an existing, empty database, and says what the archive
+    says about its database."""
 
     def restore(self, database: Database, *, into: str, archive: PurePath, owners: bool) -> None:
         """Restore ``archive`` into the database called ``into`` on ``database``'s server.
@@ -97,6 +98,20 @@ class Restorer(Protocol):
 
         Raises:
             ToolError: any statement failed (the restore stops at the first error).
+        """
+
+    def archived_properties(self, archive: PurePath, *, owners: bool) -> DatabaseProperties | None:
+        """Return the properties ``archive`` holds of its database (``pg_restore
+        --create`` would apply them), or None when it holds none.
+
+        Encoding and locale, comment, connection limit, settings and grants and
+        revokes of PUBLIC; with ``owners``, also the owner, the settings of roles
+        in the database and grants to roles. The tablespace is left out.
+
+        Raises:
+            IntegrityError: the archive cannot be read, or what it says about its
+                database is not what pg_dump writes.
+            ToolError: the tool failed.
         """
 
 
@@ -162,7 +177,9 @@ class RowCounter(Protocol):
     """Counts the rows of a database's tables."""
 
     def row_counts(self, database: Database, name: str) -> dict[TableName, int]:
-        """Return the number of rows of each plain table of the database ``name``.
+        """Return the number of rows of each plain table of the database ``name``: its
+        own rows, without those of the tables that inherit from it, as an archive
+        holds them.
 
         Raises:
             ToolError: the server cannot be reached.

@@ -287,3 +287,116 @@ def test_a_user_who_may_not_read_passwords_still_saves_the_globals_without_them(
         psql(
             pg.a, f"DROP ROLE IF EXISTS {user}; DROP ROLE IF EXISTS secret_{suffix};", db="postgres"
         )
+
+
+# What a database is besides its content, by name (the ACL sorted: its order is not
+# a property), as pg_database, pg_db_role_setting and pg_shdescription have it.
+_DATABASE = f"""
+SELECT json_build_object(
+  'owner', pg_get_userbyid(d.datdba), 'acl', {_grants("d.datacl")},
+  'connection_limit', d.datconnlimit, 'comment', shobj_description(d.oid, 'pg_database'),
+  'encoding', pg_encoding_to_char(d.encoding), 'collate', d.datcollate, 'ctype', d.datctype,
+  'settings', (SELECT json_agg(json_build_object(
+      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+      'config', s.setconfig) ORDER BY s.setrole <> 0, pg_get_userbyid(s.setrole))
+    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid))
+FROM pg_database d WHERE d.datname = '{{name}}';
+"""
+
+
+def database(server: PgServer, name: str) -> dict[str, object]:
+    """Return what database ``name`` is besides its content (empty if there is none)."""
+    found = psql(server, _DATABASE.format(name=name), db="postgres").strip()
+    return json.loads(found) if found else {}
+
+
+@pytest.fixture
+def source_database(pg: PgServers, suffix: str, two_environments: str) -> Iterator[str]:
+    """pg-a's appdb (service ``a``) owned by the shop's owner, commented, limited, with
+    settings of its own and of a role in it, a grant, and TEMPORARY revoked from PUBLIC.
+    Yields the name of ``new``'s database (which does not exist yet)."""
+    owner, reader = f"owner_{suffix}", f"reader_{suffix}"
+    psql(
+        pg.a,
+        f"""
+        ALTER DATABASE appdb OWNER TO {owner};
+        COMMENT ON DATABASE appdb IS 'the shop''s database; really';
+        ALTER DATABASE appdb CONNECTION LIMIT 40;
+        ALTER DATABASE appdb SET work_mem = '77MB';
+        ALTER DATABASE appdb SET search_path = 'a schema', public;
+        ALTER ROLE {reader} IN DATABASE appdb SET statement_timeout = '5s';
+        GRANT CONNECT ON DATABASE appdb TO {reader};
+        REVOKE TEMPORARY ON DATABASE appdb FROM PUBLIC;
+        """,
+        db="postgres",
+    )
+    try:
+        yield two_environments
+    finally:
+        psql(pg.a, "ALTER DATABASE appdb OWNER TO postgres;", db="postgres")
+
+
+def test_a_restore_onto_a_new_server_brings_back_the_databases_own_properties(
+    pg: PgServers, controller: Controller, source_database: str
+) -> None:
+    source = database(pg.a, "appdb")
+    assert controller("dump", "a").returncode == 0
+    name = copy_backup(controller, "a", "new")
+
+    run = controller("restore", "new", name, "--with-globals")
+
+    assert run.returncode == 0, run
+    assert database(PG_NEW, source_database) == source
+
+
+def test_without_globals_a_restore_onto_a_server_with_the_roles_brings_back_the_properties(
+    pg: PgServers, controller: Controller, suffix: str, source_database: str
+) -> None:
+    source = database(pg.a, "appdb")
+    names = (f"owner_{suffix}", f"reader_{suffix}", f"Mixed Case {suffix}")
+    psql(PG_NEW, "".join(f'CREATE ROLE "{n}";\n' for n in names), db="postgres")
+    assert controller("dump", "a").returncode == 0
+    name = copy_backup(controller, "a", "new")
+
+    run = controller("restore", "new", name)
+
+    assert run.returncode == 0, run
+    assert database(PG_NEW, source_database) == source
+
+
+def test_with_no_owner_a_restore_onto_a_new_server_keeps_what_names_no_role(
+    pg: PgServers, controller: Controller, suffix: str, source_database: str
+) -> None:
+    source = database(pg.a, "appdb")
+    assert controller("dump", "a").returncode == 0
+    name = copy_backup(controller, "a", "new")
+
+    run = controller("restore", "new", name, "--no-owner")
+
+    assert run.returncode == 0, run
+    restored = database(PG_NEW, source_database)
+    # Owned by the restoring user, granted nothing by name; PUBLIC still lacks
+    # TEMPORARY: never more open than the original.
+    assert restored["owner"] == "postgres"
+    assert restored["acl"] == [
+        "postgres>PUBLIC:CONNECT",
+        "postgres>postgres:CONNECT",
+        "postgres>postgres:CREATE",
+        "postgres>postgres:TEMPORARY",
+    ]
+    assert restored["settings"] == [
+        {"role": None, "config": ["work_mem=77MB", 'search_path="a schema", public']}
+    ]
+    for same in ("connection_limit", "comment", "encoding", "collate", "ctype"):
+        assert restored[same] == source[same], same
+
+
+def copy_backup(controller: Controller, source: str, target: str) -> str:
+    """Copy the one backup of ``source`` (with its globals and checksums) to ``target``'s
+    directory, as another environment receives it; return its name."""
+    [name] = controller.backups(source)
+    controller.data_dir(target).mkdir(parents=True, exist_ok=True)
+    stem = name.removesuffix(".dump")
+    for file in (name, f"{name}.sha256", f"{stem}.globals.sql", f"{stem}.globals.sql.sha256"):
+        shutil.copy(controller.data_dir(source) / file, controller.data_dir(target) / file)
+    return name

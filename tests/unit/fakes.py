@@ -262,12 +262,19 @@ class FakeRestorer:
     failing: bool = False
     restored: list[tuple[str, str, PurePath, bool]] = attrs.field(factory=list)
     on_restore: Callable[[], object] = lambda: None
+    without_properties: set[str] = attrs.field(factory=set)
 
     def restore(self, database: Database, *, into: str, archive: PurePath, owners: bool) -> None:
         self.on_restore()
         if self.failing:
             raise ToolError("pg_restore failed (exit 1): syntax error")
         self.restored.append((database.identifier, into, archive, owners))
+
+    def archived_properties(self, archive: PurePath, *, owners: bool) -> DatabaseProperties | None:
+        if archive.name in self.without_properties:
+            return None
+        script = f"PROPERTIES IN {archive.name}" + ("" if owners else " WITHOUT OWNERS")
+        return DatabaseProperties(create_options=f"LIKE {archive.name}", script=script)
 
 
 @attrs.define

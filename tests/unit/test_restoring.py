@@ -69,8 +69,31 @@ def test_the_scratch_database_is_marked_as_the_controllers_while_it_loads() -> N
     assert seen == [NAMES.marker(Purpose.RESTORE)]
 
 
-def test_a_new_database_loses_the_scratch_marker_before_it_takes_its_name() -> None:
+def test_a_new_database_gets_what_the_archive_holds_of_it_before_it_takes_its_name() -> None:
     fakes = fakes_with_backup()
+
+    restore(fakes)
+
+    assert fakes.server.actions == [
+        f"drop {SCRATCH}",
+        f"create {SCRATCH} LIKE {BACKUP}",
+        f"apply PROPERTIES IN {BACKUP} to {SCRATCH}",
+        f"rename {SCRATCH} app",
+    ]
+    assert fakes.server.comments == {}
+
+
+def test_with_no_owner_a_new_database_gets_the_archives_properties_without_owners() -> None:
+    fakes = fakes_with_backup()
+
+    fakes.restore().backup(USERS, BACKUP, owners=False)
+
+    assert f"apply PROPERTIES IN {BACKUP} WITHOUT OWNERS to {SCRATCH}" in fakes.server.actions
+
+
+def test_a_new_database_from_an_archive_without_properties_loses_the_scratch_marker() -> None:
+    fakes = fakes_with_backup()
+    fakes.restorer.without_properties.add(BACKUP)
 
     restore(fakes)
 
