@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from pg_backup_manager.adapters.notifications import (
 )
 from pg_backup_manager.adapters.offsite_settings import offsite
 from pg_backup_manager.adapters.redaction import error_text, notify_url
+from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 
@@ -175,3 +177,18 @@ def test_a_malformed_off_site_setting_names_its_variable_and_fault_never_its_val
 
     assert variable in str(raised.value)
     assert secret not in str(raised.value)
+
+
+@pytest.mark.parametrize("variable", ["HEALTHCHECKS_URL", "USERS_HEALTHCHECKS_URL"])
+@pytest.mark.parametrize(
+    "value",
+    ["hc-ping.com/uuid-secret-44", "ftp://hc.example/uuid-secret-44", "https:///uuid-secret-44"],
+)
+def test_a_ping_url_that_is_not_http_is_refused_naming_its_variable_not_its_value(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_environ({"DATABASE_LIST": "users", variable: value}, cwd=Path("/srv"))
+
+    assert str(raised.value).startswith(f"{variable} must be")
+    assert "uuid-secret-44" not in str(raised.value)
