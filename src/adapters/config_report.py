@@ -7,12 +7,14 @@ from collections.abc import Mapping
 
 import attrs
 
-from pg_backup_manager.adapters.notifications import redact
+from pg_backup_manager.adapters.env_values import urls
 from pg_backup_manager.adapters.offsite_settings import looks_secret
+from pg_backup_manager.adapters.redaction import notify_urls, ping_url, redact
 from pg_backup_manager.domain.model import env_prefix
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
-# "urls" is shown with its credentials redacted; these and "public" may come from a _FILE.
+# "notify" shows each Apprise URL as Apprise shows it in private, "ping" its host alone,
+# "urls" with its credentials redacted; these and "public" may come from a _FILE.
 GLOBAL_VARIABLES = (
     ("DATABASE_LIST", "(required)", ""),
     ("MODE", "", ""),
@@ -32,9 +34,9 @@ GLOBAL_VARIABLES = (
     ("LOCK_TIMEOUT", "30", ""),
     ("BACKUP_GROUP_READABLE", "false", ""),
     ("CONTROLLER_USER", "postgres", ""),
-    ("NOTIFY_URLS", "", "urls"),
+    ("NOTIFY_URLS", "", "notify"),
     ("NOTIFY_ON", "failure", ""),
-    ("HEALTHCHECKS_URL", "", "urls"),
+    ("HEALTHCHECKS_URL", "", "ping"),
     ("METRICS_PORT", "(off)", ""),
     ("METRICS_ADDRESS", "127.0.0.1", ""),
     ("OFFSITE_URL", "(off)", ""),
@@ -53,9 +55,9 @@ SERVICE_VARIABLES = (
     ("USER", "postgres", ""),
     ("PASSWORD", "postgres", "secret"),
     ("DB", "postgres", ""),
-    ("HEALTHCHECKS_URL", "", "urls"),
+    ("HEALTHCHECKS_URL", "", "ping"),
 )
-FILE_KINDS = {"secret", "urls", "public"}
+FILE_KINDS = {"secret", "notify", "ping", "urls", "public"}
 
 
 @attrs.frozen(kw_only=True)
@@ -87,6 +89,15 @@ def _entry(environ: Mapping[str, str], variable: str, default: str, kind: str) -
     value = environ.get(variable, "")
     if not value.strip():
         return Entry(variable=variable, value=default, source="default")
-    secret = kind == "secret" or (kind == "public" and looks_secret(value))
-    shown = "***" if secret else redact(value) if kind == "urls" else value
-    return Entry(variable=variable, value=shown, source="environment")
+    return Entry(variable=variable, value=_shown(environ, variable, kind), source="environment")
+
+
+def _shown(environ: Mapping[str, str], variable: str, kind: str) -> str:
+    value = environ[variable]
+    if kind == "secret" or (kind == "public" and looks_secret(value)):
+        return "***"
+    if kind == "notify":
+        return notify_urls(urls(environ, variable))
+    if kind == "ping":
+        return ping_url(value)
+    return redact(value) if kind == "urls" else value

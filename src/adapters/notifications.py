@@ -8,12 +8,12 @@ redacted.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
+from pg_backup_manager.adapters.redaction import error_text, notify_urls, ping_url, redact
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.ports import RunLog
 
@@ -22,20 +22,6 @@ log = logging.getLogger(__name__)
 logging.getLogger("apprise").setLevel(logging.WARNING)
 TRIES = 2
 TIMEOUT_SECONDS = 10.0
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-_SECRET_PARTS = re.compile(r"(?i)((?:token|key|secret|password|pass|apikey)=)[^&\s]+")
-_PATH_AFTER_HOST = re.compile(r"(?<=://)([^/\s]+/)[^\s?]+")
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with the credentials of the URLs in it replaced by ``***``.
-
-    User and password, secret query parameters, and the path after the host
-    (webhook URLs such as Slack's or Healthchecks.io's carry their token there).
-    """
-    text = _CREDENTIALS.sub("***@", text)
-    text = _SECRET_PARTS.sub(r"\1***", text)
-    return _PATH_AFTER_HOST.sub(r"\1***", text)
 
 
 @attrs.frozen(kw_only=True)
@@ -60,11 +46,9 @@ class AppriseNotifier:
                 if sender.notify(title=title, body=body):
                     return
             except Exception as error:  # a notification must never fail a backup
-                log.warning("notification failed: %s", redact(str(error)))
+                log.warning("notification failed: %s", error_text(error, self.urls))
             if attempt == TRIES:
-                log.warning(
-                    "%s: could not notify %s", identifier, ", ".join(map(redact, self.urls))
-                )
+                log.warning("%s: could not notify %s", identifier, notify_urls(self.urls))
 
 
 def message(identifier: str, record: RunRecord) -> tuple[str, str]:
@@ -162,5 +146,5 @@ def _ping(url: str, body: str = "") -> None:
             if response.ok:
                 return
         except requests.RequestException as error:
-            log.warning("ping of %s failed: %s", redact(url), redact(str(error)))
-    log.warning("could not ping %s", redact(url))
+            log.warning("ping of %s failed: %s", ping_url(url), error_text(error, (url,)))
+    log.warning("could not ping %s", ping_url(url))

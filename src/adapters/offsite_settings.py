@@ -139,7 +139,7 @@ def offsite_url(text: str) -> tuple[str, str]:
     Raises:
         ConfigurationError: it is not ``s3://<bucket>[/<prefix>]`` with a valid
             bucket name and a prefix of plain segments (no ``..``, no ``//``).
-            The message never repeats a value that holds credentials.
+            The message names the fault, never the value (it may hold a token).
     """
     if "@" in text:
         raise ConfigurationError(
@@ -149,27 +149,33 @@ def offsite_url(text: str) -> tuple[str, str]:
     try:
         parts = urlsplit(text)
     except ValueError:
-        raise ConfigurationError(f"{_URL_SHAPE}, not '{text}'") from None
-    if parts.scheme != "s3" or parts.query or parts.fragment or "?" in text or "#" in text:
-        raise ConfigurationError(f"{_URL_SHAPE}, not '{text}'")
+        raise ConfigurationError(f"{_URL_SHAPE}: it is not a URL") from None
+    if parts.scheme != "s3":
+        raise ConfigurationError(f"{_URL_SHAPE}: it must start with s3://")
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise ConfigurationError(f"{_URL_SHAPE}: it must not hold a query or a fragment (? or #)")
     if not _BUCKET.fullmatch(parts.netloc) or ".." in parts.netloc:
         raise ConfigurationError(
-            f"{_URL_SHAPE}: '{parts.netloc}' is not a bucket name (3 to 63 lower-case "
-            "letters, digits, '.' and '-')"
+            f"{_URL_SHAPE}: its bucket name must be 3 to 63 lower-case letters, digits, '.' and '-'"
         )
     prefix = parts.path.strip("/")
     segments = prefix.split("/") if prefix else []
     for segment in segments:
         if not _SEGMENT.fullmatch(segment) or segment in {".", ".."}:
             raise ConfigurationError(
-                f"{_URL_SHAPE}: the prefix '{prefix}' must be segments of letters, digits, "
+                f"{_URL_SHAPE}: its prefix must be segments of letters, digits, "
                 "'.', '-' and '_' separated by single '/' (no '.' or '..' segment)"
             )
     return parts.netloc, prefix
 
 
 def endpoint_url(environ: Mapping[str, str]) -> str | None:
-    """Return ``S3_ENDPOINT_URL`` (``http(s)://host[:port][/path]``), or None when unset."""
+    """Return ``S3_ENDPOINT_URL`` (``http(s)://host[:port][/path]``), or None when unset.
+
+    Raises:
+        ConfigurationError: it is not such a URL; the message names the fault, never
+            the value (it may hold a token).
+    """
     text = environ.get("S3_ENDPOINT_URL", "").strip()
     if not text:
         return None
@@ -180,9 +186,11 @@ def endpoint_url(environ: Mapping[str, str]) -> str | None:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise ConfigurationError(f"{shape}, not '{text}'") from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
-        raise ConfigurationError(f"{shape}, not '{text}'")
+        raise ConfigurationError(f"{shape}: it is not a URL, or its port is not a number") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(f"{shape}: it must start with http:// or https:// and a host")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{shape}: it must not hold a query or a fragment (? or #)")
     if port == 0:
         raise ConfigurationError(f"{shape}: port 0 is not a port")
     return text.rstrip("/")

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -118,14 +119,14 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
     for database in config.databases:
         found = secret(environ, f"{database.env_prefix}_HEALTHCHECKS_URL")
         if found is not None:
-            per_database[database.identifier] = found[0].strip().rstrip("/")
+            per_database[database.identifier] = _ping_url(*found)
     healthchecks = secret(environ, "HEALTHCHECKS_URL")
     metrics_port = environ.get("METRICS_PORT", "").strip()
     max_age = environ.get("BACKUP_MAX_AGE", "").strip()
     return Monitoring(
         notify_urls=urls(environ, "NOTIFY_URLS"),
         notify_always=choice(environ, "NOTIFY_ON", ("failure", "always")) == "always",
-        healthchecks_url=healthchecks[0].strip().rstrip("/") if healthchecks else None,
+        healthchecks_url=_ping_url(*healthchecks) if healthchecks else None,
         healthchecks_urls=per_database,
         metrics_port=port(metrics_port, "METRICS_PORT") if metrics_port else None,
         metrics_address=environ.get("METRICS_ADDRESS", "").strip() or "127.0.0.1",
@@ -191,3 +192,24 @@ def _database(environ: Mapping[str, str], identifier: str) -> Database:
 def controller_user(environ: Mapping[str, str]) -> str:
     """Return the user the controller becomes when started as root (``CONTROLLER_USER``)."""
     return environ.get("CONTROLLER_USER", "").strip() or DEFAULT_USER
+
+
+def _ping_url(text: str, variable: str) -> str:
+    """Return ping URL ``text`` of ``variable`` without the slash at its end.
+
+    Raises:
+        ConfigurationError: it is not ``http(s)://<host>...``; the message never
+            repeats the value (its path is the check's token).
+    """
+    url = text.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(
+            f"{variable} must be an http:// or https:// URL with a host "
+            "(e.g. https://hc-ping.com/<uuid>); its value is not shown"
+        )
+    return url
