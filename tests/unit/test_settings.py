@@ -290,7 +290,7 @@ def test_backup_compression_takes_each_methods_levels(value: str, taken: str) ->
     ],
 )
 def test_a_compression_or_level_out_of_range_is_a_configuration_error(value: str) -> None:
-    with pytest.raises(ConfigurationError, match="^BACKUP_COMPRESSION"):
+    with pytest.raises(ConfigurationError, match=r"^BACKUP_COMPRESSION"):
         settings(BACKUP_COMPRESSION=value)
 
 
