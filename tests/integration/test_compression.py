@@ -140,3 +140,20 @@ def test_a_compression_config_refuses_stops_config_and_dump_with_exit_2(
     for run in runs:
         assert_one_line_error(run, 2)
         assert run.stderr.startswith("error: BACKUP_COMPRESSION"), run
+
+
+def test_config_shows_the_tools_in_use_and_the_compression_they_get(
+    controller: Controller,
+) -> None:
+    controller.add_database("a", PG_A)
+
+    run = controller("config")
+
+    assert run.returncode == 0, run
+    shown = {line.split()[0]: line.split(None, 1)[1] for line in run.stdout.splitlines()}
+    assert (
+        shown["PG_BIN_DIR"]
+        == "/usr/lib/postgresql/15/bin  [default: newest /usr/lib/postgresql/*/bin]"
+    )
+    assert shown["BACKUP_COMPRESSION"] == "gzip  [default: pg_dump 15's own]"
+    assert shown["BACKUP_MAX_AGE"] == "43200  [default: twice the longest gap of BACKUP_SCHEDULE]"
