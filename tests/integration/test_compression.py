@@ -71,7 +71,7 @@ def pg_dump_17(compose: list[str], options: list[str]) -> dict[str, str]:
     script = (
         'for option in "$@"; do '
         f"if PGPASSWORD={PG_NEW.password} /usr/lib/postgresql/17/bin/pg_dump -h 127.0.0.1 "
-        f'-p {PG_NEW.port} -U postgres --format=custom -f /dev/null "$option" postgres '
+        f'-p {PG_NEW.port} -U postgres --format=custom --no-sync -f /dev/null "$option" postgres '
         "2>/tmp/pg_dump.err; "
         'then echo "$option 0"; else echo "$option $? $(tail -n 1 /tmp/pg_dump.err)"; fi; '
         "done"
