@@ -4,12 +4,18 @@ with secrets redacted."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
 
 import attrs
 
 from pg_backup_manager.adapters.env_values import urls
 from pg_backup_manager.adapters.offsite_settings import looks_secret
+from pg_backup_manager.adapters.pg_binaries import ClientTools
+from pg_backup_manager.adapters.pg_dump import compress_arguments
 from pg_backup_manager.adapters.redaction import notify_urls, ping_url, redact
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.freshness import default_max_age
 from pg_backup_manager.domain.model import env_prefix
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
@@ -34,6 +40,8 @@ GLOBAL_VARIABLES = (
     ("LOCK_TIMEOUT", "30", ""),
     ("BACKUP_GROUP_READABLE", "false", ""),
     ("CONTROLLER_USER", "postgres", ""),
+    ("BACKUP_COMPRESSION", "zstd:1 with pg_dump 16 or newer, else gzip", ""),
+    ("RESTORE_JOBS", "the number of CPUs, at most 4", ""),
     ("NOTIFY_URLS", "", "notify"),
     ("NOTIFY_ON", "failure", ""),
     ("HEALTHCHECKS_URL", "", "ping"),
@@ -69,8 +77,55 @@ class Entry:
     source: str
 
 
-def effective(environ: Mapping[str, str], identifiers: tuple[str, ...]) -> list[Entry]:
-    """Return every variable the controller reads, for ``identifiers``' services too."""
+def report(
+    environ: Mapping[str, str], settings: Settings, *, tools: ClientTools, now: datetime
+) -> list[Entry]:
+    """Return every variable the controller reads (see :func:`effective`), the defaults it
+    derives as it uses them at ``now``: BACKUP_MAX_AGE from the schedule, PG_BIN_DIR
+    and BACKUP_COMPRESSION from the client ``tools``, HEARTBEAT_FILE from the mode,
+    RESTORE_JOBS from the CPUs.
+
+    Raises:
+        ConfigurationError: BACKUP_COMPRESSION needs newer tools than ``tools``.
+    """
+    identifiers = tuple(database.identifier for database in settings.config.databases)
+    return effective(environ, identifiers, defaults=_derived(settings, tools=tools, now=now))
+
+
+def _derived(settings: Settings, *, tools: ClientTools, now: datetime) -> dict[str, Entry]:
+    if tools.major:
+        compress_arguments(settings.compression, tools.major)  # raises if the tools lack it
+    compress = compress_arguments(None, tools.major)
+    max_age = default_max_age(settings.schedule, now=now).total_seconds()
+    derived = {
+        "BACKUP_MAX_AGE": (f"{max_age:.0f}", "twice the longest gap of BACKUP_SCHEDULE"),
+        "PG_BIN_DIR": (
+            (str(tools.directory), tools.found_by)
+            if tools.directory
+            else ("(not found)", f"newest {settings.bin_root}/*/bin, else PATH")
+        ),
+        "HEARTBEAT_FILE": (str(settings.heartbeat_file), "beside the backups"),
+        "BACKUP_COMPRESSION": (
+            (compress[0].removeprefix("--compress="), "with pg_dump 16 or newer")
+            if compress
+            else ("gzip", f"pg_dump {tools.major}'s own" if tools.major else "pg_dump's own")
+        ),
+        "RESTORE_JOBS": (str(settings.restore_jobs), "the number of CPUs, at most 4"),
+    }
+    return {
+        variable: Entry(variable=variable, value=value, source=f"default: {how}")
+        for variable, (value, how) in derived.items()
+    }
+
+
+def effective(
+    environ: Mapping[str, str],
+    identifiers: tuple[str, ...],
+    *,
+    defaults: Mapping[str, Entry] = MappingProxyType({}),
+) -> list[Entry]:
+    """Return every variable the controller reads, for ``identifiers``' services too;
+    an unset variable of ``defaults`` as it is there, any other with its README default."""
     variables = list(GLOBAL_VARIABLES)
     for identifier in identifiers:
         prefix = f"{env_prefix(identifier)}_POSTGRES_"
@@ -79,7 +134,11 @@ def effective(environ: Mapping[str, str], identifiers: tuple[str, ...]) -> list[
                 prefix + name if name != "HEALTHCHECKS_URL" else f"{env_prefix(identifier)}_{name}"
             )
             variables.append((full, identifier if default == "the identifier" else default, kind))
-    return [_entry(environ, *variable) for variable in variables]
+    entries = [_entry(environ, *variable) for variable in variables]
+    return [
+        defaults.get(entry.variable, entry) if entry.source == "default" else entry
+        for entry in entries
+    ]
 
 
 def _entry(environ: Mapping[str, str], variable: str, default: str, kind: str) -> Entry:

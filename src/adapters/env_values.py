@@ -15,7 +15,14 @@ CLIENT_TOOLS = ("pg_dump", "pg_dumpall", "pg_restore", "psql")
 _MAX_COUNT = 10_000
 # ASCII only: str.isdigit() and float() also take superscripts and full-width digits.
 _DIGITS = re.compile(r"[0-9]+")
-_COMPRESSION = re.compile(r"(zstd|lz4|gzip)(:[0-9]{1,2})?|none|[0-9]")
+# BACKUP_COMPRESSION: a method with an optional level, or a bare gzip level (0: none).
+_COMPRESSION = re.compile(
+    r"(?P<method>zstd|lz4|gzip|none)(:(?P<level>[0-9]{1,9}))?|(?P<bare>[0-9])"
+)
+# The levels pg_dump 16 to 18 take (src/common/compression.c), but for the default
+# levels they also take below the range (lz4:0, zstd:0 and zstd's negative ones):
+# these are the levels one can ask for by number. pg_dump 15 takes gzip's only.
+COMPRESSION_LEVELS = {"gzip": (1, 9), "lz4": (1, 12), "zstd": (1, 22)}
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -69,17 +76,37 @@ def urls(environ: Mapping[str, str], variable: str) -> tuple[str, ...]:
 
 
 def compression(environ: Mapping[str, str]) -> str | None:
-    """Return ``BACKUP_COMPRESSION`` (``zstd``, ``lz4``, ``gzip`` or ``none``, with an optional
-    ``:level``, or a bare gzip level), or None when unset."""
+    """Return ``BACKUP_COMPRESSION``, or None when unset: ``zstd``, ``lz4``, ``gzip`` or
+    ``none``, with an optional ``:level`` in the method's range (:data:`COMPRESSION_LEVELS`,
+    none takes no level), or a bare gzip level ``0``-``9`` (``0``: none); lower-cased,
+    the level without leading zeros.
+
+    pg_dump's other details (``zstd:long``, ``level=3,workers=2``) are refused: a
+    level is all the controller passes on, the same way to pg_dump 15 and 18.
+
+    Raises:
+        ConfigurationError: anything else; the message names the variable.
+    """
     text = environ.get("BACKUP_COMPRESSION", "").strip().lower()
     if not text:
         return None
-    if not _COMPRESSION.fullmatch(text):
+    found = _COMPRESSION.fullmatch(text)
+    if found is None:
         raise ConfigurationError(
             f"BACKUP_COMPRESSION must be zstd, lz4, gzip or none, with an optional :level "
             f"(e.g. zstd:3, gzip:6), or a gzip level 0-9, not '{text}'"
         )
-    return text
+    method, level = found["method"], found["level"]
+    if method is None or level is None:
+        return text
+    if method == "none":
+        raise ConfigurationError(f"BACKUP_COMPRESSION: none takes no level, not '{text}'")
+    lowest, highest = COMPRESSION_LEVELS[method]
+    if not lowest <= int(level) <= highest:
+        raise ConfigurationError(
+            f"BACKUP_COMPRESSION: {method} takes levels {lowest} to {highest}, not '{text}'"
+        )
+    return f"{method}:{int(level)}"
 
 
 def choice(environ: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
@@ -129,17 +156,35 @@ def flag(environ: Mapping[str, str], variable: str) -> bool:
     raise ConfigurationError(f"{variable} must be true or false, not '{environ[variable]}'")
 
 
-def seconds(environ: Mapping[str, str], variable: str, default: float, *, minimum: float) -> float:
-    """Return the seconds ``variable`` says, between ``minimum`` and MAX_SECONDS."""
+def seconds(
+    environ: Mapping[str, str],
+    variable: str,
+    default: float,
+    *,
+    minimum: float,
+    maximum: float = MAX_SECONDS,
+) -> float:
+    """Return the seconds ``variable`` says, from ``minimum`` to ``maximum``; ``default``
+    when unset.
+
+    Raises:
+        ConfigurationError: not a decimal number in that range; the message names
+            the variable and the range.
+    """
     text = environ.get(variable, "").strip()
     if not text:
         return default
-    if not _DECIMAL.fullmatch(text) or not minimum <= float(text) <= MAX_SECONDS:
+    if not _DECIMAL.fullmatch(text) or not minimum <= float(text) <= maximum:
         raise ConfigurationError(
-            f"{variable} must be a number of seconds from {minimum:.0f} to {MAX_SECONDS:.0f} "
-            f"(7 days), not '{text}'"
+            f"{variable} must be a number of seconds from {minimum:.0f} to {maximum:.0f} "
+            f"({_days(maximum)}), not '{text}'"
         )
     return float(text)
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days / 365:.0f} years" if days >= 730 else f"{days:.0f} days"
 
 
 def positive_integer(environ: Mapping[str, str], variable: str, default: int) -> int:

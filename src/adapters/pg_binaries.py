@@ -34,14 +34,27 @@ class PgBinaries:
         Raises:
             ToolError: it is nowhere to be found.
         """
+        return command(str(self.locate(program)[0]))
+
+    def locate(self, program: str) -> tuple[Path, str]:
+        """Return the path of the client tool ``program`` and how it was found
+        (``PG_BIN_DIR``, ``newest <root>/*/bin`` or ``PATH``).
+
+        Raises:
+            ToolError: it is nowhere to be found.
+        """
         if self.bin_dir is not None:
-            return self._existing(self.bin_dir / program, "PG_BIN_DIR")
+            path = self.bin_dir / program
+            if not path.is_file():
+                raise ToolError(f"{program} of PG_BIN_DIR not found at {path}: install it")
+            return path, "PG_BIN_DIR"
+        for candidate in sorted(self.root.glob(f"*/bin/{program}"), key=_major_of, reverse=True):
+            return candidate, f"newest {self.root}/*/bin"
+        from plumbum import local
         from plumbum.commands.processes import CommandNotFound
 
-        for candidate in sorted(self.root.glob(f"*/bin/{program}"), key=_major_of, reverse=True):
-            return command(str(candidate))
         try:
-            return command(program)
+            return Path(local.which(program)), "PATH"
         except CommandNotFound:
             raise ToolError(
                 f"{program} not found in {self.root}/*/bin or PATH: install the PostgreSQL "
@@ -65,11 +78,30 @@ class PgBinaries:
             )
         return command(str(path))
 
-    @staticmethod
-    def _existing(path: Path, source: str) -> BaseCommand:
-        if not path.is_file():
-            raise ToolError(f"{path.name} of {source} not found at {path}: install it")
-        return command(str(path))
+
+@attrs.frozen(kw_only=True)
+class ClientTools:
+    """The client tools the controller runs, as ``controller config`` shows them.
+
+    ``directory`` is pg_dump's (None: not found), ``found_by`` says how it was
+    found (see :meth:`PgBinaries.locate`), ``major`` is its major version (0:
+    unknown).
+    """
+
+    directory: Path | None
+    found_by: str
+    major: int
+
+
+def client_tools(binaries: PgBinaries) -> ClientTools:
+    """Return where ``binaries`` takes pg_dump from, and its version (it runs
+    ``pg_dump --version``); a pg_dump found nowhere is a ClientTools without a
+    directory."""
+    try:
+        path, found_by = binaries.locate("pg_dump")
+    except ToolError:
+        return ClientTools(directory=None, found_by="nowhere", major=0)
+    return ClientTools(directory=path.parent, found_by=found_by, major=tools_major(str(path)))
 
 
 def command(program: str) -> BaseCommand:

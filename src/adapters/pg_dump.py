@@ -56,16 +56,26 @@ class PgDump:
         )
 
     def _compress(self, major: int) -> list[str]:
-        if self.compression is None:
-            return [f"--compress={DEFAULT_COMPRESSION}"] if major >= _METHODS_SINCE else []
-        if major >= _METHODS_SINCE:
-            return [f"--compress={self.compression}"]
-        method, _, level = self.compression.partition(":")
-        if method in _NEW_METHODS:
-            raise ConfigurationError(
-                f"BACKUP_COMPRESSION={self.compression} needs pg_dump {_METHODS_SINCE} or "
-                f"newer, and the pg_dump in use is {major}: use gzip or none, or newer tools"
-            )
-        if method == "none":
-            return ["--compress=0"]
-        return [f"--compress={level or 6 if method == 'gzip' else method}"]
+        return compress_arguments(self.compression, major)
+
+
+def compress_arguments(compression: str | None, major: int) -> list[str]:
+    """Return the ``--compress`` arguments of pg_dump ``major`` (0: unknown) for
+    ``compression`` (``BACKUP_COMPRESSION``, None when unset: see :class:`PgDump`).
+
+    Raises:
+        ConfigurationError: the compression needs tools of 16 or newer.
+    """
+    if compression is None:
+        return [f"--compress={DEFAULT_COMPRESSION}"] if major >= _METHODS_SINCE else []
+    if major >= _METHODS_SINCE:
+        return [f"--compress={compression}"]
+    method, _, level = compression.partition(":")
+    if method in _NEW_METHODS:
+        raise ConfigurationError(
+            f"BACKUP_COMPRESSION={compression} needs pg_dump {_METHODS_SINCE} or "
+            f"newer, and the pg_dump in use is {major}: use gzip or none, or newer tools"
+        )
+    if method == "none":
+        return ["--compress=0"]
+    return [f"--compress={level or 6 if method == 'gzip' else method}"]

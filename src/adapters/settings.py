@@ -36,6 +36,9 @@ DEFAULT_DUMP_TIMEOUT_SECONDS = 6 * 3600.0
 # Beside the backup directories, where only the controller's user may write.
 HEARTBEAT_NAME = ".heartbeat"
 MAX_DEFAULT_JOBS = 4
+# BACKUP_MAX_AGE: its default is twice the longest gap of the schedule, two years
+# for @yearly; ten years leave room for any schedule one would keep.
+MAX_AGE_SECONDS = 3650 * 86400.0
 
 
 @attrs.frozen(kw_only=True)
@@ -131,7 +134,9 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         metrics_port=port(metrics_port, "METRICS_PORT") if metrics_port else None,
         metrics_address=environ.get("METRICS_ADDRESS", "").strip() or "127.0.0.1",
         max_age=(
-            timedelta(seconds=seconds(environ, "BACKUP_MAX_AGE", 0, minimum=60))
+            timedelta(
+                seconds=seconds(environ, "BACKUP_MAX_AGE", 0, minimum=60, maximum=MAX_AGE_SECONDS)
+            )
             if max_age
             else None
         ),

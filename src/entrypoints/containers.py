@@ -124,6 +124,10 @@ class Container(containers.DeclarativeContainer):
         root=settings.provided.bin_root,
         bin_dir=settings.provided.bin_dir,
     )
+    # What `config` shows of them: pg_dump's directory and version.
+    client_tools = providers.Singleton(
+        Deferred("adapters.pg_binaries", "client_tools"), binaries=binaries
+    )
     dumper = providers.Singleton(
         Deferred("adapters.pg_dump", "PgDump"),
         binaries=binaries,

@@ -17,9 +17,10 @@ from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.adapters.pg_binaries import ClientTools
     from pg_backup_manager.adapters.settings import Settings
     from pg_backup_manager.domain.model import Config
-    from pg_backup_manager.domain.ports import BackupCatalog
+    from pg_backup_manager.domain.ports import BackupCatalog, Clock
     from pg_backup_manager.domain.status import CheckHealth, Status
 
 
@@ -95,14 +96,16 @@ def status(
 def config_(
     environ: dict[str, str] = Provide[Container.environ],
     settings: Settings = Provide[Container.settings],
+    tools: ClientTools = Provide[Container.client_tools],
+    clock: Clock = Provide[Container.clock],
 ) -> None:
-    """Print the effective configuration: every variable, its value and where it came from.
+    """Print the effective configuration: every variable, the value the controller uses
+    and where it came from (the environment, a file, a default and how it is derived).
 
     Secrets are never printed. Exits 2, naming the variable, when the
     configuration is invalid. Example: controller config
     """
-    from pg_backup_manager.adapters.config_report import effective
+    from pg_backup_manager.adapters.config_report import report
     from pg_backup_manager.entrypoints import render_status
 
-    identifiers = tuple(database.identifier for database in settings.config.databases)
-    render_status.configuration(effective(environ, identifiers))
+    render_status.configuration(report(environ, settings, tools=tools, now=clock.now()))

@@ -133,6 +133,8 @@ def test_an_identifier_that_is_not_a_name_is_a_configuration_error(
         ("BACKUP_PARALLELISM", "²"),
         ("MIN_BACKUPS_KEPT", "①"),
         ("PG_BIN_DIR", "/nonexistent"),
+        ("BACKUP_MAX_AGE", "315360001"),
+        ("BACKUP_COMPRESSION", "gzip:99"),
     ],
 )
 def test_configuration_out_of_range_stops_every_command_with_exit_2(

@@ -272,6 +272,19 @@ def test_a_full_disk_is_no_space_left_for_a_small_database_and_for_a_safety_dump
     )
 
 
+def test_a_wrong_password_on_a_full_disk_says_the_password_failed_not_no_space_left(
+    pg: PgServers, controller: Controller, tiny_full_disk: Path
+) -> None:
+    controller.add_database("a", pg.a, password="not-the-password-4b1e")
+
+    run = controller("dump", "a")
+
+    [error] = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert run.returncode == 1 and "password authentication failed" in error, run
+    assert "no space left" not in error.lower(), run
+    assert "A_POSTGRES_PASSWORD" in error, run
+
+
 BACKUP = "file_daily_2020-01-01T00:00:00Z.dump"
 
 

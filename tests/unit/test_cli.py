@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
+from pg_backup_manager.adapters.pg_binaries import ClientTools
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.server_ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
@@ -23,6 +24,7 @@ ENVIRON = {
     "USERS_POSTGRES_PASSWORD": "users-secret-pw",
     "ORDERS_POSTGRES_PASSWORD": "orders-secret-pw",
 }
+TOOLS = ClientTools(directory=Path("/usr/lib/postgresql/18/bin"), found_by="PATH", major=18)
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
         container.shared.override(fakes.store.shared_copies)
         container.offsite.override(fakes.offsite)
         container.downloads.override(fakes.downloads)
+        container.client_tools.override(providers.Object(TOOLS))  # never runs pg_dump
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from pg_backup_manager.adapters.settings import Settings, controller_user
 from pg_backup_manager.domain.errors import ConfigurationError
+from pg_backup_manager.domain.freshness import default_max_age
 
 CWD = Path("/srv/app")
 FULL_WIDTH_PORT = "".join(chr(0xFF10 + int(digit)) for digit in "57101")  # str.isdigit() says yes
@@ -236,15 +238,89 @@ def test_the_heartbeat_lives_beside_the_backups_by_default() -> None:
     assert production == Path("/var/lib/postgresql/backup/data/.heartbeat")
 
 
-@pytest.mark.parametrize("value", ["zstd", "zstd:3", "lz4", "gzip:6", "none", "0", "9", "ZSTD:19"])
-def test_backup_compression_takes_what_pg_dump_takes(value: str) -> None:
-    assert settings(BACKUP_COMPRESSION=value).compression == value.lower()
+@pytest.mark.parametrize(
+    ("value", "taken"),
+    [
+        ("zstd", "zstd"),
+        ("zstd:3", "zstd:3"),
+        ("lz4", "lz4"),
+        ("gzip:6", "gzip:6"),
+        ("none", "none"),
+        ("0", "0"),
+        ("9", "9"),
+        ("ZSTD:19", "zstd:19"),
+        ("gzip:1", "gzip:1"),
+        ("gzip:9", "gzip:9"),
+        ("lz4:1", "lz4:1"),
+        ("lz4:12", "lz4:12"),
+        ("zstd:1", "zstd:1"),
+        ("zstd:22", "zstd:22"),
+        (" gzip:09 ", "gzip:9"),
+    ],
+)
+def test_backup_compression_takes_each_methods_levels(value: str, taken: str) -> None:
+    assert settings(BACKUP_COMPRESSION=value).compression == taken
 
 
-@pytest.mark.parametrize("value", ["brotli", "zstd:x", "gzip:", "10", "zstd:3:4"])
-def test_a_compression_pg_dump_does_not_know_is_a_configuration_error(value: str) -> None:
-    with pytest.raises(ConfigurationError, match="BACKUP_COMPRESSION"):
+@pytest.mark.parametrize(
+    "value",
+    [
+        "brotli",
+        "zstd:x",
+        "gzip:",
+        "zstd:",
+        "10",
+        "-1",
+        "zstd:3:4",
+        "gzip:1:2",
+        "gzip:99",
+        "gzip:0",
+        "gzip:10",
+        "lz4:0",
+        "lz4:13",
+        "zstd:0",
+        "zstd:23",
+        "zstd:-1",
+        "none:0",
+        "none:1",
+        "zstd:long",
+        "zstd:level=3",
+        "zstd:level=3,long",
+        "gzip:" + "9" * 400,
+    ],
+)
+def test_a_compression_or_level_out_of_range_is_a_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^BACKUP_COMPRESSION"):
         settings(BACKUP_COMPRESSION=value)
+
+
+def test_a_level_out_of_range_is_refused_with_the_methods_range() -> None:
+    with pytest.raises(ConfigurationError, match=r"gzip takes levels 1 to 9, not 'gzip:99'"):
+        settings(BACKUP_COMPRESSION="gzip:99")
+
+
+@pytest.mark.parametrize("seconds", ["60", "1209600", "5356800", "31622400", "315360000"])
+def test_backup_max_age_goes_from_a_minute_to_ten_years(seconds: str) -> None:
+    max_age = settings(BACKUP_MAX_AGE=seconds).monitoring.max_age
+
+    assert max_age is not None and max_age.total_seconds() == float(seconds)
+
+
+@pytest.mark.parametrize("schedule", ["@weekly", "@monthly", "@yearly", "0 3 29 2 *"])
+def test_the_default_max_age_of_any_schedule_can_be_given_explicitly(schedule: str) -> None:
+    default = default_max_age(
+        settings(BACKUP_SCHEDULE=schedule).schedule, now=datetime(2024, 7, 4, tzinfo=UTC)
+    )
+
+    explicit = settings(BACKUP_SCHEDULE=schedule, BACKUP_MAX_AGE=f"{default.total_seconds():.0f}")
+
+    assert explicit.monitoring.max_age == default
+
+
+@pytest.mark.parametrize("seconds", ["59", "315360001", "1e9"])
+def test_backup_max_age_out_of_range_names_its_range(seconds: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"BACKUP_MAX_AGE .* from 60 to 315360000"):
+        settings(BACKUP_MAX_AGE=seconds)
 
 
 def test_restores_use_up_to_four_jobs_unless_told() -> None:
