@@ -60,11 +60,11 @@ def test_dump_exits_promptly_with_its_backup_whatever_a_notification_endpoint_do
         started = time.monotonic()
         process = spawn(controller, "dump", "a")
         try:
-            out, err = process.communicate(timeout=120)
+            out, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()
-            pytest.fail(f"dump still running after 120 s\n{err}", pytrace=False)
+            pytest.fail(f"dump still running after 60 s\n{err}", pytrace=False)
         took = time.monotonic() - started
 
     assert process.returncode == 0, err
@@ -100,7 +100,7 @@ def test_a_run_stuck_on_a_trickling_store_turns_liveness_red_while_the_heart_bea
                     _in_namespace(controller, root, "health", "--liveness", "--max-age", "10")[0]
                     == 1
                 ),
-                120,
+                90,
                 "liveness to turn red",
             )
             code, _, said = _in_namespace(
