@@ -77,7 +77,8 @@ def send(
 
     The child hands ``request`` to :func:`pg_backup_manager.adapters.notifications.deliver`
     and its warnings are logged here. If it has not ended ``deadline`` seconds
-    after it started, it is killed and ``gave_up`` is logged as a warning.
+    after it started (or at exit, see :func:`finish`), it is killed and ``gave_up``
+    is logged as a warning.
     ``what`` and ``gave_up`` are printed: they must hold no secret. Never raises.
     """
     pending = Pending(what=what)
@@ -101,10 +102,12 @@ def _exchange(
     from plumbum import local  # here: only a command that sends something needs it
 
     payload = json.dumps({**request, "deadline": deadline}).encode()
+    started = time.monotonic()
     try:
         with processes.started(
             local[sys.executable],
-            ["-m", __name__],
+            # -I: isolated, so nothing in the working directory or PYTHON* variables is run.
+            ["-I", "-m", __name__],
             what=pending.what,
             stdin=subprocess.PIPE,
         ) as child:
@@ -128,7 +131,7 @@ def _exchange(
         if line.strip():
             log.warning("%s", line.strip())
     if code < 0:  # killed: at its deadline, at exit or by a stop signal
-        log.warning("%s", gave_up)
+        log.warning("%s: cut off after %.0f s", gave_up, time.monotonic() - started)
 
 
 def finish(grace: float = EXIT_GRACE_SECONDS) -> None:
@@ -156,7 +159,11 @@ def _child() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     from pg_backup_manager.adapters.notifications import deliver
 
-    deliver(request)
+    try:
+        deliver(request)
+    except Exception as error:  # a bug here must not print a traceback among the logs
+        log.warning("could not send: unexpected %s", type(error).__name__)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

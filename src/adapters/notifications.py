@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from pg_backup_manager.adapters.endpoints import DEADLINE_SECONDS, Pending, send
+from pg_backup_manager.adapters.endpoints import Pending, send
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.ports import RunLog
 
@@ -57,8 +57,7 @@ class AppriseNotifier:
             {"kind": "notify", "identifier": identifier, "urls": list(self.urls)}
             | {"title": title, "body": body},
             what=f"notification of {identifier}",
-            gave_up=f"{identifier}: could not notify {urls}: "
-            f"no answer within {DEADLINE_SECONDS:.0f} s",
+            gave_up=f"{identifier}: could not notify {urls}",
         )
 
 
@@ -190,7 +189,7 @@ def _ping_later(url: str, body: str = "", *, after: Pending | None = None) -> Pe
     return send(
         {"kind": "ping", "url": url, "body": body},
         what="ping",
-        gave_up=f"could not ping {redact(url)}: no answer within {DEADLINE_SECONDS:.0f} s",
+        gave_up=f"could not ping {redact(url)}",
         after=after,
     )
 
