@@ -4,7 +4,8 @@ Each exchange runs in a child process (this module, run with ``python -m``), whi
 reads its request on stdin (URLs carry secrets: never on a command line). A daemon
 thread waits for the child and logs what it said, so the caller goes on at once
 (the backup, its upload, the next run). The child is killed at the exchange's
-deadline, and at exit pending exchanges get a short grace, then are killed too.
+deadline, and at exit pending exchanges get a short grace, then are killed too (one
+that waits for another to end is dropped).
 
 Why a process and not a thread: a thread cannot be stopped, and an HTTP library's
 timeout bounds each read, not the exchange: an endpoint that sends a byte every few
@@ -63,6 +64,7 @@ class Pending:
 
 _pending: list[Pending] = []
 _pending_lock = threading.Lock()
+_exiting = threading.Event()  # set by finish(): an exchange not yet started never starts
 
 
 def send(
@@ -86,6 +88,9 @@ def send(
     def exchange() -> None:
         if after is not None:
             after.wait(deadline + 1.0)
+            if _exiting.is_set():
+                log.warning("%s: not sent, the controller is exiting", gave_up)
+                return
         _exchange(pending, request, gave_up=gave_up, deadline=deadline)
 
     pending.thread = threading.Thread(target=exchange, name=what, daemon=True)
@@ -135,7 +140,9 @@ def _exchange(
 
 
 def finish(grace: float = EXIT_GRACE_SECONDS) -> None:
-    """Give the pending exchanges ``grace`` seconds in all to end, then kill the others."""
+    """Give the pending exchanges ``grace`` seconds in all to end, then kill the others;
+    one still waiting for another to end (``after``) is not started at all."""
+    _exiting.set()
     with _pending_lock:
         pending = [p for p in _pending if not p.done]
     end = time.monotonic() + grace
