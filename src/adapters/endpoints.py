@@ -26,11 +26,15 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.domain.errors import ToolError
+
+if TYPE_CHECKING:  # plumbum is imported by the first send: most commands send nothing
+    from plumbum.commands.base import BaseCommand
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,11 @@ def send(
     is logged as a warning.
     ``what`` and ``gave_up`` are printed: they must hold no secret. Never raises.
     """
+    # Imported here, in the caller's thread: plumbum's modules import each other, and two
+    # threads importing it at once (this one's and a dump's) fail half-way.
+    from plumbum import local
+
+    python = local[sys.executable]
     pending = Pending(what=what)
 
     def exchange() -> None:
@@ -91,7 +100,10 @@ def send(
             if _exiting.is_set():
                 log.warning("%s: not sent, the controller is exiting", gave_up)
                 return
-        _exchange(pending, request, gave_up=gave_up, deadline=deadline)
+        try:
+            _exchange(pending, python, request, gave_up=gave_up, deadline=deadline)
+        except Exception as error:  # a thread's traceback would land among the logs
+            log.warning("%s: unexpected %s", gave_up, type(error).__name__)
 
     pending.thread = threading.Thread(target=exchange, name=what, daemon=True)
     with _pending_lock:
@@ -102,15 +114,18 @@ def send(
 
 
 def _exchange(
-    pending: Pending, request: Mapping[str, object], *, gave_up: str, deadline: float
+    pending: Pending,
+    python: BaseCommand,
+    request: Mapping[str, object],
+    *,
+    gave_up: str,
+    deadline: float,
 ) -> None:
-    from plumbum import local  # here: only a command that sends something needs it
-
     payload = json.dumps({**request, "deadline": deadline}).encode()
     started = time.monotonic()
     try:
         with processes.started(
-            local[sys.executable],
+            python,
             # -I: isolated, so nothing in the working directory or PYTHON* variables is run.
             ["-I", "-m", __name__],
             what=pending.what,
