@@ -68,7 +68,7 @@ class Pending:
 
 _pending: list[Pending] = []
 _pending_lock = threading.Lock()
-_exiting = threading.Event()  # set by finish(): an exchange not yet started never starts
+_exiting = threading.Event()  # set by finish(): an exchange still waiting for another is dropped
 
 
 def send(
