@@ -1,18 +1,19 @@
 """Telling people: Apprise notifications of runs, and Healthchecks-style pings.
 
-Neither ever delays a backup for long or fails it: short timeouts, a bounded
-number of tries, failures logged as warnings with every URL's credentials
-redacted.
+Neither ever delays a backup or fails it: each is sent in the background, by a
+child process killed at its deadline (:mod:`.endpoints`), with a bounded number
+of tries; failures are logged as warnings with every URL's credentials redacted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
+from pg_backup_manager.adapters.endpoints import Pending, send
 from pg_backup_manager.adapters.redaction import error_text, notify_urls, ping_url, redact
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.ports import RunLog
@@ -32,23 +33,51 @@ class AppriseNotifier:
     always: bool = False
 
     def notify(self, identifier: str, record: RunRecord) -> None:
-        """Send ``record`` of ``identifier`` if it failed (or always); never raise."""
+        """Send ``record`` of ``identifier`` if it failed (or always), in the background:
+        returns at once, never raises (see :func:`.endpoints.send`)."""
         if not self.urls or (record.outcome is Outcome.SUCCESS and not self.always):
             return
-        import apprise  # here: a heavy import that only a notification needs
-
         title, body = message(identifier, record)
-        sender = apprise.Apprise()
-        for url in self.urls:
-            sender.add(url)
-        for attempt in range(1, TRIES + 1):
-            try:
-                if sender.notify(title=title, body=body):
-                    return
-            except Exception as error:  # a notification must never fail a backup
-                log.warning("notification failed: %s", error_text(error, self.urls))
-            if attempt == TRIES:
-                log.warning("%s: could not notify %s", identifier, notify_urls(self.urls))
+        send(
+            {"kind": "notify", "identifier": identifier, "urls": list(self.urls)}
+            | {"title": title, "body": body},
+            what=f"notification of {identifier}",
+            gave_up=f"{identifier}: could not notify {notify_urls(self.urls)}",
+        )
+
+
+def deliver(request: Mapping[str, Any]) -> None:
+    """Carry out one exchange that :func:`.endpoints.send` started (in its child process).
+
+    ``request`` is a ping (``kind``, ``url``, ``body``) or a notification
+    (``kind``, ``identifier``, ``urls``, ``title``, ``body``); failures are
+    logged as warnings, never raised.
+    """
+    if request["kind"] == "ping":
+        _ping(str(request["url"]), str(request["body"]))
+    else:
+        _notify(
+            str(request["identifier"]),
+            [str(url) for url in request["urls"]],
+            title=str(request["title"]),
+            body=str(request["body"]),
+        )
+
+
+def _notify(identifier: str, urls: Sequence[str], *, title: str, body: str) -> None:
+    import apprise  # here: a heavy import that only a notification needs
+
+    sender = apprise.Apprise()
+    for url in urls:
+        sender.add(url)
+    for attempt in range(1, TRIES + 1):
+        try:
+            if sender.notify(title=title, body=body):
+                return
+        except Exception as error:  # a notification must never fail a backup
+            log.warning("notification failed: %s", error_text(error, urls))
+        if attempt == TRIES:
+            log.warning("%s: could not notify %s", identifier, notify_urls(urls))
 
 
 def message(identifier: str, record: RunRecord) -> tuple[str, str]:
@@ -107,31 +136,47 @@ class HealthchecksPings:
     """A dead-man's switch in the Healthchecks.io convention (also Uptime Kuma, cronitor):
     ``<url>/start`` when a scheduled run starts, ``<url>`` when it succeeded,
     ``<url>/fail`` with the errors when anything failed. One URL for the run, and
-    one per database where set."""
+    one per database where set.
+
+    Pings are sent in the background and return at once (see
+    :func:`.endpoints.send`); the end of a run is sent to a URL only once the
+    ping of its start ended, so the monitor hears them in order."""
 
     url: str | None = None
     per_database: Mapping[str, str] = attrs.field(factory=dict)
+    _starts: dict[str, Pending] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def started(self, identifiers: Iterable[str]) -> None:
         """Ping the start of a run of ``identifiers``; never raise."""
         for url in self._urls(identifiers):
-            _ping(f"{url}/start")
+            self._starts[url] = _ping_later(f"{url}/start")
 
     def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
         """Ping the end of a run; ``errors`` holds each failed database's error."""
         identifiers = list(identifiers)
         if self.url is not None:
             body = "\n".join(f"{name}: {error}" for name, error in errors.items())
-            _ping(f"{self.url}/fail" if errors else self.url, body)
+            after = self._starts.pop(self.url, None)
+            _ping_later(f"{self.url}/fail" if errors else self.url, body, after=after)
         for identifier in identifiers:
             url = self.per_database.get(identifier)
             if url is not None:
                 error = errors.get(identifier)
-                _ping(f"{url}/fail" if error else url, error or "")
+                after = self._starts.pop(url, None)
+                _ping_later(f"{url}/fail" if error else url, error or "", after=after)
 
     def _urls(self, identifiers: Iterable[str]) -> list[str]:
         scoped = [self.per_database[i] for i in identifiers if i in self.per_database]
         return ([self.url] if self.url is not None else []) + scoped
+
+
+def _ping_later(url: str, body: str = "", *, after: Pending | None = None) -> Pending:
+    return send(
+        {"kind": "ping", "url": url, "body": body},
+        what="ping",
+        gave_up=f"could not ping {ping_url(url)}",
+        after=after,
+    )
 
 
 def _ping(url: str, body: str = "") -> None:

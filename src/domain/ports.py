@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Protocol
 
 from pg_backup_manager.domain.globals import GlobalStatement
+from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 
@@ -44,14 +45,21 @@ class Heartbeat(Protocol):
     def beat(self) -> None:
         """Record that the scheduler is alive now; never raise."""
 
-    def while_busy(self) -> AbstractContextManager[None]:
-        """Keep beating while the block (a scheduled run) works."""
+    def while_busy(self, *, since: datetime, until: datetime) -> AbstractContextManager[None]:
+        """Record a run in progress since ``since`` that must end by ``until``, and keep
+        beating while the block (the run) works; never raise."""
+
+    def waiting(self, due: datetime) -> None:
+        """Record that the scheduler waits for the run due at ``due``, and beat; never raise."""
 
     def started(self, at: datetime) -> None:
         """Record that the scheduler started at ``at``; never raise."""
 
     def started_at(self) -> datetime | None:
         """Return when the scheduler started, or None when that is unknown."""
+
+    def state(self) -> SchedulerState | None:
+        """Return what the scheduler last recorded doing, or None when that is unknown."""
 
     def age(self) -> float:
         """Return the seconds since the last beat.

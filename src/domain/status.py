@@ -67,7 +67,7 @@ class HealthReport:
 
     @property
     def alive(self) -> bool:
-        """Return whether the scheduler's heartbeat is fresh."""
+        """Return whether the scheduler's heartbeat is fresh and the scheduler on time."""
         return self.liveness is not None and self.liveness.alive
 
     @property
@@ -83,7 +83,8 @@ class HealthReport:
 
 @attrs.frozen(kw_only=True)
 class CheckHealth:
-    """``health``: the scheduler alive and, unless only liveness is asked, fresh backups."""
+    """``health``: the scheduler alive and on time (see :class:`Liveness`) and, unless only
+    liveness is asked, fresh backups."""
 
     status: Status
     heartbeat: Heartbeat
@@ -93,7 +94,13 @@ class CheckHealth:
     ) -> HealthReport:
         """Return the health of the scheduler and of ``databases``."""
         try:
-            liveness, problem = Liveness(age=self.heartbeat.age(), max_age=max_heartbeat_age), None
+            liveness = Liveness(
+                age=self.heartbeat.age(),
+                max_age=max_heartbeat_age,
+                state=self.heartbeat.state(),
+                now=self.status.clock.now(),
+            )
+            problem = None
         except ControllerError as error:
             liveness, problem = None, str(error)
         statuses = () if liveness_only else tuple(self.status(databases))

@@ -18,11 +18,28 @@ from pg_backup_manager.entrypoints.render import error, size
 
 
 def stale_heartbeat(report: HealthReport) -> str:
-    """Return the error of a scheduler whose heartbeat is too old."""
-    assert report.liveness is not None
+    """Return the error of a scheduler that is not alive: its heartbeat too old, or the
+    scheduler too late for the run it waits for or with the run in progress."""
+    liveness = report.liveness
+    assert liveness is not None
+    state = liveness.state
+    if liveness.fault == "overdue" and state is not None:
+        return (
+            f"the scheduled run due at {time(state.due_at)} has not started "
+            f"({liveness.late:.0f} s late, more than {liveness.max_age:.0f} s): "
+            "'controller start' is stuck"
+        )
+    if liveness.fault == "stuck" and state is not None:
+        assert state.busy_since is not None and state.busy_until is not None
+        bound = (state.busy_until - state.busy_since).total_seconds()
+        return (
+            f"the run in progress since {time(state.busy_since)} has outlasted its bound "
+            f"of {bound:.0f} s by {liveness.late:.0f} s (more than {liveness.max_age:.0f} s): "
+            "'controller start' is stuck"
+        )
     return (
-        f"the scheduler's last heartbeat was {report.liveness.age:.0f} s ago (more than "
-        f"{report.liveness.max_age:.0f} s): 'controller start' is stuck or gone"
+        f"the scheduler's last heartbeat was {liveness.age:.0f} s ago (more than "
+        f"{liveness.max_age:.0f} s): 'controller start' is stuck or gone"
     )
 
 

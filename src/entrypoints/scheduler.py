@@ -5,21 +5,24 @@ from __future__ import annotations
 import logging
 import signal
 from contextlib import nullcontext
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.health import run_bound
 from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
     from datetime import datetime
     from types import FrameType
 
-    from pg_backup_manager.adapters.settings import Monitoring
+    from pg_backup_manager.adapters.settings import Monitoring, Settings
     from pg_backup_manager.domain.freshness import DatabaseStatus
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.ports import (
@@ -71,6 +74,7 @@ def run_schedule(
     schedule: Schedule,
     clock: Clock,
     job: Callable[[], object],
+    bound: timedelta,
     heartbeat: Heartbeat | None = None,
     runs: int | None = None,
 ) -> None:
@@ -79,18 +83,34 @@ def run_schedule(
     The next time is computed after each run from the clock, so a run that
     outlasts the interval skips the times it covered instead of doubling up.
     A job that raises an ordinary exception is logged and the schedule goes on.
+    The heartbeat is told the run it waits for, then each run and the time
+    (``bound`` after its start) by which it must have ended: ``health`` judges
+    from them whether the loop makes progress.
     """
     done = 0
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
         log.info("next scheduled backup at %s", schedule.local(due).isoformat())
+        if heartbeat is not None:
+            heartbeat.waiting(due)
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
-            with heartbeat.while_busy() if heartbeat is not None else nullcontext():
+            with busy(heartbeat, clock=clock, bound=bound):
                 job()
         except Exception:
             log.exception("scheduled backup failed unexpectedly; the schedule goes on")
         done += 1
+
+
+def busy(
+    heartbeat: Heartbeat | None, *, clock: Clock, bound: timedelta
+) -> AbstractContextManager[None]:
+    """Return the heartbeat's busy spell of a run starting now and ending within ``bound``
+    (nothing without a heartbeat)."""
+    if heartbeat is None:
+        return nullcontext()
+    now = clock.now()
+    return heartbeat.while_busy(since=now, until=now + bound)
 
 
 @inject
@@ -106,6 +126,7 @@ def start(
     pings: DeadMansSwitch = Provide[Container.pings],
     status: Status = Provide[Container.status],
     run_log: RunLog = Provide[Container.run_log],
+    settings: Settings = Provide[Container.settings],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
@@ -137,11 +158,16 @@ def start(
         render.log_run(report, log)
         pings.finished(identifiers, render.run_errors(report))
 
+    bound = run_bound(
+        databases=len(identifiers), dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
+    )
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")
-        with heartbeat.while_busy():
+        with busy(heartbeat, clock=clock, bound=bound):
             job()
-    run_schedule(schedule=schedule, clock=clock, job=job, heartbeat=heartbeat, runs=runs)
+    run_schedule(
+        schedule=schedule, clock=clock, job=job, bound=bound, heartbeat=heartbeat, runs=runs
+    )
 
 
 def _serve_metrics(

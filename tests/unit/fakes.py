@@ -19,6 +19,7 @@ from pg_backup_manager.domain.errors import (
 )
 from pg_backup_manager.domain.from_offsite import FromOffsite
 from pg_backup_manager.domain.globals import GlobalStatement, Kind
+from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
@@ -421,13 +422,16 @@ def database(identifier: str = "users", **overrides: object) -> Database:
 
 @attrs.define
 class FakeHeartbeat:
-    """Counts beats and busy spells; ``last`` is the time of the last beat (None: never)."""
+    """Counts beats and busy spells; ``last`` is the time of the last beat (None: never);
+    ``states`` are what the scheduler recorded doing, in order."""
 
     clock: FakeClock = attrs.field(factory=FakeClock)
     beats: int = 0
     busy: int = 0
     last: datetime | None = None
     start: datetime | None = None
+    recorded: SchedulerState | None = None
+    states: list[SchedulerState] = attrs.field(factory=list)
 
     def started(self, at: datetime) -> None:
         self.start = at
@@ -440,11 +444,22 @@ class FakeHeartbeat:
         self.last = self.clock.now()
 
     @contextlib.contextmanager
-    def while_busy(self) -> Iterator[None]:
+    def while_busy(self, *, since: datetime, until: datetime) -> Iterator[None]:
         self.busy += 1
+        self.recorded = SchedulerState(busy_since=since, busy_until=until)
+        self.states.append(self.recorded)
         self.beat()
         yield
+        self.recorded = None
         self.beat()
+
+    def waiting(self, due: datetime) -> None:
+        self.recorded = SchedulerState(due_at=due)
+        self.states.append(self.recorded)
+        self.beat()
+
+    def state(self) -> SchedulerState | None:
+        return self.recorded
 
     def age(self) -> float:
         if self.last is None:

@@ -3,7 +3,7 @@ one set of checks for both, so the fakes stay honest."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,14 @@ from pg_backup_manager.adapters.clock import SystemClock
 from pg_backup_manager.adapters.heartbeat import FileHeartbeat
 from pg_backup_manager.adapters.locks import DirectoryLocks
 from pg_backup_manager.domain.errors import BusyError, ControllerError
+from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.ports import Clock, Heartbeat, Locks
 
 from .fakes import FakeClock, FakeHeartbeat, FakeLocks
+
+SINCE = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+UNTIL = datetime(2024, 7, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["fake", "real"])
@@ -62,9 +66,24 @@ def test_a_heartbeat_has_no_age_before_its_first_beat(heartbeat: Heartbeat) -> N
 
 
 def test_a_fresh_beat_is_young_and_a_busy_spell_beats_too(heartbeat: Heartbeat) -> None:
-    with heartbeat.while_busy():
+    with heartbeat.while_busy(since=SINCE, until=UNTIL):
         assert heartbeat.age() < 5
 
     heartbeat.beat()
 
+    assert 0 <= heartbeat.age() < 5
+
+
+def test_a_heartbeat_tells_the_run_it_waits_for_then_the_run_in_progress_and_its_bound(
+    heartbeat: Heartbeat,
+) -> None:
+    heartbeat.waiting(SINCE)
+    waiting = heartbeat.state()
+    with heartbeat.while_busy(since=SINCE, until=UNTIL):
+        busy = heartbeat.state()
+    heartbeat.waiting(UNTIL)
+
+    assert waiting == SchedulerState(due_at=SINCE)
+    assert busy == SchedulerState(busy_since=SINCE, busy_until=UNTIL)
+    assert heartbeat.state() == SchedulerState(due_at=UNTIL)
     assert 0 <= heartbeat.age() < 5

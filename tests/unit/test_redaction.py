@@ -14,11 +14,7 @@ from pathlib import Path
 import pytest
 
 from pg_backup_manager.adapters.config_report import effective
-from pg_backup_manager.adapters.notifications import (
-    AppriseNotifier,
-    HealthchecksPings,
-    message,
-)
+from pg_backup_manager.adapters.notifications import deliver, message
 from pg_backup_manager.adapters.offsite_settings import offsite
 from pg_backup_manager.adapters.redaction import error_text, notify_url
 from pg_backup_manager.adapters.settings import Settings
@@ -94,9 +90,11 @@ def test_config_shows_a_ping_url_by_its_host_alone(url: str, expected: str) -> N
 def test_could_not_notify_names_no_token_of_a_url_apprise_cannot_use(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    notifier = AppriseNotifier(urls=("tgram://not-a-bot-secret55/123",))
+    # What the sending child process does (endpoints.send): here, in this process.
+    request = {"kind": "notify", "identifier": "a", "urls": ["tgram://not-a-bot-secret55/123"]}
+    title, body = message("a", failure())
 
-    notifier.notify("a", failure())
+    deliver(request | {"title": title, "body": body})
 
     assert "could not notify tgram://" in caplog.text
     assert "secret55" not in caplog.text
@@ -107,9 +105,8 @@ def test_a_failed_ping_names_no_part_of_its_url_but_the_host(
 ) -> None:
     caplog.set_level(logging.INFO)
     # No scheme: requests refuses it before any connection, quoting the URL.
-    pings = HealthchecksPings(url="hc-ping.com/uuid-secret-44")
-
-    pings.started(["a"])
+    # What the sending child process does (endpoints.send): here, in this process.
+    deliver({"kind": "ping", "url": "hc-ping.com/uuid-secret-44/start", "body": ""})
 
     assert "could not ping" in caplog.text
     assert "uuid-secret-44" not in caplog.text

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.adapters.cron import CronSchedule
+from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
 
 from .fakes import FakeClock, FakeHeartbeat
+
+BOUND = timedelta(hours=2)
 
 
 def test_waiting_naps_at_most_a_minute_at_a_time_until_the_time_comes() -> None:
@@ -24,6 +27,7 @@ def test_the_schedule_runs_the_job_at_each_scheduled_time() -> None:
     run_schedule(
         schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
         clock=clock,
+        bound=BOUND,
         job=lambda: runs.append(clock.now()),
         runs=3,
     )
@@ -46,6 +50,7 @@ def test_a_run_that_outlasts_the_interval_skips_the_times_it_covered() -> None:
     run_schedule(
         schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
         clock=clock,
+        bound=BOUND,
         job=long_job,
         runs=2,
     )
@@ -65,7 +70,9 @@ def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
         if len(runs) == 1:
             raise RuntimeError("boom")
 
-    run_schedule(schedule=CronSchedule.parse("0 * * * *", "UTC"), clock=clock, job=flaky, runs=2)
+    run_schedule(
+        schedule=CronSchedule.parse("0 * * * *", "UTC"), clock=clock, bound=BOUND, job=flaky, runs=2
+    )
 
     assert len(runs) == 2
 
@@ -77,10 +84,36 @@ def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -
     run_schedule(
         schedule=CronSchedule.parse("0 9 * * *", "UTC"),
         clock=clock,
+        bound=BOUND,
         job=lambda: None,
         heartbeat=heartbeat,
         runs=1,
     )
 
-    assert heartbeat.beats == 3 + 2  # each nap, then the start and the end of the run
+    assert heartbeat.beats == 1 + 3 + 2  # the run awaited, each nap, the start and end of the run
     assert heartbeat.busy == 1
+
+
+def test_the_heartbeat_hears_the_run_awaited_then_the_run_in_progress_and_its_bound() -> None:
+    clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
+    heartbeat = FakeHeartbeat(clock=clock)
+    during: list[SchedulerState | None] = []
+
+    run_schedule(
+        schedule=CronSchedule.parse("0 9,15 * * *", "UTC"),
+        clock=clock,
+        bound=BOUND,
+        job=lambda: during.append(heartbeat.state()),
+        heartbeat=heartbeat,
+        runs=2,
+    )
+
+    nine = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+    three = datetime(2024, 7, 4, 15, 0, tzinfo=UTC)
+    assert heartbeat.states == [
+        SchedulerState(due_at=nine),
+        SchedulerState(busy_since=nine, busy_until=nine + BOUND),
+        SchedulerState(due_at=three),
+        SchedulerState(busy_since=three, busy_until=three + BOUND),
+    ]
+    assert during == heartbeat.states[1::2]

@@ -1,0 +1,126 @@
+"""``health --liveness``: the scheduler makes progress, judged from what its heartbeat says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.domain.health import Liveness, SchedulerState, run_bound
+from pg_backup_manager.domain.status import CheckHealth, Status
+from pg_backup_manager.entrypoints.render_status import stale_heartbeat
+
+from .fakes import FakeHeartbeat, Fakes
+
+NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+MAX_AGE = 180.0
+
+
+def seconds(n: float) -> timedelta:
+    return timedelta(seconds=n)
+
+
+def judged(state: SchedulerState | None, *, age: float = 10.0) -> Liveness:
+    return Liveness(age=age, max_age=MAX_AGE, state=state, now=NOW)
+
+
+def test_a_fresh_heartbeat_waiting_for_a_run_still_to_come_is_alive() -> None:
+    liveness = judged(SchedulerState(due_at=NOW + seconds(3600)))
+
+    assert liveness.alive and liveness.fault is None
+
+
+def test_a_run_due_less_than_max_age_ago_may_still_be_starting() -> None:
+    assert judged(SchedulerState(due_at=NOW - seconds(MAX_AGE))).alive
+
+
+def test_a_run_overdue_by_more_than_max_age_is_stuck_though_the_heart_beats() -> None:
+    liveness = judged(SchedulerState(due_at=NOW - seconds(MAX_AGE + 1)))
+
+    assert not liveness.alive
+    assert liveness.fault == "overdue"
+    assert liveness.late == MAX_AGE + 1
+
+
+def test_a_run_within_its_bound_is_alive() -> None:
+    state = SchedulerState(busy_since=NOW - seconds(7200), busy_until=NOW + seconds(60))
+
+    assert judged(state).alive
+
+
+def test_a_run_past_its_bound_by_more_than_max_age_is_stuck_though_the_heart_beats() -> None:
+    state = SchedulerState(busy_since=NOW - seconds(7200), busy_until=NOW - seconds(200))
+
+    liveness = judged(state)
+
+    assert not liveness.alive
+    assert (liveness.fault, liveness.late) == ("stuck", 200.0)
+
+
+def test_a_run_in_progress_is_judged_by_its_bound_not_by_the_run_it_replaced() -> None:
+    state = SchedulerState(
+        due_at=NOW - seconds(7200), busy_since=NOW - seconds(60), busy_until=NOW + seconds(600)
+    )
+
+    assert judged(state).alive
+
+
+def test_a_silent_heartbeat_is_dead_whatever_its_state() -> None:
+    liveness = judged(SchedulerState(due_at=NOW + seconds(60)), age=MAX_AGE + 1)
+
+    assert not liveness.alive and liveness.fault == "silent"
+
+
+def test_a_heartbeat_without_a_state_is_judged_by_its_age_alone() -> None:
+    assert judged(None).alive
+    assert not judged(None, age=MAX_AGE + 1).alive
+
+
+def test_a_run_may_take_five_dump_timeouts_and_two_lock_waits_per_database() -> None:
+    bound = run_bound(databases=3, dump_timeout=3600.0, lock_wait=30.0)
+
+    assert bound == seconds(3 * (5 * 3600 + 2 * 30))
+
+
+def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
+    status = Status(
+        catalog=fakes.store,
+        run_log=fakes.run_log,
+        clock=fakes.clock,
+        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        heartbeat=heartbeat,
+        production=True,
+    )
+    return CheckHealth(status=status, heartbeat=heartbeat)
+
+
+def test_health_says_which_run_is_stuck_and_for_how_long_while_the_heart_beats() -> None:
+    fakes = Fakes()
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    since = fakes.clock.now()
+
+    with heartbeat.while_busy(since=since, until=since + seconds(600)):
+        fakes.clock.sleep(600 + MAX_AGE + 1)
+        heartbeat.beat()
+        report = check_health(fakes, heartbeat)([], max_heartbeat_age=MAX_AGE, liveness_only=True)
+
+    assert not report.alive and not report.healthy
+    assert stale_heartbeat(report) == (
+        "the run in progress since 2024-07-04T09:00:00Z has outlasted its bound of 600 s "
+        "by 181 s (more than 180 s): 'controller start' is stuck"
+    )
+
+
+def test_health_says_which_run_is_overdue_while_the_heart_beats() -> None:
+    fakes = Fakes()
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    heartbeat.waiting(fakes.clock.now())
+    fakes.clock.sleep(3600)
+    heartbeat.beat()
+
+    report = check_health(fakes, heartbeat)([], max_heartbeat_age=MAX_AGE, liveness_only=True)
+
+    assert not report.alive
+    assert stale_heartbeat(report) == (
+        "the scheduled run due at 2024-07-04T09:00:00Z has not started "
+        "(3600 s late, more than 180 s): 'controller start' is stuck"
+    )
