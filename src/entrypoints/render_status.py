@@ -58,13 +58,13 @@ def fault(status: DatabaseStatus) -> str:
         said = f"{identifier}: newest backup is {age(status.newest_age)} old ({status.newest.name})"
     said += f", more than {age(status.max_age)}"
     if status.future:
-        said += f"; {future(status)}"
+        said += f"; {_future(status)}"
     if status.consecutive_failures and status.last_failure is not None:
         said += f"; last run failed: {status.last_failure.error}"
     return said
 
 
-def future(status: DatabaseStatus) -> str:
+def _future(status: DatabaseStatus) -> str:
     """Return how many backups of ``status`` are dated in the future (never the newest)."""
     return f"{len(status.future)} backup(s) dated in the future ignored ({_names(status)})"
 
