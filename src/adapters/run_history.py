@@ -123,6 +123,8 @@ def _line(record: RunRecord, totals: dict[Outcome, int]) -> str:
     }
     if record.not_offsite is not None:  # a sync's: other records' lines stay as they were
         fields["not_offsite"] = list(record.not_offsite)
+    if record.confirmed_offsite is not None:  # a sync's too: {name: SHA-256}
+        fields["confirmed_offsite"] = dict(record.confirmed_offsite)
     return json.dumps(fields, sort_keys=True) + "\n"
 
 
@@ -148,6 +150,7 @@ def _record(fields: dict[str, Any]) -> RunRecord:
         pg_dump_version=fields.get("pg_dump_version"),
         server_version=fields.get("server_version"),
         not_offsite=_names(fields.get("not_offsite")),
+        confirmed_offsite=_checksums(fields.get("confirmed_offsite")),
     )
 
 
@@ -157,6 +160,16 @@ def _names(value: object) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         return None
     return tuple(value)
+
+
+def _checksums(value: object) -> tuple[tuple[str, str], ...] | None:
+    """Return ``{name: SHA-256}`` as pairs; None for anything else (absent from older
+    records; strange: it confirms nothing, and is no reason to skip the line)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and isinstance(sha256, str) for name, sha256 in value.items()
+    ):
+        return None
+    return tuple(value.items())
 
 
 def _totals(last: dict[str, Any] | None) -> dict[Outcome, int]:

@@ -11,16 +11,28 @@ import attrs
 
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, Tier
+from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.offsite_status import OffsiteStatus, offsite_status
+from pg_backup_manager.domain.policy import dated_in_the_future
 from pg_backup_manager.domain.ports import Schedule
 
 _GAP_SAMPLES = 1000
 
+# How far ahead of the clock a backup may be stamped and still count as fresh: a
+# clock corrected backwards by NTP, or a host and its container a little apart.
+# Five minutes is far more than a synchronised clock is ever off, and far less than
+# any BACKUP_MAX_AGE worth setting: a backup dated further ahead is ignored.
+CLOCK_SKEW = timedelta(minutes=5)
+
 
 @attrs.frozen(kw_only=True)
 class DatabaseStatus:
-    """What an operator wants to know about one database's backups, at ``now``."""
+    """What an operator wants to know about one database's backups, at ``now``.
+
+    ``newest`` is the newest backup not dated in the future (beyond ``CLOCK_SKEW``);
+    those that are, ``future``, are still counted and sized among the backups kept,
+    but never judged fresh.
+    """
 
     database: Database
     now: datetime
@@ -34,11 +46,15 @@ class DatabaseStatus:
     max_age: timedelta
     grace_until: datetime | None  # no backup yet is healthy until then
     offsite: OffsiteStatus | None = None  # None: no off-site store is configured
+    future: tuple[BackupName, ...] = ()  # dated in the future, ignored: newest first
 
     @property
     def newest_age(self) -> timedelta | None:
-        """Return the age of the newest backup, or None without one."""
-        return None if self.newest is None else self.now - self.newest.name.taken_at
+        """Return the age of the newest backup (0 for one within the clock skew ahead),
+        or None without one."""
+        if self.newest is None:
+            return None
+        return max(self.now - self.newest.name.taken_at, timedelta(0))
 
     @property
     def healthy(self) -> bool:
@@ -63,7 +79,10 @@ def database_status(
     """Return the status of ``database`` from its backups (newest first) and its history
     (oldest first). Only dumps and scheduled runs count as runs; a scheduler that
     started less than ``max_age`` ago gives a database without backups a grace period.
-    With ``offsite`` (an off-site store is configured), it says what is not off-site.
+    A backup dated more than ``CLOCK_SKEW`` after ``now`` is not the newest (the rule
+    retention follows, :func:`dated_in_the_future`): it is listed in ``future``. With
+    ``offsite`` (an off-site store is configured), it says what is not off-site; the
+    backups must then carry their recorded SHA-256.
     """
     runs = [record for record in history if record.operation in BACKUP_OPERATIONS]
     successes = [r for r in runs if r.outcome is Outcome.SUCCESS]
@@ -74,10 +93,16 @@ def database_status(
             break
         trailing += 1
     tiers = Counter(backup.name.tier for backup in backups)
+    future = tuple(
+        backup.name
+        for backup in backups
+        if dated_in_the_future(backup.name, now=now, allowance=CLOCK_SKEW)
+    )
+    newest = next((backup for backup in backups if backup.name not in future), None)
     return DatabaseStatus(
         database=database,
         now=now,
-        newest=backups[0] if backups else None,
+        newest=newest,
         last_success=successes[-1] if successes else None,
         last_failure=failures[-1] if failures else None,
         consecutive_failures=trailing,
@@ -86,7 +111,8 @@ def database_status(
         next_run_at=next_run_at,
         max_age=max_age,
         grace_until=None if started_at is None else started_at + max_age,
-        offsite=offsite_status(backups, history) if offsite else None,
+        offsite=offsite_status(backups, history, newest=newest) if offsite else None,
+        future=future,
     )
 
 

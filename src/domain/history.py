@@ -38,7 +38,9 @@ class RunRecord:
 
     A ``sync`` also says which local backups it left not off-site (its
     ``not_offsite``: none after a success; None when it could not tell, as
-    when the database's lock was busy).
+    when the database's lock was busy), and which it confirmed off-site (its
+    ``confirmed_offsite``: the name and SHA-256 of each; None in other records, and
+    in those written before syncs said it).
     """
 
     operation: Operation
@@ -52,3 +54,4 @@ class RunRecord:
     pg_dump_version: str | None = None
     server_version: str | None = None
     not_offsite: tuple[str, ...] | None = None
+    confirmed_offsite: tuple[tuple[str, str], ...] | None = None

@@ -91,6 +91,7 @@ class Sync:
         uploaded: list[OffsiteCopy] = []
         local: list[Backup] | None = None  # None: not read (the lock was busy)
         confirmed: set[BackupName] = set()
+        proven: dict[BackupName, str | None] = {}  # off-site with this SHA-256: the record's
         with recorded(
             run_log=self.run_log, clock=self.clock, identifier=identifier, operation=Operation.SYNC
         ) as recording:
@@ -103,10 +104,12 @@ class Sync:
                         archive = self._archive(identifier, backup)
                         if self.offsite.holds(identifier, backup.name, archive):
                             confirmed.add(backup.name)
+                            proven[backup.name] = archive.checksum
                         else:
                             missing.append(backup)
                     for backup in sorted(missing, key=_age_order):
-                        uploaded.append(self._upload(identifier, backup))
+                        uploaded.append(copy := self._upload(identifier, backup))
+                        proven[copy.name] = copy.sha256
             except ControllerError as error:
                 recording.failed(error)
                 done = confirmed | {copy.name for copy in uploaded}
@@ -115,8 +118,9 @@ class Sync:
                     for backup in sorted(local or (), key=_age_order)
                     if backup.name not in done
                 )
-                if local is not None:  # what the history tells ``status`` is not off-site
+                if local is not None:  # what the history tells ``status`` is (not) off-site
                     recording.not_offsite = tuple(map(str, left))
+                    recording.confirmed_offsite = _pairs(proven)
                 return SyncResult(
                     database=database,
                     uploaded=tuple(uploaded),
@@ -125,6 +129,7 @@ class Sync:
                     error=error,
                 )
             recording.not_offsite = ()
+            recording.confirmed_offsite = _pairs(proven)
         return SyncResult(
             database=database, uploaded=tuple(uploaded), already_offsite=len(confirmed)
         )
@@ -142,6 +147,13 @@ class Sync:
         archive = self._archive(identifier, backup)
         globals_file = self.catalog.globals(identifier, backup.name) if backup.has_globals else None
         return self.offsite.upload(identifier, backup.name, archive=archive, globals=globals_file)
+
+
+def _pairs(proven: dict[BackupName, str | None]) -> tuple[tuple[str, str], ...]:
+    """Return what a sync confirmed as (name, SHA-256), oldest first: what its record keeps
+    (a copy whose SHA-256 is unknown proves nothing)."""
+    ordered = sorted(proven, key=lambda name: (name.taken_at, str(name)))
+    return tuple((str(name), sha256) for name in ordered if (sha256 := proven[name]))
 
 
 def _age_order(backup: Backup) -> tuple[datetime, str]:

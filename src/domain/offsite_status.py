@@ -1,18 +1,20 @@
 """Is every local backup off-site? Read from the run history, never from the store, so that
 ``status`` and the metrics answer at once, and also while the store is down.
 
-Each ``sync`` records which local backups it left not off-site. A backup is off-site
-once a sync that started after it was taken confirmed it: one that succeeded, or
-one that failed without naming it. It counts as off-site from then on, even when a
-later sync cannot reach the store to check it again (the store is not asked here).
-A backup no sync confirmed (made since the last one, or while the store was down)
-is missing.
+Each ``sync`` records the name and SHA-256 of every local backup it confirmed off-site
+(found in the store with that size and checksum, or uploaded), whatever its outcome.
+A local backup is off-site once a sync confirmed that exact name with that exact
+checksum (the one its ``.sha256`` file holds now). It counts as off-site from then on,
+even when a later sync cannot reach the store to check it again (the store is not asked
+here). A backup no sync confirmed (made since the last one, made while the store was
+down, renamed, or replaced by other content under the same name) is missing: time
+alone never confirms anything, and neither does a record written before syncs said
+what they confirmed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import attrs
 
@@ -42,53 +44,26 @@ class OffsiteStatus:
         return self.newest is not None and self.newest in self.missing
 
 
-def offsite_status(backups: Sequence[Backup], history: Sequence[RunRecord]) -> OffsiteStatus:
-    """Return the off-site status of a database from its local backups (newest first) and
-    its history (oldest first); see the module's docstring."""
+def offsite_status(
+    backups: Sequence[Backup], history: Sequence[RunRecord], *, newest: Backup | None
+) -> OffsiteStatus:
+    """Return the off-site status of a database from its local backups (newest first, each
+    with the SHA-256 its checksum file records, None without one) and its history (oldest
+    first); see the module's docstring. ``newest`` is the backup that freshness judges
+    (not one dated in the future)."""
     syncs = [record for record in history if record.operation is Operation.SYNC]
     successes = [r for r in syncs if r.outcome is Outcome.SUCCESS]
     failures = [r for r in syncs if r.outcome is Outcome.FAILURE]
-    confirmed = _Confirmations.of(successes, failures)
+    confirmed = {pair for sync in syncs for pair in sync.confirmed_offsite or ()}
     return OffsiteStatus(
         backups=len(backups),
-        missing=tuple(backup.name for backup in backups if not confirmed(backup.name)),
-        newest=backups[0].name if backups else None,
+        missing=tuple(
+            backup.name
+            for backup in backups
+            if backup.sha256 is None or (str(backup.name), backup.sha256) not in confirmed
+        ),
+        newest=None if newest is None else newest.name,
         last_sync=syncs[-1] if syncs else None,
         last_success=successes[-1] if successes else None,
         last_failure=failures[-1] if failures else None,
     )
-
-
-@attrs.frozen(kw_only=True)
-class _Confirmations:
-    """What the syncs confirmed: every backup taken by the start of the last successful one
-    (``covered``), and of each later failed sync that could tell, the backups taken by
-    its start that it did not name.
-
-    Names are to the second, like the history's times: a backup taken in the
-    second its sync started counts as that sync's.
-    """
-
-    covered: datetime | None
-    partial: tuple[tuple[datetime, frozenset[str]], ...]
-
-    @classmethod
-    def of(cls, successes: Sequence[RunRecord], failures: Sequence[RunRecord]) -> _Confirmations:
-        """Return what ``successes`` and ``failures`` (syncs, oldest first) confirmed."""
-        covered = max((sync.started_at for sync in successes), default=None)
-        return cls(
-            covered=covered,
-            partial=tuple(
-                (sync.started_at, frozenset(sync.not_offsite))
-                for sync in failures
-                if sync.not_offsite is not None and (covered is None or sync.started_at > covered)
-            ),
-        )
-
-    def __call__(self, name: BackupName) -> bool:
-        """Return whether a sync found backup ``name`` off-site (or put it there)."""
-        if self.covered is not None and name.taken_at <= self.covered:
-            return True
-        return any(
-            name.taken_at <= started and str(name) not in left for started, left in self.partial
-        )

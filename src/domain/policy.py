@@ -38,6 +38,19 @@ def tier_of_run(at: datetime, *, timezone: str) -> Tier:
     return tier_of_day(at.astimezone(ZoneInfo(timezone)).date())
 
 
+def dated_in_the_future(
+    name: BackupName, *, now: datetime, allowance: timedelta = timedelta(0)
+) -> bool:
+    """Return whether backup ``name`` is stamped more than ``allowance`` after ``now``.
+
+    Such a backup was not made by a clock that agrees with ``now`` (the clock went
+    backwards, or the file was named by hand): retention keeps it without counting it
+    among the newest, and freshness ignores it, so it can neither push a real backup
+    out nor stand in for one.
+    """
+    return name.taken_at - now > allowance
+
+
 class Why(enum.Enum):
     """Why retention keeps or deletes a backup."""
 
@@ -99,7 +112,7 @@ def plan_retention(
     newest_left = max(min_kept, 1)
     for name in ordered:
         age = now - name.taken_at
-        if age < timedelta(0):
+        if dated_in_the_future(name, now=now):
             keep, why = True, Why.FUTURE
         elif newest_left > 0:
             newest_left -= 1

@@ -17,13 +17,15 @@ from pg_backup_manager.domain.ports import Clock, RunLog
 @attrs.define
 class Recording:
     """What an operation in progress will record: its backup (or archive), or its error,
-    and for a ``sync`` the local backups it left not off-site."""
+    and for a ``sync`` the local backups it left not off-site and those it confirmed
+    off-site (name and SHA-256)."""
 
     backup: Backup | None = None
     archive: str | None = None
     sha256: str | None = None
     error: str | None = None
     not_offsite: tuple[str, ...] | None = None
+    confirmed_offsite: tuple[tuple[str, str], ...] | None = None
 
     def failed(self, error: BaseException | str) -> None:
         """Record a failure that the operation reports rather than raises."""
@@ -44,6 +46,7 @@ class Recording:
             pg_dump_version=backup.pg_dump_version if backup is not None else None,
             server_version=backup.server_version if backup is not None else None,
             not_offsite=self.not_offsite,
+            confirmed_offsite=self.confirmed_offsite,
         )
 
 

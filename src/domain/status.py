@@ -11,6 +11,7 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.freshness import DatabaseStatus, database_status, default_max_age
 from pg_backup_manager.domain.health import Liveness
 from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.names import Backup, BackupName
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Heartbeat, RunLog, Schedule
 
 
@@ -21,8 +22,8 @@ class Status:
     ``max_age`` is ``BACKUP_MAX_AGE``; None means twice the longest gap of the
     schedule. Outside production nothing is scheduled: there is no next run
     and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
-    says which backups are not off-site, from the history alone: the store is
-    never asked.
+    says which backups are not off-site, from the history and each backup's
+    checksum file alone: the store is never asked.
     """
 
     catalog: BackupCatalog
@@ -43,7 +44,7 @@ class Status:
         return [
             database_status(
                 database=database,
-                backups=self.catalog.backups(database.identifier),
+                backups=self._backups(database.identifier),
                 history=self.run_log.records(database.identifier),
                 now=now,
                 max_age=max_age,
@@ -53,6 +54,21 @@ class Status:
             )
             for database in databases
         ]
+
+    def _backups(self, identifier: str) -> list[Backup]:
+        """Return the backups of ``identifier``, newest first; with ``offsite``, each with
+        the SHA-256 its checksum file records (None when it has none or cannot be read:
+        then no sync can have confirmed it)."""
+        backups = self.catalog.backups(identifier)
+        if not self.offsite:
+            return backups
+        return [attrs.evolve(b, sha256=self._checksum(identifier, b.name)) for b in backups]
+
+    def _checksum(self, identifier: str, name: BackupName) -> str | None:
+        try:
+            return self.catalog.archive(identifier, name).checksum
+        except ControllerError:  # gone since listed, unreadable or malformed
+            return None
 
 
 @attrs.frozen(kw_only=True)

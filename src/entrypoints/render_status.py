@@ -55,9 +55,12 @@ def health(report: HealthReport) -> None:
         error(fault(status))
     if not report.faults:
         newest = ", ".join(
-            f"{s.database.identifier} {age(s.newest_age)} old"
-            if s.newest_age is not None
-            else f"{s.database.identifier} none yet"
+            (
+                f"{s.database.identifier} {age(s.newest_age)} old"
+                if s.newest_age is not None
+                else f"{s.database.identifier} none yet"
+            )
+            + (f" ({len(s.future)} dated in the future, ignored)" if s.future else "")
             for s in report.databases
         )
         click.echo(f"ok: the scheduler is alive; newest backups: {newest}")
@@ -71,9 +74,16 @@ def fault(status: DatabaseStatus) -> str:
     else:
         said = f"{identifier}: newest backup is {age(status.newest_age)} old ({status.newest.name})"
     said += f", more than {age(status.max_age)}"
+    if status.future:
+        said += f"; {_future(status)}"
     if status.consecutive_failures and status.last_failure is not None:
         said += f"; last run failed: {status.last_failure.error}"
     return said
+
+
+def _future(status: DatabaseStatus) -> str:
+    """Return how many backups of ``status`` are dated in the future (never the newest)."""
+    return f"{len(status.future)} backup(s) dated in the future ignored ({_names(status)})"
 
 
 def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
@@ -87,6 +97,10 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
             click.echo(
                 f"  newest backup:    {newest.name} ({size(newest.size)}, "
                 f"{age(status.newest_age)} old)"
+            )
+        if status.future:
+            click.echo(
+                f"  dated in future:  {len(status.future)} backup(s) ignored: {_names(status)}"
             )
         click.echo(f"  last success:     {_when(status, 'success')}")
         click.echo(f"  last failure:     {_when(status, 'failure')}")
@@ -138,6 +152,11 @@ def age(span: timedelta | None) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+def _names(status: DatabaseStatus, shown: int = 3) -> str:
+    names = [str(name) for name in status.future[:shown]]
+    return ", ".join(names) + (", ..." if len(status.future) > shown else "")
 
 
 def _when(status: DatabaseStatus, outcome: str) -> str:

@@ -7,14 +7,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.registry import CollectorRegistry
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.adapters.metrics import BackupCollector
 from pg_backup_manager.adapters.notifications import message, redact
 from pg_backup_manager.adapters.run_history import JsonlRunLog
-from pg_backup_manager.domain.freshness import database_status, default_max_age
+from pg_backup_manager.domain.freshness import CLOCK_SKEW, database_status, default_max_age
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
+from pg_backup_manager.domain.policy import Why, dated_in_the_future, plan_retention
+from pg_backup_manager.entrypoints import documents, render_status
 
 from .fakes import Fakes, database
 
@@ -179,3 +184,70 @@ def test_a_message_names_the_database_operation_outcome_and_backup_or_error() ->
     assert title == "orders: scheduled failure"
     assert "database: orders" in body and "outcome: failure after 30 s" in body
     assert "error: password authentication failed" in body
+
+
+def test_a_backup_dated_in_the_future_is_ignored_and_the_newest_real_one_is_judged() -> None:
+    future = backup(-timedelta(hours=17))
+    stale = backup(timedelta(hours=13))
+
+    status = status_of([future, stale], [record(Outcome.FAILURE, error="wrong password")])
+
+    assert not status.healthy
+    assert status.newest == stale and status.newest_age == timedelta(hours=13)
+    assert status.future == (future.name,)
+    assert status.backups_by_tier[Tier.DAILY] == 2 and status.total_bytes == 2000
+
+
+def test_a_database_whose_only_backup_is_dated_in_the_future_has_no_backup_yet() -> None:
+    future = backup(-timedelta(days=30))
+
+    status = status_of([future], [])
+
+    assert not status.healthy
+    assert status.newest is None and status.future == (future.name,)
+
+
+def test_a_backup_dated_within_the_allowed_clock_skew_counts_as_fresh_and_zero_old() -> None:
+    ahead = backup(-CLOCK_SKEW + timedelta(seconds=1))
+
+    status = status_of([ahead], [])
+
+    assert status.healthy and status.newest == ahead and status.future == ()
+    assert status.newest_age == timedelta(0)
+
+
+def test_freshness_and_retention_agree_on_what_is_dated_in_the_future() -> None:
+    names = [backup(age).name for age in (-timedelta(hours=17), -timedelta(minutes=1))]
+
+    verdicts = plan_retention(names, now=NOW).verdicts
+
+    assert [v.why is Why.FUTURE for v in verdicts] == [True, True]
+    assert [dated_in_the_future(n, now=NOW) for n in names] == [True, True]
+    assert [dated_in_the_future(n, now=NOW, allowance=CLOCK_SKEW) for n in names] == [True, False]
+
+
+def test_health_status_json_and_metrics_say_a_future_dated_backup_is_ignored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    future = backup(-timedelta(hours=17))
+    stale = backup(timedelta(hours=13))
+    fakes = Fakes()
+    status = status_of([future, stale], [record(Outcome.FAILURE, error="wrong password")])
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BackupCollector(lambda: [status], fakes.run_log))
+
+    fault = render_status.fault(status)
+    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    text = capsys.readouterr().out
+    documents.print_statuses([status], fakes.store)
+    [entry] = json.loads(capsys.readouterr().out)["databases"]
+    scraped = generate_latest(registry).decode()
+
+    assert fault.startswith(f"users: newest backup is 13 h old ({stale.name}), more than 12 h;")
+    assert f"1 backup(s) dated in the future ignored ({future.name})" in fault
+    assert f"  dated in future:  1 backup(s) ignored: {future.name}\n" in text
+    assert (entry["healthy"], entry["newest_backup"]["name"]) == (False, str(stale.name))
+    assert entry["newest_backup_age_seconds"] == 13 * 3600
+    assert entry["future_backups"] == [str(future.name)]
+    assert 'pg_backup_healthy{database="users"} 0.0' in scraped
+    assert 'pg_backup_last_size_bytes{database="users"} 1000.0' in scraped

@@ -20,17 +20,19 @@ from pg_backup_manager.domain.backing_up import BackUp
 from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.offsite_status import offsite_status
+from pg_backup_manager.domain.names import BackupName, Tier
+from pg_backup_manager.domain.offsite_status import OffsiteStatus, offsite_status
 from pg_backup_manager.domain.status import Status
 from pg_backup_manager.entrypoints import documents, render_status
 
 from .fakes import GOOD_SHA256, FakeHeartbeat, Fakes, database
-from .test_offsite import MIDDLE, OLD, with_local_backups
+from .test_offsite import MIDDLE, NEW, OLD, with_local_backups
 
 USERS = database("users")
 SCHEDULE = CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")
 FIRST = "file_daily_2024-07-04T09:00:00Z.dump"  # a dump at the fake clock's start
 LATER = "file_daily_2024-07-04T10:00:00Z.dump"  # a dump an hour later
+OTHER_SHA256 = "0" * 64
 
 
 def status(fakes: Fakes, *, offsite: bool = True) -> DatabaseStatus:
@@ -119,7 +121,7 @@ def test_without_a_sync_every_local_backup_is_missing() -> None:
     fakes = Fakes()
     with_local_backups(fakes, "users", OLD, MIDDLE)
 
-    found = offsite_status(fakes.store.backups("users"), [])
+    found = status_from(fakes, [])
 
     assert [str(name) for name in found.missing] == [MIDDLE, OLD]
     assert found.last_sync is None
@@ -138,13 +140,15 @@ def test_a_sync_that_could_not_take_the_lock_records_that_it_cannot_tell() -> No
     assert found is not None and [str(name) for name in found.missing] == [OLD]
 
 
-def test_a_failed_sync_confirms_the_backups_it_did_not_name() -> None:
+def test_a_failed_sync_confirms_the_backups_it_names_with_their_checksums() -> None:
     fakes = Fakes()
     with_local_backups(fakes, "users", OLD, MIDDLE)
-
-    found = offsite_status(
-        fakes.store.backups("users"), [sync_record(Outcome.FAILURE, not_offsite=(MIDDLE,))]
+    failed = attrs.evolve(
+        sync_record(Outcome.FAILURE, not_offsite=(MIDDLE,)),
+        confirmed_offsite=((OLD, GOOD_SHA256),),
     )
+
+    found = status_from(fakes, [failed])
 
     assert [str(name) for name in found.missing] == [MIDDLE]
     assert found.newest_missing
@@ -329,3 +333,96 @@ def test_a_failed_upload_is_notified_like_any_failure_and_says_what_is_missing()
     assert f"error: upload of {OLD} failed: connection reset" in body
     assert f"off-site: missing 2 backup(s): {OLD}, {FIRST} (kept locally)" in body
     assert GOOD_SHA256 not in body
+
+
+def test_a_backup_renamed_into_the_past_is_missing_though_a_later_sync_succeeded() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", MIDDLE)
+    fakes.sync()([USERS])
+    an_hour_later(fakes)
+
+    with_local_backups(fakes, "users", OLD)  # renamed by hand, dated before the sync
+    found = status(fakes).offsite
+
+    assert found is not None and [str(name) for name in found.missing] == [OLD]
+    assert found.last_sync is not None and found.last_sync.outcome is Outcome.SUCCESS
+
+
+def test_a_backup_whose_content_changed_under_its_name_since_its_sync_is_missing() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+
+    fakes.store.checksums["users", BackupName.parse(OLD)] = OTHER_SHA256
+    found = status(fakes).offsite
+
+    assert found is not None and [str(name) for name in found.missing] == [OLD]
+
+
+def test_a_sync_records_the_name_and_checksum_of_each_backup_it_confirmed() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    with_local_backups(fakes, "users", NEW)
+    fakes.offsite.fail_after = 0
+
+    fakes.sync()([USERS])
+
+    succeeded, failed = fakes.run_log.records("users")
+    assert succeeded.confirmed_offsite == ((OLD, GOOD_SHA256), (MIDDLE, GOOD_SHA256))
+    assert failed.outcome is Outcome.FAILURE and failed.not_offsite == (NEW,)
+    assert failed.confirmed_offsite == ((OLD, GOOD_SHA256), (MIDDLE, GOOD_SHA256))
+
+
+def test_a_sync_record_from_before_confirmations_were_kept_confirms_nothing() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    old = attrs.evolve(sync_record(Outcome.SUCCESS, not_offsite=()), confirmed_offsite=None)
+
+    found = status_from(fakes, [old])
+
+    assert [str(name) for name in found.missing] == [OLD]
+
+
+def test_the_history_keeps_what_a_sync_confirmed_and_reads_lines_without_it(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    run_log = JsonlRunLog(layout=layout)
+    synced = attrs.evolve(
+        sync_record(Outcome.SUCCESS, not_offsite=()), confirmed_offsite=((OLD, GOOD_SHA256),)
+    )
+    run_log.record("users", synced)
+    run_log.record("users", attrs.evolve(synced, confirmed_offsite=None))
+    path = tmp_path / "users" / HISTORY_NAME
+    first = path.read_text().splitlines()[0]
+    with path.open("a") as history:  # a third line whose confirmations are not a mapping
+        history.write(first.replace(f'{{"{OLD}": "{GOOD_SHA256}"}}', '["strange"]') + "\n")
+
+    lines = [json.loads(line) for line in path.open()]
+    records = run_log.records("users")
+
+    assert lines[0]["confirmed_offsite"] == {OLD: GOOD_SHA256}
+    assert "confirmed_offsite" not in lines[1]
+    assert [r.confirmed_offsite for r in records] == [((OLD, GOOD_SHA256),), None, None]
+
+
+def test_off_site_judges_the_newest_backup_that_is_not_dated_in_the_future() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.sync()([USERS])
+    future = BackupName.for_run(tier=Tier.DAILY, at=fakes.clock.now() + timedelta(days=1))
+    with_local_backups(fakes, "users", str(future))
+
+    found = status(fakes).offsite
+
+    assert found is not None and [str(name) for name in found.missing] == [str(future)]
+    assert found.newest == BackupName.parse(OLD) and not found.newest_missing
+
+
+def status_from(fakes: Fakes, history: list[RunRecord]) -> OffsiteStatus:
+    backups = [
+        attrs.evolve(b, sha256=fakes.store.checksums.get(("users", b.name)))
+        for b in fakes.store.backups("users")
+    ]
+    return offsite_status(backups, history, newest=backups[0] if backups else None)
