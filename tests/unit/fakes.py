@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -463,12 +464,23 @@ class FakeRunLog:
         return {outcome: outcomes.count(outcome) for outcome in Outcome}
 
 
+class Companion(enum.Enum):
+    """What a hand in the bucket can do to a copy's companions (see FakeOffsiteStore.lose)."""
+
+    CHECKSUM = "the archive's checksum object deleted"
+    WRONG_CHECKSUM = "the archive's checksum object replaced by another digest"
+    GLOBALS = "the globals deleted"
+    GLOBALS_CHECKSUM = "the globals' checksum object deleted"
+
+
 @attrs.define
 class FakeOffsiteStore:
     """Off-site copies in a dict, per database; fails every upload after ``fail_after``
-    uploads (None: never); ``objects`` holds each key as the S3 adapter names them."""
+    uploads (None: never). ``lost`` holds the companions of a copy that went missing
+    off-site (``plant`` and ``lose`` do to it what a hand in the bucket would)."""
 
     copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
+    lost: dict[tuple[str, BackupName], set[Companion]] = attrs.field(factory=dict)
     fail_after: int | None = None
     unreachable: bool = False
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
@@ -478,6 +490,16 @@ class FakeOffsiteStore:
 
     def location(self, identifier: str) -> str:
         return f"s3://bucket/prefix/{identifier}/"
+
+    def plant(self, identifier: str, name: BackupName, *, size: int) -> None:
+        """Put ``size`` bytes under backup ``name`` as a hand copy would: no SHA-256
+        recorded, no checksum object, no globals."""
+        self.copied.setdefault(identifier, {})[name] = OffsiteCopy(name=name, size=size)
+        self.lost[identifier, name] = {Companion.CHECKSUM}
+
+    def lose(self, identifier: str, name: BackupName, *companions: Companion) -> None:
+        """Delete (or, WRONG_CHECKSUM, replace) ``companions`` of copy ``name`` by hand."""
+        self.lost.setdefault((identifier, name), set()).update(companions)
 
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         if self.unreachable:
