@@ -504,7 +504,27 @@ class FakeOffsiteStore:
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         if self.unreachable:
             raise ControllerError("off-site store unreachable")
-        return sorted(self.copied.get(identifier, {}).values(), key=lambda c: c.name, reverse=True)
+        found = [
+            self._judged(identifier, copy) for copy in self.copied.get(identifier, {}).values()
+        ]
+        return sorted(found, key=lambda c: c.name, reverse=True)
+
+    def _judged(self, identifier: str, copy: OffsiteCopy) -> OffsiteCopy:
+        """Return ``copy`` as the S3 store lists it, once its ``lost`` companions are gone."""
+        lost = self.lost.get((identifier, copy.name), set())
+        says = copy.sha256
+        if Companion.CHECKSUM in lost:
+            says = None
+        elif Companion.WRONG_CHECKSUM in lost:
+            says = "0" * 64
+        return OffsiteCopy.judged(
+            name=copy.name,
+            size=copy.size,
+            sha256=copy.sha256,
+            checksum_says=says,
+            globals_found=copy.has_globals and Companion.GLOBALS not in lost,
+            globals_checksummed=Companion.GLOBALS_CHECKSUM not in lost,
+        )
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         if self.unreachable:
@@ -526,10 +546,19 @@ class FakeOffsiteStore:
         if self.unreachable or (self.fail_after is not None and uploads >= self.fail_after):
             raise ControllerError(f"upload of {name} failed: connection reset")
         existing = self.copied.get(identifier, {}).get(name)
-        if existing is not None and existing.sha256 == archive.checksum:
-            return existing  # an earlier upload's: the same content counts as uploaded
-        if existing is not None:
+        lost = self.lost.get((identifier, name), set())
+        if existing is not None and (
+            existing.sha256 != archive.checksum or Companion.WRONG_CHECKSUM in lost
+        ):
             raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        if existing is not None:  # an earlier upload's: completed, the archive never sent again
+            kept_globals = existing.has_globals and Companion.GLOBALS not in lost
+            completed = attrs.evolve(existing, has_globals=kept_globals or globals is not None)
+            if lost or completed != existing:
+                self.copied[identifier][name] = completed
+                self.lost.pop((identifier, name), None)
+                self.actions.append(("complete", identifier, str(name)))
+            return completed
         if self.locks is not None:
             self.locked_uploads.append(identifier in self.locks.holding)
         copy = OffsiteCopy(

@@ -535,7 +535,9 @@ def test_prune_remote_applies_retention_to_the_off_site_copies(run: Run, fakes: 
     assert len(fakes.store.names("users")) == 2
 
 
-def test_prune_remote_reports_an_unusable_object_and_leaves_it_alone(run: Run, fakes: Fakes) -> None:
+def test_prune_remote_reports_an_unusable_object_and_leaves_it_alone(
+    run: Run, fakes: Fakes
+) -> None:
     for name in ("file_daily_2024-05-01T03:00:00Z.dump", "file_daily_2024-04-20T03:00:00Z.dump"):
         fakes.store.add("users", name)
         fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
@@ -556,9 +558,7 @@ def test_prune_remote_reports_an_unusable_object_and_leaves_it_alone(run: Run, f
     assert ("delete", "users", STRAY) not in fakes.offsite.actions
 
 
-def test_sync_completes_a_copy_that_lost_its_companions_and_says_so(
-    run: Run, fakes: Fakes
-) -> None:
+def test_sync_completes_a_copy_that_lost_its_companions_and_says_so(run: Run, fakes: Fakes) -> None:
     name = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
     fakes.store.add("users", str(name))
     fakes.store.checksums["users", name] = GOOD_SHA256

@@ -116,9 +116,7 @@ def test_a_stray_with_a_backup_name_never_protects_itself_at_the_cost_of_a_real_
     result = prune_offsite(fakes).one(USERS)
 
     assert fakes.offsite.actions == [("delete", "users", OLDER)]
-    assert [(str(v.name), v.why) for v in result.plan.verdicts if v.keep] == [
-        (EXPIRED, Why.NEWEST)
-    ]
+    assert [(str(v.name), v.why) for v in result.plan.verdicts if v.keep] == [(EXPIRED, Why.NEWEST)]
     [stray] = result.unusable
     assert str(stray.name) == RECENT
     assert stray.problem is not None and "no checksum" in stray.problem

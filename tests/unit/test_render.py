@@ -76,7 +76,7 @@ def test_a_scheduled_run_warns_of_an_unusable_object_off_site(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fakes = Fakes()
-    stray = BackupName.parse("file_daily_2024-07-05T03:00:00Z.dump")
+    stray = BackupName.parse("file_daily_2024-07-03T21:00:00Z.dump")
     fakes.offsite.plant("users", stray, size=12)
     run = ScheduledRun(
         take_backups=fakes.take_backups(),
