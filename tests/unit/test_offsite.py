@@ -236,3 +236,36 @@ def test_a_copy_whose_checksum_object_was_replaced_is_not_off_site_and_never_ove
     assert fakes.offsite.actions[2:] == []
     [new, old] = fakes.offsite.copies("users")
     assert (new.usable, old.usable) == (True, False)
+
+
+def test_a_copy_is_judged_by_what_a_restore_needs_the_first_missing_piece_named() -> None:
+    name = BackupName.parse(OLD)
+
+    def judged(
+        *,
+        sha256: str | None = GOOD_SHA256,
+        checksum_says: str | None = GOOD_SHA256,
+        globals_found: bool = True,
+        globals_checksummed: bool = True,
+    ) -> str | None:
+        return OffsiteCopy.judged(
+            name=name,
+            size=12,
+            sha256=sha256,
+            checksum_says=checksum_says,
+            globals_found=globals_found,
+            globals_checksummed=globals_checksummed,
+        ).problem
+
+    assert judged() is None
+    assert judged(globals_found=False, globals_checksummed=False) is None
+    assert judged(checksum_says=None, sha256=None) == f"no checksum object ({OLD}.sha256)"
+    assert judged(sha256=None) == "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
+    assert judged(checksum_says="") == f"its checksum object ({OLD}.sha256) holds no SHA-256"
+    assert judged(checksum_says="b" * 64) == (
+        f"its checksum object ({OLD}.sha256) says bbbbbbbbbbbbbbbb..., "
+        "the archive's recorded SHA-256 is aaaaaaaaaaaaaaaa..."
+    )
+    assert judged(globals_checksummed=False) == (
+        f"no checksum object for its globals ({name.globals_name}.sha256)"
+    )
