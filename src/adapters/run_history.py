@@ -125,6 +125,8 @@ def _line(record: RunRecord, totals: dict[Outcome, int]) -> str:
         fields["not_offsite"] = list(record.not_offsite)
     if record.confirmed_offsite is not None:  # a sync's too: {name: SHA-256}
         fields["confirmed_offsite"] = dict(record.confirmed_offsite)
+    if record.unusable_offsite:  # a sync's too, only when it found one
+        fields["unusable_offsite"] = list(record.unusable_offsite)
     return json.dumps(fields, sort_keys=True) + "\n"
 
 
@@ -151,6 +153,7 @@ def _record(fields: dict[str, Any]) -> RunRecord:
         server_version=fields.get("server_version"),
         not_offsite=_names(fields.get("not_offsite")),
         confirmed_offsite=_checksums(fields.get("confirmed_offsite")),
+        unusable_offsite=_names(fields.get("unusable_offsite")),
     )
 
 

@@ -5,7 +5,9 @@ Keys: ``<prefix>/<identifier>/<backup name>``, with beside it ``<name>.sha256``,
 the SHA-256 of its content as user metadata (``x-amz-meta-sha256``); an upload
 counts once a HEAD reports the expected size and that SHA-256. Objects are
 created with ``If-None-Match: *`` (the store refuses to replace one) after a
-HEAD found the key free, so nothing is ever overwritten.
+HEAD found the key free, so nothing is ever overwritten. A listed archive is
+a usable copy only with its checksum object, whose digest is the archive's
+recorded SHA-256, and its globals' checksum object when it has globals.
 
 With ENCRYPTION_RECIPIENTS, the archive and the globals are stored encrypted
 by age (streaming, see :mod:`age_cipher`), marked ``x-amz-meta-encryption: age``;
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -48,7 +51,6 @@ from pg_backup_manager.domain.errors import (
 )
 from pg_backup_manager.domain.model import check_identifier
 from pg_backup_manager.domain.names import (
-    GLOBALS_SUFFIX,
     BackupName,
     OffsiteCopy,
     StoredArchive,
@@ -64,6 +66,8 @@ MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 9000  # S3 allows 10,000: room for age's overhead in the estimate
 STREAM_PARTS_HELD = 3  # parts of a stream (encrypted) in memory at once
 SIDECAR = ".sha256"
+MAX_CHECKSUM_OBJECT = 4096  # a sha256sum line is about 110 bytes
+JUDGED_AT_ONCE = 8  # copies whose objects are asked at once (botocore pools 10 connections)
 # Parts are read from the file as they are sent: memory stays a few parts, whatever the
 # archive's size. 64 MiB parts reach S3's 10,000-part limit at 640 GB.
 TRANSFER = TransferConfig(
@@ -138,29 +142,67 @@ class S3OffsiteStore:
 
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         """Return the backups of ``identifier`` in the store, newest first: only keys
-        directly under its prefix whose names are backup names."""
+        directly under its prefix whose names are backup names, each judged by what a
+        restore needs (:meth:`OffsiteCopy.judged`): a HEAD of the archive and a GET of
+        its checksum object each, a few at a time."""
         base = self._base(identifier)
-        archives: list[tuple[BackupName, int]] = []
-        others: set[str] = set()
+        listing = self._listing(base)
+        archives = [
+            (name, size)
+            for key, size in listing.items()
+            if (name := BackupName.from_text(key)) is not None
+        ]
+        with ThreadPoolExecutor(max_workers=JUDGED_AT_ONCE) as pool:
+            found = list(pool.map(lambda item: self._judged(base, listing, *item), archives))
+        return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
+
+    def _listing(self, base: str) -> dict[str, int]:
+        """Return the size of every key directly under ``base``, by its name there."""
+        found: dict[str, int] = {}
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.settings.bucket, Prefix=base, Delimiter="/"
             )
             for page in pages:
                 for item in page.get("Contents", []):
-                    rest = item["Key"][len(base) :]
-                    name = BackupName.from_text(rest)
-                    if name is not None:
-                        archives.append((name, item["Size"]))
-                    elif rest.endswith(GLOBALS_SUFFIX):
-                        others.add(rest)
+                    found[item["Key"][len(base) :]] = item["Size"]
         except _S3_ERRORS as error:
             raise self._failure(error, f"listing {self._url(base)}") from None
-        found = [
-            OffsiteCopy(name=name, size=size, has_globals=name.globals_name in others)
-            for name, size in archives
-        ]
-        return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
+        return found
+
+    def _judged(
+        self, base: str, listing: dict[str, int], name: BackupName, size: int
+    ) -> OffsiteCopy:
+        """Return the copy ``name`` judged from ``listing`` and, when its checksum object is
+        listed, from the archive's metadata and that object's content."""
+        sha256 = says = None
+        checksum_name = str(name) + SIDECAR
+        if checksum_name in listing:  # else nothing more to ask: it is unusable already
+            archive = self._head(base + str(name))
+            sha256 = archive.sha256 if archive is not None else None
+            says = self._digest_in(base + checksum_name, listing[checksum_name])
+        return OffsiteCopy.judged(
+            name=name,
+            size=size,
+            sha256=sha256,
+            checksum_says=says,
+            globals_found=name.globals_name in listing,
+            globals_checksummed=name.globals_name + SIDECAR in listing,
+        )
+
+    def _digest_in(self, key: str, size: int) -> str | None:
+        """Return the first word of the checksum object at ``key`` (``""``: it holds none,
+        or is too large to be one), or None when it is gone."""
+        if size > MAX_CHECKSUM_OBJECT:
+            return ""
+        try:
+            body = self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+        except _S3_ERRORS as error:
+            if _code(error) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise self._failure(error, f"reading {self._url(key)}") from None
+        words = body[:MAX_CHECKSUM_OBJECT].decode("ascii", errors="replace").split()
+        return words[0] if words else ""
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         """Return whether the store holds backup ``name`` with ``archive``'s size and SHA-256
@@ -184,17 +226,21 @@ class S3OffsiteStore:
         base = self._base(identifier)
         path = Path(archive.path)
         size = _size(path)
-        # The archive is created last: once it is there, so are its companions.
-        if not self._present(base + str(name), size, archive.checksum):
-            if globals is not None:
-                if globals.checksum is None:
-                    raise ControllerError(f"the globals of {name} have no checksum")
-                globals_path = Path(globals.path)
-                self._put_file(
-                    base + name.globals_name, globals_path, _size(globals_path), globals.checksum
-                )
-                self._put_sidecar(base + name.globals_name, globals.checksum)
-            self._put_sidecar(base + str(name), archive.checksum)
+        # First: an archive key holding other content is refused before anything is sent.
+        present = self._present(base + str(name), size, archive.checksum)
+        # The archive is created last: once it is there, so are its companions. Each
+        # companion is created where it is missing, so a copy that lost some (by hand) is
+        # completed; none is ever written over another object.
+        if globals is not None:
+            if globals.checksum is None:
+                raise ControllerError(f"the globals of {name} have no checksum")
+            globals_path = Path(globals.path)
+            self._put_file(
+                base + name.globals_name, globals_path, _size(globals_path), globals.checksum
+            )
+            self._put_sidecar(base + name.globals_name, globals.checksum)
+        self._put_sidecar(base + str(name), archive.checksum)
+        if not present:
             self._put_file(base + str(name), path, size, archive.checksum)
         return OffsiteCopy(
             name=name, size=size, has_globals=globals is not None, sha256=archive.checksum
@@ -213,7 +259,7 @@ class S3OffsiteStore:
         directory = Path(into)
         # Listed first: a HEAD's answer has no body, so a missing bucket is a bare 404 and
         # refused credentials a bare 403; a listing's error says which.
-        if name not in {copy.name for copy in self.copies(identifier)}:
+        if str(name) not in self._listing(base):
             raise BackupNotFoundError(
                 f"no off-site copy {name} of {identifier} in {self._url(base)}: see "
                 f"'controller list {identifier} --remote'"

@@ -40,7 +40,9 @@ class RunRecord:
     ``not_offsite``: none after a success; None when it could not tell, as
     when the database's lock was busy), and which it confirmed off-site (its
     ``confirmed_offsite``: the name and SHA-256 of each; None in other records, and
-    in those written before syncs said it).
+    in those written before syncs said it), and which it found in the store but
+    not as a restore needs them and could not complete (its ``unusable_offsite``:
+    a copy that lost its checksum, or whose checksum object disagrees).
     """
 
     operation: Operation
@@ -55,3 +57,4 @@ class RunRecord:
     server_version: str | None = None
     not_offsite: tuple[str, ...] | None = None
     confirmed_offsite: tuple[tuple[str, str], ...] | None = None
+    unusable_offsite: tuple[str, ...] | None = None

@@ -34,6 +34,7 @@ SHARED_ARCHIVE_NAME = "file.dump"
 # The cluster's globals beside an archive: ``<stem>.globals.sql``, never a backup name.
 GLOBALS_SUFFIX = ".globals.sql"
 SHARED_GLOBALS_NAME = "file" + GLOBALS_SUFFIX
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _must_be_utc(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
@@ -145,12 +146,52 @@ class Backup:
 @attrs.frozen(kw_only=True)
 class OffsiteCopy:
     """A backup in the off-site store: its name, its size in bytes, whether its globals
-    went with it, and the SHA-256 the store holds for it (None: not asked for)."""
+    went with it, the SHA-256 the store holds for it (None: none recorded, or not asked
+    for), and why the controller would not restore it (``problem``; None: it would)."""
 
     name: BackupName
     size: int
     has_globals: bool = False
     sha256: str | None = None
+    problem: str | None = None
+
+    @classmethod
+    def judged(
+        cls,
+        *,
+        name: BackupName,
+        size: int,
+        sha256: str | None,
+        checksum_says: str | None,
+        globals_found: bool,
+        globals_checksummed: bool,
+    ) -> OffsiteCopy:
+        """Return the copy an object store holds under ``name``, judged by what a restore
+        needs: its checksum object (``checksum_says``: the digest it holds; None: there is
+        none), the archive's recorded ``sha256`` agreeing with it, and a checksum object
+        beside the globals when there are globals (``globals_found``). The first missing
+        piece is the copy's ``problem``."""
+        problem = None
+        if checksum_says is None:
+            problem = f"no checksum object ({name}.sha256)"
+        elif sha256 is None:
+            problem = "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
+        elif _SHA256.fullmatch(checksum_says) is None:
+            problem = f"its checksum object ({name}.sha256) holds no SHA-256"
+        elif checksum_says != sha256:
+            problem = (
+                f"its checksum object ({name}.sha256) says {checksum_says[:16]}..., "
+                f"the archive's recorded SHA-256 is {sha256[:16]}..."
+            )
+        elif globals_found and not globals_checksummed:
+            problem = f"no checksum object for its globals ({name.globals_name}.sha256)"
+        return cls(name=name, size=size, has_globals=globals_found, sha256=sha256, problem=problem)
+
+    @property
+    def usable(self) -> bool:
+        """Return whether the controller would restore this copy: only such copies count
+        toward retention's newest and ``MIN_BACKUPS_KEPT``, and as off-site."""
+        return self.problem is None
 
 
 @attrs.frozen(kw_only=True)

@@ -4,6 +4,12 @@ the object store, under each database's lock.
 Only what :meth:`OffsiteStore.copies` returns is judged: the keys directly under
 ``<prefix>/<identifier>/`` whose names are backup names. No key of another
 prefix or database, and no other object, is ever judged or deleted.
+
+Of those, only the copies the controller would restore (:attr:`OffsiteCopy.usable`)
+count toward the newest and ``MIN_BACKUPS_KEPT``, and only they are ever deleted.
+The others (a hand copy, another host's object, a copy that lost its checksum)
+are reported and left alone: the controller cannot vouch for them, so it never
+lets them push a real copy out, and never deletes what someone else may own.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ class PruneOffsite:
 
     def one(self, database: Database, *, dry_run: bool = False) -> PruneResult:
         """Apply retention to the off-site copies of ``database``; with ``dry_run``, delete
-        nothing. The ``min_kept`` newest copies are always kept.
+        nothing. The ``min_kept`` newest usable copies are always kept; the copies the
+        controller would not restore are returned in ``unusable``, neither counted nor
+        deleted.
 
         Raises:
             ConfigurationError: off-site retention is off (OFFSITE_RETENTION=false).
@@ -55,12 +63,14 @@ class PruneOffsite:
             operation=Operation.PRUNE_OFFSITE,
         )
         with record if not dry_run else contextlib.nullcontext(), self.locks.hold(identifier):
+            copies = self.offsite.copies(identifier)
             plan = plan_retention(
-                (copy.name for copy in self.offsite.copies(identifier)),
+                (copy.name for copy in copies if copy.usable),
                 now=self.clock.now(),
                 min_kept=self.min_kept,
             )
             if not dry_run:
                 for name in plan.to_delete:
                     self.offsite.delete(identifier, name)
-        return PruneResult(database=database, plan=plan, dry_run=dry_run)
+        unusable = tuple(copy for copy in copies if not copy.usable)
+        return PruneResult(database=database, plan=plan, dry_run=dry_run, unusable=unusable)

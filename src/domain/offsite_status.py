@@ -4,12 +4,13 @@
 Each ``sync`` records the name and SHA-256 of every local backup it confirmed off-site
 (found in the store with that size and checksum, or uploaded), whatever its outcome.
 A local backup is off-site once a sync confirmed that exact name with that exact
-checksum (the one its ``.sha256`` file holds now). It counts as off-site from then on,
-even when a later sync cannot reach the store to check it again (the store is not asked
-here). A backup no sync confirmed (made since the last one, made while the store was
-down, renamed, or replaced by other content under the same name) is missing: time
-alone never confirms anything, and neither does a record written before syncs said
-what they confirmed.
+checksum (the one its ``.sha256`` file holds now), unless a later sync found its copy
+unusable (a companion lost, a checksum object that disagrees) and could not complete it.
+It counts as off-site from then on, even when a later sync cannot reach the store to
+check it again (the store is not asked here). A backup no sync confirmed (made since
+the last one, made while the store was down, renamed, or replaced by other content
+under the same name) is missing: time alone never confirms anything, and neither does
+a record written before syncs said what they confirmed.
 """
 
 from __future__ import annotations
@@ -54,13 +55,18 @@ def offsite_status(
     syncs = [record for record in history if record.operation is Operation.SYNC]
     successes = [r for r in syncs if r.outcome is Outcome.SUCCESS]
     failures = [r for r in syncs if r.outcome is Outcome.FAILURE]
-    confirmed = {pair for sync in syncs for pair in sync.confirmed_offsite or ()}
+    # What the newest sync that judged each name found: its SHA-256 off-site, or None
+    # when the copy was there but unusable (lost its checksum, or the checksum disagrees).
+    found: dict[str, str | None] = {}
+    for sync in syncs:  # oldest first: a later judgement replaces an earlier one
+        found.update(dict(sync.confirmed_offsite or ()))
+        found.update(dict.fromkeys(sync.unusable_offsite or ()))
     return OffsiteStatus(
         backups=len(backups),
         missing=tuple(
             backup.name
             for backup in backups
-            if backup.sha256 is None or (str(backup.name), backup.sha256) not in confirmed
+            if backup.sha256 is None or found.get(str(backup.name)) != backup.sha256
         ),
         newest=None if newest is None else newest.name,
         last_sync=syncs[-1] if syncs else None,

@@ -248,7 +248,9 @@ class OffsiteStore(Protocol):
 
         Only the keys directly under the database's prefix whose names are
         backup names count: checksums, globals, deeper keys and any other
-        object are never returned.
+        object are never returned. Each is judged by what a restore needs
+        (:meth:`OffsiteCopy.judged`): one that lacks it (a hand copy, a copy
+        that lost its checksum) is returned with its ``problem``.
 
         Raises:
             ControllerError: the store cannot be reached, refuses the
@@ -279,7 +281,8 @@ class OffsiteStore(Protocol):
         The companions (globals, checksums) go first and the archive last, so a
         listed copy has them. No object is ever overwritten: one that exists
         already with the same size and SHA-256 counts as uploaded (an earlier,
-        interrupted upload), and one with other content is an error.
+        interrupted upload), and one with other content is an error. Of a copy
+        whose archive is there already, only the missing companions are sent.
 
         Raises:
             ControllerError: the upload failed or could not be confirmed, or an

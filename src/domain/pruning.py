@@ -9,6 +9,7 @@ import attrs
 
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.names import OffsiteCopy
 from pg_backup_manager.domain.policy import RetentionPlan, plan_retention
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import recorded
@@ -16,11 +17,14 @@ from pg_backup_manager.domain.recording import recorded
 
 @attrs.frozen(kw_only=True)
 class PruneResult:
-    """The retention plan of one database, carried out unless it was a dry run."""
+    """The retention plan of one database, carried out unless it was a dry run; off-site,
+    the copies the controller would not restore, which retention neither counted nor
+    deleted (``unusable``)."""
 
     database: Database
     plan: RetentionPlan
     dry_run: bool
+    unusable: tuple[OffsiteCopy, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

@@ -18,7 +18,7 @@ from pg_backup_manager.domain.ports import Clock, RunLog
 class Recording:
     """What an operation in progress will record: its backup (or archive), or its error,
     and for a ``sync`` the local backups it left not off-site and those it confirmed
-    off-site (name and SHA-256)."""
+    off-site (name and SHA-256), and those whose copy it found unusable."""
 
     backup: Backup | None = None
     archive: str | None = None
@@ -26,6 +26,7 @@ class Recording:
     error: str | None = None
     not_offsite: tuple[str, ...] | None = None
     confirmed_offsite: tuple[tuple[str, str], ...] | None = None
+    unusable_offsite: tuple[str, ...] | None = None
 
     def failed(self, error: BaseException | str) -> None:
         """Record a failure that the operation reports rather than raises."""
@@ -47,6 +48,7 @@ class Recording:
             server_version=backup.server_version if backup is not None else None,
             not_offsite=self.not_offsite,
             confirmed_offsite=self.confirmed_offsite,
+            unusable_offsite=self.unusable_offsite,
         )
 
 

@@ -276,7 +276,8 @@ def prune_(
 
     The MIN_BACKUPS_KEPT (default 1) newest backups of a database are always
     kept. With --remote, the same policy applies to the off-site copies: only
-    keys under <prefix>/<db>/ named like backups are judged.
+    keys under <prefix>/<db>/ named like backups are judged, and of those only
+    the copies the controller would restore; the others are reported, never deleted.
     Example: controller prune users --dry-run
     """
     targets = chosen(config, database, all_)

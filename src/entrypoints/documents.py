@@ -58,6 +58,8 @@ def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str
         "sha256": copy.sha256,
         "globals": copy.name.globals_name if copy.has_globals else None,
         "location": f"{location}{copy.name}",
+        "usable": copy.usable,
+        "problem": copy.problem,
     }
 
 

@@ -63,6 +63,8 @@ def offsite_after_backup(uploads: Sequence[OffsiteAfterBackup]) -> None:
         identifier = upload.sync.database.identifier
         for copy in upload.sync.uploaded:
             click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        for copy in upload.sync.completed:
+            click.echo(f"{identifier}: {completed(copy)}")
         if upload.sync.error is not None:
             error(f"{identifier}: {offsite_missing(upload)}")
 
@@ -108,9 +110,10 @@ def offsite_copies(identifier: str, found: Sequence[OffsiteCopy], location: str)
     for copy in found:
         taken = copy.name.taken_at.isoformat(sep=" ")[:19]
         kept = copy.name.globals_name if copy.has_globals else "-"
+        unusable = "" if copy.problem is None else f"  UNUSABLE: {copy.problem}"
         lines.append(
             f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
-            f"{size(copy.size):<10}  {kept}"
+            f"{size(copy.size):<10}  {kept}{unusable}"
         )
     click.echo("\n".join(lines))
 
@@ -121,9 +124,12 @@ def sync(report: SyncReport) -> None:
         identifier = result.database.identifier
         for copy in result.uploaded:
             click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+        for copy in result.completed:
+            click.echo(f"{identifier}: {completed(copy)}")
         if result.error is None:
+            done = f"{len(result.completed)} completed, " if result.completed else ""
             click.echo(
-                f"{identifier}: {len(result.uploaded)} uploaded, "
+                f"{identifier}: {len(result.uploaded)} uploaded, {done}"
                 f"{result.already_offsite} already off-site"
             )
             continue
@@ -133,6 +139,16 @@ def sync(report: SyncReport) -> None:
             else ""
         )
         error(f"{identifier}: {one_line(result.error)}{kept}")
+
+
+def completed(copy: OffsiteCopy) -> str:
+    """Return what completing an off-site copy did, in words."""
+    return f"completed {copy.name}: its missing companions uploaded"
+
+
+def unusable(copy: OffsiteCopy) -> str:
+    """Return why an off-site object named like a backup is left out of retention."""
+    return f"not usable: {copy.problem}; not counted, never deleted"
 
 
 def restore(report: RestoreReport) -> None:
@@ -249,10 +265,13 @@ def prune(results: Sequence[PruneResult], *, remote: bool = False) -> None:
                     for verdict in result.plan.verdicts
                 )
             )
+        for copy in result.unusable:
+            click.echo(f"{identifier}: leave  {copy.name} ({unusable(copy)})")
         deleted = "would be deleted" if result.dry_run else "deleted"
         total = len(result.plan.verdicts)
         what = "off-site copies" if remote else "backups"
-        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}")
+        left = f"; {len(result.unusable)} unusable left alone" if result.unusable else ""
+        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}{left}")
 
 
 def reason(verdict: Verdict) -> str:
@@ -301,6 +320,8 @@ def log_run(report: RunReport, log: logging.Logger) -> None:
         if upload is not None:
             for copy in upload.sync.uploaded:
                 log.info("%s: uploaded %s off-site", identifier, copy.name)
+            for copy in upload.sync.completed:
+                log.info("%s: %s off-site", identifier, completed(copy))
             if not upload.succeeded:
                 log.error("%s: %s", identifier, offsite_missing(upload))
         _log_retention(log, identifier, pruned.get(identifier), "")
@@ -338,6 +359,8 @@ def _log_retention(
                 log.info("%s: deleted %s%s (%s)", identifier, where, verdict.name, reason(verdict))
             elif verdict.why is Why.FUTURE:
                 log.warning("%s: %s%s is %s", identifier, where, verdict.name, reason(verdict))
+        for copy in retention.unusable:
+            log.warning("%s: %s%s is %s", identifier, where, copy.name, unusable(copy))
 
 
 def error(message: str) -> None:

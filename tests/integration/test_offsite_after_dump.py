@@ -82,9 +82,23 @@ def test_a_scheduled_run_uploads_oldest_first_then_applies_retention_off_site(
     content = os.urandom(700)
     (data / older).write_bytes(content)
     (data / f"{older}.sha256").write_text(f"{hashlib.sha256(content).hexdigest()}  {older}\n")
-    expired_key = f"{prefix}/a/{backup_name('daily', timedelta(days=9))}"
+    expired = backup_name("daily", timedelta(days=9))
+    expired_key = f"{prefix}/a/{expired}"
     client = s3_server.client()
-    client.put_object(Bucket=s3_server.bucket, Key=expired_key, Body=b"an old copy")
+    # A copy as the controller leaves it (retention deletes nothing it would not restore):
+    # its SHA-256 recorded with it, and its checksum object.
+    expired_digest = hashlib.sha256(b"an old copy").hexdigest()
+    client.put_object(
+        Bucket=s3_server.bucket,
+        Key=expired_key,
+        Body=b"an old copy",
+        Metadata={"sha256": expired_digest},
+    )
+    client.put_object(
+        Bucket=s3_server.bucket,
+        Key=f"{expired_key}.sha256",
+        Body=f"{expired_digest}  {expired}\n".encode(),
+    )
     psql(pg.a, "CREATE TABLE kept AS SELECT generate_series(1, 100) AS id;")
     controller.add_database("a", pg.a)
     controller.env["DATABASE_LIST"] = "a"
@@ -110,6 +124,7 @@ def test_a_scheduled_run_uploads_oldest_first_then_applies_retention_off_site(
     assert code == 0, err
     uploads = [line.split(": ")[-1] for line in err.splitlines() if "off-site" in line]
     assert uploads[:2] == [f"uploaded {older} off-site", f"uploaded {new} off-site"], err
+    assert f"{expired_key}.sha256" not in s3_server.keys(prefix)
     assert f"{prefix}/a/{older}" in s3_server.keys(prefix)
     assert f"{prefix}/a/{new}" in s3_server.keys(prefix)
     assert (data / older).read_bytes() == content

@@ -1,5 +1,6 @@
 """One set of checks run against the fake off-site store and the S3 one (SeaweedFS), so
-the unit tests' fake stays honest."""
+the unit tests' fake stays honest; ``hand`` does to each what a hand in the bucket
+would (plant an object under a backup name, delete or replace a copy's companions)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
+import attrs
 import pytest
 
-from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.adapters.s3_store import S3OffsiteStore, connect
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 from pg_backup_manager.domain.ports import OffsiteStore
 
-from ..unit.fakes import FakeOffsiteStore
+from ..unit.fakes import Companion, FakeOffsiteStore
 from .s3 import S3Server
 
 pytestmark = pytest.mark.integration
@@ -32,6 +35,64 @@ def store(request: pytest.FixtureRequest) -> OffsiteStore:
         return FakeOffsiteStore()
     s3_server: S3Server = request.getfixturevalue("s3_server")
     return connect(s3_server.settings(f"contract-{uuid.uuid4().hex[:12]}"))
+
+
+class Hand(Protocol):
+    """What someone with write access to the bucket does to the copies of ``users``."""
+
+    def plant(self, name: BackupName, content: bytes) -> None: ...
+
+    def lose(self, name: BackupName, *companions: Companion) -> None: ...
+
+
+@attrs.frozen
+class FakeHand:
+    store: FakeOffsiteStore
+
+    def plant(self, name: BackupName, content: bytes) -> None:
+        self.store.plant("users", name, size=len(content))
+
+    def lose(self, name: BackupName, *companions: Companion) -> None:
+        self.store.lose("users", name, *companions)
+
+
+@attrs.frozen
+class S3Hand:
+    store: S3OffsiteStore
+    server: S3Server
+
+    def plant(self, name: BackupName, content: bytes) -> None:
+        self._put(str(name), content)
+
+    def lose(self, name: BackupName, *companions: Companion) -> None:
+        checksum = f"{name}.sha256"
+        for companion in companions:
+            match companion:
+                case Companion.CHECKSUM:
+                    self._delete(checksum)
+                case Companion.WRONG_CHECKSUM:
+                    self._put(checksum, f"{'0' * 64}  {name}\n".encode())
+                case Companion.GLOBALS:
+                    self._delete(name.globals_name)
+                case Companion.GLOBALS_CHECKSUM:
+                    self._delete(f"{name.globals_name}.sha256")
+
+    def _put(self, name: str, body: bytes) -> None:
+        self.server.client().put_object(Bucket=self.server.bucket, Key=self._key(name), Body=body)
+
+    def _delete(self, name: str) -> None:
+        self.server.client().delete_object(Bucket=self.server.bucket, Key=self._key(name))
+
+    def _key(self, name: str) -> str:
+        return f"{self.store.settings.prefix}/users/{name}"
+
+
+@pytest.fixture
+def hand(store: OffsiteStore, request: pytest.FixtureRequest) -> Hand:
+    if isinstance(store, FakeOffsiteStore):
+        return FakeHand(store)
+    assert isinstance(store, S3OffsiteStore)
+    return S3Hand(store, request.getfixturevalue("s3_server"))
 
 
 @pytest.fixture
@@ -140,3 +201,60 @@ def test_downloading_a_backup_the_store_lacks_is_not_found(
         store.download("orders", OLD, tmp_path)
 
     store.download("users", OLD, tmp_path)  # what it holds comes down
+
+
+def test_an_object_under_a_backup_name_without_a_checksum_is_listed_unusable(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+
+    hand.plant(NEW, b"twelve bytes")
+
+    new, old = store.copies("users")
+    assert (new.name, new.size, new.usable, new.has_globals) == (NEW, 12, False, False)
+    assert new.problem == f"no checksum object ({NEW}.sha256)"
+    assert (old.name, old.usable) == (OLD, True)
+
+
+def test_a_copy_that_lost_its_companions_is_unusable_until_an_upload_completes_it(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+    hand.lose(OLD, Companion.CHECKSUM, Companion.GLOBALS, Companion.GLOBALS_CHECKSUM)
+    [lost] = store.copies("users")
+
+    upload(OLD, b"old archive")
+
+    assert (lost.usable, lost.has_globals) == (False, False)
+    [completed] = store.copies("users")
+    assert (completed.usable, completed.has_globals, completed.sha256) == (
+        True,
+        True,
+        _sha(b"old archive"),
+    )
+
+
+def test_globals_without_their_checksum_make_a_copy_unusable(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+
+    hand.lose(OLD, Companion.GLOBALS_CHECKSUM)
+
+    [copy] = store.copies("users")
+    assert copy.problem == f"no checksum object for its globals ({OLD.globals_name}.sha256)"
+
+
+def test_a_checksum_object_that_disagrees_makes_a_copy_unusable_and_is_never_overwritten(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+    hand.lose(OLD, Companion.WRONG_CHECKSUM)
+
+    with pytest.raises(ControllerError, match="other content"):
+        upload(OLD, b"old archive")
+
+    [copy] = store.copies("users")
+    assert copy.problem is not None and copy.problem.startswith(
+        f"its checksum object ({OLD}.sha256) says 0000000000000000..."
+    )

@@ -1,6 +1,7 @@
 """restore --remote and verify --remote against a real S3 server: a host that lost its
 local backups gets its database back exactly from the bucket; a tampered object is
-refused with exit 3 and changes nothing; no downloaded file is left behind."""
+refused with exit 3 and changes nothing; no downloaded file is left behind; a copy that
+lost its companions is not off-site until a sync completes it."""
 
 from __future__ import annotations
 
@@ -87,3 +88,69 @@ def test_a_tampered_object_fails_verify_remote_with_3_and_restore_remote_changes
     assert table_fingerprints(pg.a) == damaged
     assert offsite.backups("a") == []  # no safety dump, no download left
     assert not [p for p in offsite.data_dir("a").iterdir() if p.name.startswith(".")]
+
+
+def test_a_copy_that_lost_its_companions_is_completed_by_sync_and_then_restores(
+    pg: PgServers, offsite: Controller, s3_server: S3Server
+) -> None:
+    tables = table_fingerprints(pg.a)
+    dumped = offsite("dump", "a")
+    [name] = offsite.backups("a")
+    prefix = offsite.env["OFFSITE_URL"].removeprefix(f"s3://{s3_server.bucket}/")
+    base = f"{prefix}/a/"
+    stem = name.removesuffix(".dump")
+    companions = [f"{name}.sha256", f"{stem}.globals.sql", f"{stem}.globals.sql.sha256"]
+    client = s3_server.client()
+    for key in companions:
+        client.delete_object(Bucket=s3_server.bucket, Key=base + key)
+    archive = client.head_object(Bucket=s3_server.bucket, Key=base + name)
+
+    listed = offsite("list", "a", "--remote")
+    synced = offsite("sync", "a")
+    again = offsite("sync", "a")
+    lose_local_backups(offsite)
+    damage_pagila(pg.a)
+    restored = offsite("restore", "a", name, "--remote", "--with-globals")
+
+    assert dumped.returncode == 0, dumped
+    assert f"UNUSABLE: no checksum object ({name}.sha256)" in listed.stdout, listed
+    assert synced.returncode == 0, synced
+    assert synced.stdout == (
+        f"a: completed {name}: its missing companions uploaded\n"
+        "a: 0 uploaded, 1 completed, 0 already off-site\n"
+    ), synced
+    assert again.stdout == "a: 0 uploaded, 1 already off-site\n", again
+    assert set(s3_server.keys(base)) == {base + key for key in [name, *companions]}
+    after = client.head_object(Bucket=s3_server.bucket, Key=base + name)
+    assert (after["ETag"], after["LastModified"]) == (archive["ETag"], archive["LastModified"])
+    assert restored.returncode == 0, restored
+    assert table_fingerprints(pg.a) == tables
+
+
+def test_a_copy_whose_checksum_object_was_replaced_is_refused_until_it_is_removed_and_synced(
+    pg: PgServers, offsite: Controller, s3_server: S3Server
+) -> None:
+    dumped = offsite("dump", "a")
+    [name] = offsite.backups("a")
+    prefix = offsite.env["OFFSITE_URL"].removeprefix(f"s3://{s3_server.bucket}/")
+    checksum = f"{prefix}/a/{name}.sha256"
+    client = s3_server.client()
+    client.put_object(Bucket=s3_server.bucket, Key=checksum, Body=f"{'0' * 64}  {name}\n".encode())
+
+    refused = offsite("sync", "a")
+    missing = offsite("status", "a")  # reports the refusal
+    client.delete_object(Bucket=s3_server.bucket, Key=checksum)  # the operator's fix
+    completed = offsite("sync", "a")
+    ok = offsite("status", "a")
+
+    assert dumped.returncode == 0, dumped
+    assert_one_line_error(refused, 1)
+    assert "exists with other content" in refused.stderr, refused
+    assert "1 backup(s) not off-site, kept locally" in refused.stderr, refused
+    # What status says of a backup an earlier sync confirmed is the history's rule (see
+    # offsite_status): it names the failed sync and why.
+    [line] = [line for line in missing.stdout.splitlines() if "off-site:" in line]
+    assert "; last sync failed at " in line and "exists with other content" in line, missing
+    assert completed.returncode == 0, completed
+    assert f"a: completed {name}" in completed.stdout, completed
+    assert "  off-site: ok (1 backup(s) off-site; last sync " in ok.stdout, ok

@@ -1,6 +1,7 @@
 """Retention off-site against a real S3 server: only the keys under ``<prefix>/<service>/``
 whose names are backups are judged; keys of another prefix, another service, and every
-other object are left untouched; OFFSITE_RETENTION=false keeps every copy."""
+other object are left untouched; an object named like a backup that the controller would
+not restore never counts and is reported; OFFSITE_RETENTION=false keeps every copy."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.integration
 EXPIRED = "file_daily_2024-05-01T03:00:00Z.dump"
 NEWEST = "file_daily_2024-07-03T03:00:00Z.dump"
 EXPIRED_STEM = EXPIRED.removesuffix(".dump")
+OLDER = "file_daily_2024-04-20T03:00:00Z.dump"
 
 
 @pytest.fixture
@@ -92,3 +94,43 @@ def test_with_offsite_retention_false_prune_remote_is_refused_and_keeps_every_co
     assert_one_line_error(run, 2)
     assert "OFFSITE_RETENTION=false" in run.stderr, run
     assert s3_server.keys(prefix) == before
+
+
+def test_a_stray_with_a_backup_name_is_reported_and_never_costs_a_real_copy(
+    offsite: Controller, s3_server: S3Server
+) -> None:
+    prefix = prefix_of(offsite, s3_server)
+    for name in (OLDER, EXPIRED):
+        plant_backup(offsite, "a", name, os.urandom(500))
+    assert offsite("sync", "a").returncode == 0
+    client = s3_server.client()
+    # A hand copy, or another host misconfigured onto the prefix: a backup's name, 12 bytes,
+    # no checksum; the newest name of all.
+    stray = f"{prefix}/a/{NEWEST}"
+    client.put_object(Bucket=s3_server.bucket, Key=stray, Body=b"twelve bytes")
+    kept = {
+        f"{prefix}/a/{EXPIRED}",
+        f"{prefix}/a/{EXPIRED}.sha256",
+        f"{prefix}/a/{EXPIRED_STEM}.globals.sql",
+        f"{prefix}/a/{EXPIRED_STEM}.globals.sql.sha256",
+        stray,
+    }
+
+    listed = offsite("list", "a", "--remote")
+    run = offsite("prune", "a", "--remote")
+
+    assert listed.returncode == 0, listed
+    [row] = [line for line in listed.stdout.splitlines() if line.startswith(NEWEST)]
+    assert row.endswith(f"UNUSABLE: no checksum object ({NEWEST}.sha256)"), listed
+    assert run.returncode == 0, run
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"a: keep   {EXPIRED} (daily, "), run
+    assert lines[0].endswith("among the newest: always kept)"), run
+    assert lines[1].startswith(f"a: delete {OLDER} (daily, "), run
+    assert lines[2:] == [
+        f"a: leave  {NEWEST} (not usable: no checksum object ({NEWEST}.sha256); "
+        "not counted, never deleted)",
+        "a: 1 of 2 off-site copies deleted; 1 unusable left alone",
+    ], run
+    assert set(s3_server.keys(f"{prefix}/a/")) == kept
+    assert client.get_object(Bucket=s3_server.bucket, Key=stray)["Body"].read() == b"twelve bytes"

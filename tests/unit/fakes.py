@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -485,12 +486,23 @@ class FakeRunLog:
         return {outcome: outcomes.count(outcome) for outcome in Outcome}
 
 
+class Companion(enum.Enum):
+    """What a hand in the bucket can do to a copy's companions (see FakeOffsiteStore.lose)."""
+
+    CHECKSUM = "the archive's checksum object deleted"
+    WRONG_CHECKSUM = "the archive's checksum object replaced by another digest"
+    GLOBALS = "the globals deleted"
+    GLOBALS_CHECKSUM = "the globals' checksum object deleted"
+
+
 @attrs.define
 class FakeOffsiteStore:
     """Off-site copies in a dict, per database; fails every upload after ``fail_after``
-    uploads (None: never); ``objects`` holds each key as the S3 adapter names them."""
+    uploads (None: never). ``lost`` holds the companions of a copy that went missing
+    off-site (``plant`` and ``lose`` do to it what a hand in the bucket would)."""
 
     copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
+    lost: dict[tuple[str, BackupName], set[Companion]] = attrs.field(factory=dict)
     fail_after: int | None = None
     unreachable: bool = False
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
@@ -501,10 +513,40 @@ class FakeOffsiteStore:
     def location(self, identifier: str) -> str:
         return f"s3://bucket/prefix/{identifier}/"
 
+    def plant(self, identifier: str, name: BackupName, *, size: int) -> None:
+        """Put ``size`` bytes under backup ``name`` as a hand copy would: no SHA-256
+        recorded, no checksum object, no globals."""
+        self.copied.setdefault(identifier, {})[name] = OffsiteCopy(name=name, size=size)
+        self.lost[identifier, name] = {Companion.CHECKSUM}
+
+    def lose(self, identifier: str, name: BackupName, *companions: Companion) -> None:
+        """Delete (or, WRONG_CHECKSUM, replace) ``companions`` of copy ``name`` by hand."""
+        self.lost.setdefault((identifier, name), set()).update(companions)
+
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         if self.unreachable:
             raise ControllerError("off-site store unreachable")
-        return sorted(self.copied.get(identifier, {}).values(), key=lambda c: c.name, reverse=True)
+        found = [
+            self._judged(identifier, copy) for copy in self.copied.get(identifier, {}).values()
+        ]
+        return sorted(found, key=lambda c: c.name, reverse=True)
+
+    def _judged(self, identifier: str, copy: OffsiteCopy) -> OffsiteCopy:
+        """Return ``copy`` as the S3 store lists it, once its ``lost`` companions are gone."""
+        lost = self.lost.get((identifier, copy.name), set())
+        says = copy.sha256
+        if Companion.CHECKSUM in lost:
+            says = None
+        elif Companion.WRONG_CHECKSUM in lost:
+            says = "0" * 64
+        return OffsiteCopy.judged(
+            name=copy.name,
+            size=copy.size,
+            sha256=copy.sha256,
+            checksum_says=says,
+            globals_found=copy.has_globals and Companion.GLOBALS not in lost,
+            globals_checksummed=Companion.GLOBALS_CHECKSUM not in lost,
+        )
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         if self.unreachable:
@@ -526,10 +568,19 @@ class FakeOffsiteStore:
         if self.unreachable or (self.fail_after is not None and uploads >= self.fail_after):
             raise ControllerError(f"upload of {name} failed: connection reset")
         existing = self.copied.get(identifier, {}).get(name)
-        if existing is not None and existing.sha256 == archive.checksum:
-            return existing  # an earlier upload's: the same content counts as uploaded
-        if existing is not None:
+        lost = self.lost.get((identifier, name), set())
+        if existing is not None and (
+            existing.sha256 != archive.checksum or Companion.WRONG_CHECKSUM in lost
+        ):
             raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        if existing is not None:  # an earlier upload's: completed, the archive never sent again
+            kept_globals = existing.has_globals and Companion.GLOBALS not in lost
+            completed = attrs.evolve(existing, has_globals=kept_globals or globals is not None)
+            if lost or completed != existing:
+                self.copied[identifier][name] = completed
+                self.lost.pop((identifier, name), None)
+                self.actions.append(("complete", identifier, str(name)))
+            return completed
         if self.locks is not None:
             self.locked_uploads.append(identifier in self.locks.holding)
         copy = OffsiteCopy(

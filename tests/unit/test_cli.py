@@ -16,7 +16,7 @@ from pg_backup_manager.domain.server_ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
 
-from .fakes import GOOD_SHA256, Fakes
+from .fakes import GOOD_SHA256, Companion, Fakes
 
 Run = Callable[..., tuple[int, str, str]]
 ENVIRON = {
@@ -25,6 +25,7 @@ ENVIRON = {
     "ORDERS_POSTGRES_PASSWORD": "orders-secret-pw",
 }
 TOOLS = ClientTools(directory=Path("/usr/lib/postgresql/18/bin"), found_by="PATH", major=18)
+STRAY = "file_daily_2024-07-03T21:00:00Z.dump"  # a hand copy off-site: no checksum
 
 
 @pytest.fixture
@@ -395,8 +396,27 @@ def test_list_remote_shows_the_off_site_copies(run: Run, fakes: Fakes) -> None:
             "sha256": GOOD_SHA256,
             "globals": None,
             "location": "s3://bucket/prefix/users/file_daily_2024-07-03T09:00:00Z.dump",
+            "usable": True,
+            "problem": None,
         }
     ]
+
+
+def test_list_remote_marks_an_object_the_controller_would_not_restore(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.offsite.plant("users", BackupName.parse(STRAY), size=12)
+
+    code, out, _ = run("list", "users", "--remote")
+    json_code, document, _ = run("list", "users", "--remote", "--json")
+
+    assert code == 0
+    [row] = out.splitlines()[1:]
+    assert row.startswith(STRAY)
+    assert "UNUSABLE: no checksum object" in row
+    assert json_code == 0
+    [entry] = json.loads(document)["backups"]
+    assert (entry["usable"], entry["problem"][:18]) == (False, "no checksum object")
 
 
 def test_list_remote_of_a_database_without_copies_says_where_it_looked(run: Run) -> None:
@@ -516,6 +536,45 @@ def test_prune_remote_applies_retention_to_the_off_site_copies(run: Run, fakes: 
     assert out.splitlines()[-1] == "users: 1 of 2 off-site copies deleted"
     assert ("delete", "users", "file_daily_2024-05-01T03:00:00Z.dump") in fakes.offsite.actions
     assert len(fakes.store.names("users")) == 2
+
+
+def test_prune_remote_reports_an_unusable_object_and_leaves_it_alone(
+    run: Run, fakes: Fakes
+) -> None:
+    for name in ("file_daily_2024-05-01T03:00:00Z.dump", "file_daily_2024-04-20T03:00:00Z.dump"):
+        fakes.store.add("users", name)
+        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    run("sync", "users")
+    fakes.offsite.plant("users", BackupName.parse(STRAY), size=12)
+
+    code, out, err = run("prune", "users", "--remote", OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("users: keep   file_daily_2024-05-01T03:00:00Z.dump (daily, ")
+    assert lines[1].startswith("users: delete file_daily_2024-04-20T03:00:00Z.dump")
+    assert lines[2] == (
+        f"users: leave  {STRAY} (not usable: no checksum object ({STRAY}.sha256); "
+        "not counted, never deleted)"
+    )
+    assert lines[3] == "users: 1 of 2 off-site copies deleted; 1 unusable left alone"
+    assert ("delete", "users", STRAY) not in fakes.offsite.actions
+
+
+def test_sync_completes_a_copy_that_lost_its_companions_and_says_so(run: Run, fakes: Fakes) -> None:
+    name = BackupName.parse("file_daily_2024-07-03T09:00:00Z.dump")
+    fakes.store.add("users", str(name))
+    fakes.store.checksums["users", name] = GOOD_SHA256
+    run("sync", "users")
+    fakes.offsite.lose("users", name, Companion.CHECKSUM)
+
+    code, out, err = run("sync", "users")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"users: completed {name}: its missing companions uploaded",
+        "users: 0 uploaded, 1 completed, 0 already off-site",
+    ]
 
 
 def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(

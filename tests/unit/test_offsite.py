@@ -3,12 +3,14 @@ a failed upload leaves the local backups as they were and says what is not off-s
 
 from __future__ import annotations
 
+import attrs
+
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
 from pg_backup_manager.domain.offsite import plan_sync
 
-from .fakes import GOOD_SHA256, Fakes, database
+from .fakes import GOOD_SHA256, Companion, Fakes, database
 
 OLD = "file_monthly_2024-06-01T03:00:00Z.dump"
 MIDDLE = "file_weekly_2024-06-29T03:00:00Z.dump"
@@ -26,13 +28,31 @@ def backup(name: str) -> Backup:
     return Backup(name=BackupName.parse(name), size=10)
 
 
+def copy(name: str, *, has_globals: bool = False, problem: str | None = None) -> OffsiteCopy:
+    return OffsiteCopy(
+        name=BackupName.parse(name), size=10, has_globals=has_globals, problem=problem
+    )
+
+
 def test_the_plan_splits_listed_and_missing_backups_oldest_first() -> None:
     local = [backup(NEW), backup(OLD), backup(MIDDLE)]
 
-    plan = plan_sync(local, [BackupName.parse(MIDDLE), BackupName.parse(OLD)])
+    plan = plan_sync(local, [copy(MIDDLE), copy(OLD)])
 
     assert [str(b.name) for b in plan.missing] == [NEW]
     assert [str(b.name) for b in plan.listed] == [OLD, MIDDLE]
+    assert plan.incomplete == ()
+
+
+def test_a_copy_that_is_unusable_or_lacks_the_local_globals_is_incomplete() -> None:
+    with_globals = attrs.evolve(backup(MIDDLE), has_globals=True)
+    local = [backup(NEW), backup(OLD), with_globals]
+
+    plan = plan_sync(local, [copy(NEW, problem="no checksum"), copy(OLD), copy(MIDDLE)])
+
+    assert [str(b.name) for b in plan.incomplete] == [MIDDLE, NEW]
+    assert [str(b.name) for b in plan.listed] == [OLD]
+    assert plan.missing == ()
 
 
 def test_sync_uploads_every_missing_backup_oldest_first_with_its_globals() -> None:
@@ -166,3 +186,86 @@ def test_a_listed_key_with_other_content_is_not_counted_off_site() -> None:
     assert result.already_offsite == 0
     assert [str(name) for name in result.missing] == [OLD, NEW]
     assert fakes.offsite.copied["users"] == {foreign.name: foreign}
+
+
+def test_a_copy_that_lost_its_checksum_and_globals_is_completed_not_counted() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", NEW, OLD)
+    fakes.sync()([database("users")])
+    fakes.offsite.lose(
+        "users",
+        BackupName.parse(OLD),
+        Companion.CHECKSUM,
+        Companion.GLOBALS,
+        Companion.GLOBALS_CHECKSUM,
+    )
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.already_offsite == 1
+    assert [str(c.name) for c in result.completed] == [OLD]
+    assert (result.uploaded, result.error) == ((), None)
+    assert fakes.offsite.actions[2:] == [("complete", "users", OLD)]  # never sent again
+    assert all(c.usable and c.has_globals for c in fakes.offsite.copies("users"))
+
+
+def test_a_copy_that_lost_only_its_globals_is_completed_when_the_local_backup_has_them() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.sync()([database("users")])
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.GLOBALS)
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert [str(c.name) for c in result.completed] == [OLD]
+    assert result.already_offsite == 0
+    [listed] = fakes.offsite.copies("users")
+    assert listed.has_globals
+
+
+def test_a_copy_whose_checksum_object_was_replaced_is_not_off_site_and_never_overwritten() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, NEW)
+    fakes.sync()([database("users")])
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.WRONG_CHECKSUM)
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "other content" in str(result.error)
+    assert [str(name) for name in result.missing] == [OLD]
+    assert fakes.offsite.actions[2:] == []
+    [new, old] = fakes.offsite.copies("users")
+    assert (new.usable, old.usable) == (True, False)
+
+
+def test_a_copy_is_judged_by_what_a_restore_needs_the_first_missing_piece_named() -> None:
+    name = BackupName.parse(OLD)
+
+    def judged(
+        *,
+        sha256: str | None = GOOD_SHA256,
+        checksum_says: str | None = GOOD_SHA256,
+        globals_found: bool = True,
+        globals_checksummed: bool = True,
+    ) -> str | None:
+        return OffsiteCopy.judged(
+            name=name,
+            size=12,
+            sha256=sha256,
+            checksum_says=checksum_says,
+            globals_found=globals_found,
+            globals_checksummed=globals_checksummed,
+        ).problem
+
+    assert judged() is None
+    assert judged(globals_found=False, globals_checksummed=False) is None
+    assert judged(checksum_says=None, sha256=None) == f"no checksum object ({OLD}.sha256)"
+    assert judged(sha256=None) == "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
+    assert judged(checksum_says="") == f"its checksum object ({OLD}.sha256) holds no SHA-256"
+    assert judged(checksum_says="b" * 64) == (
+        f"its checksum object ({OLD}.sha256) says bbbbbbbbbbbbbbbb..., "
+        "the archive's recorded SHA-256 is aaaaaaaaaaaaaaaa..."
+    )
+    assert judged(globals_checksummed=False) == (
+        f"no checksum object for its globals ({name.globals_name}.sha256)"
+    )

@@ -9,15 +9,17 @@ from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy
 from pg_backup_manager.domain.offsite_pruning import PruneOffsite
+from pg_backup_manager.domain.policy import Why
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
 
-from .fakes import GOOD_SHA256, Fakes, database
+from .fakes import GOOD_SHA256, Companion, Fakes, database
 
 USERS = database("users")
 ORDERS = database("orders")
 EXPIRED = "file_daily_2024-05-01T03:00:00Z.dump"
 RECENT = "file_daily_2024-07-03T03:00:00Z.dump"
 OLD_MONTHLY = "file_monthly_2024-06-01T03:00:00Z.dump"
+OLDER = "file_daily_2024-04-20T03:00:00Z.dump"
 
 
 def offsite_copies(fakes: Fakes, identifier: str, *names: str) -> None:
@@ -28,12 +30,13 @@ def offsite_copies(fakes: Fakes, identifier: str, *names: str) -> None:
         )
 
 
-def prune_offsite(fakes: Fakes, *, enabled: bool = True) -> PruneOffsite:
+def prune_offsite(fakes: Fakes, *, enabled: bool = True, min_kept: int = 1) -> PruneOffsite:
     return PruneOffsite(
         offsite=fakes.offsite,
         locks=fakes.locks,
         clock=fakes.clock,
         run_log=fakes.run_log,
+        min_kept=min_kept,
         enabled=enabled,
     )
 
@@ -103,3 +106,43 @@ def test_a_scheduled_run_prunes_off_site_only_where_every_backup_went_off_site()
     assert [r.database.identifier for r in report.pruned_offsite] == ["users"]
     assert ("delete", "users", EXPIRED) in fakes.offsite.actions
     assert ("delete", "orders", EXPIRED) not in fakes.offsite.actions
+
+
+def test_a_stray_with_a_backup_name_never_protects_itself_at_the_cost_of_a_real_copy() -> None:
+    fakes = Fakes()
+    offsite_copies(fakes, "users", EXPIRED, OLDER)
+    fakes.offsite.plant("users", BackupName.parse(RECENT), size=12)  # a hand copy: no checksum
+
+    result = prune_offsite(fakes).one(USERS)
+
+    assert fakes.offsite.actions == [("delete", "users", OLDER)]
+    assert [(str(v.name), v.why) for v in result.plan.verdicts if v.keep] == [(EXPIRED, Why.NEWEST)]
+    [stray] = result.unusable
+    assert str(stray.name) == RECENT
+    assert stray.problem is not None and "no checksum" in stray.problem
+
+
+def test_only_usable_copies_count_toward_min_backups_kept() -> None:
+    fakes = Fakes()
+    offsite_copies(fakes, "users", EXPIRED, OLDER, "file_daily_2024-04-10T03:00:00Z.dump")
+    fakes.offsite.plant("users", BackupName.parse(RECENT), size=12)
+    fakes.offsite.plant("users", BackupName.parse("file_daily_2024-07-02T03:00:00Z.dump"), size=12)
+
+    result = prune_offsite(fakes, min_kept=2).one(USERS)
+
+    assert [str(name) for name in result.plan.to_keep] == [EXPIRED, OLDER]
+    assert fakes.offsite.actions == [("delete", "users", "file_daily_2024-04-10T03:00:00Z.dump")]
+    assert len(result.unusable) == 2
+
+
+def test_a_copy_that_lost_its_checksum_is_neither_counted_nor_deleted() -> None:
+    fakes = Fakes()
+    offsite_copies(fakes, "users", EXPIRED, OLDER)
+    fakes.offsite.lose("users", BackupName.parse(EXPIRED), Companion.CHECKSUM)
+
+    result = prune_offsite(fakes).one(USERS)
+
+    assert [str(name) for name in result.plan.to_keep] == [OLDER]
+    assert result.plan.to_delete == ()
+    assert fakes.offsite.actions == []
+    assert [str(copy.name) for copy in result.unusable] == [EXPIRED]

@@ -25,7 +25,7 @@ from pg_backup_manager.domain.offsite_status import OffsiteStatus, offsite_statu
 from pg_backup_manager.domain.status import Status
 from pg_backup_manager.entrypoints import documents, render_status
 
-from .fakes import GOOD_SHA256, FakeHeartbeat, Fakes, database
+from .fakes import GOOD_SHA256, Companion, FakeHeartbeat, Fakes, database
 from .test_offsite import MIDDLE, NEW, OLD, with_local_backups
 
 USERS = database("users")
@@ -357,6 +357,23 @@ def test_a_backup_whose_content_changed_under_its_name_since_its_sync_is_missing
     found = status(fakes).offsite
 
     assert found is not None and [str(name) for name in found.missing] == [OLD]
+
+
+def test_a_copy_a_later_sync_found_unusable_is_missing_until_a_sync_completes_it() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.WRONG_CHECKSUM)
+
+    fakes.sync()([USERS])  # cannot complete it: its checksum object holds another SHA-256
+    refuted = status(fakes).offsite
+    del fakes.offsite.lost["users", BackupName.parse(OLD)]
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.CHECKSUM)
+    fakes.sync()([USERS])  # completes it
+    completed = status(fakes).offsite
+
+    assert refuted is not None and [str(name) for name in refuted.missing] == [OLD]
+    assert completed is not None and completed.missing == ()
 
 
 def test_a_sync_records_the_name_and_checksum_of_each_backup_it_confirmed() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pg_backup_manager.domain.names import BackupName, Tier
+from pg_backup_manager.domain.offsite_pruning import PruneOffsite
 from pg_backup_manager.domain.policy import plan_retention
 from pg_backup_manager.domain.scheduled_run import ScheduledRun
 from pg_backup_manager.entrypoints.render import log_run, reason, size
@@ -69,3 +70,30 @@ def test_a_scheduled_run_is_logged_database_by_database(caplog: pytest.LogCaptur
         "orders: created file_daily_2024-07-04T09:00:00Z.dump",
         f"orders: deleted {expired}",
     ]
+
+
+def test_a_scheduled_run_warns_of_an_unusable_object_off_site(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fakes = Fakes()
+    stray = BackupName.parse("file_daily_2024-07-03T21:00:00Z.dump")
+    fakes.offsite.plant("users", stray, size=12)
+    run = ScheduledRun(
+        take_backups=fakes.take_backups(),
+        prune=fakes.prune(),
+        databases=(database("users"),),
+        copy_to_shared=False,
+        sync=fakes.sync(),
+        prune_offsite=PruneOffsite(
+            offsite=fakes.offsite, locks=fakes.locks, clock=fakes.clock, run_log=fakes.run_log
+        ),
+    )
+
+    with caplog.at_level(logging.INFO):
+        log_run(run(), logging.getLogger("test"))
+
+    [warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert warning.getMessage() == (
+        f"users: off-site {stray} is not usable: no checksum object ({stray}.sha256); "
+        "not counted, never deleted"
+    )
