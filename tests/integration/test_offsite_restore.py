@@ -147,9 +147,9 @@ def test_a_copy_whose_checksum_object_was_replaced_is_refused_until_it_is_remove
     assert_one_line_error(refused, 1)
     assert "exists with other content" in refused.stderr, refused
     assert "1 backup(s) not off-site, kept locally" in refused.stderr, refused
-    # What status says of a backup an earlier sync confirmed is the history's rule (see
-    # offsite_status): it names the failed sync and why.
+    # The sync that found the copy unusable outweighs the one that confirmed it earlier.
     [line] = [line for line in missing.stdout.splitlines() if "off-site:" in line]
+    assert line.startswith("  off-site: missing (1 of 1 backup(s) not off-site"), missing
     assert "; last sync failed at " in line and "exists with other content" in line, missing
     assert completed.returncode == 0, completed
     assert f"a: completed {name}" in completed.stdout, completed
