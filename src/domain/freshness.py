@@ -34,6 +34,7 @@ class DatabaseStatus:
     max_age: timedelta
     grace_until: datetime | None  # no backup yet is healthy until then
     offsite: OffsiteStatus | None = None  # None: no off-site store is configured
+    history_unreadable_lines: int = 0  # lines of the history left out of it
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -59,11 +60,13 @@ def database_status(
     next_run_at: datetime | None,
     started_at: datetime | None,
     offsite: bool = False,
+    history_unreadable_lines: int = 0,
 ) -> DatabaseStatus:
     """Return the status of ``database`` from its backups (newest first) and its history
     (oldest first). Only dumps and scheduled runs count as runs; a scheduler that
     started less than ``max_age`` ago gives a database without backups a grace period.
     With ``offsite`` (an off-site store is configured), it says what is not off-site.
+    ``history_unreadable_lines`` is how many lines of the history could not be read.
     """
     runs = [record for record in history if record.operation in BACKUP_OPERATIONS]
     successes = [r for r in runs if r.outcome is Outcome.SUCCESS]
@@ -87,6 +90,7 @@ def database_status(
         max_age=max_age,
         grace_until=None if started_at is None else started_at + max_age,
         offsite=offsite_status(backups, history) if offsite else None,
+        history_unreadable_lines=history_unreadable_lines,
     )
 
 

@@ -91,6 +91,7 @@ def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -
                 "total_bytes": status.total_bytes,
                 "next_run_at": time(status.next_run_at),
                 "max_age_seconds": int(status.max_age.total_seconds()),
+                "history_unreadable_lines": status.history_unreadable_lines,
             }
         )
         if status.offsite is not None:  # only with OFFSITE_URL set
