@@ -61,12 +61,13 @@ def test_a_record_cut_short_by_a_full_disk_is_undone_and_the_next_one_is_whole(
         (directory / "filler").unlink()
         freed = controller("prune", "a")
         status = controller("status", "a", "--json")
+        history_after = records(directory)
 
     assert full.returncode == 0, full
     assert "run history could not be written" in full.stderr, full
     assert kept == history
     assert freed.returncode == 0, freed
-    assert [r["operation"] for r in records(directory)] == ["dump", "dump", "prune"]
+    assert [r["operation"] for r in history_after] == ["dump", "dump", "prune"]
     [found] = json.loads(status.stdout)["databases"]
     assert found["history_unreadable_lines"] == 0
 
