@@ -96,6 +96,7 @@ def _total(data: bytes, outcome: Outcome) -> int:
 
 
 def encoded(record: RunRecord, totals: dict[Outcome, int]) -> bytes:
+    """Return ``record`` as one line of JSON, newline included, carrying ``totals``."""
     fields: dict[str, Any] = {
         "operation": record.operation.value,
         "started_at": _time(record.started_at),
