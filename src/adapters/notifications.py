@@ -130,6 +130,10 @@ class NotifyingRunLog:
         """Return how many backup runs of ``identifier`` ended each way, ever."""
         return self.inner.totals(identifier)
 
+    def unreadable_lines(self, identifier: str) -> int:
+        """Return how many lines of the history of ``identifier`` could not be read."""
+        return self.inner.unreadable_lines(identifier)
+
 
 @attrs.frozen(kw_only=True)
 class HealthchecksPings:

@@ -1,35 +1,38 @@
 """The run history of each database: ``history.jsonl`` in its backup directory (the
 RunLog port).
 
-One JSON object a line, oldest first, the newest 1000 kept. A record is added
-by one ``write`` in append mode, or, once the file is full, by writing the
-newest records to a new file that replaces the old one: never half a record.
-Each line also carries the running totals of the outcomes of backup runs, so
-that counters survive the trimming.
+One JSON object a line, oldest first, the newest 1000 read. Each line also
+carries the running totals of the outcomes of backup runs, so that counters
+survive the trimming.
+
+The file is outside data: a crash, a full disk, a hand edit or another program
+may have left anything in it. So a record is appended whole or not at all (a
+write cut short is undone); a writer that finds the last line cut starts on a
+new line, so that line stays one bad line; a reader skips each line it cannot
+read, and only that line, and counts them (``history_lines``). Writers lock the
+file, and make sure the file they locked is still the one at the path: trimming
+replaces it (once it holds a tenth more than it keeps, so that most records are
+appends).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
-import json
 import logging
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import attrs
 
-from pg_backup_manager.adapters import files
-from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Operation, Outcome, RunRecord
+from pg_backup_manager.adapters import files, history_lines
+from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 
 HISTORY_NAME = "history.jsonl"
 KEEP = 1000
-_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 log = logging.getLogger(__name__)
 
 
@@ -42,10 +45,10 @@ class JsonlRunLog:
     keep: int = KEEP
 
     def record(self, identifier: str, record: RunRecord) -> None:
-        """Add ``record``; a history that cannot be written is logged, never raised."""
+        """Add ``record`` whole, or, if it cannot be, log a warning; never raise."""
         try:
             self._add(identifier, record)
-        except (OSError, ValueError, ControllerError) as error:
+        except Exception as error:  # the history must never fail the operation it records
             log.warning(
                 "%s: the run history could not be written (%s); the %s itself %s",
                 identifier,
@@ -55,41 +58,42 @@ class JsonlRunLog:
             )
 
     def records(self, identifier: str) -> list[RunRecord]:
-        """Return the history of ``identifier``, oldest first; unreadable lines are skipped."""
-        return [_record(line) for line in self._lines(identifier) if line]
+        """Return the newest records of ``identifier`` (``keep`` at most), oldest first;
+        unreadable lines are skipped."""
+        lines, _ = history_lines.parsed(_contents(self._path(identifier)))
+        return [line.record for line in lines[-self.keep :]]
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
         """Return how many backup runs of ``identifier`` ended each way, ever."""
-        lines = self._lines(identifier)
-        return _totals(lines[-1] if lines else None)
+        return history_lines.totals(_contents(self._path(identifier)))
+
+    def unreadable_lines(self, identifier: str) -> int:
+        """Return how many lines of the history of ``identifier`` could not be read."""
+        _, unreadable = history_lines.parsed(_contents(self._path(identifier)))
+        return unreadable
 
     def _path(self, identifier: str) -> Path:
         return Path(self.layout.backup_dir(identifier)) / HISTORY_NAME
-
-    def _lines(self, identifier: str) -> list[dict[str, Any]]:
-        try:
-            text = self._path(identifier).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []
-        return [line for line in map(_parsed, text.splitlines()) if line]
 
     def _add(self, identifier: str, record: RunRecord) -> None:
         path = self._path(identifier)
         files.make_dir(path.parent)
         with _locked(path, self.file_mode) as descriptor:
-            lines = self._lines(identifier)
-            totals = _totals(lines[-1] if lines else None)
+            data = _read(descriptor)
+            totals = history_lines.totals(data)
             if record.operation in BACKUP_OPERATIONS:
                 totals[record.outcome] += 1
-            line = _line(record, totals)
-            if len(lines) < self.keep:
-                os.write(descriptor, line.encode())
+            line = history_lines.encoded(record, totals)
+            present = [raw for raw in data.splitlines() if raw.strip()]
+            if len(present) < self.keep + max(1, self.keep // 10):
+                cut = data and not data.endswith(b"\n")  # a cut line stays one bad line
+                _append(descriptor, b"\n" + line if cut else line, size=len(data))
                 return
-            kept = [json.dumps(old, sort_keys=True) + "\n" for old in lines[-(self.keep - 1) :]]
+            kept = b"".join(raw + b"\n" for raw in present[-(self.keep - 1) :])
             temporary = path.with_name(f".{HISTORY_NAME}.{os.getpid()}.new")
             try:
                 files.create_empty(temporary, self.file_mode)
-                temporary.write_text("".join([*kept, line]), encoding="utf-8")
+                temporary.write_bytes(kept + line)
                 files.fsync(temporary)
                 os.replace(temporary, path)
             finally:
@@ -98,94 +102,61 @@ class JsonlRunLog:
 
 @contextlib.contextmanager
 def _locked(path: Path, mode: int) -> Iterator[int]:
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+    """Yield a descriptor (read, append) of the file at ``path``, created if absent, locked
+    while it is still the file at ``path``: a writer that trimmed it replaced it while
+    others waited for the lock of the old one, which they must then leave."""
+    while True:  # each turn means another writer replaced the file: it made progress
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if _is_at(descriptor, path):
+                yield descriptor
+                return
+        finally:
+            os.close(descriptor)
+
+
+def _is_at(descriptor: int, path: Path) -> bool:
+    opened = os.fstat(descriptor)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield descriptor
-    finally:
-        os.close(descriptor)
+        named = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _line(record: RunRecord, totals: dict[Outcome, int]) -> str:
-    fields: dict[str, Any] = {
-        "operation": record.operation.value,
-        "started_at": _time(record.started_at),
-        "finished_at": _time(record.finished_at),
-        "outcome": record.outcome.value,
-        "backup": record.backup,
-        "size_bytes": record.size_bytes,
-        "sha256": record.sha256,
-        "error": record.error,
-        "pg_dump_version": record.pg_dump_version,
-        "server_version": record.server_version,
-        "runs_success": totals[Outcome.SUCCESS],
-        "runs_failure": totals[Outcome.FAILURE],
-    }
-    if record.not_offsite is not None:  # a sync's: other records' lines stay as they were
-        fields["not_offsite"] = list(record.not_offsite)
-    if record.confirmed_offsite is not None:  # a sync's too: {name: SHA-256}
-        fields["confirmed_offsite"] = dict(record.confirmed_offsite)
-    if record.unusable_offsite:  # a sync's too, only when it found one
-        fields["unusable_offsite"] = list(record.unusable_offsite)
-    return json.dumps(fields, sort_keys=True) + "\n"
+def _read(descriptor: int) -> bytes:
+    size = os.fstat(descriptor).st_size
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(descriptor, size, sum(map(len, chunks)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
-def _parsed(text: str) -> dict[str, Any] | None:
+def _append(descriptor: int, data: bytes, *, size: int) -> None:
+    """Append ``data`` whole, or leave the file at ``size`` bytes and raise OSError (a full
+    disk cuts a write short, then refuses the rest)."""
+    written = 0
     try:
-        fields = json.loads(text)
-        _record(fields)
-    except (ValueError, KeyError, TypeError):
-        return None
-    return fields if isinstance(fields, dict) else None
+        while written < len(data):
+            count = os.write(descriptor, data[written:])
+            if count == 0:
+                raise OSError(errno.EIO, "nothing written")
+            written += count
+    except OSError:
+        # Should even this fail, the next writer starts on a new line: the cut record
+        # stays one unreadable line, which ``status`` counts.
+        with contextlib.suppress(OSError):
+            os.ftruncate(descriptor, size)
+        raise
 
 
-def _record(fields: dict[str, Any]) -> RunRecord:
-    return RunRecord(
-        operation=Operation(fields["operation"]),
-        started_at=_parse_time(fields["started_at"]),
-        finished_at=_parse_time(fields["finished_at"]),
-        outcome=Outcome(fields["outcome"]),
-        backup=fields.get("backup"),
-        size_bytes=fields.get("size_bytes"),
-        sha256=fields.get("sha256"),
-        error=fields.get("error"),
-        pg_dump_version=fields.get("pg_dump_version"),
-        server_version=fields.get("server_version"),
-        not_offsite=_names(fields.get("not_offsite")),
-        confirmed_offsite=_checksums(fields.get("confirmed_offsite")),
-        unusable_offsite=_names(fields.get("unusable_offsite")),
-    )
-
-
-def _names(value: object) -> tuple[str, ...] | None:
-    """Return a list of names as a tuple; None for anything else (unknown, not a reason to
-    skip the line)."""
-    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        return None
-    return tuple(value)
-
-
-def _checksums(value: object) -> tuple[tuple[str, str], ...] | None:
-    """Return ``{name: SHA-256}`` as pairs; None for anything else (absent from older
-    records; strange: it confirms nothing, and is no reason to skip the line)."""
-    if not isinstance(value, dict) or not all(
-        isinstance(name, str) and isinstance(sha256, str) for name, sha256 in value.items()
-    ):
-        return None
-    return tuple(value.items())
-
-
-def _totals(last: dict[str, Any] | None) -> dict[Outcome, int]:
-    last = last or {}
-    return {
-        Outcome.SUCCESS: int(last.get("runs_success", 0)),
-        Outcome.FAILURE: int(last.get("runs_failure", 0)),
-    }
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_STAMP)
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
+def _contents(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

@@ -47,6 +47,7 @@ class DatabaseStatus:
     grace_until: datetime | None  # no backup yet is healthy until then
     offsite: OffsiteStatus | None = None  # None: no off-site store is configured
     future: tuple[BackupName, ...] = ()  # dated in the future, ignored: newest first
+    history_unreadable_lines: int = 0  # lines of the history left out of it
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -75,6 +76,7 @@ def database_status(
     next_run_at: datetime | None,
     started_at: datetime | None,
     offsite: bool = False,
+    history_unreadable_lines: int = 0,
 ) -> DatabaseStatus:
     """Return the status of ``database`` from its backups (newest first) and its history
     (oldest first). Only dumps and scheduled runs count as runs; a scheduler that
@@ -83,6 +85,8 @@ def database_status(
     retention follows, :func:`dated_in_the_future`): it is listed in ``future``. With
     ``offsite`` (an off-site store is configured), it says what is not off-site; the
     backups must then carry their recorded SHA-256.
+    With ``offsite`` (an off-site store is configured), it says what is not off-site.
+    ``history_unreadable_lines`` is how many lines of the history could not be read.
     """
     runs = [record for record in history if record.operation in BACKUP_OPERATIONS]
     successes = [r for r in runs if r.outcome is Outcome.SUCCESS]
@@ -113,6 +117,7 @@ def database_status(
         grace_until=None if started_at is None else started_at + max_age,
         offsite=offsite_status(backups, history, newest=newest) if offsite else None,
         future=future,
+        history_unreadable_lines=history_unreadable_lines,
     )
 
 

@@ -235,6 +235,10 @@ class RunLog(Protocol):
         """Return how many backup runs (scheduled runs and dumps) of ``identifier``
         ended each way, ever."""
 
+    def unreadable_lines(self, identifier: str) -> int:
+        """Return how many lines of the history of ``identifier`` could not be read (and
+        are left out of the records); 0 without a history."""
+
 
 class OffsiteStore(Protocol):
     """Copies of the backups in an object store, each database under its own key prefix

@@ -51,6 +51,7 @@ class Status:
                 next_run_at=next_run,
                 started_at=started,
                 offsite=self.offsite,
+                history_unreadable_lines=self.run_log.unreadable_lines(database.identifier),
             )
             for database in databases
         ]

@@ -94,6 +94,7 @@ def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -
                 "next_run_at": time(status.next_run_at),
                 "max_age_seconds": int(status.max_age.total_seconds()),
                 "future_backups": [str(name) for name in status.future],
+                "history_unreadable_lines": status.history_unreadable_lines,
             }
         )
         if status.offsite is not None:  # only with OFFSITE_URL set

@@ -106,6 +106,9 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
         click.echo(f"  last failure:     {_when(status, 'failure')}")
         if status.consecutive_failures:
             click.echo(f"  failing:          {status.consecutive_failures} run(s) in a row")
+        if status.history_unreadable_lines:
+            skipped = status.history_unreadable_lines
+            click.echo(f"  history:          {skipped} unreadable line(s) skipped")
         tiers = ", ".join(f"{count} {tier.value}" for tier, count in status.backups_by_tier.items())
         click.echo(f"  backups:          {tiers}; {size(status.total_bytes)} in all")
         if status.next_run_at is None:

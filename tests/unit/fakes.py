@@ -473,6 +473,7 @@ class FakeRunLog:
     """Run histories in memory, oldest first."""
 
     kept: dict[str, list[RunRecord]] = attrs.field(factory=dict)
+    unreadable: dict[str, int] = attrs.field(factory=dict)  # lines a test says are bad
 
     def record(self, identifier: str, record: RunRecord) -> None:
         self.kept.setdefault(identifier, []).append(record)
@@ -484,6 +485,9 @@ class FakeRunLog:
         runs = self.kept.get(identifier, [])
         outcomes = [r.outcome for r in runs if r.operation in BACKUP_OPERATIONS]
         return {outcome: outcomes.count(outcome) for outcome in Outcome}
+
+    def unreadable_lines(self, identifier: str) -> int:
+        return self.unreadable.get(identifier, 0)
 
 
 class Companion(enum.Enum):

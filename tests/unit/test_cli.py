@@ -590,6 +590,26 @@ def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(
     assert not [a for a in fakes.offsite.actions if a[0] == "delete"]
 
 
+def test_status_says_how_many_lines_of_the_history_it_could_not_read(
+    run: Run, fakes: Fakes
+) -> None:
+    run("dump", "users")
+    run("dump", "orders")
+    fakes.run_log.unreadable["users"] = 2
+
+    code, out, err = run("status", "--all")
+    json_code, document, _ = run("status", "--all", "--json")
+
+    assert code == 0 and json_code == 0, err
+    users, orders = out.split("\norders:")
+    assert "  history:          2 unreadable line(s) skipped" in users.splitlines()
+    assert "history:" not in orders
+    found = {
+        d["database"]: d["history_unreadable_lines"] for d in json.loads(document)["databases"]
+    }
+    assert found == {"users": 2, "orders": 0}
+
+
 def test_status_says_off_site_missing_from_the_history_without_asking_the_store(
     run: Run, fakes: Fakes
 ) -> None:
