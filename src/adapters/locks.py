@@ -60,8 +60,8 @@ class DirectoryLocks:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"busy: another dump, restore, verify, prune or resetwal of {identifier} "
-                        f"holds the lock on {directory} (waited {self.wait_seconds:.0f} s); "
-                        "try again when it has finished"
+                        "busy: another dump, restore, prune, verify, sync or resetwal of "
+                        f"{identifier} holds the lock on {directory} "
+                        f"(waited {self.wait_seconds:.0f} s); try again when it has finished"
                     ) from None
                 time.sleep(_POLL_SECONDS)

@@ -23,6 +23,9 @@ _RECIPIENT = re.compile(
     r"age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( .*)?"
 )
 _URL_SHAPE = "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod)"
+# Whitespace and control characters inside a URL: urlsplit silently drops tabs and
+# newlines, so a value holding one would name another place than the one written.
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 @attrs.frozen(kw_only=True)
@@ -48,12 +51,22 @@ class OffsiteSettings:
 
 
 def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
-    """Return the off-site settings, or None when ``OFFSITE_URL`` is unset.
+    """Return the off-site settings, or None when ``OFFSITE_URL`` is unset. The S3
+    client's variables and the recipients are checked whenever they are set, with
+    ``OFFSITE_URL`` or without it: a bad one is not left to wait for the day off-site
+    copies are turned on.
 
     Raises:
         ConfigurationError: a variable is malformed, or only one of the two
             credentials is set.
     """
+    endpoint, region_name = endpoint_url(environ), region(environ)
+    path_style = flag(environ, "S3_FORCE_PATH_STYLE")
+    # Unset keeps the default, true: an empty value is compose's ${VAR} of a missing VAR.
+    retention = not environ.get("OFFSITE_RETENTION", "").strip() or flag(
+        environ, "OFFSITE_RETENTION"
+    )
+    keys = recipients(environ)
     text = environ.get("OFFSITE_URL", "").strip()
     if not text:
         return None
@@ -73,16 +86,13 @@ def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
     return OffsiteSettings(
         bucket=bucket,
         prefix=prefix,
-        endpoint_url=endpoint_url(environ),
-        region=region(environ),
         access_key_id=key_id[0].strip() if key_id else None,
         secret_access_key=key[0].strip() if key else None,
-        force_path_style=flag(environ, "S3_FORCE_PATH_STYLE"),
-        # Unset keeps the default, true: an empty value is compose's ${VAR} of a missing VAR.
-        retention=(
-            not environ.get("OFFSITE_RETENTION", "").strip() or flag(environ, "OFFSITE_RETENTION")
-        ),
-        recipients=recipients(environ),
+        endpoint_url=endpoint,
+        region=region_name,
+        force_path_style=path_style,
+        retention=retention,
+        recipients=keys,
         identity_file=environ.get("ENCRYPTION_IDENTITY_FILE", "").strip() or None,
     )
 
@@ -138,9 +148,12 @@ def offsite_url(text: str) -> tuple[str, str]:
 
     Raises:
         ConfigurationError: it is not ``s3://<bucket>[/<prefix>]`` with a valid
-            bucket name and a prefix of plain segments (no ``..``, no ``//``).
+            bucket name and a prefix of plain segments separated by single ``/``
+            (no ``..``, no ``//``, no whitespace or control character anywhere).
             The message names the fault, never the value (it may hold a token).
     """
+    if _BLANK_OR_CONTROL.search(text):
+        raise ConfigurationError(f"{_URL_SHAPE}: it must not hold whitespace or control characters")
     if "@" in text:
         raise ConfigurationError(
             f"{_URL_SHAPE}: it must not hold credentials (set AWS_ACCESS_KEY_ID and "
@@ -158,28 +171,32 @@ def offsite_url(text: str) -> tuple[str, str]:
         raise ConfigurationError(
             f"{_URL_SHAPE}: its bucket name must be 3 to 63 lower-case letters, digits, '.' and '-'"
         )
-    prefix = parts.path.strip("/")
-    segments = prefix.split("/") if prefix else []
-    for segment in segments:
+    path = parts.path.removeprefix("/")
+    prefix = path.removesuffix("/")  # one '/' may end it
+    for segment in prefix.split("/") if path else []:
         if not _SEGMENT.fullmatch(segment) or segment in {".", ".."}:
             raise ConfigurationError(
                 f"{_URL_SHAPE}: its prefix must be segments of letters, digits, "
-                "'.', '-' and '_' separated by single '/' (no '.' or '..' segment)"
+                "'.', '-' and '_' separated by single '/' (no empty, '.' or '..' segment)"
             )
     return parts.netloc, prefix
 
 
 def endpoint_url(environ: Mapping[str, str]) -> str | None:
-    """Return ``S3_ENDPOINT_URL`` (``http(s)://host[:port][/path]``), or None when unset.
+    """Return ``S3_ENDPOINT_URL`` (``http(s)://host[:port]``, a ``/`` may end it) without
+    the ``/``, or None when unset.
 
     Raises:
-        ConfigurationError: it is not such a URL; the message names the fault, never
-            the value (it may hold a token).
+        ConfigurationError: it is not such a URL: it has a path, a query, a fragment,
+            credentials, whitespace or a control character; the message names the
+            fault, never the value (it may hold a token).
     """
     text = environ.get("S3_ENDPOINT_URL", "").strip()
     if not text:
         return None
     shape = "S3_ENDPOINT_URL must be http(s)://<host>[:<port>] (e.g. http://minio:9000)"
+    if _BLANK_OR_CONTROL.search(text):
+        raise ConfigurationError(f"{shape}: it must not hold whitespace or control characters")
     if "@" in text:
         raise ConfigurationError(f"{shape}: it must not hold credentials")
     try:
@@ -189,8 +206,10 @@ def endpoint_url(environ: Mapping[str, str]) -> str | None:
         raise ConfigurationError(f"{shape}: it is not a URL, or its port is not a number") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError(f"{shape}: it must start with http:// or https:// and a host")
-    if parts.query or parts.fragment:
+    if "?" in text or "#" in text:
         raise ConfigurationError(f"{shape}: it must not hold a query or a fragment (? or #)")
+    if parts.path not in {"", "/"}:
+        raise ConfigurationError(f"{shape}: it must not hold a path (the bucket is in OFFSITE_URL)")
     if port == 0:
         raise ConfigurationError(f"{shape}: port 0 is not a port")
     return text.rstrip("/")

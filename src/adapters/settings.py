@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -132,7 +133,7 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         healthchecks_url=_ping_url(*healthchecks) if healthchecks else None,
         healthchecks_urls=per_database,
         metrics_port=port(metrics_port, "METRICS_PORT") if metrics_port else None,
-        metrics_address=environ.get("METRICS_ADDRESS", "").strip() or "127.0.0.1",
+        metrics_address=_metrics_address(environ),
         max_age=(
             timedelta(
                 seconds=seconds(environ, "BACKUP_MAX_AGE", 0, minimum=60, maximum=MAX_AGE_SECONDS)
@@ -142,6 +143,28 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         ),
         backup_on_start=flag(environ, "BACKUP_ON_START"),
     )
+
+
+def _metrics_address(environ: Mapping[str, str]) -> str:
+    """Return ``METRICS_ADDRESS``, an IPv4 or IPv6 address literal; 127.0.0.1 when unset.
+
+    A host name is refused: it would be looked up only when the scheduler starts
+    serving, and fail there, after ``config`` said all was well.
+
+    Raises:
+        ConfigurationError: it is not an IP address.
+    """
+    text = environ.get("METRICS_ADDRESS", "").strip()
+    if not text:
+        return "127.0.0.1"
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ConfigurationError(
+            "METRICS_ADDRESS must be an IP address, such as 127.0.0.1, 0.0.0.0 (every IPv4 "
+            f"address), ::1 or :: (every address), not {' '.join(text.split())!r}"
+        ) from None
+    return text
 
 
 def _layout(root: Path, production: bool) -> Layout:

@@ -125,13 +125,14 @@ def default_max_age(schedule: Schedule, *, now: datetime) -> timedelta:
     """Return twice the longest gap between consecutive runs of ``schedule`` after ``now``.
 
     Looked at over the next year, or the next thousand runs when they are denser,
-    in wall-clock time (a daylight-saving change does not widen a gap): 12 hours
-    for the default schedule (every 6 hours).
+    and at least the next two runs (four years apart for a leap day's), in wall-clock
+    time (a daylight-saving change does not widen a gap): 12 hours for the default
+    schedule (every 6 hours). The wait until the first run is no gap: the default
+    stays the same from one second to the next.
     """
     runs = [schedule.next_after(now)]
     horizon = now + timedelta(days=366)
-    while len(runs) < _GAP_SAMPLES and runs[-1] < horizon:
+    while len(runs) < 2 or (len(runs) < _GAP_SAMPLES and runs[-1] < horizon):
         runs.append(schedule.next_after(runs[-1]))
     walls = [schedule.local(run).replace(tzinfo=None) for run in runs]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(walls)]
-    return 2 * max(gaps, default=runs[0] - now)
+    return 2 * max(later - earlier for earlier, later in itertools.pairwise(walls))

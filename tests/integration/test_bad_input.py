@@ -135,6 +135,9 @@ def test_an_identifier_that_is_not_a_name_is_a_configuration_error(
         ("PG_BIN_DIR", "/nonexistent"),
         ("BACKUP_MAX_AGE", "315360001"),
         ("BACKUP_COMPRESSION", "gzip:99"),
+        ("METRICS_ADDRESS", "not an ip"),
+        ("S3_FORCE_PATH_STYLE", "banana"),  # checked without OFFSITE_URL too
+        ("OFFSITE_RETENTION", "banana"),
     ],
 )
 def test_configuration_out_of_range_stops_every_command_with_exit_2(

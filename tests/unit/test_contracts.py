@@ -51,6 +51,25 @@ def test_a_held_lock_makes_another_holder_busy_until_it_is_released(locks: Locks
         pass
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_busy_message_names_every_operation_the_readmes_exit_4_row_names(
+    tmp_path: Path,
+) -> None:
+    row = next(line for line in README.read_text().splitlines() if line.startswith("| `4` |"))
+    named = row.split("another ", 1)[1].split(" of that database", 1)[0]
+    operations = named.replace(" or ", ", ").split(", ")
+    layout = Layout(data_root=tmp_path, shared_root=tmp_path, databases_root=tmp_path)
+    locks = DirectoryLocks(layout=layout, wait_seconds=0)
+
+    with locks.hold("users"), pytest.raises(BusyError) as raised, locks.hold("users"):
+        pass
+
+    assert f"busy: another {named} of users holds the lock" in str(raised.value)
+    assert len(operations) == 6
+
+
 def test_the_clock_tells_utc_and_moves_at_least_as_long_as_it_sleeps(clock: Clock) -> None:
     before = clock.now()
 

@@ -67,6 +67,23 @@ def test_the_default_max_age_is_twice_the_longest_gap_of_the_schedule() -> None:
     assert default_max_age(uneven, now=NOW) == timedelta(hours=46)
 
 
+@pytest.mark.parametrize("schedule", ["0 0 29 2 *", "@yearly", "0 3 1 1,7 *"])
+def test_the_default_max_age_of_a_sparse_schedule_does_not_change_as_time_passes(
+    schedule: str,
+) -> None:
+    sparse = CronSchedule.parse(schedule, "UTC")
+
+    ages = {default_max_age(sparse, now=NOW + timedelta(seconds=s)) for s in (0, 3, 86400)}
+
+    assert len(ages) == 1
+
+
+def test_the_default_max_age_of_a_leap_day_schedule_is_twice_four_years() -> None:
+    leap_day = CronSchedule.parse("0 0 29 2 *", "UTC")
+
+    assert default_max_age(leap_day, now=NOW) == timedelta(days=2 * 1461)
+
+
 def test_a_fresh_backup_is_healthy_and_an_old_one_is_not() -> None:
     assert status_of([backup(timedelta(hours=11))], []).healthy
     assert not status_of([backup(timedelta(hours=13))], []).healthy

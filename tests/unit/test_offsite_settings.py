@@ -50,11 +50,39 @@ def test_offsite_url_gives_the_bucket_and_the_prefix(url: str, bucket: str, pref
         "s3://backups/pro d",
         "s3://backups/prod?versionId=1",
         "s3://backups/prod#x",
+        "s3://backups//prod",
+        "s3://backups/prod//eu",
+        "s3://backups//",
+        "s3://backups/prod/eu//",
+        "s3://backups/nl\nq",
+        "s3://backups/tab\tq",
+        "s3://backups/cr\rq",
+        "s3://back\nups/prod",
+        "s3://backups/nul\x00q",
+        "s3://backups/nbsp\xa0q",
     ],
 )
 def test_a_malformed_offsite_url_is_a_configuration_error(url: str) -> None:
     with pytest.raises(ConfigurationError, match="OFFSITE_URL"):
         settings(OFFSITE_URL=url)
+
+
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("s3://backups//TOKEN-1", "separated by single '/'"),
+        ("s3://backups/nl\nTOKEN-1", "whitespace or control characters"),
+    ],
+)
+def test_an_offsite_url_with_an_empty_segment_or_a_control_character_names_the_fault(
+    url: str, fault: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings(OFFSITE_URL=url)
+
+    assert str(raised.value).startswith("OFFSITE_URL must look like s3://")
+    assert fault in str(raised.value)
+    assert "TOKEN-1" not in str(raised.value)
 
 
 def test_an_offsite_url_with_credentials_is_refused_without_repeating_them() -> None:
@@ -108,6 +136,13 @@ def test_the_s3_variables_are_read(tmp_path: Path) -> None:
         ({"S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
         ({"S3_ENDPOINT_URL": "ftp://minio"}, "S3_ENDPOINT_URL"),
         ({"S3_ENDPOINT_URL": "http://minio:notaport"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000/bucket"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000//"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000#"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000/?"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://mi\nnio:9000"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000\t/"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://mi nio:9000"}, "S3_ENDPOINT_URL"),
         ({"S3_REGION": "EU West"}, "S3_REGION"),
         ({"S3_FORCE_PATH_STYLE": "maybe"}, "S3_FORCE_PATH_STYLE"),
         ({"OFFSITE_RETENTION": "sometimes"}, "OFFSITE_RETENTION"),
@@ -116,6 +151,79 @@ def test_the_s3_variables_are_read(tmp_path: Path) -> None:
 def test_bad_s3_settings_name_their_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         settings(OFFSITE_URL="s3://backups/prod", **environ)
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("http://minio:9000", "http://minio:9000"),
+        ("http://minio:9000/", "http://minio:9000"),
+        ("https://s3.eu-west-1.amazonaws.com", "https://s3.eu-west-1.amazonaws.com"),
+        ("http://[::1]:9000", "http://[::1]:9000"),
+    ],
+)
+def test_an_endpoint_is_a_scheme_a_host_and_a_port_alone(url: str, taken: str) -> None:
+    store = settings(OFFSITE_URL="s3://backups/prod", S3_ENDPOINT_URL=url).offsite
+
+    assert store is not None and store.endpoint_url == taken
+
+
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("http://127.0.0.1:31303/EPSECRET3", "path"),
+        ("http://127.0.0.1:31303/EPSECRET3/", "path"),
+        ("http://127.0.0.1:31303/\nEPSECRET3", "whitespace or control characters"),
+        ("http://127.0.0.1:31303#EPSECRET3", "query or a fragment"),
+    ],
+)
+def test_an_endpoint_with_a_path_or_a_control_character_is_refused_without_repeating_it(
+    url: str, fault: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings(OFFSITE_URL="s3://backups/prod", S3_ENDPOINT_URL=url)
+
+    assert str(raised.value).startswith("S3_ENDPOINT_URL must be http(s)://<host>[:<port>]")
+    assert fault in str(raised.value)
+    assert "EPSECRET3" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("S3_FORCE_PATH_STYLE", "banana"),
+        ("OFFSITE_RETENTION", "banana"),
+        ("S3_ENDPOINT_URL", "http://minio:9000/banana"),
+        ("S3_REGION", "Banana Land"),
+        ("ENCRYPTION_RECIPIENTS", "banana"),
+    ],
+)
+def test_an_off_site_variable_is_checked_even_without_offsite_url(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{variable}"):
+        settings(**{variable: value})
+
+
+def test_a_secret_key_as_recipient_is_refused_unrepeated_even_without_offsite_url() -> None:
+    secret = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+
+    with pytest.raises(ConfigurationError) as raised:
+        settings(ENCRYPTION_RECIPIENTS=secret)
+
+    assert str(raised.value).startswith("ENCRYPTION_RECIPIENTS: recipient 1 is a secret key")
+    assert "GFPYYSJZ" not in str(raised.value)
+
+
+def test_well_formed_off_site_variables_without_offsite_url_leave_off_site_off() -> None:
+    found = settings(
+        S3_FORCE_PATH_STYLE="true",
+        OFFSITE_RETENTION="false",
+        S3_ENDPOINT_URL="http://minio:9000",
+        ENCRYPTION_RECIPIENTS=AGE_KEY,
+    )
+
+    assert found.offsite is None
 
 
 def test_an_endpoint_with_credentials_is_refused_without_repeating_them() -> None:

@@ -162,6 +162,10 @@ def test_a_notification_still_hides_credentials_inside_a_url() -> None:
         ("S3_ENDPOINT_URL", "http://minio:9000/?token=SECRET-e6", "SECRET-e6"),
         ("S3_ENDPOINT_URL", "ftp://minio/SECRET-e7", "SECRET-e7"),
         ("S3_ENDPOINT_URL", "http://minio:99999999/SECRET-e8", "SECRET-e8"),
+        ("S3_ENDPOINT_URL", "http://minio:9000/SECRET-e9", "SECRET-e9"),
+        ("S3_ENDPOINT_URL", "http://minio:9000/\nSECRET-e10", "SECRET-e10"),
+        ("OFFSITE_URL", "s3://backups//SECRET-p6", "SECRET-p6"),
+        ("OFFSITE_URL", "s3://backups/nl\nSECRET-p7", "SECRET-p7"),
     ],
 )
 def test_a_malformed_off_site_setting_names_its_variable_and_fault_never_its_value(

@@ -99,6 +99,29 @@ def test_bad_monitoring_settings_name_their_variable(variable: str, value: str) 
         settings(**{variable: value})
 
 
+@pytest.mark.parametrize(
+    ("value", "address"),
+    [
+        ("", "127.0.0.1"),
+        ("0.0.0.0", "0.0.0.0"),
+        (" 10.0.0.7 ", "10.0.0.7"),
+        ("::", "::"),
+        ("::1", "::1"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+    ],
+)
+def test_the_metrics_address_is_an_ip_address(value: str, address: str) -> None:
+    assert settings(METRICS_ADDRESS=value).monitoring.metrics_address == address
+
+
+@pytest.mark.parametrize(
+    "value", ["not an ip", "localhost", "metrics.example", "256.0.0.1", "[::1]", "1.2.3.4:9187"]
+)
+def test_a_metrics_address_that_is_not_an_ip_address_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^METRICS_ADDRESS must be an IP address"):
+        settings(METRICS_ADDRESS=value)
+
+
 def test_the_password_is_not_in_the_repr_of_the_configuration() -> None:
     config = settings(USERS_POSTGRES_PASSWORD="hunter2-secret").config
 
