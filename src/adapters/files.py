@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pg_backup_manager.adapters.processes import is_alive
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError, IntegrityError
-from pg_backup_manager.domain.names import BackupName, StoredArchive
+from pg_backup_manager.domain.names import BackupName, StoredArchive, sha256sum_digest
 
 PARTIAL = ".partial"
 SHA256 = ".sha256"
@@ -81,10 +81,10 @@ def read_checksum(archive: Path) -> str | None:
         return None
     except OSError as error:
         raise ControllerError(f"cannot read {sidecar}: {error.strerror}") from None
-    fields = text.split()
-    if len(fields) != 2 or fields[1].lstrip("*") != archive.name or len(fields[0]) != 64:
+    checksum = sha256sum_digest(text, archive.name)
+    if checksum is None:
         raise IntegrityError(f"{sidecar} is not a sha256sum line for {archive.name}")
-    return fields[0].lower()
+    return checksum
 
 
 def scan(directory: Path) -> list[os.DirEntry[str]]:

@@ -6,8 +6,9 @@ the SHA-256 of its content as user metadata (``x-amz-meta-sha256``); an upload
 counts once a HEAD reports the expected size and that SHA-256. Objects are
 created with ``If-None-Match: *`` (the store refuses to replace one) after a
 HEAD found the key free, so nothing is ever overwritten. A listed archive is
-a usable copy only with its checksum object, whose digest is the archive's
-recorded SHA-256, and its globals' checksum object when it has globals.
+a usable copy only with its checksum object, a ``sha256sum`` line naming the
+archive whose digest is the archive's recorded SHA-256; and, when it has
+globals or their checksum object, both, agreeing in the same way.
 
 With ENCRYPTION_RECIPIENTS, the archive and the globals are stored encrypted
 by age (streaming, see :mod:`age_cipher`), marked ``x-amz-meta-encryption: age``;
@@ -174,25 +175,38 @@ class S3OffsiteStore:
         self, base: str, listing: dict[str, int], name: BackupName, size: int
     ) -> OffsiteCopy:
         """Return the copy ``name`` judged from ``listing`` and, when its checksum object is
-        listed, from the archive's metadata and that object's content."""
-        sha256 = says = None
+        listed, from the metadata of the archive and of its globals and the content of their
+        checksum objects (at most two HEADs and two GETs)."""
+        sha256 = line = globals_sha256 = globals_line = None
         checksum_name = str(name) + SIDECAR
+        globals_checksum_name = name.globals_name + SIDECAR
         if checksum_name in listing:  # else nothing more to ask: it is unusable already
-            archive = self._head(base + str(name))
-            sha256 = archive.sha256 if archive is not None else None
-            says = self._digest_in(base + checksum_name, listing[checksum_name])
+            sha256 = self._sha256_of(base + str(name))
+            line = self._text_in(base + checksum_name, listing[checksum_name])
+            if name.globals_name in listing:
+                globals_sha256 = self._sha256_of(base + name.globals_name)
+            if globals_checksum_name in listing:
+                globals_line = self._text_in(
+                    base + globals_checksum_name, listing[globals_checksum_name]
+                )
         return OffsiteCopy.judged(
             name=name,
             size=size,
             sha256=sha256,
-            checksum_says=says,
+            checksum_line=line,
             globals_found=name.globals_name in listing,
-            globals_checksummed=name.globals_name + SIDECAR in listing,
+            globals_sha256=globals_sha256,
+            globals_line=globals_line,
         )
 
-    def _digest_in(self, key: str, size: int) -> str | None:
-        """Return the first word of the checksum object at ``key`` (``""``: it holds none,
-        or is too large to be one), or None when it is gone."""
+    def _sha256_of(self, key: str) -> str | None:
+        """Return the SHA-256 recorded with the object at ``key`` (None: none, or it is gone)."""
+        found = self._head(key)
+        return found.sha256 if found is not None else None
+
+    def _text_in(self, key: str, size: int) -> str | None:
+        """Return the text of the checksum object at ``key`` (``""``: too large to be one),
+        or None when it is gone."""
         if size > MAX_CHECKSUM_OBJECT:
             return ""
         try:
@@ -201,8 +215,7 @@ class S3OffsiteStore:
             if _code(error) in {"404", "NoSuchKey", "NotFound"}:
                 return None
             raise self._failure(error, f"reading {self._url(key)}") from None
-        words = body[:MAX_CHECKSUM_OBJECT].decode("ascii", errors="replace").split()
-        return words[0] if words else ""
+        return body[:MAX_CHECKSUM_OBJECT].decode("utf-8", errors="replace")
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         """Return whether the store holds backup ``name`` with ``archive``'s size and SHA-256

@@ -162,29 +162,31 @@ class OffsiteCopy:
         name: BackupName,
         size: int,
         sha256: str | None,
-        checksum_says: str | None,
+        checksum_line: str | None,
         globals_found: bool,
-        globals_checksummed: bool,
+        globals_sha256: str | None = None,
+        globals_line: str | None = None,
     ) -> OffsiteCopy:
         """Return the copy an object store holds under ``name``, judged by what a restore
-        needs: its checksum object (``checksum_says``: the digest it holds; None: there is
-        none), the archive's recorded ``sha256`` agreeing with it, and a checksum object
-        beside the globals when there are globals (``globals_found``). The first missing
-        piece is the copy's ``problem``."""
-        problem = None
-        if checksum_says is None:
-            problem = f"no checksum object ({name}.sha256)"
-        elif sha256 is None:
-            problem = "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
-        elif _SHA256.fullmatch(checksum_says) is None:
-            problem = f"its checksum object ({name}.sha256) holds no SHA-256"
-        elif checksum_says != sha256:
-            problem = (
-                f"its checksum object ({name}.sha256) says {checksum_says[:16]}..., "
-                f"the archive's recorded SHA-256 is {sha256[:16]}..."
-            )
-        elif globals_found and not globals_checksummed:
-            problem = f"no checksum object for its globals ({name.globals_name}.sha256)"
+        needs, as a restore reads it (:func:`sha256sum_digest`): its checksum object
+        (``checksum_line``: its text; None: there is none), a ``sha256sum`` line for the
+        archive whose digest is the archive's recorded ``sha256``; and when there are
+        globals (``globals_found``) or their checksum object (``globals_line``), both, the
+        line naming the globals and agreeing with their recorded ``globals_sha256``.
+        The first missing or disagreeing piece is the copy's ``problem``."""
+        problem = _problem(str(name), sha256, checksum_line, what="the archive")
+        if problem is None and (globals_found or globals_line is not None):
+            if not globals_found:
+                problem = (
+                    f"its globals' checksum object ({name.globals_name}.sha256) is there "
+                    f"but not its globals ({name.globals_name})"
+                )
+            elif globals_line is None:
+                problem = f"no checksum object for its globals ({name.globals_name}.sha256)"
+            else:
+                problem = _problem(
+                    name.globals_name, globals_sha256, globals_line, what="its globals"
+                )
         return cls(name=name, size=size, has_globals=globals_found, sha256=sha256, problem=problem)
 
     @property
@@ -192,6 +194,35 @@ class OffsiteCopy:
         """Return whether the controller would restore this copy: only such copies count
         toward retention's newest and ``MIN_BACKUPS_KEPT``, and as off-site."""
         return self.problem is None
+
+
+def sha256sum_digest(text: str, file_name: str) -> str | None:
+    """Return the SHA-256 (lowercase) that ``text``, a ``sha256sum`` line for ``file_name``,
+    holds; None when ``text`` is not exactly one such line (another file named, no digest):
+    how a restore reads a checksum file, and so how a copy off-site is judged."""
+    fields = text.split()
+    if len(fields) != 2 or fields[1].removeprefix("*") != file_name:
+        return None
+    return fields[0].lower() if _SHA256.fullmatch(fields[0].lower()) else None
+
+
+def _problem(file_name: str, sha256: str | None, line: str | None, *, what: str) -> str | None:
+    """Return why ``file_name`` off-site could not be restored (None: it could): its
+    checksum object (``line``) and the SHA-256 recorded with it (``sha256``) must agree."""
+    sidecar = f"{file_name}.sha256"
+    if line is None:
+        return f"no checksum object ({sidecar})"
+    if sha256 is None:
+        return f"no SHA-256 recorded with {what} (x-amz-meta-sha256)"
+    says = sha256sum_digest(line, file_name)
+    if says is None:
+        return f"its checksum object ({sidecar}) is not a sha256sum line for {file_name}"
+    if says != sha256:
+        return (
+            f"its checksum object ({sidecar}) says {says[:16]}..., "
+            f"the SHA-256 recorded with {what} is {sha256[:16]}..."
+        )
+    return None
 
 
 @attrs.frozen(kw_only=True)

@@ -72,10 +72,22 @@ class S3Hand:
                     self._delete(checksum)
                 case Companion.WRONG_CHECKSUM:
                     self._put(checksum, f"{'0' * 64}  {name}\n".encode())
+                case Companion.MISNAMED_CHECKSUM:
+                    digest = self._get(checksum).split()[0]
+                    self._put(checksum, digest + b"  other_file.dump\n")
                 case Companion.GLOBALS:
                     self._delete(name.globals_name)
+                case Companion.OTHER_GLOBALS:
+                    self._put(name.globals_name, b"CREATE ROLE intruder;\n")
                 case Companion.GLOBALS_CHECKSUM:
                     self._delete(f"{name.globals_name}.sha256")
+                case Companion.WRONG_GLOBALS_CHECKSUM:
+                    line = f"{'e' * 64}  {name.globals_name}\n"
+                    self._put(f"{name.globals_name}.sha256", line.encode())
+
+    def _get(self, name: str) -> bytes:
+        body = self.server.client().get_object(Bucket=self.server.bucket, Key=self._key(name))
+        return body["Body"].read()
 
     def _put(self, name: str, body: bytes) -> None:
         self.server.client().put_object(Bucket=self.server.bucket, Key=self._key(name), Body=body)
@@ -258,3 +270,56 @@ def test_a_checksum_object_that_disagrees_makes_a_copy_unusable_and_is_never_ove
     assert copy.problem is not None and copy.problem.startswith(
         f"its checksum object ({OLD}.sha256) says 0000000000000000..."
     )
+
+
+def test_a_checksum_object_naming_another_file_makes_a_copy_unusable_and_is_kept(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+    hand.lose(OLD, Companion.MISNAMED_CHECKSUM)
+
+    with pytest.raises(ControllerError, match="other content"):
+        upload(OLD, b"old archive")
+
+    [copy] = store.copies("users")
+    assert copy.problem == f"its checksum object ({OLD}.sha256) is not a sha256sum line for {OLD}"
+
+
+@pytest.mark.parametrize(
+    ("replaced", "problem"),
+    [
+        (
+            Companion.WRONG_GLOBALS_CHECKSUM,
+            f"its checksum object ({OLD.globals_name}.sha256) says eeeeeeeeeeeeeeee...",
+        ),
+        (Companion.OTHER_GLOBALS, "no SHA-256 recorded with its globals (x-amz-meta-sha256)"),
+    ],
+)
+def test_replaced_globals_make_a_copy_unusable_and_are_never_overwritten(
+    store: OffsiteStore, upload: Upload, hand: Hand, replaced: Companion, problem: str
+) -> None:
+    upload(OLD, b"old archive")
+    hand.lose(OLD, replaced)
+
+    with pytest.raises(ControllerError, match="other content"):
+        upload(OLD, b"old archive")
+
+    [copy] = store.copies("users")
+    assert copy.problem is not None and copy.problem.startswith(problem)
+
+
+def test_a_globals_checksum_without_its_globals_is_unusable_until_an_upload_completes_it(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive")
+    hand.lose(OLD, Companion.GLOBALS)
+    [lost] = store.copies("users")
+
+    upload(OLD, b"old archive")
+
+    assert lost.problem == (
+        f"its globals' checksum object ({OLD.globals_name}.sha256) is there but not its "
+        f"globals ({OLD.globals_name})"
+    )
+    [completed] = store.copies("users")
+    assert (completed.usable, completed.has_globals) == (True, True)

@@ -5,6 +5,7 @@ lost its companions is not off-site until a sync completes it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -154,3 +155,46 @@ def test_a_copy_whose_checksum_object_was_replaced_is_refused_until_it_is_remove
     assert completed.returncode == 0, completed
     assert f"a: completed {name}" in completed.stdout, completed
     assert "  off-site: ok (1 backup(s) off-site; last sync " in ok.stdout, ok
+
+
+def test_copies_whose_globals_or_checksum_line_were_replaced_are_unusable_until_synced(
+    pg: PgServers, offsite: Controller, s3_server: S3Server
+) -> None:
+    dumped = offsite("dump", "a")
+    [name] = offsite.backups("a")
+    prefix = offsite.env["OFFSITE_URL"].removeprefix(f"s3://{s3_server.bucket}/")
+    base, globals_name = f"{prefix}/a/", name.removesuffix(".dump") + ".globals.sql"
+    client = s3_server.client()
+    checksum = client.get_object(Bucket=s3_server.bucket, Key=f"{base}{name}.sha256")
+    digest = checksum["Body"].read().split()[0].decode()
+    replaced = {  # what the review put over each object, one at a time
+        f"{globals_name}.sha256": f"{'e' * 64}  {globals_name}\n",
+        globals_name: "CREATE ROLE intruder;\n",
+        f"{name}.sha256": f"{digest}  other_file.dump\n",
+    }
+    seen = []
+
+    for key, body in replaced.items():
+        client.delete_object(Bucket=s3_server.bucket, Key=base + key)
+        client.put_object(Bucket=s3_server.bucket, Key=base + key, Body=body.encode())
+        listed = offsite("list", "a", "--remote", "--json")
+        refused = offsite("sync", "a")
+        restore = offsite("restore", "a", name, "--remote", "--with-globals")
+        client.delete_object(Bucket=s3_server.bucket, Key=base + key)  # the operator's fix
+        completed = offsite("sync", "a")
+        [entry] = json.loads(listed.stdout)["backups"]
+        seen.append(
+            (
+                key,
+                entry["usable"],
+                refused.returncode,
+                "exists with other content" in refused.stderr,
+                restore.returncode,
+                f"a: completed {name}" in completed.stdout,
+            )
+        )
+    relisted = offsite("list", "a", "--remote", "--json")
+
+    assert dumped.returncode == 0, dumped
+    assert seen == [(key, False, 1, True, 3, True) for key in replaced]
+    assert [entry["usable"] for entry in json.loads(relisted.stdout)["backups"]] == [True]

@@ -495,8 +495,21 @@ class Companion(enum.Enum):
 
     CHECKSUM = "the archive's checksum object deleted"
     WRONG_CHECKSUM = "the archive's checksum object replaced by another digest"
+    MISNAMED_CHECKSUM = "the archive's checksum object replaced by its digest for another file"
     GLOBALS = "the globals deleted"
+    OTHER_GLOBALS = "the globals replaced by other content (no SHA-256 recorded)"
     GLOBALS_CHECKSUM = "the globals' checksum object deleted"
+    WRONG_GLOBALS_CHECKSUM = "the globals' checksum object replaced by another digest"
+
+
+# What a hand put over an object: an upload finds other content there and never replaces it.
+_REPLACED = {
+    Companion.WRONG_CHECKSUM,
+    Companion.MISNAMED_CHECKSUM,
+    Companion.OTHER_GLOBALS,
+    Companion.WRONG_GLOBALS_CHECKSUM,
+}
+_REPLACED_GLOBALS = {Companion.OTHER_GLOBALS, Companion.WRONG_GLOBALS_CHECKSUM}
 
 
 @attrs.define
@@ -507,6 +520,7 @@ class FakeOffsiteStore:
 
     copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
     lost: dict[tuple[str, BackupName], set[Companion]] = attrs.field(factory=dict)
+    globals_sha256: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     fail_after: int | None = None
     unreachable: bool = False
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
@@ -524,7 +538,7 @@ class FakeOffsiteStore:
         self.lost[identifier, name] = {Companion.CHECKSUM}
 
     def lose(self, identifier: str, name: BackupName, *companions: Companion) -> None:
-        """Delete (or, WRONG_CHECKSUM, replace) ``companions`` of copy ``name`` by hand."""
+        """Delete or replace ``companions`` of copy ``name`` by hand."""
         self.lost.setdefault((identifier, name), set()).update(companions)
 
     def copies(self, identifier: str) -> list[OffsiteCopy]:
@@ -536,20 +550,31 @@ class FakeOffsiteStore:
         return sorted(found, key=lambda c: c.name, reverse=True)
 
     def _judged(self, identifier: str, copy: OffsiteCopy) -> OffsiteCopy:
-        """Return ``copy`` as the S3 store lists it, once its ``lost`` companions are gone."""
+        """Return ``copy`` as the S3 store lists it, once its ``lost`` companions are gone
+        or replaced."""
         lost = self.lost.get((identifier, copy.name), set())
-        says = copy.sha256
+        line: str | None = f"{copy.sha256}  {copy.name}\n"
         if Companion.CHECKSUM in lost:
-            says = None
+            line = None
         elif Companion.WRONG_CHECKSUM in lost:
-            says = "0" * 64
+            line = f"{'0' * 64}  {copy.name}\n"
+        elif Companion.MISNAMED_CHECKSUM in lost:
+            line = f"{copy.sha256}  other_file.dump\n"
+        # Globals put in ``copied`` by hand are taken for the archive's (as FakeDownloads does).
+        globals_sha256 = self.globals_sha256.get((identifier, copy.name), copy.sha256)
+        globals_line = None
+        if copy.has_globals and Companion.GLOBALS_CHECKSUM not in lost:
+            globals_line = f"{globals_sha256}  {copy.name.globals_name}\n"
+            if Companion.WRONG_GLOBALS_CHECKSUM in lost:
+                globals_line = f"{'e' * 64}  {copy.name.globals_name}\n"
         return OffsiteCopy.judged(
             name=copy.name,
             size=copy.size,
             sha256=copy.sha256,
-            checksum_says=says,
+            checksum_line=line,
             globals_found=copy.has_globals and Companion.GLOBALS not in lost,
-            globals_checksummed=Companion.GLOBALS_CHECKSUM not in lost,
+            globals_sha256=None if Companion.OTHER_GLOBALS in lost else globals_sha256,
+            globals_line=globals_line,
         )
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
@@ -573,10 +598,11 @@ class FakeOffsiteStore:
             raise ControllerError(f"upload of {name} failed: connection reset")
         existing = self.copied.get(identifier, {}).get(name)
         lost = self.lost.get((identifier, name), set())
-        if existing is not None and (
-            existing.sha256 != archive.checksum or Companion.WRONG_CHECKSUM in lost
-        ):
+        replaced = lost & (_REPLACED if globals is not None else _REPLACED - _REPLACED_GLOBALS)
+        if existing is not None and (existing.sha256 != archive.checksum or replaced):
             raise ControllerError(f"{name} exists off-site with other content: not overwritten")
+        if globals is not None and globals.checksum is not None:
+            self.globals_sha256[identifier, name] = globals.checksum
         if existing is not None:  # an earlier upload's: completed, the archive never sent again
             kept_globals = existing.has_globals and Companion.GLOBALS not in lost
             completed = attrs.evolve(existing, has_globals=kept_globals or globals is not None)

@@ -12,6 +12,8 @@ from pg_backup_manager.domain.offsite import plan_sync
 
 from .fakes import GOOD_SHA256, Companion, Fakes, database
 
+GLOBALS_SHA256 = "c" * 64
+
 OLD = "file_monthly_2024-06-01T03:00:00Z.dump"
 MIDDLE = "file_weekly_2024-06-29T03:00:00Z.dump"
 NEW = "file_daily_2024-07-03T03:00:00Z.dump"
@@ -240,32 +242,134 @@ def test_a_copy_whose_checksum_object_was_replaced_is_not_off_site_and_never_ove
 
 def test_a_copy_is_judged_by_what_a_restore_needs_the_first_missing_piece_named() -> None:
     name = BackupName.parse(OLD)
+    line = f"{GOOD_SHA256}  {OLD}\n"
 
     def judged(
         *,
         sha256: str | None = GOOD_SHA256,
-        checksum_says: str | None = GOOD_SHA256,
+        checksum_line: str | None = line,
         globals_found: bool = True,
-        globals_checksummed: bool = True,
+        globals_sha256: str | None = GLOBALS_SHA256,
+        globals_line: str | None = f"{GLOBALS_SHA256}  {name.globals_name}\n",
     ) -> str | None:
         return OffsiteCopy.judged(
             name=name,
             size=12,
             sha256=sha256,
-            checksum_says=checksum_says,
+            checksum_line=checksum_line,
             globals_found=globals_found,
-            globals_checksummed=globals_checksummed,
+            globals_sha256=globals_sha256,
+            globals_line=globals_line,
         ).problem
 
     assert judged() is None
-    assert judged(globals_found=False, globals_checksummed=False) is None
-    assert judged(checksum_says=None, sha256=None) == f"no checksum object ({OLD}.sha256)"
+    assert judged(globals_found=False, globals_sha256=None, globals_line=None) is None
+    assert judged(checksum_line=f"{GOOD_SHA256.upper()} *{OLD}") is None  # as sha256sum -b
+    assert judged(checksum_line=None, sha256=None) == f"no checksum object ({OLD}.sha256)"
     assert judged(sha256=None) == "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
-    assert judged(checksum_says="") == f"its checksum object ({OLD}.sha256) holds no SHA-256"
-    assert judged(checksum_says="b" * 64) == (
-        f"its checksum object ({OLD}.sha256) says bbbbbbbbbbbbbbbb..., "
-        "the archive's recorded SHA-256 is aaaaaaaaaaaaaaaa..."
+    assert judged(checksum_line="") == (
+        f"its checksum object ({OLD}.sha256) is not a sha256sum line for {OLD}"
     )
-    assert judged(globals_checksummed=False) == (
+    assert judged(checksum_line=f"{'b' * 64}  {OLD}") == (
+        f"its checksum object ({OLD}.sha256) says bbbbbbbbbbbbbbbb..., "
+        "the SHA-256 recorded with the archive is aaaaaaaaaaaaaaaa..."
+    )
+    assert judged(globals_line=None) == (
         f"no checksum object for its globals ({name.globals_name}.sha256)"
     )
+
+
+def test_a_checksum_line_that_names_another_file_makes_a_copy_unusable() -> None:
+    name = BackupName.parse(OLD)
+
+    copy = OffsiteCopy.judged(
+        name=name,
+        size=12,
+        sha256=GOOD_SHA256,
+        checksum_line=f"{GOOD_SHA256}  other_file.dump\n",
+        globals_found=False,
+    )
+
+    assert copy.problem == f"its checksum object ({OLD}.sha256) is not a sha256sum line for {OLD}"
+
+
+def test_globals_are_judged_like_the_archive_and_a_lone_globals_checksum_is_unusable() -> None:
+    name = BackupName.parse(OLD)
+    globals_sidecar = f"{name.globals_name}.sha256"
+
+    def judged(
+        *,
+        globals_found: bool = True,
+        globals_sha256: str | None = GLOBALS_SHA256,
+        globals_line: str | None = f"{GLOBALS_SHA256}  {name.globals_name}\n",
+    ) -> str | None:
+        return OffsiteCopy.judged(
+            name=name,
+            size=12,
+            sha256=GOOD_SHA256,
+            checksum_line=f"{GOOD_SHA256}  {OLD}\n",
+            globals_found=globals_found,
+            globals_sha256=globals_sha256,
+            globals_line=globals_line,
+        ).problem
+
+    assert judged() is None
+    assert judged(globals_line=f"{'e' * 64}  {name.globals_name}\n") == (
+        f"its checksum object ({globals_sidecar}) says eeeeeeeeeeeeeeee..., "
+        "the SHA-256 recorded with its globals is cccccccccccccccc..."
+    )
+    assert judged(globals_sha256=None) == (
+        "no SHA-256 recorded with its globals (x-amz-meta-sha256)"
+    )
+    assert judged(globals_line=f"{GLOBALS_SHA256}  {OLD}\n") == (
+        f"its checksum object ({globals_sidecar}) is not a sha256sum line for {name.globals_name}"
+    )
+    assert judged(globals_found=False, globals_sha256=None) == (
+        f"its globals' checksum object ({globals_sidecar}) is there but not its globals "
+        f"({name.globals_name})"
+    )
+
+
+def test_a_copy_whose_globals_were_replaced_is_not_off_site_and_never_overwritten() -> None:
+    for replaced in (Companion.WRONG_GLOBALS_CHECKSUM, Companion.OTHER_GLOBALS):
+        fakes = Fakes()
+        with_local_backups(fakes, "users", OLD, NEW)
+        fakes.sync()([database("users")])
+        fakes.offsite.lose("users", BackupName.parse(OLD), replaced)
+
+        [result] = fakes.sync()([database("users")]).results
+
+        assert result.error is not None and "other content" in str(result.error), replaced
+        assert [str(name) for name in result.missing] == [OLD]
+        assert fakes.offsite.actions[2:] == []
+        [new, old] = fakes.offsite.copies("users")
+        assert (new.usable, old.usable) == (True, False)
+
+
+def test_a_copy_whose_checksum_line_names_another_file_is_not_off_site_nor_overwritten() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.sync()([database("users")])
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.MISNAMED_CHECKSUM)
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert result.error is not None and "other content" in str(result.error)
+    assert (result.already_offsite, [str(name) for name in result.missing]) == (0, [OLD])
+    [old] = fakes.offsite.copies("users")
+    assert not old.usable
+
+
+def test_a_copy_without_globals_beside_their_checksum_is_unusable_until_completed() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD)
+    fakes.sync()([database("users")])
+    fakes.offsite.lose("users", BackupName.parse(OLD), Companion.GLOBALS)
+    [lost] = fakes.offsite.copies("users")
+
+    [result] = fakes.sync()([database("users")]).results
+
+    assert (lost.usable, lost.has_globals) == (False, False)
+    assert [str(c.name) for c in result.completed] == [OLD]
+    [completed] = fakes.offsite.copies("users")
+    assert (completed.usable, completed.has_globals) == (True, True)
