@@ -18,16 +18,17 @@ from pg_backup_manager.entrypoints import documents, render, scheduler
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
-    from pg_backup_manager.domain.backing_up import BackUp
-    from pg_backup_manager.domain.from_offsite import FromOffsite
+    from pg_backup_manager.domain.backups.backing_up import BackUp
+    from pg_backup_manager.domain.backups.pruning import Prune
     from pg_backup_manager.domain.model import Config, Database
-    from pg_backup_manager.domain.offsite import Sync
-    from pg_backup_manager.domain.offsite_pruning import PruneOffsite
-    from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
-    from pg_backup_manager.domain.pruning import Prune
-    from pg_backup_manager.domain.restoring import Restore
-    from pg_backup_manager.domain.verifying import Verify
-    from pg_backup_manager.domain.wal_reset import ResetWal
+    from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+    from pg_backup_manager.domain.offsite.ports import OffsiteStore
+    from pg_backup_manager.domain.offsite.pruning import PruneOffsite
+    from pg_backup_manager.domain.offsite.sync import Sync
+    from pg_backup_manager.domain.ports import BackupCatalog
+    from pg_backup_manager.domain.restore.restoring import Restore
+    from pg_backup_manager.domain.restore.verifying import Verify
+    from pg_backup_manager.domain.wal.reset import ResetWal
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 _NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."

@@ -10,24 +10,24 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pg_backup_manager.domain.backups.policy import Why
 from pg_backup_manager.domain.errors import BusyError
-from pg_backup_manager.domain.globals import Kind
-from pg_backup_manager.domain.policy import Why
+from pg_backup_manager.domain.restore.globals import Kind
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
-    from pg_backup_manager.domain.backing_up import OffsiteAfterBackup
-    from pg_backup_manager.domain.dumping import DumpReport
-    from pg_backup_manager.domain.globals import RolePlan
+    from pg_backup_manager.domain.backups.backing_up import OffsiteAfterBackup
+    from pg_backup_manager.domain.backups.dumping import DumpReport
+    from pg_backup_manager.domain.backups.policy import Verdict
+    from pg_backup_manager.domain.backups.pruning import PruneResult
+    from pg_backup_manager.domain.backups.scheduled_run import PruneFailure, RunReport
     from pg_backup_manager.domain.model import Database, Layout
     from pg_backup_manager.domain.names import Backup, OffsiteCopy
-    from pg_backup_manager.domain.offsite import SyncReport
-    from pg_backup_manager.domain.policy import Verdict
-    from pg_backup_manager.domain.pruning import PruneResult
-    from pg_backup_manager.domain.restoring import RestoreReport, RestoreResult
-    from pg_backup_manager.domain.scheduled_run import PruneFailure, RunReport
-    from pg_backup_manager.domain.scratch import LeftoverPlan
-    from pg_backup_manager.domain.verifying import VerifyReport
-    from pg_backup_manager.domain.wal_reset import ResetReport
+    from pg_backup_manager.domain.offsite.sync import SyncReport
+    from pg_backup_manager.domain.restore.globals import RolePlan
+    from pg_backup_manager.domain.restore.restoring import RestoreReport, RestoreResult
+    from pg_backup_manager.domain.restore.scratch import LeftoverPlan
+    from pg_backup_manager.domain.restore.verifying import VerifyReport
+    from pg_backup_manager.domain.wal.reset import ResetReport
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 NEXT_STEPS = (
@@ -349,7 +349,7 @@ def _log_retention(
     where: str,
 ) -> None:
     """Log what retention (``where``: "" or "off-site ") deleted, or why it failed."""
-    from pg_backup_manager.domain.scheduled_run import PruneFailure  # the scheduler's only
+    from pg_backup_manager.domain.backups.scheduled_run import PruneFailure  # the scheduler's only
 
     if isinstance(retention, PruneFailure):
         log.error("%s: %sretention failed: %s", identifier, where, retention.error)
