@@ -119,7 +119,7 @@ class S3Server:
 import resource
 from pathlib import Path
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
-from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.adapters.offsite.s3_store import connect
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 
 store = connect(OffsiteSettings(

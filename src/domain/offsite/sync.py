@@ -133,7 +133,7 @@ class Sync:
                             missing.append(backup)
                     # The upload of an incomplete copy sends what it lacks, never its archive.
                     # Until it is uploaded or completed, what the store holds of these
-                    # disproves an earlier sync's confirmation (``offsite_status``).
+                    # disproves an earlier sync's confirmation (``offsite.status``).
                     doubted = {b.name for b in missing if b not in plan.missing}
                     doubted |= {backup.name for backup in plan.incomplete}
                     for backup in sorted(missing + list(plan.incomplete), key=_age_order):
