@@ -26,7 +26,7 @@ class Container(containers.DeclarativeContainer):
 
     # Wired once, by ``main`` (which unwires it after the command), not also when built.
     wiring_config = containers.WiringConfiguration(
-        modules=[".cli", ".monitoring_cli", ".scheduler"], auto_wire=False
+        modules=[".cli", ".monitoring_cli", ".restore_cli", ".scheduler"], auto_wire=False
     )
 
     environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]
