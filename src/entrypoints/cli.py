@@ -13,7 +13,7 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.domain.names import Tier
-from pg_backup_manager.entrypoints import documents, render, scheduler
+from pg_backup_manager.entrypoints import documents, render, render_offsite, scheduler
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
@@ -104,7 +104,9 @@ def list_(
             return
         for target in targets:
             identifier = target.identifier
-            render.offsite_copies(identifier, store.copies(identifier), store.location(identifier))
+            render_offsite.offsite_copies(
+                identifier, store.copies(identifier), store.location(identifier)
+            )
         return
     if as_json:
         documents.print_backups(catalog, targets)
@@ -164,7 +166,7 @@ def sync(
     """
     targets = chosen(config, database, all_)
     report = sync(targets)
-    render.sync(report)
+    render_offsite.sync(report)
     exit_with(report.exit_code)
 
 

@@ -10,7 +10,7 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.domain.errors import IntegrityError, worst_exit_code
-from pg_backup_manager.entrypoints import render
+from pg_backup_manager.entrypoints import render_restore
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -70,7 +70,7 @@ def restore(
     owners, safety_dump = not no_owner, not no_safety_dump
     # The off-site store (boto3) is built only for --remote.
     restore_backup = from_offsite().restore_backup if remote else restore.backup
-    render.restore(
+    render_restore.restore(
         restore_backup(
             target,
             backup_file,
@@ -110,9 +110,9 @@ def restore_from_shared(
         )
         if len(targets) == 1 and result.error is not None:
             raise result.error
-        render.restores([result])
+        render_restore.restores([result])
         results.append(result)
-    render.restored_count(results)
+    render_restore.restored_count(results)
     exit_with(worst_exit_code(result.error for result in results))
 
 
@@ -152,7 +152,7 @@ def verify(
             reports = remote_copies.verify_backups(target, backup=backup_file, restore=and_restore)
         else:
             reports = verify([target], backup=backup_file, restore=and_restore)
-        render.verify(reports)
+        render_restore.verify(reports)
         bad += sum(not check.passed for report in reports for check in report.checks)
     if bad:
         raise IntegrityError(f"{bad} backup(s) failed verification: see the lines above")
@@ -174,4 +174,4 @@ def resetwal(
 
     Example: controller resetwal users --dry-run
     """
-    render.reset(reset_wal(config.database(database), dry_run=dry_run, force=force))
+    render_restore.reset(reset_wal(config.database(database), dry_run=dry_run, force=force))
