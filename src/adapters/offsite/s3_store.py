@@ -33,15 +33,9 @@ import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    HTTPClientError,
-    NoCredentialsError,
-)
 
 from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher, Ciphertext, smallest_ciphertext
+from pg_backup_manager.adapters.offsite.s3_errors import S3_ERRORS, error_code, failure
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -76,16 +70,6 @@ TRANSFER = TransferConfig(
     max_concurrency=4,
     preferred_transfer_client="classic",
 )
-# What the client raises for the store's answers and the network's faults (not our bugs).
-_S3_ERRORS = (BotoCoreError, ClientError, S3UploadFailedError, OSError)
-_CREDENTIAL_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "InvalidToken",
-    "ExpiredToken",
-    "InvalidClientTokenId",
-    "AuthorizationHeaderMalformed",
-}
 
 
 def connect(
@@ -166,7 +150,7 @@ class S3OffsiteStore:
             for page in pages:
                 for item in page.get("Contents", []):
                     found[item["Key"][len(base) :]] = item["Size"]
-        except _S3_ERRORS as error:
+        except S3_ERRORS as error:
             raise self._failure(error, f"listing {self._url(base)}") from None
         return found
 
@@ -197,8 +181,8 @@ class S3OffsiteStore:
             return ""
         try:
             body = self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
-        except _S3_ERRORS as error:
-            if _code(error) in {"404", "NoSuchKey", "NotFound"}:
+        except S3_ERRORS as error:
+            if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
                 return None
             raise self._failure(error, f"reading {self._url(key)}") from None
         words = body[:MAX_CHECKSUM_OBJECT].decode("ascii", errors="replace").split()
@@ -285,7 +269,7 @@ class S3OffsiteStore:
     def _fetch(self, key: str, target: Path) -> None:
         try:
             self.client.download_file(self.settings.bucket, key, str(target), Config=self.transfer)
-        except _S3_ERRORS as error:
+        except S3_ERRORS as error:
             raise self._failure(error, f"downloading {self._url(key)}") from None
 
     def _fetch_encrypted(self, key: str, directory: Path, key_name: str) -> None:
@@ -305,7 +289,7 @@ class S3OffsiteStore:
         for key in (base + str(name), base + str(name) + SIDECAR, stem, stem + SIDECAR):
             try:
                 self.client.delete_object(Bucket=self.settings.bucket, Key=key)
-            except _S3_ERRORS as error:
+            except S3_ERRORS as error:
                 raise self._failure(error, f"deleting {self._url(key)}") from None
 
     def _put_sidecar(self, key: str, checksum: str) -> None:
@@ -416,9 +400,9 @@ class S3OffsiteStore:
         try:
             put()
             created = True
-        except _S3_ERRORS as error:
+        except S3_ERRORS as error:
             cause = error.__context__ if isinstance(error, S3UploadFailedError) else error
-            if _code(cause) not in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+            if error_code(cause) not in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 raise self._failure(cause or error, f"uploading {self._url(key)}") from None
             created = False  # another upload made it meanwhile: compared below, never replaced
         found = self._head(key)
@@ -430,7 +414,7 @@ class S3OffsiteStore:
         ):
             return
         if created and found is not None:
-            with contextlib.suppress(*_S3_ERRORS):  # the error below says what matters
+            with contextlib.suppress(*S3_ERRORS):  # the error below says what matters
                 self.client.delete_object(Bucket=self.settings.bucket, Key=key)
         raise ControllerError(
             f"upload of {self._url(key)} not confirmed: the store reports "
@@ -458,8 +442,8 @@ class S3OffsiteStore:
         """Return what the store says of ``key``, or None when it is absent."""
         try:
             head = self.client.head_object(Bucket=self.settings.bucket, Key=key)
-        except _S3_ERRORS as error:
-            if _code(error) in {"404", "NoSuchKey", "NotFound"}:
+        except S3_ERRORS as error:
+            if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
                 return None
             raise self._failure(error, f"reading {self._url(key)}") from None
         metadata = head.get("Metadata", {})
@@ -480,42 +464,7 @@ class S3OffsiteStore:
 
     def _failure(self, error: BaseException, doing: str) -> ControllerError:
         """Return ``error`` of the S3 client as one line for the operator, with no secret."""
-        where = self.settings.endpoint_url or "AWS S3"
-        code = _code(error)
-        if isinstance(error, NoCredentialsError):
-            return ConfigurationError(
-                "no credentials for the off-site store: set AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY (or their _FILE)"
-            )
-        if isinstance(error, ConnectionError | HTTPClientError):
-            return ControllerError(
-                f"off-site store unreachable at {where} ({type(error).__name__}) while "
-                f"{doing}: check S3_ENDPOINT_URL and the network"
-            )
-        if code == "NoSuchBucket":
-            return ControllerError(
-                f"off-site store at {where} has no bucket '{self.settings.bucket}': create it, "
-                "or fix OFFSITE_URL"
-            )
-        if code in _CREDENTIAL_CODES:
-            return ControllerError(
-                f"off-site store at {where} refused the credentials ({code}) while {doing}: "
-                "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            )
-        if code in {"AccessDenied", "403", "Forbidden"}:
-            return ControllerError(
-                f"off-site store at {where} denied access ({code}) while {doing}: check the "
-                "credentials and their rights on the bucket"
-            )
-        if isinstance(error, ClientError):
-            return ControllerError(f"off-site store at {where}: {doing} failed: {code}")
-        if isinstance(error, BotoCoreError):
-            return ControllerError(
-                f"off-site store at {where}: {doing} failed: {type(error).__name__}"
-            )
-        if isinstance(error, OSError):
-            return ControllerError(f"{doing} failed: {error.strerror or type(error).__name__}")
-        return ControllerError(f"{doing} failed: {type(error).__name__}")
+        return failure(error, doing, settings=self.settings)
 
 
 @attrs.frozen(kw_only=True)
@@ -548,10 +497,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError as error:
         raise ControllerError(f"cannot read {path}: {error.strerror}") from None
-
-
-def _code(error: BaseException | None) -> str:
-    """Return the S3 error code of ``error`` (``"404"`` for a HEAD), or ``""``."""
-    if not isinstance(error, ClientError):
-        return ""
-    return str(error.response.get("Error", {}).get("Code", ""))
