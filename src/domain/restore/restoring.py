@@ -19,12 +19,13 @@ import attrs
 
 from pg_backup_manager.domain.backups.dumping import BackupWriter
 from pg_backup_manager.domain.backups.ports import ArchiveChecker, SharedCopies
-from pg_backup_manager.domain.errors import ControllerError, IntegrityError
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import Recording, recorded
+from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.globals import RolePlan, plan_roles
 from pg_backup_manager.domain.restore.ports import (
     GlobalsReader,
@@ -226,43 +227,3 @@ class Restore:
             return
         if self.server.exists(database, plan.aside):
             self.server.rename(database, plan.aside, plan.target)
-
-
-def verify_archive(
-    stored: StoredArchive, *, checker: ArchiveChecker, thorough: bool = True
-) -> None:
-    """Check that an archive matches its recorded checksum and reads to the end.
-
-    With ``thorough`` false and a checksum to compare, only the checksum is
-    checked (a restore reads the archive fully anyway, into a scratch
-    database). An archive without a checksum (made before checksums existed)
-    passes on the archive check alone.
-
-    Raises:
-        IntegrityError: it cannot be read, or its SHA-256 differs from the record.
-    """
-    if stored.checksum is None or thorough:
-        actual = checker.check(stored.path)
-    else:
-        actual = checker.digest(stored.path)
-    _compare(stored, actual)
-
-
-def verify_checksum(stored: StoredArchive, *, checker: ArchiveChecker) -> None:
-    """Check a file that is not an archive (the globals) against its recorded checksum.
-
-    Raises:
-        IntegrityError: it has no checksum, or its SHA-256 differs from the record.
-    """
-    if stored.checksum is None:
-        raise IntegrityError(f"{stored.path} has no checksum file: nothing proves it unchanged")
-    _compare(stored, checker.digest(stored.path))
-
-
-def _compare(stored: StoredArchive, actual: str) -> None:
-    if stored.checksum is not None and actual != stored.checksum:
-        raise IntegrityError(
-            f"{stored.path} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file "
-            f"says {stored.checksum[:12]}...: do not trust it; pick another backup "
-            "('controller list')"
-        )

@@ -19,9 +19,9 @@ from pg_backup_manager.domain.model import ArchiveTable, Database, TableName
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import recorded
+from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.ports import Restorer, RowCounter, ServerDatabases
 from pg_backup_manager.domain.restore.recovery import recover_leftovers, scratch_names
-from pg_backup_manager.domain.restore.restoring import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.scratch import LeftoverPlan, Purpose
 
 
