@@ -34,7 +34,8 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config as BotoConfig
 
-from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher, Ciphertext, smallest_ciphertext
+from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher, smallest_ciphertext
+from pg_backup_manager.adapters.offsite.age_stream import Ciphertext
 from pg_backup_manager.adapters.offsite.s3_errors import S3_ERRORS, error_code, failure
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
 from pg_backup_manager.domain.errors import (
