@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.adapters.storage import files, space
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName
@@ -92,4 +92,4 @@ class LocalStaging:
             try:
                 yield draft
             except ControllerError as error:
-                raise files.space_left_or(error, directory) from None
+                raise space.space_left_or(error, directory) from None
