@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 
 from pg_backup_manager.adapters.config_report import Entry
-from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.status import HealthReport
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
@@ -77,7 +77,7 @@ def fault(status: DatabaseStatus) -> str:
     if status.future:
         said += f"; {_future(status)}"
     if status.consecutive_failures and status.last_failure is not None:
-        said += f"; last run failed: {status.last_failure.error}"
+        said += f"; last run failed: {_error(status.last_failure)}"
     return said
 
 
@@ -132,7 +132,7 @@ def offsite(found: OffsiteStatus) -> str:
     if last is None:
         said += "; no sync yet"
     elif last.outcome is Outcome.FAILURE:
-        said += f"; last sync failed at {time(last.finished_at)}: {last.error}"
+        said += f"; last sync failed at {time(last.finished_at)}: {_error(last)}"
     else:
         said += f"; last sync {time(last.finished_at)}"
     return f"off-site: {said})"
@@ -167,4 +167,11 @@ def _when(status: DatabaseStatus, outcome: str) -> str:
     if record is None:
         return "never"
     said = f"{time(record.finished_at)} ({record.operation.value})"
-    return f"{said}: {record.error}" if record.error else said
+    failed = record.error or record.outcome is Outcome.FAILURE
+    return f"{said}: {_error(record)}" if failed else said
+
+
+def _error(record: RunRecord) -> str:
+    """Return the error of a failed ``record``; a history line may have lost it, or held
+    something other than text there (read as unknown)."""
+    return record.error or "(no error recorded)"

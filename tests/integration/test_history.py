@@ -4,6 +4,7 @@ operations writing at once at the cap, and a history that something else mangled
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from pathlib import Path
@@ -70,6 +71,54 @@ def test_a_record_cut_short_by_a_full_disk_is_undone_and_the_next_one_is_whole(
     assert [r["operation"] for r in history_after] == ["dump", "dump", "prune"]
     [found] = json.loads(status.stdout)["databases"]
     assert found["history_unreadable_lines"] == 0
+
+
+def test_at_the_cap_on_a_nearly_full_disk_the_record_survives_a_trim_that_does_not_fit(
+    pg: PgServers, controller: Controller
+) -> None:
+    controller.add_database("a", pg.a, password="not-the-password-7c2d")
+    directory = controller.data_dir("a")
+    directory.mkdir(parents=True)
+    with tiny_tmpfs(directory, "1m"):
+        # 1100 records (about 315 KB) and 84 KiB free: room for a record, not for a copy.
+        (directory / HISTORY_NAME).write_bytes(line(error="x" * 100) * 1100)
+        disk = os.statvfs(directory)
+        (directory / "filler").write_bytes(b"f" * (disk.f_bavail * disk.f_frsize - 84 * 1024))
+
+        failed = controller("dump", "a")
+        status = controller("status", "a")
+        over_the_cap = records(directory)
+        (directory / "filler").unlink()
+        pruned = controller("prune", "a")
+        trimmed = records(directory)
+
+    assert failed.returncode == 1, failed
+    assert "could not be written" not in failed.stderr, failed
+    assert "run history could not be trimmed (No space left on device)" in failed.stderr
+    assert "last failure:     never" not in status.stdout, status
+    assert len(over_the_cap) == 1101 and over_the_cap[-1]["outcome"] == "failure"
+    assert pruned.returncode == 0, pruned
+    assert len(trimmed) == 1000
+    assert [r["operation"] for r in trimmed[-2:]] == ["dump", "prune"]
+
+
+def test_a_fifo_in_place_of_the_history_hangs_no_status_and_takes_no_record(
+    controller: Controller,
+) -> None:
+    controller.add_database("a", PG_NEW)
+    directory = controller.data_dir("a")
+    directory.mkdir(parents=True)
+    os.mkfifo(directory / HISTORY_NAME)
+
+    text = controller("status", "a")
+    document = controller("status", "a", "--json")
+    pruned = controller("prune", "a")
+
+    assert text.returncode == 0 and document.returncode == 0, (text, document)
+    assert "run history could not be read (not a regular file)" in text.stderr, text
+    assert json.loads(document.stdout)["databases"][0]["history_unreadable_lines"] == 0
+    assert pruned.returncode == 0, pruned
+    assert "history.jsonl is not a regular file" in pruned.stderr, pruned
 
 
 def test_operations_writing_at_once_at_the_cap_each_leave_their_record(

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
@@ -23,6 +24,7 @@ from pg_backup_manager.domain.monitoring.freshness import (
     default_max_age,
 )
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
+from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.entrypoints import documents, render_status
 
 from .fakes import Fakes, database
@@ -255,3 +257,24 @@ def test_health_status_json_and_metrics_say_a_future_dated_backup_is_ignored(
     assert entry["future_backups"] == [str(future.name)]
     assert 'pg_backup_healthy{database="users"} 0.0' in scraped
     assert 'pg_backup_last_size_bytes{database="users"} 1000.0' in scraped
+
+
+def test_a_failure_whose_error_is_unknown_says_so_in_status_health_and_off_site(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    failed = record(Outcome.FAILURE)  # its error of the wrong type in the history: unknown
+    status = status_of([backup(timedelta(hours=13))], [failed])
+    sync = attrs.evolve(failed, operation=Operation.SYNC)
+    offsite = OffsiteStatus(
+        backups=0, missing=(), newest=None, last_sync=sync, last_success=None, last_failure=sync
+    )
+
+    fault = render_status.fault(status)
+    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    text = capsys.readouterr().out
+    said = render_status.offsite(offsite)
+
+    assert fault.endswith("; last run failed: (no error recorded)")
+    assert "  last failure:     2024-07-04T09:00:00Z (scheduled): (no error recorded)\n" in text
+    assert said.endswith("last sync failed at 2024-07-04T09:00:00Z: (no error recorded))")
+    assert "None" not in fault + text + said

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import resource
+import shutil
 import signal
 import threading
 from collections.abc import Iterator
@@ -155,6 +157,30 @@ def test_the_history_keeps_only_the_newest_records_however_it_is_trimmed(tmp_pat
     assert len((tmp_path / "users" / HISTORY_NAME).read_text().splitlines()) <= 20
 
 
+def test_a_trim_that_fails_loses_no_record_and_the_next_one_trims(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = GOOD.replace('"dump"', '"verify"')
+    run_log = history_in(tmp_path, "".join(old + "\n" for _ in range(1100)))
+    # The trim's copy cannot be made (as on a disk without room for a second copy).
+    blocked = tmp_path / "users" / f".{HISTORY_NAME}.{os.getpid()}.new"
+    blocked.mkdir()
+    (blocked / "in the way").touch()
+
+    run_log.record("users", record(Outcome.FAILURE, backup="kept"))
+    over_the_cap = len((tmp_path / "users" / HISTORY_NAME).read_bytes().splitlines())
+    shutil.rmtree(blocked)
+    run_log.record("users", record(backup="next"))
+
+    assert "could not be written" not in caplog.text
+    assert "run history could not be trimmed" in caplog.text
+    assert over_the_cap == 1101
+    kept = run_log.records("users")
+    assert len(kept) == 1000 and [r.backup for r in kept[-2:]] == ["kept", "next"]
+    assert len((tmp_path / "users" / HISTORY_NAME).read_bytes().splitlines()) == 1000
+    assert run_log.totals("users") == {Outcome.SUCCESS: 4, Outcome.FAILURE: 2}
+
+
 # Item 10: nothing in the history can fail an operation or a scrape.
 
 BAD_VALUES = [None, "3", -1, [], {}, True, 1.5]
@@ -238,3 +264,35 @@ def test_a_history_that_cannot_be_parsed_at_all_never_fails_a_record(
     assert [r.backup for r in run_log.records("users")] == [None]
     assert run_log.unreadable_lines("users") == 3
     assert run_log.totals("users") == {Outcome.SUCCESS: 1, Outcome.FAILURE: 0}
+
+
+def test_a_fifo_in_place_of_the_history_is_skipped_by_readers_and_writers_never_blocking(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_log = history_in(tmp_path)
+    path = tmp_path / "users" / HISTORY_NAME
+    path.unlink()
+    os.mkfifo(path)
+    peer = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # sees whatever is written into it
+    seen: list[object] = []
+
+    def use() -> None:
+        run_log.record("users", record())
+        seen.extend([run_log.records("users"), run_log.totals("users")])
+        seen.append(run_log.unreadable_lines("users"))
+
+    worker = threading.Thread(target=use, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    try:
+        written = os.read(peer, 4096)
+    except BlockingIOError:
+        written = b""
+    finally:
+        os.close(peer)
+
+    assert not worker.is_alive(), "a FIFO at the history's path blocked"
+    assert seen == [[], {Outcome.SUCCESS: 0, Outcome.FAILURE: 0}, 0]
+    assert written == b""
+    assert "run history could not be written (history.jsonl is not a regular file)" in caplog.text
+    assert "run history could not be read (not a regular file)" in caplog.text

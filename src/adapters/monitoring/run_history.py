@@ -12,7 +12,11 @@ new line, so that line stays one bad line; a reader skips each line it cannot
 read, and only that line, and counts them (``history_lines``). Writers lock the
 file, and make sure the file they locked is still the one at the path: trimming
 replaces it (once it holds a tenth more than it keeps, so that most records are
-appends).
+appends). A record is appended before the trim, which is best effort: a trim that
+fails (a second copy may not fit on a full disk) is logged and loses nothing, the file
+staying over the cap until a later trim succeeds. Anything but a regular file at the
+path (a FIFO, a device, a symbolic link) is never read, never written and never waited
+on.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +39,7 @@ from pg_backup_manager.domain.model import Layout
 
 HISTORY_NAME = "history.jsonl"
 KEEP = 1000
+_NOT_REGULAR = "not a regular file"
 log = logging.getLogger(__name__)
 
 
@@ -61,16 +67,20 @@ class JsonlRunLog:
     def records(self, identifier: str) -> list[RunRecord]:
         """Return the newest records of ``identifier`` (``keep`` at most), oldest first;
         unreadable lines are skipped."""
-        lines, _ = history_lines.parsed(_contents(self._path(identifier)))
+        lines, _ = history_lines.parsed(_contents(self._path(identifier))[0])
         return [line.record for line in lines[-self.keep :]]
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
         """Return how many backup runs of ``identifier`` ended each way, ever."""
-        return history_lines.totals(_contents(self._path(identifier)))
+        return history_lines.totals(_contents(self._path(identifier))[0])
 
     def unreadable_lines(self, identifier: str) -> int:
-        """Return how many lines of the history of ``identifier`` could not be read."""
-        _, unreadable = history_lines.parsed(_contents(self._path(identifier)))
+        """Return how many lines of the history of ``identifier`` could not be read; a
+        history that cannot be read at all (not a regular file) is logged as a warning."""
+        data, problem = _contents(self._path(identifier))
+        if problem is not None:
+            log.warning("%s: the run history could not be read (%s)", identifier, problem)
+        _, unreadable = history_lines.parsed(data)
         return unreadable
 
     def _path(self, identifier: str) -> Path:
@@ -85,30 +95,52 @@ class JsonlRunLog:
             if record.operation in BACKUP_OPERATIONS:
                 totals[record.outcome] += 1
             line = history_lines.encoded(record, totals)
-            present = [raw for raw in data.splitlines() if raw.strip()]
-            if len(present) < self.keep + max(1, self.keep // 10):
-                cut = data and not data.endswith(b"\n")  # a cut line stays one bad line
-                _append(descriptor, b"\n" + line if cut else line, size=len(data))
+            cut = data and not data.endswith(b"\n")  # a cut line stays one bad line
+            added = b"\n" + line if cut else line
+            _append(descriptor, added, size=len(data))
+            present = [raw for raw in (data + added).splitlines() if raw.strip()]
+            if len(present) <= self.keep + max(1, self.keep // 10):
                 return
-            kept = b"".join(raw + b"\n" for raw in present[-(self.keep - 1) :])
-            temporary = path.with_name(f".{HISTORY_NAME}.{os.getpid()}.new")
             try:
-                files.create_empty(temporary, self.file_mode)
-                temporary.write_bytes(kept + line)
-                files.fsync(temporary)
-                os.replace(temporary, path)
-            finally:
-                temporary.unlink(missing_ok=True)
+                _trim(path, present[-self.keep :], self.file_mode)
+            except OSError as error:  # the record is in; the file stays over the cap
+                log.warning(
+                    "%s: the run history could not be trimmed (%s); it keeps every record "
+                    "until a later trim succeeds",
+                    identifier,
+                    error.strerror or error,
+                )
+
+
+def _trim(path: Path, kept: list[bytes], mode: int) -> None:
+    """Replace the history at ``path`` with the lines ``kept``; raise OSError, leaving it
+    as it was, when that cannot be done (a second copy may not fit on the disk)."""
+    temporary = path.with_name(f".{HISTORY_NAME}.{os.getpid()}.new")
+    try:
+        files.create_empty(temporary, mode)
+        temporary.write_bytes(b"".join(raw + b"\n" for raw in kept))
+        files.fsync(temporary)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def _locked(path: Path, mode: int) -> Iterator[int]:
     """Yield a descriptor (read, append) of the file at ``path``, created if absent, locked
     while it is still the file at ``path``: a writer that trimmed it replaced it while
-    others waited for the lock of the old one, which they must then leave."""
+    others waited for the lock of the old one, which they must then leave.
+
+    Raises OSError when the file at ``path`` is not a regular file (a FIFO, a device, a
+    symbolic link): opened without blocking, never written.
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     while True:  # each turn means another writer replaced the file: it made progress
-        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+        descriptor = os.open(path, flags, mode)
         try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise OSError(errno.EINVAL, f"{path.name} is not a regular file")
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             if _is_at(descriptor, path):
                 yield descriptor
@@ -156,8 +188,21 @@ def _append(descriptor: int, data: bytes, *, size: int) -> None:
         raise
 
 
-def _contents(path: Path) -> bytes:
+def _contents(path: Path) -> tuple[bytes, str | None]:
+    """Return the bytes of the history at ``path`` (none without one) and, when it could not
+    be read, why. It is opened without blocking or following a symbolic link and read only
+    if it is a regular file: reading a FIFO would wait for a writer forever."""
     try:
-        return path.read_bytes()
-    except OSError:
-        return b""
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return b"", None
+    except OSError as error:
+        return b"", _NOT_REGULAR if error.errno == errno.ELOOP else (error.strerror or str(error))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return b"", _NOT_REGULAR
+        return _read(descriptor), None
+    except OSError as error:
+        return b"", error.strerror or str(error)
+    finally:
+        os.close(descriptor)
