@@ -5,14 +5,18 @@ gets: ``list`` and ``--help`` start without boto3, Apprise, the PostgreSQL tools
 adapters or the dump's thread pool. Each name here is the class (or function) it
 stands for, called the same way: ``lazy.PgDump(binaries=..., ...)`` imports
 ``adapters/postgres/pg_dump.py`` and returns ``PgDump(binaries=..., ...)``. The
-imports under ``TYPE_CHECKING`` give mypy and a reader's editor the real
-signatures; the import inside each loader is the one that runs.
+imports under ``TYPE_CHECKING`` name, for mypy and a reader's editor, what each
+loader returns (so each provider of the container has its real type); the import
+inside each loader is the one that runs, and mypy checks that it returns that.
+The arguments are not checked statically (mypy cannot carry a class's signature
+through a loader, nor dependency-injector's keyword arguments): building every
+service in ``unit/test_containers.py`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -33,22 +37,20 @@ if TYPE_CHECKING:
     )
     from pg_backup_manager.adapters.storage import local_staging, local_store, locks
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
 @attrs.frozen
-class Deferred(Generic[P, T]):
+class Deferred(Generic[T]):
     """``load()``'s result, imported at each call and called with the same arguments.
 
     Used as a decorator on a function that imports a class (or function) and
-    returns it: the decorated name then builds what the class builds, with its
-    signature.
+    returns it: the decorated name then builds what the class builds.
     """
 
-    load: Callable[[], Callable[P, T]]
+    load: Callable[[], Callable[..., T]]
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+    def __call__(self, *args: Any, **kwargs: Any) -> T:
         """Return what the loaded class (or function) returns for these arguments.
 
         Raises:
