@@ -443,7 +443,7 @@ def mem_total() -> str:
 def controller_default_compression() -> str:
     """Return the ``--compress`` value the controller passes when BACKUP_COMPRESSION is unset."""
     code = (
-        "from pg_backup_manager.adapters import pg_dump as p; "
+        "from pg_backup_manager.adapters.postgres import pg_dump as p; "
         "print(getattr(p, 'DEFAULT_COMPRESSION', 'zstd'))"
     )
     done = subprocess.run(

@@ -10,13 +10,13 @@ from types import MappingProxyType
 import attrs
 
 from pg_backup_manager.adapters.env_values import urls
-from pg_backup_manager.adapters.offsite_settings import looks_secret
-from pg_backup_manager.adapters.pg_binaries import ClientTools
-from pg_backup_manager.adapters.pg_dump import compress_arguments
-from pg_backup_manager.adapters.redaction import notify_urls, ping_url, redact
+from pg_backup_manager.adapters.monitoring.redaction import notify_urls, ping_url, redact
+from pg_backup_manager.adapters.offsite.settings import looks_secret
+from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
+from pg_backup_manager.adapters.postgres.pg_dump import compress_arguments
 from pg_backup_manager.adapters.settings import Settings
-from pg_backup_manager.domain.freshness import default_max_age
 from pg_backup_manager.domain.model import env_prefix
+from pg_backup_manager.domain.monitoring.freshness import default_max_age
 
 # (variable, default as the README states it, kind): kind "secret" is never shown,
 # "notify" shows each Apprise URL as Apprise shows it in private, "ping" its host alone,

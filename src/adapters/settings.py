@@ -25,7 +25,7 @@ from pg_backup_manager.adapters.env_values import (
     secret,
     urls,
 )
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings, offsite
+from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.privileges import DEFAULT_USER
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Config, Database, Layout, check_identifier, env_prefix

@@ -3,47 +3,21 @@ and which ports each use case gets."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import attrs
 from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
-
-
-@attrs.frozen
-class Deferred:
-    """A class (or function) of this package, imported when first called.
-
-    Each command then imports only the adapters and use cases of the services it
-    gets: ``list`` and ``--help`` start without the PostgreSQL tools' adapters,
-    the notification libraries or the dump's thread pool.
-    """
-
-    module: str  # under ``pg_backup_manager``, like ``adapters.clock``
-    name: str
-
-    def resolve(self) -> Callable[..., Any]:
-        """Return what ``name`` is in ``module``, importing it.
-
-        Raises:
-            ImportError, AttributeError: no such module or name.
-        """
-        module = importlib.import_module(f"pg_backup_manager.{self.module}")
-        resolved: Callable[..., Any] = getattr(module, self.name)
-        return resolved
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Return what ``name`` returns for these arguments."""
-        return self.resolve()(*args, **kwargs)
+from pg_backup_manager.entrypoints import lazy, lazy_use_cases
 
 
 class Container(containers.DeclarativeContainer):
     """Builds the controller's services from the environment it is given.
+
+    Each class comes from :mod:`.lazy` (adapters) or :mod:`.lazy_use_cases`, which
+    import it when it is first built: a command imports only what it uses.
 
     ``environ`` and ``cwd`` are required: ``Container(environ=os.environ,
     cwd=Path.cwd())``. Settings are read lazily, so ``--help`` works with no
@@ -52,7 +26,7 @@ class Container(containers.DeclarativeContainer):
 
     # Wired once, by ``main`` (which unwires it after the command), not also when built.
     wiring_config = containers.WiringConfiguration(
-        modules=[".cli", ".monitoring_cli", ".scheduler"], auto_wire=False
+        modules=[".cli", ".monitoring_cli", ".restore_cli", ".scheduler"], auto_wire=False
     )
 
     environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]
@@ -66,105 +40,95 @@ class Container(containers.DeclarativeContainer):
     drop_root = providers.Object(drop_root)
 
     # Time, files and locks.
-    clock = providers.Singleton(Deferred("adapters.clock", "SystemClock"))
+    clock = providers.Singleton(lazy.SystemClock)
     schedule = settings.provided.schedule
-    heartbeat = providers.Singleton(
-        Deferred("adapters.heartbeat", "FileHeartbeat"), path=settings.provided.heartbeat_file
-    )
-    catalog = providers.Singleton(
-        Deferred("adapters.local_store", "LocalBackupCatalog"), layout=layout
-    )
+    heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
+    catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
     staging = providers.Singleton(
-        Deferred("adapters.local_staging", "LocalStaging"),
+        lazy.LocalStaging,
         layout=layout,
         file_mode=settings.provided.file_mode,
     )
     shared = providers.Singleton(
-        Deferred("adapters.local_store", "LocalSharedCopies"),
+        lazy.LocalSharedCopies,
         layout=layout,
         file_mode=settings.provided.file_mode,
     )
-    directories = providers.Singleton(
-        Deferred("adapters.local_store", "LocalDirectories"), layout=layout
-    )
+    directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
     monitoring = settings.provided.monitoring
     history = providers.Singleton(
-        Deferred("adapters.run_history", "JsonlRunLog"),
+        lazy.JsonlRunLog,
         layout=layout,
         file_mode=settings.provided.file_mode,
     )
     run_log = providers.Singleton(
-        Deferred("adapters.notifications", "NotifyingRunLog"),
+        lazy.NotifyingRunLog,
         inner=history,
         notifier=providers.Factory(
-            Deferred("adapters.notifications", "AppriseNotifier"),
+            lazy.AppriseNotifier,
             urls=monitoring.notify_urls,
             always=monitoring.notify_always,
         ),
     )
     pings = providers.Singleton(
-        Deferred("adapters.notifications", "HealthchecksPings"),
+        lazy.HealthchecksPings,
         url=monitoring.healthchecks_url,
         per_database=monitoring.healthchecks_urls,
     )
     locks = providers.Singleton(
-        Deferred("adapters.locks", "DirectoryLocks"),
+        lazy.DirectoryLocks,
         layout=layout,
         wait_seconds=settings.provided.lock_wait,
     )
 
     # The off-site store (boto3, imported only by the commands that go off-site).
-    offsite = providers.Singleton(
-        Deferred("adapters.s3_store", "connect"), settings=settings.provided.offsite
-    )
+    offsite = providers.Singleton(lazy.connect, settings=settings.provided.offsite)
 
     # PostgreSQL's tools.
     binaries = providers.Singleton(
-        Deferred("adapters.pg_binaries", "PgBinaries"),
+        lazy.PgBinaries,
         root=settings.provided.bin_root,
         bin_dir=settings.provided.bin_dir,
     )
     # What `config` shows of them: pg_dump's directory and version.
-    client_tools = providers.Singleton(
-        Deferred("adapters.pg_binaries", "client_tools"), binaries=binaries
-    )
+    client_tools = providers.Singleton(lazy.client_tools, binaries=binaries)
     dumper = providers.Singleton(
-        Deferred("adapters.pg_dump", "PgDump"),
+        lazy.PgDump,
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        Deferred("adapters.pg_dumpall", "PgDumpAllGlobals"),
+        lazy.PgDumpAllGlobals,
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
     )
-    globals_reader = providers.Singleton(Deferred("adapters.globals_sql", "GlobalsFileReader"))
+    globals_reader = providers.Singleton(lazy.GlobalsFileReader)
     checker = providers.Singleton(
-        Deferred("adapters.archive", "PgArchiveChecker"),
+        lazy.PgArchiveChecker,
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
     )
     restorer = providers.Singleton(
-        Deferred("adapters.pg_restore", "PgRestore"),
+        lazy.PgRestore,
         binaries=binaries,
         timeout=settings.provided.dump_timeout,
         jobs=settings.provided.restore_jobs,
     )
     server = providers.Singleton(
-        Deferred("adapters.psql_server", "PsqlServer"),
+        lazy.PsqlServer,
         binaries=binaries,
         timeout=settings.provided.admin_timeout,
     )
     resetter = providers.Singleton(
-        Deferred("adapters.pg_resetwal", "PgResetWal"),
+        lazy.PgResetWal,
         binaries=binaries,
         timeout=settings.provided.admin_timeout,
     )
 
     # The use cases, each with the ports it calls.
     backup_writer = providers.Factory(
-        Deferred("domain.dumping", "BackupWriter"),
+        lazy_use_cases.BackupWriter,
         clock=clock,
         catalog=catalog,
         staging=staging,
@@ -174,7 +138,7 @@ class Container(containers.DeclarativeContainer):
         server=server,
     )
     take_backups = providers.Factory(
-        Deferred("domain.dumping", "TakeBackups"),
+        lazy_use_cases.TakeBackups,
         writer=backup_writer,
         shared=shared,
         locks=locks,
@@ -184,7 +148,7 @@ class Container(containers.DeclarativeContainer):
         parallelism=config.provided.parallelism,
     )
     prune = providers.Factory(
-        Deferred("domain.pruning", "Prune"),
+        lazy_use_cases.Prune,
         catalog=catalog,
         locks=locks,
         clock=clock,
@@ -192,7 +156,7 @@ class Container(containers.DeclarativeContainer):
         min_kept=config.provided.min_kept,
     )
     sync = providers.Factory(
-        Deferred("domain.offsite", "Sync"),
+        lazy_use_cases.Sync,
         catalog=catalog,
         offsite=offsite,
         locks=locks,
@@ -206,12 +170,12 @@ class Container(containers.DeclarativeContainer):
         sync.provider,
     )
     back_up = providers.Factory(
-        Deferred("domain.backing_up", "BackUp"),
+        lazy_use_cases.BackUp,
         take_backups=take_backups,
         sync=sync_after_backup,
     )
     prune_offsite = providers.Factory(
-        Deferred("domain.offsite_pruning", "PruneOffsite"),
+        lazy_use_cases.PruneOffsite,
         offsite=offsite,
         locks=locks,
         clock=clock,
@@ -229,7 +193,7 @@ class Container(containers.DeclarativeContainer):
         prune_offsite.provider,
     )
     scheduled_run = providers.Factory(
-        Deferred("domain.scheduled_run", "ScheduledRun"),
+        lazy_use_cases.ScheduledRun,
         take_backups=take_backups,
         prune=prune,
         databases=config.provided.databases,
@@ -238,7 +202,7 @@ class Container(containers.DeclarativeContainer):
         prune_offsite=prune_offsite_after_backup,
     )
     restore = providers.Factory(
-        Deferred("domain.restoring", "Restore"),
+        lazy_use_cases.Restore,
         catalog=catalog,
         shared=shared,
         checker=checker,
@@ -253,7 +217,7 @@ class Container(containers.DeclarativeContainer):
         globals_reader=globals_reader,
     )
     verify = providers.Factory(
-        Deferred("domain.verifying", "Verify"),
+        lazy_use_cases.Verify,
         catalog=catalog,
         checker=checker,
         locks=locks,
@@ -264,7 +228,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
     )
     status = providers.Factory(
-        Deferred("domain.status", "Status"),
+        lazy_use_cases.Status,
         catalog=catalog,
         run_log=run_log,
         clock=clock,
@@ -274,21 +238,17 @@ class Container(containers.DeclarativeContainer):
         max_age=monitoring.max_age,
         offsite=providers.Callable(lambda offsite: offsite is not None, settings.provided.offsite),
     )
-    check_health = providers.Factory(
-        Deferred("domain.status", "CheckHealth"), status=status, heartbeat=heartbeat
-    )
-    downloads = providers.Singleton(
-        Deferred("adapters.offsite_downloads", "LocalDownloads"), layout=layout, store=offsite
-    )
+    check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
+    downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
     from_offsite = providers.Factory(
-        Deferred("domain.from_offsite", "FromOffsite"),
+        lazy_use_cases.FromOffsite,
         offsite=offsite,
         downloads=downloads,
         restore=restore,
         verify=verify,
     )
     reset_wal = providers.Factory(
-        Deferred("domain.wal_reset", "ResetWal"),
+        lazy_use_cases.ResetWal,
         resetter=resetter,
         locks=locks,
         clock=clock,

@@ -14,12 +14,13 @@ from typing import Any
 import click
 
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.names import Backup, OffsiteCopy
-from pg_backup_manager.domain.offsite_status import OffsiteStatus
-from pg_backup_manager.domain.ports import BackupCatalog, OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.status import OffsiteStatus
+from pg_backup_manager.domain.ports import BackupCatalog
 
 SCHEMA = 1
 

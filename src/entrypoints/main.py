@@ -17,9 +17,11 @@ from pg_backup_manager.entrypoints import render, scheduler
 from pg_backup_manager.entrypoints.cli import cli
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.monitoring_cli import config_, health, status
+from pg_backup_manager.entrypoints.restore_cli import resetwal, restore, restore_from_shared, verify
 
-# Defined in their own module, on the same command group.
+# Defined in their own modules, on the same command group.
 MONITORING_COMMANDS = (health, status, config_)
+RESTORE_COMMANDS = (restore, restore_from_shared, verify, resetwal)
 
 _HELP = {"-h", "--help"}
 

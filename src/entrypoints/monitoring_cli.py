@@ -17,11 +17,11 @@ from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
-    from pg_backup_manager.adapters.pg_binaries import ClientTools
+    from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
     from pg_backup_manager.adapters.settings import Settings
     from pg_backup_manager.domain.model import Config
+    from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
     from pg_backup_manager.domain.ports import BackupCatalog, Clock
-    from pg_backup_manager.domain.status import CheckHealth, Status
 
 
 @cli.command()

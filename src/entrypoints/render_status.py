@@ -8,11 +8,11 @@ from datetime import timedelta
 import click
 
 from pg_backup_manager.adapters.config_report import Entry
-from pg_backup_manager.domain.freshness import DatabaseStatus
 from pg_backup_manager.domain.history import Outcome, RunRecord
-from pg_backup_manager.domain.offsite_status import OffsiteStatus
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.status import HealthReport
+from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
-from pg_backup_manager.domain.status import HealthReport
 from pg_backup_manager.entrypoints.documents import time
 from pg_backup_manager.entrypoints.render import error, size
 

@@ -12,7 +12,7 @@ from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.health import run_bound
+from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
@@ -23,18 +23,12 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from types import FrameType
 
     from pg_backup_manager.adapters.settings import Monitoring, Settings
-    from pg_backup_manager.domain.freshness import DatabaseStatus
+    from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
     from pg_backup_manager.domain.model import Config
-    from pg_backup_manager.domain.ports import (
-        Clock,
-        DeadMansSwitch,
-        Directories,
-        Heartbeat,
-        RunLog,
-        Schedule,
-    )
-    from pg_backup_manager.domain.scheduled_run import ScheduledRun
-    from pg_backup_manager.domain.status import Status
+    from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+    from pg_backup_manager.domain.monitoring.ports import DeadMansSwitch, Heartbeat
+    from pg_backup_manager.domain.monitoring.status import Status
+    from pg_backup_manager.domain.ports import Clock, Directories, RunLog, Schedule
 
 log = logging.getLogger("controller")
 
@@ -173,7 +167,7 @@ def start(
 def _serve_metrics(
     monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]], run_log: RunLog
 ) -> None:
-    from pg_backup_manager.adapters.metrics import serve_metrics  # only when asked for
+    from pg_backup_manager.adapters.monitoring.metrics import serve_metrics  # only when asked for
 
     assert monitoring.metrics_port is not None
     try:

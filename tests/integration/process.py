@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .servers import APP_DB, PG_BIN, PgServer
 

@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
+from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -118,8 +118,8 @@ class S3Server:
         return f"""
 import resource
 from pathlib import Path
-from pg_backup_manager.adapters.offsite_settings import OffsiteSettings
-from pg_backup_manager.adapters.s3_store import connect
+from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
+from pg_backup_manager.adapters.offsite.s3_store import connect
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 
 store = connect(OffsiteSettings(

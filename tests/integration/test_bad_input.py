@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .data import table_fingerprints
 from .process import Controller, assert_one_line_error

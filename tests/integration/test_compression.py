@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.pg_dump import compress_arguments
+from pg_backup_manager.adapters.postgres.pg_dump import compress_arguments
 from pg_backup_manager.adapters.settings import Settings
 
 from .process import Controller, assert_one_line_error

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .process import BACKUP_NAME_PATTERN, Controller, pg_restore_list
 from .servers import DEAD_PORT, PgServers, psql

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .data import load_pagila
 from .disks import tiny_tmpfs

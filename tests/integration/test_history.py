@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .disks import tiny_tmpfs
 from .process import Controller

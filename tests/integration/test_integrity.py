@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.domain.scratch import Purpose, ScratchNames
+from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
 
 from .data import damage_pagila, database_properties, load_pagila, table_fingerprints
 from .process import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .process import Controller, assert_one_line_error
 from .receiver import free_port, receiving

@@ -13,10 +13,10 @@ from typing import Protocol
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.s3_store import S3OffsiteStore, connect
+from pg_backup_manager.adapters.offsite.s3_store import S3OffsiteStore, connect
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive
-from pg_backup_manager.domain.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteStore
 
 from ..unit.fakes import Companion, FakeOffsiteStore
 from .s3 import S3Server

@@ -241,7 +241,7 @@ def test_an_archive_that_no_longer_matches_its_checksum_is_never_uploaded_encryp
 ) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from pg_backup_manager.adapters.s3_store import connect
+    from pg_backup_manager.adapters.offsite.s3_store import connect
     from pg_backup_manager.domain.errors import IntegrityError
     from pg_backup_manager.domain.names import BackupName, StoredArchive
 
@@ -272,8 +272,9 @@ def test_a_store_lost_in_the_middle_of_an_encrypted_upload_stops_the_encryption_
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pg_backup_manager.adapters.age_cipher import AgeCipher, Ciphertext
-    from pg_backup_manager.adapters.s3_store import connect
+    from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
+    from pg_backup_manager.adapters.offsite.age_stream import Ciphertext
+    from pg_backup_manager.adapters.offsite.s3_store import connect
     from pg_backup_manager.domain.errors import ControllerError
     from pg_backup_manager.domain.names import BackupName, StoredArchive
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .data import database_properties
 from .delays import delay_when, delaying_tools, kill_when_delayed

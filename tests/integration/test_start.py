@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .data import load_pagila
 from .process import BACKUP_NAME_PATTERN, Controller

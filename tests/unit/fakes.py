@@ -10,7 +10,8 @@ from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
     BusyError,
@@ -18,9 +19,6 @@ from pg_backup_manager.domain.errors import (
     IntegrityError,
     ToolError,
 )
-from pg_backup_manager.domain.from_offsite import FromOffsite
-from pg_backup_manager.domain.globals import GlobalStatement, Kind
-from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
@@ -29,14 +27,16 @@ from pg_backup_manager.domain.model import (
     Layout,
     TableName,
 )
+from pg_backup_manager.domain.monitoring.health import SchedulerState
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
-from pg_backup_manager.domain.offsite import Sync
-from pg_backup_manager.domain.pruning import Prune
-from pg_backup_manager.domain.restoring import Restore
-from pg_backup_manager.domain.scratch import TemporaryDatabase
-from pg_backup_manager.domain.server_ports import LockFile
-from pg_backup_manager.domain.verifying import Verify
-from pg_backup_manager.domain.wal_reset import ResetWal
+from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+from pg_backup_manager.domain.offsite.sync import Sync
+from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
+from pg_backup_manager.domain.restore.restoring import Restore
+from pg_backup_manager.domain.restore.scratch import TemporaryDatabase
+from pg_backup_manager.domain.restore.verifying import Verify
+from pg_backup_manager.domain.wal.ports import LockFile
+from pg_backup_manager.domain.wal.reset import ResetWal
 
 LAYOUT = Layout(
     data_root=PurePath("/backup/data"),

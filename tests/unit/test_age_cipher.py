@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.age_cipher import MAGIC, AgeCipher, smallest_ciphertext
+from pg_backup_manager.adapters.offsite.age_cipher import MAGIC, AgeCipher, smallest_ciphertext
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
 from tests.age_keys import new_key_pair
 

@@ -1,4 +1,5 @@
-"""The domain depends on nothing but the standard library and attrs."""
+"""Dependencies point inward: the domain depends on nothing but the standard library and
+attrs, a capability of the domain on no adapter, and adapters on no entrypoint."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import ast
 import sys
 from pathlib import Path
 
-import pg_backup_manager.domain
+import pg_backup_manager
 
-DOMAIN = Path(pg_backup_manager.domain.__file__).parent
+PACKAGE = Path(pg_backup_manager.__file__).parent
+DOMAIN = PACKAGE / "domain"
+ADAPTERS = PACKAGE / "adapters"
+CAPABILITIES = sorted(path for path in DOMAIN.iterdir() if (path / "__init__.py").is_file())
 ALLOWED = {"attrs", "pg_backup_manager"} | set(sys.stdlib_module_names)
 FORBIDDEN_STDLIB = {"os", "subprocess", "shutil", "socket", "time", "signal", "io", "tempfile"}
 
@@ -21,14 +25,27 @@ def imported_modules(path: Path) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            names.add("relative import")  # spelled out in full, so that these checks see it
     return names
+
+
+def imports_of(folder: Path) -> set[tuple[str, str]]:
+    return {
+        (str(path.relative_to(PACKAGE)), name)
+        for path in folder.rglob("*.py")
+        for name in imported_modules(path)
+    }
+
+
+def test_the_domain_has_capability_folders_to_check() -> None:
+    assert {path.name for path in CAPABILITIES} >= {"backups", "offsite", "restore"}
 
 
 def test_the_domain_imports_only_the_standard_library_attrs_and_itself() -> None:
     offending = {
-        f"{path.name}: {name}"
-        for path in DOMAIN.glob("*.py")
-        for name in imported_modules(path)
+        f"{path}: {name}"
+        for path, name in imports_of(DOMAIN)
         if name.split(".")[0] not in ALLOWED
         or name.split(".")[0] in FORBIDDEN_STDLIB
         or (
@@ -39,10 +56,43 @@ def test_the_domain_imports_only_the_standard_library_attrs_and_itself() -> None
     assert offending == set()
 
 
+def test_no_capability_folder_of_the_domain_imports_an_adapter_or_an_entrypoint() -> None:
+    offending = {
+        f"{path}: {name}"
+        for capability in CAPABILITIES
+        for path, name in imports_of(capability)
+        if name.startswith(("pg_backup_manager.adapters", "pg_backup_manager.entrypoints"))
+        or name == "relative import"
+    }
+
+    assert offending == set()
+
+
+def test_what_the_domain_shares_imports_no_capability() -> None:
+    offending = {
+        f"{path.name}: {name}"
+        for path in DOMAIN.glob("*.py")
+        for name in imported_modules(path)
+        if any(name.startswith(f"pg_backup_manager.domain.{c.name}") for c in CAPABILITIES)
+    }
+
+    assert offending == set()
+
+
+def test_adapters_never_import_an_entrypoint() -> None:
+    offending = {
+        f"{path}: {name}"
+        for path, name in imports_of(ADAPTERS)
+        if name.startswith("pg_backup_manager.entrypoints") or name == "relative import"
+    }
+
+    assert offending == set()
+
+
 def test_the_domain_never_reads_the_real_clock_or_the_environment() -> None:
     calls = {
-        f"{path.name}: {needle}"
-        for path in DOMAIN.glob("*.py")
+        f"{path.relative_to(DOMAIN)}: {needle}"
+        for path in DOMAIN.rglob("*.py")
         for needle in ("datetime.now(", "date.today(", ".utcnow(", "getenv(", "open(")
         if needle in path.read_text()
     }

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from pg_backup_manager.adapters.archive_database import archived_properties, database_entries
+from pg_backup_manager.adapters.postgres.archive_database import (
+    archived_properties,
+    database_entries,
+)
 from pg_backup_manager.domain.errors import IntegrityError
 
 # What pg_restore 15 --create --schema-only -L <the database entries> prints

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from pg_backup_manager.domain.backing_up import BackUp
+from pg_backup_manager.domain.backups.backing_up import BackUp
+from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
 from pg_backup_manager.entrypoints.render import log_run, run_errors
 
 from .fakes import Fakes, database

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from pg_backup_manager.adapters.pg_binaries import ClientTools
+from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.server_ports import LockFile
+from pg_backup_manager.domain.wal.ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
 

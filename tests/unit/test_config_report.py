@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from pg_backup_manager.adapters.pg_binaries import ClientTools, PgBinaries
+from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools, PgBinaries
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
 

@@ -1,4 +1,4 @@
-"""The container: every service it defers names something that exists."""
+"""The container: every service it defers loads the class it is named after."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from dependency_injector import providers
 
-from pg_backup_manager.entrypoints.containers import Container, Deferred
+from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.lazy import Deferred
 
 
 def test_every_deferred_class_of_the_container_can_be_imported() -> None:
@@ -17,17 +18,17 @@ def test_every_deferred_class_of_the_container_can_be_imported() -> None:
         and isinstance(provider.provides, Deferred)
     ]
 
-    resolved = [target.resolve() for target in deferred]
+    resolved = [target.load() for target in deferred]
 
     assert len(deferred) >= 20
-    assert [target.__name__ for target in resolved] == [target.name for target in deferred]
+    assert [target.__name__ for target in resolved] == [target.load.__name__ for target in deferred]
 
 
 def test_every_service_of_the_container_is_built_from_a_valid_environment(
     tmp_path: Path,
 ) -> None:
-    # Building checks what mypy cannot see through Deferred: each class takes the
-    # keyword arguments the container gives it.
+    # Building checks what mypy cannot see through dependency-injector: each class
+    # takes the keyword arguments the container gives it.
     container = Container(
         environ={
             "DATABASE_LIST": "users",

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from pg_backup_manager.adapters.clock import SystemClock
-from pg_backup_manager.adapters.heartbeat import FileHeartbeat
-from pg_backup_manager.adapters.locks import DirectoryLocks
+from pg_backup_manager.adapters.monitoring.heartbeat import FileHeartbeat
+from pg_backup_manager.adapters.storage.locks import DirectoryLocks
 from pg_backup_manager.domain.errors import BusyError, ControllerError
-from pg_backup_manager.domain.health import SchedulerState
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.ports import Clock, Heartbeat, Locks
+from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.monitoring.ports import Heartbeat
+from pg_backup_manager.domain.ports import Clock, Locks
 
 from .fakes import FakeClock, FakeHeartbeat, FakeLocks
 

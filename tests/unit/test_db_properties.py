@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pg_backup_manager.adapters.db_properties import properties_from, split_guc_list
+from pg_backup_manager.adapters.postgres.db_properties import properties_from, split_guc_list
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pg_backup_manager.domain.dumping import DumpResult
+from pg_backup_manager.domain.backups.dumping import DumpResult
+from pg_backup_manager.domain.backups.pruning import PruneResult
+from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.errors import BusyError, ControllerError, IntegrityError, ToolError
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.pruning import PruneResult
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
-from pg_backup_manager.domain.scratch import Purpose, ScratchNames
+from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
 
 from .fakes import GOOD_SHA256, Fakes, database
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pg_backup_manager.adapters.files import about_space
+from pg_backup_manager.adapters.storage.space import about_space
 from pg_backup_manager.domain.errors import ControllerError, IntegrityError, ToolError
 
 PG_DUMP = "pg_dump of a (127.0.0.1:55432) failed (exit 1): "

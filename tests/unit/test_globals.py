@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.globals_sql import read_globals
+from pg_backup_manager.adapters.postgres.globals_sql import read_globals
 from pg_backup_manager.domain.errors import IntegrityError
-from pg_backup_manager.domain.globals import Kind, plan_roles
+from pg_backup_manager.domain.restore.globals import Kind, plan_roles
 
 DATA = Path(__file__).parent / "data"
 # Real output of pg_dumpall --globals-only 15 and 18, of one PostgreSQL 15 cluster.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.heartbeat import FileHeartbeat
+from pg_backup_manager.adapters.monitoring.heartbeat import FileHeartbeat
 from pg_backup_manager.domain.errors import ControllerError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
-from pg_backup_manager.domain.health import Liveness, SchedulerState, run_bound
-from pg_backup_manager.domain.status import CheckHealth, Status
+from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
+from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
 from pg_backup_manager.entrypoints.render_status import stale_heartbeat
 
 from .fakes import FakeHeartbeat, Fakes

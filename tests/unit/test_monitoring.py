@@ -12,15 +12,19 @@ from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
-from pg_backup_manager.adapters.metrics import BackupCollector
-from pg_backup_manager.adapters.notifications import message, redact
-from pg_backup_manager.adapters.run_history import JsonlRunLog
-from pg_backup_manager.domain.freshness import CLOCK_SKEW, database_status, default_max_age
+from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
+from pg_backup_manager.adapters.monitoring.notifications import message, redact
+from pg_backup_manager.adapters.monitoring.run_history import JsonlRunLog
+from pg_backup_manager.domain.backups.policy import Why, dated_in_the_future, plan_retention
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.monitoring.freshness import (
+    CLOCK_SKEW,
+    database_status,
+    default_max_age,
+)
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
-from pg_backup_manager.domain.offsite_status import OffsiteStatus
-from pg_backup_manager.domain.policy import Why, dated_in_the_future, plan_retention
+from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.entrypoints import documents, render_status
 
 from .fakes import Fakes, database

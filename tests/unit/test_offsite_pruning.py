@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from pg_backup_manager.domain.backups.policy import Why
+from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy
-from pg_backup_manager.domain.offsite_pruning import PruneOffsite
-from pg_backup_manager.domain.policy import Why
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 
 from .fakes import GOOD_SHA256, Companion, Fakes, database
 

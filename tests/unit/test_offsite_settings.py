@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.offsite_settings import offsite_url
+from pg_backup_manager.adapters.offsite.settings import offsite_url
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
 

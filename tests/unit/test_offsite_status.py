@@ -13,16 +13,16 @@ from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
-from pg_backup_manager.adapters.metrics import BackupCollector
-from pg_backup_manager.adapters.notifications import NotifyingRunLog, message
-from pg_backup_manager.adapters.run_history import HISTORY_NAME, JsonlRunLog
-from pg_backup_manager.domain.backing_up import BackUp
-from pg_backup_manager.domain.freshness import DatabaseStatus
+from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
+from pg_backup_manager.adapters.monitoring.notifications import NotifyingRunLog, message
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME, JsonlRunLog
+from pg_backup_manager.domain.backups.backing_up import BackUp
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.offsite_status import OffsiteStatus, offsite_status
-from pg_backup_manager.domain.status import Status
+from pg_backup_manager.domain.offsite.status import OffsiteStatus, offsite_status
 from pg_backup_manager.entrypoints import documents, render_status
 
 from .fakes import GOOD_SHA256, Companion, FakeHeartbeat, Fakes, database

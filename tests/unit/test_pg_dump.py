@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.pg_binaries import PgBinaries
-from pg_backup_manager.adapters.pg_dump import PgDump
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
+from pg_backup_manager.adapters.postgres.pg_dump import PgDump
 from pg_backup_manager.domain.errors import ConfigurationError
 
 

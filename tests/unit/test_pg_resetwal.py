@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.pg_binaries import PgBinaries
-from pg_backup_manager.adapters.pg_resetwal import PgResetWal
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
+from pg_backup_manager.adapters.postgres.pg_resetwal import PgResetWal
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.server_ports import LockFile
+from pg_backup_manager.domain.wal.ports import LockFile
 
 DEAD_PID = 999_999_999
 

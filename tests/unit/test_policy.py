@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pg_backup_manager.domain.backups.policy import KEPT_FOR, Why, plan_retention, tier_of_day
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.policy import KEPT_FOR, Why, plan_retention, tier_of_day
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 

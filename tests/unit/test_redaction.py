@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from pg_backup_manager.adapters.config_report import effective
-from pg_backup_manager.adapters.notifications import deliver, message
-from pg_backup_manager.adapters.offsite_settings import offsite
-from pg_backup_manager.adapters.redaction import error_text, notify_url
+from pg_backup_manager.adapters.monitoring.notifications import deliver, message
+from pg_backup_manager.adapters.monitoring.redaction import error_text, notify_url
+from pg_backup_manager.adapters.offsite.settings import offsite
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pg_backup_manager.domain.backups.policy import plan_retention
+from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.offsite_pruning import PruneOffsite
-from pg_backup_manager.domain.policy import plan_retention
-from pg_backup_manager.domain.scheduled_run import ScheduledRun
+from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.entrypoints.render import log_run, reason, size
 
 from .fakes import Fakes, database

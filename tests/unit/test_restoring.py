@@ -12,9 +12,9 @@ from pg_backup_manager.domain.errors import (
     ToolError,
 )
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.restoring import RestoreReport
-from pg_backup_manager.domain.scratch import Purpose, ScratchNames
-from pg_backup_manager.domain.swap import plan_swap
+from pg_backup_manager.domain.restore.restoring import RestoreReport
+from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
+from pg_backup_manager.domain.restore.swap import plan_swap
 
 from .fakes import Fakes, database
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.run_history import HISTORY_NAME, JsonlRunLog
+from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME, JsonlRunLog
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.adapters.cron import CronSchedule
-from pg_backup_manager.domain.health import SchedulerState
+from pg_backup_manager.domain.monitoring.health import SchedulerState
 from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
 
 from .fakes import FakeClock, FakeHeartbeat

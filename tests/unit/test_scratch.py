@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pg_backup_manager.domain.scratch import (
+from pg_backup_manager.domain.restore.scratch import (
     Purpose,
     ScratchNames,
     TemporaryDatabase,

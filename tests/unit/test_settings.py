@@ -7,7 +7,7 @@ import pytest
 
 from pg_backup_manager.adapters.settings import Settings, controller_user
 from pg_backup_manager.domain.errors import ConfigurationError
-from pg_backup_manager.domain.freshness import default_max_age
+from pg_backup_manager.domain.monitoring.freshness import default_max_age
 
 CWD = Path("/srv/app")
 FULL_WIDTH_PORT = "".join(chr(0xFF10 + int(digit)) for digit in "57101")  # str.isdigit() says yes

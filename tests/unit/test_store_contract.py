@@ -13,12 +13,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.local_staging import LocalStaging
-from pg_backup_manager.adapters.local_store import LocalBackupCatalog, LocalSharedCopies
+from pg_backup_manager.adapters.storage.local_staging import LocalStaging
+from pg_backup_manager.adapters.storage.local_store import LocalBackupCatalog, LocalSharedCopies
+from pg_backup_manager.domain.backups.ports import SharedCopies, Staging
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError, ToolError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.ports import BackupCatalog, SharedCopies, Staging
+from pg_backup_manager.domain.ports import BackupCatalog
 
 from .fakes import FakeStore
 

@@ -7,8 +7,8 @@ import pytest
 from pg_backup_manager.domain.errors import BackupNotFoundError, BusyError, ControllerError
 from pg_backup_manager.domain.model import ArchiveTable, TableName
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.scratch import Purpose, ScratchNames
-from pg_backup_manager.domain.verifying import Check, VerifyReport, row_count_differences
+from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
+from pg_backup_manager.domain.restore.verifying import Check, VerifyReport, row_count_differences
 
 from .fakes import GOOD_SHA256, Fakes, database
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pg_backup_manager.domain.errors import BusyError, ServerRunningError
-from pg_backup_manager.domain.server_ports import LockFile
-from pg_backup_manager.domain.wal_reset import ResetReport
+from pg_backup_manager.domain.wal.ports import LockFile
+from pg_backup_manager.domain.wal.reset import ResetReport
 
 from .fakes import LAYOUT, Fakes, database
 

@@ -1,0 +1,123 @@
+"""``/metrics`` in the Prometheus text format (prometheus-client), for ``controller start``.
+
+Every scrape reads the backups and the run histories afresh, so the values
+are right after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from prometheus_client import start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.ports import RunLog
+
+_PREFIX = "pg_backup"
+
+
+class BackupCollector(Collector):
+    """Turns the status of each database into the ``pg_backup_*`` series."""
+
+    def __init__(self, statuses: Callable[[], Sequence[DatabaseStatus]], run_log: RunLog) -> None:
+        self._statuses = statuses
+        self._run_log = run_log
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield every series, labelled by database (and tier or outcome); the off-site
+        series only when an off-site store is configured."""
+        gauges = {
+            name: GaugeMetricFamily(f"{_PREFIX}_{name}", text, labels=["database"])
+            for name, text in (
+                ("last_success_timestamp_seconds", "When the last backup run succeeded."),
+                ("last_failure_timestamp_seconds", "When the last backup run failed."),
+                ("last_duration_seconds", "How long the last backup run took."),
+                ("last_size_bytes", "Size of the newest backup."),
+                ("stored_bytes", "Bytes of all the backups kept."),
+                ("healthy", "1 when the newest backup is fresh enough, else 0."),
+            )
+        }
+        tiers = GaugeMetricFamily(
+            f"{_PREFIX}_backups", "Backups kept, per tier.", labels=["database", "tier"]
+        )
+        runs = CounterMetricFamily(
+            f"{_PREFIX}_runs",
+            "Backup runs (scheduled and dumps) that ended, per outcome.",
+            labels=["database", "outcome"],
+        )
+        statuses = self._statuses()
+        for status in statuses:
+            label = [status.database.identifier]
+            if status.last_success is not None:
+                gauges["last_success_timestamp_seconds"].add_metric(
+                    label, status.last_success.finished_at.timestamp()
+                )
+            if status.last_failure is not None:
+                gauges["last_failure_timestamp_seconds"].add_metric(
+                    label, status.last_failure.finished_at.timestamp()
+                )
+            last = max(
+                (r for r in (status.last_success, status.last_failure) if r is not None),
+                key=lambda record: record.finished_at,
+                default=None,
+            )
+            if last is not None:
+                took = (last.finished_at - last.started_at).total_seconds()
+                gauges["last_duration_seconds"].add_metric(label, took)
+            if status.newest is not None:
+                gauges["last_size_bytes"].add_metric(label, status.newest.size)
+            gauges["stored_bytes"].add_metric(label, status.total_bytes)
+            gauges["healthy"].add_metric(label, 1.0 if status.healthy else 0.0)
+            for tier, count in status.backups_by_tier.items():
+                tiers.add_metric([*label, tier.value], count)
+            totals = self._run_log.totals(status.database.identifier)
+            for outcome in Outcome:
+                runs.add_metric([*label, outcome.value], totals[outcome])
+        yield from gauges.values()
+        yield tiers
+        yield runs
+        yield from offsite_metrics(statuses)
+
+
+def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
+    """Return the ``pg_backup_offsite_*`` series of the databases whose status says what is
+    off-site; none at all when no off-site store is configured."""
+    offsite = [(s.database.identifier, s.offsite) for s in statuses if s.offsite is not None]
+    if not offsite:
+        return []
+    missing = GaugeMetricFamily(
+        f"{_PREFIX}_offsite_missing",
+        "Local backups that no sync has confirmed off-site.",
+        labels=["database"],
+    )
+    success, failure = (
+        GaugeMetricFamily(
+            f"{_PREFIX}_offsite_last_{outcome}_timestamp_seconds",
+            f"When the last upload off-site (sync) {verb}.",
+            labels=["database"],
+        )
+        for outcome, verb in (("success", "succeeded"), ("failure", "failed"))
+    )
+    for identifier, found in offsite:
+        missing.add_metric([identifier], len(found.missing))
+        if found.last_success is not None:
+            success.add_metric([identifier], found.last_success.finished_at.timestamp())
+        if found.last_failure is not None:
+            failure.add_metric([identifier], found.last_failure.finished_at.timestamp())
+    return [missing, success, failure]
+
+
+def serve_metrics(
+    *,
+    address: str,
+    port: int,
+    statuses: Callable[[], Sequence[DatabaseStatus]],
+    run_log: RunLog,
+) -> None:
+    """Serve ``/metrics`` on ``address``:``port`` from a daemon thread."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BackupCollector(statuses, run_log))
+    start_http_server(port, addr=address, registry=registry)

@@ -1,0 +1,208 @@
+"""The run history of each database: ``history.jsonl`` in its backup directory (the
+RunLog port).
+
+One JSON object a line, oldest first, the newest 1000 read. Each line also
+carries the running totals of the outcomes of backup runs, so that counters
+survive the trimming.
+
+The file is outside data: a crash, a full disk, a hand edit or another program
+may have left anything in it. So a record is appended whole or not at all (a
+write cut short is undone); a writer that finds the last line cut starts on a
+new line, so that line stays one bad line; a reader skips each line it cannot
+read, and only that line, and counts them (``history_lines``). Writers lock the
+file, and make sure the file they locked is still the one at the path: trimming
+replaces it (once it holds a tenth more than it keeps, so that most records are
+appends). A record is appended before the trim, which is best effort: a trim that
+fails (a second copy may not fit on a full disk) is logged and loses nothing, the file
+staying over the cap until a later trim succeeds. Anything but a regular file at the
+path (a FIFO, a device, a symbolic link) is never read, never written and never waited
+on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from pg_backup_manager.adapters.monitoring import history_lines
+from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
+from pg_backup_manager.domain.model import Layout
+
+HISTORY_NAME = "history.jsonl"
+KEEP = 1000
+_NOT_REGULAR = "not a regular file"
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class JsonlRunLog:
+    """Run histories as JSON lines beside each database's backups."""
+
+    layout: Layout
+    file_mode: int = 0o600
+    keep: int = KEEP
+
+    def record(self, identifier: str, record: RunRecord) -> None:
+        """Add ``record`` whole, or, if it cannot be, log a warning; never raise."""
+        try:
+            self._add(identifier, record)
+        except Exception as error:  # the history must never fail the operation it records
+            log.warning(
+                "%s: the run history could not be written (%s); the %s itself %s",
+                identifier,
+                getattr(error, "strerror", None) or error,
+                record.operation.value,
+                "succeeded" if record.outcome is Outcome.SUCCESS else "failed",
+            )
+
+    def records(self, identifier: str) -> list[RunRecord]:
+        """Return the newest records of ``identifier`` (``keep`` at most), oldest first;
+        unreadable lines are skipped."""
+        lines, _ = history_lines.parsed(_contents(self._path(identifier))[0])
+        return [line.record for line in lines[-self.keep :]]
+
+    def totals(self, identifier: str) -> dict[Outcome, int]:
+        """Return how many backup runs of ``identifier`` ended each way, ever."""
+        return history_lines.totals(_contents(self._path(identifier))[0])
+
+    def unreadable_lines(self, identifier: str) -> int:
+        """Return how many lines of the history of ``identifier`` could not be read; a
+        history that cannot be read at all (not a regular file) is logged as a warning."""
+        data, problem = _contents(self._path(identifier))
+        if problem is not None:
+            log.warning("%s: the run history could not be read (%s)", identifier, problem)
+        _, unreadable = history_lines.parsed(data)
+        return unreadable
+
+    def _path(self, identifier: str) -> Path:
+        return Path(self.layout.backup_dir(identifier)) / HISTORY_NAME
+
+    def _add(self, identifier: str, record: RunRecord) -> None:
+        path = self._path(identifier)
+        files.make_dir(path.parent)
+        with _locked(path, self.file_mode) as descriptor:
+            data = _read(descriptor)
+            totals = history_lines.totals(data)
+            if record.operation in BACKUP_OPERATIONS:
+                totals[record.outcome] += 1
+            line = history_lines.encoded(record, totals)
+            cut = data and not data.endswith(b"\n")  # a cut line stays one bad line
+            added = b"\n" + line if cut else line
+            _append(descriptor, added, size=len(data))
+            present = [raw for raw in (data + added).splitlines() if raw.strip()]
+            if len(present) <= self.keep + max(1, self.keep // 10):
+                return
+            try:
+                _trim(path, present[-self.keep :], self.file_mode)
+            except OSError as error:  # the record is in; the file stays over the cap
+                log.warning(
+                    "%s: the run history could not be trimmed (%s); it keeps every record "
+                    "until a later trim succeeds",
+                    identifier,
+                    error.strerror or error,
+                )
+
+
+def _trim(path: Path, kept: list[bytes], mode: int) -> None:
+    """Replace the history at ``path`` with the lines ``kept``; raise OSError, leaving it
+    as it was, when that cannot be done (a second copy may not fit on the disk)."""
+    temporary = path.with_name(f".{HISTORY_NAME}.{os.getpid()}.new")
+    try:
+        files.create_empty(temporary, mode)
+        temporary.write_bytes(b"".join(raw + b"\n" for raw in kept))
+        files.fsync(temporary)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, mode: int) -> Iterator[int]:
+    """Yield a descriptor (read, append) of the file at ``path``, created if absent, locked
+    while it is still the file at ``path``: a writer that trimmed it replaced it while
+    others waited for the lock of the old one, which they must then leave.
+
+    Raises OSError when the file at ``path`` is not a regular file (a FIFO, a device, a
+    symbolic link): opened without blocking, never written.
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    while True:  # each turn means another writer replaced the file: it made progress
+        descriptor = os.open(path, flags, mode)
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise OSError(errno.EINVAL, f"{path.name} is not a regular file")
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if _is_at(descriptor, path):
+                yield descriptor
+                return
+        finally:
+            os.close(descriptor)
+
+
+def _is_at(descriptor: int, path: Path) -> bool:
+    opened = os.fstat(descriptor)
+    try:
+        named = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _read(descriptor: int) -> bytes:
+    size = os.fstat(descriptor).st_size
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(descriptor, size, sum(map(len, chunks)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _append(descriptor: int, data: bytes, *, size: int) -> None:
+    """Append ``data`` whole, or leave the file at ``size`` bytes and raise OSError (a full
+    disk cuts a write short, then refuses the rest)."""
+    written = 0
+    try:
+        while written < len(data):
+            count = os.write(descriptor, data[written:])
+            if count == 0:
+                raise OSError(errno.EIO, "nothing written")
+            written += count
+    except OSError:
+        # Should even this fail, the next writer starts on a new line: the cut record
+        # stays one unreadable line, which ``status`` counts.
+        with contextlib.suppress(OSError):
+            os.ftruncate(descriptor, size)
+        raise
+
+
+def _contents(path: Path) -> tuple[bytes, str | None]:
+    """Return the bytes of the history at ``path`` (none without one) and, when it could not
+    be read, why. It is opened without blocking or following a symbolic link and read only
+    if it is a regular file: reading a FIFO would wait for a writer forever."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return b"", None
+    except OSError as error:
+        return b"", _NOT_REGULAR if error.errno == errno.ELOOP else (error.strerror or str(error))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return b"", _NOT_REGULAR
+        return _read(descriptor), None
+    except OSError as error:
+        return b"", error.strerror or str(error)
+    finally:
+        os.close(descriptor)

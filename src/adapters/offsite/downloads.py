@@ -1,0 +1,77 @@
+"""Off-site backups downloaded for one restore or verify: the OffsiteDownloads port.
+
+The files go to ``.<name>.<pid>.partial/`` in the database's backup directory,
+a directory only this user can enter (so no one can swap the files the tools
+read), on the backups' own file system; it is removed at the end whatever
+happens, and by the next writer if this process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePath
+
+import attrs
+
+from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
+from pg_backup_manager.domain.offsite.ports import OffsiteStore
+
+
+@attrs.frozen(kw_only=True)
+class DownloadedCatalog:
+    """The one backup downloaded into ``directory``, as a BackupCatalog."""
+
+    directory: Path
+    name: BackupName
+
+    def backups(self, identifier: str) -> list[Backup]:
+        """Return the downloaded backup."""
+        path = self.directory / str(self.name)
+        has_globals = (self.directory / self.name.globals_name).is_file()
+        return [Backup(name=self.name, size=path.stat().st_size, has_globals=has_globals)]
+
+    def backup_names(self, identifier: str) -> list[BackupName]:
+        """Return the downloaded backup's name."""
+        return [self.name]
+
+    def archive(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the downloaded archive and the SHA-256 uploaded with it."""
+        return files.stored_archive(
+            self.directory / str(name), f"no off-site copy {name} of {identifier} was fetched"
+        )
+
+    def globals(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the downloaded globals and the SHA-256 uploaded with them."""
+        return files.stored_archive(
+            self.directory / name.globals_name,
+            f"the off-site copy {name} of {identifier} has no globals file "
+            f"({name.globals_name}): create the roles by hand, or restore with --no-owner",
+        )
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        """Refuse: a downloaded backup is never deleted through this catalog."""
+        raise ControllerError(f"{name} is an off-site copy: it is not deleted here")
+
+
+@attrs.frozen(kw_only=True)
+class LocalDownloads:
+    """Downloads off-site backups beside each database's local backups."""
+
+    layout: Layout
+    store: OffsiteStore
+
+    @contextlib.contextmanager
+    def fetch(self, identifier: str, name: BackupName) -> Iterator[DownloadedCatalog]:
+        """Download backup ``name``; yield a catalog of it; remove it all at the end."""
+        directory = files.private_dir(
+            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
+        )
+        files.remove_leftovers(directory)
+        with files.staging_dir(directory / f".{name}.{os.getpid()}{files.PARTIAL}") as staging:
+            self.store.download(identifier, name, PurePath(staging))
+            yield DownloadedCatalog(directory=staging, name=name)

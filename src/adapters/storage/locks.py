@@ -1,0 +1,67 @@
+"""One operation at a time per database: ``flock`` on its backup directory."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from pg_backup_manager.adapters.storage.files import private_dir
+from pg_backup_manager.domain.errors import BusyError, ControllerError
+from pg_backup_manager.domain.model import Layout
+
+_POLL_SECONDS = 0.2
+
+
+@attrs.frozen(kw_only=True)
+class DirectoryLocks:
+    """Exclusive ``flock`` on ``<data root>/<identifier>`` itself.
+
+    The lock lives with the open directory: a holder that dies (even by
+    SIGKILL) releases it, nothing goes stale, and taking it creates no file,
+    so it works on a full disk (where prune is needed most).
+    """
+
+    layout: Layout
+    wait_seconds: float
+
+    @contextlib.contextmanager
+    def hold(self, identifier: str) -> Iterator[None]:
+        """Hold the lock of ``identifier``, waiting up to ``wait_seconds`` for it.
+
+        Raises:
+            BusyError: another process held it all that time.
+            ControllerError: the directory cannot be made, or others can write to it.
+        """
+        directory = private_dir(
+            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
+        )
+        try:
+            descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as error:
+            raise ControllerError(f"cannot open {directory}: {error.strerror}") from None
+        try:
+            self._acquire(descriptor, identifier, directory)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _acquire(self, descriptor: int, identifier: str, directory: Path) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        "busy: another dump, restore, prune, verify, sync or resetwal of "
+                        f"{identifier} holds the lock on {directory} "
+                        f"(waited {self.wait_seconds:.0f} s); try again when it has finished"
+                    ) from None
+                time.sleep(_POLL_SECONDS)

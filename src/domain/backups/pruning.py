@@ -1,0 +1,71 @@
+"""``prune``: retention applied now, under each database's lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import attrs
+
+from pg_backup_manager.domain.backups.policy import RetentionPlan, plan_retention
+from pg_backup_manager.domain.history import Operation
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.names import OffsiteCopy
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.recording import recorded
+
+
+@attrs.frozen(kw_only=True)
+class PruneResult:
+    """The retention plan of one database, carried out unless it was a dry run; off-site,
+    the copies the controller would not restore, which retention neither counted nor
+    deleted (``unusable``)."""
+
+    database: Database
+    plan: RetentionPlan
+    dry_run: bool
+    unusable: tuple[OffsiteCopy, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Prune:
+    """Applies retention: only files that are backups are ever judged or deleted."""
+
+    catalog: BackupCatalog
+    locks: Locks
+    clock: Clock
+    run_log: RunLog
+    min_kept: int = 1
+
+    def __call__(
+        self, databases: Sequence[Database], *, dry_run: bool = False
+    ) -> list[PruneResult]:
+        """Apply retention to each of ``databases``; with ``dry_run`` delete nothing.
+
+        Raises:
+            BusyError: another operation holds a database's lock.
+            ControllerError: a backup cannot be deleted.
+        """
+        return [self.one(database, dry_run=dry_run) for database in databases]
+
+    def one(self, database: Database, *, dry_run: bool = False) -> PruneResult:
+        """Apply retention to ``database``; see :meth:`__call__`."""
+        record = recorded(
+            run_log=self.run_log,
+            clock=self.clock,
+            identifier=database.identifier,
+            operation=Operation.PRUNE,
+        )
+        with (
+            record if not dry_run else contextlib.nullcontext(),
+            self.locks.hold(database.identifier),
+        ):
+            plan = plan_retention(
+                self.catalog.backup_names(database.identifier),
+                now=self.clock.now(),
+                min_kept=self.min_kept,
+            )
+            if not dry_run:
+                for name in plan.to_delete:
+                    self.catalog.delete(database.identifier, name)
+        return PruneResult(database=database, plan=plan, dry_run=dry_run)

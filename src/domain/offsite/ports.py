@@ -1,0 +1,99 @@
+"""What the off-site copies need: the store that holds them, and the downloads of one
+restore or verify."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import PurePath
+from typing import Protocol
+
+from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.ports import BackupCatalog
+
+
+class OffsiteStore(Protocol):
+    """Copies of the backups in an object store, each database under its own key prefix
+    (``<prefix>/<identifier>/``), which holds nothing of any other database."""
+
+    def location(self, identifier: str) -> str:
+        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+
+    def copies(self, identifier: str) -> list[OffsiteCopy]:
+        """Return the backups of ``identifier`` in the store, newest first.
+
+        Only the keys directly under the database's prefix whose names are
+        backup names count: checksums, globals, deeper keys and any other
+        object are never returned. Each is judged by what a restore needs
+        (:meth:`OffsiteCopy.judged`): one that lacks it (a hand copy, a copy
+        that lost its checksum) is returned with its ``problem``.
+
+        Raises:
+            ControllerError: the store cannot be reached, refuses the
+                credentials, or has no such bucket.
+        """
+
+    def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
+        """Return whether the store holds backup ``name`` with the size and SHA-256 of
+        ``archive`` (False: it has no such key).
+
+        Raises:
+            ControllerError: the key holds other content (which is never
+                overwritten), or the store cannot be reached.
+        """
+
+    def upload(
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        archive: StoredArchive,
+        globals: StoredArchive | None,
+    ) -> OffsiteCopy:
+        """Copy backup ``name`` (``archive``, whose checksum is known) and its globals to the
+        store, streaming; return the copy once the store reports it with the local size
+        and the SHA-256 of ``archive``.
+
+        The companions (globals, checksums) go first and the archive last, so a
+        listed copy has them. No object is ever overwritten: one that exists
+        already with the same size and SHA-256 counts as uploaded (an earlier,
+        interrupted upload), and one with other content is an error. Of a copy
+        whose archive is there already, only the missing companions are sent.
+
+        Raises:
+            ControllerError: the upload failed or could not be confirmed, or an
+                object of another content holds a key; the local files are untouched.
+        """
+
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
+        checksum if the store has them, into the directory ``into``, under their own names.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has the backup but not its checksum.
+            ControllerError: the store cannot be reached, or a file cannot be written.
+        """
+
+    def delete(self, identifier: str, name: BackupName) -> None:
+        """Delete backup ``name`` of ``identifier`` from the store, the archive first, then
+        its companions; what is already gone is not an error.
+
+        Raises:
+            ControllerError: the store refused or could not be reached.
+        """
+
+
+class OffsiteDownloads(Protocol):
+    """Off-site backups, brought back for one operation."""
+
+    def fetch(self, identifier: str, name: BackupName) -> AbstractContextManager[BackupCatalog]:
+        """Download backup ``name`` of ``identifier`` (with its checksum and globals) into a
+        private temporary directory beside the local backups; return, for the ``with``
+        block, a catalog that holds that backup alone. Whatever happens, the downloaded
+        files are removed at the end.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has no checksum of it.
+            ControllerError: the store cannot be reached, or the files cannot be written.
+        """

@@ -1,0 +1,107 @@
+"""The use cases the container builds, each imported only when it is first built (see
+:mod:`pg_backup_manager.entrypoints.lazy`, which does the same for the adapters)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pg_backup_manager.entrypoints.lazy import Deferred
+
+if TYPE_CHECKING:
+    from pg_backup_manager.domain.backups import backing_up, dumping, pruning, scheduled_run
+    from pg_backup_manager.domain.monitoring import status
+    from pg_backup_manager.domain.offsite import from_offsite, sync
+    from pg_backup_manager.domain.offsite import pruning as offsite_pruning
+    from pg_backup_manager.domain.restore import restoring, verifying
+    from pg_backup_manager.domain.wal import reset
+
+
+@Deferred
+def BackUp() -> type[backing_up.BackUp]:
+    from pg_backup_manager.domain.backups.backing_up import BackUp
+
+    return BackUp
+
+
+@Deferred
+def BackupWriter() -> type[dumping.BackupWriter]:
+    from pg_backup_manager.domain.backups.dumping import BackupWriter
+
+    return BackupWriter
+
+
+@Deferred
+def TakeBackups() -> type[dumping.TakeBackups]:
+    from pg_backup_manager.domain.backups.dumping import TakeBackups
+
+    return TakeBackups
+
+
+@Deferred
+def Prune() -> type[pruning.Prune]:
+    from pg_backup_manager.domain.backups.pruning import Prune
+
+    return Prune
+
+
+@Deferred
+def ScheduledRun() -> type[scheduled_run.ScheduledRun]:
+    from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
+
+    return ScheduledRun
+
+
+@Deferred
+def CheckHealth() -> type[status.CheckHealth]:
+    from pg_backup_manager.domain.monitoring.status import CheckHealth
+
+    return CheckHealth
+
+
+@Deferred
+def Status() -> type[status.Status]:
+    from pg_backup_manager.domain.monitoring.status import Status
+
+    return Status
+
+
+@Deferred
+def FromOffsite() -> type[from_offsite.FromOffsite]:
+    from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+
+    return FromOffsite
+
+
+@Deferred
+def PruneOffsite() -> type[offsite_pruning.PruneOffsite]:
+    from pg_backup_manager.domain.offsite.pruning import PruneOffsite
+
+    return PruneOffsite
+
+
+@Deferred
+def Sync() -> type[sync.Sync]:
+    from pg_backup_manager.domain.offsite.sync import Sync
+
+    return Sync
+
+
+@Deferred
+def Restore() -> type[restoring.Restore]:
+    from pg_backup_manager.domain.restore.restoring import Restore
+
+    return Restore
+
+
+@Deferred
+def Verify() -> type[verifying.Verify]:
+    from pg_backup_manager.domain.restore.verifying import Verify
+
+    return Verify
+
+
+@Deferred
+def ResetWal() -> type[reset.ResetWal]:
+    from pg_backup_manager.domain.wal.reset import ResetWal
+
+    return ResetWal

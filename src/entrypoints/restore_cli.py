@@ -1,0 +1,177 @@
+"""``controller``'s commands that put backups back or prove they would: restore,
+restore-from-shared, verify, and resetwal (the last resort before one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from pg_backup_manager.domain.errors import IntegrityError, worst_exit_code
+from pg_backup_manager.entrypoints import render_restore
+from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
+from pg_backup_manager.entrypoints.containers import Container
+
+if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.domain.model import Config
+    from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+    from pg_backup_manager.domain.restore.restoring import Restore
+    from pg_backup_manager.domain.restore.verifying import Verify
+    from pg_backup_manager.domain.wal.reset import ResetWal
+
+_NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."
+_WITH_GLOBALS_HELP = (
+    "First create the roles of the backup's globals that the server lacks "
+    "(a new server); existing roles are never changed."
+)
+_NO_SAFETY_HELP = "Do not save the current content as a backup first."
+_REMOTE_HELP = (
+    "Use the off-site copy (OFFSITE_URL): downloaded beside the local backups, "
+    "decrypted with ENCRYPTION_IDENTITY_FILE if it was encrypted, checked against its "
+    "SHA-256, removed afterwards."
+)
+
+
+@cli.command()
+@click.argument("database")
+@click.argument("backup_file")
+@click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
+@click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
+@click.option("--with-globals", is_flag=True, help=_WITH_GLOBALS_HELP)
+@click.option("--remote", is_flag=True, help=_REMOTE_HELP)
+@inject
+def restore(
+    database: str,
+    backup_file: str,
+    no_owner: bool,
+    no_safety_dump: bool,
+    with_globals: bool,
+    remote: bool,
+    config: Config = Provide[Container.config],
+    restore: Restore = Provide[Container.restore],
+    from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
+) -> None:
+    """Replace DATABASE's content with BACKUP_FILE (a name shown by 'list').
+
+    The archive's checksum and readability are checked first, the current
+    content is saved as a backup, and the archive is loaded into a scratch
+    database; the current database is replaced only when that load succeeded.
+    With --with-globals, the roles of the backup's globals that the server
+    lacks are created first (existing roles are left as they are).
+
+    With --remote, the off-site copy of that name (OFFSITE_URL) is downloaded
+    and restored the same way (exit 3 if it fails its uploaded checksum).
+
+    Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
+    """
+    target = config.database(database)
+    owners, safety_dump = not no_owner, not no_safety_dump
+    # The off-site store (boto3) is built only for --remote.
+    restore_backup = from_offsite().restore_backup if remote else restore.backup
+    render_restore.restore(
+        restore_backup(
+            target,
+            backup_file,
+            owners=owners,
+            safety_dump=safety_dump,
+            with_globals=with_globals,
+        )
+    )
+
+
+@cli.command(name="restore-from-shared")
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option("--no-owner", is_flag=True, help=_NO_OWNER_HELP)
+@click.option("--no-safety-dump", is_flag=True, help=_NO_SAFETY_HELP)
+@click.option("--with-globals", is_flag=True, help=_WITH_GLOBALS_HELP)
+@inject
+def restore_from_shared(
+    database: str | None,
+    all_: bool,
+    no_owner: bool,
+    no_safety_dump: bool,
+    with_globals: bool,
+    config: Config = Provide[Container.config],
+    restore: Restore = Provide[Container.restore],
+) -> None:
+    """Replace DATABASE's content (or --all) with its shared file.dump.
+
+    Example: controller restore-from-shared --all
+    """
+    targets = chosen(config, database, all_)
+    owners, safety_dump = not no_owner, not no_safety_dump
+    results = []
+    for target in targets:  # each reported as soon as it is done
+        [result] = restore.shared_copies(
+            [target], owners=owners, safety_dump=safety_dump, with_globals=with_globals
+        )
+        if len(targets) == 1 and result.error is not None:
+            raise result.error
+        render_restore.restores([result])
+        results.append(result)
+    render_restore.restored_count(results)
+    exit_with(worst_exit_code(result.error for result in results))
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.argument("backup_file", required=False)
+@click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
+@click.option(
+    "--restore",
+    "and_restore",
+    is_flag=True,
+    help="Also restore each into a scratch database and compare row counts.",
+)
+@click.option("--remote", is_flag=True, help=_REMOTE_HELP)
+@inject
+def verify(
+    database: str | None,
+    backup_file: str | None,
+    all_: bool,
+    and_restore: bool,
+    remote: bool,
+    config: Config = Provide[Container.config],
+    verify: Verify = Provide[Container.verify],
+    from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
+) -> None:
+    """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
+
+    With --remote, the off-site copies instead, each downloaded in turn.
+    Exits 3 if any backup is corrupt. Example: controller verify users --restore
+    """
+    if all_ and backup_file is not None:
+        raise click.UsageError("give a backup file with one database, not with --all")
+    remote_copies = from_offsite() if remote else None
+    bad = 0
+    for target in chosen(config, database, all_):  # each reported as soon as it is done
+        if remote_copies is not None:
+            reports = remote_copies.verify_backups(target, backup=backup_file, restore=and_restore)
+        else:
+            reports = verify([target], backup=backup_file, restore=and_restore)
+        render_restore.verify(reports)
+        bad += sum(not check.passed for report in reports for check in report.checks)
+    if bad:
+        raise IntegrityError(f"{bad} backup(s) failed verification: see the lines above")
+
+
+@cli.command()
+@click.argument("database")
+@click.option("--dry-run", is_flag=True, help="Show what pg_resetwal would do (pg_resetwal -n).")
+@click.option("--force", is_flag=True, help="Pass -f: reset even a cluster not shut down cleanly.")
+@inject
+def resetwal(
+    database: str,
+    dry_run: bool,
+    force: bool,
+    config: Config = Provide[Container.config],
+    reset_wal: ResetWal = Provide[Container.reset_wal],
+) -> None:
+    """Run pg_resetwal on DATABASE's data directory (a last resort; the server must be stopped).
+
+    Example: controller resetwal users --dry-run
+    """
+    render_restore.reset(reset_wal(config.database(database), dry_run=dry_run, force=force))
