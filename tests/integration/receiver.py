@@ -1,10 +1,13 @@
-"""A small HTTP server on 127.0.0.1 that records every request it gets (webhooks, pings)."""
+"""A small HTTP server on 127.0.0.1 that records every request it gets (webhooks, pings),
+and a scrape of the controller's metrics."""
 
 from __future__ import annotations
 
 import random
 import socket
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,3 +82,17 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port of 127.0.0.1 between 20000 and 30000")
+
+
+def scrape_metrics(port: int) -> str:
+    """Return what ``/metrics`` on 127.0.0.1:``port`` answers, waiting up to 30 s for the
+    controller to serve it; raises OSError past that."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as got:
+                return str(got.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .disks import tiny_tmpfs
 from .process import Controller
-from .receiver import free_port
+from .receiver import free_port, scrape_metrics
 from .running import spawn, stop
 from .servers import PG_NEW, PgServers, psql
 
@@ -163,7 +161,7 @@ def test_a_mangled_history_fails_no_dump_status_list_or_scrape(
     listed = controller("list", "a")
     scheduler = spawn(controller, "start")
     try:
-        scraped = _scrape(metrics_port)
+        scraped = scrape_metrics(metrics_port)
     finally:
         stop(scheduler)
 
@@ -176,15 +174,3 @@ def test_a_mangled_history_fails_no_dump_status_list_or_scrape(
     assert 'pg_backup_runs_total{database="a",outcome="success"} 4.0' in scraped
     assert 'pg_backup_runs_total{database="a",outcome="failure"} 2.0' in scraped
     assert 'pg_backup_healthy{database="a"} 1.0' in scraped
-
-
-def _scrape(port: int) -> str:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as got:
-                return str(got.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .process import Controller, assert_one_line_error
-from .receiver import free_port, receiving
+from .receiver import free_port, receiving, scrape_metrics
 from .running import spawn, stop, wait_until
 from .servers import DEAD_PORT, PG_A, PgServers, psql
 
@@ -124,7 +123,7 @@ def test_a_scheduled_run_notifies_pings_and_counts_and_health_turns_unhealthy(
             wait_until(
                 lambda: {"/hc/fail", "/hc-a"} <= set(receiver.paths()), 60, "the run's last pings"
             )
-            scraped = _scrape(metrics_port)
+            scraped = scrape_metrics(metrics_port)
             early = _in_namespace(controller, root, "health")
             wait_until(lambda: time.monotonic() - started > 62, 70, "the max age to pass")
             fresh = _in_namespace(controller, root, "dump", "a")  # a stays fresh, b cannot
@@ -150,18 +149,6 @@ def test_a_scheduled_run_notifies_pings_and_counts_and_health_turns_unhealthy(
     assert late[0] == 1, late
     assert "b: no backup yet" in late[2] and "password authentication failed" in late[2]
     assert "error: a:" not in late[2]
-
-
-def _scrape(port: int) -> str:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as got:
-                return str(got.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def _in_namespace(controller: Controller, root: Path, *args: str) -> tuple[int, str, str]:

@@ -7,13 +7,11 @@ No PostgreSQL server is needed: the databases point at a port nothing listens on
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .process import Controller, Run, assert_one_line_error, hand_to_postgres
+from .process import Controller, Run, assert_one_line_error
 from .receiver import free_port, receiving
 from .running import spawn, stop, wait_until
 from .servers import DEAD_PORT, PG_A
@@ -130,27 +128,3 @@ def test_a_malformed_url_setting_exits_2_naming_its_variable_never_its_value(
     assert f"error: {variable} must" in run.stderr
     assert_no_secret(run, ["SECRET"])
     assert controller.backups("a") == []
-
-
-def test_list_and_help_never_import_apprise(controller: Controller) -> None:
-    controller.add_database("a", PG_A, port=DEAD_PORT)
-    controller.env["NOTIFY_URLS"] = next(iter(NOTIFY_URLS))
-    script = (
-        "import sys\n"
-        "from pg_backup_manager.entrypoints.main import main\n"
-        "codes = [main(['list', 'a']), main(['--help']), main(['dump', '--help'])]\n"
-        "print(codes, 'apprise' in sys.modules)\n"
-    )
-    hand_to_postgres(controller.workdir)  # main becomes postgres, as the controller does
-
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=controller.workdir,
-        env=controller.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-    assert result.stdout.splitlines()[-1] == "[0, 0, 0] False", result
