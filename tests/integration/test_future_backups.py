@@ -16,11 +16,11 @@ from pg_backup_manager.domain.names import BackupName
 
 from .process import Controller
 from .receiver import free_port
+from .receiver import scrape_metrics as scrape
 from .running import spawn, stop, wait_until
 from .s3 import S3Server
 from .servers import PgServers, psql
 from .test_monitoring import _in_namespace as in_namespace
-from .test_monitoring import _scrape as scrape
 
 pytestmark = pytest.mark.integration
 

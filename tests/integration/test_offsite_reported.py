@@ -12,12 +12,12 @@ import pytest
 
 from .process import Controller, assert_one_line_error
 from .receiver import free_port, receiving
+from .receiver import scrape_metrics as scrape
 from .running import spawn, stop
 from .s3 import HOST as S3_HOST
 from .s3 import S3_PORT, S3Server
 from .servers import PgServers, psql
 from .tcp_gate import tcp_gate
-from .test_monitoring import _scrape as scrape
 from .test_offsite_after_dump import GATE_PORT
 
 pytestmark = pytest.mark.integration
