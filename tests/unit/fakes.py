@@ -476,7 +476,9 @@ class FakeRunLog:
     unreadable: dict[str, int] = attrs.field(factory=dict)  # lines a test says are bad
 
     def record(self, identifier: str, record: RunRecord) -> None:
-        self.kept.setdefault(identifier, []).append(record)
+        # As history.jsonl reads it back: a sync that found no unusable copy says nothing.
+        kept = attrs.evolve(record, unusable_offsite=record.unusable_offsite or None)
+        self.kept.setdefault(identifier, []).append(kept)
 
     def records(self, identifier: str) -> list[RunRecord]:
         return list(self.kept.get(identifier, []))[-1000:]
