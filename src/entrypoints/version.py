@@ -9,7 +9,6 @@ tool are the ones that refuse).
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,8 @@ def show(ctx: click.Context, _option: click.Parameter, asked: bool) -> None:
 
 def controller_version() -> str:
     """Return the installed controller's version ("unknown" when it runs uninstalled)."""
+    from importlib import metadata  # 7 ms of imports that no other option needs
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
