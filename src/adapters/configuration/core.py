@@ -35,9 +35,8 @@ def time_zone(text: str, variable: str) -> str:
 
 
 def _levels() -> str:
-    return ", ".join(
-        f"`{method}` ({low} to {high})" for method, (low, high) in COMPRESSION_LEVELS.items()
-    )
+    said = [f"`{method}` ({low} to {high})" for method, (low, high) in COMPRESSION_LEVELS.items()]
+    return ", ".join(reversed(said[1:])) + f" or {said[0]}"  # zstd first: the default
 
 
 MODE = Variable(
