@@ -1,5 +1,6 @@
-"""Single values of the environment, each checked strictly: a bad one is a
-ConfigurationError that names its variable."""
+"""The parsers of single values: each takes the text of a variable and the variable's
+name, and checks it strictly (a bad one is a ConfigurationError that names the
+variable). The declarations in ``adapters.configuration`` say which variable each parses."""
 
 from __future__ import annotations
 
