@@ -22,7 +22,7 @@ from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -96,7 +96,7 @@ class Sync:
     offsite: OffsiteStore
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
 
     def __call__(self, databases: Sequence[Database]) -> SyncReport:
         """Upload what is missing off-site of each of ``databases``; return what happened.
