@@ -46,9 +46,11 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
             "server",
             "restorer",
             "resetter",
-            "run_log",
+            "notifier",
+            "pings",
         ):
             getattr(container, name).override(getattr(fakes, name))
+        container.history.override(fakes.run_log)
         container.globals_dumper.override(fakes.dumper)
         container.globals_reader.override(fakes.globals_reader)
         for name in ("catalog", "staging", "directories"):

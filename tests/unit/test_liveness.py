@@ -84,7 +84,7 @@ def test_a_run_may_take_five_dump_timeouts_and_two_lock_waits_per_database() -> 
 def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
     status = Status(
         catalog=fakes.store,
-        run_log=fakes.run_log,
+        history=fakes.run_log,
         clock=fakes.clock,
         schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
         heartbeat=heartbeat,

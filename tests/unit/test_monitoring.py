@@ -26,6 +26,7 @@ from pg_backup_manager.domain.monitoring.freshness import (
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.entrypoints import documents, render_status
+from pg_backup_manager.entrypoints.cli import echo
 
 from .fakes import Fakes, database
 
@@ -254,15 +255,14 @@ def test_health_status_json_and_metrics_say_a_future_dated_backup_is_ignored(
 ) -> None:
     future = backup(-timedelta(hours=17))
     stale = backup(timedelta(hours=13))
-    fakes = Fakes()
     status = status_of([future, stale], [record(Outcome.FAILURE, error="wrong password")])
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BackupCollector(lambda: [status], fakes.run_log))
+    registry.register(BackupCollector(lambda: [status]))
 
     fault = render_status.fault(status)
-    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
     text = capsys.readouterr().out
-    documents.print_statuses([status], fakes.store)
+    print(documents.statuses([status]))
     [entry] = json.loads(capsys.readouterr().out)["databases"]
     scraped = generate_latest(registry).decode()
 
@@ -287,7 +287,7 @@ def test_a_failure_whose_error_is_unknown_says_so_in_status_health_and_off_site(
     )
 
     fault = render_status.fault(status)
-    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
     text = capsys.readouterr().out
     said = render_status.offsite(offsite)
 
