@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from pg_backup_manager import entrypoints
 from pg_backup_manager.domain.backups.policy import plan_retention
 from pg_backup_manager.domain.names import BackupName, Tier
+from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.render import reason, size
 from pg_backup_manager.entrypoints.scheduler import log_run
 
@@ -82,3 +86,37 @@ def test_a_scheduled_run_warns_of_an_unusable_object_off_site(
         f"users: off-site {stray} is not usable: no checksum object ({stray}.sha256); "
         "not counted, never deleted"
     )
+
+
+RENDERERS = ("render", "render_offsite", "render_restore", "render_status", "render_run")
+
+
+@pytest.mark.parametrize("module", [*RENDERERS, "documents"])
+def test_renderers_are_pure_they_return_text_and_never_write(module: str) -> None:
+    source = Path(entrypoints.__file__).with_name(f"{module}.py").read_text()
+    imported = {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (
+            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
+        )
+    }
+
+    assert not imported & {"click", "sys", "logging.handlers"}
+    assert "print(" not in source and ".echo(" not in source and "log." not in source
+
+
+def test_a_dump_report_renders_as_lines_for_each_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    fakes = Fakes()
+    fakes.dumper.failing.add("orders")
+    report = fakes.backup_run(offsite=False).dump([database("users"), database("orders")])
+
+    lines = render.dump(report)
+
+    assert capsys.readouterr() == ("", "")  # rendering wrote nothing
+    assert [(line.err, line.text.split(":")[0]) for line in lines] == [
+        (False, "users"),
+        (True, "error"),
+        (False, "dumped 1 of 2 databases; failed"),
+    ]
