@@ -172,11 +172,7 @@ class Sync:
 
     def _archive(self, identifier: str, backup: Backup) -> StoredArchive:
         archive = self.catalog.archive(identifier, backup.name)
-        if archive.checksum is None:
-            raise ControllerError(
-                f"{backup.name} has no checksum file (made before checksums were kept): "
-                "nothing could prove its off-site copy; delete it or keep it local only"
-            )
+        archive.proven_checksum(str(backup.name))  # refused without one
         return archive
 
     def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:
