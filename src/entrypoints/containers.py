@@ -46,28 +46,20 @@ class Container(containers.DeclarativeContainer):
     heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
     catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
     staging = providers.Singleton(
-        lazy.LocalStaging,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.LocalStaging, layout=layout, file_mode=settings.provided.file_mode
     )
     shared = providers.Singleton(
-        lazy.LocalSharedCopies,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
     )
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
     monitoring = settings.provided.monitoring
     # The run history: written by every operation, read by `status`, `health`, /metrics.
     history = providers.Singleton(
-        lazy.JsonlRunLog,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode
     )
     # Telling people: a notification of each operation, pings of each scheduled run.
     notifier = providers.Factory(
-        lazy.AppriseNotifier,
-        urls=monitoring.notify_urls,
-        always=monitoring.notify_always,
+        lazy.AppriseNotifier, urls=monitoring.notify_urls, always=monitoring.notify_always
     )
     pings = providers.Singleton(
         lazy.HealthchecksPings,
