@@ -88,13 +88,6 @@ def HealthchecksPings() -> type[notifications.HealthchecksPings]:
 
 
 @Deferred
-def NotifyingRunLog() -> type[notifications.NotifyingRunLog]:
-    from pg_backup_manager.adapters.monitoring.notifications import NotifyingRunLog
-
-    return NotifyingRunLog
-
-
-@Deferred
 def JsonlRunLog() -> type[run_history.JsonlRunLog]:
     from pg_backup_manager.adapters.monitoring.run_history import JsonlRunLog
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
 from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -28,8 +30,10 @@ from pg_backup_manager.domain.model import (
     TableName,
 )
 from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
@@ -490,6 +494,29 @@ class FakeRunLog:
         return self.unreadable.get(identifier, 0)
 
 
+@attrs.define
+class FakeNotifier:
+    """Keeps every record it is told of, as (identifier, record), in order."""
+
+    told: list[tuple[str, RunRecord]] = attrs.field(factory=list)
+
+    def notify(self, identifier: str, record: RunRecord) -> None:
+        self.told.append((identifier, record))
+
+
+@attrs.define
+class FakePings:
+    """Keeps the pings of each run: ("start", identifiers) and ("end", identifiers, errors)."""
+
+    pinged: list[tuple[object, ...]] = attrs.field(factory=list)
+
+    def started(self, identifiers: Iterable[str]) -> None:
+        self.pinged.append(("start", tuple(identifiers)))
+
+    def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
+        self.pinged.append(("end", tuple(identifiers), dict(errors)))
+
+
 class Companion(enum.Enum):
     """What a hand in the bucket can do to a copy's companions (see FakeOffsiteStore.lose)."""
 
@@ -672,6 +699,8 @@ class Fakes:
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
+    notifier: FakeNotifier = attrs.field(factory=FakeNotifier)
+    pings: FakePings = attrs.field(factory=FakePings)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
     offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
     downloads: FakeDownloads = attrs.field(
@@ -752,6 +781,34 @@ class Fakes:
             downloads=self.downloads,
             restore=self.restore(),
             verify=self.verify(),
+        )
+
+    def tell(self) -> Tell:
+        return Tell(notifier=self.notifier, pings=self.pings)
+
+    def journal(self) -> Journal:
+        """What the container gives use cases to record through: history, then notifier."""
+        return Journal(history=self.run_log, tell=self.tell())
+
+    def prune_offsite(self, *, enabled: bool = True, min_kept: int = 1) -> PruneOffsite:
+        return PruneOffsite(
+            offsite=self.offsite,
+            locks=self.locks,
+            clock=self.clock,
+            run_log=self.run_log,
+            min_kept=min_kept,
+            enabled=enabled,
+        )
+
+    def backup_run(self, *, offsite: bool = True, retention: bool = True) -> BackupRun:
+        """The run of ``dump`` and the scheduler; ``offsite`` False: no OFFSITE_URL."""
+        steps: NoOffsite | CopyOffsite = NoOffsite()
+        if offsite:
+            steps = CopyOffsite(
+                sync=self.sync(), prune_offsite=self.prune_offsite(), retention=retention
+            )
+        return BackupRun(
+            take_backups=self.take_backups(), offsite=steps, prune=self.prune(), tell=self.tell()
         )
 
     def reset_wal(self) -> ResetWal:

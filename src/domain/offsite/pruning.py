@@ -24,7 +24,7 @@ from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -36,7 +36,7 @@ class PruneOffsite:
     offsite: OffsiteStore
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
     min_kept: int = 1
     enabled: bool = True
 

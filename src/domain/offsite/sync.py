@@ -22,7 +22,7 @@ from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -96,7 +96,7 @@ class Sync:
     offsite: OffsiteStore
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
 
     def __call__(self, databases: Sequence[Database]) -> SyncReport:
         """Upload what is missing off-site of each of ``databases``; return what happened.
@@ -172,11 +172,7 @@ class Sync:
 
     def _archive(self, identifier: str, backup: Backup) -> StoredArchive:
         archive = self.catalog.archive(identifier, backup.name)
-        if archive.checksum is None:
-            raise ControllerError(
-                f"{backup.name} has no checksum file (made before checksums were kept): "
-                "nothing could prove its off-site copy; delete it or keep it local only"
-            )
+        archive.proven_checksum(str(backup.name))  # refused without one
         return archive
 
     def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:
