@@ -86,6 +86,23 @@ class BackupCatalog(Protocol):
         already gone is not an error."""
 
 
+class BackupReader(Protocol):
+    """Backups to read, never to delete: :class:`BackupCatalog`'s reading methods (a
+    downloaded off-site copy is one; see :class:`BackupCatalog` for each contract)."""
+
+    def backups(self, identifier: str) -> list[Backup]:
+        """Return the backups of ``identifier``, newest first."""
+
+    def backup_names(self, identifier: str) -> list[BackupName]:
+        """Return the names of the backups of ``identifier``, newest first."""
+
+    def archive(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the file of backup ``name`` and its recorded SHA-256."""
+
+    def globals(self, identifier: str, name: BackupName) -> StoredArchive:
+        """Return the globals file saved with backup ``name`` and its recorded SHA-256."""
+
+
 class Directories(Protocol):
     """The backup directories themselves."""
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.backups.backing_up import BackUp
     from pg_backup_manager.domain.backups.pruning import Prune
     from pg_backup_manager.domain.model import Config, Database
-    from pg_backup_manager.domain.offsite.ports import OffsiteStore
+    from pg_backup_manager.domain.offsite.ports import OffsiteLister
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
     from pg_backup_manager.domain.offsite.sync import Sync
     from pg_backup_manager.domain.ports import BackupCatalog
@@ -89,7 +89,7 @@ def list_(
     remote: bool,
     config: Config = Provide[Container.config],
     catalog: BackupCatalog = Provide[Container.catalog],
-    offsite: Callable[[], OffsiteStore] = Provide[Container.offsite.provider],
+    offsite: Callable[[], OffsiteLister] = Provide[Container.offsite.provider],
 ) -> None:
     """List the backups of DATABASE (or --all), newest first.
 

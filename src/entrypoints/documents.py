@@ -18,7 +18,7 @@ from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.names import Backup, OffsiteCopy
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteLister
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import BackupCatalog
 
@@ -35,9 +35,9 @@ def print_backups(catalog: BackupCatalog, databases: Sequence[Database]) -> None
     _print({"schema": SCHEMA, "backups": backups})
 
 
-def print_offsite_copies(store: OffsiteStore, databases: Sequence[Database]) -> None:
+def print_offsite_copies(store: OffsiteLister, databases: Sequence[Database]) -> None:
     """Print ``{"schema": 1, "backups": [...]}`` of the off-site copies of ``databases``,
-    newest first each; ``location`` is the copy's key as an ``s3://`` URL."""
+    newest first each; ``location`` is where the copies are (``s3://`` or ``file://``)."""
     backups: list[dict[str, Any]] = []
     for database in databases:
         identifier = database.identifier

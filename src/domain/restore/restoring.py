@@ -23,7 +23,7 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import Recording, recorded
 from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.globals import RolePlan, plan_roles
@@ -64,7 +64,7 @@ class RestoreResult:
 class Restore:
     """Replaces a database's content with an archive; see the module."""
 
-    catalog: BackupCatalog
+    catalog: BackupReader
     shared: SharedCopies
     checker: ArchiveChecker
     locks: Locks

@@ -17,7 +17,7 @@ from pg_backup_manager.domain.errors import (
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import ArchiveTable, Database, TableName
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunLog
 from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.ports import Restorer, RowCounter, ServerDatabases
@@ -57,7 +57,7 @@ class Verify:
     (and their globals with theirs); with ``restore``, also loaded into a scratch
     database and their rows counted."""
 
-    catalog: BackupCatalog
+    catalog: BackupReader
     checker: ArchiveChecker
     locks: Locks
     clock: Clock
