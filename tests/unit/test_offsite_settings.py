@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pg_backup_manager.adapters.offsite.file_settings import FileSettings
 from pg_backup_manager.adapters.offsite.settings import S3Settings, offsite_url
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
@@ -338,3 +339,47 @@ def test_config_never_shows_a_secret_key_given_as_recipients_even_without_offsit
     }
 
     assert shown["ENCRYPTION_RECIPIENTS"] == "***"
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("file:///mnt/nas/backups", "/mnt/nas/backups"),
+        ("file:///mnt/nas/backups/", "/mnt/nas/backups"),
+        ("file://localhost/mnt/nas", "/mnt/nas"),
+        ("file:///mnt/my%20share", "/mnt/my share"),
+    ],
+)
+def test_a_file_url_names_an_absolute_directory(url: str, root: str) -> None:
+    offsite = settings(OFFSITE_URL=url).offsite
+
+    assert offsite is not None and offsite.place == FileSettings(root=root)
+    assert offsite.url == f"file://{root}"
+
+
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("file://nas/backups", "its host must be empty"),
+        ("file:backups", "a relative path"),
+        ("file:/backups", "a relative path"),
+        ("file:///mnt//nas", "empty, '.' or '..' segment"),
+        ("file:///mnt/../etc", "empty, '.' or '..' segment"),
+        ("file:///mnt/nas?x=1", "query or a fragment"),
+        ("file:///mnt/n\nas", "whitespace or control characters"),
+        ("file:///mnt/%0a", "control characters"),
+    ],
+)
+def test_a_malformed_file_url_names_offsite_url_and_the_fault(url: str, fault: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings(OFFSITE_URL=url)
+
+    assert str(raised.value).startswith("OFFSITE_URL must look like file:///")
+    assert fault in str(raised.value)
+
+
+def test_the_s3_variables_are_not_needed_for_a_directory() -> None:
+    offsite = settings(OFFSITE_URL="file:///mnt/nas", OFFSITE_RETENTION="false").offsite
+
+    assert offsite is not None and isinstance(offsite.place, FileSettings)
+    assert offsite.retention is False
