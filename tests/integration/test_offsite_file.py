@@ -144,10 +144,24 @@ def test_a_bad_directory_is_one_line_naming_offsite_url_with_exit_2(
 ) -> None:
     controller.env["OFFSITE_URL"] = url
 
-    run = controller("sync", "a")
+    run = controller("list", "a", "--remote")
 
     assert_one_line_error(run, 2)
     assert "OFFSITE_URL" in run.stderr and said in run.stderr
+
+
+def test_a_share_that_is_away_never_stops_a_local_backup(
+    pg: PgServers, controller: Controller, nas: Path
+) -> None:
+    controller.add_database("a", pg.a)
+    controller.env["DATABASE_LIST"] = "a"
+    controller.env["OFFSITE_URL"] = f"file://{nas}/not-mounted"
+
+    dumped = controller("dump", "a")
+
+    assert dumped.returncode == 2, dumped
+    assert "OFFSITE_URL" in dumped.stderr + dumped.stdout
+    assert len(controller.backups("a")) == 1
 
 
 def test_an_encrypted_copy_in_the_directory_restores_and_verifies_with_the_identity(

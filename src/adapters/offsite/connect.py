@@ -11,11 +11,10 @@ from pg_backup_manager.domain.errors import ConfigurationError
 
 
 def connect(settings: OffsiteSettings | None) -> BucketOffsiteStore:
-    """Return the store ``settings`` describe (S3: no request is made yet).
+    """Return the store ``settings`` describe (nothing is asked of it yet).
 
     Raises:
-        ConfigurationError: OFFSITE_URL is not set; or it names a directory that does
-            not exist or that this user cannot write in.
+        ConfigurationError: OFFSITE_URL is not set.
     """
     if settings is None:
         raise ConfigurationError(

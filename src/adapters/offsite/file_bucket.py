@@ -34,24 +34,9 @@ META = ".meta"
 
 
 def file_bucket(settings: FileSettings) -> FileBucket:
-    """Return the bucket of the directory ``settings`` name.
-
-    Raises:
-        ConfigurationError: it does not exist, is not a directory, or this user
-            cannot write in it.
-    """
-    root = Path(settings.root)
-    if not root.is_dir():
-        raise ConfigurationError(
-            f"OFFSITE_URL names {settings.url}, which is not a directory: mount the share "
-            "there (or create it)"
-        )
-    if not os.access(root, os.W_OK | os.X_OK):
-        raise ConfigurationError(
-            f"OFFSITE_URL names {settings.url}, where user {os.getuid()} cannot write: "
-            "give it the rights (or mount the share read-write)"
-        )
-    return FileBucket(root=root)
+    """Return the bucket of the directory ``settings`` name (checked at each use, not
+    here: a share that is away must not stop a local backup)."""
+    return FileBucket(root=Path(settings.root))
 
 
 @attrs.frozen(kw_only=True)
@@ -60,6 +45,24 @@ class FileBucket:
 
     root: Path
 
+    def ready(self) -> Path:
+        """Return the root, once it is a directory this user can write in.
+
+        Raises:
+            ConfigurationError: it is not (a share not mounted, a mistyped path).
+        """
+        if not self.root.is_dir():
+            raise ConfigurationError(
+                f"OFFSITE_URL names {self.url('')}, which is not a directory: mount the "
+                "share (or create the directory on it)"
+            )
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise ConfigurationError(
+                f"OFFSITE_URL names {self.url('')}, where user {os.getuid()} cannot write: "
+                "give it the rights (or mount the share read-write)"
+            )
+        return self.root
+
     def url(self, key: str) -> str:
         """Return ``file://<root>/<key>``."""
         return f"file://{self.root / key}" + ("/" if key.endswith("/") else "")
@@ -67,7 +70,7 @@ class FileBucket:
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every regular file directly in the directory ``prefix`` whose
         name is not hidden (temporary files and records start with ``.``)."""
-        directory = self.root / prefix
+        directory = self.ready() / prefix
         found: dict[str, int] = {}
         try:
             with os.scandir(directory) as entries:
@@ -82,7 +85,7 @@ class FileBucket:
 
     def stat(self, key: str) -> StoredObject | None:
         """Return the size of the file at ``key`` and its record, or None when absent."""
-        path = self.root / key
+        path = self.ready() / key
         try:
             size = path.lstat().st_size if path.is_file() and not path.is_symlink() else None
         except OSError as error:
@@ -100,7 +103,7 @@ class FileBucket:
     def read(self, key: str, limit: int) -> bytes | None:
         """Return the first ``limit`` bytes of the file at ``key`` (None: it is gone)."""
         try:
-            with (self.root / key).open("rb") as file:
+            with (self.ready() / key).open("rb") as file:
                 return file.read(limit)
         except FileNotFoundError:
             return None
@@ -111,7 +114,7 @@ class FileBucket:
         """Write ``source`` under a temporary name, check it, then link it to ``key``
         unless a file has that name (False: nothing changed but the record of a file
         that was not there)."""
-        final = self.root / key
+        final = self.ready() / key
         if final.exists() or final.is_symlink():
             return False
         temporary = final.with_name(
@@ -135,13 +138,13 @@ class FileBucket:
     def get(self, key: str, target: Path) -> None:
         """Copy the file at ``key`` into ``target``."""
         try:
-            shutil.copyfile(self.root / key, target, follow_symlinks=False)
+            shutil.copyfile(self.ready() / key, target, follow_symlinks=False)
         except OSError as error:
             raise self._failure(error, f"copying {self.url(key)}") from None
 
     def delete(self, key: str) -> None:
         """Delete the file at ``key``, then its record."""
-        path = self.root / key
+        path = self.ready() / key
         try:
             path.unlink(missing_ok=True)
             _meta(path).unlink(missing_ok=True)
