@@ -329,9 +329,9 @@ def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
     parts = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
 
     with pytest.raises(ClientError) as single:
-        store.client.put_object(Bucket=s3_server.bucket, Key=key, Body=b"second")
+        store.bucket.client.put_object(Bucket=s3_server.bucket, Key=key, Body=b"second")  # type: ignore[attr-defined]
     with pytest.raises(S3UploadFailedError) as multipart:
-        store.client.upload_file(str(big), s3_server.bucket, key, Config=parts)
+        store.bucket.client.upload_file(str(big), s3_server.bucket, key, Config=parts)  # type: ignore[attr-defined]
 
     assert single.value.response["Error"]["Code"] == "PreconditionFailed"
     assert "PreconditionFailed" in str(multipart.value)
