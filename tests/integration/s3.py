@@ -157,7 +157,7 @@ def connect(
 ) -> BucketOffsiteStore:
     """The controller's off-site store over the S3 bucket of ``settings`` (``transfer``:
     the parts of its uploads, smaller than the controller's to test them cheaply)."""
-    from pg_backup_manager.adapters.offsite.s3_bucket import TRANSFER, s3_bucket
+    from pg_backup_manager.adapters.offsite.s3.bucket import TRANSFER, s3_bucket
 
     place = settings.place
     assert isinstance(place, S3Settings)

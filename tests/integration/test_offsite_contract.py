@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
-from pg_backup_manager.adapters.offsite.file_bucket import FileBucket
+from pg_backup_manager.adapters.offsite.file.bucket import FileBucket
 from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.offsite.file_settings import FileSettings
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings
 from pg_backup_manager.adapters.offsite.settings import S3Settings, offsite_url
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError

@@ -1,6 +1,6 @@
 """The two ports of the off-site core (:mod:`.store`): a ``Bucket`` of named objects, the
-only thing an off-site backend implements (S3: :mod:`.s3_bucket`; a directory:
-:mod:`.file_bucket`), and a ``Cipher`` that encrypts what leaves the host (age:
+only thing an off-site backend implements (S3: :mod:`.s3.bucket`; a directory:
+:mod:`.file.bucket`), and a ``Cipher`` that encrypts what leaves the host (age:
 :mod:`.age_cipher`).
 
 Keys are ``/``-separated relative names chosen by the core alone (``<prefix>/<service>/

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
-from pg_backup_manager.adapters.offsite.file_settings import FileSettings
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
 from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import ConfigurationError
@@ -24,9 +24,9 @@ def connect(settings: OffsiteSettings | None) -> BucketOffsiteStore:
     cipher = AgeCipher(recipients=settings.recipients, identity_file=settings.identity_file)
     place = settings.place
     if isinstance(place, FileSettings):
-        from pg_backup_manager.adapters.offsite.file_bucket import file_bucket
+        from pg_backup_manager.adapters.offsite.file.bucket import file_bucket
 
         return BucketOffsiteStore(bucket=file_bucket(place), cipher=cipher)
-    from pg_backup_manager.adapters.offsite.s3_bucket import s3_bucket  # imports boto3
+    from pg_backup_manager.adapters.offsite.s3.bucket import s3_bucket  # imports boto3
 
     return BucketOffsiteStore(bucket=s3_bucket(place), cipher=cipher, prefix=place.prefix)

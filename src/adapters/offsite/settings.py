@@ -1,5 +1,5 @@
 """The off-site store's variables: ``OFFSITE_URL`` (an S3 bucket, or a directory: see
-:mod:`.file_settings`) and the S3 client's settings, checked strictly; a bad one is a
+:mod:`.file.settings`) and the S3 client's settings, checked strictly; a bad one is a
 ConfigurationError that names its variable (never a secret)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from pg_backup_manager.adapters.env_values import flag, secret
-from pg_backup_manager.adapters.offsite.file_settings import FileSettings, file_url
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings, file_url
 from pg_backup_manager.domain.errors import ConfigurationError
 
 # S3's rules for bucket names (dots break TLS with virtual-hosted addressing only: accepted).
@@ -53,8 +53,7 @@ class S3Settings:
 
 @attrs.frozen(kw_only=True)
 class OffsiteSettings:
-    """Off-site copies, whatever the backend: where (an S3 bucket or a directory), whether
-    retention prunes them, and their encryption."""
+    """Off-site copies, any backend: where, whether retention prunes them, encryption."""
 
     place: S3Settings | FileSettings
     retention: bool = True

@@ -1,7 +1,7 @@
 """``OFFSITE_URL=file:///<absolute path>``: off-site copies in a directory (a NAS share
 mounted into the container), checked strictly; a bad value is a ConfigurationError that
 names OFFSITE_URL. Whether the directory exists and is writable is checked where it is
-first used (:func:`~.file_bucket.file_bucket`), so that ``config`` still shows it."""
+first used (:class:`~.bucket.FileBucket`), so that ``config`` still shows it."""
 
 from __future__ import annotations
 

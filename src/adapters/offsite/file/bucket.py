@@ -25,9 +25,9 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters.offsite import file_writes
 from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject
-from pg_backup_manager.adapters.offsite.file_settings import FileSettings
+from pg_backup_manager.adapters.offsite.file import writes
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 
 META = ".meta"
@@ -118,18 +118,18 @@ class FileBucket:
         if final.exists() or final.is_symlink():
             return False
         temporary = final.with_name(
-            f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}{file_writes.PARTIAL}"
+            f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}{writes.PARTIAL}"
         )
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            file_writes.remove_leftovers(final.parent)
-            written, digest = file_writes.write(temporary, source)
-            if file_writes.digest_of(temporary) != (written, digest):  # read back
+            writes.remove_leftovers(final.parent)
+            written, digest = writes.write(temporary, source)
+            if writes.digest_of(temporary) != (written, digest):  # read back
                 raise ControllerError(
                     f"{self.url(key)}: what was read back differs from what was written"
                 )
             _write_meta(_meta(final), content)
-            return file_writes.link(temporary, final)
+            return writes.link(temporary, final)
         except OSError as error:
             raise self._failure(error, f"writing {self.url(key)}") from None
         finally:
@@ -182,11 +182,9 @@ def _write_meta(path: Path, content: Content) -> None:
     record: dict[str, object] = {"sha256": content.sha256}
     if content.encrypted:
         record |= {"encryption": "age", "plaintext-size": content.plain_size}
-    temporary = path.with_name(
-        f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}{file_writes.PARTIAL}"
-    )
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}{writes.PARTIAL}")
     try:
-        file_writes.write(temporary, json.dumps(record).encode())
+        writes.write(temporary, json.dumps(record).encode())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

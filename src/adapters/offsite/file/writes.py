@@ -1,4 +1,4 @@
-"""The writes of the file bucket (:mod:`.file_bucket`): a file created exclusively and
+"""The writes of the file bucket (:mod:`.bucket`): a file created exclusively and
 fsynced, read back, then named without replacing a file; and the removal of the
 temporary files of interrupted uploads."""
 

@@ -23,7 +23,7 @@ from botocore.config import Config as BotoConfig
 
 from pg_backup_manager.adapters.offsite.age_cipher import smallest_ciphertext
 from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject, Stream
-from pg_backup_manager.adapters.offsite.s3_errors import S3_ERRORS, error_code, failure
+from pg_backup_manager.adapters.offsite.s3.errors import S3_ERRORS, error_code, failure
 from pg_backup_manager.adapters.offsite.settings import S3Settings
 from pg_backup_manager.domain.errors import ControllerError
 
