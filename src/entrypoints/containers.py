@@ -77,7 +77,8 @@ class Container(containers.DeclarativeContainer):
 
     # Is off-site on, and is its retention: decided once, here, for every use case.
     offsite_use = providers.Callable(OffsiteUse.of, settings.provided.offsite)
-    # The off-site store (boto3, imported only by the commands that go off-site).
+    # The off-site store (S3 or a directory; boto3 is imported only by the commands that
+    # go off-site to S3).
     offsite = providers.Singleton(lazy.connect, settings=settings.provided.offsite)
 
     # PostgreSQL's tools.
@@ -231,12 +232,13 @@ class Container(containers.DeclarativeContainer):
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
+    # A restore or verify of one downloaded copy: the local use case over its catalog.
     from_offsite = providers.Factory(
         lazy_use_cases.FromOffsite,
         offsite=offsite,
         downloads=downloads,
-        restore=restore,
-        verify=verify,
+        restore=restore.provider,
+        verify=verify.provider,
     )
     reset_wal = providers.Factory(
         lazy_use_cases.ResetWal,

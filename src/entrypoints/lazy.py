@@ -23,7 +23,7 @@ import attrs
 if TYPE_CHECKING:
     from pg_backup_manager.adapters import clock
     from pg_backup_manager.adapters.monitoring import heartbeat, notifications, run_history
-    from pg_backup_manager.adapters.offsite import downloads, s3_store
+    from pg_backup_manager.adapters.offsite import downloads, store
     from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
     from pg_backup_manager.adapters.postgres import (
         archive,
@@ -102,8 +102,8 @@ def LocalDownloads() -> type[downloads.LocalDownloads]:
 
 
 @Deferred
-def connect() -> Callable[[OffsiteSettings | None], s3_store.S3OffsiteStore]:
-    from pg_backup_manager.adapters.offsite.s3_store import connect
+def connect() -> Callable[[OffsiteSettings | None], store.BucketOffsiteStore]:
+    from pg_backup_manager.adapters.offsite.connect import connect
 
     return connect
 

@@ -35,6 +35,7 @@ from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCo
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
 from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
+from pg_backup_manager.domain.ports import BackupReader
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
 from pg_backup_manager.domain.restore.scratch import TemporaryDatabase
@@ -738,9 +739,9 @@ class Fakes:
             min_kept=min_kept,
         )
 
-    def restore(self) -> Restore:
+    def restore(self, *, catalog: BackupReader | None = None) -> Restore:
         return Restore(
-            catalog=self.store,
+            catalog=self.store if catalog is None else catalog,
             shared=self.store.shared_copies,
             checker=self.checker,
             locks=self.locks,
@@ -754,9 +755,9 @@ class Fakes:
             globals_reader=self.globals_reader,
         )
 
-    def verify(self) -> Verify:
+    def verify(self, *, catalog: BackupReader | None = None) -> Verify:
         return Verify(
-            catalog=self.store,
+            catalog=self.store if catalog is None else catalog,
             checker=self.checker,
             locks=self.locks,
             clock=self.clock,
@@ -779,8 +780,8 @@ class Fakes:
         return FromOffsite(
             offsite=self.offsite,
             downloads=self.downloads,
-            restore=self.restore(),
-            verify=self.verify(),
+            restore=self.restore,
+            verify=self.verify,
         )
 
     def tell(self) -> Tell:

@@ -16,7 +16,11 @@ OFFSITE_URL = Variable[object](
     "storage, under `<prefix>/<service>/` (see [Off-site copies](#off-site-copies)). The "
     "prefix is segments of letters, digits, `.`, `-` and `_` separated by single `/` (one may "
     "end it); an empty segment (`//`), whitespace or a control character anywhere is a "
-    "configuration error (exit 2). Credentials never go in it.",
+    "configuration error (exit 2). Credentials never go in it. Or `file:///<absolute path>`: "
+    "the same copies in a directory, a NAS share mounted into the container (see [A directory "
+    "instead of a bucket](#a-directory-instead-of-a-bucket)); another host than `localhost`, a "
+    "relative path, an empty, `.` or `..` segment, and, where it is first used, a path that is "
+    "not a directory this user can write in: exit 2.",
 )
 S3_ENDPOINT_URL = Variable[object](
     name="S3_ENDPOINT_URL",

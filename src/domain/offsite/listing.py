@@ -8,7 +8,7 @@ import attrs
 
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import OffsiteCopy
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteLister
 
 
 @attrs.frozen(kw_only=True)
@@ -37,7 +37,7 @@ class OffsiteListReport:
 class ListOffsiteCopies:
     """Lists the off-site copies of databases."""
 
-    offsite: OffsiteStore
+    offsite: OffsiteLister
 
     def __call__(self, databases: Sequence[Database]) -> OffsiteListReport:
         """Return the off-site copies of each of ``databases``.

@@ -2,7 +2,7 @@
 
 The store holds each database's backups under its own key prefix; a backup
 counts as off-site only once the store reports it with the local size and
-SHA-256 (see :class:`OffsiteStore`), with everything a restore needs beside it
+SHA-256 (see :class:`OffsiteUploader`), with everything a restore needs beside it
 (its checksum object, and its globals with theirs when the local backup has
 globals): a key of the right name is not enough. A copy that lacks some of it
 is completed (the archive is never sent again over an existing object).
@@ -21,8 +21,8 @@ from pg_backup_manager.domain.errors import ControllerError, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunRecorder
+from pg_backup_manager.domain.offsite.ports import OffsiteUploader
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -92,8 +92,8 @@ class Sync:
     """Uploads every local backup that is missing off-site, oldest first, under each
     database's lock (so that retention cannot delete a backup being uploaded)."""
 
-    catalog: BackupCatalog
-    offsite: OffsiteStore
+    catalog: BackupReader
+    offsite: OffsiteUploader
     locks: Locks
     clock: Clock
     run_log: RunRecorder
