@@ -111,7 +111,7 @@ def age_key(work: Path) -> str:
 
 def raw_upload(s3: S3Server, archive: Path, *, encrypt_to: str | None) -> float:
     """Upload ``archive`` with boto3 alone (through age when ``encrypt_to``); return seconds."""
-    from pg_backup_manager.adapters.offsite.s3_store import TRANSFER
+    from pg_backup_manager.adapters.offsite.s3.bucket import TRANSFER
 
     client = s3.client()
     key = f"bench-raw-{uuid.uuid4().hex[:12]}/a/{NAME}"

@@ -19,7 +19,15 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
-  nohup dockerd --bridge=none --iptables=false --ip-masq=false >/var/log/dockerd.log 2>&1 &
+  # The daemon outlives this script: it must not inherit any descriptor beyond the
+  # standard three (a caller's `flock` lock file would stay locked while it runs).
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec nohup dockerd --bridge=none --iptables=false --ip-masq=false >/var/log/dockerd.log 2>&1
+  ) &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

@@ -1,11 +1,13 @@
-"""Single values of the environment, each checked strictly: a bad one is a
-ConfigurationError that names its variable."""
+"""The parsers of single values: each takes the text of a variable and the variable's
+name, and checks it strictly (a bad one is a ConfigurationError that names the
+variable). The declarations in ``adapters.configuration`` say which variable each parses."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from pg_backup_manager.domain.errors import ConfigurationError
 
@@ -26,15 +28,7 @@ COMPRESSION_LEVELS = {"gzip": (1, 9), "lz4": (1, 12), "zstd": (1, 22)}
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
-
-
-def password(environ: Mapping[str, str], prefix: str) -> tuple[str, str]:
-    """Return the password of service ``prefix`` and the variable it came from
-    (``""``: none was set, the default ``postgres``)."""
-    found = secret(environ, f"{prefix}_POSTGRES_PASSWORD")
-    if found is None:
-        return "postgres", ""
-    return found
+T = TypeVar("T")
 
 
 def secret(environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
@@ -67,15 +61,12 @@ def secret(environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
     return text, file_variable
 
 
-def urls(environ: Mapping[str, str], variable: str) -> tuple[str, ...]:
-    """Return the URLs of ``variable`` (or its ``_FILE``), separated by commas or blanks."""
-    found = secret(environ, variable)
-    if found is None:
-        return ()
-    return tuple(url for url in re.split(r"[,\s]+", found[0]) if url)
+def url_list(text: str, variable: str) -> tuple[str, ...]:
+    """Return the URLs of ``text``, separated by commas or blanks."""
+    return tuple(url for url in re.split(r"[,\s]+", text) if url)
 
 
-def compression(environ: Mapping[str, str]) -> str | None:
+def compression(text: str, variable: str) -> str | None:
     """Return ``BACKUP_COMPRESSION``, or None when unset: ``zstd``, ``lz4``, ``gzip`` or
     ``none``, with an optional ``:level`` in the method's range (:data:`COMPRESSION_LEVELS`,
     none takes no level), or a bare gzip level ``0``-``9`` (``0``: none); lower-cased,
@@ -87,99 +78,98 @@ def compression(environ: Mapping[str, str]) -> str | None:
     Raises:
         ConfigurationError: anything else; the message names the variable.
     """
-    text = environ.get("BACKUP_COMPRESSION", "").strip().lower()
+    text = text.strip().lower()
     if not text:
         return None
     found = _COMPRESSION.fullmatch(text)
     if found is None:
         raise ConfigurationError(
-            f"BACKUP_COMPRESSION must be zstd, lz4, gzip or none, with an optional :level "
+            f"{variable} must be zstd, lz4, gzip or none, with an optional :level "
             f"(e.g. zstd:3, gzip:6), or a gzip level 0-9, not '{text}'"
         )
     method, level = found["method"], found["level"]
     if method is None or level is None:
         return text
     if method == "none":
-        raise ConfigurationError(f"BACKUP_COMPRESSION: none takes no level, not '{text}'")
+        raise ConfigurationError(f"{variable}: none takes no level, not '{text}'")
     lowest, highest = COMPRESSION_LEVELS[method]
     if not lowest <= int(level) <= highest:
         raise ConfigurationError(
-            f"BACKUP_COMPRESSION: {method} takes levels {lowest} to {highest}, not '{text}'"
+            f"{variable}: {method} takes levels {lowest} to {highest}, not '{text}'"
         )
     return f"{method}:{int(level)}"
 
 
-def choice(environ: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
-    """Return ``variable`` (lower-cased), one of ``choices``; the first when unset."""
-    text = environ.get(variable, "").strip().lower() or choices[0]
-    if text not in choices:
-        raise ConfigurationError(f"{variable} must be {' or '.join(choices)}, not '{text}'")
-    return text
+def choice(*choices: str) -> Callable[[str, str], str]:
+    """Return a parser of one of ``choices``, lower-cased."""
+
+    def parse(text: str, variable: str) -> str:
+        text = text.strip().lower()
+        if text not in choices:
+            raise ConfigurationError(f"{variable} must be {' or '.join(choices)}, not '{text}'")
+        return text
+
+    return parse
 
 
 def port(text: str, variable: str) -> int:
+    """Return TCP port ``text`` (1 to 65535)."""
+    text = text.strip()
     if not _DIGITS.fullmatch(text) or not 0 < int(text) < 65536:
         raise ConfigurationError(f"{variable} must be a TCP port number, not '{text}'")
     return int(text)
 
 
-def bin_dir(environ: Mapping[str, str]) -> Path | None:
-    """Return PG_BIN_DIR once it holds the client tools, or None when it is unset."""
-    text = environ.get("PG_BIN_DIR", "").strip()
+def bin_dir(text: str, variable: str) -> Path | None:
+    """Return directory ``text`` once it holds the client tools, or None when it is blank."""
+    text = text.strip()
     if not text:
         return None
     directory = Path(text)
     missing = [tool for tool in CLIENT_TOOLS if not (directory / tool).is_file()]
     if missing:
         raise ConfigurationError(
-            f"PG_BIN_DIR={text} has no {', '.join(missing)}: point it at the bin directory "
+            f"{variable}={text} has no {', '.join(missing)}: point it at the bin directory "
             "of the PostgreSQL client tools (e.g. /usr/lib/postgresql/17/bin), or unset it"
         )
     return directory
 
 
-def copy_to_shared(environ: Mapping[str, str]) -> bool:
-    # The product README spells it COPING_TO_SHARED; the correct spelling works
-    # too. An empty value counts as unset (compose's ${VAR} of a missing VAR).
-    for variable in ("COPING_TO_SHARED", "COPYING_TO_SHARED"):
-        if environ.get(variable, "").strip():
-            return flag(environ, variable)
-    return False
-
-
 def flag(environ: Mapping[str, str], variable: str) -> bool:
-    text = environ.get(variable, "").strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigurationError(f"{variable} must be true or false, not '{environ[variable]}'")
+    """Return :func:`boolean` of ``variable``; false when unset."""
+    return boolean(environ.get(variable, ""), variable)
 
 
-def seconds(
-    environ: Mapping[str, str],
-    variable: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float = MAX_SECONDS,
-) -> float:
-    """Return the seconds ``variable`` says, from ``minimum`` to ``maximum``; ``default``
-    when unset.
+def boolean(text: str, variable: str) -> bool:
+    """Return true for true, 1, yes or on, false for false, 0, no, off or blank (any case).
 
     Raises:
-        ConfigurationError: not a decimal number in that range; the message names
-            the variable and the range.
+        ConfigurationError: anything else; the message quotes it as given.
     """
-    text = environ.get(variable, "").strip()
-    if not text:
-        return default
-    if not _DECIMAL.fullmatch(text) or not minimum <= float(text) <= maximum:
-        raise ConfigurationError(
-            f"{variable} must be a number of seconds from {minimum:.0f} to {maximum:.0f} "
-            f"({_days(maximum)}), not '{text}'"
-        )
-    return float(text)
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"{variable} must be true or false, not '{text}'")
+
+
+def seconds(*, minimum: float, maximum: float = MAX_SECONDS) -> Callable[[str, str], float]:
+    """Return a parser of seconds from ``minimum`` to ``maximum``, in decimal.
+
+    Its ConfigurationError names the variable and the range.
+    """
+
+    def parse(text: str, variable: str) -> float:
+        text = text.strip()
+        if not _DECIMAL.fullmatch(text) or not minimum <= float(text) <= maximum:
+            raise ConfigurationError(
+                f"{variable} must be a number of seconds from {minimum:.0f} to {maximum:.0f} "
+                f"({_days(maximum)}), not '{text}'"
+            )
+        return float(text)
+
+    return parse
 
 
 def _days(seconds: float) -> str:
@@ -187,12 +177,26 @@ def _days(seconds: float) -> str:
     return f"{days / 365:.0f} years" if days >= 730 else f"{days:.0f} days"
 
 
-def positive_integer(environ: Mapping[str, str], variable: str, default: int) -> int:
-    text = environ.get(variable, "").strip()
-    if not text:
-        return default
+def count(text: str, variable: str) -> int:
+    """Return the whole number ``text``, from 1 to 10000."""
+    text = text.strip()
     if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= _MAX_COUNT:
         raise ConfigurationError(
             f"{variable} must be a whole number from 1 to {_MAX_COUNT}, not '{text}'"
         )
     return int(text)
+
+
+def optional(parse: Callable[[str, str], T]) -> Callable[[str, str], T | None]:
+    """Return ``parse`` that gives None for blank text."""
+    return lambda text, variable: parse(text, variable) if text.strip() else None
+
+
+def stripped(text: str, variable: str) -> str:
+    """Return ``text`` without blanks around it."""
+    return text.strip()
+
+
+def path(text: str, variable: str) -> Path:
+    """Return ``text`` as a path."""
+    return Path(text.strip())

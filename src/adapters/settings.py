@@ -1,45 +1,27 @@
-"""The controller's environment, read once and checked strictly, into domain values."""
+"""The controller's environment, read once and checked strictly, into domain values.
+
+Each variable is declared once in :mod:`pg_backup_manager.adapters.configuration`: its
+name, parser and default come from there; here is only how they combine."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import attrs
 
-from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
-from pg_backup_manager.adapters.env_values import (
-    bin_dir,
-    choice,
-    compression,
-    copy_to_shared,
-    flag,
-    password,
-    port,
-    positive_integer,
-    seconds,
-    secret,
-    urls,
-)
+from pg_backup_manager.adapters.configuration import core, monitoring, services
+from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
-from pg_backup_manager.adapters.privileges import DEFAULT_USER
-from pg_backup_manager.domain.errors import ConfigurationError
-from pg_backup_manager.domain.model import Config, Database, Layout, check_identifier, env_prefix
+from pg_backup_manager.domain.model import Config, Database, Layout
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
 DEVELOPMENT_ROOT = Path("backup-data")
-DEFAULT_BIN_ROOT = Path("/usr/lib/postgresql")
-DEFAULT_DUMP_TIMEOUT_SECONDS = 6 * 3600.0
 # Beside the backup directories, where only the controller's user may write.
 HEARTBEAT_NAME = ".heartbeat"
 MAX_DEFAULT_JOBS = 4
-# BACKUP_MAX_AGE: its default is twice the longest gap of the schedule, two years
-# for @yearly; ten years leave room for any schedule one would keep.
-MAX_AGE_SECONDS = 3650 * 86400.0
 
 
 @attrs.frozen(kw_only=True)
@@ -68,37 +50,36 @@ class Settings:
             ConfigurationError: a variable is missing, malformed or contradicts
                 another; the message names it.
         """
-        production = environ.get("MODE", "").strip().lower() == "production"
-        timezone = environ.get("TZ", "").strip().removeprefix(":") or "UTC"
-        schedule = environ.get("BACKUP_SCHEDULE", "").strip() or DEFAULT_SCHEDULE
+        production = core.MODE.read(environ)
+        timezone = core.TZ.read(environ)
         config = Config(
-            databases=_databases(environ),
+            databases=tuple(
+                _database(environ, identifier)
+                for identifier in services.DATABASE_LIST.read(environ)
+            ),
             layout=_layout(PRODUCTION_ROOT if production else cwd / DEVELOPMENT_ROOT, production),
             production=production,
-            create_shared_dirs=environ.get("SERVER", "").strip().lower() == "production",
-            copy_to_shared=copy_to_shared(environ),
+            create_shared_dirs=core.SERVER.read(environ),
+            copy_to_shared=_copy_to_shared(environ),
             timezone=timezone,
-            parallelism=positive_integer(environ, "BACKUP_PARALLELISM", 2),
-            min_kept=positive_integer(environ, "MIN_BACKUPS_KEPT", 1),
+            parallelism=core.BACKUP_PARALLELISM.read(environ),
+            min_kept=core.MIN_BACKUPS_KEPT.read(environ),
         )
         return cls(
             config=config,
-            bin_root=Path(environ.get("PG_BIN_ROOT", "").strip() or DEFAULT_BIN_ROOT),
-            bin_dir=bin_dir(environ),
-            schedule=CronSchedule.parse(schedule, timezone),
-            dump_timeout=seconds(
-                environ, "BACKUP_TIMEOUT", DEFAULT_DUMP_TIMEOUT_SECONDS, minimum=1
-            ),
-            lock_wait=seconds(environ, "LOCK_TIMEOUT", 30.0, minimum=0),
-            file_mode=0o640 if flag(environ, "BACKUP_GROUP_READABLE") else 0o600,
-            heartbeat_file=Path(
-                environ.get("HEARTBEAT_FILE", "").strip()
-                or Path(config.layout.data_root) / HEARTBEAT_NAME
+            bin_root=core.PG_BIN_ROOT.read(environ),
+            bin_dir=core.PG_BIN_DIR.read(environ),
+            schedule=CronSchedule.parse(core.BACKUP_SCHEDULE.read(environ), timezone),
+            dump_timeout=core.BACKUP_TIMEOUT.read(environ),
+            lock_wait=core.LOCK_TIMEOUT.read(environ),
+            file_mode=0o640 if core.BACKUP_GROUP_READABLE.read(environ) else 0o600,
+            heartbeat_file=(
+                core.HEARTBEAT_FILE.read(environ) or Path(config.layout.data_root) / HEARTBEAT_NAME
             ),
             monitoring=_monitoring(environ, config),
-            compression=compression(environ),
-            restore_jobs=positive_integer(
-                environ, "RESTORE_JOBS", min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
+            compression=core.BACKUP_COMPRESSION.read(environ),
+            restore_jobs=(
+                core.RESTORE_JOBS.read(environ) or min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
             ),
             offsite=offsite(environ),
         )
@@ -121,50 +102,32 @@ class Monitoring:
 def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
     per_database = {}
     for database in config.databases:
-        found = secret(environ, f"{database.env_prefix}_HEALTHCHECKS_URL")
-        if found is not None:
-            per_database[database.identifier] = _ping_url(*found)
-    healthchecks = secret(environ, "HEALTHCHECKS_URL")
-    metrics_port = environ.get("METRICS_PORT", "").strip()
-    max_age = environ.get("BACKUP_MAX_AGE", "").strip()
+        url = services.HEALTHCHECKS_URL.of(database.identifier).read(environ)
+        if url is not None:
+            per_database[database.identifier] = url
     return Monitoring(
-        notify_urls=urls(environ, "NOTIFY_URLS"),
-        notify_always=choice(environ, "NOTIFY_ON", ("failure", "always")) == "always",
-        healthchecks_url=_ping_url(*healthchecks) if healthchecks else None,
+        notify_urls=monitoring.NOTIFY_URLS.read(environ),
+        notify_always=monitoring.NOTIFY_ON.read(environ) == "always",
+        healthchecks_url=monitoring.HEALTHCHECKS_URL.read(environ),
         healthchecks_urls=per_database,
-        metrics_port=port(metrics_port, "METRICS_PORT") if metrics_port else None,
-        metrics_address=_metrics_address(environ),
-        max_age=(
-            timedelta(
-                seconds=seconds(environ, "BACKUP_MAX_AGE", 0, minimum=60, maximum=MAX_AGE_SECONDS)
-            )
-            if max_age
-            else None
-        ),
-        backup_on_start=flag(environ, "BACKUP_ON_START"),
+        metrics_port=monitoring.METRICS_PORT.read(environ),
+        metrics_address=monitoring.METRICS_ADDRESS.read(environ),
+        max_age=_max_age(environ),
+        backup_on_start=monitoring.BACKUP_ON_START.read(environ),
     )
 
 
-def _metrics_address(environ: Mapping[str, str]) -> str:
-    """Return ``METRICS_ADDRESS``, an IPv4 or IPv6 address literal; 127.0.0.1 when unset.
+def _max_age(environ: Mapping[str, str]) -> timedelta | None:
+    seconds = monitoring.BACKUP_MAX_AGE.read(environ)
+    return timedelta(seconds=seconds) if seconds is not None else None
 
-    A host name is refused: it would be looked up only when the scheduler starts
-    serving, and fail there, after ``config`` said all was well.
 
-    Raises:
-        ConfigurationError: it is not an IP address.
-    """
-    text = environ.get("METRICS_ADDRESS", "").strip()
-    if not text:
-        return "127.0.0.1"
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        raise ConfigurationError(
-            "METRICS_ADDRESS must be an IP address, such as 127.0.0.1, 0.0.0.0 (every IPv4 "
-            f"address), ::1 or :: (every address), not {' '.join(text.split())!r}"
-        ) from None
-    return text
+def _copy_to_shared(environ: Mapping[str, str]) -> bool:
+    # The product README spells it COPING_TO_SHARED; the correct spelling works
+    # too. An empty value counts as unset (compose's ${VAR} of a missing VAR).
+    if core.COPING_TO_SHARED.found(environ) is not None:
+        return core.COPING_TO_SHARED.read(environ)
+    return core.COPYING_TO_SHARED.read(environ)
 
 
 def _layout(root: Path, production: bool) -> Layout:
@@ -179,65 +142,19 @@ def _layout(root: Path, production: bool) -> Layout:
     )
 
 
-def _databases(environ: Mapping[str, str]) -> tuple[Database, ...]:
-    raw = environ.get("DATABASE_LIST", "")
-    identifiers = [item.strip() for item in raw.split(",") if item.strip()]
-    if not identifiers:
-        raise ConfigurationError(
-            "DATABASE_LIST is empty: set it to the comma-separated names of the database "
-            "services to back up, e.g. DATABASE_LIST=users,orders"
-        )
-    by_prefix: dict[str, str] = {}
-    for identifier in identifiers:
-        prefix = env_prefix(check_identifier(identifier))
-        if prefix in by_prefix:
-            raise ConfigurationError(
-                f"DATABASE_LIST names '{by_prefix[prefix]}' and '{identifier}', which share "
-                f"the variables {prefix}_POSTGRES_*: list each service once"
-            )
-        by_prefix[prefix] = identifier
-    return tuple(_database(environ, identifier) for identifier in identifiers)
-
-
 def _database(environ: Mapping[str, str], identifier: str) -> Database:
-    prefix = env_prefix(identifier)
-
-    def value(name: str, default: str) -> str:
-        return environ.get(f"{prefix}_POSTGRES_{name}", "").strip() or default
-
-    secret, source = password(environ, prefix)
+    password, source = services.PASSWORD.of(identifier).lookup(environ)
     return Database(
         identifier=identifier,
-        host=value("HOST", identifier),
-        port=port(value("PORT", "5432"), f"{prefix}_POSTGRES_PORT"),
-        user=value("USER", "postgres"),
-        dbname=value("DB", "postgres"),
-        password=secret,
-        password_source=source,
+        host=services.HOST.of(identifier).read(environ) or identifier,
+        port=services.PORT.of(identifier).read(environ),
+        user=services.USER.of(identifier).read(environ),
+        dbname=services.DB.of(identifier).read(environ),
+        password=password,
+        password_variable=source,
     )
 
 
 def controller_user(environ: Mapping[str, str]) -> str:
     """Return the user the controller becomes when started as root (``CONTROLLER_USER``)."""
-    return environ.get("CONTROLLER_USER", "").strip() or DEFAULT_USER
-
-
-def _ping_url(text: str, variable: str) -> str:
-    """Return ping URL ``text`` of ``variable`` without the slash at its end.
-
-    Raises:
-        ConfigurationError: it is not ``http(s)://<host>...``; the message never
-            repeats the value (its path is the check's token).
-    """
-    url = text.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (a port that is not a number raises here)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigurationError(
-            f"{variable} must be an http:// or https:// URL with a host "
-            "(e.g. https://hc-ping.com/<uuid>); its value is not shown"
-        )
-    return url
+    return core.CONTROLLER_USER.read(environ)

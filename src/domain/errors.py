@@ -65,3 +65,8 @@ def worst_exit_code(errors: Iterable[ControllerError | None]) -> int:
         if code in codes:
             return code
     return 1 if codes else 0
+
+
+def one_line(error: BaseException | str) -> str:
+    """Return the message of ``error`` on one line, as every report and record says it."""
+    return " ".join(str(error).split())

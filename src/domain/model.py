@@ -33,7 +33,9 @@ class Database:
 
     ``identifier`` names the service in ``DATABASE_LIST`` and its backup
     directories; ``dbname`` is the database inside the server that is dumped and
-    that a restore replaces. The password is kept out of ``repr``.
+    that a restore replaces. The password is kept out of ``repr``;
+    ``password_variable`` is the variable that gives it (``adapters.settings`` knows
+    the variables' names, the domain does not).
     """
 
     identifier: str = attrs.field(validator=lambda _, __, value: check_identifier(value))
@@ -42,27 +44,13 @@ class Database:
     user: str
     dbname: str
     password: str = attrs.field(repr=False)
-    password_source: str = ""
-
-    @property
-    def env_prefix(self) -> str:
-        """Return the prefix of this service's variables, e.g. ``USERS`` or ``MY_DB``."""
-        return env_prefix(self.identifier)
+    # The variable the password came from (or would come from): messages name it.
+    password_variable: str = ""
 
     @property
     def address(self) -> str:
         """Return ``dbname@host:port`` for messages (never the password)."""
         return f"database '{self.dbname}' on {self.host}:{self.port}"
-
-    @property
-    def password_variable(self) -> str:
-        """Return the variable the password came from (or would come from)."""
-        return self.password_source or f"{self.env_prefix}_POSTGRES_PASSWORD"
-
-
-def env_prefix(identifier: str) -> str:
-    """Return the variable prefix of a service: upper-cased, ``-`` turned into ``_``."""
-    return identifier.upper().replace("-", "_")
 
 
 @attrs.frozen(kw_only=True)

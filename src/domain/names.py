@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.errors import InvalidBackupNameError
+from pg_backup_manager.domain.errors import ControllerError, InvalidBackupNameError
 
 
 class Tier(enum.Enum):
@@ -239,3 +239,12 @@ class StoredArchive:
 
     path: PurePath
     checksum: str | None
+
+    def proven_checksum(self, what: str) -> str:
+        """Return the SHA-256 that proves a copy of ``what``; raise ControllerError without."""
+        if self.checksum is None:
+            raise ControllerError(
+                f"{what} has no checksum file (made before checksums were kept): "
+                "nothing could prove its off-site copy; delete it or keep it local only"
+            )
+        return self.checksum

@@ -49,8 +49,9 @@ class Locks(Protocol):
         """
 
 
-class BackupCatalog(Protocol):
-    """The committed backups of each database."""
+class BackupReader(Protocol):
+    """The committed backups of each database, read: what a restore, a verify, a sync, a
+    listing and a status need (a downloaded off-site copy can serve it too)."""
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the committed backups of ``identifier``, newest first.
@@ -81,9 +82,17 @@ class BackupCatalog(Protocol):
             IntegrityError, ControllerError: as :meth:`archive`.
         """
 
+
+class BackupDeleter(Protocol):
+    """Removes committed backups: retention alone does."""
+
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete a backup, its checksum, and its globals file with its checksum; what is
         already gone is not an error."""
+
+
+class BackupCatalog(BackupReader, BackupDeleter, Protocol):
+    """The committed backups, read and deleted: what retention needs."""
 
 
 class Directories(Protocol):
@@ -97,8 +106,8 @@ class Directories(Protocol):
         """
 
 
-class RunLog(Protocol):
-    """The history of the operations on each database (and whoever is told of them)."""
+class RunRecorder(Protocol):
+    """Where every operation leaves its record: the history, and whoever is told of it."""
 
     def record(self, identifier: str, record: RunRecord) -> None:
         """Add ``record`` to the history of ``identifier``; never raise.
@@ -106,6 +115,10 @@ class RunLog(Protocol):
         A history that cannot be written is reported where the operator sees
         it, and the operation's own outcome stands.
         """
+
+
+class RunHistory(Protocol):
+    """The history of the operations on each database, read."""
 
     def records(self, identifier: str) -> list[RunRecord]:
         """Return the history of ``identifier``, oldest first (the newest 1000 at most)."""

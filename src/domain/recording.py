@@ -1,4 +1,6 @@
-"""Every operation leaves one record per database in its run history."""
+"""Every operation leaves one record per database: in its run history, and told to whoever
+hears of it (the ``run_log`` the composition root gives, a
+:class:`~pg_backup_manager.domain.monitoring.telling.Journal`)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from datetime import datetime
 
 import attrs
 
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import ControllerError, one_line
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.names import Backup
-from pg_backup_manager.domain.ports import Clock, RunLog
+from pg_backup_manager.domain.ports import Clock, RunRecorder
 
 
 @attrs.define
@@ -30,7 +32,7 @@ class Recording:
 
     def failed(self, error: BaseException | str) -> None:
         """Record a failure that the operation reports rather than raises."""
-        self.error = " ".join(str(error).split())
+        self.error = one_line(error)
 
     def to_record(self, operation: Operation, started: datetime, finished: datetime) -> RunRecord:
         """Return the record of the operation as it stands."""
@@ -54,7 +56,7 @@ class Recording:
 
 @contextlib.contextmanager
 def recorded(
-    *, run_log: RunLog, clock: Clock, identifier: str, operation: Operation
+    *, run_log: RunRecorder, clock: Clock, identifier: str, operation: Operation
 ) -> Iterator[Recording]:
     """Record the operation that the ``with`` block carries out on ``identifier``.
 

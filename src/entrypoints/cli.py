@@ -1,4 +1,5 @@
-"""``controller``'s commands: each is options, then one use case, then its rendering.
+"""``controller``'s commands. Each is the same four steps: options, then one use case,
+whose report carries its exit code, then a pure renderer whose lines the command echoes.
 
 Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error,
 3 integrity failure, 4 busy.
@@ -6,7 +7,7 @@ Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -17,13 +18,13 @@ from pg_backup_manager.entrypoints import documents, render, render_offsite, sch
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
-    from pg_backup_manager.domain.backups.backing_up import BackUp
+    from pg_backup_manager.domain.backups.backup_run import BackupRun
+    from pg_backup_manager.domain.backups.listing import ListBackups
     from pg_backup_manager.domain.backups.pruning import Prune
     from pg_backup_manager.domain.model import Config, Database
-    from pg_backup_manager.domain.offsite.ports import OffsiteStore
+    from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
     from pg_backup_manager.domain.offsite.sync import Sync
-    from pg_backup_manager.domain.ports import BackupCatalog
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 
@@ -69,7 +70,7 @@ def dump(
     shared: bool,
     tier: str | None,
     config: Config = Provide[Container.config],
-    back_up: BackUp = Provide[Container.back_up],
+    backup_run: BackupRun = Provide[Container.backup_run],
 ) -> None:
     """Dump DATABASE (or --all) into a new, checked and checksummed backup file.
 
@@ -78,9 +79,8 @@ def dump(
     Example: controller dump users --shared
     """
     targets = chosen(config, database, all_)
-    report = back_up(targets, tier=Tier(tier) if tier else None, share=shared)
-    render.dump(report.dumps)
-    render.offsite_after_backup(report.offsite)
+    report = backup_run.dump(targets, tier=Tier(tier) if tier else None, share=shared)
+    echo(render.dump(report))
     exit_with(report.exit_code)
 
 
@@ -96,8 +96,8 @@ def list_(
     as_json: bool,
     remote: bool,
     config: Config = Provide[Container.config],
-    catalog: BackupCatalog = Provide[Container.catalog],
-    offsite: Callable[[], OffsiteStore] = Provide[Container.offsite.provider],
+    list_backups: ListBackups = Provide[Container.list_backups],
+    list_offsite: Callable[[], ListOffsiteCopies] = Provide[Container.list_offsite.provider],
 ) -> None:
     """List the backups of DATABASE (or --all), newest first.
 
@@ -106,21 +106,19 @@ def list_(
     """
     targets = chosen(config, database, all_)
     if remote:
-        store = offsite()  # built only here: boto3 is imported for --remote alone
+        copies = list_offsite()(targets)  # built only here: the store for --remote alone
         if as_json:
-            documents.print_offsite_copies(store, targets)
-            return
-        for target in targets:
-            identifier = target.identifier
-            render_offsite.offsite_copies(
-                identifier, store.copies(identifier), store.location(identifier)
-            )
+            echo([render.Line(documents.offsite_copies(copies))])
+        else:
+            echo(render_offsite.offsite_copies(listing) for listing in copies.listings)
+        exit_with(copies.exit_code)
         return
+    report = list_backups(targets, checksums=as_json)
     if as_json:
-        documents.print_backups(catalog, targets)
-        return
-    for target in targets:
-        render.backups(target.identifier, catalog.backups(target.identifier), config.layout)
+        echo([render.Line(documents.backups(report))])
+    else:
+        echo(render.backups(listing) for listing in report.listings)
+    exit_with(report.exit_code)
 
 
 @cli.command(name="prune")
@@ -151,10 +149,16 @@ def prune_(
     the copies the controller would restore; the others are reported, never deleted.
     Example: controller prune users --dry-run
     """
+    from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
+
     targets = chosen(config, database, all_)
-    pruner = prune_offsite() if remote else prune  # boto3 is imported for --remote alone
-    for target in targets:  # each reported as soon as it is done
-        render.prune([pruner.one(target, dry_run=dry_run)], remote=remote)
+    pruner = prune_offsite() if remote else prune  # the store is built for --remote alone
+    report = prune_each(
+        targets,
+        prune=lambda target: pruner.one(target, dry_run=dry_run),
+        told=lambda result: echo(render.prune(result, remote=remote)),  # each as it is done
+    )
+    exit_with(report.exit_code)
 
 
 @cli.command()
@@ -174,7 +178,7 @@ def sync(
     """
     targets = chosen(config, database, all_)
     report = sync(targets)
-    render_offsite.sync(report)
+    echo(render_offsite.sync(report))
     exit_with(report.exit_code)
 
 
@@ -182,6 +186,12 @@ def chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
     if all_ == (database is not None):
         raise click.UsageError("give one database name or --all (not both)")
     return list(config.databases) if all_ else [config.database(database or "")]
+
+
+def echo(lines: Iterable[render.Line]) -> None:
+    """Write ``lines`` in order, each to its stream: the only output of a command."""
+    for line in lines:
+        click.echo(line.text, err=line.err)
 
 
 def exit_with(code: int) -> None:

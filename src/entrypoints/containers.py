@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.offsite.use import OffsiteUse
 from pg_backup_manager.entrypoints import lazy, lazy_use_cases
 
 
@@ -45,43 +46,39 @@ class Container(containers.DeclarativeContainer):
     heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
     catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
     staging = providers.Singleton(
-        lazy.LocalStaging,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.LocalStaging, layout=layout, file_mode=settings.provided.file_mode
     )
     shared = providers.Singleton(
-        lazy.LocalSharedCopies,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
     )
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
     monitoring = settings.provided.monitoring
+    # The run history: written by every operation, read by `status`, `health`, /metrics.
     history = providers.Singleton(
-        lazy.JsonlRunLog,
-        layout=layout,
-        file_mode=settings.provided.file_mode,
+        lazy.JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode
     )
-    run_log = providers.Singleton(
-        lazy.NotifyingRunLog,
-        inner=history,
-        notifier=providers.Factory(
-            lazy.AppriseNotifier,
-            urls=monitoring.notify_urls,
-            always=monitoring.notify_always,
-        ),
+    # Telling people: a notification of each operation, pings of each scheduled run.
+    notifier = providers.Factory(
+        lazy.AppriseNotifier, urls=monitoring.notify_urls, always=monitoring.notify_always
     )
     pings = providers.Singleton(
         lazy.HealthchecksPings,
         url=monitoring.healthchecks_url,
         per_database=monitoring.healthchecks_urls,
     )
+    tell = providers.Singleton(lazy_use_cases.Tell, notifier=notifier, pings=pings)
+    # What every use case records through: the history, then tell.
+    run_log = providers.Singleton(lazy_use_cases.Journal, history=history, tell=tell)
     locks = providers.Singleton(
         lazy.DirectoryLocks,
         layout=layout,
         wait_seconds=settings.provided.lock_wait,
     )
 
-    # The off-site store (boto3, imported only by the commands that go off-site).
+    # Is off-site on, and is its retention: decided once, here, for every use case.
+    offsite_use = providers.Callable(OffsiteUse.of, settings.provided.offsite)
+    # The off-site store (S3 or a directory; boto3 is imported only by the commands that
+    # go off-site to S3).
     offsite = providers.Singleton(lazy.connect, settings=settings.provided.offsite)
 
     # PostgreSQL's tools.
@@ -163,17 +160,6 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         run_log=run_log,
     )
-    # Sync after each new backup when OFFSITE_URL is set, None otherwise (no boto3 then).
-    sync_after_backup = providers.Callable(
-        lambda offsite, sync: sync() if offsite is not None else None,
-        settings.provided.offsite,
-        sync.provider,
-    )
-    back_up = providers.Factory(
-        lazy_use_cases.BackUp,
-        take_backups=take_backups,
-        sync=sync_after_backup,
-    )
     prune_offsite = providers.Factory(
         lazy_use_cases.PruneOffsite,
         offsite=offsite,
@@ -181,26 +167,31 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         run_log=run_log,
         min_kept=config.provided.min_kept,
-        enabled=providers.Callable(
-            lambda offsite: offsite is not None and offsite.retention, settings.provided.offsite
-        ),
+        enabled=offsite_use.provided.retention,
     )
-    # Off-site retention after each run when OFFSITE_URL is set and OFFSITE_RETENTION is not
-    # false, None otherwise.
-    prune_offsite_after_backup = providers.Callable(
-        lambda offsite, prune: prune() if offsite is not None and offsite.retention else None,
-        settings.provided.offsite,
-        prune_offsite.provider,
+    copy_offsite = providers.Factory(
+        lazy_use_cases.CopyOffsite,
+        sync=sync,
+        prune_offsite=prune_offsite,
+        retention=offsite_use.provided.retention,
     )
-    scheduled_run = providers.Factory(
-        lazy_use_cases.ScheduledRun,
+    # What a backup run does off-site: nothing without OFFSITE_URL (then no boto3).
+    run_offsite = providers.Selector(
+        offsite_use.provided.value,
+        off=providers.Factory(lazy_use_cases.NoOffsite),
+        copy=copy_offsite,
+        copy_and_prune=copy_offsite,
+    )
+    # `dump`, each scheduled run and BACKUP_ON_START: take, upload, prune, record, tell.
+    backup_run = providers.Factory(
+        lazy_use_cases.BackupRun,
         take_backups=take_backups,
+        offsite=run_offsite,
         prune=prune,
-        databases=config.provided.databases,
-        copy_to_shared=config.provided.copy_to_shared,
-        sync=sync_after_backup,
-        prune_offsite=prune_offsite_after_backup,
+        tell=tell,
     )
+    list_backups = providers.Factory(lazy_use_cases.ListBackups, catalog=catalog, layout=layout)
+    list_offsite = providers.Factory(lazy_use_cases.ListOffsiteCopies, offsite=offsite)
     restore = providers.Factory(
         lazy_use_cases.Restore,
         catalog=catalog,
@@ -216,6 +207,7 @@ class Container(containers.DeclarativeContainer):
         roles=server,
         globals_reader=globals_reader,
     )
+    restore_from_shared = providers.Factory(lazy_use_cases.RestoreFromShared, restore=restore)
     verify = providers.Factory(
         lazy_use_cases.Verify,
         catalog=catalog,
@@ -230,22 +222,23 @@ class Container(containers.DeclarativeContainer):
     status = providers.Factory(
         lazy_use_cases.Status,
         catalog=catalog,
-        run_log=run_log,
+        history=history,
         clock=clock,
         schedule=schedule,
         heartbeat=heartbeat,
         production=config.provided.production,
         max_age=monitoring.max_age,
-        offsite=providers.Callable(lambda offsite: offsite is not None, settings.provided.offsite),
+        offsite=offsite_use.provided.on,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
+    # A restore or verify of one downloaded copy: the local use case over its catalog.
     from_offsite = providers.Factory(
         lazy_use_cases.FromOffsite,
         offsite=offsite,
         downloads=downloads,
-        restore=restore,
-        verify=verify,
+        restore=restore.provider,
+        verify=verify.provider,
     )
     reset_wal = providers.Factory(
         lazy_use_cases.ResetWal,

@@ -1,7 +1,7 @@
 """The JSON documents of ``list --json`` and ``status --json`` (schema 1).
 
 Stable field names, times in RFC 3339 UTC with ``Z``, sizes in bytes; nothing
-but the document goes to standard output.
+but the document goes to standard output. Pure: each returns the document's text.
 """
 
 from __future__ import annotations
@@ -9,43 +9,40 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import RunRecord
-from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.names import Backup, OffsiteCopy
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
-from pg_backup_manager.domain.ports import BackupCatalog
+
+if TYPE_CHECKING:  # each command imports only the use cases it runs
+    from pg_backup_manager.domain.backups.listing import ListReport
+    from pg_backup_manager.domain.offsite.listing import OffsiteListReport
 
 SCHEMA = 1
 
 
-def print_backups(catalog: BackupCatalog, databases: Sequence[Database]) -> None:
-    """Print ``{"schema": 1, "backups": [...]}`` for ``databases``, newest first each."""
-    backups = [
-        backup_entry(database.identifier, backup, _checksum(catalog, database, backup))
-        for database in databases
-        for backup in catalog.backups(database.identifier)
+def backups(report: ListReport) -> str:
+    """Return ``{"schema": 1, "backups": [...]}`` of a ``list``, newest first each (the
+    backups carry their checksums: ``list --json`` asks for them)."""
+    entries = [
+        backup_entry(listing.database.identifier, backup, backup.sha256)
+        for listing in report.listings
+        for backup in listing.backups
     ]
-    _print({"schema": SCHEMA, "backups": backups})
+    return _text({"schema": SCHEMA, "backups": entries})
 
 
-def print_offsite_copies(store: OffsiteStore, databases: Sequence[Database]) -> None:
-    """Print ``{"schema": 1, "backups": [...]}`` of the off-site copies of ``databases``,
-    newest first each; ``location`` is the copy's key as an ``s3://`` URL."""
-    backups: list[dict[str, Any]] = []
-    for database in databases:
-        identifier = database.identifier
-        location = store.location(identifier)
-        backups.extend(
-            offsite_entry(identifier, copy, location) for copy in store.copies(identifier)
-        )
-    _print({"schema": SCHEMA, "backups": backups})
+def offsite_copies(report: OffsiteListReport) -> str:
+    """Return ``{"schema": 1, "backups": [...]}`` of the off-site copies of a
+    ``list --remote``, newest first each; ``location`` is the copy's key as a URL."""
+    entries = [
+        offsite_entry(listing.database.identifier, copy, listing.location)
+        for listing in report.listings
+        for copy in listing.copies
+    ]
+    return _text({"schema": SCHEMA, "backups": entries})
 
 
 def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str, Any]:
@@ -64,8 +61,9 @@ def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str
     }
 
 
-def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -> None:
-    """Print ``{"schema": 1, "databases": [...]}``."""
+def statuses(statuses: Sequence[DatabaseStatus]) -> str:
+    """Return ``{"schema": 1, "databases": [...]}`` (the newest backup of each status
+    carries its checksum)."""
     entries: list[dict[str, Any]] = []
     for status in statuses:
         newest = status.newest
@@ -75,11 +73,7 @@ def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -
                 "database": identifier,
                 "healthy": status.healthy,
                 "newest_backup": (
-                    None
-                    if newest is None
-                    else backup_entry(
-                        identifier, newest, _checksum(catalog, status.database, newest)
-                    )
+                    None if newest is None else backup_entry(identifier, newest, newest.sha256)
                 ),
                 "newest_backup_age_seconds": (
                     None if status.newest_age is None else int(status.newest_age.total_seconds())
@@ -100,7 +94,7 @@ def print_statuses(statuses: Sequence[DatabaseStatus], catalog: BackupCatalog) -
         )
         if status.offsite is not None:  # only with OFFSITE_URL set
             entries[-1]["offsite"] = offsite_status_entry(status.offsite)
-    _print({"schema": SCHEMA, "databases": entries})
+    return _text({"schema": SCHEMA, "databases": entries})
 
 
 def offsite_status_entry(found: OffsiteStatus) -> dict[str, Any]:
@@ -139,12 +133,5 @@ def _finished(record: RunRecord | None) -> datetime | None:
     return None if record is None else record.finished_at
 
 
-def _checksum(catalog: BackupCatalog, database: Database, backup: Backup) -> str | None:
-    try:
-        return catalog.archive(database.identifier, backup.name).checksum
-    except ControllerError:
-        return None
-
-
-def _print(document: dict[str, Any]) -> None:
-    click.echo(json.dumps(document, indent=2))
+def _text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2)

@@ -23,7 +23,7 @@ import attrs
 if TYPE_CHECKING:
     from pg_backup_manager.adapters import clock
     from pg_backup_manager.adapters.monitoring import heartbeat, notifications, run_history
-    from pg_backup_manager.adapters.offsite import downloads, s3_store
+    from pg_backup_manager.adapters.offsite import downloads, store
     from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
     from pg_backup_manager.adapters.postgres import (
         archive,
@@ -88,13 +88,6 @@ def HealthchecksPings() -> type[notifications.HealthchecksPings]:
 
 
 @Deferred
-def NotifyingRunLog() -> type[notifications.NotifyingRunLog]:
-    from pg_backup_manager.adapters.monitoring.notifications import NotifyingRunLog
-
-    return NotifyingRunLog
-
-
-@Deferred
 def JsonlRunLog() -> type[run_history.JsonlRunLog]:
     from pg_backup_manager.adapters.monitoring.run_history import JsonlRunLog
 
@@ -109,8 +102,8 @@ def LocalDownloads() -> type[downloads.LocalDownloads]:
 
 
 @Deferred
-def connect() -> Callable[[OffsiteSettings | None], s3_store.S3OffsiteStore]:
-    from pg_backup_manager.adapters.offsite.s3_store import connect
+def connect() -> Callable[[OffsiteSettings | None], store.BucketOffsiteStore]:
+    from pg_backup_manager.adapters.offsite.connect import connect
 
     return connect
 

@@ -8,19 +8,68 @@ from typing import TYPE_CHECKING
 from pg_backup_manager.entrypoints.lazy import Deferred
 
 if TYPE_CHECKING:
-    from pg_backup_manager.domain.backups import backing_up, dumping, pruning, scheduled_run
-    from pg_backup_manager.domain.monitoring import status
+    from pg_backup_manager.domain.backups import (
+        backup_run,
+        dumping,
+        listing,
+        offsite_steps,
+        pruning,
+    )
+    from pg_backup_manager.domain.monitoring import status, telling
     from pg_backup_manager.domain.offsite import from_offsite, sync
+    from pg_backup_manager.domain.offsite import listing as offsite_listing
     from pg_backup_manager.domain.offsite import pruning as offsite_pruning
-    from pg_backup_manager.domain.restore import restoring, verifying
+    from pg_backup_manager.domain.restore import from_shared, restoring, verifying
     from pg_backup_manager.domain.wal import reset
 
 
 @Deferred
-def BackUp() -> type[backing_up.BackUp]:
-    from pg_backup_manager.domain.backups.backing_up import BackUp
+def BackupRun() -> type[backup_run.BackupRun]:
+    from pg_backup_manager.domain.backups.backup_run import BackupRun
 
-    return BackUp
+    return BackupRun
+
+
+@Deferred
+def CopyOffsite() -> type[offsite_steps.CopyOffsite]:
+    from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite
+
+    return CopyOffsite
+
+
+@Deferred
+def NoOffsite() -> type[offsite_steps.NoOffsite]:
+    from pg_backup_manager.domain.backups.offsite_steps import NoOffsite
+
+    return NoOffsite
+
+
+@Deferred
+def ListBackups() -> type[listing.ListBackups]:
+    from pg_backup_manager.domain.backups.listing import ListBackups
+
+    return ListBackups
+
+
+@Deferred
+def ListOffsiteCopies() -> type[offsite_listing.ListOffsiteCopies]:
+    from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
+
+    return ListOffsiteCopies
+
+
+@Deferred
+def Tell() -> type[telling.Tell]:
+    from pg_backup_manager.domain.monitoring.telling import Tell
+
+    return Tell
+
+
+@Deferred
+def Journal() -> type[telling.Journal]:
+    from pg_backup_manager.domain.monitoring.telling import Journal
+
+    return Journal
 
 
 @Deferred
@@ -42,13 +91,6 @@ def Prune() -> type[pruning.Prune]:
     from pg_backup_manager.domain.backups.pruning import Prune
 
     return Prune
-
-
-@Deferred
-def ScheduledRun() -> type[scheduled_run.ScheduledRun]:
-    from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
-
-    return ScheduledRun
 
 
 @Deferred
@@ -105,3 +147,10 @@ def ResetWal() -> type[reset.ResetWal]:
     from pg_backup_manager.domain.wal.reset import ResetWal
 
     return ResetWal
+
+
+@Deferred
+def RestoreFromShared() -> type[from_shared.RestoreFromShared]:
+    from pg_backup_manager.domain.restore.from_shared import RestoreFromShared
+
+    return RestoreFromShared

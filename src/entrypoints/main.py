@@ -14,7 +14,7 @@ import click
 from pg_backup_manager.adapters.settings import controller_user
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.entrypoints import render, scheduler
-from pg_backup_manager.entrypoints.cli import cli
+from pg_backup_manager.entrypoints.cli import cli, echo
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.monitoring_cli import config_, health, status
 from pg_backup_manager.entrypoints.restore_cli import resetwal, restore, restore_from_shared, verify
@@ -55,15 +55,15 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
         result = cli.main(args=args, prog_name="controller", standalone_mode=False, obj=container)
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx is not None else "controller"
-        render.error(f"{error.format_message()} (see '{command} --help')")
+        echo_error(f"{error.format_message()} (see '{command} --help')")
         return error.exit_code
     except click.ClickException as error:
-        render.error(render.one_line(error))
+        echo_error(render.one_line(error))
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:
-        render.error("aborted")
+        echo_error("aborted")
         return 1
     except scheduler.StopRequested as stop:
         click.echo(f"stopped by {stop}; nothing half-written was kept", err=True)
@@ -71,12 +71,12 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     except ControllerError as error:
         if debug:
             raise
-        render.error(render.one_line(error))
+        echo_error(render.one_line(error))
         return error.exit_code
     except Exception as error:
         if debug:
             raise
-        render.error(
+        echo_error(
             f"unexpected {type(error).__name__}: {render.one_line(error)} "
             "(run with --debug for the traceback)"
         )
@@ -84,6 +84,11 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     finally:
         container.unwire()
     return result if isinstance(result, int) else 0
+
+
+def echo_error(message: str) -> None:
+    """Print ``message`` as one error line on standard error."""
+    echo([render.error(message)])
 
 
 def run() -> None:

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.entrypoints import documents
-from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
+from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.render import Line
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
     from pg_backup_manager.adapters.settings import Settings
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
-    from pg_backup_manager.domain.ports import BackupCatalog, Clock
+    from pg_backup_manager.domain.ports import Clock
 
 
 @cli.command()
@@ -48,20 +48,8 @@ def health(
     from pg_backup_manager.entrypoints import render_status
 
     report = check_health(config.databases, max_heartbeat_age=max_age, liveness_only=liveness)
-    if report.problem is not None:
-        raise ControllerError(report.problem)
-    if not report.alive:
-        raise ControllerError(render_status.stale_heartbeat(report))
-    if liveness:
-        render_status.liveness(report)
-        return
-    if not report.production:
-        raise ControllerError(
-            "MODE is not 'production': nothing is scheduled, so no backup is kept fresh; "
-            "'controller health --liveness' checks only that the controller runs"
-        )
-    render_status.health(report)
-    exit_with(1 if report.faults else 0)
+    echo(render_status.health(report))
+    exit_with(report.exit_code)
 
 
 @cli.command()
@@ -75,7 +63,6 @@ def status(
     as_json: bool,
     config: Config = Provide[Container.config],
     status: Status = Provide[Container.status],
-    catalog: BackupCatalog = Provide[Container.catalog],
 ) -> None:
     """Show the backups of DATABASE (default: all): newest, last runs, failures, next run.
 
@@ -86,9 +73,9 @@ def status(
     targets = list(config.databases) if database is None and not all_ else None
     statuses = status(targets or chosen(config, database, all_))
     if as_json:
-        documents.print_statuses(statuses, catalog)
+        echo([Line(documents.statuses(statuses))])
     else:
-        render_status.statuses(statuses, status.schedule)
+        echo(render_status.statuses(statuses, status.schedule))
 
 
 @cli.command(name="config")
@@ -108,4 +95,4 @@ def config_(
     from pg_backup_manager.adapters.config_report import report
     from pg_backup_manager.entrypoints import render_status
 
-    render_status.configuration(report(environ, settings, tools=tools, now=clock.now()))
+    echo(render_status.configuration(report(environ, settings, tools=tools, now=clock.now())))

@@ -1,75 +1,84 @@
-"""What the operator reads: the use cases' reports as text, on stdout, errors on stderr."""
+"""What the operator reads: the use cases' reports as lines of text, each for standard
+output or standard error. Renderers are pure: they return lines, the commands echo them.
+
+This module has what ``dump``, ``list`` and ``prune`` print, and what every renderer
+shares (:class:`Line`, sizes, one-line errors).
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import click
+import attrs
 
 from pg_backup_manager.domain.backups.policy import Why
-from pg_backup_manager.domain.errors import BusyError
+from pg_backup_manager.domain.errors import one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
-    from pg_backup_manager.domain.backups.backing_up import OffsiteAfterBackup
-    from pg_backup_manager.domain.backups.dumping import DumpReport
+    from pg_backup_manager.domain.backups.backup_run import RunReport
+    from pg_backup_manager.domain.backups.listing import Listing
     from pg_backup_manager.domain.backups.policy import Verdict
     from pg_backup_manager.domain.backups.pruning import PruneResult
-    from pg_backup_manager.domain.backups.scheduled_run import PruneFailure, RunReport
-    from pg_backup_manager.domain.model import Layout
-    from pg_backup_manager.domain.names import Backup, OffsiteCopy
+    from pg_backup_manager.domain.names import OffsiteCopy
+
+__all__ = ["Line", "error", "one_line", "size"]
 
 
-def dump(report: DumpReport) -> None:
-    """Print each backup made, each shared copy, each failure, and a summary of several."""
-    for result in report.results:
+@attrs.frozen
+class Line:
+    """One line (or one block of lines) for standard output, or standard error (``err``)."""
+
+    text: str
+    err: bool = False
+
+
+def error(message: str) -> Line:
+    """Return ``message`` as one error line, for standard error."""
+    return Line(f"error: {message}", err=True)
+
+
+def dump(report: RunReport) -> list[Line]:
+    """Return each backup made, each shared copy, each failure, a summary of several, then
+    each copy uploaded after the dumps and one error per new backup not off-site yet."""
+    lines = []
+    for result in report.dumps.results:
         identifier = result.database.identifier
         if result.backup is not None:
-            click.echo(f"{identifier}: created {result.backup.name} ({size(result.backup.size)})")
+            lines.append(
+                Line(f"{identifier}: created {result.backup.name} ({size(result.backup.size)})")
+            )
         if result.shared_copy is not None:
-            click.echo(f"{identifier}: copied to {result.shared_copy}")
+            lines.append(Line(f"{identifier}: copied to {result.shared_copy}"))
         if result.error is not None:
-            error(f"{identifier}: {one_line(result.error)}")
-    if len(report.results) > 1:
-        failed = ", ".join(result.database.identifier for result in report.failed)
-        done = len(report.results) - len(report.failed)
-        click.echo(
-            f"dumped {done} of {len(report.results)} databases"
-            + (f"; failed: {failed}" if failed else "")
+            lines.append(error(f"{identifier}: {one_line(result.error)}"))
+    results = report.dumps.results
+    if len(results) > 1:
+        failed = ", ".join(result.database.identifier for result in report.dumps.failed)
+        done = len(results) - len(report.dumps.failed)
+        lines.append(
+            Line(
+                f"dumped {done} of {len(results)} databases"
+                + (f"; failed: {failed}" if failed else "")
+            )
         )
-
-
-def offsite_after_backup(uploads: Sequence[OffsiteAfterBackup]) -> None:
-    """Print each copy uploaded after a dump, and one error line per new backup that is
-    not off-site yet."""
-    for upload in uploads:
+    for upload in report.offsite:
         identifier = upload.sync.database.identifier
         for copy in upload.sync.uploaded:
-            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+            lines.append(Line(f"{identifier}: uploaded {copy.name} ({size(copy.size)})"))
         for copy in upload.sync.completed:
-            click.echo(f"{identifier}: {completed(copy)}")
-        if upload.sync.error is not None:
-            error(f"{identifier}: {offsite_missing(upload)}")
+            lines.append(Line(f"{identifier}: {completed(copy)}"))
+        if upload.problem is not None:
+            lines.append(error(f"{identifier}: {upload.problem}"))
+    return lines
 
 
-def offsite_missing(upload: OffsiteAfterBackup) -> str:
-    """Return what a failed upload after a dump means, on one line (empty: it did not fail)."""
-    if upload.sync.error is None:
-        return ""
-    return (
-        f"{upload.backup} exists locally but is not off-site yet "
-        f"({len(upload.sync.missing)} backup(s) not off-site, kept locally; the next run "
-        f"uploads them): {one_line(upload.sync.error)}"
-    )
-
-
-def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
-    """Print the backups of ``identifier`` as a table, newest first."""
+def backups(listing: Listing) -> Line:
+    """Return the backups of one database as a table, newest first (one block: a list of
+    10,000 backups is common)."""
+    identifier, found = listing.database.identifier, listing.backups
     if not found:
-        click.echo(f"no backups of {identifier} in {layout.backup_dir(identifier)}")
-        return
+        return Line(f"no backups of {identifier} in {listing.location}")
     texts = [str(backup.name) for backup in found]
     width = max(map(len, texts))
     lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
@@ -82,7 +91,7 @@ def backups(identifier: str, found: Sequence[Backup], layout: Layout) -> None:
             f"{text:<{width}}  {tier:<7}  {stamp[:19].replace('T', ' '):<19}  "
             f"{size(backup.size):<10}  {kept}"
         )
-    click.echo("\n".join(lines))  # one write: a list of 10,000 backups is common
+    return Line("\n".join(lines))
 
 
 def completed(copy: OffsiteCopy) -> str:
@@ -95,27 +104,32 @@ def unusable(copy: OffsiteCopy) -> str:
     return f"not usable: {copy.problem}; not counted, never deleted"
 
 
-def prune(results: Sequence[PruneResult], *, remote: bool = False) -> None:
-    """Print each backup (``remote``: off-site copy) with what happens to it and why, and
-    a count per database."""
-    for result in results:
-        identifier = result.database.identifier
-        deleting = "would delete" if result.dry_run else "delete"
-        if result.plan.verdicts:  # one write: a plan of 10,000 backups is common
-            click.echo(
+def prune(result: PruneResult, *, remote: bool = False) -> list[Line]:
+    """Return each backup (``remote``: off-site copy) of one database with what happens to
+    it and why, and a count."""
+    lines = []
+    identifier = result.database.identifier
+    deleting = "would delete" if result.dry_run else "delete"
+    if result.plan.verdicts:  # one block: a plan of 10,000 backups is common
+        lines.append(
+            Line(
                 "\n".join(
                     f"{identifier}: {'keep  ' if verdict.keep else deleting} {verdict.name} "
                     f"({reason(verdict)})"
                     for verdict in result.plan.verdicts
                 )
             )
-        for copy in result.unusable:
-            click.echo(f"{identifier}: leave  {copy.name} ({unusable(copy)})")
-        deleted = "would be deleted" if result.dry_run else "deleted"
-        total = len(result.plan.verdicts)
-        what = "off-site copies" if remote else "backups"
-        left = f"; {len(result.unusable)} unusable left alone" if result.unusable else ""
-        click.echo(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}{left}")
+        )
+    for copy in result.unusable:
+        lines.append(Line(f"{identifier}: leave  {copy.name} ({unusable(copy)})"))
+    deleted = "would be deleted" if result.dry_run else "deleted"
+    total = len(result.plan.verdicts)
+    what = "off-site copies" if remote else "backups"
+    left = f"; {len(result.unusable)} unusable left alone" if result.unusable else ""
+    lines.append(
+        Line(f"{identifier}: {len(result.plan.to_delete)} of {total} {what} {deleted}{left}")
+    )
+    return lines
 
 
 def reason(verdict: Verdict) -> str:
@@ -133,75 +147,6 @@ def reason(verdict: Verdict) -> str:
     return f"{verdict.name.tier.value}, {said}"
 
 
-def log_run(report: RunReport, log: logging.Logger) -> None:
-    """Log what a scheduled run did, database by database: its backup or failure, then
-    what went off-site and what retention deleted, locally and off-site."""
-    pruned = {result.database.identifier: result for result in report.pruned}
-    offsite = {upload.sync.database.identifier: upload for upload in report.offsite}
-    pruned_offsite = {result.database.identifier: result for result in report.pruned_offsite}
-    for result in report.dumps.results:
-        identifier = result.database.identifier
-        if isinstance(result.error, BusyError):
-            log.warning("%s: skipped, not stacked: %s", identifier, result.error)
-            continue
-        if result.backup is None:
-            log.error("%s: dump failed: %s", identifier, result.error)
-            continue
-        log.info("%s: created %s", identifier, result.backup.name)
-        if result.error is not None:
-            log.error("%s: %s", identifier, result.error)
-        upload = offsite.get(identifier)
-        if upload is not None:
-            for copy in upload.sync.uploaded:
-                log.info("%s: uploaded %s off-site", identifier, copy.name)
-            for copy in upload.sync.completed:
-                log.info("%s: %s off-site", identifier, completed(copy))
-            if not upload.succeeded:
-                log.error("%s: %s", identifier, offsite_missing(upload))
-        _log_retention(log, identifier, pruned.get(identifier), "")
-        _log_retention(log, identifier, pruned_offsite.get(identifier), "off-site ")
-
-
-def run_errors(report: RunReport) -> dict[str, str]:
-    """Return the one-line error of each database a scheduled run failed: its dump's, or
-    else its new backup's not being off-site (it exists, but only on this host)."""
-    errors = {
-        result.database.identifier: one_line(result.error)
-        for result in report.dumps.failed
-        if result.error is not None
-    }
-    for upload in report.offsite:
-        if not upload.succeeded:
-            errors.setdefault(upload.sync.database.identifier, offsite_missing(upload))
-    return errors
-
-
-def _log_retention(
-    log: logging.Logger,
-    identifier: str,
-    retention: PruneResult | PruneFailure | None,
-    where: str,
-) -> None:
-    """Log what retention (``where``: "" or "off-site ") deleted, or why it failed."""
-    from pg_backup_manager.domain.backups.scheduled_run import PruneFailure  # the scheduler's only
-
-    if isinstance(retention, PruneFailure):
-        log.error("%s: %sretention failed: %s", identifier, where, retention.error)
-    elif retention is not None:
-        for verdict in retention.plan.verdicts:
-            if not verdict.keep:
-                log.info("%s: deleted %s%s (%s)", identifier, where, verdict.name, reason(verdict))
-            elif verdict.why is Why.FUTURE:
-                log.warning("%s: %s%s is %s", identifier, where, verdict.name, reason(verdict))
-        for copy in retention.unusable:
-            log.warning("%s: %s%s is %s", identifier, where, copy.name, unusable(copy))
-
-
-def error(message: str) -> None:
-    """Print ``message`` as one error line on stderr."""
-    click.echo(f"error: {message}", err=True)
-
-
 def size(amount: int) -> str:
     """Return ``amount`` bytes in B, KiB, MiB or GiB."""
     value = float(amount)
@@ -210,11 +155,6 @@ def size(amount: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
-
-
-def one_line(error: BaseException) -> str:
-    """Return the message of ``error`` on one line."""
-    return " ".join(str(error).split())
 
 
 def _age(age: timedelta) -> str:

@@ -1,25 +1,22 @@
 """What the operator reads of the off-site commands (``sync``, ``list --remote``): their
-reports as text, on stdout, errors on stderr."""
+reports as lines (see :class:`~pg_backup_manager.entrypoints.render.Line`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import click
-
-from pg_backup_manager.entrypoints.render import completed, error, one_line, size
+from pg_backup_manager.entrypoints.render import Line, completed, error, one_line, size
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
-    from pg_backup_manager.domain.names import OffsiteCopy
+    from pg_backup_manager.domain.offsite.listing import OffsiteListing
     from pg_backup_manager.domain.offsite.sync import SyncReport
 
 
-def offsite_copies(identifier: str, found: Sequence[OffsiteCopy], location: str) -> None:
-    """Print the off-site copies of ``identifier`` as a table, newest first."""
+def offsite_copies(listing: OffsiteListing) -> Line:
+    """Return the off-site copies of one database as a table, newest first."""
+    identifier, found = listing.database.identifier, listing.copies
     if not found:
-        click.echo(f"no off-site copies of {identifier} in {location}")
-        return
+        return Line(f"no off-site copies of {identifier} in {listing.location}")
     width = max(len(str(copy.name)) for copy in found)
     lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
     for copy in found:
@@ -30,22 +27,25 @@ def offsite_copies(identifier: str, found: Sequence[OffsiteCopy], location: str)
             f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
             f"{size(copy.size):<10}  {kept}{unusable}"
         )
-    click.echo("\n".join(lines))
+    return Line("\n".join(lines))
 
 
-def sync(report: SyncReport) -> None:
-    """Print each copy uploaded, then per database what is off-site, or why not."""
+def sync(report: SyncReport) -> list[Line]:
+    """Return each copy uploaded, then per database what is off-site, or why not."""
+    lines = []
     for result in report.results:
         identifier = result.database.identifier
         for copy in result.uploaded:
-            click.echo(f"{identifier}: uploaded {copy.name} ({size(copy.size)})")
+            lines.append(Line(f"{identifier}: uploaded {copy.name} ({size(copy.size)})"))
         for copy in result.completed:
-            click.echo(f"{identifier}: {completed(copy)}")
+            lines.append(Line(f"{identifier}: {completed(copy)}"))
         if result.error is None:
             done = f"{len(result.completed)} completed, " if result.completed else ""
-            click.echo(
-                f"{identifier}: {len(result.uploaded)} uploaded, {done}"
-                f"{result.already_offsite} already off-site"
+            lines.append(
+                Line(
+                    f"{identifier}: {len(result.uploaded)} uploaded, {done}"
+                    f"{result.already_offsite} already off-site"
+                )
             )
             continue
         kept = (
@@ -53,4 +53,5 @@ def sync(report: SyncReport) -> None:
             if result.missing
             else ""
         )
-        error(f"{identifier}: {one_line(result.error)}{kept}")
+        lines.append(error(f"{identifier}: {one_line(result.error)}{kept}"))
+    return lines

@@ -1,20 +1,19 @@
-"""What the operator reads of ``health``, ``status`` and ``config``."""
+"""What the operator reads of ``health``, ``status`` and ``config``: their reports as lines
+(see :class:`~pg_backup_manager.entrypoints.render.Line`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
 
-import click
-
 from pg_backup_manager.adapters.config_report import Entry
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
-from pg_backup_manager.domain.monitoring.status import HealthReport
+from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
 from pg_backup_manager.entrypoints.documents import time
-from pg_backup_manager.entrypoints.render import error, size
+from pg_backup_manager.entrypoints.render import Line, error, one_line, size
 
 
 def stale_heartbeat(report: HealthReport) -> str:
@@ -43,27 +42,39 @@ def stale_heartbeat(report: HealthReport) -> str:
     )
 
 
-def liveness(report: HealthReport) -> None:
-    """Print that the scheduler lives."""
-    assert report.liveness is not None
-    click.echo(f"ok: the scheduler's last heartbeat was {report.liveness.age:.0f} s ago")
+NOT_PRODUCTION = (
+    "MODE is not 'production': nothing is scheduled, so no backup is kept fresh; "
+    "'controller health --liveness' checks only that the controller runs"
+)
 
 
-def health(report: HealthReport) -> None:
-    """Print one line per database at fault (on stderr), or that all is well."""
-    for status in report.faults:
-        error(fault(status))
-    if not report.faults:
-        newest = ", ".join(
-            (
-                f"{s.database.identifier} {age(s.newest_age)} old"
-                if s.newest_age is not None
-                else f"{s.database.identifier} none yet"
+def health(report: HealthReport) -> list[Line]:
+    """Return what ``health`` concludes: why the scheduler is not alive, that it lives,
+    that nothing is scheduled, one line per database at fault (on stderr), or that all
+    is well."""
+    match report.verdict:
+        case Verdict.NO_HEARTBEAT:
+            return [error(one_line(report.problem or "no heartbeat"))]
+        case Verdict.NOT_ALIVE:
+            return [error(stale_heartbeat(report))]
+        case Verdict.ALIVE:
+            assert report.liveness is not None
+            return [Line(f"ok: the scheduler's last heartbeat was {report.liveness.age:.0f} s ago")]
+        case Verdict.NOT_PRODUCTION:
+            return [error(NOT_PRODUCTION)]
+        case Verdict.FAULTS:
+            return [error(fault(status)) for status in report.faults]
+        case Verdict.HEALTHY:
+            newest = ", ".join(
+                (
+                    f"{s.database.identifier} {age(s.newest_age)} old"
+                    if s.newest_age is not None
+                    else f"{s.database.identifier} none yet"
+                )
+                + (f" ({len(s.future)} dated in the future, ignored)" if s.future else "")
+                for s in report.databases
             )
-            + (f" ({len(s.future)} dated in the future, ignored)" if s.future else "")
-            for s in report.databases
-        )
-        click.echo(f"ok: the scheduler is alive; newest backups: {newest}")
+            return [Line(f"ok: the scheduler is alive; newest backups: {newest}")]
 
 
 def fault(status: DatabaseStatus) -> str:
@@ -86,38 +97,39 @@ def _future(status: DatabaseStatus) -> str:
     return f"{len(status.future)} backup(s) dated in the future ignored ({_names(status)})"
 
 
-def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> None:
-    """Print the status of each database as a short block."""
+def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> list[Line]:
+    """Return the status of each database as a short block."""
+    said: list[str] = []
+    add = said.append
     for status in found:
         newest = status.newest
-        click.echo(f"{status.database.identifier}: {'healthy' if status.healthy else 'UNHEALTHY'}")
+        add(f"{status.database.identifier}: {'healthy' if status.healthy else 'UNHEALTHY'}")
         if newest is None:
-            click.echo("  newest backup:    none")
+            add("  newest backup:    none")
         else:
-            click.echo(
+            add(
                 f"  newest backup:    {newest.name} ({size(newest.size)}, "
                 f"{age(status.newest_age)} old)"
             )
         if status.future:
-            click.echo(
-                f"  dated in future:  {len(status.future)} backup(s) ignored: {_names(status)}"
-            )
-        click.echo(f"  last success:     {_when(status, 'success')}")
-        click.echo(f"  last failure:     {_when(status, 'failure')}")
+            add(f"  dated in future:  {len(status.future)} backup(s) ignored: {_names(status)}")
+        add(f"  last success:     {_when(status, 'success')}")
+        add(f"  last failure:     {_when(status, 'failure')}")
         if status.consecutive_failures:
-            click.echo(f"  failing:          {status.consecutive_failures} run(s) in a row")
+            add(f"  failing:          {status.consecutive_failures} run(s) in a row")
         if status.history_unreadable_lines:
             skipped = status.history_unreadable_lines
-            click.echo(f"  history:          {skipped} unreadable line(s) skipped")
+            add(f"  history:          {skipped} unreadable line(s) skipped")
         tiers = ", ".join(f"{count} {tier.value}" for tier, count in status.backups_by_tier.items())
-        click.echo(f"  backups:          {tiers}; {size(status.total_bytes)} in all")
+        add(f"  backups:          {tiers}; {size(status.total_bytes)} in all")
         if status.next_run_at is None:
-            click.echo("  next run:         none (MODE is not 'production')")
+            add("  next run:         none (MODE is not 'production')")
         else:
             local = schedule.local(status.next_run_at).isoformat()
-            click.echo(f"  next run:         {time(status.next_run_at)} ({local})")
+            add(f"  next run:         {time(status.next_run_at)} ({local})")
         if status.offsite is not None:
-            click.echo(f"  {offsite(status.offsite)}")
+            add(f"  {offsite(status.offsite)}")
+    return [Line(line) for line in said]
 
 
 def offsite(found: OffsiteStatus) -> str:
@@ -138,11 +150,13 @@ def offsite(found: OffsiteStatus) -> str:
     return f"off-site: {said})"
 
 
-def configuration(entries: Sequence[Entry]) -> None:
-    """Print each variable with its value and where it came from."""
+def configuration(entries: Sequence[Entry]) -> list[Line]:
+    """Return each variable with its value and where it came from."""
     width = max(len(entry.variable) for entry in entries)
-    for entry in entries:
-        click.echo(f"{entry.variable:<{width}}  {entry.value or '(empty)'}  [{entry.source}]")
+    return [
+        Line(f"{entry.variable:<{width}}  {entry.value or '(empty)'}  [{entry.source}]")
+        for entry in entries
+    ]
 
 
 def age(span: timedelta | None) -> str:

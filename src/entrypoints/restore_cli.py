@@ -4,19 +4,20 @@ restore-from-shared, verify, and resetwal (the last resort before one)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.domain.errors import IntegrityError, worst_exit_code
 from pg_backup_manager.entrypoints import render_restore
-from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, exit_with
+from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+    from pg_backup_manager.domain.restore.from_shared import RestoreFromShared
     from pg_backup_manager.domain.restore.restoring import Restore
     from pg_backup_manager.domain.restore.verifying import Verify
     from pg_backup_manager.domain.wal.reset import ResetWal
@@ -70,15 +71,11 @@ def restore(
     owners, safety_dump = not no_owner, not no_safety_dump
     # The off-site store (boto3) is built only for --remote.
     restore_backup = from_offsite().restore_backup if remote else restore.backup
-    render_restore.restore(
-        restore_backup(
-            target,
-            backup_file,
-            owners=owners,
-            safety_dump=safety_dump,
-            with_globals=with_globals,
-        )
+    report = restore_backup(
+        target, backup_file, owners=owners, safety_dump=safety_dump, with_globals=with_globals
     )
+    echo(render_restore.restore(report))
+    exit_with(report.exit_code)
 
 
 @cli.command(name="restore-from-shared")
@@ -95,25 +92,21 @@ def restore_from_shared(
     no_safety_dump: bool,
     with_globals: bool,
     config: Config = Provide[Container.config],
-    restore: Restore = Provide[Container.restore],
+    restore_from_shared: RestoreFromShared = Provide[Container.restore_from_shared],
 ) -> None:
     """Replace DATABASE's content (or --all) with its shared file.dump.
 
     Example: controller restore-from-shared --all
     """
-    targets = chosen(config, database, all_)
-    owners, safety_dump = not no_owner, not no_safety_dump
-    results = []
-    for target in targets:  # each reported as soon as it is done
-        [result] = restore.shared_copies(
-            [target], owners=owners, safety_dump=safety_dump, with_globals=with_globals
-        )
-        if len(targets) == 1 and result.error is not None:
-            raise result.error
-        render_restore.restores([result])
-        results.append(result)
-    render_restore.restored_count(results)
-    exit_with(worst_exit_code(result.error for result in results))
+    report = restore_from_shared(
+        chosen(config, database, all_),
+        told=lambda result: echo(render_restore.restored(result)),  # each as it is done
+        owners=not no_owner,
+        safety_dump=not no_safety_dump,
+        with_globals=with_globals,
+    )
+    echo(render_restore.restored_count(report))
+    exit_with(report.exit_code)
 
 
 @cli.command()
@@ -143,19 +136,21 @@ def verify(
     With --remote, the off-site copies instead, each downloaded in turn.
     Exits 3 if any backup is corrupt. Example: controller verify users --restore
     """
+    from pg_backup_manager.domain.restore.verify_each import verify_each  # verify alone needs it
+
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
-    remote_copies = from_offsite() if remote else None
-    bad = 0
-    for target in chosen(config, database, all_):  # each reported as soon as it is done
-        if remote_copies is not None:
-            reports = remote_copies.verify_backups(target, backup=backup_file, restore=and_restore)
-        else:
-            reports = verify([target], backup=backup_file, restore=and_restore)
-        render_restore.verify(reports)
-        bad += sum(not check.passed for report in reports for check in report.checks)
-    if bad:
-        raise IntegrityError(f"{bad} backup(s) failed verification: see the lines above")
+    targets = chosen(config, database, all_)
+    if remote:  # the off-site store is built for --remote alone
+        copies = from_offsite()
+        one = partial(copies.verify_backups, backup=backup_file, restore=and_restore)
+    else:
+        one = partial(verify.one, backup=backup_file, restore=and_restore)
+    summary = verify_each(
+        targets, verify=one, told=lambda reports: echo(render_restore.verify(reports))
+    )
+    echo(render_restore.verified(summary))
+    exit_with(summary.exit_code)
 
 
 @cli.command()
@@ -174,4 +169,5 @@ def resetwal(
 
     Example: controller resetwal users --dry-run
     """
-    render_restore.reset(reset_wal(config.database(database), dry_run=dry_run, force=force))
+    report = reset_wal(config.database(database), dry_run=dry_run, force=force)
+    echo(render_restore.reset(report))

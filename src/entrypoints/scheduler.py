@@ -6,6 +6,7 @@ import logging
 import signal
 from contextlib import nullcontext
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dependency_injector.wiring import Provide, inject
@@ -13,7 +14,6 @@ from dependency_injector.wiring import Provide, inject
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
-from pg_backup_manager.entrypoints import render
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
@@ -23,12 +23,12 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from types import FrameType
 
     from pg_backup_manager.adapters.settings import Monitoring, Settings
-    from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
+    from pg_backup_manager.domain.backups.backup_run import BackupRun, RunReport
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
-    from pg_backup_manager.domain.monitoring.ports import DeadMansSwitch, Heartbeat
+    from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
     from pg_backup_manager.domain.monitoring.status import Status
-    from pg_backup_manager.domain.ports import Clock, Directories, RunLog, Schedule
+    from pg_backup_manager.domain.ports import Clock, Directories, Schedule
 
 log = logging.getLogger("controller")
 
@@ -51,7 +51,7 @@ def install_stop_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def wait_until(due: datetime, *, clock: Clock, heartbeat: Heartbeat | None = None) -> None:
+def wait_until(due: datetime, *, clock: Clock, heartbeat: HeartbeatWriter | None = None) -> None:
     """Return once ``clock`` has reached ``due``, beating the heart at every nap.
 
     Sleeps in short naps and looks at the clock after each, so a clock that
@@ -69,7 +69,7 @@ def run_schedule(
     clock: Clock,
     job: Callable[[], object],
     bound: timedelta,
-    heartbeat: Heartbeat | None = None,
+    heartbeat: HeartbeatWriter | None = None,
     runs: int | None = None,
 ) -> None:
     """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
@@ -97,7 +97,7 @@ def run_schedule(
 
 
 def busy(
-    heartbeat: Heartbeat | None, *, clock: Clock, bound: timedelta
+    heartbeat: HeartbeatWriter | None, *, clock: Clock, bound: timedelta
 ) -> AbstractContextManager[None]:
     """Return the heartbeat's busy spell of a run starting now and ending within ``bound``
     (nothing without a heartbeat)."""
@@ -115,11 +115,9 @@ def start(
     schedule: Schedule = Provide[Container.schedule],
     clock: Clock = Provide[Container.clock],
     directories: Directories = Provide[Container.directories],
-    heartbeat: Heartbeat = Provide[Container.heartbeat],
-    scheduled_run: ScheduledRun = Provide[Container.scheduled_run],
-    pings: DeadMansSwitch = Provide[Container.pings],
+    heartbeat: HeartbeatWriter = Provide[Container.heartbeat],
+    backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
-    run_log: RunLog = Provide[Container.run_log],
     settings: Settings = Provide[Container.settings],
     runs: int | None = None,
 ) -> None:
@@ -134,7 +132,7 @@ def start(
     heartbeat.started(clock.now())
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if monitoring.metrics_port is not None:
-        _serve_metrics(monitoring, lambda: status(config.databases), run_log)
+        _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "
@@ -147,10 +145,8 @@ def start(
     log.info("scheduled dumps on %s%s", schedule, shared)
 
     def job() -> None:
-        pings.started(identifiers)
-        report = scheduled_run()
-        render.log_run(report, log)
-        pings.finished(identifiers, render.run_errors(report))
+        # The whole run (take, upload, prune, record, tell) is BackupRun's; here it is logged.
+        log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
 
     bound = run_bound(
         databases=len(identifiers), dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
@@ -164,9 +160,15 @@ def start(
     )
 
 
-def _serve_metrics(
-    monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]], run_log: RunLog
-) -> None:
+def log_run(report: RunReport) -> None:
+    """Log what a scheduled run did, database by database (:func:`.render_run.run_lines`)."""
+    from pg_backup_manager.entrypoints import render_run  # ``start``'s alone
+
+    for level, message in render_run.run_lines(report):
+        log.log(level, message)
+
+
+def _serve_metrics(monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]]) -> None:
     from pg_backup_manager.adapters.monitoring.metrics import serve_metrics  # only when asked for
 
     assert monitoring.metrics_port is not None
@@ -175,7 +177,6 @@ def _serve_metrics(
             address=monitoring.metrics_address,
             port=monitoring.metrics_port,
             statuses=statuses,
-            run_log=run_log,
         )
     except OSError as error:
         raise ControllerError(

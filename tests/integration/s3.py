@@ -28,9 +28,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
+from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
+from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, S3Settings
+from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 
 if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
     from mypy_boto3_s3 import S3Client
 
 WEED = Path(sys.executable).parent / "weed"
@@ -97,17 +100,20 @@ class S3Server:
             "S3_FORCE_PATH_STYLE": "true",
         }
 
-    def settings(self, prefix: str, recipients: tuple[str, ...] = ()) -> OffsiteSettings:
-        """The controller's off-site settings for ``prefix`` of this server (path-style)."""
-        return OffsiteSettings(
+    def settings(
+        self, prefix: str, recipients: tuple[str, ...] = (), *, endpoint: str | None = None
+    ) -> OffsiteSettings:
+        """The controller's off-site settings for ``prefix`` of this server (path-style;
+        ``endpoint`` instead of the server's own, e.g. a gate before it)."""
+        place = S3Settings(
             bucket=self.bucket,
             prefix=prefix,
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint or self.endpoint,
             access_key_id=self.access_key,
             secret_access_key=self.secret_key,
             force_path_style=True,
-            recipients=recipients,
         )
+        return OffsiteSettings(place=place, recipients=recipients)
 
     def upload_script(
         self, prefix: str, archive: Path, checksum: str, recipients: tuple[str, ...] = ()
@@ -118,14 +124,14 @@ class S3Server:
         return f"""
 import resource
 from pathlib import Path
-from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
-from pg_backup_manager.adapters.offsite.s3_store import connect
+from pg_backup_manager.adapters.offsite.connect import connect
+from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, S3Settings
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 
-store = connect(OffsiteSettings(
+store = connect(OffsiteSettings(place=S3Settings(
     bucket={self.bucket!r}, prefix={prefix!r}, endpoint_url={self.endpoint!r},
     access_key_id={self.access_key!r}, secret_access_key={self.secret_key!r},
-    force_path_style=True, recipients={recipients!r},
+    force_path_style=True), recipients={recipients!r},
 ))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 copy = store.upload(
@@ -144,6 +150,20 @@ print(copy.size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
             .paginate(Bucket=self.bucket, Prefix=prefix)
         )
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def connect(
+    settings: OffsiteSettings, *, transfer: TransferConfig | None = None
+) -> BucketOffsiteStore:
+    """The controller's off-site store over the S3 bucket of ``settings`` (``transfer``:
+    the parts of its uploads, smaller than the controller's to test them cheaply)."""
+    from pg_backup_manager.adapters.offsite.s3.bucket import TRANSFER, s3_bucket
+
+    place = settings.place
+    assert isinstance(place, S3Settings)
+    cipher = AgeCipher(recipients=settings.recipients, identity_file=settings.identity_file)
+    bucket = s3_bucket(place, transfer=transfer or TRANSFER)
+    return BucketOffsiteStore(bucket=bucket, cipher=cipher, prefix=place.prefix)
 
 
 def write_random(path: Path, mib: int) -> str:

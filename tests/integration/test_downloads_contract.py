@@ -1,6 +1,7 @@
 """One set of checks run against the fake downloads (over the fake off-site store) and
-the real ones (``LocalDownloads`` over the S3 store, SeaweedFS): a copy uploaded, then
-fetched, reads back with the checksums it was uploaded with, so the fake stays honest.
+the real ones (``LocalDownloads`` over the off-site store on S3, SeaweedFS, and on a
+directory): a copy uploaded, then fetched, reads back with the checksums it was
+uploaded with, so the fake stays honest.
 
 Written against what a fetch gives (a catalog of the one copy), not against how
 downloads are built: only the ``downloads`` fixture knows the classes.
@@ -16,15 +17,16 @@ from typing import Any
 
 import pytest
 
+from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
 from pg_backup_manager.adapters.offsite.downloads import LocalDownloads
-from pg_backup_manager.adapters.offsite.s3_store import connect
+from pg_backup_manager.adapters.offsite.file.bucket import FileBucket
+from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import BackupNotFoundError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import BackupName, StoredArchive
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
 
 from ..unit.fakes import FakeDownloads, FakeOffsiteStore
-from .s3 import S3Server
+from .s3 import S3Server, connect
 
 pytestmark = pytest.mark.integration
 
@@ -35,16 +37,19 @@ GLOBALS = b"CREATE ROLE app;\n"
 Upload = Callable[..., None]
 
 
-@pytest.fixture(params=["fake", "s3"])
-def store(request: pytest.FixtureRequest) -> OffsiteStore:
+@pytest.fixture(params=["fake", "s3", "file"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     if request.param == "fake":
         return FakeOffsiteStore()
+    if request.param == "file":
+        root = tmp_path_factory.mktemp("offsite")
+        return BucketOffsiteStore(bucket=FileBucket(root=root), cipher=AgeCipher())
     s3_server: S3Server = request.getfixturevalue("s3_server")
     return connect(s3_server.settings(f"downloads-{uuid.uuid4().hex[:12]}"))
 
 
 @pytest.fixture
-def downloads(store: OffsiteStore, tmp_path: Path) -> Any:
+def downloads(store: Any, tmp_path: Path) -> Any:
     if isinstance(store, FakeOffsiteStore):
         return FakeDownloads(offsite=store)
     root = tmp_path / "backups"
@@ -56,7 +61,7 @@ def downloads(store: OffsiteStore, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def upload(store: OffsiteStore, tmp_path: Path) -> Upload:
+def upload(store: Any, tmp_path: Path) -> Upload:
     def upload(name: BackupName, *, with_globals: bool) -> None:
         archive = tmp_path / f"{uuid.uuid4().hex}.dump"
         archive.write_bytes(ARCHIVE)

@@ -124,8 +124,9 @@ def test_a_multipart_upload_streams_the_archive_and_is_checked(
 ) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from pg_backup_manager.adapters.offsite.s3_store import connect
     from pg_backup_manager.domain.names import StoredArchive
+
+    from .s3 import connect
 
     mib = 1024 * 1024
     store = connect(
@@ -318,7 +319,7 @@ def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import ClientError
 
-    from pg_backup_manager.adapters.offsite.s3_store import connect
+    from .s3 import connect
 
     store = connect(s3_server.settings(prefix))
     key = f"{prefix}/a/{OLD}"
@@ -328,9 +329,9 @@ def test_the_stores_client_never_replaces_an_object_in_one_put_or_in_parts(
     parts = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
 
     with pytest.raises(ClientError) as single:
-        store.client.put_object(Bucket=s3_server.bucket, Key=key, Body=b"second")
+        store.bucket.client.put_object(Bucket=s3_server.bucket, Key=key, Body=b"second")  # type: ignore[attr-defined]
     with pytest.raises(S3UploadFailedError) as multipart:
-        store.client.upload_file(str(big), s3_server.bucket, key, Config=parts)
+        store.bucket.client.upload_file(str(big), s3_server.bucket, key, Config=parts)  # type: ignore[attr-defined]
 
     assert single.value.response["Error"]["Code"] == "PreconditionFailed"
     assert "PreconditionFailed" in str(multipart.value)

@@ -1,6 +1,8 @@
-"""One set of checks run against the fake off-site store and the S3 one (SeaweedFS), so
-the unit tests' fake stays honest; ``hand`` does to each what a hand in the bucket
-would (plant an object under a backup name, delete or replace a copy's companions)."""
+"""One set of checks run against the fake off-site store and the real one over each
+bucket, S3 (SeaweedFS) and a directory (``file://``), so the unit tests' fake stays
+honest and the two backends keep one contract; ``hand`` does to each what a hand in the
+bucket would (plant an object under a backup name, delete or replace a copy's
+companions)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,19 @@ from typing import Protocol
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.offsite.s3_store import S3OffsiteStore, connect
+from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
+from pg_backup_manager.adapters.offsite.file.bucket import FileBucket
+from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.names import BackupName, StoredArchive
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.ports import (
+    OffsiteDownloader,
+    OffsitePruner,
+    OffsiteUploader,
+)
 
 from ..unit.fakes import Companion, FakeOffsiteStore
-from .s3 import S3Server
+from .s3 import S3Server, connect
 
 pytestmark = pytest.mark.integration
 
@@ -29,10 +37,17 @@ NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
 Upload = Callable[..., object]
 
 
-@pytest.fixture(params=["fake", "s3"])
-def store(request: pytest.FixtureRequest) -> OffsiteStore:
+class OffsiteStore(OffsiteUploader, OffsitePruner, OffsiteDownloader, Protocol):
+    """Every role of the off-site store: what the contract checks."""
+
+
+@pytest.fixture(params=["fake", "s3", "file"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OffsiteStore:
     if request.param == "fake":
         return FakeOffsiteStore()
+    if request.param == "file":
+        root = tmp_path_factory.mktemp("offsite")
+        return BucketOffsiteStore(bucket=FileBucket(root=root), cipher=AgeCipher())
     s3_server: S3Server = request.getfixturevalue("s3_server")
     return connect(s3_server.settings(f"contract-{uuid.uuid4().hex[:12]}"))
 
@@ -56,10 +71,17 @@ class FakeHand:
         self.store.lose("users", name, *companions)
 
 
-@attrs.frozen
-class S3Hand:
-    store: S3OffsiteStore
-    server: S3Server
+class BucketHand:
+    """A hand in a real bucket: what it does, through ``_get``, ``_put`` and ``_delete``."""
+
+    def _get(self, name: str) -> bytes:
+        raise NotImplementedError
+
+    def _put(self, name: str, body: bytes) -> None:
+        raise NotImplementedError
+
+    def _delete(self, name: str) -> None:
+        raise NotImplementedError
 
     def plant(self, name: BackupName, content: bytes) -> None:
         self._put(str(name), content)
@@ -85,6 +107,12 @@ class S3Hand:
                     line = f"{'e' * 64}  {name.globals_name}\n"
                     self._put(f"{name.globals_name}.sha256", line.encode())
 
+
+@attrs.frozen
+class S3Hand(BucketHand):
+    store: BucketOffsiteStore
+    server: S3Server
+
     def _get(self, name: str) -> bytes:
         body = self.server.client().get_object(Bucket=self.server.bucket, Key=self._key(name))
         return body["Body"].read()
@@ -96,14 +124,34 @@ class S3Hand:
         self.server.client().delete_object(Bucket=self.server.bucket, Key=self._key(name))
 
     def _key(self, name: str) -> str:
-        return f"{self.store.settings.prefix}/users/{name}"
+        return f"{self.store.prefix}/users/{name}"
+
+
+@attrs.frozen
+class FileHand(BucketHand):
+    """A hand in the directory: writes, reads and deletes files (no record with them)."""
+
+    root: Path
+
+    def _get(self, name: str) -> bytes:
+        return (self.root / "users" / name).read_bytes()
+
+    def _put(self, name: str, body: bytes) -> None:
+        (self.root / "users").mkdir(exist_ok=True)
+        (self.root / "users" / f".{name}.meta").unlink(missing_ok=True)
+        (self.root / "users" / name).write_bytes(body)
+
+    def _delete(self, name: str) -> None:
+        (self.root / "users" / name).unlink()
 
 
 @pytest.fixture
 def hand(store: OffsiteStore, request: pytest.FixtureRequest) -> Hand:
     if isinstance(store, FakeOffsiteStore):
         return FakeHand(store)
-    assert isinstance(store, S3OffsiteStore)
+    assert isinstance(store, BucketOffsiteStore)
+    if isinstance(store.bucket, FileBucket):
+        return FileHand(store.bucket.root)
     return S3Hand(store, request.getfixturevalue("s3_server"))
 
 

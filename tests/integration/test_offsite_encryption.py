@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
 
 from .age_keys import new_key_pair
@@ -241,9 +240,10 @@ def test_an_archive_that_no_longer_matches_its_checksum_is_never_uploaded_encryp
 ) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from pg_backup_manager.adapters.offsite.s3_store import connect
     from pg_backup_manager.domain.errors import IntegrityError
     from pg_backup_manager.domain.names import BackupName, StoredArchive
+
+    from .s3 import connect
 
     prefix = f"it-{uuid.uuid4().hex[:12]}/enc"
     archive = tmp_path / NAME
@@ -274,9 +274,10 @@ def test_a_store_lost_in_the_middle_of_an_encrypted_upload_stops_the_encryption_
 ) -> None:
     from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
     from pg_backup_manager.adapters.offsite.age_stream import Ciphertext
-    from pg_backup_manager.adapters.offsite.s3_store import connect
     from pg_backup_manager.domain.errors import ControllerError
     from pg_backup_manager.domain.names import BackupName, StoredArchive
+
+    from .s3 import connect
 
     streams: list[Ciphertext] = []
     encrypted = AgeCipher.encrypted
@@ -292,9 +293,7 @@ def test_a_store_lost_in_the_middle_of_an_encrypted_upload_stops_the_encryption_
     archive = tmp_path / NAME
     digest = write_random(archive, 160)
     with tcp_gate(GATE_PORT, (S3_HOST, S3_PORT)) as gate:
-        store = connect(
-            attrs.evolve(s3_server.settings(prefix, (keys["ops"][0],)), endpoint_url=gate.endpoint)
-        )
+        store = connect(s3_server.settings(prefix, (keys["ops"][0],), endpoint=gate.endpoint))
         gate.close_after_bytes = 12 * 1024 * 1024  # the store is lost in the second part
 
         with pytest.raises(ControllerError, match="unreachable"):

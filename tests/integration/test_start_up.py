@@ -19,7 +19,7 @@ HEAVY = (
     "pg_backup_manager.adapters.postgres.pg_dump",
     "pg_backup_manager.adapters.postgres.pg_restore",
     "pg_backup_manager.adapters.postgres.psql_server",
-    "pg_backup_manager.adapters.offsite.s3_store",
+    "pg_backup_manager.adapters.offsite.s3.bucket",
     "pg_backup_manager.adapters.monitoring.notifications",
 )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
 from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -28,9 +30,12 @@ from pg_backup_manager.domain.model import (
     TableName,
 )
 from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
+from pg_backup_manager.domain.ports import BackupReader
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
 from pg_backup_manager.domain.restore.scratch import TemporaryDatabase
@@ -476,9 +481,7 @@ class FakeRunLog:
     unreadable: dict[str, int] = attrs.field(factory=dict)  # lines a test says are bad
 
     def record(self, identifier: str, record: RunRecord) -> None:
-        # As history.jsonl reads it back: a sync that found no unusable copy says nothing.
-        kept = attrs.evolve(record, unusable_offsite=record.unusable_offsite or None)
-        self.kept.setdefault(identifier, []).append(kept)
+        self.kept.setdefault(identifier, []).append(record)
 
     def records(self, identifier: str) -> list[RunRecord]:
         return list(self.kept.get(identifier, []))[-1000:]
@@ -490,6 +493,29 @@ class FakeRunLog:
 
     def unreadable_lines(self, identifier: str) -> int:
         return self.unreadable.get(identifier, 0)
+
+
+@attrs.define
+class FakeNotifier:
+    """Keeps every record it is told of, as (identifier, record), in order."""
+
+    told: list[tuple[str, RunRecord]] = attrs.field(factory=list)
+
+    def notify(self, identifier: str, record: RunRecord) -> None:
+        self.told.append((identifier, record))
+
+
+@attrs.define
+class FakePings:
+    """Keeps the pings of each run: ("start", identifiers) and ("end", identifiers, errors)."""
+
+    pinged: list[tuple[object, ...]] = attrs.field(factory=list)
+
+    def started(self, identifiers: Iterable[str]) -> None:
+        self.pinged.append(("start", tuple(identifiers)))
+
+    def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
+        self.pinged.append(("end", tuple(identifiers), dict(errors)))
 
 
 class Companion(enum.Enum):
@@ -676,6 +702,8 @@ class Fakes:
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
     run_log: FakeRunLog = attrs.field(factory=FakeRunLog)
+    notifier: FakeNotifier = attrs.field(factory=FakeNotifier)
+    pings: FakePings = attrs.field(factory=FakePings)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
     offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
     downloads: FakeDownloads = attrs.field(
@@ -713,9 +741,9 @@ class Fakes:
             min_kept=min_kept,
         )
 
-    def restore(self) -> Restore:
+    def restore(self, *, catalog: BackupReader | None = None) -> Restore:
         return Restore(
-            catalog=self.store,
+            catalog=self.store if catalog is None else catalog,
             shared=self.store.shared_copies,
             checker=self.checker,
             locks=self.locks,
@@ -729,9 +757,9 @@ class Fakes:
             globals_reader=self.globals_reader,
         )
 
-    def verify(self) -> Verify:
+    def verify(self, *, catalog: BackupReader | None = None) -> Verify:
         return Verify(
-            catalog=self.store,
+            catalog=self.store if catalog is None else catalog,
             checker=self.checker,
             locks=self.locks,
             clock=self.clock,
@@ -754,8 +782,36 @@ class Fakes:
         return FromOffsite(
             offsite=self.offsite,
             downloads=self.downloads,
-            restore=self.restore(),
-            verify=self.verify(),
+            restore=self.restore,
+            verify=self.verify,
+        )
+
+    def tell(self) -> Tell:
+        return Tell(notifier=self.notifier, pings=self.pings)
+
+    def journal(self) -> Journal:
+        """What the container gives use cases to record through: history, then notifier."""
+        return Journal(history=self.run_log, tell=self.tell())
+
+    def prune_offsite(self, *, enabled: bool = True, min_kept: int = 1) -> PruneOffsite:
+        return PruneOffsite(
+            offsite=self.offsite,
+            locks=self.locks,
+            clock=self.clock,
+            run_log=self.run_log,
+            min_kept=min_kept,
+            enabled=enabled,
+        )
+
+    def backup_run(self, *, offsite: bool = True, retention: bool = True) -> BackupRun:
+        """The run of ``dump`` and the scheduler; ``offsite`` False: no OFFSITE_URL."""
+        steps: NoOffsite | CopyOffsite = NoOffsite()
+        if offsite:
+            steps = CopyOffsite(
+                sync=self.sync(), prune_offsite=self.prune_offsite(), retention=retention
+            )
+        return BackupRun(
+            take_backups=self.take_backups(), offsite=steps, prune=self.prune(), tell=self.tell()
         )
 
     def reset_wal(self) -> ResetWal:

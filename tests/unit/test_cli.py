@@ -46,9 +46,11 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
             "server",
             "restorer",
             "resetter",
-            "run_log",
+            "notifier",
+            "pings",
         ):
             getattr(container, name).override(getattr(fakes, name))
+        container.history.override(fakes.run_log)
         container.globals_dumper.override(fakes.dumper)
         container.globals_reader.override(fakes.globals_reader)
         for name in ("catalog", "staging", "directories"):
@@ -640,3 +642,43 @@ def test_status_without_offsite_url_says_nothing_of_off_site(run: Run, fakes: Fa
     assert code == 0
     assert "off-site" not in out
     assert "offsite" not in json.loads(document)["databases"][0]
+
+
+def test_a_failed_dump_is_recorded_then_told_and_pings_no_dead_mans_switch(
+    run: Run, fakes: Fakes
+) -> None:
+    fakes.dumper.failing.add("users")
+
+    code, _, _ = run("dump", "users")
+
+    assert code == 1
+    [(identifier, record)] = fakes.notifier.told
+    assert identifier == "users" and record.error is not None and "pg_dump" in record.error
+    assert fakes.run_log.records("users") == [record]
+    assert fakes.pings.pinged == []
+
+
+def test_list_json_carries_each_backups_checksum_and_null_without_one(
+    run: Run, fakes: Fakes
+) -> None:
+    with_sum, without = (
+        "file_daily_2024-07-03T09:00:00Z.dump",
+        "file_daily_2024-07-02T09:00:00Z.dump",
+    )
+    fakes.store.add("users", with_sum, without)
+    fakes.store.checksums["users", BackupName.parse(with_sum)] = GOOD_SHA256
+    fakes.store.checksums.pop(("users", BackupName.parse(without)), None)
+
+    code, document, _ = run("list", "users", "--json")
+
+    assert code == 0
+    entries = json.loads(document)["backups"]
+    assert [(e["name"], e["sha256"]) for e in entries] == [(with_sum, GOOD_SHA256), (without, None)]
+
+
+def test_restore_from_shared_of_one_database_raises_its_own_error_alone(run: Run) -> None:
+    code, out, err = run("restore-from-shared", "users")
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: no shared archive") and "restored" not in err

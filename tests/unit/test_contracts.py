@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -14,13 +15,17 @@ from pg_backup_manager.adapters.storage.locks import DirectoryLocks
 from pg_backup_manager.domain.errors import BusyError, ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.monitoring.health import SchedulerState
-from pg_backup_manager.domain.monitoring.ports import Heartbeat
+from pg_backup_manager.domain.monitoring.ports import HeartbeatReader, HeartbeatWriter
 from pg_backup_manager.domain.ports import Clock, Locks
 
 from .fakes import FakeClock, FakeHeartbeat, FakeLocks
 
 SINCE = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 UNTIL = datetime(2024, 7, 4, 15, 0, tzinfo=UTC)
+
+
+class Heartbeat(HeartbeatWriter, HeartbeatReader, Protocol):
+    """Both sides of a heartbeat: what a contract test writes, then reads."""
 
 
 @pytest.fixture(params=["fake", "real"])

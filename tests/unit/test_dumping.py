@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pg_backup_manager.domain.backups.backup_run import BackupRun, RunReport
 from pg_backup_manager.domain.backups.dumping import DumpResult
+from pg_backup_manager.domain.backups.offsite_steps import NoOffsite
 from pg_backup_manager.domain.backups.pruning import PruneResult
-from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.errors import BusyError, ControllerError, IntegrityError, ToolError
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
@@ -22,13 +24,14 @@ def dump_users(fakes: Fakes, *, tier: Tier | None = None, share: bool = False) -
 
 def scheduled(
     fakes: Fakes, *, copy_to_shared: bool = False, timezone: str = "UTC", min_kept: int = 1
-) -> ScheduledRun:
-    return ScheduledRun(
+) -> Callable[[], RunReport]:
+    run = BackupRun(
         take_backups=fakes.take_backups(timezone=timezone),
+        offsite=NoOffsite(),
         prune=fakes.prune(min_kept=min_kept),
-        databases=(USERS, ORDERS),
-        copy_to_shared=copy_to_shared,
+        tell=fakes.tell(),
     )
+    return lambda: run.scheduled((USERS, ORDERS), share=copy_to_shared)
 
 
 def test_a_dump_is_named_after_its_tier_and_start_time() -> None:

@@ -8,6 +8,10 @@ import pytest
 
 from pg_backup_manager.domain.errors import BackupNotFoundError, IntegrityError
 from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+from pg_backup_manager.domain.ports import BackupReader
+from pg_backup_manager.domain.restore.restoring import Restore
+from pg_backup_manager.domain.restore.verifying import Verify
 
 from .fakes import Fakes, database
 from .test_offsite import NEW, OLD, with_local_backups
@@ -87,3 +91,26 @@ def test_verify_remote_checks_each_copy_newest_first_one_download_at_a_time() ->
         ("fetch", "users", OLD),
         ("remove", "users", OLD),
     ]
+
+
+def test_restore_and_verify_remote_are_the_use_cases_the_root_builds_over_the_download() -> None:
+    fakes = Fakes()
+    offsite_only(fakes, OLD)
+    catalogs: list[BackupReader] = []
+
+    def restore(*, catalog: BackupReader) -> Restore:
+        catalogs.append(catalog)
+        return fakes.restore(catalog=catalog)
+
+    def verify(*, catalog: BackupReader) -> Verify:
+        catalogs.append(catalog)
+        return fakes.verify(catalog=catalog)
+
+    from_offsite = FromOffsite(
+        offsite=fakes.offsite, downloads=fakes.downloads, restore=restore, verify=verify
+    )
+    from_offsite.restore_backup(USERS, OLD)
+    from_offsite.verify_backups(USERS)
+
+    assert len(catalogs) == 2 and fakes.store not in catalogs
+    assert [catalog.backup_names("users") for catalog in catalogs] == [[BackupName.parse(OLD)]] * 2

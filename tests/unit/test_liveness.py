@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
+import pytest
+
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
-from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
+from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
 from pg_backup_manager.entrypoints.render_status import stale_heartbeat
 
-from .fakes import FakeHeartbeat, Fakes
+from .fakes import FakeHeartbeat, Fakes, database
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 MAX_AGE = 180.0
@@ -84,7 +87,7 @@ def test_a_run_may_take_five_dump_timeouts_and_two_lock_waits_per_database() -> 
 def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
     status = Status(
         catalog=fakes.store,
-        run_log=fakes.run_log,
+        history=fakes.run_log,
         clock=fakes.clock,
         schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
         heartbeat=heartbeat,
@@ -124,3 +127,46 @@ def test_health_says_which_run_is_overdue_while_the_heart_beats() -> None:
         "the scheduled run due at 2024-07-04T09:00:00Z has not started "
         "(3600 s late, more than 180 s): 'controller start' is stuck"
     )
+
+
+@pytest.mark.parametrize(
+    ("production", "liveness_only", "beat", "verdict", "code"),
+    [
+        (True, False, False, Verdict.NO_HEARTBEAT, 1),
+        (True, True, True, Verdict.ALIVE, 0),
+        (False, True, True, Verdict.ALIVE, 0),
+        (False, False, True, Verdict.NOT_PRODUCTION, 1),
+        (True, False, True, Verdict.FAULTS, 1),  # users has no backup and no grace period
+    ],
+)
+def test_health_decides_its_verdict_and_exit_code_in_the_use_case(
+    production: bool, liveness_only: bool, beat: bool, verdict: Verdict, code: int
+) -> None:
+    fakes = Fakes()
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    if beat:
+        heartbeat.beat()
+    health = check_health(fakes, heartbeat)
+    health = attrs.evolve(health, status=attrs.evolve(health.status, production=production))
+
+    report = health([database("users")], max_heartbeat_age=MAX_AGE, liveness_only=liveness_only)
+
+    assert (report.verdict, report.exit_code) == (verdict, code)
+
+
+def test_a_healthy_report_exits_0_and_a_late_scheduler_exits_1() -> None:
+    fakes = Fakes()
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    heartbeat.beat()
+    fakes.store.add("users", "file_daily_2024-07-04T08:00:00Z.dump")
+
+    healthy = check_health(fakes, heartbeat)(
+        [database("users")], max_heartbeat_age=MAX_AGE, liveness_only=False
+    )
+    fakes.clock.sleep(MAX_AGE + 1)
+    late = check_health(fakes, heartbeat)(
+        [database("users")], max_heartbeat_age=MAX_AGE, liveness_only=False
+    )
+
+    assert (healthy.verdict, healthy.exit_code) == (Verdict.HEALTHY, 0)
+    assert (late.verdict, late.exit_code) == (Verdict.NOT_ALIVE, 1)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pg_backup_manager.domain.errors import ConfigurationError, InvalidBackupNameError
-from pg_backup_manager.domain.model import check_identifier, env_prefix
+from pg_backup_manager.domain.model import check_identifier
 from pg_backup_manager.domain.names import BackupName, Tier
 
 from .fakes import LAYOUT
@@ -102,10 +102,6 @@ def test_service_names_of_letters_digits_dashes_and_underscores_are_identifiers(
 def test_names_that_could_escape_a_directory_are_refused(identifier: str) -> None:
     with pytest.raises(ConfigurationError, match="invalid database identifier"):
         check_identifier(identifier)
-
-
-def test_the_variable_prefix_is_upper_case_with_underscores() -> None:
-    assert env_prefix("my-users_db") == "MY_USERS_DB"
 
 
 def test_paths_of_a_database_stay_under_their_roots() -> None:

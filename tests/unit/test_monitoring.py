@@ -23,11 +23,13 @@ from pg_backup_manager.domain.monitoring.freshness import (
     database_status,
     default_max_age,
 )
+from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.entrypoints import documents, render_status
+from pg_backup_manager.entrypoints.cli import echo
 
-from .fakes import Fakes, database
+from .fakes import FakeHeartbeat, Fakes, database
 
 NOW = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 USERS = database("users")
@@ -254,15 +256,14 @@ def test_health_status_json_and_metrics_say_a_future_dated_backup_is_ignored(
 ) -> None:
     future = backup(-timedelta(hours=17))
     stale = backup(timedelta(hours=13))
-    fakes = Fakes()
     status = status_of([future, stale], [record(Outcome.FAILURE, error="wrong password")])
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BackupCollector(lambda: [status], fakes.run_log))
+    registry.register(BackupCollector(lambda: [status]))
 
     fault = render_status.fault(status)
-    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
     text = capsys.readouterr().out
-    documents.print_statuses([status], fakes.store)
+    print(documents.statuses([status]))
     [entry] = json.loads(capsys.readouterr().out)["databases"]
     scraped = generate_latest(registry).decode()
 
@@ -287,7 +288,7 @@ def test_a_failure_whose_error_is_unknown_says_so_in_status_health_and_off_site(
     )
 
     fault = render_status.fault(status)
-    render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
     text = capsys.readouterr().out
     said = render_status.offsite(offsite)
 
@@ -295,3 +296,36 @@ def test_a_failure_whose_error_is_unknown_says_so_in_status_health_and_off_site(
     assert "  last failure:     2024-07-04T09:00:00Z (scheduled): (no error recorded)\n" in text
     assert said.endswith("last sync failed at 2024-07-04T09:00:00Z: (no error recorded))")
     assert "None" not in fault + text + said
+
+
+def test_the_metrics_count_runs_from_the_statuses_and_read_no_history_themselves() -> None:
+    status = attrs.evolve(
+        status_of([backup(timedelta(hours=1))], []),
+        runs_total={Outcome.SUCCESS: 7, Outcome.FAILURE: 2},
+    )
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BackupCollector(lambda: [status]))
+
+    scraped = generate_latest(registry).decode()
+
+    assert 'pg_backup_runs_total{database="users",outcome="success"} 7.0' in scraped
+    assert 'pg_backup_runs_total{database="users",outcome="failure"} 2.0' in scraped
+
+
+def test_status_counts_the_runs_ever_ended_only_when_asked() -> None:
+    fakes = Fakes()
+    fakes.take_backups()([database("users")])
+    status = Status(
+        catalog=fakes.store,
+        history=fakes.run_log,
+        clock=fakes.clock,
+        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        heartbeat=FakeHeartbeat(clock=fakes.clock),
+        production=False,
+    )
+
+    [plain] = status([database("users")])
+    [counted] = status([database("users")], runs_total=True)
+
+    assert plain.runs_total == {}
+    assert counted.runs_total == {Outcome.SUCCESS: 1, Outcome.FAILURE: 0}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from pg_backup_manager.domain.backups.policy import Why
-from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy
@@ -90,17 +89,10 @@ def test_a_scheduled_run_prunes_off_site_only_where_every_backup_went_off_site()
     fakes = Fakes()
     offsite_copies(fakes, "users", EXPIRED)
     offsite_copies(fakes, "orders", EXPIRED)
-    run = ScheduledRun(
-        take_backups=fakes.take_backups(),
-        prune=fakes.prune(),
-        databases=(USERS, ORDERS),
-        copy_to_shared=False,
-        sync=fakes.sync(),
-        prune_offsite=prune_offsite(fakes),
-    )
+    run = fakes.backup_run()
     fakes.offsite.fail_after = 1  # the users' upload works, the orders' fails
 
-    report = run()
+    report = run.scheduled((USERS, ORDERS), share=False)
 
     assert [u.succeeded for u in report.offsite] == [True, False]
     assert [r.database.identifier for r in report.pruned_offsite] == ["users"]

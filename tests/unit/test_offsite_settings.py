@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager.adapters.offsite.settings import offsite_url
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings
+from pg_backup_manager.adapters.offsite.settings import S3Settings, offsite_url
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.errors import ConfigurationError
 
@@ -94,9 +95,9 @@ def test_an_offsite_url_with_credentials_is_refused_without_repeating_them() -> 
 
 
 def test_the_s3_variables_are_read_with_their_defaults() -> None:
-    store = settings(OFFSITE_URL="s3://backups/prod").offsite
+    offsite = settings(OFFSITE_URL="s3://backups/prod").offsite
 
-    assert store is not None
+    assert offsite is not None and isinstance(store := offsite.place, S3Settings)
     assert (store.bucket, store.prefix, store.endpoint_url, store.region) == (
         "backups",
         "prod",
@@ -104,14 +105,14 @@ def test_the_s3_variables_are_read_with_their_defaults() -> None:
         None,
     )
     assert (store.access_key_id, store.secret_access_key) == (None, None)
-    assert (store.force_path_style, store.retention) == (False, True)
+    assert (store.force_path_style, offsite.retention) == (False, True)
 
 
 def test_the_s3_variables_are_read(tmp_path: Path) -> None:
     key_file = tmp_path / "secret-key"
     key_file.write_text("the-secret\n")
 
-    store = settings(
+    offsite = settings(
         OFFSITE_URL="s3://backups/prod",
         S3_ENDPOINT_URL="http://minio:9000/",
         S3_REGION="eu-west-1",
@@ -121,11 +122,11 @@ def test_the_s3_variables_are_read(tmp_path: Path) -> None:
         OFFSITE_RETENTION="false",
     ).offsite
 
-    assert store is not None
+    assert offsite is not None and isinstance(store := offsite.place, S3Settings)
     assert (store.endpoint_url, store.region) == ("http://minio:9000", "eu-west-1")
     assert (store.access_key_id, store.secret_access_key) == ("the-id", "the-secret")
-    assert (store.force_path_style, store.retention) == (True, False)
-    assert "the-secret" not in repr(store) and "the-id" not in repr(store)
+    assert (store.force_path_style, offsite.retention) == (True, False)
+    assert "the-secret" not in repr(offsite) and "the-id" not in repr(offsite)
 
 
 @pytest.mark.parametrize(
@@ -163,9 +164,10 @@ def test_bad_s3_settings_name_their_variable(environ: dict[str, str], message: s
     ],
 )
 def test_an_endpoint_is_a_scheme_a_host_and_a_port_alone(url: str, taken: str) -> None:
-    store = settings(OFFSITE_URL="s3://backups/prod", S3_ENDPOINT_URL=url).offsite
+    offsite = settings(OFFSITE_URL="s3://backups/prod", S3_ENDPOINT_URL=url).offsite
 
-    assert store is not None and store.endpoint_url == taken
+    assert offsite is not None and isinstance(offsite.place, S3Settings)
+    assert offsite.place.endpoint_url == taken
 
 
 @pytest.mark.parametrize(
@@ -337,3 +339,47 @@ def test_config_never_shows_a_secret_key_given_as_recipients_even_without_offsit
     }
 
     assert shown["ENCRYPTION_RECIPIENTS"] == "***"
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("file:///mnt/nas/backups", "/mnt/nas/backups"),
+        ("file:///mnt/nas/backups/", "/mnt/nas/backups"),
+        ("file://localhost/mnt/nas", "/mnt/nas"),
+        ("file:///mnt/my%20share", "/mnt/my share"),
+    ],
+)
+def test_a_file_url_names_an_absolute_directory(url: str, root: str) -> None:
+    offsite = settings(OFFSITE_URL=url).offsite
+
+    assert offsite is not None and offsite.place == FileSettings(root=root)
+    assert offsite.url == f"file://{root}"
+
+
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("file://nas/backups", "its host must be empty"),
+        ("file:backups", "a relative path"),
+        ("file:/backups", "a relative path"),
+        ("file:///mnt//nas", "empty, '.' or '..' segment"),
+        ("file:///mnt/../etc", "empty, '.' or '..' segment"),
+        ("file:///mnt/nas?x=1", "query or a fragment"),
+        ("file:///mnt/n\nas", "whitespace or control characters"),
+        ("file:///mnt/%0a", "control characters"),
+    ],
+)
+def test_a_malformed_file_url_names_offsite_url_and_the_fault(url: str, fault: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings(OFFSITE_URL=url)
+
+    assert str(raised.value).startswith("OFFSITE_URL must look like file:///")
+    assert fault in str(raised.value)
+
+
+def test_the_s3_variables_are_not_needed_for_a_directory() -> None:
+    offsite = settings(OFFSITE_URL="file:///mnt/nas", OFFSITE_RETENTION="false").offsite
+
+    assert offsite is not None and isinstance(offsite.place, FileSettings)
+    assert offsite.retention is False

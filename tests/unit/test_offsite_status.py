@@ -14,16 +14,18 @@ from prometheus_client.registry import CollectorRegistry
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
-from pg_backup_manager.adapters.monitoring.notifications import NotifyingRunLog, message
+from pg_backup_manager.adapters.monitoring.notifications import message
 from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME, JsonlRunLog
-from pg_backup_manager.domain.backups.backing_up import BackUp
+from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.status import Status
+from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus, offsite_status
 from pg_backup_manager.entrypoints import documents, render_status
+from pg_backup_manager.entrypoints.cli import echo
 
 from .fakes import GOOD_SHA256, Companion, FakeHeartbeat, Fakes, database
 from .test_offsite import MIDDLE, NEW, OLD, with_local_backups
@@ -38,7 +40,7 @@ OTHER_SHA256 = "0" * 64
 def status(fakes: Fakes, *, offsite: bool = True) -> DatabaseStatus:
     [found] = Status(
         catalog=fakes.store,
-        run_log=fakes.run_log,
+        history=fakes.run_log,
         clock=fakes.clock,
         schedule=SCHEDULE,
         heartbeat=FakeHeartbeat(clock=fakes.clock),
@@ -50,7 +52,7 @@ def status(fakes: Fakes, *, offsite: bool = True) -> DatabaseStatus:
 
 
 def dump_and_upload(fakes: Fakes) -> None:
-    BackUp(take_backups=fakes.take_backups(), sync=fakes.sync())([USERS])
+    fakes.backup_run().dump([USERS])
 
 
 def an_hour_later(fakes: Fakes) -> None:
@@ -209,7 +211,7 @@ def test_status_says_off_site_missing_with_the_count_and_the_last_error(
     fakes.offsite.fail_after = 0
     dump_and_upload(fakes)
 
-    render_status.statuses([status(fakes)], SCHEDULE)
+    echo(render_status.statuses([status(fakes)], SCHEDULE))
 
     assert capsys.readouterr().out.splitlines()[-1] == (
         "  off-site: missing (1 of 1 backup(s) not off-site, the newest among them; "
@@ -225,8 +227,8 @@ def test_status_says_off_site_ok_once_a_sync_confirmed_every_backup(
     with_local_backups(fakes, "users", OLD, MIDDLE)
     fakes.sync()([USERS])
 
-    render_status.statuses([status(fakes)], SCHEDULE)
-    render_status.statuses([status(fakes, offsite=False)], SCHEDULE)
+    echo(render_status.statuses([status(fakes)], SCHEDULE))
+    echo(render_status.statuses([status(fakes, offsite=False)], SCHEDULE))
 
     out = capsys.readouterr().out
     assert "  off-site: ok (2 backup(s) off-site; last sync 2024-07-04T09:00:00Z)\n" in out
@@ -252,9 +254,9 @@ def test_status_json_has_an_offsite_entry_only_with_an_offsite_store(
     fakes.offsite.fail_after = 0
     dump_and_upload(fakes)
 
-    documents.print_statuses([status(fakes)], fakes.store)
+    print(documents.statuses([status(fakes)]))
     with_store = json.loads(capsys.readouterr().out)
-    documents.print_statuses([status(fakes, offsite=False)], fakes.store)
+    print(documents.statuses([status(fakes, offsite=False)]))
     without = json.loads(capsys.readouterr().out)
 
     assert with_store["databases"][0]["offsite"] == {
@@ -270,7 +272,7 @@ def test_status_json_has_an_offsite_entry_only_with_an_offsite_store(
 
 def scrape(statuses: list[DatabaseStatus], fakes: Fakes) -> str:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BackupCollector(lambda: statuses, fakes.run_log))
+    registry.register(BackupCollector(lambda: statuses))
     return generate_latest(registry).decode()
 
 
@@ -319,14 +321,19 @@ def test_a_failed_upload_is_notified_like_any_failure_and_says_what_is_missing()
     notifier = RecordingNotifier()
     fakes.offsite.fail_after = 0
     with_local_backups(fakes, "users", OLD)
-    take_backups = attrs.evolve(
-        fakes.take_backups(), run_log=NotifyingRunLog(inner=fakes.run_log, notifier=notifier)
-    )
-    sync = attrs.evolve(
-        fakes.sync(), run_log=NotifyingRunLog(inner=fakes.run_log, notifier=notifier)
+    journal = Journal(history=fakes.run_log, tell=Tell(notifier=notifier, pings=fakes.pings))
+    run = fakes.backup_run()
+    run = attrs.evolve(
+        run,
+        take_backups=attrs.evolve(run.take_backups, run_log=journal),
+        offsite=CopyOffsite(
+            sync=attrs.evolve(fakes.sync(), run_log=journal),
+            prune_offsite=fakes.prune_offsite(),
+            retention=True,
+        ),
     )
 
-    BackUp(take_backups=take_backups, sync=sync)([USERS])
+    run.dump([USERS])
 
     [(identifier, title, body)] = notifier.sent
     assert (identifier, title) == ("users", "users: sync failure")

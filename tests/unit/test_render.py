@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from pg_backup_manager import entrypoints
 from pg_backup_manager.domain.backups.policy import plan_retention
-from pg_backup_manager.domain.backups.scheduled_run import ScheduledRun
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.domain.offsite.pruning import PruneOffsite
-from pg_backup_manager.entrypoints.render import log_run, reason, size
+from pg_backup_manager.entrypoints import render
+from pg_backup_manager.entrypoints.render import reason, size
+from pg_backup_manager.entrypoints.scheduler import log_run
 
 from .fakes import Fakes, database
 
@@ -54,15 +57,10 @@ def test_a_scheduled_run_is_logged_database_by_database(caplog: pytest.LogCaptur
     expired = "file_daily_2024-05-01T03:00:00Z.dump"
     fakes.store.add("users", expired)
     fakes.store.add("orders", expired)
-    run = ScheduledRun(
-        take_backups=fakes.take_backups(),
-        prune=fakes.prune(),
-        databases=(database("users"), database("orders")),
-        copy_to_shared=False,
-    )
+    run = fakes.backup_run(offsite=False)
 
     with caplog.at_level(logging.INFO):
-        log_run(run(), logging.getLogger("test"))
+        log_run(run.scheduled((database("users"), database("orders")), share=False))
 
     assert [record.getMessage().split(" (")[0] for record in caplog.records] == [
         "users: created file_daily_2024-07-04T09:00:00Z.dump",
@@ -78,22 +76,47 @@ def test_a_scheduled_run_warns_of_an_unusable_object_off_site(
     fakes = Fakes()
     stray = BackupName.parse("file_daily_2024-07-03T21:00:00Z.dump")
     fakes.offsite.plant("users", stray, size=12)
-    run = ScheduledRun(
-        take_backups=fakes.take_backups(),
-        prune=fakes.prune(),
-        databases=(database("users"),),
-        copy_to_shared=False,
-        sync=fakes.sync(),
-        prune_offsite=PruneOffsite(
-            offsite=fakes.offsite, locks=fakes.locks, clock=fakes.clock, run_log=fakes.run_log
-        ),
-    )
+    run = fakes.backup_run()
 
     with caplog.at_level(logging.INFO):
-        log_run(run(), logging.getLogger("test"))
+        log_run(run.scheduled((database("users"),), share=False))
 
     [warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert warning.getMessage() == (
         f"users: off-site {stray} is not usable: no checksum object ({stray}.sha256); "
         "not counted, never deleted"
     )
+
+
+RENDERERS = ("render", "render_offsite", "render_restore", "render_status", "render_run")
+
+
+@pytest.mark.parametrize("module", [*RENDERERS, "documents"])
+def test_renderers_are_pure_they_return_text_and_never_write(module: str) -> None:
+    source = Path(entrypoints.__file__).with_name(f"{module}.py").read_text()
+    imported = {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (
+            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
+        )
+    }
+
+    assert not imported & {"click", "sys", "logging.handlers"}
+    assert "print(" not in source and ".echo(" not in source and "log." not in source
+
+
+def test_a_dump_report_renders_as_lines_for_each_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    fakes = Fakes()
+    fakes.dumper.failing.add("orders")
+    report = fakes.backup_run(offsite=False).dump([database("users"), database("orders")])
+
+    lines = render.dump(report)
+
+    assert capsys.readouterr() == ("", "")  # rendering wrote nothing
+    assert [(line.err, line.text.split(":")[0]) for line in lines] == [
+        (False, "users"),
+        (True, "error"),
+        (False, "dumped 1 of 2 databases; failed"),
+    ]

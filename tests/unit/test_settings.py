@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pg_backup_manager.adapters.postgres.libpq import with_hint
 from pg_backup_manager.adapters.settings import Settings, controller_user
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.monitoring.freshness import default_max_age
@@ -244,6 +245,24 @@ def test_a_password_from_a_file_remembers_its_variable_for_hints(tmp_path: Path)
 
     assert users.password_variable == "USERS_POSTGRES_PASSWORD_FILE"
     assert settings().config.databases[0].password_variable == "USERS_POSTGRES_PASSWORD"
+
+
+def test_a_connection_hint_names_the_variables_of_the_service_and_of_its_password(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("pw\n")
+    environ = {"DATABASE_LIST": "my-db", "MY_DB_POSTGRES_PASSWORD_FILE": str(secret)}
+    from_file = Settings.from_environ(environ, cwd=CWD).config.databases[0]
+    default = settings(DATABASE_LIST="my-db").config.databases[0]
+
+    hints = [with_hint("password authentication failed", d) for d in (from_file, default)]
+
+    assert hints == [
+        "password authentication failed "
+        "(check MY_DB_POSTGRES_USER and MY_DB_POSTGRES_PASSWORD_FILE)",
+        "password authentication failed (check MY_DB_POSTGRES_USER and MY_DB_POSTGRES_PASSWORD)",
+    ]
 
 
 def test_a_bin_dir_without_the_client_tools_is_a_configuration_error(tmp_path: Path) -> None:

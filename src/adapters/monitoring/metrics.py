@@ -1,7 +1,8 @@
 """``/metrics`` in the Prometheus text format (prometheus-client), for ``controller start``.
 
-Every scrape reads the backups and the run histories afresh, so the values
-are right after a restart.
+Every scrape asks for the status of every database afresh (the ``status`` use case
+reads the backups and the run histories), so the values are right after a restart.
+The collector only translates those statuses into series.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
-from pg_backup_manager.domain.ports import RunLog
 
 _PREFIX = "pg_backup"
 
@@ -22,9 +22,10 @@ _PREFIX = "pg_backup"
 class BackupCollector(Collector):
     """Turns the status of each database into the ``pg_backup_*`` series."""
 
-    def __init__(self, statuses: Callable[[], Sequence[DatabaseStatus]], run_log: RunLog) -> None:
+    def __init__(self, statuses: Callable[[], Sequence[DatabaseStatus]]) -> None:
+        """``statuses`` returns the status of every database, each with its
+        :attr:`~DatabaseStatus.runs_total`."""
         self._statuses = statuses
-        self._run_log = run_log
 
     def collect(self) -> Iterator[Metric]:
         """Yield every series, labelled by database (and tier or outcome); the off-site
@@ -73,9 +74,8 @@ class BackupCollector(Collector):
             gauges["healthy"].add_metric(label, 1.0 if status.healthy else 0.0)
             for tier, count in status.backups_by_tier.items():
                 tiers.add_metric([*label, tier.value], count)
-            totals = self._run_log.totals(status.database.identifier)
             for outcome in Outcome:
-                runs.add_metric([*label, outcome.value], totals[outcome])
+                runs.add_metric([*label, outcome.value], status.runs_total.get(outcome, 0))
         yield from gauges.values()
         yield tiers
         yield runs
@@ -115,9 +115,9 @@ def serve_metrics(
     address: str,
     port: int,
     statuses: Callable[[], Sequence[DatabaseStatus]],
-    run_log: RunLog,
 ) -> None:
-    """Serve ``/metrics`` on ``address``:``port`` from a daemon thread."""
+    """Serve ``/metrics`` on ``address``:``port`` from a daemon thread; each scrape calls
+    ``statuses`` (see :class:`BackupCollector`)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BackupCollector(statuses, run_log))
+    registry.register(BackupCollector(statuses))
     start_http_server(port, addr=address, registry=registry)

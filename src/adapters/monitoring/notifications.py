@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
@@ -21,7 +21,6 @@ from pg_backup_manager.adapters.monitoring.redaction import (
     redact,
 )
 from pg_backup_manager.domain.history import Outcome, RunRecord
-from pg_backup_manager.domain.ports import RunLog
 
 log = logging.getLogger(__name__)
 # Apprise says at INFO level what it sends: not for the operator's terminal.
@@ -106,38 +105,6 @@ def _some(names: Sequence[str], shown: int = 5) -> str:
     listed = ", ".join(names[:shown])
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return f"{len(names)} backup(s): {listed}{more}"
-
-
-class Notifier(Protocol):
-    """Tells people of a run record (AppriseNotifier, or a fake in the tests)."""
-
-    def notify(self, identifier: str, record: RunRecord) -> None:
-        """Send ``record`` of ``identifier`` to whoever should hear of it; never raise."""
-
-
-@attrs.frozen(kw_only=True)
-class NotifyingRunLog:
-    """A run log that also notifies people of what it records."""
-
-    inner: RunLog
-    notifier: Notifier
-
-    def record(self, identifier: str, record: RunRecord) -> None:
-        """Record ``record``, then notify (both never raise)."""
-        self.inner.record(identifier, record)
-        self.notifier.notify(identifier, record)
-
-    def records(self, identifier: str) -> list[RunRecord]:
-        """Return the history of ``identifier``, oldest first."""
-        return self.inner.records(identifier)
-
-    def totals(self, identifier: str) -> dict[Outcome, int]:
-        """Return how many backup runs of ``identifier`` ended each way, ever."""
-        return self.inner.totals(identifier)
-
-    def unreadable_lines(self, identifier: str) -> int:
-        """Return how many lines of the history of ``identifier`` could not be read."""
-        return self.inner.unreadable_lines(identifier)
 
 
 @attrs.frozen(kw_only=True)

@@ -74,6 +74,10 @@ class AgeCipher:
         """Return whether uploads are encrypted (ENCRYPTION_RECIPIENTS is set)."""
         return bool(self.recipients)
 
+    def smallest_ciphertext(self, plain_size: int) -> int:
+        """Return a lower bound of the size of ``plain_size`` bytes encrypted by age."""
+        return smallest_ciphertext(plain_size)
+
     @contextlib.contextmanager
     def encrypted(self, path: Path, checksum: str) -> Iterator[Ciphertext]:
         """Yield the ciphertext of the file at ``path`` as a stream to read, made as it

@@ -16,15 +16,14 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters.storage import files
-from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
 
 
 @attrs.frozen(kw_only=True)
 class DownloadedCatalog:
-    """The one backup downloaded into ``directory``, as a BackupCatalog."""
+    """The one backup downloaded into ``directory``, as a BackupReader (to read only)."""
 
     directory: Path
     name: BackupName
@@ -53,17 +52,13 @@ class DownloadedCatalog:
             f"({name.globals_name}): create the roles by hand, or restore with --no-owner",
         )
 
-    def delete(self, identifier: str, name: BackupName) -> None:
-        """Refuse: a downloaded backup is never deleted through this catalog."""
-        raise ControllerError(f"{name} is an off-site copy: it is not deleted here")
-
 
 @attrs.frozen(kw_only=True)
 class LocalDownloads:
     """Downloads off-site backups beside each database's local backups."""
 
     layout: Layout
-    store: OffsiteStore
+    store: OffsiteDownloader
 
     @contextlib.contextmanager
     def fetch(self, identifier: str, name: BackupName) -> Iterator[DownloadedCatalog]:

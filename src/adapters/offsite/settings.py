@@ -1,5 +1,6 @@
-"""The off-site store's variables: ``OFFSITE_URL`` and the S3 client's settings, checked
-strictly; a bad one is a ConfigurationError that names its variable (never a secret)."""
+"""The off-site store's variables: ``OFFSITE_URL`` (an S3 bucket, or a directory: see
+:mod:`.file.settings`) and the S3 client's settings, checked strictly; a bad one is a
+ConfigurationError that names its variable (never a secret)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from urllib.parse import urlsplit
 import attrs
 
 from pg_backup_manager.adapters.env_values import flag, secret
+from pg_backup_manager.adapters.offsite.file.settings import FileSettings, file_url
 from pg_backup_manager.domain.errors import ConfigurationError
 
-# S3's rules for bucket names (no dots: they break TLS with virtual-hosted addressing
-# only, so they are accepted).
+# S3's rules for bucket names (dots break TLS with virtual-hosted addressing only: accepted).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _REGION = re.compile(r"[a-z0-9-]{1,50}")
@@ -22,15 +23,18 @@ _REGION = re.compile(r"[a-z0-9-]{1,50}")
 _RECIPIENT = re.compile(
     r"age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]{20,}( .*)?"
 )
-_URL_SHAPE = "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod)"
+_URL_SHAPE = (
+    "OFFSITE_URL must look like s3://<bucket>/<prefix> (e.g. s3://backups/prod) "
+    "or file:///<absolute path>"
+)
 # Whitespace and control characters inside a URL: urlsplit silently drops tabs and
 # newlines, so a value holding one would name another place than the one written.
 _BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 @attrs.frozen(kw_only=True)
-class OffsiteSettings:
-    """Where off-site copies go and how to reach the store. The secret key is kept out
+class S3Settings:
+    """Where in S3 the copies go and how to reach the store. The secret key is kept out
     of ``repr``; None credentials mean the client library's usual chain."""
 
     bucket: str
@@ -40,14 +44,26 @@ class OffsiteSettings:
     access_key_id: str | None = attrs.field(default=None, repr=False)
     secret_access_key: str | None = attrs.field(default=None, repr=False)
     force_path_style: bool = False
+
+    @property
+    def url(self) -> str:
+        """Return ``s3://<bucket>/<prefix>`` for messages."""
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+
+@attrs.frozen(kw_only=True)
+class OffsiteSettings:
+    """Off-site copies, any backend: where, whether retention prunes them, encryption."""
+
+    place: S3Settings | FileSettings
     retention: bool = True
     recipients: tuple[str, ...] = ()  # age or SSH public keys: uploads are encrypted to them
     identity_file: str | None = None  # the secret keys that decrypt downloads
 
     @property
     def url(self) -> str:
-        """Return ``s3://<bucket>/<prefix>`` for messages."""
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        """Return OFFSITE_URL as it names the place, for messages."""
+        return self.place.url
 
 
 def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
@@ -70,7 +86,6 @@ def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
     text = environ.get("OFFSITE_URL", "").strip()
     if not text:
         return None
-    bucket, prefix = offsite_url(text)
     key_id = secret(environ, "AWS_ACCESS_KEY_ID")
     key = secret(environ, "AWS_SECRET_ACCESS_KEY")
     if (key_id is None) != (key is None):
@@ -83,14 +98,22 @@ def offsite(environ: Mapping[str, str]) -> OffsiteSettings | None:
             f"{given} is set but {lacking} is not: set both (or their _FILE), or neither "
             "to use the S3 client's usual credentials"
         )
+    place: S3Settings | FileSettings
+    if text.startswith("file:"):  # the S3 variables are checked above, and not used
+        place = FileSettings(root=file_url(text))
+    else:
+        bucket, prefix = offsite_url(text)
+        place = S3Settings(
+            bucket=bucket,
+            prefix=prefix,
+            access_key_id=key_id[0].strip() if key_id else None,
+            secret_access_key=key[0].strip() if key else None,
+            endpoint_url=endpoint,
+            region=region_name,
+            force_path_style=path_style,
+        )
     return OffsiteSettings(
-        bucket=bucket,
-        prefix=prefix,
-        access_key_id=key_id[0].strip() if key_id else None,
-        secret_access_key=key[0].strip() if key else None,
-        endpoint_url=endpoint,
-        region=region_name,
-        force_path_style=path_style,
+        place=place,
         retention=retention,
         recipients=keys,
         identity_file=environ.get("ENCRYPTION_IDENTITY_FILE", "").strip() or None,

@@ -5,7 +5,7 @@
 DATABASE``): encoding and locale, owner, connection limit, ``ALTER DATABASE ...
 SET``, ``ALTER ROLE ... IN DATABASE ... SET``, comment, grants and revokes. They
 name the source's database; here they are read by the SQL lexer of
-:mod:`~pg_backup_manager.adapters.postgres.globals_sql` and rebuilt token by token for
+:mod:`~pg_backup_manager.adapters.postgres.sql_lexer` and rebuilt token by token for
 the psql variable ``:"a"``, so they can be given to the scratch database of a
 restore before it takes the target's name.
 """
@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from pg_backup_manager.adapters.postgres.db_properties import CLEAR_COMMENT
-from pg_backup_manager.adapters.postgres.globals_sql import Token, statements
+from pg_backup_manager.adapters.postgres.sql_lexer import Token, statements
 from pg_backup_manager.domain.errors import IntegrityError
 from pg_backup_manager.domain.model import DatabaseProperties
 

@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager
 import attrs
 
 from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.configuration.services import PASSWORD
+from pg_backup_manager.adapters.configuration.variable import env_prefix
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
@@ -147,6 +149,7 @@ def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
     lowered = message.lower()
     for needle, hint in _HINTS:
         if needle in lowered:
-            said = hint.format(prefix=database.env_prefix, password=database.password_variable)
+            password = database.password_variable or PASSWORD.of(database.identifier).name
+            said = hint.format(prefix=env_prefix(database.identifier), password=password)
             return f"{message} ({said})"
     return message

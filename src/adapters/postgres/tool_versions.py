@@ -11,9 +11,9 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.configuration import core
 from pg_backup_manager.adapters.env_values import CLIENT_TOOLS
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries, command
-from pg_backup_manager.adapters.settings import DEFAULT_BIN_ROOT
 from pg_backup_manager.domain.errors import ToolError
 
 # pg_resetwal is chosen per data directory, by its major version.
@@ -51,14 +51,14 @@ def installed_tools(environ: Mapping[str, str]) -> InstalledTools:
     """Return the tools that ``PG_BIN_DIR`` and ``PG_BIN_ROOT`` of ``environ`` lead to, and
     their versions (each client tool is run with ``--version``).
 
-    The two variables are read as the settings read them but not checked: a
-    ``PG_BIN_DIR`` without a tool is reported tool by tool. Never raises for a
+    The two variables are read through their declarations, ``PG_BIN_DIR`` as set
+    but not checked: one without a tool is reported tool by tool. Never raises for a
     tool that is missing or broken.
     """
-    bin_dir = environ.get("PG_BIN_DIR", "").strip()
+    bin_dir = core.PG_BIN_DIR.found(environ)  # its text, unchecked
     binaries = PgBinaries(
-        root=Path(environ.get("PG_BIN_ROOT", "").strip() or DEFAULT_BIN_ROOT),
-        bin_dir=Path(bin_dir) if bin_dir else None,
+        root=core.PG_BIN_ROOT.read(environ),
+        bin_dir=Path(bin_dir[0].strip()) if bin_dir is not None else None,
     )
     majors = sorted(
         (path.parent.parent.name for path in binaries.root.glob(f"*/bin/{SERVER_TOOL}")),

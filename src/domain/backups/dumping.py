@@ -21,7 +21,7 @@ from pg_backup_manager.domain.errors import ControllerError, ToolError, worst_ex
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.restore.ports import ServerDatabases
 from pg_backup_manager.domain.restore.recovery import explain_a_missing_target
@@ -69,7 +69,7 @@ class BackupWriter:
     """
 
     clock: Clock
-    catalog: BackupCatalog
+    catalog: BackupReader
     staging: Staging
     dumper: Dumper
     globals_dumper: GlobalsDumper
@@ -125,7 +125,7 @@ class TakeBackups:
     shared: SharedCopies
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
     timezone: str
     parallelism: int = 1
 

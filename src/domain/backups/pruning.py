@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -11,7 +11,7 @@ from pg_backup_manager.domain.backups.policy import RetentionPlan, plan_retentio
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import OffsiteCopy
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -28,13 +28,45 @@ class PruneResult:
 
 
 @attrs.frozen(kw_only=True)
+class PruneReport:
+    """The results of one ``prune`` (local or off-site), in the order asked."""
+
+    results: tuple[PruneResult, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0: a prune that could not run raised instead (busy, a failed deletion)."""
+        return 0
+
+
+def prune_each(
+    databases: Sequence[Database],
+    *,
+    prune: Callable[[Database], PruneResult],
+    told: Callable[[PruneResult], None],
+) -> PruneReport:
+    """Apply ``prune`` (local or off-site retention) to each of ``databases``, handing each
+    result to ``told`` as soon as it is done; return them all.
+
+    Raises:
+        ControllerError: as ``prune`` raises it; what was told before stands.
+    """
+    results = []
+    for database in databases:
+        result = prune(database)
+        told(result)
+        results.append(result)
+    return PruneReport(results=tuple(results))
+
+
+@attrs.frozen(kw_only=True)
 class Prune:
     """Applies retention: only files that are backups are ever judged or deleted."""
 
     catalog: BackupCatalog
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
     min_kept: int = 1
 
     def __call__(

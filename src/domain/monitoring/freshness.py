@@ -48,6 +48,8 @@ class DatabaseStatus:
     offsite: OffsiteStatus | None = None  # None: no off-site store is configured
     future: tuple[BackupName, ...] = ()  # dated in the future, ignored: newest first
     history_unreadable_lines: int = 0  # lines of the history left out of it
+    # Backup runs ever ended, per outcome (read for the metrics alone; empty otherwise).
+    runs_total: dict[Outcome, int] = attrs.field(factory=dict)
 
     @property
     def newest_age(self) -> timedelta | None:

@@ -1,5 +1,6 @@
-"""What monitoring needs: the scheduler's heartbeat, and the monitor that expects a ping at
-each run."""
+"""What monitoring needs: the scheduler's heartbeat (written by the scheduler, read by
+``health`` and ``status``), and the two ways people are told: notifications of each
+operation and the monitor that expects a ping at each scheduled run."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.monitoring.health import SchedulerState
 
 
-class Heartbeat(Protocol):
-    """Tells the container's health check that the scheduler lives."""
+class HeartbeatWriter(Protocol):
+    """The scheduler's side of the heartbeat: it tells the health check that it lives."""
 
     def beat(self) -> None:
         """Record that the scheduler is alive now; never raise."""
@@ -27,6 +29,10 @@ class Heartbeat(Protocol):
     def started(self, at: datetime) -> None:
         """Record that the scheduler started at ``at``; never raise."""
 
+
+class HeartbeatReader(Protocol):
+    """The health check's side of the heartbeat: what the scheduler last said."""
+
     def started_at(self) -> datetime | None:
         """Return when the scheduler started, or None when that is unknown."""
 
@@ -39,6 +45,14 @@ class Heartbeat(Protocol):
         Raises:
             ControllerError: there is no beat of this controller's to read.
         """
+
+
+class Notifier(Protocol):
+    """Tells people of an operation that ended (Apprise, or a fake in the tests)."""
+
+    def notify(self, identifier: str, record: RunRecord) -> None:
+        """Send ``record`` of ``identifier`` to whoever should hear of it (a failure, or
+        every record with ``NOTIFY_ON=always``), in the background; never raise."""
 
 
 class DeadMansSwitch(Protocol):

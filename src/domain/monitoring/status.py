@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from datetime import timedelta
 
 import attrs
 
+from pg_backup_manager.domain.backups.listing import recorded_checksum
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import (
@@ -15,9 +17,9 @@ from pg_backup_manager.domain.monitoring.freshness import (
     default_max_age,
 )
 from pg_backup_manager.domain.monitoring.health import Liveness
-from pg_backup_manager.domain.monitoring.ports import Heartbeat
-from pg_backup_manager.domain.names import Backup, BackupName
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, RunLog, Schedule
+from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
+from pg_backup_manager.domain.names import Backup
+from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory, Schedule
 
 
 @attrs.frozen(kw_only=True)
@@ -28,38 +30,52 @@ class Status:
     schedule. Outside production nothing is scheduled: there is no next run
     and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
     says which backups are not off-site, from the history and each backup's
-    checksum file alone: the store is never asked.
+    checksum file alone: the store is never asked. The newest backup of each
+    status carries the SHA-256 its checksum file records (None without one).
     """
 
-    catalog: BackupCatalog
-    run_log: RunLog
+    catalog: BackupReader
+    history: RunHistory
     clock: Clock
     schedule: Schedule
-    heartbeat: Heartbeat
+    heartbeat: HeartbeatReader
     production: bool
     max_age: timedelta | None = None
     offsite: bool = False
 
-    def __call__(self, databases: Sequence[Database]) -> list[DatabaseStatus]:
-        """Return the status of each of ``databases``, in order."""
+    def __call__(
+        self, databases: Sequence[Database], *, runs_total: bool = False
+    ) -> list[DatabaseStatus]:
+        """Return the status of each of ``databases``, in order; with ``runs_total``, each
+        with how many backup runs ever ended each way (the metrics count them)."""
         now = self.clock.now()
         max_age = self.max_age or default_max_age(self.schedule, now=now)
         next_run = self.schedule.next_after(now) if self.production else None
         started = self.heartbeat.started_at() if self.production else None
-        return [
-            database_status(
+        statuses = []
+        for database in databases:
+            identifier = database.identifier
+            status = database_status(
                 database=database,
-                backups=self._backups(database.identifier),
-                history=self.run_log.records(database.identifier),
+                backups=self._backups(identifier),
+                history=self.history.records(identifier),
                 now=now,
                 max_age=max_age,
                 next_run_at=next_run,
                 started_at=started,
                 offsite=self.offsite,
-                history_unreadable_lines=self.run_log.unreadable_lines(database.identifier),
+                history_unreadable_lines=self.history.unreadable_lines(identifier),
             )
-            for database in databases
-        ]
+            newest = status.newest
+            if newest is not None and newest.sha256 is None:
+                newest = attrs.evolve(
+                    newest, sha256=recorded_checksum(self.catalog, identifier, newest.name)
+                )
+                status = attrs.evolve(status, newest=newest)
+            if runs_total:
+                status = attrs.evolve(status, runs_total=self.history.totals(identifier))
+            statuses.append(status)
+        return statuses
 
     def _backups(self, identifier: str) -> list[Backup]:
         """Return the backups of ``identifier``, newest first; with ``offsite``, each with
@@ -68,24 +84,33 @@ class Status:
         backups = self.catalog.backups(identifier)
         if not self.offsite:
             return backups
-        return [attrs.evolve(b, sha256=self._checksum(identifier, b.name)) for b in backups]
+        return [
+            attrs.evolve(b, sha256=recorded_checksum(self.catalog, identifier, b.name))
+            for b in backups
+        ]
 
-    def _checksum(self, identifier: str, name: BackupName) -> str | None:
-        try:
-            return self.catalog.archive(identifier, name).checksum
-        except ControllerError:  # gone since listed, unreadable or malformed
-            return None
+
+class Verdict(enum.Enum):
+    """What ``health`` concludes, worst first."""
+
+    NO_HEARTBEAT = "no-heartbeat"  # nothing of the scheduler's to read: see ``problem``
+    NOT_ALIVE = "not-alive"  # its heartbeat is too old, or it is late (see ``liveness``)
+    ALIVE = "alive"  # liveness alone was asked, and the scheduler lives
+    NOT_PRODUCTION = "not-production"  # nothing is scheduled, so no backup is kept fresh
+    FAULTS = "faults"  # some database has no fresh backup
+    HEALTHY = "healthy"
 
 
 @attrs.frozen(kw_only=True)
 class HealthReport:
     """Whether the scheduler lives (``liveness`` None: no heartbeat, see ``problem``) and
-    whether every database has a fresh backup."""
+    (unless ``liveness_only``) whether every database has a fresh backup."""
 
     production: bool
     liveness: Liveness | None
     problem: str | None
     databases: tuple[DatabaseStatus, ...] = ()
+    liveness_only: bool = False
 
     @property
     def alive(self) -> bool:
@@ -96,6 +121,24 @@ class HealthReport:
     def faults(self) -> tuple[DatabaseStatus, ...]:
         """Return the databases whose backups are not fresh."""
         return tuple(status for status in self.databases if not status.healthy)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Return what ``health`` concludes (see :class:`Verdict`)."""
+        if self.liveness is None:
+            return Verdict.NO_HEARTBEAT
+        if not self.alive:
+            return Verdict.NOT_ALIVE
+        if self.liveness_only:
+            return Verdict.ALIVE
+        if not self.production:
+            return Verdict.NOT_PRODUCTION
+        return Verdict.FAULTS if self.faults else Verdict.HEALTHY
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when the verdict is good (alive, or healthy), else 1."""
+        return 0 if self.verdict in {Verdict.ALIVE, Verdict.HEALTHY} else 1
 
     @property
     def healthy(self) -> bool:
@@ -109,7 +152,7 @@ class CheckHealth:
     liveness is asked, fresh backups."""
 
     status: Status
-    heartbeat: Heartbeat
+    heartbeat: HeartbeatReader
 
     def __call__(
         self, databases: Sequence[Database], *, max_heartbeat_age: float, liveness_only: bool
@@ -131,4 +174,5 @@ class CheckHealth:
             liveness=liveness,
             problem=problem,
             databases=statuses,
+            liveness_only=liveness_only,
         )

@@ -5,24 +5,42 @@ downloaded files are removed whatever happens."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import attrs
 
 from pg_backup_manager.domain.errors import IntegrityError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.offsite.ports import OffsiteDownloads, OffsiteStore
+from pg_backup_manager.domain.offsite.ports import OffsiteDownloads, OffsiteLister
+from pg_backup_manager.domain.ports import BackupReader
 from pg_backup_manager.domain.restore.restoring import Restore, RestoreReport
 from pg_backup_manager.domain.restore.verifying import Check, Verify, VerifyReport
 
 
+class RestoreOf(Protocol):
+    """Builds the local ``Restore`` over another catalog (the composition root's)."""
+
+    def __call__(self, *, catalog: BackupReader) -> Restore:
+        """Return a Restore that reads its backups from ``catalog``."""
+
+
+class VerifyOf(Protocol):
+    """Builds the local ``Verify`` over another catalog (the composition root's)."""
+
+    def __call__(self, *, catalog: BackupReader) -> Verify:
+        """Return a Verify that reads its backups from ``catalog``."""
+
+
 @attrs.frozen(kw_only=True)
 class FromOffsite:
-    """Restores and verifies off-site copies with the local use cases."""
+    """Restores and verifies off-site copies with the local use cases, each built by the
+    composition root over the catalog of the one downloaded copy."""
 
-    offsite: OffsiteStore
+    offsite: OffsiteLister
     downloads: OffsiteDownloads
-    restore: Restore
-    verify: Verify
+    restore: RestoreOf
+    verify: VerifyOf
 
     def restore_backup(
         self,
@@ -46,8 +64,7 @@ class FromOffsite:
         """
         name = BackupName.parse(backup)
         with self.downloads.fetch(database.identifier, name) as fetched:
-            restore = attrs.evolve(self.restore, catalog=fetched)
-            return restore.backup(
+            return self.restore(catalog=fetched).backup(
                 database,
                 str(name),
                 owners=owners,
@@ -74,7 +91,7 @@ class FromOffsite:
         for name in names:
             try:
                 with self.downloads.fetch(database.identifier, name) as fetched:
-                    verify = attrs.evolve(self.verify, catalog=fetched)
+                    verify = self.verify(catalog=fetched)
                     reports += verify([database], backup=str(name), restore=restore)
             except IntegrityError as error:  # a copy that cannot be trusted fails its check
                 failed = Check(name=name, problem=str(error))

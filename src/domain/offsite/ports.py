@@ -1,5 +1,6 @@
-"""What the off-site copies need: the store that holds them, and the downloads of one
-restore or verify."""
+"""What the off-site copies need: the store that holds them, one port per role of its
+callers (any backend: an S3 bucket, a directory), and the downloads of one restore or
+verify."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ from pathlib import PurePath
 from typing import Protocol
 
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
-from pg_backup_manager.domain.ports import BackupCatalog
+from pg_backup_manager.domain.ports import BackupReader
 
 
-class OffsiteStore(Protocol):
-    """Copies of the backups in an object store, each database under its own key prefix
-    (``<prefix>/<identifier>/``), which holds nothing of any other database."""
-
-    def location(self, identifier: str) -> str:
-        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+class OffsiteCopies(Protocol):
+    """The copies of the backups in the off-site store, each database under its own key
+    prefix (``<prefix>/<identifier>/``), which holds nothing of any other database."""
 
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         """Return the backups of ``identifier`` in the store, newest first.
@@ -31,6 +29,17 @@ class OffsiteStore(Protocol):
             ControllerError: the store cannot be reached, refuses the
                 credentials, or has no such bucket.
         """
+
+
+class OffsiteLister(OffsiteCopies, Protocol):
+    """The copies, and where they are (``list --remote``, ``verify --remote``)."""
+
+    def location(self, identifier: str) -> str:
+        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+
+
+class OffsiteUploader(OffsiteCopies, Protocol):
+    """What ``sync`` needs: the copies, and making the missing ones."""
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         """Return whether the store holds backup ``name`` with the size and SHA-256 of
@@ -64,15 +73,9 @@ class OffsiteStore(Protocol):
                 object of another content holds a key; the local files are untouched.
         """
 
-    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
-        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
-        checksum if the store has them, into the directory ``into``, under their own names.
 
-        Raises:
-            BackupNotFoundError: the store has no such backup.
-            IntegrityError: the store has the backup but not its checksum.
-            ControllerError: the store cannot be reached, or a file cannot be written.
-        """
+class OffsitePruner(OffsiteCopies, Protocol):
+    """What off-site retention needs: the copies, and deleting one."""
 
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier`` from the store, the archive first, then
@@ -83,10 +86,24 @@ class OffsiteStore(Protocol):
         """
 
 
+class OffsiteDownloader(Protocol):
+    """Brings a copy back (for :class:`OffsiteDownloads`)."""
+
+    def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
+        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
+        checksum if the store has them, into the directory ``into``, under their own names.
+
+        Raises:
+            BackupNotFoundError: the store has no such backup.
+            IntegrityError: the store has the backup but not its checksum.
+            ControllerError: the store cannot be reached, or a file cannot be written.
+        """
+
+
 class OffsiteDownloads(Protocol):
     """Off-site backups, brought back for one operation."""
 
-    def fetch(self, identifier: str, name: BackupName) -> AbstractContextManager[BackupCatalog]:
+    def fetch(self, identifier: str, name: BackupName) -> AbstractContextManager[BackupReader]:
         """Download backup ``name`` of ``identifier`` (with its checksum and globals) into a
         private temporary directory beside the local backups; return, for the ``with``
         block, a catalog that holds that backup alone. Whatever happens, the downloaded

@@ -1,7 +1,7 @@
 """Retention off-site: the local policy (judged from the names) applied to the copies in
 the object store, under each database's lock.
 
-Only what :meth:`OffsiteStore.copies` returns is judged: the keys directly under
+Only what :meth:`OffsitePruner.copies` returns is judged: the keys directly under
 ``<prefix>/<identifier>/`` whose names are backup names. No key of another
 prefix or database, and no other object, is ever judged or deleted.
 
@@ -23,8 +23,8 @@ from pg_backup_manager.domain.backups.pruning import PruneResult
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import Clock, Locks, RunLog
+from pg_backup_manager.domain.offsite.ports import OffsitePruner
+from pg_backup_manager.domain.ports import Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -33,10 +33,10 @@ class PruneOffsite:
     """Applies retention to the off-site copies (``enabled`` False: OFFSITE_RETENTION=false,
     every copy is kept)."""
 
-    offsite: OffsiteStore
+    offsite: OffsitePruner
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
     min_kept: int = 1
     enabled: bool = True
 

@@ -2,7 +2,7 @@
 
 The store holds each database's backups under its own key prefix; a backup
 counts as off-site only once the store reports it with the local size and
-SHA-256 (see :class:`OffsiteStore`), with everything a restore needs beside it
+SHA-256 (see :class:`OffsiteUploader`), with everything a restore needs beside it
 (its checksum object, and its globals with theirs when the local backup has
 globals): a key of the right name is not enough. A copy that lacks some of it
 is completed (the archive is never sent again over an existing object).
@@ -21,8 +21,8 @@ from pg_backup_manager.domain.errors import ControllerError, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
-from pg_backup_manager.domain.offsite.ports import OffsiteStore
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.offsite.ports import OffsiteUploader
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
 
@@ -92,11 +92,11 @@ class Sync:
     """Uploads every local backup that is missing off-site, oldest first, under each
     database's lock (so that retention cannot delete a backup being uploaded)."""
 
-    catalog: BackupCatalog
-    offsite: OffsiteStore
+    catalog: BackupReader
+    offsite: OffsiteUploader
     locks: Locks
     clock: Clock
-    run_log: RunLog
+    run_log: RunRecorder
 
     def __call__(self, databases: Sequence[Database]) -> SyncReport:
         """Upload what is missing off-site of each of ``databases``; return what happened.
@@ -172,11 +172,7 @@ class Sync:
 
     def _archive(self, identifier: str, backup: Backup) -> StoredArchive:
         archive = self.catalog.archive(identifier, backup.name)
-        if archive.checksum is None:
-            raise ControllerError(
-                f"{backup.name} has no checksum file (made before checksums were kept): "
-                "nothing could prove its off-site copy; delete it or keep it local only"
-            )
+        archive.proven_checksum(str(backup.name))  # refused without one
         return archive
 
     def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:

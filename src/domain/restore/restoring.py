@@ -23,7 +23,7 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import Recording, recorded
 from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.globals import RolePlan, plan_roles
@@ -50,6 +50,11 @@ class RestoreReport:
     safety_backup: Backup | None = None
     roles: RolePlan | None = None
 
+    @property
+    def exit_code(self) -> int:
+        """Return 0: a restore that failed raised instead, the database as it was."""
+        return 0
+
 
 @attrs.frozen(kw_only=True)
 class RestoreResult:
@@ -64,7 +69,7 @@ class RestoreResult:
 class Restore:
     """Replaces a database's content with an archive; see the module."""
 
-    catalog: BackupCatalog
+    catalog: BackupReader
     shared: SharedCopies
     checker: ArchiveChecker
     locks: Locks
@@ -73,7 +78,7 @@ class Restore:
     properties: PropertyKeeper
     restorer: Restorer
     writer: BackupWriter
-    run_log: RunLog
+    run_log: RunRecorder
     roles: Roles
     globals_reader: GlobalsReader
 

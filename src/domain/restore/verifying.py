@@ -17,7 +17,7 @@ from pg_backup_manager.domain.errors import (
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import ArchiveTable, Database, TableName
 from pg_backup_manager.domain.names import BackupName
-from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunLog
+from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 from pg_backup_manager.domain.restore.checks import verify_archive, verify_checksum
 from pg_backup_manager.domain.restore.ports import Restorer, RowCounter, ServerDatabases
@@ -57,14 +57,14 @@ class Verify:
     (and their globals with theirs); with ``restore``, also loaded into a scratch
     database and their rows counted."""
 
-    catalog: BackupCatalog
+    catalog: BackupReader
     checker: ArchiveChecker
     locks: Locks
     clock: Clock
     server: ServerDatabases
     restorer: Restorer
     counter: RowCounter
-    run_log: RunLog
+    run_log: RunRecorder
 
     def __call__(
         self, databases: Sequence[Database], *, backup: str | None = None, restore: bool = False
@@ -82,7 +82,17 @@ class Verify:
             ControllerError: the server cannot be reached or refuses the scratch
                 database (no backup is judged on that).
         """
-        return [self._database(database, backup, restore) for database in databases]
+        return [
+            report
+            for database in databases
+            for report in self.one(database, backup=backup, restore=restore)
+        ]
+
+    def one(
+        self, database: Database, *, backup: str | None = None, restore: bool = False
+    ) -> list[VerifyReport]:
+        """Check the backups of ``database``; see :meth:`__call__`."""
+        return [self._database(database, backup, restore)]
 
     def _database(self, database: Database, backup: str | None, restore: bool) -> VerifyReport:
         with (

@@ -12,7 +12,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
+from pg_backup_manager.adapters.offsite.settings import S3Settings
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 
 # What the client raises for the store's answers and the network's faults (not our bugs).
@@ -27,7 +27,7 @@ CREDENTIAL_CODES = {
 }
 
 
-def failure(error: BaseException, doing: str, *, settings: OffsiteSettings) -> ControllerError:
+def failure(error: BaseException, doing: str, *, settings: S3Settings) -> ControllerError:
     """Return ``error`` of the S3 client, met while ``doing`` something with the store of
     ``settings``, as one line for the operator, with no secret."""
     where = settings.endpoint_url or "AWS S3"

@@ -1,0 +1,84 @@
+"""The variables of each database service of ``DATABASE_LIST``: one family, declared
+once, named ``<SERVICE>_...`` with the service's :func:`env_prefix`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pg_backup_manager.adapters.configuration.monitoring import ping_url
+from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
+from pg_backup_manager.adapters.env_values import optional, port, stripped
+from pg_backup_manager.domain.errors import ConfigurationError
+from pg_backup_manager.domain.model import check_identifier
+
+
+def identifiers(text: str, variable: str) -> tuple[str, ...]:
+    """Return the service identifiers of ``text``, separated by commas.
+
+    Raises:
+        ConfigurationError: there is none, one is not an identifier, or two share
+            their variables (``my-db`` and ``MY_DB``).
+    """
+    found = tuple(item.strip() for item in text.split(",") if item.strip())
+    if not found:
+        raise ConfigurationError(
+            f"{variable} is empty: set it to the comma-separated names of the database "
+            f"services to back up, e.g. {variable}=users,orders"
+        )
+    by_prefix: dict[str, str] = {}
+    for identifier in found:
+        prefix = env_prefix(check_identifier(identifier))
+        if prefix in by_prefix:
+            raise ConfigurationError(
+                f"{variable} names '{by_prefix[prefix]}' and '{identifier}', which share "
+                f"the variables {prefix}_POSTGRES_*: list each service once"
+            )
+        by_prefix[prefix] = identifier
+    return found
+
+
+DATABASE_LIST = Variable(
+    name="DATABASE_LIST",
+    parse=identifiers,
+    unset="(required)",
+    help="Comma-separated service identifiers, e.g. `users,orders` (spaces are ignored). "
+    "Letters, digits, `-` and `_` only.",
+)
+HOST = Variable(
+    name="<SERVICE>_POSTGRES_HOST",
+    parse=optional(stripped),
+    unset="the identifier",
+    help="Host name of the database server.",
+)
+PORT = Variable(name="<SERVICE>_POSTGRES_PORT", parse=port, default="5432", help="Its port.")
+USER = Variable(
+    name="<SERVICE>_POSTGRES_USER",
+    parse=stripped,
+    default="postgres",
+    help="User for dumps and restores (restores need `CREATEDB`).",
+)
+PASSWORD = Variable(
+    name="<SERVICE>_POSTGRES_PASSWORD",
+    parse=lambda text, variable: text,
+    default="postgres",
+    shown=Shown.SECRET,
+    from_file=True,
+    help="Its password, passed to the tools in their environment, never on a command line. "
+    "`_FILE`: a file holding it (Docker secrets); setting both is a configuration error, "
+    "as for every `_FILE` variable.",
+)
+DB = Variable(
+    name="<SERVICE>_POSTGRES_DB",
+    parse=stripped,
+    default="postgres",
+    help="The database that is dumped and that a restore replaces.",
+)
+HEALTHCHECKS_URL = Variable(
+    name="<SERVICE>_HEALTHCHECKS_URL",
+    parse=optional(ping_url),
+    shown=Shown.PING,
+    from_file=True,
+    help="The same as `HEALTHCHECKS_URL`, for this database's part of each run.",
+)
+# In the order `controller config` prints them, for each service.
+VARIABLES: tuple[Variable[Any], ...] = (HOST, PORT, USER, PASSWORD, DB, HEALTHCHECKS_URL)
