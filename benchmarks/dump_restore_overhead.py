@@ -25,7 +25,7 @@ tools), it times, runs interleaved, medians of ``--runs``:
   ``controller --help``, the idle RSS of ``controller start``, and the peak RSS
   of ``controller dump`` (with its children) of the small and the big database.
 
-It prints each figure, the ratios and whether each target of issue 10 is met;
+It prints each figure, the ratios and whether each target (issues 10 and 17) is met;
 it asserts nothing. ``--keep`` leaves the server (and its data) for the next run.
 """
 

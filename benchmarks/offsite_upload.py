@@ -36,7 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.age_keys import new_key_pair  # noqa: E402
+from tests.integration.age_keys import new_key_pair  # noqa: E402
 from tests.integration.s3 import (  # noqa: E402
     S3Server,
     SeaweedFSPorts,

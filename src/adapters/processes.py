@@ -22,6 +22,7 @@ import attrs
 if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help run none
     from plumbum.commands.base import BaseCommand
 
+from pg_backup_manager.adapters.waiting import wait_for
 from pg_backup_manager.domain.errors import ToolError
 
 _STOP_GRACE_SECONDS = 10.0
@@ -147,9 +148,13 @@ def run(
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
     ) as tool:
         try:
-            out, _ = tool.process.communicate(
-                input=stdin.encode() if stdin is not None else None, timeout=timeout
-            )
+            out: bytes | None = None
+            if stdin is None and not capture:  # no pipe to tend: wait for its end alone
+                wait_for(tool.process, timeout)
+            else:
+                out, _ = tool.process.communicate(
+                    input=stdin.encode() if stdin is not None else None, timeout=timeout
+                )
         except subprocess.TimeoutExpired:
             stop(tool.process)
             raise ToolError(f"{what}: gave up after {timeout:.0f} s") from None
@@ -169,7 +174,7 @@ def wait_all(tools: Sequence[Started], *, timeout: float) -> list[int]:
     """
     deadline = time.monotonic() + timeout
     try:
-        return [t.process.wait(max(deadline - time.monotonic(), 0.0)) for t in tools]
+        return [wait_for(t.process, max(deadline - time.monotonic(), 0.0)) for t in tools]
     except subprocess.TimeoutExpired:
         for tool in tools:
             stop(tool.process)

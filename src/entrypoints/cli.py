@@ -14,7 +14,7 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.domain.names import Tier
-from pg_backup_manager.entrypoints import documents, render, render_offsite, scheduler
+from pg_backup_manager.entrypoints import documents, render, render_offsite, scheduler, version
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
@@ -31,6 +31,14 @@ _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=version.show,
+    help="Show the controller's version and the PostgreSQL tools it uses, and exit.",
+)
 def cli(debug: bool) -> None:
     """Back up, list, restore and rescue the PostgreSQL databases of DATABASE_LIST."""
 

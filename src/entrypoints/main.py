@@ -23,7 +23,8 @@ from pg_backup_manager.entrypoints.restore_cli import resetwal, restore, restore
 MONITORING_COMMANDS = (health, status, config_)
 RESTORE_COMMANDS = (restore, restore_from_shared, verify, resetwal)
 
-_HELP = {"-h", "--help"}
+# Neither needs a user to become, nor any configuration.
+_HELP_OR_VERSION = {"-h", "--help", "--version"}
 
 
 def main(argv: Sequence[str] | None = None, *, container: Container | None = None) -> int:
@@ -48,9 +49,10 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     container.wire()
     scheduler.install_stop_handlers()
     try:
-        if not _HELP & set(args):  # help needs no user to become
+        if not _HELP_OR_VERSION & set(args):
             container.drop_root()(controller_user(container.environ()))
-        result = cli.main(args=args, prog_name="controller", standalone_mode=False)
+        # The container is the context's object for --version, which reads its environment.
+        result = cli.main(args=args, prog_name="controller", standalone_mode=False, obj=container)
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx is not None else "controller"
         echo_error(f"{error.format_message()} (see '{command} --help')")

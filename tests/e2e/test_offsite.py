@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from ..age_keys import new_key_pair
+from ..integration.age_keys import new_key_pair
 from ..integration.data import catalog_snapshot, damage_pagila, table_fingerprints
 from ..integration.process import CONTROLLER_TIMEOUT_S, Run
 from ..integration.s3 import S3Server

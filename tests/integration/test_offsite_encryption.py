@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..age_keys import new_key_pair
+from .age_keys import new_key_pair
 from .data import catalog_snapshot, damage_pagila, load_pagila, table_fingerprints
 from .process import Controller, Run, assert_one_line_error
 from .s3 import HOST as S3_HOST

@@ -678,8 +678,10 @@ class FakeDownloads:
         fetched.add(identifier, name, size=copy.size)
         if copy.sha256 is not None:
             fetched.checksums[identifier, name] = copy.sha256
-            if copy.has_globals:
-                fetched.globals_checksums[identifier, name] = copy.sha256
+            if copy.has_globals:  # the globals' own checksum, as uploaded
+                fetched.globals_checksums[identifier, name] = self.offsite.globals_sha256.get(
+                    (identifier, name), copy.sha256
+                )
         self.actions.append(("fetch", identifier, str(name)))
         try:
             yield fetched

@@ -98,3 +98,33 @@ def test_the_domain_never_reads_the_real_clock_or_the_environment() -> None:
     }
 
     assert calls == set()
+
+
+UNIT_TESTS = Path(__file__).resolve().parent
+# What runs a program, and the helpers of the tests that do (they live in tests/integration).
+PROCESS_MODULES = {"subprocess", "plumbum", "pexpect", "sh"}
+
+
+def test_no_unit_test_module_imports_what_runs_a_program() -> None:
+    offending = set()
+    # conftest.py is the guard that makes any program a unit test starts fail.
+    for path in set(UNIT_TESTS.rglob("*.py")) - {UNIT_TESTS / "conftest.py"}:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                # ``from ..integration import age_keys`` as much as ``from tests import age_keys``
+                names = [
+                    f"{'.' * node.level}{node.module or ''}.{alias.name}" for alias in node.names
+                ]
+            else:
+                continue
+            offending |= {
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] in PROCESS_MODULES
+                or "integration" in name.split(".")
+                or "age_keys" in name.split(".")
+            }
+
+    assert offending == set()

@@ -83,7 +83,8 @@ class BackupWriter:
             ControllerError: the dump or its check failed (a target that a killed
                 restore left aside is named); no backup was made.
         """
-        taken = {backup.name.taken_at for backup in self.catalog.backups(database.identifier)}
+        # Names only: their sizes would cost a stat of every backup in the directory.
+        taken = {name.taken_at for name in self.catalog.backup_names(database.identifier)}
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
         with self.staging.begin(database.identifier, name) as draft:
             try:

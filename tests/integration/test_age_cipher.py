@@ -11,7 +11,10 @@ import pytest
 
 from pg_backup_manager.adapters.offsite.age_cipher import MAGIC, AgeCipher, smallest_ciphertext
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
-from tests.age_keys import new_key_pair
+
+from .age_keys import new_key_pair
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
