@@ -14,8 +14,11 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.domain.names import Tier
-from pg_backup_manager.entrypoints import documents, render, render_offsite, scheduler, version
+from pg_backup_manager.entrypoints import scheduler, version
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.rendering import backups as render
+from pg_backup_manager.entrypoints.rendering import documents
+from pg_backup_manager.entrypoints.rendering import offsite as render_offsite
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.backups.backup_run import BackupRun

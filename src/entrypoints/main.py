@@ -13,10 +13,11 @@ import click
 
 from pg_backup_manager.adapters.settings import controller_user
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.entrypoints import render, scheduler
+from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.cli import cli, echo
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.monitoring_cli import config_, health, status
+from pg_backup_manager.entrypoints.rendering import backups as render
 from pg_backup_manager.entrypoints.restore_cli import resetwal, restore, restore_from_shared, verify
 
 # Defined in their own modules, on the same command group.

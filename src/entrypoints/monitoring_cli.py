@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.entrypoints import documents
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
-from pg_backup_manager.entrypoints.render import Line
+from pg_backup_manager.entrypoints.rendering import documents
+from pg_backup_manager.entrypoints.rendering.backups import Line
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
@@ -45,7 +45,7 @@ def health(
     A backup is fresh when it is at most BACKUP_MAX_AGE old. The container's
     HEALTHCHECK. Example: controller health
     """
-    from pg_backup_manager.entrypoints import render_status
+    from pg_backup_manager.entrypoints.rendering import status as render_status
 
     report = check_health(config.databases, max_heartbeat_age=max_age, liveness_only=liveness)
     echo(render_status.health(report))
@@ -68,7 +68,7 @@ def status(
 
     Example: controller status --all --json
     """
-    from pg_backup_manager.entrypoints import render_status
+    from pg_backup_manager.entrypoints.rendering import status as render_status
 
     targets = list(config.databases) if database is None and not all_ else None
     statuses = status(targets or chosen(config, database, all_))
@@ -93,6 +93,6 @@ def config_(
     configuration is invalid. Example: controller config
     """
     from pg_backup_manager.adapters.config_report import report
-    from pg_backup_manager.entrypoints import render_status
+    from pg_backup_manager.entrypoints.rendering import status as render_status
 
     echo(render_status.configuration(report(environ, settings, tools=tools, now=clock.now())))

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.entrypoints import render_restore
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.rendering import restore as render_restore
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.model import Config

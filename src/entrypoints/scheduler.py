@@ -162,7 +162,7 @@ def start(
 
 def log_run(report: RunReport) -> None:
     """Log what a scheduled run did, database by database (:func:`.render_run.run_lines`)."""
-    from pg_backup_manager.entrypoints import render_run  # ``start``'s alone
+    from pg_backup_manager.entrypoints.rendering import run as render_run  # ``start``'s alone
 
     for level, message in render_run.run_lines(report):
         log.log(level, message)

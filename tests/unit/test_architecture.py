@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import tomllib
 from pathlib import Path
 
 import pg_backup_manager
@@ -128,3 +129,20 @@ def test_no_unit_test_module_imports_what_runs_a_program() -> None:
             }
 
     assert offending == set()
+
+
+def test_every_folder_of_the_source_is_a_package_that_is_installed() -> None:
+    """A folder missing from pyproject's list would be left out of the image, silently."""
+    repository = Path(__file__).resolve().parents[2]
+    listed = tomllib.loads((repository / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]
+    folders = {
+        ".".join(("pg_backup_manager", *path.parent.relative_to(repository / "src").parts))
+        for path in (repository / "src").rglob("*.py")
+    }
+
+    assert sorted(name.rstrip(".") for name in folders) == sorted(listed)
+    assert all(
+        (repository / "src" / Path(*n.split(".")[1:]) / "__init__.py").is_file() for n in listed
+    )

@@ -10,7 +10,7 @@ import pytest
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
 from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
-from pg_backup_manager.entrypoints.render_status import stale_heartbeat
+from pg_backup_manager.entrypoints.rendering.status import stale_heartbeat
 
 from .fakes import FakeHeartbeat, Fakes, database
 

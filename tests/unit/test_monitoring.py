@@ -26,8 +26,9 @@ from pg_backup_manager.domain.monitoring.freshness import (
 from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
-from pg_backup_manager.entrypoints import documents, render_status
 from pg_backup_manager.entrypoints.cli import echo
+from pg_backup_manager.entrypoints.rendering import documents
+from pg_backup_manager.entrypoints.rendering import status as render_status
 
 from .fakes import FakeHeartbeat, Fakes, database
 

@@ -24,8 +24,9 @@ from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus, offsite_status
-from pg_backup_manager.entrypoints import documents, render_status
 from pg_backup_manager.entrypoints.cli import echo
+from pg_backup_manager.entrypoints.rendering import documents
+from pg_backup_manager.entrypoints.rendering import status as render_status
 
 from .fakes import GOOD_SHA256, Companion, FakeHeartbeat, Fakes, database
 from .test_offsite import MIDDLE, NEW, OLD, with_local_backups

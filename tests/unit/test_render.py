@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pg_backup_manager import entrypoints
 from pg_backup_manager.domain.backups.policy import plan_retention
 from pg_backup_manager.domain.names import BackupName, Tier
-from pg_backup_manager.entrypoints import render
-from pg_backup_manager.entrypoints.render import reason, size
+from pg_backup_manager.entrypoints import rendering
+from pg_backup_manager.entrypoints.rendering import backups as render
+from pg_backup_manager.entrypoints.rendering.backups import reason, size
 from pg_backup_manager.entrypoints.scheduler import log_run
 
 from .fakes import Fakes, database
@@ -88,12 +88,12 @@ def test_a_scheduled_run_warns_of_an_unusable_object_off_site(
     )
 
 
-RENDERERS = ("render", "render_offsite", "render_restore", "render_status", "render_run")
+RENDERERS = Path(rendering.__file__).parent
 
 
-@pytest.mark.parametrize("module", [*RENDERERS, "documents"])
+@pytest.mark.parametrize("module", sorted(path.stem for path in RENDERERS.glob("*.py")))
 def test_renderers_are_pure_they_return_text_and_never_write(module: str) -> None:
-    source = Path(entrypoints.__file__).with_name(f"{module}.py").read_text()
+    source = (RENDERERS / f"{module}.py").read_text()
     imported = {
         alias.name
         for node in ast.walk(ast.parse(source))

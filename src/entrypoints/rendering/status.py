@@ -1,5 +1,5 @@
 """What the operator reads of ``health``, ``status`` and ``config``: their reports as lines
-(see :class:`~pg_backup_manager.entrypoints.render.Line`)."""
+(see :class:`~pg_backup_manager.entrypoints.rendering.backups.Line`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
-from pg_backup_manager.entrypoints.documents import time
-from pg_backup_manager.entrypoints.render import Line, error, one_line, size
+from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line, size
+from pg_backup_manager.entrypoints.rendering.documents import time
 
 
 def stale_heartbeat(report: HealthReport) -> str:

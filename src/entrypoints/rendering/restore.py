@@ -1,5 +1,5 @@
 """What the operator reads of ``restore``, ``restore-from-shared``, ``verify`` and
-``resetwal``: their reports as lines (see :class:`~pg_backup_manager.entrypoints.render.Line`)."""
+``resetwal``: their reports as lines (see :class:`~.backups.Line`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pg_backup_manager.domain.restore.globals import Kind
-from pg_backup_manager.entrypoints.render import Line, error, one_line
+from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.model import Database

@@ -1,11 +1,11 @@
 """What the operator reads of the off-site commands (``sync``, ``list --remote``): their
-reports as lines (see :class:`~pg_backup_manager.entrypoints.render.Line`)."""
+reports as lines (see :class:`~pg_backup_manager.entrypoints.rendering.backups.Line`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pg_backup_manager.entrypoints.render import Line, completed, error, one_line, size
+from pg_backup_manager.entrypoints.rendering.backups import Line, completed, error, one_line, size
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.offsite.listing import OffsiteListing

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pg_backup_manager.domain.backups.offsite_steps import PruneFailure
 from pg_backup_manager.domain.backups.policy import Why
 from pg_backup_manager.domain.errors import BusyError
-from pg_backup_manager.entrypoints.render import completed, reason, unusable
+from pg_backup_manager.entrypoints.rendering.backups import completed, reason, unusable
 
 if TYPE_CHECKING:
     from pg_backup_manager.domain.backups.backup_run import RunReport
