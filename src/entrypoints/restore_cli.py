@@ -171,3 +171,4 @@ def resetwal(
     """
     report = reset_wal(config.database(database), dry_run=dry_run, force=force)
     echo(render_restore.reset(report))
+    exit_with(report.exit_code)

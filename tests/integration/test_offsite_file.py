@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..age_keys import new_key_pair
+from .age_keys import new_key_pair
 from .data import load_pagila, table_fingerprints
 from .process import Controller, assert_one_line_error
 from .servers import PgServers

@@ -21,6 +21,11 @@ class ResetReport:
     dry_run: bool
     evidence: PurePath | None = None
 
+    @property
+    def exit_code(self) -> int:
+        """Return 0: a reset that did not happen raises instead of reporting."""
+        return 0
+
 
 @attrs.frozen(kw_only=True)
 class ResetWal:
