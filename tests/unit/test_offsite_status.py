@@ -451,3 +451,49 @@ def status_from(fakes: Fakes, history: list[RunRecord]) -> OffsiteStatus:
         for b in fakes.store.backups("users")
     ]
     return offsite_status(backups, history, newest=backups[0] if backups else None)
+
+
+def test_a_copy_gone_off_site_whose_upload_then_fails_is_missing() -> None:
+    """A black-box review: the newest archive deleted off-site, the next sync could not
+    upload it again, and status still said ``off-site: ok``."""
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    del fakes.offsite.copied["users"][BackupName.parse(MIDDLE)]  # lost on the store
+    fakes.offsite.fail_after = 0
+
+    [result] = fakes.sync()([USERS]).results
+    found = status(fakes).offsite
+
+    assert result.error is not None
+    assert found is not None and [str(name) for name in found.missing] == [MIDDLE]
+
+
+def test_a_copy_replaced_by_other_content_off_site_is_missing() -> None:
+    """The same review: an archive truncated in place, ``sync`` said "exists with other
+    content" (exit 1), and status still said ``off-site: ok``."""
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    copies = fakes.offsite.copied["users"]
+    name = BackupName.parse(OLD)
+    copies[name] = attrs.evolve(copies[name], sha256=OTHER_SHA256)
+
+    [result] = fakes.sync()([USERS]).results
+    found = status(fakes).offsite
+
+    assert result.error is not None and "other content" in str(result.error)
+    assert found is not None and [str(name) for name in found.missing] == [OLD]
+
+
+def test_a_store_that_cannot_be_listed_judges_nothing_and_leaves_confirmations() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE)
+    fakes.sync()([USERS])
+    fakes.offsite.unreachable = True
+
+    [result] = fakes.sync()([USERS]).results
+    found = status(fakes).offsite
+
+    assert result.error is not None
+    assert found is not None and found.missing == ()

@@ -123,19 +123,22 @@ class Sync:
                 with self.locks.hold(identifier):
                     local = self.catalog.backups(identifier)
                     plan = plan_sync(local, self.offsite.copies(identifier))
+                    # Once the store is listed, what it lacks or holds only in part (until
+                    # uploaded or completed), and a listed key whose content was found other
+                    # or absent, disproves an earlier sync's confirmation (``offsite.status``).
+                    # A key this sync never got to judge leaves that confirmation as it was.
+                    doubted = {backup.name for backup in (*plan.missing, *plan.incomplete)}
                     missing = list(plan.missing)
                     for backup in plan.listed:  # a listed key counts once its content does
                         archive = self._archive(identifier, backup)
+                        doubted.add(backup.name)  # until the store shows that content
                         if self.offsite.holds(identifier, backup.name, archive):
+                            doubted.discard(backup.name)
                             confirmed.add(backup.name)
                             proven[backup.name] = archive.checksum
                         else:
                             missing.append(backup)
                     # The upload of an incomplete copy sends what it lacks, never its archive.
-                    # Until it is uploaded or completed, what the store holds of these
-                    # disproves an earlier sync's confirmation (``offsite.status``).
-                    doubted = {b.name for b in missing if b not in plan.missing}
-                    doubted |= {backup.name for backup in plan.incomplete}
                     for backup in sorted(missing + list(plan.incomplete), key=_age_order):
                         made = completed if backup in plan.incomplete else uploaded
                         made.append(copy := self._upload(identifier, backup))
