@@ -25,8 +25,8 @@ DAYS_AGO_3 = time.time() - 3 * 24 * 3600
 def share(controller: Controller) -> Path:
     """The share's mount point: a directory of the controller's, named by OFFSITE_URL."""
     directory = controller.workdir / "nas"
-    directory.mkdir(mode=0o755)
-    directory.chmod(0o755)
+    directory.mkdir()
+    directory.chmod(0o755)  # whatever the umask: only its owner writes in it
     controller.env["DATABASE_LIST"] = "a"
     controller.env["OFFSITE_URL"] = f"file://{directory}"
     return directory

@@ -151,10 +151,8 @@ class FileBucket:
 
     def get(self, key: str, target: Path) -> None:
         """Copy the file at ``key`` into ``target``."""
-        path = self._path(key)
+        path = self._path(key) or self.root / key  # no directory: absent, said as such
         try:
-            if path is None:
-                raise FileNotFoundError(2, "No such file or directory")
             shutil.copyfile(path, target, follow_symlinks=False)
         except OSError as error:
             raise self._failure(error, f"copying {self.url(key)}") from None
