@@ -20,7 +20,8 @@ OFFSITE_URL = Variable[object](
     "the same copies in a directory, a NAS share mounted into the container (see [A directory "
     "instead of a bucket](#a-directory-instead-of-a-bucket)); another host than `localhost`, a "
     "relative path, an empty, `.` or `..` segment, and, where it is first used, a path that is "
-    "not a directory this user can write in: exit 2.",
+    "not a directory this user can read (write in, for a command that writes off-site), or "
+    "that other users can write in: exit 2.",
 )
 S3_ENDPOINT_URL = Variable[object](
     name="S3_ENDPOINT_URL",

@@ -124,14 +124,20 @@ def refuse_if_others_can_write(directory: Path) -> None:
         status = os.stat(directory)
     except OSError as error:
         raise ControllerError(f"cannot read {directory}: {error.strerror}") from None
-    writable_by_others = status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    sticky_and_ours = status.st_mode & stat.S_ISVTX and status.st_uid == os.geteuid()
-    if writable_by_others and not sticky_and_ours:
+    if others_can_write(status):
         raise ControllerError(
             f"{directory} can be written by other users (mode "
             f"{stat.S_IMODE(status.st_mode):04o}), who could redirect what the controller "
             f"writes: run 'chmod go-w {directory}'"
         )
+
+
+def others_can_write(status: os.stat_result) -> bool:
+    """Return whether users other than this one can write in the directory of ``status``
+    (one with the sticky bit that this user owns is safe, as /tmp is)."""
+    writable_by_others = status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    sticky_and_ours = status.st_mode & stat.S_ISVTX and status.st_uid == os.geteuid()
+    return bool(writable_by_others and not sticky_and_ours)
 
 
 def is_regular_file(path: Path) -> bool:

@@ -1,10 +1,13 @@
 """A directory as a :class:`~.bucket.Bucket`: ``OFFSITE_URL=file:///<path>``, for a NAS
 share (NFS, SMB) mounted into the container.
 
-The key ``<service>/<name>`` is the file ``<path>/<service>/<name>``. What is recorded of
-a file's content (SHA-256; for a ciphertext, that it is age's and its plaintext's size)
-is the hidden file ``.<name>.meta`` beside it, a JSON object written before the file
-appears. A file is written under a hidden temporary name ``.<name>.<pid>.<random>.partial``
+The key ``<service>/<name>`` is the file ``<path>/<service>/<name>``; the directories are
+checked at each use (:mod:`.directories`). What is recorded of a file's content (SHA-256;
+the size of the file as written; for a ciphertext, that it is age's and its plaintext's
+size) is the hidden file ``.<name>.meta`` beside it, a JSON object written before the
+file appears. A file whose size is not the recorded one (truncated or grown in place, as
+a share allows and a bucket does not) has nothing recorded for it: no usable copy, never
+overwritten. A file is written under a hidden temporary name ``.<name>.<pid>.<random>.partial``
 (created exclusively), fsynced, read back and its SHA-256 and size compared with what was
 written, then given its name by a hard link, which never replaces a file (the atomic
 no-replace of POSIX); on a share without hard links (some SMB mounts), by a rename after
@@ -12,7 +15,8 @@ a check that the name is free (atomic against this controller, which holds the
 database's lock, not against another writer at the same instant). Hidden names are
 never listed: a copy interrupted while being written is never listed nor restored, and
 its temporary file is removed by the next upload into that directory once it is a day
-old (it may be another host's, being written).
+old (it may be another host's, being written); hidden files of other names are left
+alone.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import attrs
 
 from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.file import writes
+from pg_backup_manager.adapters.offsite.file.directories import checked_directory, checked_root
 from pg_backup_manager.adapters.offsite.file.settings import FileSettings
-from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.errors import ControllerError
 
 META = ".meta"
 
@@ -45,23 +50,15 @@ class FileBucket:
 
     root: Path
 
-    def ready(self) -> Path:
-        """Return the root, once it is a directory this user can write in.
+    def _path(self, key: str, *, writing: bool = False) -> Path | None:
+        """Return the file at ``key`` once the root and its database's directory are
+        checked (:mod:`.directories`); None: that directory does not exist.
 
         Raises:
-            ConfigurationError: it is not (a share not mounted, a mistyped path).
+            ConfigurationError: either is not fit to use.
         """
-        if not self.root.is_dir():
-            raise ConfigurationError(
-                f"OFFSITE_URL names {self.url('')}, which is not a directory: mount the "
-                "share (or create the directory on it)"
-            )
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            raise ConfigurationError(
-                f"OFFSITE_URL names {self.url('')}, where user {os.getuid()} cannot write: "
-                "give it the rights (or mount the share read-write)"
-            )
-        return self.root
+        path = checked_root(self.root, writing=writing) / key
+        return path if checked_directory(path.parent, root=self.root) else None
 
     def url(self, key: str) -> str:
         """Return ``file://<root>/<key>``."""
@@ -70,7 +67,9 @@ class FileBucket:
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every regular file directly in the directory ``prefix`` whose
         name is not hidden (temporary files and records start with ``.``)."""
-        directory = self.ready() / prefix
+        directory = checked_root(self.root, writing=False) / prefix
+        if not checked_directory(directory, root=self.root):
+            return {}  # no copy of this database yet
         found: dict[str, int] = {}
         try:
             with os.scandir(directory) as entries:
@@ -84,15 +83,20 @@ class FileBucket:
         return found
 
     def stat(self, key: str) -> StoredObject | None:
-        """Return the size of the file at ``key`` and its record, or None when absent."""
-        path = self.ready() / key
+        """Return the size of the file at ``key`` and its record (nothing recorded when its
+        size is not the recorded one), or None when absent."""
+        path = self._path(key)
+        if path is None:
+            return None
         try:
             size = path.lstat().st_size if path.is_file() and not path.is_symlink() else None
         except OSError as error:
             raise self._failure(error, f"reading {self.url(key)}") from None
         if size is None:
             return None
-        found = _record(_meta(path)) or Content(sha256="")
+        found, recorded_size = _record(_meta(path)) or (Content(sha256=""), None)
+        if recorded_size is not None and recorded_size != size:
+            found = Content(sha256="")  # changed in place: the record vouches for nothing
         return StoredObject(
             size=size,
             sha256=found.sha256 or None,
@@ -102,8 +106,11 @@ class FileBucket:
 
     def read(self, key: str, limit: int) -> bytes | None:
         """Return the first ``limit`` bytes of the file at ``key`` (None: it is gone)."""
+        path = self._path(key)
+        if path is None:
+            return None
         try:
-            with (self.ready() / key).open("rb") as file:
+            with path.open("rb") as file:
                 return file.read(limit)
         except FileNotFoundError:
             return None
@@ -114,21 +121,28 @@ class FileBucket:
         """Write ``source`` under a temporary name, check it, then link it to ``key``
         unless a file has that name (False: nothing changed but the record of a file
         that was not there)."""
-        final = self.ready() / key
+        root = checked_root(self.root, writing=True)
+        final = root / key
+        try:
+            final.parent.mkdir()
+        except FileExistsError:
+            pass  # the database's copies are there already
+        except OSError as error:
+            raise self._failure(error, f"writing {self.url(key)}") from None
+        checked_directory(final.parent, root=self.root)  # made by another: checked again
         if final.exists() or final.is_symlink():
             return False
         temporary = final.with_name(
             f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}{writes.PARTIAL}"
         )
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
             writes.remove_leftovers(final.parent)
             written, digest = writes.write(temporary, source)
             if writes.digest_of(temporary) != (written, digest):  # read back
                 raise ControllerError(
                     f"{self.url(key)}: what was read back differs from what was written"
                 )
-            _write_meta(_meta(final), content)
+            _write_meta(_meta(final), content, written)
             return writes.link(temporary, final)
         except OSError as error:
             raise self._failure(error, f"writing {self.url(key)}") from None
@@ -137,14 +151,17 @@ class FileBucket:
 
     def get(self, key: str, target: Path) -> None:
         """Copy the file at ``key`` into ``target``."""
+        path = self._path(key) or self.root / key  # no directory: absent, said as such
         try:
-            shutil.copyfile(self.ready() / key, target, follow_symlinks=False)
+            shutil.copyfile(path, target, follow_symlinks=False)
         except OSError as error:
             raise self._failure(error, f"copying {self.url(key)}") from None
 
     def delete(self, key: str) -> None:
         """Delete the file at ``key``, then its record."""
-        path = self.ready() / key
+        path = self._path(key, writing=True)
+        if path is None:
+            return
         try:
             path.unlink(missing_ok=True)
             _meta(path).unlink(missing_ok=True)
@@ -162,24 +179,26 @@ def _meta(path: Path) -> Path:
     return path.with_name(f".{path.name}{META}")
 
 
-def _record(path: Path) -> Content | None:
-    """Return the record at ``path``; None when it is missing or not one of ours."""
+def _record(path: Path) -> tuple[Content, int | None] | None:
+    """Return the record at ``path`` and the size of the file it records (None: a record
+    written before sizes were); None when it is missing or not one of ours."""
     try:
         found = json.loads(path.read_bytes()[:4096])
-        sha256, plain_size = found["sha256"], found.get("plaintext-size")
-        if not isinstance(sha256, str) or not (plain_size is None or isinstance(plain_size, int)):
+        sha256, plain_size, size = found["sha256"], found.get("plaintext-size"), found.get("size")
+        if not isinstance(sha256, str) or not all(
+            value is None or isinstance(value, int) for value in (plain_size, size)
+        ):
             return None
-        return Content(
-            sha256=sha256, encrypted=found.get("encryption") == "age", plain_size=plain_size
-        )
+        encrypted = found.get("encryption") == "age"
+        return Content(sha256=sha256, encrypted=encrypted, plain_size=plain_size), size
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_meta(path: Path, content: Content) -> None:
-    """Record ``content`` at ``path`` (written aside, then renamed over a record whose
-    file was never made: the caller found no file)."""
-    record: dict[str, object] = {"sha256": content.sha256}
+def _write_meta(path: Path, content: Content, size: int) -> None:
+    """Record ``content``, in a file of ``size`` bytes, at ``path`` (written aside, then
+    renamed over a record whose file was never made: the caller found no file)."""
+    record: dict[str, object] = {"sha256": content.sha256, "size": size}
     if content.encrypted:
         record |= {"encryption": "age", "plaintext-size": content.plain_size}
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}{writes.PARTIAL}")

@@ -8,17 +8,21 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from pg_backup_manager.adapters.offsite.bucket import Source
 from pg_backup_manager.adapters.storage.files import fsync_dir
+from pg_backup_manager.domain.names import GLOBALS_SUFFIX, BackupName
 
 PARTIAL = ".partial"
 LEFTOVER_SECONDS = 24 * 3600  # a temporary file this old is no live upload's
 _CHUNK = 1024 * 1024
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+# The temporary names of :mod:`.bucket`: ``.<name>[.meta].<pid>.<8 hex digits>.partial``.
+_TEMPORARY = re.compile(r"\.(?P<name>.+?)(?:\.meta)?\.\d+\.[0-9a-f]{8}" + re.escape(PARTIAL))
 
 
 def write(path: Path, source: Source) -> tuple[int, str]:
@@ -78,11 +82,24 @@ def link(temporary: Path, final: Path) -> bool:
 
 
 def remove_leftovers(directory: Path) -> None:
-    """Remove the temporary files of uploads interrupted a day ago or more."""
+    """Remove the temporary files of uploads interrupted a day ago or more: only names of
+    this controller's form for a file it writes (a backup, its globals, their checksum
+    objects, their records); any other file is left alone."""
     now = time.time()
     with os.scandir(directory) as entries:
         for entry in entries:
-            if entry.name.startswith(".") and entry.name.endswith(PARTIAL):
+            if is_temporary(entry.name):
                 with contextlib.suppress(OSError):  # gone meanwhile: another cleaner's
                     if now - entry.stat(follow_symlinks=False).st_mtime >= LEFTOVER_SECONDS:
                         os.unlink(entry.path)
+
+
+def is_temporary(name: str) -> bool:
+    """Return whether ``name`` is a temporary name this controller gives a file it writes."""
+    found = _TEMPORARY.fullmatch(name)
+    if found is None:
+        return False
+    written = found["name"].removesuffix(".sha256")
+    if written.endswith(GLOBALS_SUFFIX):
+        written = written.removesuffix(GLOBALS_SUFFIX) + ".dump"
+    return BackupName.from_text(written) is not None
