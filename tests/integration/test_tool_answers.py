@@ -81,7 +81,8 @@ def test_version_reads_a_tool_whose_child_keeps_its_output_open_and_stops_that_c
     stub_tools(
         controller,
         pg_dumpall=(
-            f'#!/bin/sh\n/bin/sleep 1000 &\necho $! > {child}\necho "pg_dumpall (PostgreSQL) 15.2"\n'
+            f"#!/bin/sh\n/bin/sleep 1000 &\necho $! > {child}\n"
+            'echo "pg_dumpall (PostgreSQL) 15.2"\n'
         ),
     )
 
@@ -98,7 +99,10 @@ def test_version_reads_a_few_kib_of_a_tool_that_says_too_much_and_shows_an_escap
 ) -> None:
     stub_tools(
         controller,
-        psql="#!/bin/sh\nprintf '\\033[31m'\n/usr/bin/yes 'psql (PostgreSQL) 15.2' | head -c 20000000\n",
+        psql=(
+            "#!/bin/sh\nprintf '\\033[31m'\n"
+            "/usr/bin/yes 'psql (PostgreSQL) 15.2' | head -c 20000000\n"
+        ),
     )
 
     run = run_within(controller, "--version")
