@@ -71,11 +71,13 @@ def started(
     env: Mapping[str, str] | None = None,
     stdin: Stream = subprocess.DEVNULL,
     stdout: Stream = subprocess.DEVNULL,
+    new_session: bool = False,
 ) -> Iterator[Started]:
     """Start ``command`` with ``args`` for the block; stop and reap it if the block raises.
 
     Its stderr goes to a temporary file (:meth:`Started.said`). While it runs,
-    :func:`terminate_all` can reach it, so a stop signal ends it.
+    :func:`terminate_all` can reach it, so a stop signal ends it. With
+    ``new_session`` it leads its own process group, which the block can kill whole.
 
     Raises:
         ToolError: it cannot be started (missing, not executable).
@@ -85,7 +87,9 @@ def started(
         try:
             process = cast(
                 "subprocess.Popen[bytes]",
-                bound.popen(list(args), stdin=stdin, stdout=stdout, stderr=errors),
+                bound.popen(
+                    list(args), stdin=stdin, stdout=stdout, stderr=errors, new_session=new_session
+                ),
             )
         except OSError as error:
             raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None

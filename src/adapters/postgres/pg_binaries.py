@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters import answers
 from pg_backup_manager.domain.errors import ToolError
 
 if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help run none
@@ -116,19 +116,60 @@ def _major_of(path: Path) -> tuple[int, ...]:
 
 
 _VERSION = re.compile(r"\)\s+(\d+)")
+# A tool answers --version at once (in milliseconds): 10 s leave a loaded machine or a
+# cold, network-mounted bin directory ample room, and bound --version, config and the
+# start of a dump when a tool hangs (which BACKUP_TIMEOUT, a dump's hours, could not).
+VERSION_TIMEOUT_S = 10.0
+# "pg_dump (PostgreSQL) 18.1 (Debian 18.1-1.pgdg13+2)" is under 100 bytes.
+VERSION_LIMIT = 4096
+
+
+def version_answer(program: str) -> str:
+    """Return what ``<program> --version`` says, asked once per program and process.
+
+    Raises:
+        NoAnswer: it did not answer within VERSION_TIMEOUT_S (it was killed).
+        ToolError: it cannot run, it fails, or it says more than VERSION_LIMIT
+            bytes (not a PostgreSQL version: the message shows how it starts).
+    """
+    said = _asked(program)
+    if isinstance(said, ToolError):
+        raise said
+    return said
 
 
 @functools.cache
+def _asked(program: str) -> str | ToolError:
+    what = f"{program} --version"
+    try:
+        said = answers.short_answer(
+            command(program),
+            ["--version"],
+            what=what,
+            timeout=VERSION_TIMEOUT_S,
+            limit=VERSION_LIMIT,
+        )
+    except ToolError as error:
+        return error
+    if not said.whole:
+        return ToolError(
+            f"{what} said more than {VERSION_LIMIT} bytes, starting "
+            f"{answers.excerpt(said.text)}: not a PostgreSQL version"
+        )
+    return said.text
+
+
 def tools_major(program: str) -> int:
     """Return the major version of the PostgreSQL program at ``program`` (0 if unknown).
 
-    Asked once per program and process (``<program> --version``).
+    Raises:
+        NoAnswer: it did not answer ``--version`` in time: it would hang the command.
     """
     try:
-        out = processes.run(
-            command(program), ["--version"], what=f"{program} --version", timeout=60
-        )
+        said = version_answer(program)
+    except answers.NoAnswer:
+        raise
     except ToolError:
         return 0
-    found = _VERSION.search(out)
+    found = _VERSION.search(said)
     return int(found.group(1)) if found else 0

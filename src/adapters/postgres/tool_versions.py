@@ -10,10 +10,10 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.answers import excerpt
 from pg_backup_manager.adapters.configuration import core
 from pg_backup_manager.adapters.env_values import CLIENT_TOOLS
-from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries, command
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries, version_answer
 from pg_backup_manager.domain.errors import ToolError
 
 # pg_resetwal is chosen per data directory, by its major version.
@@ -77,13 +77,11 @@ def _client_tool(binaries: PgBinaries, program: str) -> ClientTool:
     except ToolError as error:
         return ClientTool(program=program, problem=str(error))
     try:
-        said = processes.run(
-            command(str(path)), ["--version"], what=f"{path} --version", timeout=60
-        )
+        said = version_answer(str(path))
     except ToolError as error:
         return ClientTool(program=program, path=path, found_by=found_by, problem=str(error))
     found = _VERSION.search(said)
     if found is None:
-        problem = f"{path} --version said {' '.join(said.split())!r}, not a PostgreSQL version"
+        problem = f"{path} --version said {excerpt(said)}, not a PostgreSQL version"
         return ClientTool(program=program, path=path, found_by=found_by, problem=problem)
     return ClientTool(program=program, path=path, found_by=found_by, version=found.group(1))
