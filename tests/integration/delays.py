@@ -15,7 +15,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from .process import CONTROLLER, Controller, hand_to_postgres
+from .process import Controller, spawn_in_group
 from .running import wait_until
 from .servers import PG_BIN
 
@@ -59,16 +59,7 @@ def delay_when(controller: Controller, bin_dir: Path, pattern: str, flag: Path) 
 def kill_when_delayed(controller: Controller, flag: Path, *args: str) -> subprocess.Popen[str]:
     """Run ``controller *args`` in its own process group; SIGKILL the group once ``flag``
     appears (a wrapper is waiting); return the dead process."""
-    hand_to_postgres(controller.workdir)
-    process = subprocess.Popen(
-        [str(CONTROLLER), *args],
-        cwd=controller.workdir,
-        env=controller.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = spawn_in_group(controller, *args)
     try:
         wait_until(
             lambda: flag.exists() or process.poll() is not None, 120, f"the pause before {args}"

@@ -143,6 +143,36 @@ def hand_to_postgres(directory: Path) -> None:
     subprocess.run(["chown", "-R", "postgres:postgres", str(directory)], check=True, timeout=60)
 
 
+def python_as_controller(controller: Controller, script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in the controller's interpreter, with its environment and directory
+    (which postgres is given: ``main`` becomes postgres, as the controller does)."""
+    hand_to_postgres(controller.workdir)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=controller.workdir,
+        env=controller.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def spawn_in_group(controller: Controller, *args: str) -> subprocess.Popen[str]:
+    """Start ``controller *args`` in a process group of its own (so a test can kill it with
+    every program it started), its output piped."""
+    hand_to_postgres(controller.workdir)
+    return subprocess.Popen(
+        [str(CONTROLLER), *args],
+        cwd=controller.workdir,
+        env=controller.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def assert_one_line_error(run: Run, code: int) -> None:
     """The run failed with ``code`` and said why in one line on stderr, starting 'error: '."""
     assert run.returncode == code, run

@@ -17,16 +17,13 @@ from typing import Any
 
 import pytest
 
-from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
 from pg_backup_manager.adapters.offsite.downloads import LocalDownloads
-from pg_backup_manager.adapters.offsite.file.bucket import FileBucket
-from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import BackupNotFoundError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 
 from ..unit.fakes import FakeDownloads, FakeOffsiteStore
-from .s3 import S3Server, connect
+from .test_offsite_contract import BACKENDS, new_store
 
 pytestmark = pytest.mark.integration
 
@@ -37,15 +34,9 @@ GLOBALS = b"CREATE ROLE app;\n"
 Upload = Callable[..., None]
 
 
-@pytest.fixture(params=["fake", "s3", "file"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if request.param == "fake":
-        return FakeOffsiteStore()
-    if request.param == "file":
-        root = tmp_path_factory.mktemp("offsite")
-        return BucketOffsiteStore(bucket=FileBucket(root=root), cipher=AgeCipher())
-    s3_server: S3Server = request.getfixturevalue("s3_server")
-    return connect(s3_server.settings(f"downloads-{uuid.uuid4().hex[:12]}"))
+    return new_store(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from pg_backup_manager.domain.names import BackupName
 
-from .process import Controller, Run, assert_one_line_error, hand_to_postgres
+from .process import Controller, Run, assert_one_line_error, python_as_controller
 from .s3 import DEAD_ENDPOINT, S3Server, write_random
 from .servers import PgServers, psql
 
@@ -273,17 +273,8 @@ def test_list_and_help_never_import_the_s3_client(offsite: Controller) -> None:
         "codes = [main(['list', 'a']), main(['--help']), main(['sync', '--help'])]\n"
         "print(codes, 'boto3' in sys.modules, 'botocore' in sys.modules)\n"
     )
-    hand_to_postgres(offsite.workdir)  # main becomes postgres, as the controller does
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=offsite.workdir,
-        env=offsite.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python_as_controller(offsite, script)
 
     assert result.stdout.splitlines()[-1] == "[0, 0, 0] False False", result
 

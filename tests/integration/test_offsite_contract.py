@@ -41,15 +41,26 @@ class OffsiteStore(OffsiteUploader, OffsitePruner, OffsiteDownloader, Protocol):
     """Every role of the off-site store: what the contract checks."""
 
 
-@pytest.fixture(params=["fake", "s3", "file"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OffsiteStore:
-    if request.param == "fake":
+BACKENDS = ["fake", "s3", "file"]
+
+
+def new_store(
+    kind: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> OffsiteStore:
+    """Return an empty off-site store of ``kind`` (one of BACKENDS): the fake, the core over
+    a fresh prefix of the shared SeaweedFS, or the core over a fresh directory."""
+    if kind == "fake":
         return FakeOffsiteStore()
-    if request.param == "file":
+    if kind == "file":
         root = tmp_path_factory.mktemp("offsite")
         return BucketOffsiteStore(bucket=FileBucket(root=root), cipher=AgeCipher())
     s3_server: S3Server = request.getfixturevalue("s3_server")
     return connect(s3_server.settings(f"contract-{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OffsiteStore:
+    return new_store(request.param, request, tmp_path_factory)
 
 
 class Hand(Protocol):

@@ -6,10 +6,9 @@ names the real tools with their versions."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from importlib import metadata
 
-from .process import Controller, hand_to_postgres
+from .process import Controller, python_as_controller
 from .servers import DEAD_PORT, PG_A, PG_BIN
 
 HEAVY = (
@@ -35,17 +34,8 @@ def test_help_and_list_never_import_the_postgresql_adapters_boto3_or_apprise(
         "codes = [main(['--help']), main(['list', 'a']), main(['restore', '--help'])]\n"
         f"print(codes, sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
     )
-    hand_to_postgres(controller.workdir)  # main becomes postgres, as the controller does
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=controller.workdir,
-        env=controller.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python_as_controller(controller, script)
 
     assert result.stdout.splitlines()[-1] == "[0, 0, 0] []", result
 
@@ -58,15 +48,7 @@ def test_version_imports_no_adapter_of_a_command_boto3_or_apprise(controller: Co
         f"print(code, sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=controller.workdir,
-        env=controller.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python_as_controller(controller, script)
 
     # plumbum runs each tool's --version; nothing else of HEAVY is needed.
     assert result.stdout.splitlines()[-1] == "0 ['plumbum']", result

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .process import CONTROLLER, Controller, Run, hand_to_postgres
+from .process import Controller, Run, spawn_in_group
 from .servers import PG_A, PG_BIN, PgServers
 
 # The controller gives a tool 10 s to answer: 40 s leaves room for a slow machine.
@@ -37,16 +37,7 @@ def stub_tools(controller: Controller, **stubs: str) -> Path:
 def run_within(controller: Controller, *args: str) -> Run:
     """Run ``controller *args``; fail the test if it still runs after WITHIN_S (its process
     group, stubs included, is killed then)."""
-    hand_to_postgres(controller.workdir)
-    process = subprocess.Popen(
-        [str(CONTROLLER), *args],
-        cwd=controller.workdir,
-        env=controller.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = spawn_in_group(controller, *args)
     try:
         stdout, stderr = process.communicate(timeout=WITHIN_S)
     except subprocess.TimeoutExpired:
