@@ -58,10 +58,17 @@ def receiving() -> Iterator[Receiver]:
             pass
 
     server.RequestHandlerClass = Handler
+    with serving(server):
+        yield receiver
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve ``server`` from a daemon thread for the ``with`` block, then close it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield
     finally:
         server.shutdown()
         server.server_close()

@@ -22,14 +22,20 @@ from .test_offsite import MIDDLE, NEW, OLD, local_files, plant_backup
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def nas(controller: Controller) -> Path:
-    """The share's mount point: a directory of the controller's, named by OFFSITE_URL."""
+def mounted_share(controller: Controller, databases: str) -> Path:
+    """Return the share's mount point: a directory of the controller's that only its owner
+    writes in (whatever the umask), named by OFFSITE_URL, for ``databases``."""
     directory = controller.workdir / "nas"
     directory.mkdir()
-    controller.env["DATABASE_LIST"] = "a,b"
+    directory.chmod(0o755)
+    controller.env["DATABASE_LIST"] = databases
     controller.env["OFFSITE_URL"] = f"file://{directory}"
     return directory
+
+
+@pytest.fixture
+def nas(controller: Controller) -> Path:
+    return mounted_share(controller, "a,b")
 
 
 def test_sync_copies_every_backup_under_the_directory_and_list_remote_shows_them(

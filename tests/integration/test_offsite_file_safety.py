@@ -15,6 +15,7 @@ import pytest
 
 from .process import Controller, assert_one_line_error
 from .test_offsite import NEW, OLD, plant_backup
+from .test_offsite_file import mounted_share
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +24,7 @@ DAYS_AGO_3 = time.time() - 3 * 24 * 3600
 
 @pytest.fixture
 def share(controller: Controller) -> Path:
-    """The share's mount point: a directory of the controller's, named by OFFSITE_URL."""
-    directory = controller.workdir / "nas"
-    directory.mkdir()
-    directory.chmod(0o755)  # whatever the umask: only its owner writes in it
-    controller.env["DATABASE_LIST"] = "a"
-    controller.env["OFFSITE_URL"] = f"file://{directory}"
-    return directory
+    return mounted_share(controller, "a")
 
 
 def test_a_copy_truncated_in_place_is_unusable_never_counted_and_never_overwritten(

@@ -13,16 +13,14 @@ import pytest
 
 from .process import Controller
 from .test_offsite import NEW, OLD, plant_backup
+from .test_offsite_file import mounted_share
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def nas(controller: Controller) -> Path:
-    directory = controller.workdir / "nas"
-    directory.mkdir()
-    controller.env["DATABASE_LIST"] = "a"
-    controller.env["OFFSITE_URL"] = f"file://{directory}"
+    directory = mounted_share(controller, "a")
     plant_backup(controller, "a", OLD, os.urandom(3000))
     plant_backup(controller, "a", NEW, os.urandom(5000))
     assert controller("sync", "a").returncode == 0

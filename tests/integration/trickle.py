@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
 
+from .receiver import serving
+
 
 @attrs.define
 class Trickle:
@@ -58,11 +60,8 @@ def trickling(every: float = 3.0) -> Iterator[Trickle]:
             pass
 
     server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield trickle
-    finally:
-        done.set()
-        server.shutdown()
-        server.server_close()
+    with serving(server):
+        try:
+            yield trickle
+        finally:
+            done.set()  # the trickling answers end before the server does
