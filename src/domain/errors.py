@@ -38,6 +38,11 @@ class ToolError(ControllerError):
     """A PostgreSQL tool failed; the message ends with the tool's own last words."""
 
 
+class ReplicationRefusedError(ControllerError):
+    """The server refused the controller's replication connection or slot; the
+    message says what is missing."""
+
+
 class ServerRunningError(ControllerError):
     """A data directory that a live server is still using."""
 

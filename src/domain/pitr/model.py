@@ -1,0 +1,98 @@
+"""What point-in-time recovery reasons about: streams of WAL, base backups, segments
+and the windows of time they can give back.
+
+A *stream* is one unbroken history of one server: one system identifier, one
+timeline, one replication slot. It is never reused: when the server, the timeline
+or the slot changes, a new stream begins and the old one stays as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+Lsn = int
+"""A WAL location as a number of bytes (``16/B374D848`` is ``0x16B374D848``)."""
+
+
+class StreamStart(enum.Enum):
+    """Why a stream began: each cut is said in the history and in ``list --pitr``."""
+
+    FIRST = "first"
+    SLOT_LOST = "slot lost"
+    NEW_TIMELINE = "new timeline"
+    NEW_SERVER = "new server"
+
+
+@attrs.frozen(kw_only=True)
+class ServerIdentity:
+    """What a replication connection says about the server behind a service."""
+
+    system_identifier: str
+    timeline: int
+    current_lsn: Lsn
+    wal_segment_size: int
+    server_major: int
+
+
+@attrs.frozen(kw_only=True)
+class Stream:
+    """One directory of WAL received from one server, timeline and slot.
+
+    ``name`` is its directory's name: the UTC time it began, as backups are named
+    (``2026-12-04T23:10:00Z``).
+    """
+
+    name: str
+    started_at: datetime
+    system_identifier: str
+    timeline: int
+    wal_segment_size: int
+    server_major: int
+    slot: str
+    why: StreamStart
+
+
+@attrs.frozen(kw_only=True)
+class BaseBackup:
+    """A committed, checked base backup in a stream.
+
+    It can start a recovery that is consistent at ``end_lsn``: recovery to a
+    time before ``finished_at`` cannot use it.
+    """
+
+    name: str
+    stream: str
+    started_at: datetime
+    finished_at: datetime
+    start_lsn: Lsn
+    end_lsn: Lsn
+    timeline: int
+    server_major: int
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class Segment:
+    """A WAL file received: complete, or the one being written (``partial``)."""
+
+    name: str
+    timeline: int
+    number: int
+    size: int
+    received_at: datetime
+    partial: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SlotState:
+    """The replication slot's row on the server."""
+
+    name: str
+    active: bool
+    restart_lsn: Lsn | None
+    wal_status: str | None
+    safe_wal_size: int | None
+    retained_bytes: int | None
