@@ -19,6 +19,7 @@ class Operation(enum.Enum):
     PRUNE = "prune"
     SYNC = "sync"
     PRUNE_OFFSITE = "prune-offsite"
+    WAL_RECEIVER = "wal-receiver"
 
 
 class Outcome(enum.Enum):
@@ -58,3 +59,5 @@ class RunRecord:
     not_offsite: tuple[str, ...] | None = None
     confirmed_offsite: tuple[tuple[str, str], ...] | None = None
     unusable_offsite: tuple[str, ...] | None = None
+    # What happened besides success or failure: "receiver started", "new stream ...".
+    note: str | None = None

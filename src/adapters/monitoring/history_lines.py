@@ -75,6 +75,7 @@ def _record(fields: dict[str, Any]) -> RunRecord | None:
         not_offsite=_names(fields.get("not_offsite")),
         confirmed_offsite=_checksums(fields.get("confirmed_offsite")),
         unusable_offsite=_names(fields.get("unusable_offsite")),
+        note=_text(fields.get("note")),
     )
 
 
@@ -119,6 +120,8 @@ def encoded(record: RunRecord, totals: dict[Outcome, int]) -> bytes:
         fields["confirmed_offsite"] = dict(record.confirmed_offsite)
     if record.unusable_offsite:  # a sync's too, only when it found one
         fields["unusable_offsite"] = list(record.unusable_offsite)
+    if record.note is not None:  # the WAL receiver's starts and new streams
+        fields["note"] = record.note
     return (json.dumps(fields, sort_keys=True) + "\n").encode()
 
 

@@ -96,3 +96,24 @@ class SlotState:
     wal_status: str | None
     safe_wal_size: int | None
     retained_bytes: int | None
+
+
+class ReceiverCondition(enum.Enum):
+    """Whether a service's WAL is being received."""
+
+    RECEIVING = "receiving"
+    DOWN = "down"
+
+
+@attrs.frozen(kw_only=True)
+class ReceiverState:
+    """What the supervisor of a service last saw: receiving or not and since when, why
+    not, the stream written, and the slot on the server (at ``checked_at``)."""
+
+    condition: ReceiverCondition
+    since: datetime
+    stream: str | None = None
+    error: str | None = None
+    slot: SlotState | None = None
+    server_lsn: Lsn | None = None
+    checked_at: datetime | None = None

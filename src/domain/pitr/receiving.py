@@ -1,0 +1,260 @@
+"""Keeping one service's WAL received: ``controller start`` runs one supervisor per service
+with ``<SERVICE>_WAL_ARCHIVE=true``, in a thread of its own, beside the scheduled dumps.
+
+The supervisor asks the server who it is, makes sure its slot exists, picks the
+stream to go on with (or begins a new one, and says why), and keeps a receiver
+running into it: restarted with backoff when it ends, every start and every new
+failure recorded in the history and told. While it runs it checksums each
+completed segment, watches the slot and takes the base backups the stream needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import attrs
+
+from pg_backup_manager.domain.errors import ControllerError, one_line
+from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.model import (
+    ReceiverCondition,
+    ReceiverState,
+    SlotState,
+    Stream,
+    StreamContents,
+)
+from pg_backup_manager.domain.pitr.ports import (
+    PitrStore,
+    ReceiverStates,
+    ReplicationServer,
+    Receiving,
+    WalArchive,
+    WalReceiver,
+)
+from pg_backup_manager.domain.pitr.supervision import Backoff, new_stream_needed
+from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
+from pg_backup_manager.domain.pitr.windows import stream_windows
+from pg_backup_manager.domain.ports import Clock, RunRecorder
+
+log = logging.getLogger("controller")
+
+# How often the receiver is looked at (its end, completed segments), and how often
+# the server is asked about the slot (one query: cheap, but not every poll).
+POLL_SECONDS = 2.0
+SLOT_CHECK_EVERY = timedelta(seconds=30)
+# A base backup that failed is tried again this much later (the receiver runs on).
+BASE_BACKUP_RETRY = timedelta(minutes=5)
+
+
+@attrs.frozen(kw_only=True)
+class Supervisor:
+    """Keeps the WAL of one service received, until ``stopping`` says so."""
+
+    replication: ReplicationServer
+    store: PitrStore
+    archive: WalArchive
+    receiver: WalReceiver
+    states: ReceiverStates
+    run_log: RunRecorder
+    clock: Clock
+    # Takes a base backup of the service now (raises ControllerError on failure), and
+    # says when the next scheduled one is due after a moment.
+    take_base_backup: Callable[[Database], object]
+    next_base_backup: Callable[[datetime], datetime]
+
+    def run(self, database: Database, *, stopping: Callable[[], bool]) -> None:
+        """Supervise ``database``'s receiver until ``stopping()`` is true (checked at
+        least every :data:`POLL_SECONDS`). Never raises a ControllerError."""
+        watch = _Watch(database=database, backoff=Backoff())
+        while not stopping():
+            up_since: datetime | None = None
+            try:
+                stream = self._stream(watch)
+                directory = self.archive.wal_directory(database.identifier, stream)
+                with self.receiver.receiving(database, directory, watch.slot) as receiving:
+                    up_since = self.clock.now()
+                    self._started(watch, stream, up_since)
+                    cause = self._watch(watch, stream, receiving, stopping)
+            except ControllerError as error:
+                cause = one_line(error)
+            if cause is None or stopping():
+                break
+            self._failed(watch, cause)
+            wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
+            _nap(self.clock, wait.total_seconds(), stopping)
+        self._write_state(watch, ReceiverCondition.DOWN, error="controller stopped")
+
+    def _stream(self, watch: _Watch) -> Stream:
+        database = watch.database
+        identity = self.replication.identify(database)
+        slot = self.replication.slot(database, watch.slot)
+        streams = self.store.streams(database.identifier)  # newest first
+        newest = streams[0] if streams else None
+        received = newest is not None and bool(self.store.segments(database.identifier, newest))
+        why = new_stream_needed(newest, identity, slot, received=received)
+        if slot is not None and (slot.wal_status == "lost" or why is not None):
+            # A slot that may have let WAL go is of no use: a new one keeps from now.
+            self.replication.drop_slot(database, watch.slot)
+            slot = None
+        if slot is None:
+            self.replication.create_slot(database, watch.slot)
+        if why is None:
+            assert newest is not None
+            repaired = self.archive.repair_partial(database.identifier, newest)
+            if repaired is not None:
+                log.warning("%s: emptied the unfinished partial segment %s", database.identifier, repaired)
+            return newest
+        now = self.clock.now()
+        stream = self.store.open_stream(
+            database.identifier,
+            Stream(
+                name=utc_name(now),
+                started_at=now,
+                system_identifier=identity.system_identifier,
+                timeline=identity.timeline,
+                wal_segment_size=identity.wal_segment_size,
+                server_major=identity.server_major,
+                slot=watch.slot,
+                why=why,
+            ),
+        )
+        if newest is not None:
+            note = (
+                f"new stream {stream.name} ({why.value}): the window of stream "
+                f"{newest.name} ends where it was"
+            )
+            log.warning("%s: %s", database.identifier, note)
+            self._record(watch, Outcome.SUCCESS, stream=stream.name, note=note)
+        return stream
+
+    def _watch(
+        self, watch: _Watch, stream: Stream, receiving: Receiving, stopping: Callable[[], bool]
+    ) -> str | None:
+        """Return why the receiver ended (None: asked to stop)."""
+        database = watch.database
+        slot_checked: datetime | None = None
+        base_due = self.next_base_backup(self.clock.now())
+        base_look_at = self.clock.now()
+        while not stopping():
+            ended = receiving.ended(POLL_SECONDS)
+            if ended is not None:
+                return ended
+            sealed = self.archive.seal(database.identifier, stream)
+            if any(segment.timeline != stream.timeline for segment in sealed):
+                return f"the server switched to another timeline than {stream.timeline}"
+            now = self.clock.now()
+            if slot_checked is None or now - slot_checked >= SLOT_CHECK_EVERY:
+                slot_checked = now
+                slot = self.replication.slot(database, watch.slot)
+                if slot is None or slot.wal_status == "lost":
+                    done = "dropped" if slot is None else "invalidated"
+                    return f"the server {done} slot {watch.slot}"
+                self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream, slot=slot)
+            if now >= base_look_at:
+                base_look_at = now + SLOT_CHECK_EVERY
+                if now >= base_due or not self._has_window(database, stream):
+                    base_due = self._base_backup(watch)
+                    # The new backup's end must reach the receiver before it counts.
+                    base_look_at = self.clock.now() + BASE_BACKUP_RETRY
+        return None
+
+    def _has_window(self, database: Database, stream: Stream) -> bool:
+        """Return whether ``stream`` can recover to some time: a base backup with the
+        WAL from its start on. Until then one is taken (again after a failure)."""
+        identifier = database.identifier
+        contents = StreamContents(
+            stream=stream,
+            base_backups=tuple(self.store.base_backups(identifier, stream)),
+            segments=tuple(self.store.segments(identifier, stream)),
+        )
+        return bool(stream_windows(contents))
+
+    def _base_backup(self, watch: _Watch) -> datetime:
+        """Take a base backup now; return when the next one is due."""
+        try:
+            self.take_base_backup(watch.database)
+        except ControllerError as error:  # recorded by the base backup itself
+            log.error("%s: base backup failed: %s", watch.database.identifier, one_line(error))
+            return self.clock.now() + BASE_BACKUP_RETRY
+        return self.next_base_backup(self.clock.now())
+
+    def _started(self, watch: _Watch, stream: Stream, now: datetime) -> None:
+        log.info("%s: receiving WAL into stream %s", watch.database.identifier, stream.name)
+        if watch.trouble is not None or not watch.told_started:
+            self._record(watch, Outcome.SUCCESS, stream=stream.name, note="receiver started")
+        watch.trouble = None
+        watch.told_started = True
+        watch.since = now
+        self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream)
+
+    def _failed(self, watch: _Watch, cause: str) -> None:
+        log.error("%s: WAL receiver stopped: %s", watch.database.identifier, cause)
+        if watch.trouble != cause:
+            self._record(watch, Outcome.FAILURE, error=f"WAL receiver stopped: {cause}")
+            if watch.trouble is None:
+                watch.since = self.clock.now()
+        watch.trouble = cause
+        self._write_state(watch, ReceiverCondition.DOWN, error=cause)
+
+    def _record(self, watch: _Watch, outcome: Outcome, **fields: str | None) -> None:
+        now = self.clock.now()
+        record = RunRecord(
+            operation=Operation.WAL_RECEIVER,
+            started_at=now,
+            finished_at=now,
+            outcome=outcome,
+            backup=fields.get("stream"),
+            error=fields.get("error"),
+            note=fields.get("note"),
+        )
+        self.run_log.record(watch.database.identifier, record)
+
+    def _write_state(
+        self,
+        watch: _Watch,
+        condition: ReceiverCondition,
+        *,
+        stream: Stream | None = None,
+        slot: SlotState | None = None,
+        error: str | None = None,
+    ) -> None:
+        now = self.clock.now()
+        if stream is not None:
+            watch.stream = stream.name
+        self.states.write(
+            watch.database.identifier,
+            ReceiverState(
+                condition=condition,
+                since=watch.since or now,
+                stream=watch.stream,
+                error=error,
+                slot=slot,
+                checked_at=now if slot is not None else None,
+            ),
+        )
+
+
+@attrs.define
+class _Watch:
+    """What one supervisor remembers between receivers."""
+
+    database: Database
+    backoff: Backoff
+    trouble: str | None = None
+    told_started: bool = False
+    since: datetime | None = None
+    stream: str | None = None
+
+    @property
+    def slot(self) -> str:
+        return slot_name(self.database.identifier)
+
+
+def _nap(clock: Clock, seconds: float, stopping: Callable[[], bool]) -> None:
+    while seconds > 0 and not stopping():
+        step = min(seconds, POLL_SECONDS)
+        clock.sleep(step)
+        seconds -= step

@@ -1,0 +1,57 @@
+"""The receiver supervisor's decisions, as pure functions: which stream to go on with,
+and how long to wait before trying again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState, Stream, StreamStart
+
+# Slot states in which the server has removed, or may remove at any time, WAL the
+# slot was meant to keep: the stream cannot be trusted to continue without a gap.
+_LOST = frozenset({"lost"})
+
+
+def new_stream_needed(
+    newest: Stream | None, identity: ServerIdentity, slot: SlotState | None, *, received: bool
+) -> StreamStart | None:
+    """Return why a new stream must begin, or None to go on with ``newest``.
+
+    A stream is one history: the same system identifier (else the service now
+    points at another cluster), the same timeline (else a recovery was promoted,
+    or a standby took over) and the same slot, still holding the WAL from where
+    the stream stopped (a slot that is missing, or that the server invalidated,
+    may have let WAL go that the stream never received). A stream that has
+    ``received`` nothing yet has nothing to lose: it goes on with a new slot.
+    """
+    if newest is None:
+        return StreamStart.FIRST
+    if newest.system_identifier != identity.system_identifier:
+        return StreamStart.NEW_SERVER
+    if newest.timeline != identity.timeline:
+        return StreamStart.NEW_TIMELINE
+    if received and (slot is None or slot.wal_status in _LOST):
+        return StreamStart.SLOT_LOST
+    return None
+
+
+@attrs.define
+class Backoff:
+    """Waits between restarts of a receiver: 1, 2, 4 ... ``longest`` seconds, back to
+    the shortest once a receiver has run for ``steady`` without failing."""
+
+    shortest: timedelta = timedelta(seconds=1)
+    longest: timedelta = timedelta(seconds=60)
+    steady: timedelta = timedelta(minutes=10)
+    _next: timedelta | None = None
+
+    def after_failure(self, *, up_since: datetime | None, now: datetime) -> timedelta:
+        """Return how long to wait after a failure; ``up_since`` is when the receiver
+        that failed started (None: it never started)."""
+        if up_since is not None and now - up_since >= self.steady:
+            self._next = None
+        wait = self._next or self.shortest
+        self._next = min(wait * 2, self.longest)
+        return wait
