@@ -4,18 +4,23 @@ protocol, PostgreSQL's physical backup tools and the directories of streams
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import PurePath
 from typing import Protocol
 
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    Lsn,
     ReceiverState,
     Segment,
     ServerIdentity,
     SlotState,
     Stream,
 )
+from pg_backup_manager.domain.pitr.recovery_plan import WalCopy
 
 
 class ReplicationServer(Protocol):
@@ -108,3 +113,47 @@ class ReceiverStates(Protocol):
     def read(self, identifier: str) -> ReceiverState | None:
         """Return the state last written for ``identifier``, None when there is none
         or it cannot be read."""
+
+
+class RecoveryDraft(Protocol):
+    """A data directory being written for a recovery."""
+
+    @property
+    def wal_directory(self) -> PurePath:
+        """Return the directory in it that holds the WAL to replay."""
+
+    def copy_base(self, stream: Stream, base: BaseBackup) -> None:
+        """Copy the committed base backup ``base`` of ``stream`` into it."""
+
+    def copy_wal(self, stream: Stream, wal: Sequence[WalCopy]) -> None:
+        """Copy each segment of ``wal`` of ``stream`` into :attr:`wal_directory`."""
+
+    def configure(self, settings: Sequence[str]) -> None:
+        """Append ``settings`` to its ``postgresql.auto.conf``; ask for recovery."""
+
+
+class RecoveryWriting(Protocol):
+    """Where recoveries are written: new data directories."""
+
+    def writing(self, identifier: str, into: PurePath) -> AbstractContextManager[RecoveryDraft]:
+        """Yield a draft of a data directory at ``into`` (empty or missing) for the
+        block: durable when the block ends well, removed when it raises.
+
+        Raises:
+            ConfigurationError: ``into`` holds anything or cannot be a directory.
+            ControllerError: it cannot be written.
+        """
+
+
+class WalInspector(Protocol):
+    """Reads what WAL holds."""
+
+    def last_commit(
+        self, directory: PurePath, *, timeline: int, start_lsn: Lsn, server_major: int
+    ) -> datetime | None:
+        """Return the time of the newest commit in ``directory``'s WAL from
+        ``start_lsn`` on, None when there is none.
+
+        Raises:
+            ToolError: the WAL cannot be read.
+        """

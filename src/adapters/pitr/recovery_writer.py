@@ -1,0 +1,144 @@
+"""Writing a recovery: a committed base backup copied into a new data directory, the WAL
+it needs beside it, and what makes a server recover by itself. Nothing is ever written
+into a directory that holds anything, and a recovery that fails leaves the directory
+as it found it."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePath
+
+import attrs
+
+from pg_backup_manager.adapters.pitr import records
+from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.model import Layout
+from pg_backup_manager.domain.pitr.model import BaseBackup, Stream
+from pg_backup_manager.domain.pitr.recovery_plan import WAL_DIRECTORY, WalCopy
+from pg_backup_manager.domain.pitr.wal_names import PARTIAL_SUFFIX
+
+_DATA_DIR_MODE = 0o700
+_AUTO_CONF = "postgresql.auto.conf"
+_SIGNAL = "recovery.signal"
+
+
+@attrs.frozen(kw_only=True)
+class RecoveryDraft:
+    """A data directory being written; see :meth:`RecoveryWriter.writing`."""
+
+    layout: Layout
+    identifier: str
+    path: Path
+
+    @property
+    def wal_directory(self) -> Path:
+        return self.path / WAL_DIRECTORY
+
+    def copy_base(self, stream: Stream, base: BaseBackup) -> None:
+        """Copy the committed base backup ``base`` of ``stream`` into the directory."""
+        source = records.stream_dir(self.layout, self.identifier, stream.name) / records.BASE
+        shutil.copytree(source / base.name, self.path, symlinks=True, dirs_exist_ok=True)
+
+    def copy_wal(self, stream: Stream, wal: Sequence[WalCopy]) -> None:
+        """Copy each segment of ``wal`` under its name into :data:`WAL_DIRECTORY`.
+
+        A ``.partial`` segment the receiver completed meanwhile is copied complete.
+        """
+        source = records.stream_dir(self.layout, self.identifier, stream.name) / records.WAL
+        self.wal_directory.mkdir(mode=_DATA_DIR_MODE)
+        for copy in wal:
+            found = source / copy.segment.name
+            if not found.exists() and copy.segment.partial:
+                found = source / copy.segment.name.removesuffix(PARTIAL_SUFFIX)
+            shutil.copyfile(found, self.wal_directory / copy.name)
+
+    def configure(self, settings: Sequence[str]) -> None:
+        """Append ``settings`` to ``postgresql.auto.conf`` and ask for recovery."""
+        with (self.path / _AUTO_CONF).open("a") as conf:
+            conf.write("\n# Written by pg_backup_manager's recover:\n")
+            conf.writelines(f"{line}\n" for line in settings)
+        (self.path / _SIGNAL).touch(mode=0o600)
+
+
+@attrs.frozen(kw_only=True)
+class RecoveryWriter:
+    """Writes recoveries into new data directories."""
+
+    layout: Layout
+
+    @contextlib.contextmanager
+    def writing(self, identifier: str, into: PurePath) -> Iterator[RecoveryDraft]:
+        """Yield a draft of a data directory at ``into`` for the block; everything the
+        block wrote is made durable when it ends well, and removed when it raises.
+
+        Raises:
+            ConfigurationError: ``into`` holds anything, is not a directory, or its
+                parent does not exist.
+            ControllerError: it cannot be written (a full device says so).
+        """
+        path = Path(into).absolute()
+        created = _claim(path)
+        try:
+            yield RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
+            _fsync_tree(path)
+        except OSError as error:
+            _undo(path, created)
+            raise ControllerError(_described(error, path)) from None
+        except BaseException:
+            _undo(path, created)
+            raise
+
+
+def _claim(path: Path) -> bool:
+    """Make sure ``path`` is an empty directory only its owner may enter; return whether
+    it was created."""
+    try:
+        path.mkdir(mode=_DATA_DIR_MODE)
+    except FileExistsError:
+        if not path.is_dir() or path.is_symlink():
+            raise ConfigurationError(f"--into {path} is not a directory") from None
+        if any(path.iterdir()):
+            raise ConfigurationError(
+                f"--into {path} is not empty: recover writes only into an empty or new "
+                "directory (a new volume), never over a data directory"
+            ) from None
+        try:
+            os.chmod(path, _DATA_DIR_MODE)
+        except OSError as error:
+            raise ConfigurationError(f"--into {path}: {error.strerror}") from None
+        return False
+    except FileNotFoundError:
+        raise ConfigurationError(f"--into {path}: its parent directory does not exist") from None
+    except OSError as error:
+        raise ConfigurationError(f"--into {path}: {error.strerror}") from None
+    return True
+
+
+def _undo(path: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _fsync_tree(path: Path) -> None:
+    for directory, _, names in os.walk(path):
+        for name in names:
+            if not os.path.islink(os.path.join(directory, name)):
+                files.fsync(Path(directory, name))
+        files.fsync_dir(Path(directory))
+
+
+def _described(error: OSError, path: Path) -> str:
+    if error.errno == errno.ENOSPC:
+        return f"no space left on the device of {path}; nothing of the recovery is left there"
+    return f"cannot write the recovery into {path}: {error.strerror or error}"

@@ -1,0 +1,96 @@
+"""``controller recover <database> --to <time|latest> --into <directory>``: a data directory
+that a server of the same major version starts from, recovers to the target by itself,
+and promotes. The running server and the backups are never touched."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import PurePath
+
+import attrs
+
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.history import Operation
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.model import StreamContents, Window
+from pg_backup_manager.domain.pitr.ports import PitrStore, RecoveryWriting, WalInspector
+from pg_backup_manager.domain.pitr.recovery_plan import (
+    RecoveryPlan,
+    Target,
+    choose_source,
+    plan_recovery,
+)
+from pg_backup_manager.domain.pitr.windows import service_windows
+from pg_backup_manager.domain.ports import Clock, RunRecorder
+from pg_backup_manager.domain.recording import recorded
+
+
+@attrs.frozen(kw_only=True)
+class RecoverReport:
+    """What ``recover`` wrote (``plan``), where, or why it could not."""
+
+    identifier: str
+    into: PurePath
+    plan: RecoveryPlan | None = None
+    error: ControllerError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.error.exit_code if self.error is not None else 0
+
+
+def windows_of(store: PitrStore, identifier: str, *, caught_up_at: datetime | None = None) -> tuple[Window, ...]:
+    """Return the recoverable windows of ``identifier``, oldest first."""
+    contents = [
+        StreamContents(
+            stream=stream,
+            base_backups=tuple(store.base_backups(identifier, stream)),
+            segments=tuple(store.segments(identifier, stream)),
+        )
+        for stream in store.streams(identifier)
+    ]
+    return service_windows(contents, caught_up_at=caught_up_at)
+
+
+@attrs.frozen(kw_only=True)
+class Recover:
+    """Writes recoveries of a service's streams into new directories."""
+
+    store: PitrStore
+    writer: RecoveryWriting
+    wal: WalInspector
+    run_log: RunRecorder
+    clock: Clock
+
+    def __call__(self, database: Database, *, target: Target, into: PurePath) -> RecoverReport:
+        identifier = database.identifier
+        try:
+            with recorded(
+                run_log=self.run_log,
+                clock=self.clock,
+                identifier=identifier,
+                operation=Operation.RECOVER,
+            ) as recording:
+                plan = self._write(identifier, target, into)
+                recording.archive = f"{plan.source.base_backup.name} into {into}"
+        except ControllerError as error:
+            return RecoverReport(identifier=identifier, into=into, error=error)
+        return RecoverReport(identifier=identifier, into=into, plan=plan)
+
+    def _write(self, identifier: str, target: Target, into: PurePath) -> RecoveryPlan:
+        source = choose_source(windows_of(self.store, identifier), target)
+        stream, base = source.window.stream, source.base_backup
+        with self.writer.writing(identifier, into) as draft:
+            draft.copy_base(stream, base)
+            draft.copy_wal(stream, source.wal)
+            last_commit = None
+            if isinstance(target, datetime):
+                last_commit = self.wal.last_commit(
+                    draft.wal_directory,
+                    timeline=stream.timeline,
+                    start_lsn=base.start_lsn,
+                    server_major=stream.server_major,
+                )
+            plan = plan_recovery(source, target=target, last_commit_at=last_commit)
+            draft.configure(plan.settings)
+        return plan

@@ -1,0 +1,49 @@
+"""What the operator reads of ``recover``: what was written, and how to start it."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line
+
+if TYPE_CHECKING:  # each command imports only the use cases it runs
+    from pg_backup_manager.domain.pitr.recovering import RecoverReport
+
+_SHOWN = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def recover(report: RecoverReport) -> list[Line]:
+    """Return what ``recover`` wrote and the steps that bring the server back."""
+    ident = report.identifier
+    if report.error is not None:
+        return [error(f"{ident}: {one_line(report.error)}")]
+    plan = report.plan
+    assert plan is not None
+    source = plan.source
+    base, stream = source.base_backup, source.window.stream
+    if plan.target is None:
+        goal = f"to the end of the WAL received ({source.window.end_at.astimezone(UTC):{_SHOWN}})"
+    else:
+        goal = f"to {plan.target.astimezone(UTC):{_SHOWN}}"
+    lines = [
+        Line(
+            f"{ident}: wrote {report.into}: base backup {base.name} of stream {stream.name} "
+            f"and {len(source.wal)} WAL segment(s); a PostgreSQL {stream.server_major} server "
+            f"started on it recovers {goal}, then promotes"
+        )
+    ]
+    if plan.note is not None:
+        lines.append(Line(f"{ident}: {plan.note}"))
+    lines += [
+        Line(
+            f"{ident}: next: start a PostgreSQL {stream.server_major} server with {report.into} "
+            f"as its data directory (e.g. the postgres:{stream.server_major} image with that "
+            "volume), wait until it accepts writes, check the data, then point the service at it"
+        ),
+        Line(
+            f"{ident}: the controller then sees a new timeline and begins a new stream with a "
+            "base backup; the old window stays as it was"
+        ),
+    ]
+    return lines
