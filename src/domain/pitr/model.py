@@ -117,3 +117,12 @@ class ReceiverState:
     slot: SlotState | None = None
     server_lsn: Lsn | None = None
     checked_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WalScan:
+    """What a read of WAL found: the newest commit's time and where the last record
+    starts (None: no commit, no record)."""
+
+    last_commit_at: datetime | None
+    last_record_lsn: Lsn | None

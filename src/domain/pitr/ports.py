@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
 from pathlib import PurePath
 from typing import Protocol
 
@@ -19,6 +18,7 @@ from pg_backup_manager.domain.pitr.model import (
     ServerIdentity,
     SlotState,
     Stream,
+    WalScan,
 )
 from pg_backup_manager.domain.pitr.recovery_plan import WalCopy
 
@@ -148,11 +148,17 @@ class RecoveryWriting(Protocol):
 class WalInspector(Protocol):
     """Reads what WAL holds."""
 
-    def last_commit(
-        self, directory: PurePath, *, timeline: int, start_lsn: Lsn, server_major: int
-    ) -> datetime | None:
-        """Return the time of the newest commit in ``directory``'s WAL from
-        ``start_lsn`` on, None when there is none.
+    def scan(
+        self,
+        directory: PurePath,
+        *,
+        timeline: int,
+        start_lsn: Lsn,
+        server_major: int,
+        commits_only: bool = False,
+    ) -> WalScan:
+        """Return the newest commit and the last record in ``directory``'s WAL from
+        ``start_lsn`` on (``commits_only``: read the commits alone, faster).
 
         Raises:
             ToolError: the WAL cannot be read.

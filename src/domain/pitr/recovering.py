@@ -85,12 +85,13 @@ class Recover:
             draft.copy_wal(stream, source.wal)
             last_commit = None
             if isinstance(target, datetime):
-                last_commit = self.wal.last_commit(
+                last_commit = self.wal.scan(
                     draft.wal_directory,
                     timeline=stream.timeline,
                     start_lsn=base.start_lsn,
                     server_major=stream.server_major,
-                )
+                    commits_only=True,
+                ).last_commit_at
             plan = plan_recovery(source, target=target, last_commit_at=last_commit)
             draft.configure(plan.settings)
         return plan
