@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 
+from pg_backup_manager.adapters.postgres.libpq import with_hint
+from pg_backup_manager.domain.errors import ControllerError, ReplicationRefusedError, ToolError
 from pg_backup_manager.domain.model import Database
 
 
@@ -40,6 +43,39 @@ _SENDERS_NOW = re.compile(r"max_wal_senders \(currently (\d+)\)", re.IGNORECASE)
 _SERVER_SAID = re.compile(r"\b(?:FATAL|ERROR):\s+(.*?)\s*(?:\||$)")
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _SAID_CHARACTERS = 200
+
+
+def refusal(
+    said: str, database: Database, *, wal_level: Callable[[], str | None]
+) -> ControllerError:
+    """Return the error of a replication connection to ``database`` that failed with
+    ``said`` (a tool's error, its hint included).
+
+    ``wal_level`` asks the server its ``wal_level`` over a normal connection (None
+    when it cannot); it is asked only when the refusal could be either
+    ``max_wal_senders`` or ``wal_level``.
+
+    Returns:
+        ReplicationRefusedError: the server refused; the line says what is missing,
+            or, when no rule knows it, the server's own words.
+        ToolError: the server was not reached or the password is wrong (``said``,
+            in the words every tool of the controller uses), or it said nothing.
+    """
+    cause = cause_of(said)
+    # wal_level = minimal forces max_wal_senders = 0, and both refuse with the
+    # same words.
+    if cause is Cause.NO_SENDERS and wal_level() == "minimal":
+        cause = Cause.WAL_LEVEL_MINIMAL
+    if cause is not None:
+        return ReplicationRefusedError(explain(cause, said, database))
+    # A wrong password, a host that does not answer: libpq's hint says it already
+    # (a message that has one gains a second).
+    if with_hint(said, database) != said:
+        return ToolError(said)
+    words = server_said(said)
+    if words is None:
+        return ToolError(said)
+    return ReplicationRefusedError(unknown_refusal(words, database))
 
 
 def cause_of(said: str) -> Cause | None:

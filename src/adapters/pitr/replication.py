@@ -4,20 +4,16 @@ over a replication connection, and its physical replication slots, through ``psq
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
 import attrs
 
 from pg_backup_manager.adapters.pitr import refusals
-from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo, with_hint
+from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
-from pg_backup_manager.domain.errors import (
-    ConfigurationError,
-    ControllerError,
-    ReplicationRefusedError,
-    ToolError,
-)
+from pg_backup_manager.domain.errors import ConfigurationError, ReplicationRefusedError, ToolError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import Lsn, ServerIdentity, SlotState
 
@@ -71,7 +67,8 @@ class PsqlReplicationServer:
         try:
             out = self._psql(database, target, commands=_IDENTIFY)
         except ToolError as error:
-            raise self._refused(database, str(error)) from None
+            wal_level = functools.partial(self._wal_level, database)
+            raise refusals.refusal(str(error), database, wal_level=wal_level) from None
         return identity_from(out, what=self._what(database))
 
     def slot(self, database: Database, name: str) -> SlotState | None:
@@ -123,24 +120,6 @@ class PsqlReplicationServer:
                 server's message names the process that holds it).
         """
         self._sql(database, _DROP, name)
-
-    def _refused(self, database: Database, said: str) -> ControllerError:
-        """Return the error of a replication connection that failed with ``said``."""
-        cause = refusals.cause_of(said)
-        # max_wal_senders = 0 is also what wal_level = minimal forces, and both
-        # refuse with the same words; a normal connection tells them apart.
-        if cause is refusals.Cause.NO_SENDERS and self._wal_level(database) == "minimal":
-            cause = refusals.Cause.WAL_LEVEL_MINIMAL
-        if cause is not None:
-            return ReplicationRefusedError(refusals.explain(cause, said, database))
-        # A wrong password, a host that does not answer: libpq.py's hint said it
-        # already, in the words of every other tool.
-        if with_hint(said, database) != said:
-            return ToolError(said)
-        words = refusals.server_said(said)
-        if words is None:
-            return ToolError(said)
-        return ReplicationRefusedError(refusals.unknown_refusal(words, database))
 
     def _wal_level(self, database: Database) -> str | None:
         """Return the server's ``wal_level``, or None when it cannot be asked."""
