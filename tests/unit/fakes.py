@@ -865,7 +865,9 @@ class FakeReplicationServer:
         if self.slot_refusal is not None:
             raise ReplicationRefusedError(self.slot_refusal)
         if name in self.slots:
-            raise ToolError(f'psql on {database.identifier}: replication slot "{name}" exists')
+            raise ToolError(
+                f'psql on {database.identifier}: replication slot "{name}" already exists'
+            )
         self.slots[name] = SlotState(
             name=name,
             active=False,
