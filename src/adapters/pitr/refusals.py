@@ -68,8 +68,8 @@ def refusal(
         cause = Cause.WAL_LEVEL_MINIMAL
     if cause is not None:
         return ReplicationRefusedError(explain(cause, said, database))
-    # A wrong password, a host that does not answer: libpq's hint says it already
-    # (a message that has one gains a second).
+    # A wrong password, a host that does not answer: libpq.py has a hint for it
+    # (and ``said`` carries it already), the words every tool of the controller uses.
     if with_hint(said, database) != said:
         return ToolError(said)
     words = server_said(said)
