@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -17,8 +18,10 @@ from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
     BusyError,
+    ConfigurationError,
     ControllerError,
     IntegrityError,
+    ReplicationRefusedError,
     ToolError,
 )
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
@@ -35,6 +38,7 @@ from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCo
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
 from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
+from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState
 from pg_backup_manager.domain.ports import BackupReader
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
@@ -816,3 +820,89 @@ class Fakes:
 
     def reset_wal(self) -> ResetWal:
         return ResetWal(resetter=self.resetter, locks=self.locks, clock=self.clock, layout=LAYOUT)
+
+
+_SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
+
+
+@attrs.define
+class FakeReplicationServer:
+    """The server as a replication client sees it (the ReplicationServer port).
+
+    ``refusal`` (the one line) refuses every replication connection and
+    ``slot_refusal`` every new slot; ``unreachable`` fails everything as a server
+    that is down. :meth:`write` moves the server's WAL on; ``actions`` lists each
+    change of its slots in order.
+    """
+
+    identity: ServerIdentity = attrs.field(
+        factory=lambda: ServerIdentity(
+            system_identifier="7300000000000000001",
+            timeline=1,
+            current_lsn=0x1_0000_0000,
+            wal_segment_size=16 << 20,
+            server_major=15,
+        )
+    )
+    slots: dict[str, SlotState] = attrs.field(factory=dict)
+    refusal: str | None = None
+    slot_refusal: str | None = None
+    unreachable: bool = False
+    actions: list[str] = attrs.field(factory=list)
+
+    def identify(self, database: Database) -> ServerIdentity:
+        self._reach(database)
+        if self.refusal is not None:
+            raise ReplicationRefusedError(self.refusal)
+        return self.identity
+
+    def slot(self, database: Database, name: str) -> SlotState | None:
+        self._reach(database, name)
+        return self.slots.get(name)
+
+    def create_slot(self, database: Database, name: str) -> None:
+        self._reach(database, name)
+        if self.slot_refusal is not None:
+            raise ReplicationRefusedError(self.slot_refusal)
+        if name in self.slots:
+            raise ToolError(
+                f'psql on {database.identifier}: replication slot "{name}" already exists'
+            )
+        self.slots[name] = SlotState(
+            name=name,
+            active=False,
+            restart_lsn=self.identity.current_lsn,
+            wal_status="reserved",
+            safe_wal_size=None,
+            retained_bytes=0,
+        )
+        self.actions.append(f"create slot {name}")
+
+    def drop_slot(self, database: Database, name: str) -> None:
+        self._reach(database, name)
+        slot = self.slots.get(name)
+        if slot is None:
+            return
+        if slot.active:
+            raise ToolError(f'psql on {database.identifier}: replication slot "{name}" is active')
+        del self.slots[name]
+        self.actions.append(f"drop slot {name}")
+
+    def write(self, size: int) -> None:
+        """Move the server's WAL on by ``size`` bytes: every slot holds them."""
+        self.identity = attrs.evolve(self.identity, current_lsn=self.identity.current_lsn + size)
+        for name, slot in self.slots.items():
+            held = (slot.retained_bytes or 0) + size
+            self.slots[name] = attrs.evolve(slot, retained_bytes=held)
+
+    def use(self, name: str, *, active: bool = True) -> None:
+        """Have a receiver hold the slot ``name`` (``active``), or let it go."""
+        self.slots[name] = attrs.evolve(self.slots[name], active=active)
+
+    def _reach(self, database: Database, slot: str | None = None) -> None:
+        if slot is not None and not _SLOT_NAME.fullmatch(slot):
+            raise ConfigurationError(
+                f"{database.identifier}: {slot!r} is not a replication slot name"
+            )
+        if self.unreachable:
+            raise ToolError(f"psql on {database.identifier}: connection refused")
