@@ -20,6 +20,8 @@ class Operation(enum.Enum):
     SYNC = "sync"
     PRUNE_OFFSITE = "prune-offsite"
     WAL_RECEIVER = "wal-receiver"
+    RECOVER = "recover"
+    VERIFY_PITR = "verify-pitr"
 
 
 class Outcome(enum.Enum):

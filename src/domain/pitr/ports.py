@@ -145,6 +145,15 @@ class RecoveryWriting(Protocol):
         """
 
 
+class RecoveryScratch(Protocol):
+    """Where ``verify --pitr`` writes its recoveries."""
+
+    def scratch(self, identifier: str) -> AbstractContextManager[PurePath]:
+        """Yield a path for a scratch data directory of ``identifier`` (not created),
+        removed with everything in it when the block ends; scratch directories of
+        processes that died are removed first."""
+
+
 class WalInspector(Protocol):
     """Reads what WAL holds."""
 
@@ -162,4 +171,37 @@ class WalInspector(Protocol):
 
         Raises:
             ToolError: the WAL cannot be read.
+        """
+
+
+class ScratchServer(Protocol):
+    """A server running on a recovered scratch data directory."""
+
+    def promoted(self, *, deadline: float) -> Lsn:
+        """Wait until recovery ended and the server promoted; return the end of the
+        last record it replayed.
+
+        Raises:
+            IntegrityError: it stopped, or did not promote by ``deadline`` (a
+                ``time.monotonic()`` value).
+        """
+
+    def query(self, sql: str) -> str:
+        """Return the one value ``sql`` answers in the service's database.
+
+        Raises:
+            ToolError: it could not be asked.
+        """
+
+
+class ScratchServers(Protocol):
+    """Servers of each major version, started on scratch data directories."""
+
+    def running(
+        self, data_dir: PurePath, *, major: int, user: str, dbname: str
+    ) -> AbstractContextManager[ScratchServer]:
+        """Run a server of ``major`` on ``data_dir`` for the block, stopped at its end.
+
+        Raises:
+            ToolError: that major's server is not available.
         """
