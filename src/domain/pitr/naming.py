@@ -30,11 +30,11 @@ def slot_name(identifier: str) -> str:
     the 63 characters a slot name may have.
 
     Raises:
-        ValueError: the result is not a slot name (``identifier`` has characters other
-            than letters, digits, ``-`` and ``_``, which ``DATABASE_LIST`` never lets in).
+        ValueError: ``identifier`` is empty or has characters other than ASCII
+            letters, digits, ``-`` and ``_`` (``DATABASE_LIST`` lets in none of these).
     """
     name = (SLOT_PREFIX + identifier.lower().replace("-", "_"))[:_MAX_SLOT_NAME]
-    if not _SLOT_NAME.fullmatch(name):
+    if not identifier or not _SLOT_NAME.fullmatch(name):
         raise ValueError(f"'{identifier}' cannot name a replication slot")
     return name
 
