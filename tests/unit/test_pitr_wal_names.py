@@ -163,15 +163,13 @@ def test_a_history_lists_each_parent_and_where_it_was_left() -> None:
         "1\t0/3000158\tno recovery target specified\n"
         "\n"
         "# written by hand\n"
-        "  2\t0/5000098\tbefore 2026-12-04 10:00:00+00\tstill the reason\n"
+        "  2\t0/5000098\tbefore 10:00\tstill the reason\n"
         "3\t0/7000000\n"
     )
 
     assert parse_history(text) == (
         TimelineSwitch(parent=1, switchpoint=0x3000158, reason="no recovery target specified"),
-        TimelineSwitch(
-            parent=2, switchpoint=0x5000098, reason="before 2026-12-04 10:00:00+00\tstill the reason"
-        ),
+        TimelineSwitch(parent=2, switchpoint=0x5000098, reason="before 10:00\tstill the reason"),
         TimelineSwitch(parent=3, switchpoint=0x7000000, reason=""),
     )
 

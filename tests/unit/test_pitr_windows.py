@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import attrs
-
 from hypothesis import given
 from hypothesis import strategies as st
 

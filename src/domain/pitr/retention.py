@@ -24,6 +24,7 @@ from pg_backup_manager.domain.pitr.windows import newest_stream
 class Why(enum.Enum):
     """Why retention keeps or deletes a base backup, a segment or a stream."""
 
+    FUTURE = "dated in the future"
     NEWEST = "the newest base backup"
     WITHIN_RETENTION = "within PITR_RETENTION_DAYS"
     PAST_RETENTION = "past PITR_RETENTION_DAYS"
@@ -107,11 +108,12 @@ def plan_pitr_retention(
 
     A base backup is kept while its age (``now`` minus the start its name records) is
     at most ``retention_days`` days, or when it is the newest of the service, however
-    old (a service never loses its last base backup). In a stream that keeps a base
-    backup, a segment is kept when its number is at or after the segment holding the
-    earliest start of the stream's kept base backups, and deleted before it. A stream
-    that keeps no base backup is deleted whole, except the live stream (the newest):
-    it keeps every segment and deletes only its base backups past retention.
+    old (a service never loses its last base backup). One dated after ``now`` (the
+    clock went backwards) is kept and is not the newest: a wrong clock cannot push a
+    real base backup out. In a stream that keeps a base backup, a segment is kept when
+    its number is at or after the segment holding the earliest start of the stream's
+    kept base backups, and deleted before it. A stream that keeps no base backup is
+    deleted whole, except the live stream (the newest): it keeps every segment.
 
     Raises:
         ValueError: ``retention_days`` is negative.
@@ -121,7 +123,7 @@ def plan_pitr_retention(
     every = sorted(streams, key=lambda c: (c.stream.started_at, c.stream.name))
     live = newest_stream(every)
     newest = max(
-        (b for c in every for b in c.base_backups),
+        (b for c in every for b in c.base_backups if b.started_at <= now),
         key=lambda b: (b.started_at, b.name),
         default=None,
     )
@@ -139,8 +141,10 @@ def plan_pitr_retention(
 def _judge_base(
     base: BaseBackup, *, newest: BaseBackup | None, now: datetime, kept_for: timedelta
 ) -> BaseVerdict:
-    if base is newest:
+    if base == newest:
         return BaseVerdict(base=base, keep=True, why=Why.NEWEST)
+    if base.started_at > now:
+        return BaseVerdict(base=base, keep=True, why=Why.FUTURE)
     if now - base.started_at <= kept_for:
         return BaseVerdict(base=base, keep=True, why=Why.WITHIN_RETENTION)
     return BaseVerdict(base=base, keep=False, why=Why.PAST_RETENTION)
