@@ -86,8 +86,7 @@ def choose_source(windows: Sequence[Window], target: Target) -> RecoverySource:
     """
     if not windows:
         raise BackupNotFoundError(
-            "nothing to recover from: no base backup with the WAL it needs yet "
-            "(see 'controller list <database> --pitr')"
+            "nothing to recover from: no base backup with the WAL it needs yet"
         )
     if isinstance(target, Latest):
         window = max(windows, key=lambda w: (w.end_at, w.start_at))
@@ -177,8 +176,8 @@ def describe_windows(windows: Sequence[Window]) -> str:
 def _outside(target: datetime, windows: Sequence[Window]) -> str:
     which = "the window is" if len(windows) == 1 else "the windows are"
     return (
-        f"{_shown(target)} is in no recoverable window: {which} {describe_windows(windows)} "
-        "(UTC; see 'controller list <database> --pitr')"
+        f"{_shown(target)} is in no recoverable window (times in UTC): {which} "
+        f"{describe_windows(windows)}"
     )
 
 
