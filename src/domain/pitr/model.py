@@ -98,6 +98,50 @@ class SlotState:
     retained_bytes: int | None
 
 
+@attrs.frozen(kw_only=True)
+class StreamContents:
+    """What one stream's directory holds: its committed base backups and the WAL
+    segments received (complete ones and at most one ``.partial``), in any order."""
+
+    stream: Stream
+    base_backups: tuple[BaseBackup, ...] = ()
+    segments: tuple[Segment, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """A span of time one stream can recover to, every second of it.
+
+    It starts where its oldest usable base backup ends (``start_at``/``start_lsn``:
+    recovery cannot stop before a base backup is consistent) and ends at the newest
+    WAL received without a gap (``end_at``/``end_lsn``; for a ``.partial`` last
+    segment ``end_lsn`` is where that segment ends, an upper bound of what it holds).
+    ``base_backups`` are the usable ones, oldest first; ``segments`` the run of
+    contiguous segments it lies in, oldest first; ``gap_at`` the name of the first
+    segment missing after it (None: it ends at the newest WAL received).
+    """
+
+    stream: Stream
+    start_at: datetime
+    start_lsn: Lsn
+    end_at: datetime
+    end_lsn: Lsn
+    base_backups: tuple[BaseBackup, ...]
+    segments: tuple[Segment, ...]
+    gap_at: str | None = None
+
+    @property
+    def ends_because(self) -> str:
+        """Return why the window ends: ``gap: segment X missing`` or ``newest received``."""
+        if self.gap_at is not None:
+            return f"gap: segment {self.gap_at} missing"
+        return "newest received"
+
+    def holds(self, at: datetime) -> bool:
+        """Return whether a recovery can stop at ``at`` (start <= at <= end)."""
+        return self.start_at <= at <= self.end_at
+
+
 class ReceiverCondition(enum.Enum):
     """Whether a service's WAL is being received."""
 

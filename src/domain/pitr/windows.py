@@ -1,0 +1,139 @@
+"""Pure rules: the windows of time a service's streams can recover to.
+
+A stream's segments form runs of consecutive numbers; a missing number is a gap
+and ends a run. A base backup is usable when one run holds every segment from the
+one holding its start to the one holding its end. A run that holds a usable base
+backup is a window: from the end of its oldest usable base backup to the newest
+point the run received. WAL after a gap with no base backup in it is no window:
+nothing can replay it. A window never spans streams: each stream is its own
+history (another server, timeline or slot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    Segment,
+    Stream,
+    StreamContents,
+    Window,
+)
+from pg_backup_manager.domain.pitr.wal_names import segment_name, segment_of, segment_start
+
+
+def newest_stream(streams: Iterable[StreamContents]) -> StreamContents | None:
+    """Return the stream begun last (by start time, then name): the live one, which
+    the receiver writes; None when there is none."""
+    return max(streams, key=lambda c: (c.stream.started_at, c.stream.name), default=None)
+
+
+def received_segments(stream: Stream, segments: Iterable[Segment]) -> tuple[Segment, ...]:
+    """Return the segments of ``stream`` that count, by number.
+
+    Only segments of the stream's own timeline count (``pg_receivewal`` follows a
+    promotion into the same directory before the stream is cut: that WAL is another
+    history). A ``.partial`` counts only at the tail, after every complete segment:
+    one at or below a complete segment is stale (the complete one wins), and of
+    several the highest only (the one being written).
+    """
+    own = [s for s in segments if s.timeline == stream.timeline]
+    complete = {s.number: s for s in own if not s.partial}
+    last = max(complete, default=-1)
+    tail = max(
+        (s for s in own if s.partial and s.number > last), key=lambda s: s.number, default=None
+    )
+    ordered = [complete[number] for number in sorted(complete)]
+    return (*ordered, tail) if tail is not None else tuple(ordered)
+
+
+def runs(segments: Sequence[Segment]) -> tuple[tuple[Segment, ...], ...]:
+    """Return ``segments`` (ordered by number, without duplicates) cut into runs of
+    consecutive numbers, oldest first."""
+    cut: list[list[Segment]] = []
+    for segment in segments:
+        if cut and segment.number == cut[-1][-1].number + 1:
+            cut[-1].append(segment)
+        else:
+            cut.append([segment])
+    return tuple(tuple(run) for run in cut)
+
+
+def wal_span(base: BaseBackup, wal_segment_size: int) -> tuple[int, int]:
+    """Return the numbers of the first and last segments ``base`` needs to be
+    consistent: from the one holding its start to the one holding the last byte
+    before its end (the end is the position after its last record)."""
+    first = segment_of(base.start_lsn, wal_segment_size)
+    last = segment_of(max(base.end_lsn - 1, base.start_lsn), wal_segment_size)
+    return first, last
+
+
+def stream_windows(
+    contents: StreamContents, *, caught_up_at: datetime | None = None
+) -> tuple[Window, ...]:
+    """Return the windows of one stream, oldest first.
+
+    Each starts at the end (``finished_at``, ``end_lsn``) of its oldest usable base
+    backup, not its start: a recovery told to stop before a base backup is
+    consistent fails ("requested recovery stop point is before consistent recovery
+    point"). Each ends at its run's last segment (its ``received_at``, and the
+    location where that segment ends), or, for the run at the stream's tail, at
+    ``caught_up_at`` when that is later (the receiver says it had everything the
+    server had then; pass it for the live stream only). A window whose run was
+    received before its base backup was recorded as finished is that one instant:
+    it never ends before it starts. Base backups of another timeline never count.
+    """
+    stream = contents.stream
+    size = stream.wal_segment_size
+    cut = runs(received_segments(stream, contents.segments))
+    bases = sorted(
+        (b for b in contents.base_backups if b.timeline == stream.timeline),
+        key=lambda b: (b.finished_at, b.end_lsn, b.name),
+    )
+    windows = []
+    for index, run in enumerate(cut):
+        first, last = run[0].number, run[-1].number
+        usable = tuple(b for b in bases if _within(wal_span(b, size), first, last))
+        if not usable:
+            continue
+        at_tail = index == len(cut) - 1
+        end_at = run[-1].received_at
+        if at_tail and caught_up_at is not None and caught_up_at > end_at:
+            end_at = caught_up_at
+        start = usable[0]
+        windows.append(
+            Window(
+                stream=stream,
+                start_at=start.finished_at,
+                start_lsn=start.end_lsn,
+                end_at=max(end_at, start.finished_at),
+                end_lsn=segment_start(last + 1, size),
+                base_backups=usable,
+                segments=run,
+                gap_at=None if at_tail else segment_name(stream.timeline, last + 1, size),
+            )
+        )
+    return tuple(windows)
+
+
+def _within(span: tuple[int, int], first: int, last: int) -> bool:
+    return first <= span[0] and span[1] <= last
+
+
+def service_windows(
+    streams: Iterable[StreamContents], *, caught_up_at: datetime | None = None
+) -> tuple[Window, ...]:
+    """Return the windows of every stream of a service, oldest first (by start, then
+    by stream). ``caught_up_at`` applies to the newest stream only, the live one."""
+    every = tuple(streams)
+    live = newest_stream(every)
+    windows = [
+        window
+        for contents in every
+        for window in stream_windows(
+            contents, caught_up_at=caught_up_at if contents is live else None
+        )
+    ]
+    return tuple(sorted(windows, key=lambda w: (w.start_at, w.stream.started_at, w.stream.name)))
