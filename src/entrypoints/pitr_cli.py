@@ -11,7 +11,7 @@ from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.entrypoints.cli import cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
-from pg_backup_manager.entrypoints.rendering import pitr as render_pitr
+from pg_backup_manager.entrypoints.rendering import pitr_recover as render_pitr
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.model import Config

@@ -36,7 +36,9 @@ def receiving(databases: Sequence[Database], supervisor: Supervisor) -> Iterator
         if database.wal_archive
     ]
     for thread in threads:
-        log.info("%s: WAL archiving on: starting its receiver", thread.name.removeprefix("wal-receiver-"))
+        log.info(
+            "%s: WAL archiving on: starting its receiver", thread.name.removeprefix("wal-receiver-")
+        )
         thread.start()
     try:
         yield

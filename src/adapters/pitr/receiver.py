@@ -91,4 +91,3 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         wait_for(process, _STOP_GRACE_S)
     except subprocess.TimeoutExpired:
         processes.stop(process)
-

@@ -61,14 +61,15 @@ class ScratchPostgres:
             timeout=_QUERY_TIMEOUT_S,
         ).strip()
 
-    def promoted(self, *, deadline: float) -> int:
+    def promoted(self, *, timeout: float) -> int:
         """Wait until recovery has ended and the server accepts writes; return the end
         of the last record it replayed.
 
         Raises:
-            IntegrityError: the server stopped, or did not promote by ``deadline``;
+            IntegrityError: the server stopped, or did not promote in ``timeout`` s;
                 the message ends with the last lines of its log.
         """
+        deadline = time.monotonic() + timeout
         while True:
             if self.started.process.poll() is not None:
                 raise IntegrityError(f"the recovered server stopped: {self.started.said()}")

@@ -35,7 +35,7 @@ class WalDirectories:
         entries = {entry.name: entry for entry in files.scan(directory)}
         sealed = []
         for name in sorted(entries):
-            parsed = wal_names.parse_segment(name, stream.wal_segment_size)
+            parsed = wal_names.segment_from_text(name, stream.wal_segment_size)
             if parsed is None or parsed.partial or name + files.SHA256 in entries:
                 continue
             status = entries[name].stat(follow_symlinks=False)
@@ -59,7 +59,7 @@ class WalDirectories:
         """See :meth:`~pg_backup_manager.domain.pitr.ports.WalArchive.repair_partial`."""
         directory = self.wal_directory(identifier, stream)
         for entry in files.scan(directory):
-            parsed = wal_names.parse_segment(entry.name, stream.wal_segment_size)
+            parsed = wal_names.segment_from_text(entry.name, stream.wal_segment_size)
             if parsed is None or not parsed.partial:
                 continue
             size = entry.stat(follow_symlinks=False).st_size

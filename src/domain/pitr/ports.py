@@ -177,13 +177,12 @@ class WalInspector(Protocol):
 class ScratchServer(Protocol):
     """A server running on a recovered scratch data directory."""
 
-    def promoted(self, *, deadline: float) -> Lsn:
+    def promoted(self, *, timeout: float) -> Lsn:
         """Wait until recovery ended and the server promoted; return the end of the
         last record it replayed.
 
         Raises:
-            IntegrityError: it stopped, or did not promote by ``deadline`` (a
-                ``time.monotonic()`` value).
+            IntegrityError: it stopped, or did not promote within ``timeout`` seconds.
         """
 
     def query(self, sql: str) -> str:

@@ -26,16 +26,16 @@ from pg_backup_manager.domain.pitr.model import (
     Stream,
     StreamContents,
 )
+from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
 from pg_backup_manager.domain.pitr.ports import (
     PitrStore,
     ReceiverStates,
-    ReplicationServer,
     Receiving,
+    ReplicationServer,
     WalArchive,
     WalReceiver,
 )
 from pg_backup_manager.domain.pitr.supervision import Backoff, new_stream_needed
-from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
 from pg_backup_manager.domain.pitr.windows import stream_windows
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 
@@ -105,7 +105,9 @@ class Supervisor:
             assert newest is not None
             repaired = self.archive.repair_partial(database.identifier, newest)
             if repaired is not None:
-                log.warning("%s: emptied the unfinished partial segment %s", database.identifier, repaired)
+                log.warning(
+                    "%s: emptied the unfinished partial segment %s", database.identifier, repaired
+                )
             return newest
         now = self.clock.now()
         stream = self.store.open_stream(

@@ -39,7 +39,9 @@ class RecoverReport:
         return self.error.exit_code if self.error is not None else 0
 
 
-def windows_of(store: PitrStore, identifier: str, *, caught_up_at: datetime | None = None) -> tuple[Window, ...]:
+def windows_of(
+    store: PitrStore, identifier: str, *, caught_up_at: datetime | None = None
+) -> tuple[Window, ...]:
     """Return the recoverable windows of ``identifier``, oldest first."""
     contents = [
         StreamContents(

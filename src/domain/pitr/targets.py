@@ -30,14 +30,14 @@ def parse_target(text: str, zone: tzinfo, zone_name: str) -> Target:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise ConfigurationError(
-            f"--to '{text}' happens twice in {zone_name} (clocks go back): "
-            "give its offset, e.g. +01:00, or a UTC time ending in Z"
-        )
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
         raise ConfigurationError(
             f"--to '{text}' never happens in {zone_name} (clocks go forward): "
             "give its offset, or a UTC time ending in Z"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise ConfigurationError(
+            f"--to '{text}' happens twice in {zone_name} (clocks go back): "
+            "give its offset, e.g. +01:00, or a UTC time ending in Z"
         )
     return first.astimezone(UTC)

@@ -6,7 +6,6 @@ it is stopped and the directory removed."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import attrs
@@ -85,7 +84,6 @@ class VerifyPitr:
         newest = _reaching_the_newest_wal(self.store, database.identifier, windows)
         source = choose_source([newest], LATEST)
         stream, base = newest.stream, source.base_backup
-        deadline = time.monotonic() + self.timeout
         with self.scratch.scratch(database.identifier) as path:
             with self.writer.writing(database.identifier, path) as draft:
                 draft.copy_base(stream, base)
@@ -101,7 +99,7 @@ class VerifyPitr:
             with self.servers.running(
                 path, major=stream.server_major, user=database.user, dbname=database.dbname
             ) as server:
-                replayed = server.promoted(deadline=deadline)
+                replayed = server.promoted(timeout=self.timeout)
                 if replayed <= last:
                     raise IntegrityError(
                         f"recovery of stream {stream.name} stopped at {format_lsn(replayed)}, "
@@ -114,7 +112,9 @@ class VerifyPitr:
         )
 
 
-def _reaching_the_newest_wal(store: PitrStore, identifier: str, windows: tuple[Window, ...]) -> Window:
+def _reaching_the_newest_wal(
+    store: PitrStore, identifier: str, windows: tuple[Window, ...]
+) -> Window:
     """Return the window that ends at the newest WAL received.
 
     Raises:
