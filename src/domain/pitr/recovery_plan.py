@@ -115,11 +115,13 @@ def plan_recovery(
     target adds ``recovery_target_time`` (UTC), inclusive, and promotes there.
 
     ``last_commit_at`` is the newest commit time in the WAL copied (None: it holds no
-    commit). From PostgreSQL 13 a server refuses to start when recovery ends before
-    it passes a commit after the target ("recovery ended before configured recovery
-    target was reached"); when the target is at or after ``last_commit_at`` nothing
-    was committed between them, so the plan writes no target, replays to the end of
-    the WAL (the same data) and says so in ``note``.
+    commit). An inclusive time target stops just before the first commit later than
+    the target, so it needs one: from PostgreSQL 13 a server whose WAL ends first
+    refuses to start ("recovery ended before configured recovery target was
+    reached"; seen on 15 with the target equal to the last commit). When the target
+    is at or after ``last_commit_at`` nothing was committed after it, so the plan
+    writes no target, replays to the end of the WAL (the same data) and says so in
+    ``note``.
     """
     settings = [
         f"restore_command = {quote_setting(_RESTORE_COMMAND)}",
