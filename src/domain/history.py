@@ -19,6 +19,7 @@ class Operation(enum.Enum):
     PRUNE = "prune"
     SYNC = "sync"
     PRUNE_OFFSITE = "prune-offsite"
+    BASEBACKUP = "basebackup"
 
 
 class Outcome(enum.Enum):

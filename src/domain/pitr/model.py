@@ -9,7 +9,7 @@ or the slot changes, a new stream begins and the old one stays as it was.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
@@ -72,6 +72,8 @@ class BaseBackup:
     timeline: int
     server_major: int
     size: int
+    # The SHA-256 of its backup_manifest, as its Manifest-Checksum says ("" if unknown).
+    manifest_sha256: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -96,3 +98,62 @@ class SlotState:
     wal_status: str | None
     safe_wal_size: int | None
     retained_bytes: int | None
+
+
+@attrs.frozen(kw_only=True)
+class BackupFacts:
+    """What a base backup just taken says about itself: its ``backup_label``, its
+    ``backup_manifest`` (``WAL-Ranges``, ``Manifest-Checksum``), its ``pg_control`` and
+    its ``PG_VERSION``. A stream is chosen by them, never by what the server said
+    before the backup began."""
+
+    system_identifier: str
+    timeline: int
+    start_lsn: Lsn
+    end_lsn: Lsn
+    wal_segment_size: int
+    server_major: int
+    manifest_sha256: str
+
+
+UTC_NAME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_SLOT_NAME_LENGTH = 63
+
+
+def utc_name(moment: datetime) -> str:
+    """Return the name of a stream or base backup begun at the aware ``moment``
+    (``2026-12-04T23:10:00Z``), as dumps name their times."""
+    return moment.astimezone(UTC).strftime(UTC_NAME_FORMAT)
+
+
+def parse_utc_name(text: str) -> datetime | None:
+    """Return the UTC time a stream or base backup name says, or None when ``text``
+    is not such a name (a hidden, temporary or foreign file)."""
+    try:
+        return datetime.strptime(text, UTC_NAME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def format_lsn(lsn: Lsn) -> str:
+    """Return ``lsn`` as PostgreSQL writes it: ``16/B374D848``."""
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
+def parse_lsn(text: str) -> Lsn:
+    """Return the LSN PostgreSQL wrote as ``16/B374D848``.
+
+    Raises:
+        ValueError: ``text`` is not two hexadecimal numbers separated by ``/``.
+    """
+    high, slash, low = text.strip().partition("/")
+    if not slash:
+        raise ValueError(f"not an LSN: {text!r}")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def slot_name(identifier: str) -> str:
+    """Return the physical replication slot of the service ``identifier``:
+    ``pg_backup_manager_<identifier lowercased, '-' as '_'>``, cut to 63 characters
+    (slot names are ``[a-z0-9_]{1,63}``)."""
+    return f"pg_backup_manager_{identifier.lower().replace('-', '_')}"[:_SLOT_NAME_LENGTH]

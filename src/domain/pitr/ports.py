@@ -4,10 +4,19 @@ protocol, PostgreSQL's physical backup tools and the directories of streams
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from pathlib import PurePath
 from typing import Protocol
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState
+from pg_backup_manager.domain.pitr.model import (
+    BackupFacts,
+    BaseBackup,
+    Segment,
+    ServerIdentity,
+    SlotState,
+    Stream,
+)
 
 
 class ReplicationServer(Protocol):
@@ -44,4 +53,101 @@ class ReplicationServer(Protocol):
 
         Raises:
             ToolError: the server cannot be asked, or the slot is in use.
+        """
+
+
+class PitrStore(Protocol):
+    """The streams of each service, with their base backups and WAL, as committed.
+
+    What is being written (a base backup in staging, a stream being created) and
+    whatever is not named as ours (hidden names, a base directory without its
+    facts, facts without their directory) is never returned.
+    """
+
+    def streams(self, identifier: str) -> list[Stream]:
+        """Return the streams of ``identifier``, newest first (none: an empty list).
+
+        Raises:
+            ControllerError: the directory cannot be read, or a stream's
+                ``STREAM.json`` cannot be read or is not one.
+        """
+
+    def open_stream(self, identifier: str, stream: Stream) -> Stream:
+        """Create ``stream`` (its directory, ``wal/``, ``base/`` and ``STREAM.json``,
+        all durable before it takes its name); return it as created: its name moved
+        on a second at a time past the names taken.
+
+        Raises:
+            ControllerError: it cannot be written (a full device says so).
+        """
+
+    def base_backups(self, identifier: str, stream: Stream) -> list[BaseBackup]:
+        """Return the committed base backups of ``stream``, newest first.
+
+        Raises:
+            ControllerError: the directory or a backup's facts cannot be read.
+        """
+
+    def segments(self, identifier: str, stream: Stream) -> list[Segment]:
+        """Return the WAL segments received in ``stream``, oldest first: complete ones
+        and the ``.partial`` one being written, with size and time; other names
+        (``.history``, checksums, temporary files) are left out.
+
+        Raises:
+            ControllerError: the directory cannot be read.
+        """
+
+
+class BaseDraft(Protocol):
+    """A base backup being written: ``path`` is the empty directory it goes into."""
+
+    @property
+    def path(self) -> PurePath:
+        """Return the directory ``pg_basebackup`` writes into."""
+
+    def commit(self, stream: Stream, backup: BaseBackup) -> BaseBackup:
+        """Make the backup durable, move it into ``stream`` under its name, then write
+        its facts: from then on, and only then, it counts. Return it with its size.
+
+        Raises:
+            ControllerError: it cannot be written or named (nothing is listed).
+        """
+
+
+class BaseStaging(Protocol):
+    """Where base backups are written before they count."""
+
+    def begin(self, identifier: str, name: str) -> AbstractContextManager[BaseDraft]:
+        """Yield a draft of base backup ``name`` of ``identifier``, first removing the
+        staging left by processes that died; whatever happens, no staging is left.
+
+        Raises:
+            ControllerError: the staging cannot be made; a write that failed for
+                lack of space says "no space left".
+        """
+
+
+class BaseBackupTaker(Protocol):
+    """``pg_basebackup``, and what the backup it wrote says about itself."""
+
+    def take(self, database: Database, into: PurePath, *, label: str) -> BackupFacts:
+        """Write a base backup of ``database``'s server into the empty directory
+        ``into`` (plain format, its WAL streamed, a manifest with SHA-256 checksums);
+        return the facts read from it.
+
+        Raises:
+            ToolError: the tool failed; the message ends with its last words.
+            ControllerError: what it wrote cannot be read as a base backup.
+        """
+
+
+class BackupVerifier(Protocol):
+    """``pg_verifybackup`` of the backup's own major version."""
+
+    def verify(self, directory: PurePath, server_major: int) -> None:
+        """Check the base backup in ``directory`` against its manifest and parse its WAL.
+
+        Raises:
+            IntegrityError: it failed the check; it must not count.
+            ToolError: the check could not run (that major's tool is missing).
         """
