@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.ports import RunRecorder
+
 from pg_backup_manager.entrypoints import lazy, lazy_pitr
 
 
 class PitrContainer(containers.DeclarativeContainer):
     """Builds the PITR services from what :class:`Container` shares with it."""
 
-    settings = providers.Dependency()
-    run_log = providers.Dependency()
+    settings = providers.Dependency(instance_of=Settings)
+    run_log: providers.Dependency[RunRecorder] = providers.Dependency()
 
     clock = providers.Singleton(lazy.SystemClock)
     binaries = providers.Singleton(
