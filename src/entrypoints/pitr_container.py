@@ -10,7 +10,6 @@ from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.ports import RunRecorder
-
 from pg_backup_manager.entrypoints import lazy, lazy_pitr
 
 
