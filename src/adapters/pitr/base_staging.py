@@ -91,7 +91,24 @@ class LocalBaseStaging:
             try:
                 yield draft
             except ControllerError as error:
-                raise space.space_left_or(error, directory) from None
+                raise _space_left_or(error, directory) from None
+
+
+def _space_left_or(error: ControllerError, directory: Path) -> ControllerError:
+    """Return "no space left" when ``error`` says the device was full, else what
+    :func:`space.space_left_or` says. pg_basebackup removes what it wrote before it
+    exits, so the device no longer looks full when its error is read."""
+    said = " ".join(str(error).split())
+    if not any(words in said.lower() for words in _FULL):
+        return space.space_left_or(error, directory)
+    return ControllerError(
+        f"no space left on the device of {directory}: free space there; no base backup "
+        f"was kept ({said})"
+    )
+
+
+# What the system says when a write failed for want of space (ENOSPC, EDQUOT).
+_FULL = ("no space left", "disk quota exceeded")
 
 
 def durable_tree(root: PurePath) -> int:
