@@ -152,6 +152,7 @@ def _database(environ: Mapping[str, str], identifier: str) -> Database:
         dbname=services.DB.of(identifier).read(environ),
         password=password,
         password_variable=source,
+        wal_archive=services.WAL_ARCHIVE.of(identifier).read(environ),
     )
 
 

@@ -22,6 +22,7 @@ class Operation(enum.Enum):
     WAL_RECEIVER = "wal-receiver"
     RECOVER = "recover"
     VERIFY_PITR = "verify-pitr"
+    BASEBACKUP = "basebackup"
 
 
 class Outcome(enum.Enum):

@@ -46,6 +46,8 @@ class Database:
     password: str = attrs.field(repr=False)
     # The variable the password came from (or would come from): messages name it.
     password_variable: str = ""
+    # Point-in-time recovery (<SERVICE>_WAL_ARCHIVE): base backups and WAL are kept.
+    wal_archive: bool = False
 
     @property
     def address(self) -> str:

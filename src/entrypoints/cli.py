@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
+from pg_backup_manager.adapters.configuration.services import WAL_ARCHIVE
+from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.names import Tier
 from pg_backup_manager.entrypoints import scheduler, version
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.rendering import backups as render
 from pg_backup_manager.entrypoints.rendering import documents
 from pg_backup_manager.entrypoints.rendering import offsite as render_offsite
+from pg_backup_manager.entrypoints.rendering import pitr as render_pitr
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.backups.backup_run import BackupRun
@@ -28,6 +31,8 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
     from pg_backup_manager.domain.offsite.sync import Sync
+    from pg_backup_manager.domain.pitr.basebackup import TakeBaseBackups
+    from pg_backup_manager.domain.pitr.listing import ListPitr
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 
@@ -92,22 +97,36 @@ def dump(
 @click.option("--all", "all_", is_flag=True, help=_ALL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema 1).")
 @click.option("--remote", is_flag=True, help="List the off-site copies (OFFSITE_URL) instead.")
+@click.option(
+    "--pitr", is_flag=True, help="List the streams, base backups and WAL (<SERVICE>_WAL_ARCHIVE)."
+)
 @inject
 def list_(
     database: str | None,
     all_: bool,
     as_json: bool,
     remote: bool,
+    pitr: bool,
     config: Config = Provide[Container.config],
     list_backups: ListBackups = Provide[Container.list_backups],
     list_offsite: Callable[[], ListOffsiteCopies] = Provide[Container.list_offsite.provider],
+    list_pitr: Callable[[], ListPitr] = Provide[Container.pitr.list_pitr.provider],
 ) -> None:
     """List the backups of DATABASE (or --all), newest first.
 
-    With --remote, the copies in the off-site store (OFFSITE_URL) instead.
-    Example: controller list users
+    With --remote, the copies in the off-site store (OFFSITE_URL) instead. With
+    --pitr, the point-in-time recovery streams, newest first: their base backups
+    and the WAL received. Example: controller list users
     """
     targets = chosen(config, database, all_)
+    if pitr:
+        if remote:
+            raise click.UsageError("--pitr lists local streams only: not with --remote")
+        found = list_pitr()(targets)
+        lines = [render.Line(render_pitr.document(found))] if as_json else None
+        echo(lines or [render_pitr.listing(listing) for listing in found.listings])
+        exit_with(found.exit_code)
+        return
     if remote:
         copies = list_offsite()(targets)  # built only here: the store for --remote alone
         if as_json:
@@ -182,6 +201,32 @@ def sync(
     targets = chosen(config, database, all_)
     report = sync(targets)
     echo(render_offsite.sync(report))
+    exit_with(report.exit_code)
+
+
+@cli.command()
+@click.argument("database", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every database with <SERVICE>_WAL_ARCHIVE=true.")
+@inject
+def basebackup(
+    database: str | None,
+    all_: bool,
+    config: Config = Provide[Container.config],
+    take: Callable[[], TakeBaseBackups] = Provide[Container.pitr.take_base_backups.provider],
+) -> None:
+    """Take a base backup of DATABASE (or --all) now, for point-in-time recovery.
+
+    pg_basebackup (plain, WAL streamed, SHA-256 manifest) into pitr/ beside the
+    dumps; it counts only once pg_verifybackup has checked it. Needs
+    <SERVICE>_WAL_ARCHIVE=true. Example: controller basebackup users
+    """
+    targets = [target for target in chosen(config, database, all_) if target.wal_archive]
+    if not targets:
+        named = database or "any database of DATABASE_LIST"
+        variable = WAL_ARCHIVE.of(database).name if database else WAL_ARCHIVE.name
+        raise ConfigurationError(f"no base backup of {named}: set {variable}=true")
+    report = take()(targets)
+    echo(render_pitr.base_backups(report))
     exit_with(report.exit_code)
 
 

@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.offsite.use import OffsiteUse
-from pg_backup_manager.entrypoints import lazy, lazy_use_cases
+from pg_backup_manager.entrypoints import lazy, lazy_use_cases, pitr_container
 
 
 class Container(containers.DeclarativeContainer):
@@ -247,3 +247,4 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         layout=layout,
     )
+    pitr = providers.Container(pitr_container.PitrContainer, settings=settings, run_log=run_log)

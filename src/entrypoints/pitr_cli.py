@@ -15,7 +15,7 @@ from pg_backup_manager.entrypoints.rendering import pitr_recover as render_pitr
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.model import Config
-    from pg_backup_manager.domain.pitr.recovering import Recover
+    from pg_backup_manager.domain.pitr.recovery.recovering import Recover
 
 _TO_HELP = (
     "latest (as far as the WAL received goes), an RFC 3339 time "
@@ -51,7 +51,7 @@ def recover(
     """
     from zoneinfo import ZoneInfo
 
-    from pg_backup_manager.domain.pitr.targets import parse_target
+    from pg_backup_manager.domain.pitr.recovery.targets import parse_target
 
     target_database = config.database(database)
     target = parse_target(to, ZoneInfo(config.timezone), config.timezone)

@@ -38,7 +38,15 @@ from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCo
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
 from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
-from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState
+from pg_backup_manager.domain.pitr.model import (
+    BackupFacts,
+    BaseBackup,
+    Segment,
+    ServerIdentity,
+    SlotState,
+    Stream,
+)
+from pg_backup_manager.domain.pitr.naming import utc_name
 from pg_backup_manager.domain.ports import BackupReader
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
@@ -906,3 +914,105 @@ class FakeReplicationServer:
             )
         if self.unreachable:
             raise ToolError(f"psql on {database.identifier}: connection refused")
+
+
+# Point-in-time recovery: the stream store, base backup staging and tools.
+PITR_FACTS = BackupFacts(
+    system_identifier="7312345678901234567",
+    timeline=1,
+    start_lsn=0x2000028,
+    end_lsn=0x2000100,
+    wal_segment_size=16 * 1024 * 1024,
+    server_major=15,
+    manifest_sha256="e" * 64,
+)
+
+
+@attrs.define
+class FakePitrStore:
+    """Streams in memory: each stream's base backups and segments; records what is
+    opened and committed in ``actions``."""
+
+    kept: dict[str, list[Stream]] = attrs.field(factory=dict)
+    bases: dict[tuple[str, str], list[BaseBackup]] = attrs.field(factory=dict)
+    wal: dict[tuple[str, str], list[Segment]] = attrs.field(factory=dict)
+    actions: list[str] = attrs.field(factory=list)
+
+    def streams(self, identifier: str) -> list[Stream]:
+        return sorted(self.kept.get(identifier, []), key=lambda s: s.name, reverse=True)
+
+    def open_stream(self, identifier: str, stream: Stream) -> Stream:
+        taken = {s.name for s in self.kept.get(identifier, [])}
+        at = stream.started_at
+        while utc_name(at) in taken:
+            at += timedelta(seconds=1)
+        stream = attrs.evolve(stream, name=utc_name(at), started_at=at)
+        self.kept.setdefault(identifier, []).append(stream)
+        self.actions.append(f"open {identifier} {stream.name} {stream.why.value}")
+        return stream
+
+    def base_backups(self, identifier: str, stream: Stream) -> list[BaseBackup]:
+        found = self.bases.get((identifier, stream.name), [])
+        return sorted(found, key=lambda b: b.name, reverse=True)
+
+    def segments(self, identifier: str, stream: Stream) -> list[Segment]:
+        return sorted(self.wal.get((identifier, stream.name), []), key=lambda s: s.name)
+
+    def begin(self, identifier: str, name: str) -> contextlib.AbstractContextManager[FakeBaseDraft]:
+        """The BaseStaging port: a draft that commits into this store."""
+        return self._begin(identifier, name)
+
+    @contextlib.contextmanager
+    def _begin(self, identifier: str, name: str) -> Iterator[FakeBaseDraft]:
+        self.actions.append(f"stage {identifier} {name}")
+        yield FakeBaseDraft(
+            store=self, identifier=identifier, path=PurePath(f"/staging/{identifier}/{name}")
+        )
+
+    def commit(self, identifier: str, stream: Stream, backup: BaseBackup) -> BaseBackup:
+        backup = attrs.evolve(backup, size=4096)
+        self.bases.setdefault((identifier, stream.name), []).append(backup)
+        self.actions.append(f"commit {identifier} {stream.name}/{backup.name}")
+        return backup
+
+
+@attrs.frozen
+class FakeBaseDraft:
+    """A base backup being written into a FakePitrStore."""
+
+    store: FakePitrStore
+    identifier: str
+    path: PurePath
+
+    def commit(self, stream: Stream, backup: BaseBackup) -> BaseBackup:
+        return self.store.commit(self.identifier, stream, backup)
+
+
+@attrs.define
+class FakeBaseBackupTaker:
+    """Says ``facts`` of each backup it takes (per identifier in ``facts_of``); fails
+    with ``failing[identifier]``; records each take."""
+
+    facts: BackupFacts = PITR_FACTS
+    facts_of: dict[str, BackupFacts] = attrs.field(factory=dict)
+    failing: dict[str, ControllerError] = attrs.field(factory=dict)
+    taken: list[tuple[str, PurePath, str]] = attrs.field(factory=list)
+
+    def take(self, database: Database, into: PurePath, *, label: str) -> BackupFacts:
+        self.taken.append((database.identifier, into, label))
+        if database.identifier in self.failing:
+            raise self.failing[database.identifier]
+        return self.facts_of.get(database.identifier, self.facts)
+
+
+@attrs.define
+class FakeBackupVerifier:
+    """Passes every backup but those under ``corrupt`` paths; records each check."""
+
+    corrupt: set[PurePath] = attrs.field(factory=set)
+    checked: list[tuple[PurePath, int]] = attrs.field(factory=list)
+
+    def verify(self, directory: PurePath, server_major: int) -> None:
+        self.checked.append((directory, server_major))
+        if directory in self.corrupt:
+            raise IntegrityError(f"pg_verifybackup of {directory} failed (exit 1): bad checksum")

@@ -6,7 +6,7 @@ import attrs
 import pytest
 
 from pg_backup_manager.domain.errors import BackupNotFoundError, ConfigurationError
-from pg_backup_manager.domain.pitr.recovery_plan import (
+from pg_backup_manager.domain.pitr.recovery.plan import (
     LATEST,
     choose_source,
     describe_windows,

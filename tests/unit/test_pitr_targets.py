@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pg_backup_manager.domain.errors import ConfigurationError
-from pg_backup_manager.domain.pitr.recovery_plan import LATEST
-from pg_backup_manager.domain.pitr.targets import parse_target
+from pg_backup_manager.domain.pitr.recovery.plan import LATEST
+from pg_backup_manager.domain.pitr.recovery.targets import parse_target
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -11,6 +11,7 @@ from pg_backup_manager.domain.pitr.wal_names import (
     history_name,
     history_timeline,
     is_segment_size,
+    lsn_of,
     next_segment_name,
     parse_history,
     parse_lsn,
@@ -193,3 +194,9 @@ def test_an_empty_history_has_no_switch() -> None:
 )
 def test_a_text_the_server_would_refuse_is_no_history(text: str) -> None:
     assert parse_history(text) is None
+
+
+def test_lsn_of_refuses_what_is_not_a_location() -> None:
+    assert lsn_of(" 16/B374D848\n") == 0x16B374D848
+    with pytest.raises(ValueError, match="not a WAL location"):
+        lsn_of("2000028")

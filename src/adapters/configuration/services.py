@@ -7,7 +7,7 @@ from typing import Any
 
 from pg_backup_manager.adapters.configuration.monitoring import ping_url
 from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
-from pg_backup_manager.adapters.env_values import optional, port, stripped
+from pg_backup_manager.adapters.env_values import boolean, optional, port, stripped
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import check_identifier
 
@@ -80,5 +80,22 @@ HEALTHCHECKS_URL = Variable(
     from_file=True,
     help="The same as `HEALTHCHECKS_URL`, for this database's part of each run.",
 )
+WAL_ARCHIVE = Variable(
+    name="<SERVICE>_WAL_ARCHIVE",
+    parse=boolean,
+    default="false",
+    help="`true`: point-in-time recovery for this service: `controller basebackup` takes "
+    "base backups of it (checked by `pg_verifybackup`) into `<service>/pitr/`. Its user "
+    "needs the `REPLICATION` attribute and a `pg_hba.conf` line for replication "
+    "connections. Dumps go on as before.",
+)
 # In the order `controller config` prints them, for each service.
-VARIABLES: tuple[Variable[Any], ...] = (HOST, PORT, USER, PASSWORD, DB, HEALTHCHECKS_URL)
+VARIABLES: tuple[Variable[Any], ...] = (
+    HOST,
+    PORT,
+    USER,
+    PASSWORD,
+    DB,
+    HEALTHCHECKS_URL,
+    WAL_ARCHIVE,
+)

@@ -15,7 +15,8 @@ from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ConfigurationError, ReplicationRefusedError, ToolError
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import Lsn, ServerIdentity, SlotState
+from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState
+from pg_backup_manager.domain.pitr.wal_names import lsn_of
 
 _SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
 # A walsender answers these replication commands (SHOW since PostgreSQL 10) on the
@@ -86,7 +87,7 @@ class PsqlReplicationServer:
             return SlotState(
                 name=name,
                 active=bool(row["active"]),
-                restart_lsn=None if row["restart_lsn"] is None else _lsn(row["restart_lsn"]),
+                restart_lsn=None if row["restart_lsn"] is None else lsn_of(row["restart_lsn"]),
                 wal_status=row["wal_status"],
                 safe_wal_size=row["safe_wal_size"],
                 retained_bytes=row["retained_bytes"],
@@ -192,7 +193,7 @@ def identity_from(out: str, *, what: str) -> ServerIdentity:
         return ServerIdentity(
             system_identifier=system_identifier,
             timeline=int(timeline),
-            current_lsn=_lsn(position),
+            current_lsn=lsn_of(position),
             wal_segment_size=_size_in_bytes(lines[1]),
             server_major=int(lines[2]) // 10000,
         )
@@ -210,13 +211,3 @@ def _size_in_bytes(shown: str) -> int:
     if found is None:
         raise ValueError(shown)
     return int(found.group(1)) * _UNITS[found.group(2)]
-
-
-def _lsn(text: str) -> Lsn:
-    """Return the WAL location ``X/Y`` (hexadecimal halves) as a number of bytes.
-
-    Raises:
-        ValueError: it is not such a location.
-    """
-    high, low = text.strip().split("/")
-    return (int(high, 16) << 32) | int(low, 16)

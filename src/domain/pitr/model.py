@@ -72,6 +72,8 @@ class BaseBackup:
     timeline: int
     server_major: int
     size: int
+    # The SHA-256 of its backup_manifest, as its Manifest-Checksum says ("" if unknown).
+    manifest_sha256: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -170,3 +172,19 @@ class WalScan:
 
     last_commit_at: datetime | None
     last_record_lsn: Lsn | None
+
+
+@attrs.frozen(kw_only=True)
+class BackupFacts:
+    """What a base backup just taken says about itself: its ``backup_label``, its
+    ``backup_manifest`` (``WAL-Ranges``, ``Manifest-Checksum``), its ``pg_control`` and
+    its ``PG_VERSION``. A stream is chosen by them, never by what the server said
+    before the backup began."""
+
+    system_identifier: str
+    timeline: int
+    start_lsn: Lsn
+    end_lsn: Lsn
+    wal_segment_size: int
+    server_major: int
+    manifest_sha256: str

@@ -4,23 +4,19 @@ protocol, PostgreSQL's physical backup tools and the directories of streams
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import PurePath
 from typing import Protocol
 
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import (
+    BackupFacts,
     BaseBackup,
-    Lsn,
-    ReceiverState,
     Segment,
     ServerIdentity,
     SlotState,
     Stream,
-    WalScan,
 )
-from pg_backup_manager.domain.pitr.recovery_plan import WalCopy
 
 
 class ReplicationServer(Protocol):
@@ -60,147 +56,98 @@ class ReplicationServer(Protocol):
         """
 
 
-class Receiving(Protocol):
-    """A running WAL receiver."""
+class PitrStore(Protocol):
+    """The streams of each service, with their base backups and WAL, as committed.
 
-    def ended(self, timeout: float) -> str | None:
-        """Wait up to ``timeout`` seconds; return None while it runs, else why it
-        ended, in one line."""
+    What is being written (a base backup in staging, a stream being created) and
+    whatever is not named as ours (hidden names, a base directory without its
+    facts, facts without their directory) is never returned.
+    """
 
-
-class WalReceiver(Protocol):
-    """Streams a server's WAL through a slot into a directory."""
-
-    def receiving(
-        self, database: Database, directory: PurePath, slot: str
-    ) -> AbstractContextManager[Receiving]:
-        """Receive ``database``'s WAL through ``slot`` into ``directory`` for the block,
-        from where the directory's newest segment ends (else the slot's position);
-        stop cleanly when the block ends.
+    def streams(self, identifier: str) -> list[Stream]:
+        """Return the streams of ``identifier``, newest first (none: an empty list).
 
         Raises:
-            ToolError: the receiver cannot be started.
+            ControllerError: the directory cannot be read, or a stream's
+                ``STREAM.json`` cannot be read or is not one.
+        """
+
+    def open_stream(self, identifier: str, stream: Stream) -> Stream:
+        """Create ``stream`` (its directory, ``wal/``, ``base/`` and ``STREAM.json``,
+        all durable before it takes its name); return it as created: its name moved
+        on a second at a time past the names taken.
+
+        Raises:
+            ControllerError: it cannot be written (a full device says so).
+        """
+
+    def base_backups(self, identifier: str, stream: Stream) -> list[BaseBackup]:
+        """Return the committed base backups of ``stream``, newest first.
+
+        Raises:
+            ControllerError: the directory or a backup's facts cannot be read.
+        """
+
+    def segments(self, identifier: str, stream: Stream) -> list[Segment]:
+        """Return the WAL segments received in ``stream``, oldest first: complete ones
+        and the ``.partial`` one being written, with size and time; other names
+        (``.history``, checksums, temporary files) are left out.
+
+        Raises:
+            ControllerError: the directory cannot be read.
         """
 
 
-class WalArchive(Protocol):
-    """The WAL of each stream, as the receiver leaves it."""
-
-    def wal_directory(self, identifier: str, stream: Stream) -> PurePath:
-        """Return the directory the receiver of ``stream`` writes into."""
-
-    def seal(self, identifier: str, stream: Stream) -> list[Segment]:
-        """Record the SHA-256 of each complete segment of ``stream`` that has none yet,
-        durably beside it; return those segments (oldest first).
-
-        Raises:
-            ControllerError: a checksum cannot be written (a full disk).
-        """
-
-    def repair_partial(self, identifier: str, stream: Stream) -> str | None:
-        """Empty a partial segment that has neither the size of a segment nor none (a
-        receiver stopped while creating it: it holds nothing received), so that the
-        receiver can start again; return its name when one was emptied."""
-
-
-class ReceiverStates(Protocol):
-    """Where the supervisor of each service leaves the receiver's state for ``status``,
-    ``health`` and the metrics."""
-
-    def write(self, identifier: str, state: ReceiverState) -> None:
-        """Replace the state of ``identifier``'s receiver, atomically; never raise."""
-
-    def read(self, identifier: str) -> ReceiverState | None:
-        """Return the state last written for ``identifier``, None when there is none
-        or it cannot be read."""
-
-
-class RecoveryDraft(Protocol):
-    """A data directory being written for a recovery."""
+class BaseDraft(Protocol):
+    """A base backup being written: ``path`` is the empty directory it goes into."""
 
     @property
-    def wal_directory(self) -> PurePath:
-        """Return the directory in it that holds the WAL to replay."""
+    def path(self) -> PurePath:
+        """Return the directory ``pg_basebackup`` writes into."""
 
-    def copy_base(self, stream: Stream, base: BaseBackup) -> None:
-        """Copy the committed base backup ``base`` of ``stream`` into it."""
-
-    def copy_wal(self, stream: Stream, wal: Sequence[WalCopy]) -> None:
-        """Copy each segment of ``wal`` of ``stream`` into :attr:`wal_directory`."""
-
-    def configure(self, settings: Sequence[str]) -> None:
-        """Append ``settings`` to its ``postgresql.auto.conf``; ask for recovery."""
-
-
-class RecoveryWriting(Protocol):
-    """Where recoveries are written: new data directories."""
-
-    def writing(self, identifier: str, into: PurePath) -> AbstractContextManager[RecoveryDraft]:
-        """Yield a draft of a data directory at ``into`` (empty or missing) for the
-        block: durable when the block ends well, removed when it raises.
+    def commit(self, stream: Stream, backup: BaseBackup) -> BaseBackup:
+        """Make the backup durable, move it into ``stream`` under its name, then write
+        its facts: from then on, and only then, it counts. Return it with its size.
 
         Raises:
-            ConfigurationError: ``into`` holds anything or cannot be a directory.
-            ControllerError: it cannot be written.
+            ControllerError: it cannot be written or named (nothing is listed).
         """
 
 
-class RecoveryScratch(Protocol):
-    """Where ``verify --pitr`` writes its recoveries."""
+class BaseStaging(Protocol):
+    """Where base backups are written before they count."""
 
-    def scratch(self, identifier: str) -> AbstractContextManager[PurePath]:
-        """Yield a path for a scratch data directory of ``identifier`` (not created),
-        removed with everything in it when the block ends; scratch directories of
-        processes that died are removed first."""
-
-
-class WalInspector(Protocol):
-    """Reads what WAL holds."""
-
-    def scan(
-        self,
-        directory: PurePath,
-        *,
-        timeline: int,
-        start_lsn: Lsn,
-        server_major: int,
-        commits_only: bool = False,
-    ) -> WalScan:
-        """Return the newest commit and the last record in ``directory``'s WAL from
-        ``start_lsn`` on (``commits_only``: read the commits alone, faster).
+    def begin(self, identifier: str, name: str) -> AbstractContextManager[BaseDraft]:
+        """Yield a draft of base backup ``name`` of ``identifier``, first removing the
+        staging left by processes that died; whatever happens, no staging is left.
 
         Raises:
-            ToolError: the WAL cannot be read.
+            ControllerError: the staging cannot be made; a write that failed for
+                lack of space says "no space left".
         """
 
 
-class ScratchServer(Protocol):
-    """A server running on a recovered scratch data directory."""
+class BaseBackupTaker(Protocol):
+    """``pg_basebackup``, and what the backup it wrote says about itself."""
 
-    def promoted(self, *, timeout: float) -> Lsn:
-        """Wait until recovery ended and the server promoted; return the end of the
-        last record it replayed.
-
-        Raises:
-            IntegrityError: it stopped, or did not promote within ``timeout`` seconds.
-        """
-
-    def query(self, sql: str) -> str:
-        """Return the one value ``sql`` answers in the service's database.
+    def take(self, database: Database, into: PurePath, *, label: str) -> BackupFacts:
+        """Write a base backup of ``database``'s server into the empty directory
+        ``into`` (plain format, its WAL streamed, a manifest with SHA-256 checksums);
+        return the facts read from it.
 
         Raises:
-            ToolError: it could not be asked.
+            ToolError: the tool failed; the message ends with its last words.
+            ControllerError: what it wrote cannot be read as a base backup.
         """
 
 
-class ScratchServers(Protocol):
-    """Servers of each major version, started on scratch data directories."""
+class BackupVerifier(Protocol):
+    """``pg_verifybackup`` of the backup's own major version."""
 
-    def running(
-        self, data_dir: PurePath, *, major: int, user: str, dbname: str
-    ) -> AbstractContextManager[ScratchServer]:
-        """Run a server of ``major`` on ``data_dir`` for the block, stopped at its end.
+    def verify(self, directory: PurePath, server_major: int) -> None:
+        """Check the base backup in ``directory`` against its manifest and parse its WAL.
 
         Raises:
-            ToolError: that major's server is not available.
+            IntegrityError: it failed the check; it must not count.
+            ToolError: the check could not run (that major's tool is missing).
         """

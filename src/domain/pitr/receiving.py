@@ -27,11 +27,10 @@ from pg_backup_manager.domain.pitr.model import (
     StreamContents,
 )
 from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
-from pg_backup_manager.domain.pitr.ports import (
-    PitrStore,
+from pg_backup_manager.domain.pitr.ports import PitrStore, ReplicationServer
+from pg_backup_manager.domain.pitr.receiver_ports import (
     ReceiverStates,
     Receiving,
-    ReplicationServer,
     WalArchive,
     WalReceiver,
 )

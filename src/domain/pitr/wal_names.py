@@ -61,6 +61,18 @@ def parse_lsn(text: str) -> Lsn | None:
     return int(match[1], 16) << 32 | int(match[2], 16)
 
 
+def lsn_of(text: str) -> Lsn:
+    """Return the location ``text`` spells, as :func:`parse_lsn`.
+
+    Raises:
+        ValueError: it is not one (what a tool or a file said is broken).
+    """
+    lsn = parse_lsn(text.strip())
+    if lsn is None:
+        raise ValueError(f"not a WAL location: {text!r}")
+    return lsn
+
+
 def segment_of(lsn: Lsn, wal_segment_size: int) -> int:
     """Return the number of the segment that holds the byte at ``lsn``.
 

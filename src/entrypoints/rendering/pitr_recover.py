@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
-    from pg_backup_manager.domain.pitr.recovering import RecoverReport
+    from pg_backup_manager.domain.pitr.recovery.recovering import RecoverReport
 
 _SHOWN = "%Y-%m-%dT%H:%M:%SZ"
 

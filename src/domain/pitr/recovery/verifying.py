@@ -14,15 +14,15 @@ from pg_backup_manager.domain.errors import ControllerError, IntegrityError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import Lsn, Window
-from pg_backup_manager.domain.pitr.ports import (
-    PitrStore,
+from pg_backup_manager.domain.pitr.ports import PitrStore
+from pg_backup_manager.domain.pitr.recovery.plan import LATEST, choose_source, plan_recovery
+from pg_backup_manager.domain.pitr.recovery.ports import (
     RecoveryScratch,
     RecoveryWriting,
     ScratchServers,
     WalInspector,
 )
-from pg_backup_manager.domain.pitr.recovering import windows_of
-from pg_backup_manager.domain.pitr.recovery_plan import LATEST, choose_source, plan_recovery
+from pg_backup_manager.domain.pitr.recovery.recovering import windows_of
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 from pg_backup_manager.domain.recording import recorded

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 
 from pg_backup_manager.domain.errors import ConfigurationError
-from pg_backup_manager.domain.pitr.recovery_plan import LATEST, Target
+from pg_backup_manager.domain.pitr.recovery.plan import LATEST, Target
 
 _EXAMPLES = "e.g. latest, 2026-12-04T10:15:00Z or '2026-12-04 11:15:00' (read in TZ)"
 

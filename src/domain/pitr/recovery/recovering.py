@@ -13,13 +13,14 @@ from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import StreamContents, Window
-from pg_backup_manager.domain.pitr.ports import PitrStore, RecoveryWriting, WalInspector
-from pg_backup_manager.domain.pitr.recovery_plan import (
+from pg_backup_manager.domain.pitr.ports import PitrStore
+from pg_backup_manager.domain.pitr.recovery.plan import (
     RecoveryPlan,
     Target,
     choose_source,
     plan_recovery,
 )
+from pg_backup_manager.domain.pitr.recovery.ports import RecoveryWriting, WalInspector
 from pg_backup_manager.domain.pitr.windows import service_windows
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 from pg_backup_manager.domain.recording import recorded

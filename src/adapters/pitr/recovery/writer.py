@@ -21,7 +21,7 @@ from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.pitr.model import BaseBackup, Stream
-from pg_backup_manager.domain.pitr.recovery_plan import WAL_DIRECTORY, WalCopy
+from pg_backup_manager.domain.pitr.recovery.plan import WAL_DIRECTORY, WalCopy
 from pg_backup_manager.domain.pitr.wal_names import PARTIAL_SUFFIX
 
 _DATA_DIR_MODE = 0o700

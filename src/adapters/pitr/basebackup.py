@@ -1,0 +1,60 @@
+"""``pg_basebackup``: a plain base backup with its WAL streamed and a SHA-256 manifest,
+written into the staging directory it is given."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+
+import attrs
+
+from pg_backup_manager.adapters.pitr import base_facts
+from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.model import BackupFacts
+
+# Never a synchronous standby: this name is in no synchronous_standby_names.
+APPLICATION_NAME = "pg_backup_manager"
+
+
+@attrs.frozen(kw_only=True)
+class PgBaseBackup:
+    """Runs the newest client ``pg_basebackup`` (it speaks to servers of its major and
+    older) as the service's user, its password in the environment; ``timeout`` bounds
+    it (``BACKUP_TIMEOUT``)."""
+
+    binaries: PgBinaries
+    timeout: float
+
+    def take(self, database: Database, into: PurePath, *, label: str) -> BackupFacts:
+        """Write a base backup of ``database``'s server into the empty ``into``; return
+        what it says about itself (see :func:`base_facts.read`).
+
+        ``-X stream`` makes it whole on its own, from its start to its end LSN, and
+        lets ``pg_verifybackup`` parse its WAL; ``--checkpoint=fast`` starts it now
+        rather than at the next checkpoint.
+
+        Raises:
+            ToolError: pg_basebackup failed; the message ends with its last words.
+            ControllerError: what it wrote cannot be read as a base backup.
+        """
+        # The replication connection ignores dbname; the rest is the dump's conninfo.
+        target = f"{conninfo(database, database.dbname)} application_name={APPLICATION_NAME}"
+        PgClient(binaries=self.binaries, timeout=self.timeout).run(
+            "pg_basebackup",
+            database,
+            [
+                "--dbname",
+                target,
+                "--pgdata",
+                str(into),
+                "--format=plain",
+                "--wal-method=stream",
+                "--checkpoint=fast",
+                "--manifest-checksums=SHA256",
+                f"--label={label}",
+            ],
+            what=f"pg_basebackup of {database.address}",
+            capture=False,
+        )
+        return base_facts.read(Path(into), binaries=self.binaries, timeout=self.timeout)

@@ -1,0 +1,95 @@
+"""``list --pitr``: each service's streams, newest first, with their base backups and
+the WAL received."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream
+from pg_backup_manager.domain.pitr.ports import PitrStore
+
+
+@attrs.frozen(kw_only=True)
+class WalReceived:
+    """The WAL of a stream, in short: its first and last segment, how many there are,
+    their bytes, and whether the last is the ``.partial`` one being written."""
+
+    first: str | None
+    last: str | None
+    count: int
+    size: int
+    partial: bool
+
+    @classmethod
+    def of(cls, segments: Sequence[Segment]) -> WalReceived:
+        """Return the summary of ``segments`` (oldest first)."""
+        if not segments:
+            return cls(first=None, last=None, count=0, size=0, partial=False)
+        return cls(
+            first=segments[0].name,
+            last=segments[-1].name,
+            count=len(segments),
+            size=sum(segment.size for segment in segments),
+            partial=segments[-1].partial,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class StreamListing:
+    """One stream, its base backups (newest first) and its WAL."""
+
+    stream: Stream
+    base_backups: tuple[BaseBackup, ...]
+    wal: WalReceived
+
+
+@attrs.frozen(kw_only=True)
+class PitrListing:
+    """The streams of one service, newest first."""
+
+    database: Database
+    streams: tuple[StreamListing, ...]
+
+
+@attrs.frozen(kw_only=True)
+class PitrListReport:
+    """What ``list --pitr`` found, service by service, in the order asked."""
+
+    listings: tuple[PitrListing, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0: a directory that cannot be read raised instead."""
+        return 0
+
+
+@attrs.frozen(kw_only=True)
+class ListPitr:
+    """Lists the streams, base backups and WAL of services."""
+
+    store: PitrStore
+
+    def __call__(self, databases: Sequence[Database]) -> PitrListReport:
+        """Return what each of ``databases`` has for point-in-time recovery.
+
+        Raises:
+            ControllerError: a stream's directory or facts cannot be read.
+        """
+        return PitrListReport(listings=tuple(self._listing(database) for database in databases))
+
+    def _listing(self, database: Database) -> PitrListing:
+        identifier = database.identifier
+        return PitrListing(
+            database=database,
+            streams=tuple(
+                StreamListing(
+                    stream=stream,
+                    base_backups=tuple(self.store.base_backups(identifier, stream)),
+                    wal=WalReceived.of(self.store.segments(identifier, stream)),
+                )
+                for stream in self.store.streams(identifier)
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Giving a server back: the recovery plan, ``recover`` and ``verify --pitr``."""

@@ -1,0 +1,55 @@
+"""The point-in-time recovery part of the composition root: which adapter serves
+each PITR port. :class:`~pg_backup_manager.entrypoints.containers.Container` holds
+it as ``pitr`` and gives it the settings and the run history (every record goes
+through the one Journal); the clock and PostgreSQL's binaries, stateless values,
+are built here from the same settings."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.ports import RunRecorder
+from pg_backup_manager.entrypoints import lazy, lazy_pitr
+
+
+class PitrContainer(containers.DeclarativeContainer):
+    """Builds the PITR services from what :class:`Container` shares with it."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    run_log: providers.Dependency[RunRecorder] = providers.Dependency()
+
+    clock = providers.Singleton(lazy.SystemClock)
+    binaries = providers.Singleton(
+        lazy.PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
+    )
+
+    layout = settings.provided.config.layout
+    store = providers.Singleton(
+        lazy_pitr.LocalPitrStore, layout=layout, file_mode=settings.provided.file_mode
+    )
+    staging = providers.Singleton(
+        lazy_pitr.LocalBaseStaging, layout=layout, file_mode=settings.provided.file_mode
+    )
+    # Apart from the dumps' lock: dumps go on during a base backup.
+    locks = providers.Singleton(
+        lazy_pitr.PitrLocks, layout=layout, wait_seconds=settings.provided.lock_wait
+    )
+    taker = providers.Singleton(
+        lazy_pitr.PgBaseBackup, binaries=binaries, timeout=settings.provided.dump_timeout
+    )
+    verifier = providers.Singleton(
+        lazy_pitr.PgVerifyBackup, binaries=binaries, timeout=settings.provided.dump_timeout
+    )
+
+    take_base_backups = providers.Factory(
+        lazy_pitr.TakeBaseBackups,
+        store=store,
+        staging=staging,
+        taker=taker,
+        verifier=verifier,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+    )
+    list_pitr = providers.Factory(lazy_pitr.ListPitr, store=store)
