@@ -39,12 +39,14 @@ class CronSchedule:
     zone: ZoneInfo
 
     @classmethod
-    def parse(cls, expression: str, timezone: str) -> CronSchedule:
-        """Return the schedule ``expression`` describes in ``timezone``.
+    def parse(
+        cls, expression: str, timezone: str, *, variable: str = "BACKUP_SCHEDULE"
+    ) -> CronSchedule:
+        """Return the schedule ``expression`` (of ``variable``) describes in ``timezone``.
 
         Raises:
             ConfigurationError: the expression or the zone is invalid; the
-                message names BACKUP_SCHEDULE or TZ.
+                message names ``variable`` or TZ.
         """
         try:
             zone = ZoneInfo(timezone)
@@ -61,7 +63,7 @@ class CronSchedule:
             CronSim(fields, datetime(2000, 1, 1, tzinfo=zone))
         except CronSimError as error:
             raise ConfigurationError(
-                f"BACKUP_SCHEDULE '{expression}' is not a cron schedule ({error}): use five "
+                f"{variable} '{expression}' is not a cron schedule ({error}): use five "
                 "fields, minute hour day-of-month month day-of-week, e.g. "
                 f"'{DEFAULT_SCHEDULE}', or a macro such as @daily"
             ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters.configuration import core, monitoring, services
+from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.domain.model import Config, Database, Layout
@@ -32,6 +32,7 @@ class Settings:
     bin_root: Path
     bin_dir: Path | None
     schedule: CronSchedule
+    base_backup_schedule: CronSchedule
     dump_timeout: float
     heartbeat_file: Path
     monitoring: Monitoring
@@ -70,6 +71,11 @@ class Settings:
             bin_root=core.PG_BIN_ROOT.read(environ),
             bin_dir=core.PG_BIN_DIR.read(environ),
             schedule=CronSchedule.parse(core.BACKUP_SCHEDULE.read(environ), timezone),
+            base_backup_schedule=CronSchedule.parse(
+                pitr.BASE_BACKUP_SCHEDULE.read(environ),
+                timezone,
+                variable=pitr.BASE_BACKUP_SCHEDULE.name,
+            ),
             dump_timeout=core.BACKUP_TIMEOUT.read(environ),
             lock_wait=core.LOCK_TIMEOUT.read(environ),
             file_mode=0o640 if core.BACKUP_GROUP_READABLE.read(environ) else 0o600,

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.adapters.configuration.services import WAL_ARCHIVE
-from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.names import Tier
 from pg_backup_manager.entrypoints import scheduler, version
 from pg_backup_manager.entrypoints.containers import Container
@@ -31,7 +29,6 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
     from pg_backup_manager.domain.offsite.sync import Sync
-    from pg_backup_manager.domain.pitr.basebackup import TakeBaseBackups
     from pg_backup_manager.domain.pitr.listing import ListPitr
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
@@ -201,32 +198,6 @@ def sync(
     targets = chosen(config, database, all_)
     report = sync(targets)
     echo(render_offsite.sync(report))
-    exit_with(report.exit_code)
-
-
-@cli.command()
-@click.argument("database", required=False)
-@click.option("--all", "all_", is_flag=True, help="Every database with <SERVICE>_WAL_ARCHIVE=true.")
-@inject
-def basebackup(
-    database: str | None,
-    all_: bool,
-    config: Config = Provide[Container.config],
-    take: Callable[[], TakeBaseBackups] = Provide[Container.pitr.take_base_backups.provider],
-) -> None:
-    """Take a base backup of DATABASE (or --all) now, for point-in-time recovery.
-
-    pg_basebackup (plain, WAL streamed, SHA-256 manifest) into pitr/ beside the
-    dumps; it counts only once pg_verifybackup has checked it. Needs
-    <SERVICE>_WAL_ARCHIVE=true. Example: controller basebackup users
-    """
-    targets = [target for target in chosen(config, database, all_) if target.wal_archive]
-    if not targets:
-        named = database or "any database of DATABASE_LIST"
-        variable = WAL_ARCHIVE.of(database).name if database else WAL_ARCHIVE.name
-        raise ConfigurationError(f"no base backup of {named}: set {variable}=true")
-    report = take()(targets)
-    echo(render_pitr.base_backups(report))
     exit_with(report.exit_code)
 
 

@@ -27,7 +27,8 @@ class Container(containers.DeclarativeContainer):
 
     # Wired once, by ``main`` (which unwires it after the command), not also when built.
     wiring_config = containers.WiringConfiguration(
-        modules=[".cli", ".monitoring_cli", ".restore_cli", ".scheduler"], auto_wire=False
+        modules=[".cli", ".monitoring_cli", ".restore_cli", ".pitr_cli", ".scheduler"],
+        auto_wire=False,
     )
 
     environ = providers.Dependency(instance_of=Mapping)  # type: ignore[type-abstract]
@@ -77,8 +78,7 @@ class Container(containers.DeclarativeContainer):
 
     # Is off-site on, and is its retention: decided once, here, for every use case.
     offsite_use = providers.Callable(OffsiteUse.of, settings.provided.offsite)
-    # The off-site store (S3 or a directory; boto3 is imported only by the commands that
-    # go off-site to S3).
+    # The off-site store (S3 or a directory; boto3 only for commands that go to S3).
     offsite = providers.Singleton(lazy.connect, settings=settings.provided.offsite)
 
     # PostgreSQL's tools.

@@ -12,11 +12,17 @@ if TYPE_CHECKING:
         base_staging,
         basebackup,
         pitr_lock,
+        receiver,
+        receiver_states,
+        replication,
         streams,
         verifybackup,
+        wal_archive,
     )
+    from pg_backup_manager.adapters.pitr.recovery import scratch_server, waldump, writer
     from pg_backup_manager.domain.pitr import basebackup as taking
-    from pg_backup_manager.domain.pitr import listing
+    from pg_backup_manager.domain.pitr import listing, receiving
+    from pg_backup_manager.domain.pitr.recovery import recovering, verifying
 
 
 @Deferred
@@ -66,3 +72,80 @@ def ListPitr() -> type[listing.ListPitr]:
     from pg_backup_manager.domain.pitr.listing import ListPitr
 
     return ListPitr
+
+
+@Deferred
+def PsqlReplicationServer() -> type[replication.PsqlReplicationServer]:
+    from pg_backup_manager.adapters.pitr.replication import PsqlReplicationServer
+
+    return PsqlReplicationServer
+
+
+@Deferred
+def PgReceiveWal() -> type[receiver.PgReceiveWal]:
+    from pg_backup_manager.adapters.pitr.receiver import PgReceiveWal
+
+    return PgReceiveWal
+
+
+@Deferred
+def WalDirectories() -> type[wal_archive.WalDirectories]:
+    from pg_backup_manager.adapters.pitr.wal_archive import WalDirectories
+
+    return WalDirectories
+
+
+@Deferred
+def ReceiverStateFiles() -> type[receiver_states.ReceiverStateFiles]:
+    from pg_backup_manager.adapters.pitr.receiver_states import ReceiverStateFiles
+
+    return ReceiverStateFiles
+
+
+@Deferred
+def Supervisor() -> type[receiving.Supervisor]:
+    from pg_backup_manager.domain.pitr.receiving import Supervisor
+
+    return Supervisor
+
+
+@Deferred
+def RecoveryWriter() -> type[writer.RecoveryWriter]:
+    from pg_backup_manager.adapters.pitr.recovery.writer import RecoveryWriter
+
+    return RecoveryWriter
+
+
+@Deferred
+def RecoveryScratch() -> type[writer.RecoveryScratch]:
+    from pg_backup_manager.adapters.pitr.recovery.writer import RecoveryScratch
+
+    return RecoveryScratch
+
+
+@Deferred
+def PgWalDump() -> type[waldump.PgWalDump]:
+    from pg_backup_manager.adapters.pitr.recovery.waldump import PgWalDump
+
+    return PgWalDump
+
+
+@Deferred
+def ScratchServers() -> type[scratch_server.ScratchServers]:
+    from pg_backup_manager.adapters.pitr.recovery.scratch_server import ScratchServers
+
+    return ScratchServers
+
+
+@Deferred
+def Recover() -> type[recovering.Recover]:
+    from pg_backup_manager.domain.pitr.recovery.recovering import Recover
+
+    return Recover
+
+
+@Deferred
+def VerifyPitr() -> type[verifying.VerifyPitr]:
+    from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitr
+
+    return VerifyPitr

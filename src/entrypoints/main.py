@@ -17,12 +17,14 @@ from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.cli import cli, echo
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.monitoring_cli import config_, health, status
+from pg_backup_manager.entrypoints.pitr_cli import basebackup, recover
 from pg_backup_manager.entrypoints.rendering import backups as render
 from pg_backup_manager.entrypoints.restore_cli import resetwal, restore, restore_from_shared, verify
 
 # Defined in their own modules, on the same command group.
 MONITORING_COMMANDS = (health, status, config_)
 RESTORE_COMMANDS = (restore, restore_from_shared, verify, resetwal)
+PITR_COMMANDS = (basebackup, recover)
 
 # Neither needs a user to become, nor any configuration.
 _HELP_OR_VERSION = {"-h", "--help", "--version"}

@@ -53,3 +53,41 @@ class PitrContainer(containers.DeclarativeContainer):
         run_log=run_log,
     )
     list_pitr = providers.Factory(lazy_pitr.ListPitr, store=store)
+
+    # The WAL receivers of `controller start`, one supervisor for every service.
+    replication = providers.Singleton(
+        lazy_pitr.PsqlReplicationServer, binaries=binaries, timeout=settings.provided.admin_timeout
+    )
+    states = providers.Singleton(
+        lazy_pitr.ReceiverStateFiles, layout=layout, file_mode=settings.provided.file_mode
+    )
+    supervisor = providers.Factory(
+        lazy_pitr.Supervisor,
+        replication=replication,
+        store=store,
+        archive=providers.Singleton(lazy_pitr.WalDirectories, data_root=layout.data_root),
+        receiver=providers.Singleton(lazy_pitr.PgReceiveWal, binaries=binaries),
+        states=states,
+        run_log=run_log,
+        clock=clock,
+        take_base_backup=take_base_backups.provided.one,
+        next_base_backup=settings.provided.base_backup_schedule.next_after,
+    )
+
+    # Recoveries: `recover` and `verify --pitr`.
+    writer = providers.Singleton(lazy_pitr.RecoveryWriter, layout=layout)
+    wal = providers.Singleton(lazy_pitr.PgWalDump, binaries=binaries)
+    recover = providers.Factory(
+        lazy_pitr.Recover, store=store, writer=writer, wal=wal, run_log=run_log, clock=clock
+    )
+    verify = providers.Factory(
+        lazy_pitr.VerifyPitr,
+        store=store,
+        scratch=providers.Singleton(lazy_pitr.RecoveryScratch, layout=layout),
+        writer=writer,
+        wal=wal,
+        servers=providers.Singleton(lazy_pitr.ScratchServers, binaries=binaries),
+        run_log=run_log,
+        clock=clock,
+        timeout=settings.provided.dump_timeout,
+    )

@@ -22,8 +22,8 @@ _STOP_WAIT_S = 15.0
 
 
 @contextlib.contextmanager
-def receiving(databases: Sequence[Database], supervisor: Supervisor) -> Iterator[None]:
-    """Keep the WAL of each of ``databases`` with ``wal_archive`` received for the block."""
+def receiving(databases: Sequence[Database], supervisor: Supervisor | None) -> Iterator[None]:
+    """Keep the WAL of each of ``databases`` received for the block (none: no supervisor)."""
     stop = threading.Event()
     threads = [
         threading.Thread(
@@ -33,7 +33,7 @@ def receiving(databases: Sequence[Database], supervisor: Supervisor) -> Iterator
             daemon=True,
         )
         for database in databases
-        if database.wal_archive
+        if supervisor is not None
     ]
     for thread in threads:
         log.info(
@@ -49,6 +49,7 @@ def receiving(databases: Sequence[Database], supervisor: Supervisor) -> Iterator
 
 
 def _supervise(supervisor: Supervisor, database: Database, stop: threading.Event) -> None:
+    log.info("%s: WAL archiving on: starting its receiver", database.identifier)
     while not stop.is_set():
         try:
             supervisor.run(database, stopping=stop.is_set)

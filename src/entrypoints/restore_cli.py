@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
+from pg_backup_manager.domain.errors import worst_exit_code
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.rendering import pitr_recover
 from pg_backup_manager.entrypoints.rendering import restore as render_restore
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
+    from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitr
     from pg_backup_manager.domain.restore.from_shared import RestoreFromShared
     from pg_backup_manager.domain.restore.restoring import Restore
     from pg_backup_manager.domain.restore.verifying import Verify
@@ -28,6 +31,11 @@ _WITH_GLOBALS_HELP = (
     "(a new server); existing roles are never changed."
 )
 _NO_SAFETY_HELP = "Do not save the current content as a backup first."
+_PITR_HELP = (
+    "Instead, recover the newest base backup to the newest WAL received into a scratch "
+    "directory, start a server of its major version on it, check it reached the end and "
+    "answers a query, then remove it (<SERVICE>_WAL_ARCHIVE)."
+)
 _REMOTE_HELP = (
     "Use the off-site copy (OFFSITE_URL): downloaded beside the local backups, "
     "decrypted with ENCRYPTION_IDENTITY_FILE if it was encrypted, checked against its "
@@ -120,6 +128,7 @@ def restore_from_shared(
     help="Also restore each into a scratch database and compare row counts.",
 )
 @click.option("--remote", is_flag=True, help=_REMOTE_HELP)
+@click.option("--pitr", is_flag=True, help=_PITR_HELP)
 @inject
 def verify(
     database: str | None,
@@ -127,13 +136,16 @@ def verify(
     all_: bool,
     and_restore: bool,
     remote: bool,
+    pitr: bool,
     config: Config = Provide[Container.config],
     verify: Verify = Provide[Container.verify],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
+    verify_pitr: Callable[[], VerifyPitr] = Provide[Container.pitr.verify.provider],
 ) -> None:
     """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
 
-    With --remote, the off-site copies instead, each downloaded in turn.
+    With --remote, the off-site copies instead, each downloaded in turn. With
+    --pitr, recover the newest base backup to the newest WAL on a scratch server.
     Exits 3 if any backup is corrupt. Example: controller verify users --restore
     """
     from pg_backup_manager.domain.restore.verify_each import verify_each  # verify alone needs it
@@ -141,6 +153,13 @@ def verify(
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
     targets = chosen(config, database, all_)
+    if pitr:
+        if backup_file is not None or and_restore or remote:
+            raise click.UsageError("--pitr takes no backup file, --restore or --remote")
+        reports = [verify_pitr()(target) for target in targets]
+        echo(line for report in reports for line in pitr_recover.verified(report))
+        exit_with(worst_exit_code(report.error for report in reports))
+        return
     if remote:  # the off-site store is built for --remote alone
         copies = from_offsite()
         one = partial(copies.verify_backups, backup=backup_file, restore=and_restore)

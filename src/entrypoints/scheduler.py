@@ -14,6 +14,7 @@ from dependency_injector.wiring import Provide, inject
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
+from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
     from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
     from pg_backup_manager.domain.monitoring.status import Status
+    from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories, Schedule
 
 log = logging.getLogger("controller")
@@ -119,9 +121,11 @@ def start(
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
+    supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
     runs: int | None = None,
 ) -> None:
-    """Run the scheduler until a stop signal (or for ``runs`` runs, in tests).
+    """Run the scheduler until a stop signal (or for ``runs`` runs, in tests), with a
+    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it.
 
     Raises:
         ControllerError: the backup directories cannot be created, or the
@@ -133,6 +137,23 @@ def start(
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if monitoring.metrics_port is not None:
         _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
+    archived = [database for database in config.databases if database.wal_archive]
+    # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
+    with receivers.receiving(archived, supervisor() if archived else None):
+        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, settings, runs)
+
+
+def _schedule(
+    config: Config,
+    monitoring: Monitoring,
+    schedule: Schedule,
+    clock: Clock,
+    heartbeat: HeartbeatWriter,
+    backup_run: BackupRun,
+    settings: Settings,
+    runs: int | None,
+) -> None:
+    identifiers = [database.identifier for database in config.databases]
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "

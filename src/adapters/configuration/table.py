@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pg_backup_manager.adapters.configuration import core, monitoring, offsite, services
+from pg_backup_manager.adapters.configuration import core, monitoring, offsite, pitr, services
 from pg_backup_manager.adapters.configuration.variable import Variable
 
-EVERY: tuple[Variable[Any], ...] = (*core.VARIABLES, *monitoring.VARIABLES, *offsite.VARIABLES)
+EVERY: tuple[Variable[Any], ...] = (
+    *core.VARIABLES,
+    *monitoring.VARIABLES,
+    *offsite.VARIABLES,
+    *pitr.VARIABLES,
+)
 SERVICE: tuple[Variable[Any], ...] = services.VARIABLES
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")
 

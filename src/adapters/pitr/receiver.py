@@ -13,6 +13,7 @@ import attrs
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.adapters.waiting import wait_for
 from pg_backup_manager.domain.model import Database
 
@@ -50,7 +51,7 @@ class Receiving:
 class PgReceiveWal:
     """Starts ``pg_receivewal`` (the newest client tools: it speaks to older servers)."""
 
-    client: PgClient
+    binaries: PgBinaries
 
     @contextlib.contextmanager
     def receiving(self, database: Database, directory: PurePath, slot: str) -> Iterator[Receiving]:
@@ -74,7 +75,8 @@ class PgReceiveWal:
             f"--status-interval={_STATUS_INTERVAL_S}",
             f"--dbname={conninfo(database, 'replication')}",
         ]
-        with self.client.started(
+        client = PgClient(binaries=self.binaries, timeout=0.0)  # it runs until stopped
+        with client.started(
             "pg_receivewal", database, args, what=f"pg_receivewal of {database.identifier}"
         ) as started:
             try:

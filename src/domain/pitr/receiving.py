@@ -19,6 +19,7 @@ import attrs
 from pg_backup_manager.domain.errors import ControllerError, one_line
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import (
     ReceiverCondition,
     ReceiverState,
@@ -59,9 +60,9 @@ class Supervisor:
     states: ReceiverStates
     run_log: RunRecorder
     clock: Clock
-    # Takes a base backup of the service now (raises ControllerError on failure), and
-    # says when the next scheduled one is due after a moment.
-    take_base_backup: Callable[[Database], object]
+    # Takes a base backup of the service now (recorded, never raising), and says when
+    # the next scheduled one is due after a moment.
+    take_base_backup: Callable[[Database], BaseBackupResult]
     next_base_backup: Callable[[datetime], datetime]
 
     def run(self, database: Database, *, stopping: Callable[[], bool]) -> None:
@@ -175,11 +176,17 @@ class Supervisor:
 
     def _base_backup(self, watch: _Watch) -> datetime:
         """Take a base backup now; return when the next one is due."""
-        try:
-            self.take_base_backup(watch.database)
-        except ControllerError as error:  # recorded by the base backup itself
-            log.error("%s: base backup failed: %s", watch.database.identifier, one_line(error))
+        result = self.take_base_backup(watch.database)
+        if result.error is not None:  # recorded and told by the base backup itself
+            log.error(
+                "%s: base backup failed: %s", watch.database.identifier, one_line(result.error)
+            )
             return self.clock.now() + BASE_BACKUP_RETRY
+        log.info(
+            "%s: base backup %s taken",
+            watch.database.identifier,
+            result.backup and result.backup.name,
+        )
         return self.next_base_backup(self.clock.now())
 
     def _started(self, watch: _Watch, stream: Stream, now: datetime) -> None:

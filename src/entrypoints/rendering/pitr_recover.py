@@ -1,14 +1,17 @@
-"""What the operator reads of ``recover``: what was written, and how to start it."""
+"""What the operator reads of ``recover`` (what was written, and how to start it) and of
+``verify --pitr``."""
 
 from __future__ import annotations
 
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+from pg_backup_manager.domain.pitr.wal_names import format_lsn
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.pitr.recovery.recovering import RecoverReport
+    from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitrReport
 
 _SHOWN = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -47,3 +50,22 @@ def recover(report: RecoverReport) -> list[Line]:
         ),
     ]
     return lines
+
+
+def verified(report: VerifyPitrReport) -> list[Line]:
+    """Return what ``verify --pitr`` proved of one service, or why it could not."""
+    ident = report.identifier
+    if report.error is not None:
+        return [error(f"{ident}: point-in-time recovery not proven: {one_line(report.error)}")]
+    proof = report.proof
+    assert proof is not None
+    window = proof.window
+    return [
+        Line(
+            f"{ident}: ok: base backup {proof.base} of stream {window.stream.name} recovered "
+            f"to the newest WAL ({format_lsn(proof.replayed)}, "
+            f"{window.end_at.astimezone(UTC):{_SHOWN}}) by a PostgreSQL "
+            f"{window.stream.server_major} server that promoted and answered, in "
+            f"{proof.took.total_seconds():.0f} s"
+        )
+    ]
