@@ -36,9 +36,6 @@ def receiving(databases: Sequence[Database], supervisor: Supervisor | None) -> I
         if supervisor is not None
     ]
     for thread in threads:
-        log.info(
-            "%s: WAL archiving on: starting its receiver", thread.name.removeprefix("wal-receiver-")
-        )
         thread.start()
     try:
         yield

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
@@ -14,6 +14,14 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitrReport
 
 _SHOWN = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def shown(moment: datetime) -> str:
+    """Return ``moment`` in UTC to the second, or to the millisecond when it has a fraction."""
+    utc = moment.astimezone(UTC)
+    if utc.microsecond == 0:
+        return utc.strftime(_SHOWN)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def recover(report: RecoverReport) -> list[Line]:
@@ -28,7 +36,7 @@ def recover(report: RecoverReport) -> list[Line]:
     if plan.target is None:
         goal = f"to the end of the WAL received ({source.window.end_at.astimezone(UTC):{_SHOWN}})"
     else:
-        goal = f"to {plan.target.astimezone(UTC):{_SHOWN}}"
+        goal = f"to {shown(plan.target)}"
     lines = [
         Line(
             f"{ident}: wrote {report.into}: base backup {base.name} of stream {stream.name} "
