@@ -111,13 +111,19 @@ def test_list_pitr_shows_each_stream_its_base_backups_and_its_wal(
     code, out, _ = run("list", "users", "--pitr")
 
     assert code == 0
+    window = (
+        "2024-07-04T09:00:00Z .. 2024-07-04T09:05:00Z (stream 2024-07-04T09:00:00Z, "
+        "ends: newest received)"
+    )
     assert out.splitlines() == [
+        f"users: recoverable {window}",
         "users: stream 2024-07-04T09:00:00Z (first; system 7312345678901234567, timeline 1, "
         "PostgreSQL 15, slot pg_backup_manager_users)",
         "  base 2024-07-04T09:00:00Z  finished 2024-07-04T09:00:00Z  4.0 KiB  "
         "WAL 0/2000028..0/2000100",
         "  WAL 000000010000000000000002 .. 000000010000000000000003.partial "
         "(2 segments, 32.0 MiB, the last partial)",
+        f"  window {window}",
     ]
 
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream
+from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamContents, Window
 from pg_backup_manager.domain.pitr.ports import PitrStore
+from pg_backup_manager.domain.pitr.windows import stream_windows
 
 
 @attrs.frozen(kw_only=True)
@@ -39,11 +40,13 @@ class WalReceived:
 
 @attrs.frozen(kw_only=True)
 class StreamListing:
-    """One stream, its base backups (newest first) and its WAL."""
+    """One stream, its base backups (newest first), its WAL, and the windows of time it
+    can recover to (oldest first; a gap in its WAL ends one)."""
 
     stream: Stream
     base_backups: tuple[BaseBackup, ...]
     wal: WalReceived
+    windows: tuple[Window, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -52,6 +55,12 @@ class PitrListing:
 
     database: Database
     streams: tuple[StreamListing, ...]
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        """Return every window of the service, oldest first."""
+        found = [window for listed in self.streams for window in listed.windows]
+        return tuple(sorted(found, key=lambda window: (window.start_at, window.end_at)))
 
 
 @attrs.frozen(kw_only=True)
@@ -85,11 +94,17 @@ class ListPitr:
         return PitrListing(
             database=database,
             streams=tuple(
-                StreamListing(
-                    stream=stream,
-                    base_backups=tuple(self.store.base_backups(identifier, stream)),
-                    wal=WalReceived.of(self.store.segments(identifier, stream)),
-                )
-                for stream in self.store.streams(identifier)
+                self._stream(identifier, stream) for stream in self.store.streams(identifier)
             ),
+        )
+
+    def _stream(self, identifier: str, stream: Stream) -> StreamListing:
+        bases = tuple(self.store.base_backups(identifier, stream))
+        segments = tuple(self.store.segments(identifier, stream))
+        contents = StreamContents(stream=stream, base_backups=bases, segments=segments)
+        return StreamListing(
+            stream=stream,
+            base_backups=bases,
+            wal=WalReceived.of(segments),
+            windows=stream_windows(contents),
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pg_backup_manager.domain.errors import one_line
-from pg_backup_manager.domain.pitr.model import BaseBackup
+from pg_backup_manager.domain.pitr.model import BaseBackup, Window
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, size
 from pg_backup_manager.entrypoints.rendering.documents import SCHEMA, time
@@ -52,7 +52,11 @@ def listing(found: PitrListing) -> Line:
     identifier = found.database.identifier
     if not found.streams:
         return Line(f"{identifier}: no base backup or WAL yet")
-    lines = []
+    windows = found.windows
+    if windows:
+        lines = [f"{identifier}: recoverable {_span(window)}" for window in windows]
+    else:
+        lines = [f"{identifier}: nothing recoverable yet (no base backup with the WAL it needs)"]
     for listed in found.streams:
         stream = listed.stream
         lines.append(
@@ -83,8 +87,19 @@ def _wal(listed: StreamListing) -> list[str]:
     return [f"WAL {wal.first} .. {wal.last} ({wal.count} segments, {size(wal.size)}{partial})"]
 
 
+def _windows(listed: StreamListing) -> list[str]:
+    return [f"window {_span(window)}" for window in listed.windows]
+
+
+def _span(window: Window) -> str:
+    return (
+        f"{time(window.start_at)} .. {time(window.end_at)} (stream {window.stream.name}, "
+        f"ends: {window.ends_because})"
+    )
+
+
 # The parts of a stream, in order; each returns its lines.
-STREAM_PARTS: tuple[Callable[[StreamListing], list[str]], ...] = (_bases, _wal)
+STREAM_PARTS: tuple[Callable[[StreamListing], list[str]], ...] = (_bases, _wal, _windows)
 
 
 def document(report: PitrListReport) -> str:
@@ -95,6 +110,7 @@ def document(report: PitrListReport) -> str:
             "pitr": [
                 {
                     "database": found.database.identifier,
+                    "windows": [window_entry(window) for window in found.windows],
                     "streams": [stream_entry(listed) for listed in found.streams],
                 }
                 for found in report.listings
@@ -118,6 +134,21 @@ def stream_entry(listed: StreamListing) -> dict[str, Any]:
         "slot": stream.slot,
         "base_backups": [base_entry(backup) for backup in listed.base_backups],
         "wal": wal_entry(listed.wal),
+        "windows": [window_entry(window) for window in listed.windows],
+    }
+
+
+def window_entry(window: Window) -> dict[str, Any]:
+    """Return one recoverable window as the documents show it."""
+    return {
+        "stream": window.stream.name,
+        "start": time(window.start_at),
+        "end": time(window.end_at),
+        "start_lsn": format_lsn(window.start_lsn),
+        "end_lsn": format_lsn(window.end_lsn),
+        "base_backups": [backup.name for backup in window.base_backups],
+        "ends_because": window.ends_because,
+        "gap_at": window.gap_at,
     }
 
 
