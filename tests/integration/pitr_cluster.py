@@ -134,6 +134,8 @@ class Archiving:
 
     def history(self) -> list[dict[str, Any]]:
         path = self.controller.data_dir(SERVICE) / "history.jsonl"
+        if not path.exists():
+            return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     def wal_dir(self, stream: str) -> Path:
