@@ -29,9 +29,15 @@ def main(path: str, version: str) -> None:
             struct.unpack_from("<Q", data, 0x28)[0],
             *struct.unpack_from("<HH", data, 0x3A),
         )
-        sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+        sections = [
+            struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)
+        ]
         by_type = {section[1]: section for section in sections}
-        dynsym, versym, verneed = by_type[SHT_DYNSYM], by_type[SHT_GNU_VERSYM], by_type[SHT_GNU_VERNEED]
+        dynsym, versym, verneed = (
+            by_type[SHT_DYNSYM],
+            by_type[SHT_GNU_VERSYM],
+            by_type[SHT_GNU_VERNEED],
+        )
         dynstr = sections[dynsym[6]][4]
 
         def name(offset: int) -> str:

@@ -84,7 +84,9 @@ def installed_tools(environ: Mapping[str, str]) -> InstalledTools:
 def _majors_with(root: Path, programs: tuple[str, ...]) -> tuple[str, ...]:
     """The majors whose ``<root>/<major>/bin`` holds every one of ``programs``, in order."""
     majors = {path.parent.parent.name for path in root.glob(f"*/bin/{programs[0]}")}
-    kept = (major for major in majors if all((root / major / "bin" / p).is_file() for p in programs))
+    kept = (
+        major for major in majors if all((root / major / "bin" / p).is_file() for p in programs)
+    )
     return tuple(sorted(kept, key=lambda major: (len(major), major)))
 
 
