@@ -4,7 +4,14 @@
 # PGDATA is created (mode 0700) when missing, as in the official image's layout
 # from 18 on: the volume at /var/lib/postgresql, the data in 18/docker inside it.
 # The password comes from POSTGRES_PASSWORD, or from the file named by
-# POSTGRES_PASSWORD_FILE (a Docker secret).
+# POSTGRES_PASSWORD_FILE (a Docker secret). As in the official image, the
+# scripts /docker-entrypoint-initdb.d/*.sh run once, in name order, after initdb,
+# with PGDATA set and a server running on the Unix socket only (PGUSER,
+# PGPASSWORD and PGPORT set for psql): an executable one is run, any other is
+# sourced. Its pg_hba.conf has no line matching replication connections: the
+# official image's matches them only from the server's own host, and the
+# controller is another host (here, on the host network, 127.0.0.1 plays that
+# part). An init script adds the line where a test needs it.
 set -eu
 
 if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
@@ -33,6 +40,25 @@ HBA
 
   if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
     echo "CREATE DATABASE \"$POSTGRES_DB\";" | postgres --single -j -D "$PGDATA" postgres >/dev/null
+  fi
+
+  for script in /docker-entrypoint-initdb.d/*.sh; do
+    [ -e "$script" ] || break
+    if [ -z "${init_server:-}" ]; then
+      pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w -s start
+      init_server=started
+      export PGUSER=postgres PGPASSWORD="$POSTGRES_PASSWORD" PGPORT
+    fi
+    echo "test-postgres-entrypoint: running $script"
+    if [ -x "$script" ]; then
+      "$script"
+    else
+      . "$script"
+    fi
+  done
+  if [ -n "${init_server:-}" ]; then
+    pg_ctl -D "$PGDATA" -m fast -w -s stop
+    unset PGUSER PGPASSWORD
   fi
 fi
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # imported when --version is asked for: --help and list run no tool
-    from pg_backup_manager.adapters.postgres.tool_versions import InstalledTools
+    from pg_backup_manager.adapters.postgres.tool_versions import ClientTool, InstalledTools
     from pg_backup_manager.entrypoints.containers import Container
 
 # The name pyproject.toml gives the project: its installed metadata holds the version.
@@ -50,14 +50,9 @@ def controller_version() -> str:
 
 def text(version: str, tools: InstalledTools) -> str:
     """Return what ``--version`` prints: the controller's line, then one per tool."""
-    lines = [f"controller {version}"]
-    for tool in tools.client:
-        if tool.path is None:
-            lines.append(tool.problem)
-        elif tool.problem:
-            lines.append(f"{tool.program} at {tool.path} ({tool.found_by}): {tool.problem}")
-        else:
-            lines.append(f"{tool.program} {tool.version} at {tool.path} ({tool.found_by})")
+    from pg_backup_manager.adapters.postgres.tool_versions import PITR_SERVER_PROGRAMS
+
+    lines = [f"controller {version}", *(_tool_line(tool) for tool in tools.client)]
     where = Path(tools.root) / "<major>" / "bin"
     if tools.resetwal_majors:
         lines.append(
@@ -66,4 +61,23 @@ def text(version: str, tools: InstalledTools) -> str:
         )
     else:
         lines.append(f"pg_resetwal: none at {where} (resetwal cannot run here)")
+    lines.extend(_tool_line(tool) for tool in tools.pitr_client)
+    programs = ", ".join(PITR_SERVER_PROGRAMS)
+    if tools.pitr_server_majors:
+        lines.append(
+            f"{programs} of PostgreSQL {', '.join(tools.pitr_server_majors)} at {where} "
+            "(point-in-time recovery checks a server's backups with the ones of its version)"
+        )
+    else:
+        lines.append(
+            f"{programs}: none at {where} (point-in-time recovery cannot check backups here)"
+        )
     return "\n".join(lines)
+
+
+def _tool_line(tool: ClientTool) -> str:
+    if tool.path is None:
+        return tool.problem
+    if tool.problem:
+        return f"{tool.program} at {tool.path} ({tool.found_by}): {tool.problem}"
+    return f"{tool.program} {tool.version} at {tool.path} ({tool.found_by})"

@@ -18,6 +18,11 @@ from pg_backup_manager.domain.errors import ToolError
 
 # pg_resetwal is chosen per data directory, by its major version.
 SERVER_TOOL = "pg_resetwal"
+# Point-in-time recovery: the client tools that stream WAL and take base backups
+# (any server up to their own version), and the programs of the server's own major
+# version that check and replay them (pg_waldump reads only its version's WAL).
+PITR_CLIENT_TOOLS = ("pg_basebackup", "pg_receivewal")
+PITR_SERVER_PROGRAMS = ("postgres", "pg_verifybackup", "pg_waldump")
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\S+)")
 
 
@@ -40,11 +45,18 @@ class ClientTool:
 @attrs.frozen(kw_only=True)
 class InstalledTools:
     """The client tools the controller runs, and the majors of ``pg_resetwal`` under
-    ``root`` (``<root>/<major>/bin``, one picked per data directory)."""
+    ``root`` (``<root>/<major>/bin``, one picked per data directory).
+
+    ``pitr_client`` are the client tools of point-in-time recovery;
+    ``pitr_server_majors`` the majors whose ``<root>/<major>/bin`` has every one of
+    PITR_SERVER_PROGRAMS.
+    """
 
     client: tuple[ClientTool, ...]
     root: Path
     resetwal_majors: tuple[str, ...]
+    pitr_client: tuple[ClientTool, ...] = ()
+    pitr_server_majors: tuple[str, ...] = ()
 
 
 def installed_tools(environ: Mapping[str, str]) -> InstalledTools:
@@ -60,15 +72,22 @@ def installed_tools(environ: Mapping[str, str]) -> InstalledTools:
         root=core.PG_BIN_ROOT.read(environ),
         bin_dir=Path(bin_dir[0].strip()) if bin_dir is not None else None,
     )
-    majors = sorted(
-        (path.parent.parent.name for path in binaries.root.glob(f"*/bin/{SERVER_TOOL}")),
-        key=lambda major: (len(major), major),
-    )
     return InstalledTools(
         client=tuple(_client_tool(binaries, program) for program in CLIENT_TOOLS),
         root=binaries.root,
-        resetwal_majors=tuple(majors),
+        resetwal_majors=_majors_with(binaries.root, (SERVER_TOOL,)),
+        pitr_client=tuple(_client_tool(binaries, program) for program in PITR_CLIENT_TOOLS),
+        pitr_server_majors=_majors_with(binaries.root, PITR_SERVER_PROGRAMS),
     )
+
+
+def _majors_with(root: Path, programs: tuple[str, ...]) -> tuple[str, ...]:
+    """The majors whose ``<root>/<major>/bin`` holds every one of ``programs``, in order."""
+    majors = {path.parent.parent.name for path in root.glob(f"*/bin/{programs[0]}")}
+    kept = (
+        major for major in majors if all((root / major / "bin" / p).is_file() for p in programs)
+    )
+    return tuple(sorted(kept, key=lambda major: (len(major), major)))
 
 
 def _client_tool(binaries: PgBinaries, program: str) -> ClientTool:
