@@ -149,15 +149,15 @@ def test_a_naive_time_is_a_bug() -> None:
         choose_source(WINDOWS, datetime(2026, 12, 4, 10, 5))
 
 
-def test_a_window_is_shown_from_its_first_whole_second_to_its_last() -> None:
+def test_a_window_is_shown_to_the_millisecond_with_every_time_shown_in_it() -> None:
     (window,) = WINDOWS
     shown = attrs.evolve(
         window,
-        start_at=window.start_at + timedelta(microseconds=400_000),
-        end_at=window.end_at + timedelta(microseconds=900_000),
+        start_at=window.start_at + timedelta(microseconds=400_100),
+        end_at=window.end_at + timedelta(microseconds=900_900),
     )
 
-    assert describe_windows([shown]) == "2026-12-04T10:02:31Z .. 2026-12-04T10:07:30Z"
+    assert describe_windows([shown]) == "2026-12-04T10:02:30.401Z .. 2026-12-04T10:07:30.900Z"
 
 
 def test_a_setting_is_quoted_as_postgresql_reads_it() -> None:

@@ -12,7 +12,7 @@ history (another server, timeline or slot).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.domain.pitr.model import (
     BaseBackup,
@@ -137,3 +137,23 @@ def service_windows(
         )
     ]
     return tuple(sorted(windows, key=lambda w: (w.start_at, w.stream.started_at, w.stream.name)))
+
+
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def shown_bounds(window: Window) -> tuple[str, str]:
+    """Return the window's start and end as people read them: UTC to the millisecond
+    (whole seconds without it), the start rounded up and the end down, so that every
+    time shown is in the window (``2026-12-04T10:00:00.250Z``)."""
+    start = window.start_at.astimezone(UTC)
+    if start.microsecond % 1000:
+        start = start.replace(microsecond=start.microsecond // 1000 * 1000) + _MILLISECOND
+    end = window.end_at.astimezone(UTC)
+    return _millis(start), _millis(end)
+
+
+def _millis(at: datetime) -> str:
+    if at.microsecond == 0:
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

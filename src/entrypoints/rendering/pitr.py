@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pg_backup_manager.domain.errors import one_line
 from pg_backup_manager.domain.pitr.model import BaseBackup, Window
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
+from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, size
 from pg_backup_manager.entrypoints.rendering.documents import SCHEMA, time
 
@@ -92,10 +93,8 @@ def _windows(listed: StreamListing) -> list[str]:
 
 
 def _span(window: Window) -> str:
-    return (
-        f"{time(window.start_at)} .. {time(window.end_at)} (stream {window.stream.name}, "
-        f"ends: {window.ends_because})"
-    )
+    start, end = shown_bounds(window)
+    return f"{start} .. {end} (stream {window.stream.name}, ends: {window.ends_because})"
 
 
 # The parts of a stream, in order; each returns its lines.
@@ -140,10 +139,11 @@ def stream_entry(listed: StreamListing) -> dict[str, Any]:
 
 def window_entry(window: Window) -> dict[str, Any]:
     """Return one recoverable window as the documents show it."""
+    start, end = shown_bounds(window)
     return {
         "stream": window.stream.name,
-        "start": time(window.start_at),
-        "end": time(window.end_at),
+        "start": start,
+        "end": end,
         "start_lsn": format_lsn(window.start_lsn),
         "end_lsn": format_lsn(window.end_lsn),
         "base_backups": [backup.name for backup in window.base_backups],

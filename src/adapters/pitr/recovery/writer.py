@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -18,13 +19,14 @@ import attrs
 from pg_backup_manager.adapters.pitr import records
 from pg_backup_manager.adapters.processes import is_alive
 from pg_backup_manager.adapters.storage import files
-from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.pitr.model import BaseBackup, Stream
 from pg_backup_manager.domain.pitr.recovery.plan import WAL_DIRECTORY, WalCopy
 from pg_backup_manager.domain.pitr.wal_names import PARTIAL_SUFFIX
 
 _DATA_DIR_MODE = 0o700
+_CHUNK = 1 << 20
 _AUTO_CONF = "postgresql.auto.conf"
 _SIGNAL = "recovery.signal"
 
@@ -47,9 +49,13 @@ class RecoveryDraft:
         shutil.copytree(source / base.name, self.path, symlinks=True, dirs_exist_ok=True)
 
     def copy_wal(self, stream: Stream, wal: Sequence[WalCopy]) -> None:
-        """Copy each segment of ``wal`` under its name into :data:`WAL_DIRECTORY`.
+        """Copy each segment of ``wal`` under its name into :data:`WAL_DIRECTORY`, each
+        complete one checked against the SHA-256 recorded when it was received.
 
         A ``.partial`` segment the receiver completed meanwhile is copied complete.
+
+        Raises:
+            IntegrityError: a segment is not what was received.
         """
         source = records.stream_dir(self.layout, self.identifier, stream.name) / records.WAL
         self.wal_directory.mkdir(mode=_DATA_DIR_MODE)
@@ -57,7 +63,13 @@ class RecoveryDraft:
             found = source / copy.segment.name
             if not found.exists() and copy.segment.partial:
                 found = source / copy.segment.name.removesuffix(PARTIAL_SUFFIX)
-            shutil.copyfile(found, self.wal_directory / copy.name)
+            recorded = None if found.name.endswith(PARTIAL_SUFFIX) else files.read_checksum(found)
+            copied = _copied(found, self.wal_directory / copy.name)
+            if recorded is not None and copied != recorded:
+                raise IntegrityError(
+                    f"WAL segment {found.name} of stream {stream.name} is not what was received "
+                    f"(SHA-256 {copied}, recorded {recorded}): it must not be replayed"
+                )
 
     def configure(self, settings: Sequence[str]) -> None:
         """Append ``settings`` to ``postgresql.auto.conf`` and ask for recovery."""
@@ -94,6 +106,16 @@ class RecoveryWriter:
         except BaseException:
             _undo(path, created)
             raise
+
+
+def _copied(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target``; return the SHA-256 of what was copied."""
+    digest = hashlib.sha256()
+    with source.open("rb") as reading, target.open("xb") as writing:
+        while chunk := reading.read(_CHUNK):
+            digest.update(chunk)
+            writing.write(chunk)
+    return digest.hexdigest()
 
 
 def _claim(path: Path) -> bool:

@@ -17,6 +17,7 @@ import attrs
 from pg_backup_manager.domain.errors import BackupNotFoundError, ConfigurationError
 from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Window
 from pg_backup_manager.domain.pitr.wal_names import segment_name, segment_of
+from pg_backup_manager.domain.pitr.windows import shown_bounds
 
 WAL_DIRECTORY = "pg_backup_wal"
 """The directory, inside the recovered data directory, that holds the WAL to replay."""
@@ -160,17 +161,14 @@ def quote_setting(value: str) -> str:
 
 
 def describe_windows(windows: Sequence[Window]) -> str:
-    """Return the windows as one line: ``A .. B`` each, oldest first, in UTC seconds,
-    the start rounded up and the end down so that every time shown is in the window;
-    the newest is marked when there are several."""
+    """Return the windows as one line: ``A .. B`` each, oldest first, in UTC to the
+    millisecond (:func:`shown_bounds`); the newest is marked when there are several."""
     ordered = sorted(windows, key=lambda w: (w.start_at, w.end_at))
     newest = max(ordered, key=lambda w: (w.end_at, w.start_at)) if ordered else None
     parts = []
     for window in ordered:
-        start = window.start_at.astimezone(UTC)
-        if start.microsecond:
-            start = start.replace(microsecond=0) + _SECOND
-        text = f"{_shown(start)} .. {_shown(window.end_at)}"
+        start, end = shown_bounds(window)
+        text = f"{start} .. {end}"
         parts.append(f"{text} (the newest)" if window is newest and len(ordered) > 1 else text)
     return ", ".join(parts)
 

@@ -1,0 +1,132 @@
+"""``controller recover`` against a host PostgreSQL 15: a data directory that a server starts
+on and recovers by itself, to the end of the WAL or exactly to a time; bad targets and
+directories refused in one line; a segment that is not what was received never replayed."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from .pitr_cluster import SERVICE, Archiving, archiving, sql
+from .process import Controller, assert_one_line_error
+from .regression_db import HostServer, free_port, temporary_root
+
+
+def root(name: str) -> Path:
+    return Path(temporary_root()) / f"pitr-{name}-{os.getpid()}-{time.monotonic_ns()}"
+
+
+def rows_in(recovered: Path) -> list[str]:
+    """Start a server on ``recovered`` (another port), wait for its promotion, return the
+    times of its rows; stop it."""
+    with (recovered / "postgresql.auto.conf").open("a") as conf:
+        conf.write(f"port = {free_port()}\nunix_socket_directories = '{recovered}'\n")
+    server = HostServer(data=recovered, port=0)
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        while sql_at(recovered, "SELECT pg_is_in_recovery()") == "t":
+            assert time.monotonic() < deadline, "no promotion"
+            time.sleep(0.3)
+        return sql_at(recovered, "SELECT at FROM r ORDER BY id").splitlines()
+    finally:
+        server.stop()
+
+
+def sql_at(recovered: Path, statement: str) -> str:
+    port = next(
+        line.split("=")[1].strip()
+        for line in reversed((recovered / "postgresql.auto.conf").read_text().splitlines())
+        if line.startswith("port =")
+    )
+    return sql(HostServer(data=recovered, port=int(port)), statement)
+
+
+def written(running: Archiving, rows: int) -> None:
+    for _ in range(rows):
+        running.write()
+        time.sleep(0.1)
+
+
+def test_recover_to_latest_and_to_a_time_give_back_exactly_the_rows_committed(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("recover")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        written(running, 10)
+        running.window_reaching(running.write())
+        every = sql(running.host, "SELECT at FROM r ORDER BY id").splitlines()
+        # Between the commits of the sixth and seventh rows, 100 ms apart.
+        sixth, seventh = (datetime.fromisoformat(every[i]) for i in (5, 6))
+        target = (sixth + (seventh - sixth) / 2).isoformat()
+
+        latest = running.host.data.parent / "latest"
+        to_latest = controller("recover", SERVICE, "--to", "latest", "--into", str(latest))
+        at_time = running.host.data.parent / "at-time"
+        to_time = controller("recover", SERVICE, "--to", target, "--into", str(at_time))
+
+        assert to_latest.returncode == 0, to_latest
+        assert "recovers to the end of the WAL received" in to_latest.stdout
+        assert rows_in(latest) == every
+        assert to_time.returncode == 0, to_time
+        assert rows_in(at_time) == every[:6]
+        assert not (latest / "pg_backup_wal").exists()  # removed once recovery is over
+
+
+def test_bad_targets_and_directories_are_refused_in_one_line_and_nothing_is_written(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("refused")) as running:
+        running.start()
+        window = running.window_reaching(running.write())
+        occupied = running.host.data.parent / "occupied"
+        occupied.mkdir()
+        (occupied / "keep.txt").write_text("mine")
+        before = running.host.data.parent / "before"
+        early = "2020-01-01T00:00:00Z"
+
+        outside = controller("recover", SERVICE, "--to", early, "--into", str(before))
+        not_empty = controller("recover", SERVICE, "--to", "latest", "--into", str(occupied))
+        not_a_time = controller("recover", SERVICE, "--to", "yesterday", "--into", str(before))
+        no_such = controller("recover", "nope", "--to", "latest", "--into", str(before))
+        a_file = controller(
+            "recover", SERVICE, "--to", "latest", "--into", str(occupied / "keep.txt")
+        )
+
+        for run in (outside, not_empty, not_a_time, no_such, a_file):
+            assert_one_line_error(run, 2)
+        assert f"the window is {window['start']} .. " in outside.stderr
+        assert "is not empty" in not_empty.stderr
+        assert "is not a time" in not_a_time.stderr
+        assert not before.exists()
+        assert [p.name for p in occupied.iterdir()] == ["keep.txt"]
+
+
+def test_a_segment_that_is_not_what_was_received_is_never_replayed(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("corrupt")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        running.write(5)
+        closed = running.switch()
+        running.received(closed)
+        stream = running.listed()["streams"][0]["name"]
+        segment = running.wal_dir(stream) / closed
+        with segment.open("r+b") as changing:
+            changing.seek(1000)
+            byte = changing.read(1)
+            changing.seek(1000)
+            changing.write(bytes([byte[0] ^ 0xFF]))
+        into = running.host.data.parent / "into"
+
+        run = controller("recover", SERVICE, "--to", "latest", "--into", str(into))
+        verified = controller("verify", SERVICE, "--pitr")
+
+        assert_one_line_error(run, 3)
+        assert f"WAL segment {closed}" in run.stderr and "not what was received" in run.stderr
+        assert not into.exists()
+        assert_one_line_error(verified, 3)
