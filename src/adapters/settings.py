@@ -42,6 +42,7 @@ class Settings:
     file_mode: int = 0o600
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
+    pitr_retention_days: int = 7
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -88,6 +89,7 @@ class Settings:
                 core.RESTORE_JOBS.read(environ) or min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
             ),
             offsite=offsite(environ),
+            pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
         )
 
 

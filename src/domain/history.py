@@ -23,6 +23,7 @@ class Operation(enum.Enum):
     RECOVER = "recover"
     VERIFY_PITR = "verify-pitr"
     BASEBACKUP = "basebackup"
+    PRUNE_PITR = "prune-pitr"
 
 
 class Outcome(enum.Enum):

@@ -29,6 +29,7 @@ class Recording:
     not_offsite: tuple[str, ...] | None = None
     confirmed_offsite: tuple[tuple[str, str], ...] | None = None
     unusable_offsite: tuple[str, ...] | None = None
+    note: str | None = None  # what happened besides success or failure
 
     def failed(self, error: BaseException | str) -> None:
         """Record a failure that the operation reports rather than raises."""
@@ -51,6 +52,7 @@ class Recording:
             not_offsite=self.not_offsite,
             confirmed_offsite=self.confirmed_offsite,
             unusable_offsite=self.unusable_offsite,
+            note=self.note,
         )
 
 

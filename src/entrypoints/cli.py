@@ -20,6 +20,7 @@ from pg_backup_manager.entrypoints.rendering import backups as render
 from pg_backup_manager.entrypoints.rendering import documents
 from pg_backup_manager.entrypoints.rendering import offsite as render_offsite
 from pg_backup_manager.entrypoints.rendering import pitr as render_pitr
+from pg_backup_manager.entrypoints.rendering.pitr_prune import pitr_prune
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.domain.backups.backup_run import BackupRun
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
     from pg_backup_manager.domain.offsite.sync import Sync
     from pg_backup_manager.domain.pitr.listing import ListPitr
+    from pg_backup_manager.domain.pitr.pruning import PrunePitr
 
 _ALL_HELP = "Every database of DATABASE_LIST instead of one."
 
@@ -159,6 +161,7 @@ def prune_(
     config: Config = Provide[Container.config],
     prune: Prune = Provide[Container.prune],
     prune_offsite: Callable[[], PruneOffsite] = Provide[Container.prune_offsite.provider],
+    prune_pitr: Callable[[], PrunePitr] = Provide[Container.pitr.prune.provider],
 ) -> None:
     """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
 
@@ -166,7 +169,9 @@ def prune_(
     kept. With --remote, the same policy applies to the off-site copies: only
     keys under <prefix>/<db>/ named like backups are judged, and of those only
     the copies the controller would restore; the others are reported, never deleted.
-    Example: controller prune users --dry-run
+    Then, with <SERVICE>_WAL_ARCHIVE=true (not with --remote), the base backups
+    and WAL that recovering PITR_RETENTION_DAYS back does not need (the newest
+    base backup always stays). Example: controller prune users --dry-run
     """
     from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
 
@@ -177,7 +182,12 @@ def prune_(
         prune=lambda target: pruner.one(target, dry_run=dry_run),
         told=lambda result: echo(render.prune(result, remote=remote)),  # each as it is done
     )
-    exit_with(report.exit_code)
+    archiving = [] if remote else [target for target in targets if target.wal_archive]
+    if not archiving:
+        exit_with(report.exit_code)
+        return
+    pitr = prune_pitr()(archiving, dry_run=dry_run, told=lambda result: echo(pitr_prune(result)))
+    exit_with(max(report.exit_code, pitr.exit_code))
 
 
 @cli.command()

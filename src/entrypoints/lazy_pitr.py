@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     )
     from pg_backup_manager.adapters.pitr.recovery import scratch_server, waldump, writer
     from pg_backup_manager.domain.pitr import basebackup as taking
-    from pg_backup_manager.domain.pitr import listing, receiving
+    from pg_backup_manager.domain.pitr import listing, pruning, receiving
     from pg_backup_manager.domain.pitr.recovery import recovering, verifying
 
 
@@ -149,3 +149,17 @@ def VerifyPitr() -> type[verifying.VerifyPitr]:
     from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitr
 
     return VerifyPitr
+
+
+@Deferred
+def PrunePitr() -> type[pruning.PrunePitr]:
+    from pg_backup_manager.domain.pitr.pruning import PrunePitr
+
+    return PrunePitr
+
+
+@Deferred
+def PrunedAfterBaseBackup() -> type[pruning.PrunedAfterBaseBackup]:
+    from pg_backup_manager.domain.pitr.pruning import PrunedAfterBaseBackup
+
+    return PrunedAfterBaseBackup

@@ -53,6 +53,19 @@ class PitrContainer(containers.DeclarativeContainer):
         run_log=run_log,
     )
     list_pitr = providers.Factory(lazy_pitr.ListPitr, store=store)
+    # PITR retention: `prune`, and `controller start` after each base backup that counts.
+    prune = providers.Factory(
+        lazy_pitr.PrunePitr,
+        store=store,
+        pruner=store,
+        locks=locks,
+        clock=clock,
+        run_log=run_log,
+        retention_days=settings.provided.pitr_retention_days,
+    )
+    take_then_prune = providers.Factory(
+        lazy_pitr.PrunedAfterBaseBackup, take=take_base_backups.provided.one, prune=prune
+    )
 
     # The WAL receivers of `controller start`, one supervisor for every service.
     replication = providers.Singleton(
@@ -70,7 +83,7 @@ class PitrContainer(containers.DeclarativeContainer):
         states=states,
         run_log=run_log,
         clock=clock,
-        take_base_backup=take_base_backups.provided.one,
+        take_base_backup=take_then_prune,
         next_base_backup=settings.provided.base_backup_schedule.next_after,
     )
 

@@ -975,6 +975,31 @@ class FakePitrStore:
         self.actions.append(f"commit {identifier} {stream.name}/{backup.name}")
         return backup
 
+    # The PitrPruner port: names in ``undeletable`` (a base backup's, a segment's or a
+    # stream's) fail to go, as a directory the controller may not write would.
+    undeletable: set[str] = attrs.field(factory=set)
+
+    def delete_base_backup(self, identifier: str, stream: Stream, backup: BaseBackup) -> None:
+        self._deletable(backup.name)
+        self.bases[(identifier, stream.name)].remove(backup)
+        self.actions.append(f"delete {identifier} {stream.name}/base/{backup.name}")
+
+    def delete_segment(self, identifier: str, stream: Stream, segment: Segment) -> None:
+        self._deletable(segment.name)
+        self.wal[(identifier, stream.name)].remove(segment)
+        self.actions.append(f"delete {identifier} {stream.name}/wal/{segment.name}")
+
+    def delete_stream(self, identifier: str, stream: Stream) -> None:
+        self._deletable(stream.name)
+        self.kept[identifier].remove(stream)
+        self.bases.pop((identifier, stream.name), None)
+        self.wal.pop((identifier, stream.name), None)
+        self.actions.append(f"delete {identifier} {stream.name}")
+
+    def _deletable(self, name: str) -> None:
+        if name in self.undeletable:
+            raise ControllerError(f"cannot delete {name}: Permission denied")
+
 
 @attrs.frozen
 class FakeBaseDraft:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pg_backup_manager.domain.pitr.model import StreamContents
 from pg_backup_manager.domain.pitr.retention import PitrRetentionPlan, Why, plan_pitr_retention
 from pg_backup_manager.domain.pitr.wal_names import segment_of
-from tests.unit.pitr_builders import SIZE, a_stream, base, holding, minute, segs
+from pg_backup_manager.domain.pitr.windows import service_windows
+from tests.unit.pitr_builders import SIZE, a_stream, base, holding, minute, seg, segs
 
 NOW = minute(0) + timedelta(days=30)
 OLD = a_stream(minute(0))
@@ -41,17 +42,58 @@ def test_base_backups_within_retention_are_kept_and_older_ones_deleted() -> None
 
 
 def test_wal_before_the_oldest_kept_base_backup_is_deleted_and_the_rest_kept() -> None:
-    kept = base(4, started_at=days_ago(1))
+    bases = (
+        base(2, started_at=days_ago(9)),
+        base(3, started_at=days_ago(8)),
+        base(4, started_at=days_ago(1)),
+    )
 
     plan = plan_pitr_retention(
-        [holding(LIVE, (base(2, started_at=days_ago(9)), kept), segs(*range(1, 8)))],
+        [holding(LIVE, bases, segs(*range(1, 8)))], now=NOW, retention_days=7
+    )
+
+    (stream,) = plan.streams
+    assert stream.bases_to_delete == bases[:1]
+    assert stream.segments_to_delete == segs(1, 2)
+    assert {v.why for v in stream.segments if v.keep} == {Why.NEEDED}
+
+
+def test_the_base_backup_a_recovery_to_the_start_of_the_retention_needs_is_kept() -> None:
+    # Daily base backups, segment n received n days ago: 7 days back must stay recoverable.
+    bases = tuple(base(20 - d, started_at=days_ago(d) - timedelta(hours=1)) for d in range(10))
+    wal = tuple(seg(n, at=days_ago(20 - n)) for n in range(10, 21))
+    before = [holding(LIVE, bases, wal)]
+
+    plan = plan_pitr_retention(before, now=NOW, retention_days=7)
+
+    (stream,) = plan.streams
+    assert [v.why for v in stream.base_backups][:4] == [
+        Why.PAST_RETENTION,
+        Why.PAST_RETENTION,
+        Why.WINDOW_START,
+        Why.WITHIN_RETENTION,
+    ]
+    (window,) = service_windows(applied(before, plan))
+    assert window.holds(days_ago(7))
+    assert not window.holds(days_ago(7) - timedelta(hours=2))
+
+
+def test_a_stream_that_ended_before_the_retention_keeps_nothing_for_its_start() -> None:
+    old = (
+        base(2, stream=OLD, started_at=days_ago(20)),
+        base(3, stream=OLD, started_at=days_ago(15)),
+    )
+
+    plan = plan_pitr_retention(
+        [
+            holding(OLD, old, tuple(seg(n, at=days_ago(14)) for n in (2, 3, 4))),
+            holding(LIVE, (base(2, stream=LIVE, started_at=days_ago(1)),), segs(2)),
+        ],
         now=NOW,
         retention_days=7,
     )
 
-    (stream,) = plan.streams
-    assert stream.segments_to_delete == segs(1, 2, 3)
-    assert {v.why for v in stream.segments if v.keep} == {Why.NEEDED}
+    assert plan.streams_to_delete == (OLD,)
 
 
 def test_the_newest_base_backup_is_kept_however_old() -> None:

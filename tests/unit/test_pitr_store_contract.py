@@ -17,7 +17,7 @@ from pg_backup_manager.adapters.pitr.base_staging import LocalBaseStaging
 from pg_backup_manager.adapters.pitr.streams import LocalPitrStore
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.pitr.model import BaseBackup, Stream, StreamStart
+from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamStart
 from pg_backup_manager.domain.pitr.ports import BaseStaging, PitrStore
 
 from .fakes import FakePitrStore
@@ -173,3 +173,47 @@ def test_staging_left_by_a_dead_process_is_removed_by_the_next(real: Store) -> N
 
     assert not dead.exists()
     assert sorted(p.name for p in directory.iterdir()) == ["streams"]
+
+
+def _plant_segment(store: Store, stream: Stream, name: str) -> None:
+    if store.root is None:
+        assert isinstance(store.store, FakePitrStore)
+        segment = Segment(name=name, timeline=1, number=int(name[-8:], 16), size=10, received_at=AT)
+        store.store.wal.setdefault(("users", stream.name), []).append(segment)
+        return
+    wal = _stream_dir(store) / "wal"
+    (wal / name).write_bytes(b"x" * 10)
+    (wal / f"{name}.sha256").write_text(f"{'0' * 64}  {name}\n")
+
+
+def test_deleted_base_backups_segments_and_streams_are_no_longer_listed(store: Store) -> None:
+    stream = store.store.open_stream("users", STREAM)
+    old = store.commit(stream, BASE)
+    kept = store.commit(stream, attrs.evolve(BASE, name="2026-12-05T23:10:00Z"))
+    for name in ("000000010000000000000002", "000000010000000000000003"):
+        _plant_segment(store, stream, name)
+    first = store.store.segments("users", stream)[0]
+    other = store.store.open_stream("users", attrs.evolve(STREAM, why=StreamStart.NEW_SERVER))
+
+    store.store.delete_base_backup("users", stream, old)
+    store.store.delete_segment("users", stream, first)
+    store.store.delete_stream("users", other)
+
+    assert store.store.base_backups("users", stream) == [kept]
+    assert [s.name for s in store.store.segments("users", stream)] == ["000000010000000000000003"]
+    assert store.store.streams("users") == [stream]
+
+
+def test_a_deleted_segment_takes_its_checksum_and_a_deleted_base_its_facts(real: Store) -> None:
+    stream = real.store.open_stream("users", STREAM)
+    old = real.commit(stream, BASE)
+    _plant_segment(real, stream, "000000010000000000000002")
+    (segment,) = real.store.segments("users", stream)
+    leftover = _stream_dir(real) / "base" / ".2026-12-01T00:00:00Z.999999999.partial"
+    leftover.mkdir()
+
+    real.store.delete_base_backup("users", stream, old)
+    real.store.delete_segment("users", stream, segment)
+
+    assert sorted(p.name for p in (_stream_dir(real) / "base").iterdir()) == []
+    assert sorted(p.name for p in (_stream_dir(real) / "wal").iterdir()) == []

@@ -1,6 +1,6 @@
-"""One base backup (and, later, one receiver) at a time per service: ``flock`` on
-``<data root>/<service>/pitr/.lock``, apart from the dumps' lock, so dumps go on
-meanwhile."""
+"""One base backup or PITR prune (and, later, one receiver) at a time per service:
+``flock`` on ``<data root>/<service>/pitr/.lock``, apart from the dumps' lock, so dumps
+go on meanwhile."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ class PitrLocks:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"busy: another base backup of {identifier} holds the lock on {path} "
-                        f"(waited {self.wait_seconds:.0f} s); try again when it has finished"
+                        f"busy: another base backup or prune of {identifier} holds the lock "
+                        f"on {path} (waited {self.wait_seconds:.0f} s); try again when it has "
+                        "finished"
                     ) from None
                 time.sleep(_POLL_SECONDS)

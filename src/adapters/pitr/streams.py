@@ -32,7 +32,8 @@ _SEGMENTS_PER_LOG_BYTES = 0x100000000
 
 @attrs.frozen(kw_only=True)
 class LocalPitrStore:
-    """Streams under each service's backup directory (see the module)."""
+    """Streams under each service's backup directory (see the module); the
+    PitrStore and PitrPruner ports."""
 
     layout: Layout
     file_mode: int = 0o600
@@ -129,5 +130,52 @@ class LocalPitrStore:
             found, key=lambda segment: (segment.timeline, segment.number, segment.partial)
         )
 
+    def delete_base_backup(self, identifier: str, stream: Stream, backup: BaseBackup) -> None:
+        """Delete ``backup``'s facts, then its directory (see :class:`PitrPruner`)."""
+        directory = self._stream(identifier, stream) / records.BASE
+        try:
+            (directory / (backup.name + records.JSON)).unlink(missing_ok=True)
+            files.fsync_dir(directory)  # from here on it is not listed
+            _remove_tree(directory, backup.name)
+        except OSError as error:
+            raise ControllerError(
+                f"cannot delete base backup {backup.name}: {_said(error)}"
+            ) from None
+
+    def delete_segment(self, identifier: str, stream: Stream, segment: Segment) -> None:
+        """Delete ``segment``, then its checksum (see :class:`PitrPruner`)."""
+        directory = self._stream(identifier, stream) / records.WAL
+        try:
+            (directory / segment.name).unlink(missing_ok=True)
+            (directory / (segment.name + files.SHA256)).unlink(missing_ok=True)
+            files.fsync_dir(directory)
+        except OSError as error:
+            raise ControllerError(f"cannot delete WAL {segment.name}: {_said(error)}") from None
+
+    def delete_stream(self, identifier: str, stream: Stream) -> None:
+        """Hide ``stream``, then remove it (see :class:`PitrPruner`)."""
+        root = records.pitr_dir(self.layout, identifier) / records.STREAMS
+        try:
+            _remove_tree(root, stream.name)
+        except OSError as error:
+            raise ControllerError(f"cannot delete stream {stream.name}: {_said(error)}") from None
+
     def _stream(self, identifier: str, stream: Stream) -> Path:
         return records.stream_dir(self.layout, identifier, stream.name)
+
+
+def _remove_tree(directory: Path, name: str) -> None:
+    """Rename ``directory/name`` to a hidden name, durably, then remove it: from the
+    rename on it is not listed; what a removal that failed left is removed by the next
+    one here, once the process that left it is gone."""
+    records.remove_abandoned(directory)
+    hidden = directory / f".{name}.{os.getpid()}{files.PARTIAL}"
+    if (directory / name).exists():
+        os.rename(directory / name, hidden)
+        files.fsync_dir(directory)
+    if hidden.exists():
+        shutil.rmtree(hidden)
+
+
+def _said(error: OSError) -> str:
+    return f"{error.strerror or error} ({error.filename})" if error.filename else str(error)

@@ -151,3 +151,30 @@ class BackupVerifier(Protocol):
             IntegrityError: it failed the check; it must not count.
             ToolError: the check could not run (that major's tool is missing).
         """
+
+
+class PitrPruner(Protocol):
+    """Deletes what point-in-time retention lets go, so that nothing half-deleted is
+    ever listed (each method is durable before it returns)."""
+
+    def delete_base_backup(self, identifier: str, stream: Stream, backup: BaseBackup) -> None:
+        """Delete ``backup`` of ``stream``: its facts first (from then on it is not
+        listed), then its directory.
+
+        Raises:
+            ControllerError: it cannot be deleted; it is listed still unless its facts went.
+        """
+
+    def delete_segment(self, identifier: str, stream: Stream, segment: Segment) -> None:
+        """Delete ``segment`` of ``stream``, then its ``.sha256`` checksum.
+
+        Raises:
+            ControllerError: it cannot be deleted.
+        """
+
+    def delete_stream(self, identifier: str, stream: Stream) -> None:
+        """Delete ``stream`` whole: it leaves the listing at once (hidden, then removed).
+
+        Raises:
+            ControllerError: it cannot be deleted; it is listed still unless it was hidden.
+        """

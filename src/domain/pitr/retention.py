@@ -1,7 +1,10 @@
 """Pure rules: which base backups, WAL segments and streams of a service point-in-time
 retention keeps, and why (the plan ``prune --dry-run`` prints).
 
-Base backups are kept for ``PITR_RETENTION_DAYS``, and the newest always. A segment
+Base backups are kept for ``PITR_RETENTION_DAYS``, and the newest always. So that the
+window an operator can go back to is really that long, each stream also keeps the
+newest base backup that finished before it began (a recovery to its first second
+starts there), as Barman's recovery window and pgBackRest's time retention do. A segment
 is kept when a kept base backup of its stream may need it: at or after the segment
 holding the start of the oldest kept base backup of its stream, through the newest
 WAL. A stream with no kept base backup is deleted whole, unless it is the live one
@@ -27,6 +30,7 @@ class Why(enum.Enum):
     FUTURE = "dated in the future"
     NEWEST = "the newest base backup"
     WITHIN_RETENTION = "within PITR_RETENTION_DAYS"
+    WINDOW_START = "recovers to PITR_RETENTION_DAYS ago"
     PAST_RETENTION = "past PITR_RETENTION_DAYS"
     NEEDED = "at or after the start of the oldest kept base backup"
     BEFORE_OLDEST_KEPT = "before the start of the oldest kept base backup"
@@ -108,7 +112,10 @@ def plan_pitr_retention(
 
     A base backup is kept while its age (``now`` minus the start its name records) is
     at most ``retention_days`` days, or when it is the newest of the service, however
-    old (a service never loses its last base backup). One dated after ``now`` (the
+    old (a service never loses its last base backup), or when it is the newest of its
+    stream to have finished by ``now - retention_days`` and the stream received WAL
+    after that moment (or is the live one): a recovery to any time in the last
+    ``retention_days`` days needs a base backup finished before it. One dated after ``now`` (the
     clock went backwards) is kept and is not the newest: a wrong clock cannot push a
     real base backup out. In a stream that keeps a base backup, a segment is kept when
     its number is at or after the segment holding the earliest start of the stream's
@@ -130,16 +137,32 @@ def plan_pitr_retention(
     kept_for = timedelta(days=retention_days)
     plans = []
     for contents in every:
+        start = _window_start(contents, since=now - kept_for, live=contents is live)
         verdicts = tuple(
-            _judge_base(base, newest=newest, now=now, kept_for=kept_for)
+            _judge_base(base, newest=newest, start=start, now=now, kept_for=kept_for)
             for base in sorted(contents.base_backups, key=lambda b: (b.started_at, b.name))
         )
         plans.append(_plan_stream(contents, verdicts, live=contents is live))
     return PitrRetentionPlan(streams=tuple(plans))
 
 
+def _window_start(contents: StreamContents, *, since: datetime, live: bool) -> BaseBackup | None:
+    """Return the base backup a recovery to ``since`` in this stream starts from: the
+    newest finished by then, when the stream goes on past ``since`` (None: it ended
+    before, or no base backup had finished)."""
+    goes_on = live or any(s.received_at > since for s in contents.segments)
+    finished = (b for b in contents.base_backups if b.finished_at <= since)
+    best = max(finished, key=lambda b: (b.finished_at, b.name), default=None)
+    return best if goes_on else None
+
+
 def _judge_base(
-    base: BaseBackup, *, newest: BaseBackup | None, now: datetime, kept_for: timedelta
+    base: BaseBackup,
+    *,
+    newest: BaseBackup | None,
+    start: BaseBackup | None,
+    now: datetime,
+    kept_for: timedelta,
 ) -> BaseVerdict:
     if base == newest:
         return BaseVerdict(base=base, keep=True, why=Why.NEWEST)
@@ -147,6 +170,8 @@ def _judge_base(
         return BaseVerdict(base=base, keep=True, why=Why.FUTURE)
     if now - base.started_at <= kept_for:
         return BaseVerdict(base=base, keep=True, why=Why.WITHIN_RETENTION)
+    if base == start:
+        return BaseVerdict(base=base, keep=True, why=Why.WINDOW_START)
     return BaseVerdict(base=base, keep=False, why=Why.PAST_RETENTION)
 
 
