@@ -27,7 +27,7 @@ from pg_backup_manager.domain.pitr.model import (
     Stream,
     StreamContents,
 )
-from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
+from pg_backup_manager.domain.pitr.naming import utc_name
 from pg_backup_manager.domain.pitr.ports import PitrStore, ReplicationServer
 from pg_backup_manager.domain.pitr.receiver_ports import (
     ReceiverStates,
@@ -35,7 +35,7 @@ from pg_backup_manager.domain.pitr.receiver_ports import (
     WalArchive,
     WalReceiver,
 )
-from pg_backup_manager.domain.pitr.supervision import Backoff, new_stream_needed
+from pg_backup_manager.domain.pitr.supervision import Backoff, Watch, nap, new_stream_needed
 from pg_backup_manager.domain.pitr.windows import stream_windows
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 
@@ -68,7 +68,7 @@ class Supervisor:
     def run(self, database: Database, *, stopping: Callable[[], bool]) -> None:
         """Supervise ``database``'s receiver until ``stopping()`` is true (checked at
         least every :data:`POLL_SECONDS`). Never raises a ControllerError."""
-        watch = _Watch(database=database, backoff=Backoff())
+        watch = Watch(database=database, backoff=Backoff())
         while not stopping():
             up_since: datetime | None = None
             try:
@@ -76,7 +76,6 @@ class Supervisor:
                 directory = self.archive.wal_directory(database.identifier, stream)
                 with self.receiver.receiving(database, directory, watch.slot) as receiving:
                     up_since = self.clock.now()
-                    self._started(watch, stream, up_since)
                     cause = self._watch(watch, stream, receiving, stopping)
             except ControllerError as error:
                 cause = one_line(error)
@@ -84,10 +83,10 @@ class Supervisor:
                 break
             self._failed(watch, cause)
             wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
-            _nap(self.clock, wait.total_seconds(), stopping)
+            nap(self.clock, wait.total_seconds(), stopping, step=POLL_SECONDS)
         self._write_state(watch, ReceiverCondition.DOWN, error="controller stopped")
 
-    def _stream(self, watch: _Watch) -> Stream:
+    def _stream(self, watch: Watch) -> Stream:
         database = watch.database
         identity = self.replication.identify(database)
         slot = self.replication.slot(database, watch.slot)
@@ -133,17 +132,21 @@ class Supervisor:
         return stream
 
     def _watch(
-        self, watch: _Watch, stream: Stream, receiving: Receiving, stopping: Callable[[], bool]
+        self, watch: Watch, stream: Stream, receiving: Receiving, stopping: Callable[[], bool]
     ) -> str | None:
         """Return why the receiver ended (None: asked to stop)."""
         database = watch.database
         slot_checked: datetime | None = None
         base_due = self.next_base_backup(self.clock.now())
         base_look_at = self.clock.now()
+        running = False
         while not stopping():
             ended = receiving.ended(POLL_SECONDS)
             if ended is not None:
                 return ended
+            if not running:  # one that ends at once (refused, slot in use) never started
+                running = True
+                self._started(watch, stream, self.clock.now())
             sealed = self.archive.seal(database.identifier, stream)
             if any(segment.timeline != stream.timeline for segment in sealed):
                 return f"the server switched to another timeline than {stream.timeline}"
@@ -174,7 +177,7 @@ class Supervisor:
         )
         return bool(stream_windows(contents))
 
-    def _base_backup(self, watch: _Watch) -> datetime:
+    def _base_backup(self, watch: Watch) -> datetime:
         """Take a base backup now; return when the next one is due."""
         result = self.take_base_backup(watch.database)
         if result.error is not None:  # recorded and told by the base backup itself
@@ -189,7 +192,8 @@ class Supervisor:
         )
         return self.next_base_backup(self.clock.now())
 
-    def _started(self, watch: _Watch, stream: Stream, now: datetime) -> None:
+    def _started(self, watch: Watch, stream: Stream, now: datetime) -> None:
+        """Record and tell a receiver that runs, the first or after a failure."""
         log.info("%s: receiving WAL into stream %s", watch.database.identifier, stream.name)
         if watch.trouble is not None or not watch.told_started:
             self._record(watch, Outcome.SUCCESS, stream=stream.name, note="receiver started")
@@ -198,7 +202,7 @@ class Supervisor:
         watch.since = now
         self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream)
 
-    def _failed(self, watch: _Watch, cause: str) -> None:
+    def _failed(self, watch: Watch, cause: str) -> None:
         log.error("%s: WAL receiver stopped: %s", watch.database.identifier, cause)
         if watch.trouble != cause:
             self._record(watch, Outcome.FAILURE, error=f"WAL receiver stopped: {cause}")
@@ -207,7 +211,7 @@ class Supervisor:
         watch.trouble = cause
         self._write_state(watch, ReceiverCondition.DOWN, error=cause)
 
-    def _record(self, watch: _Watch, outcome: Outcome, **fields: str | None) -> None:
+    def _record(self, watch: Watch, outcome: Outcome, **fields: str | None) -> None:
         now = self.clock.now()
         record = RunRecord(
             operation=Operation.WAL_RECEIVER,
@@ -222,7 +226,7 @@ class Supervisor:
 
     def _write_state(
         self,
-        watch: _Watch,
+        watch: Watch,
         condition: ReceiverCondition,
         *,
         stream: Stream | None = None,
@@ -243,26 +247,3 @@ class Supervisor:
                 checked_at=now if slot is not None else None,
             ),
         )
-
-
-@attrs.define
-class _Watch:
-    """What one supervisor remembers between receivers."""
-
-    database: Database
-    backoff: Backoff
-    trouble: str | None = None
-    told_started: bool = False
-    since: datetime | None = None
-    stream: str | None = None
-
-    @property
-    def slot(self) -> str:
-        return slot_name(self.database.identifier)
-
-
-def _nap(clock: Clock, seconds: float, stopping: Callable[[], bool]) -> None:
-    while seconds > 0 and not stopping():
-        step = min(seconds, POLL_SECONDS)
-        clock.sleep(step)
-        seconds -= step

@@ -3,11 +3,15 @@ and how long to wait before trying again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
+from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState, Stream, StreamStart
+from pg_backup_manager.domain.pitr.naming import slot_name
+from pg_backup_manager.domain.ports import Clock
 
 # Slot states in which the server has removed, or may remove at any time, WAL the
 # slot was meant to keep: the stream cannot be trusted to continue without a gap.
@@ -55,3 +59,26 @@ class Backoff:
         wait = self._next or self.shortest
         self._next = min(wait * 2, self.longest)
         return wait
+
+
+@attrs.define
+class Watch:
+    """What one supervisor remembers between receivers."""
+
+    database: Database
+    backoff: Backoff
+    trouble: str | None = None
+    told_started: bool = False
+    since: datetime | None = None
+    stream: str | None = None
+
+    @property
+    def slot(self) -> str:
+        return slot_name(self.database.identifier)
+
+
+def nap(clock: Clock, seconds: float, stopping: Callable[[], bool], *, step: float) -> None:
+    """Let ``seconds`` pass in steps of ``step``, or less if ``stopping()`` turns true."""
+    while seconds > 0 and not stopping():
+        clock.sleep(min(seconds, step))
+        seconds -= step

@@ -1,0 +1,99 @@
+"""Fakes of the WAL receiver's ports: a receiver that ends as a script says, the stream
+directories it writes, and the state files."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import PurePath
+
+import attrs
+
+from pg_backup_manager.domain.model import Database
+from pg_backup_manager.domain.pitr.model import ReceiverState, Segment, Stream
+
+from .fakes import FakeClock
+
+
+@attrs.define
+class FakeReceiving:
+    """One receiver run: ``ends`` says, poll after poll, None (runs on) or why it ended;
+    when the script is over it runs on. Each poll lets ``timeout`` pass on ``clock``."""
+
+    clock: FakeClock
+    ends: list[str | None]
+    polls: int = 0
+
+    def ended(self, timeout: float) -> str | None:
+        self.polls += 1
+        said = self.ends.pop(0) if self.ends else None
+        if said is None:
+            self.clock.sleep(timeout)
+        return said
+
+
+@attrs.define
+class FakeWalReceiver:
+    """Starts a :class:`FakeReceiving` per run from ``scripts`` (then ones that run on);
+    ``refusal`` makes starting fail; ``started`` records (identifier, directory, slot)."""
+
+    clock: FakeClock
+    scripts: list[list[str | None]] = attrs.field(factory=list)
+    started: list[tuple[str, PurePath, str]] = attrs.field(factory=list)
+
+    @contextlib.contextmanager
+    def receiving(
+        self, database: Database, directory: PurePath, slot: str
+    ) -> Iterator[FakeReceiving]:
+        self.started.append((database.identifier, directory, slot))
+        yield FakeReceiving(clock=self.clock, ends=self.scripts.pop(0) if self.scripts else [])
+
+
+@attrs.define
+class FakeWalArchive:
+    """WAL directories by stream name; ``sealing`` gives, seal after seal, the segments
+    each seal finds complete (then none); ``emptied`` names a partial to repair."""
+
+    sealing: list[list[Segment]] = attrs.field(factory=list)
+    emptied: str | None = None
+    repaired: list[str] = attrs.field(factory=list)
+
+    def wal_directory(self, identifier: str, stream: Stream) -> PurePath:
+        return PurePath("/backup/data") / identifier / "pitr/streams" / stream.name / "wal"
+
+    def seal(self, identifier: str, stream: Stream) -> list[Segment]:
+        return self.sealing.pop(0) if self.sealing else []
+
+    def repair_partial(self, identifier: str, stream: Stream) -> str | None:
+        self.repaired.append(stream.name)
+        emptied, self.emptied = self.emptied, None
+        return emptied
+
+
+@attrs.define
+class FakeReceiverStates:
+    """Every state written, per identifier, in order."""
+
+    written: dict[str, list[ReceiverState]] = attrs.field(factory=dict)
+
+    def write(self, identifier: str, state: ReceiverState) -> None:
+        self.written.setdefault(identifier, []).append(state)
+
+    def read(self, identifier: str) -> ReceiverState | None:
+        found = self.written.get(identifier)
+        return found[-1] if found else None
+
+
+def after(clock: FakeClock, seconds: float) -> Stop:
+    """Return a ``stopping`` that turns true once ``seconds`` have passed on ``clock``."""
+    return Stop(clock=clock, at=clock.now() + timedelta(seconds=seconds))
+
+
+@attrs.define
+class Stop:
+    clock: FakeClock
+    at: datetime
+
+    def __call__(self) -> bool:
+        return self.clock.now() >= self.at
