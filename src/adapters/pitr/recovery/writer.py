@@ -119,9 +119,11 @@ def _copied(source: Path, target: Path) -> str:
 
 
 def _claim(path: Path) -> bool:
-    """Make sure ``path`` is an empty directory only its owner may enter; return whether
-    it was created."""
+    """Make sure ``path`` is an empty directory only its owner may enter (its missing
+    parents made, as the official image's ``18/docker`` inside a new volume needs);
+    return whether it was created."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=_DATA_DIR_MODE)
     except FileExistsError:
         if not path.is_dir() or path.is_symlink():
@@ -136,8 +138,6 @@ def _claim(path: Path) -> bool:
         except OSError as error:
             raise ConfigurationError(f"--into {path}: {error.strerror}") from None
         return False
-    except FileNotFoundError:
-        raise ConfigurationError(f"--into {path}: its parent directory does not exist") from None
     except OSError as error:
         raise ConfigurationError(f"--into {path}: {error.strerror}") from None
     return True
