@@ -509,12 +509,16 @@ class FakeRunLog:
 
 @attrs.define
 class FakeNotifier:
-    """Keeps every record it is told of, as (identifier, record), in order."""
+    """Keeps every record it is told of, as (identifier, record), in order; in
+    ``resolving`` those told as resolving a failure."""
 
     told: list[tuple[str, RunRecord]] = attrs.field(factory=list)
+    resolving: list[tuple[str, RunRecord]] = attrs.field(factory=list)
 
-    def notify(self, identifier: str, record: RunRecord) -> None:
+    def notify(self, identifier: str, record: RunRecord, *, resolves: bool = False) -> None:
         self.told.append((identifier, record))
+        if resolves:
+            self.resolving.append((identifier, record))
 
 
 @attrs.define

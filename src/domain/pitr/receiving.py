@@ -21,6 +21,8 @@ from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import (
+    CONTROLLER_STOPPED,
+    RECEIVER_STARTED,
     ReceiverCondition,
     ReceiverState,
     SlotState,
@@ -85,7 +87,7 @@ class Supervisor:
             self._failed(watch, cause)
             wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
             _nap(self.clock, wait.total_seconds(), stopping)
-        self._write_state(watch, ReceiverCondition.DOWN, error="controller stopped")
+        self._write_state(watch, ReceiverCondition.DOWN, error=CONTROLLER_STOPPED)
 
     def _stream(self, watch: _Watch) -> Stream:
         database = watch.database
@@ -192,7 +194,7 @@ class Supervisor:
     def _started(self, watch: _Watch, stream: Stream, now: datetime) -> None:
         log.info("%s: receiving WAL into stream %s", watch.database.identifier, stream.name)
         if watch.trouble is not None or not watch.told_started:
-            self._record(watch, Outcome.SUCCESS, stream=stream.name, note="receiver started")
+            self._record(watch, Outcome.SUCCESS, stream=stream.name, note=RECEIVER_STARTED)
         watch.trouble = None
         watch.told_started = True
         watch.since = now
