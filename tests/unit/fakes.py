@@ -41,6 +41,7 @@ from pg_backup_manager.domain.offsite.sync import Sync
 from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
+    ReceiverState,
     Segment,
     ServerIdentity,
     SlotState,
@@ -1020,3 +1021,17 @@ class FakeBackupVerifier:
         self.checked.append((directory, server_major))
         if directory in self.corrupt:
             raise IntegrityError(f"pg_verifybackup of {directory} failed (exit 1): bad checksum")
+
+
+@attrs.define
+class FakeReceiverStates:
+    """The ReceiverStates port in memory: every state written, in order, per service."""
+
+    written: dict[str, list[ReceiverState]] = attrs.field(factory=dict)
+
+    def write(self, identifier: str, state: ReceiverState) -> None:
+        self.written.setdefault(identifier, []).append(state)
+
+    def read(self, identifier: str) -> ReceiverState | None:
+        states = self.written.get(identifier)
+        return states[-1] if states else None

@@ -49,21 +49,19 @@ def receiver_fault(
     longer than ``max_delay``, when it never said anything or what it says was
     written before that start (each supervisor's first word is dated after it).
     """
-    settled = started_at is not None and now - started_at > max_delay
-    if state is None:
-        if settled:
+    running = None if started_at is None else now - started_at
+    if state is None or (started_at is not None and state.since < started_at):
+        if running is None or running <= max_delay:
+            return None
+        if state is None:
             return (
-                f"no word from its WAL receiver (pitr/receiver.json) in {span(now - started_at)}"
+                f"no word from its WAL receiver (pitr/receiver.json) in {span(running)}"
                 " since 'controller start' began: is WAL archiving on where it runs?"
             )
-        return None
-    if started_at is not None and state.since < started_at:
-        if settled:
-            return (
-                "its WAL receiver has said nothing since 'controller start' began "
-                f"{span(now - started_at)} ago (pitr/receiver.json is older)"
-            )
-        return None
+        return (
+            "its WAL receiver has said nothing since 'controller start' began "
+            f"{span(running)} ago (pitr/receiver.json is older)"
+        )
     if state.condition is not ReceiverCondition.DOWN or state.error == CONTROLLER_STOPPED:
         return None
     down = now - state.since

@@ -20,7 +20,6 @@ from pg_backup_manager.domain.monitoring.pitr_rules import (
     span,
 )
 from pg_backup_manager.domain.pitr.model import (
-    CONTROLLER_STOPPED,
     BaseBackup,
     ReceiverCondition,
     ReceiverState,
@@ -34,6 +33,7 @@ from pg_backup_manager.domain.pitr.ports import PitrStore
 from pg_backup_manager.domain.pitr.receiver_ports import ReceiverStates
 from pg_backup_manager.domain.pitr.windows import received_segments, service_windows
 from pg_backup_manager.domain.ports import Schedule
+
 
 @attrs.frozen(kw_only=True)
 class PitrStatus:
@@ -61,6 +61,11 @@ class PitrStatus:
     def slot(self) -> SlotState | None:
         """Return the slot as the supervisor last saw it (None: not seen)."""
         return None if self.receiver is None else self.receiver.slot
+
+    @property
+    def receiving(self) -> bool:
+        """Return whether the supervisor last said its receiver is receiving."""
+        return self.receiver is not None and self.receiver.condition is ReceiverCondition.RECEIVING
 
     @property
     def lag_bytes(self) -> int | None:
