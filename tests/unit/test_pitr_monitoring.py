@@ -466,7 +466,7 @@ def test_a_slot_alert_is_recorded_once_when_it_crosses_and_ends_under_half_the_s
     clock = FakeClock(current=minute(0))
     watched, _, run_log, _ = alerts(clock)
 
-    for held in (2 * GIB, 3 * GIB, GIB // 2 + 1, GIB // 2 - 1, 2 * GIB):
+    for held in (2 * GIB, 3 * GIB, GIB // 2 + 1, 2 * GIB, GIB // 2 - 1, 2 * GIB):
         watched.write("app", receiving(0, slot=slot(held)))
     watched.write("app", down(0))  # no slot seen: nothing changes
 
