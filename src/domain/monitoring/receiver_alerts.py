@@ -42,8 +42,7 @@ class ReceiverAlerts:
     clock: Clock
     max_delay: timedelta
     slot_alert_bytes: int
-    # The services told down, and those whose slot alert is on; one thread per service.
-    _down: set[str] = attrs.field(factory=set, init=False, eq=False, repr=False)
+    # The services whose slot alert is on (one thread per service writes its own).
     _slot_alerts: set[str] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
     def write(self, identifier: str, state: ReceiverState) -> None:
@@ -51,11 +50,9 @@ class ReceiverAlerts:
         self.states.write(identifier, state)
         now = self.clock.now()
         down = receiver_fault(state, now=now, max_delay=self.max_delay)
-        if down is not None and identifier not in self._down:
-            self._down.add(identifier)
+        if down is not None:
             self.tell.receiver_down(identifier, down)
-        elif state.condition is ReceiverCondition.RECEIVING and identifier in self._down:
-            self._down.discard(identifier)
+        elif state.condition is ReceiverCondition.RECEIVING:
             self.tell.receiver_back(identifier)
         self._judge_slot(identifier, state)
 

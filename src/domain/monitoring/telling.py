@@ -74,16 +74,19 @@ class Tell:
         self.pings.finished([*identifiers, *down], errors)
 
     def receiver_down(self, identifier: str, why: str) -> None:
-        """Ping a failure: the WAL receiver of ``identifier`` has been down too long
+        """Ping a failure when the WAL receiver of ``identifier`` is newly down too long
         (``why``, one line); every ping after it says so too, until it is back."""
         with self._lock:
+            if identifier in self._down:
+                return
             self._down[identifier] = f"WAL receiver: {why}"
             errors = self._errors()
         self.pings.finished([identifier], errors)
 
     def receiver_back(self, identifier: str) -> None:
         """Ping that the receiver of ``identifier`` told down is back: success, unless the
-        last run or another receiver still failed (they are said again)."""
+        last run or another receiver still failed (they are said again). Nothing for a
+        receiver that was not told down."""
         with self._lock:
             if self._down.pop(identifier, None) is None:
                 return
