@@ -200,3 +200,30 @@ def stripped(text: str, variable: str) -> str:
 def path(text: str, variable: str) -> Path:
     """Return ``text`` as a path."""
     return Path(text.strip())
+
+
+# PostgreSQL's units of memory (``max_slot_wal_keep_size = 10GB``), 1024-based as there.
+_BYTE_UNITS = {"": 1, "B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+_BYTE_SIZE = re.compile(r"(?P<number>[0-9]+)\s*(?P<unit>B|kB|MB|GB|TB)?")
+
+
+def byte_size(*, minimum: int, maximum: int) -> Callable[[str, str], int]:
+    """Return a parser of a size in bytes: a whole number, optionally followed by one of
+    PostgreSQL's units (``B``, ``kB``, ``MB``, ``GB``, ``TB``, 1024-based), from
+    ``minimum`` to ``maximum`` bytes.
+
+    Its ConfigurationError names the variable and the range.
+    """
+
+    def parse(text: str, variable: str) -> int:
+        text = text.strip()
+        found = _BYTE_SIZE.fullmatch(text)
+        amount = int(found["number"]) * _BYTE_UNITS[found["unit"] or ""] if found else -1
+        if not minimum <= amount <= maximum:
+            raise ConfigurationError(
+                f"{variable} must be a size from {minimum} to {maximum} bytes, a number "
+                f"with an optional unit B, kB, MB, GB or TB (e.g. 1GB), not '{text}'"
+            )
+        return amount
+
+    return parse

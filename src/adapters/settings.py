@@ -105,6 +105,9 @@ class Monitoring:
     metrics_address: str = "127.0.0.1"
     max_age: timedelta | None = None
     backup_on_start: bool = False
+    # Point-in-time recovery: how long a WAL receiver may be down, how much a slot may hold.
+    wal_max_delay: timedelta = timedelta(seconds=pitr.DEFAULT_WAL_MAX_DELAY)
+    wal_slot_alert_bytes: int = 1 << 30
 
 
 def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
@@ -122,6 +125,8 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         metrics_address=monitoring.METRICS_ADDRESS.read(environ),
         max_age=_max_age(environ),
         backup_on_start=monitoring.BACKUP_ON_START.read(environ),
+        wal_max_delay=timedelta(seconds=pitr.WAL_MAX_DELAY.read(environ)),
+        wal_slot_alert_bytes=pitr.WAL_SLOT_ALERT_SIZE.read(environ),
     )
 
 

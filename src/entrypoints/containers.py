@@ -71,9 +71,7 @@ class Container(containers.DeclarativeContainer):
     # What every use case records through: the history, then tell.
     run_log = providers.Singleton(lazy_use_cases.Journal, history=history, tell=tell)
     locks = providers.Singleton(
-        lazy.DirectoryLocks,
-        layout=layout,
-        wait_seconds=settings.provided.lock_wait,
+        lazy.DirectoryLocks, layout=layout, wait_seconds=settings.provided.lock_wait
     )
 
     # Is off-site on, and is its retention: decided once, here, for every use case.
@@ -113,9 +111,7 @@ class Container(containers.DeclarativeContainer):
         jobs=settings.provided.restore_jobs,
     )
     server = providers.Singleton(
-        lazy.PsqlServer,
-        binaries=binaries,
-        timeout=settings.provided.admin_timeout,
+        lazy.PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
     )
     resetter = providers.Singleton(
         lazy.PgResetWal,
@@ -219,6 +215,9 @@ class Container(containers.DeclarativeContainer):
         counter=server,
         run_log=run_log,
     )
+    pitr = providers.Container(
+        pitr_container.PitrContainer, settings=settings, run_log=run_log, tell=tell
+    )
     status = providers.Factory(
         lazy_use_cases.Status,
         catalog=catalog,
@@ -229,6 +228,7 @@ class Container(containers.DeclarativeContainer):
         production=config.provided.production,
         max_age=monitoring.max_age,
         offsite=offsite_use.provided.on,
+        pitr=pitr.status,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
@@ -247,4 +247,3 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         layout=layout,
     )
-    pitr = providers.Container(pitr_container.PitrContainer, settings=settings, run_log=run_log)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         wal_archive,
     )
     from pg_backup_manager.adapters.pitr.recovery import scratch_server, waldump, writer
+    from pg_backup_manager.domain.monitoring import pitr_status, receiver_alerts
     from pg_backup_manager.domain.pitr import basebackup as taking
     from pg_backup_manager.domain.pitr import listing, pruning, receiving
     from pg_backup_manager.domain.pitr.recovery import recovering, verifying
@@ -163,3 +164,17 @@ def PrunedAfterBaseBackup() -> type[pruning.PrunedAfterBaseBackup]:
     from pg_backup_manager.domain.pitr.pruning import PrunedAfterBaseBackup
 
     return PrunedAfterBaseBackup
+
+
+@Deferred
+def ReceiverAlerts() -> type[receiver_alerts.ReceiverAlerts]:
+    from pg_backup_manager.domain.monitoring.receiver_alerts import ReceiverAlerts
+
+    return ReceiverAlerts
+
+
+@Deferred
+def ReadPitrStatus() -> type[pitr_status.ReadPitrStatus]:
+    from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
+
+    return ReadPitrStatus

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.monitoring.telling import Tell
 from pg_backup_manager.domain.ports import RunRecorder
 from pg_backup_manager.entrypoints import lazy, lazy_pitr
 
@@ -18,6 +19,7 @@ class PitrContainer(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     run_log: providers.Dependency[RunRecorder] = providers.Dependency()
+    tell: providers.Dependency[Tell] = providers.Dependency()
 
     clock = providers.Singleton(lazy.SystemClock)
     binaries = providers.Singleton(
@@ -74,13 +76,24 @@ class PitrContainer(containers.DeclarativeContainer):
     states = providers.Singleton(
         lazy_pitr.ReceiverStateFiles, layout=layout, file_mode=settings.provided.file_mode
     )
+    # What the supervisors write through: each state judged, a receiver down or a slot
+    # too full told.
+    alerts = providers.Singleton(
+        lazy_pitr.ReceiverAlerts,
+        states=states,
+        run_log=run_log,
+        tell=tell,
+        clock=clock,
+        max_delay=settings.provided.monitoring.wal_max_delay,
+        slot_alert_bytes=settings.provided.monitoring.wal_slot_alert_bytes,
+    )
     supervisor = providers.Factory(
         lazy_pitr.Supervisor,
         replication=replication,
         store=store,
         archive=providers.Singleton(lazy_pitr.WalDirectories, data_root=layout.data_root),
         receiver=providers.Singleton(lazy_pitr.PgReceiveWal, binaries=binaries),
-        states=states,
+        states=alerts,
         run_log=run_log,
         clock=clock,
         take_base_backup=take_then_prune,
@@ -103,4 +116,14 @@ class PitrContainer(containers.DeclarativeContainer):
         run_log=run_log,
         clock=clock,
         timeout=settings.provided.dump_timeout,
+    )
+
+    # What `status`, `health` and /metrics read of each service's WAL archiving.
+    status = providers.Factory(
+        lazy_pitr.ReadPitrStatus,
+        store=store,
+        states=states,
+        base_schedule=settings.provided.base_backup_schedule,
+        max_delay=settings.provided.monitoring.wal_max_delay,
+        slot_alert_bytes=settings.provided.monitoring.wal_slot_alert_bytes,
     )

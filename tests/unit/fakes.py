@@ -41,6 +41,7 @@ from pg_backup_manager.domain.offsite.sync import Sync
 from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
+    ReceiverState,
     Segment,
     ServerIdentity,
     SlotState,
@@ -509,12 +510,16 @@ class FakeRunLog:
 
 @attrs.define
 class FakeNotifier:
-    """Keeps every record it is told of, as (identifier, record), in order."""
+    """Keeps every record it is told of, as (identifier, record), in order; in
+    ``resolving`` those told as resolving a failure."""
 
     told: list[tuple[str, RunRecord]] = attrs.field(factory=list)
+    resolving: list[tuple[str, RunRecord]] = attrs.field(factory=list)
 
-    def notify(self, identifier: str, record: RunRecord) -> None:
+    def notify(self, identifier: str, record: RunRecord, *, resolves: bool = False) -> None:
         self.told.append((identifier, record))
+        if resolves:
+            self.resolving.append((identifier, record))
 
 
 @attrs.define
@@ -1041,3 +1046,17 @@ class FakeBackupVerifier:
         self.checked.append((directory, server_major))
         if directory in self.corrupt:
             raise IntegrityError(f"pg_verifybackup of {directory} failed (exit 1): bad checksum")
+
+
+@attrs.define
+class FakeReceiverStates:
+    """The ReceiverStates port in memory: every state written, in order, per service."""
+
+    written: dict[str, list[ReceiverState]] = attrs.field(factory=dict)
+
+    def write(self, identifier: str, state: ReceiverState) -> None:
+        self.written.setdefault(identifier, []).append(state)
+
+    def read(self, identifier: str) -> ReceiverState | None:
+        states = self.written.get(identifier)
+        return states[-1] if states else None

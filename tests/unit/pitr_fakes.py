@@ -1,5 +1,5 @@
-"""Fakes of the WAL receiver's ports: a receiver that ends as a script says, the stream
-directories it writes, and the state files."""
+"""Fakes of the WAL receiver's ports: a receiver that ends as a script says, and the stream
+directories it writes (its states: ``fakes.FakeReceiverStates``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import PurePath
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import ReceiverState, Segment, Stream
+from pg_backup_manager.domain.pitr.model import Segment, Stream
 
 from .fakes import FakeClock
 
@@ -69,20 +69,6 @@ class FakeWalArchive:
         self.repaired.append(stream.name)
         emptied, self.emptied = self.emptied, None
         return emptied
-
-
-@attrs.define
-class FakeReceiverStates:
-    """Every state written, per identifier, in order."""
-
-    written: dict[str, list[ReceiverState]] = attrs.field(factory=dict)
-
-    def write(self, identifier: str, state: ReceiverState) -> None:
-        self.written.setdefault(identifier, []).append(state)
-
-    def read(self, identifier: str) -> ReceiverState | None:
-        found = self.written.get(identifier)
-        return found[-1] if found else None
 
 
 def after(clock: FakeClock, seconds: float) -> Stop:

@@ -312,7 +312,7 @@ class RecordingNotifier:
 
     sent: list[tuple[str, str, str]] = attrs.field(factory=list)
 
-    def notify(self, identifier: str, record: RunRecord) -> None:
+    def notify(self, identifier: str, record: RunRecord, *, resolves: bool = False) -> None:
         if record.outcome is Outcome.FAILURE:
             self.sent.append((identifier, *message(identifier, record)))
 

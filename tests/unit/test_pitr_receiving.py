@@ -15,9 +15,16 @@ from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import ReceiverCondition, SlotState, Stream
 from pg_backup_manager.domain.pitr.receiving import BASE_BACKUP_RETRY, Supervisor
 
-from .fakes import FakeClock, FakePitrStore, FakeReplicationServer, FakeRunLog, database
+from .fakes import (
+    FakeClock,
+    FakePitrStore,
+    FakeReceiverStates,
+    FakeReplicationServer,
+    FakeRunLog,
+    database,
+)
 from .pitr_builders import base, seg
-from .pitr_fakes import FakeReceiverStates, FakeWalArchive, FakeWalReceiver, after
+from .pitr_fakes import FakeWalArchive, FakeWalReceiver, after
 
 SLOT = "pg_backup_manager_users"
 
@@ -147,7 +154,9 @@ def test_a_new_timeline_begins_a_new_stream_and_says_so(world: World) -> None:
         f"drop slot {SLOT}",
         f"create slot {SLOT}",
     ]
-    notes = [note for _, note, _ in world.records() if note and note.startswith("new stream")]
+    told = [(outcome, note) for outcome, note, _ in world.records() if note and "new str" in note]
+    assert [outcome for outcome, _ in told] == ["success"]  # what a recovery does: no alarm
+    notes = [note for _, note in told]
     assert notes == [
         f"new stream {newest.name} (new timeline): the window of stream {first.name} ends "
         "where it was"
@@ -183,6 +192,9 @@ def test_a_slot_the_server_invalidates_ends_the_stream_and_a_new_one_begins() ->
     )
     assert world.server.actions[-2:] == [f"drop slot {SLOT}", f"create slot {SLOT}"]
     assert world.base_backups.taken == 2  # one per stream
+    [told] = [r for r in world.records() if r[1] and r[1].startswith("new stream")]
+    assert told[0] == "failure" and told[1] == told[2]  # WAL was lost: told as a failure
+    assert "(slot lost): the window of stream" in told[1]
 
 
 def test_a_failed_base_backup_is_tried_again_minutes_later_not_at_each_poll(

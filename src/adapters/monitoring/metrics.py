@@ -80,6 +80,7 @@ class BackupCollector(Collector):
         yield tiers
         yield runs
         yield from offsite_metrics(statuses)
+        yield from pitr_metrics(statuses)
 
 
 def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
@@ -108,6 +109,44 @@ def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
         if found.last_failure is not None:
             failure.add_metric([identifier], found.last_failure.finished_at.timestamp())
     return [missing, success, failure]
+
+
+def pitr_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
+    """Return the ``pg_backup_wal_*`` and ``pg_backup_pitr_*`` series of the databases with
+    WAL archiving on; none at all when no database has it. A value that is unknown (no
+    receiver state, no slot seen, no window) has no sample."""
+    found = [(s.database.identifier, s.pitr) for s in statuses if s.pitr is not None]
+    if not found:
+        return []
+    families = {
+        name: GaugeMetricFamily(f"{_PREFIX}_{name}", text, labels=["database"])
+        for name, text in (
+            ("wal_receiver_up", "1 while the WAL receiver is receiving, else 0."),
+            ("wal_last_received_timestamp_seconds", "When the newest WAL was received."),
+            ("wal_lag_bytes", "Bytes of WAL the server wrote that the receiver has not flushed."),
+            ("wal_slot_retained_bytes", "Bytes of WAL the replication slot holds on the server."),
+            ("pitr_window_start_timestamp_seconds", "Start of the newest recoverable window."),
+            ("pitr_window_end_timestamp_seconds", "End of the newest recoverable window."),
+            ("pitr_healthy", "1 when nothing of WAL archiving is at fault, else 0."),
+        )
+    }
+    for identifier, pitr in found:
+        label = [identifier]
+        families["wal_receiver_up"].add_metric(label, 1.0 if pitr.receiving else 0.0)
+        if pitr.last_segment is not None:
+            at = pitr.last_segment.received_at.timestamp()
+            families["wal_last_received_timestamp_seconds"].add_metric(label, at)
+        if pitr.lag_bytes is not None:
+            families["wal_lag_bytes"].add_metric(label, pitr.lag_bytes)
+        if pitr.slot is not None and pitr.slot.retained_bytes is not None:
+            families["wal_slot_retained_bytes"].add_metric(label, pitr.slot.retained_bytes)
+        window = pitr.newest_window
+        if window is not None:
+            start, end = window.start_at.timestamp(), window.end_at.timestamp()
+            families["pitr_window_start_timestamp_seconds"].add_metric(label, start)
+            families["pitr_window_end_timestamp_seconds"].add_metric(label, end)
+        families["pitr_healthy"].add_metric(label, 1.0 if pitr.healthy else 0.0)
+    return list(families.values())
 
 
 def serve_metrics(

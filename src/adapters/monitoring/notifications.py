@@ -36,10 +36,12 @@ class AppriseNotifier:
     urls: tuple[str, ...]
     always: bool = False
 
-    def notify(self, identifier: str, record: RunRecord) -> None:
-        """Send ``record`` of ``identifier`` if it failed (or always), in the background:
-        returns at once, never raises (see :func:`.endpoints.send`)."""
-        if not self.urls or (record.outcome is Outcome.SUCCESS and not self.always):
+    def notify(self, identifier: str, record: RunRecord, *, resolves: bool = False) -> None:
+        """Send ``record`` of ``identifier`` if it failed, ``resolves`` a failure told
+        before, or always, in the background: returns at once, never raises (see
+        :func:`.endpoints.send`)."""
+        told = record.outcome is Outcome.FAILURE or resolves or self.always
+        if not self.urls or not told:
             return
         title, body = message(identifier, record)
         send(
@@ -95,6 +97,8 @@ def message(identifier: str, record: RunRecord) -> tuple[str, str]:
         lines.append(f"backup: {record.backup}{size}")
     if record.error is not None:
         lines.append(f"error: {redact(record.error)}")
+    if record.note is not None:
+        lines.append(f"note: {redact(record.note)}")
     if record.not_offsite:
         lines.append(f"off-site: missing {_some(record.not_offsite)} (kept locally)")
     return title, "\n".join(lines)

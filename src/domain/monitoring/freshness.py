@@ -6,6 +6,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -15,6 +16,9 @@ from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.offsite.status import OffsiteStatus, offsite_status
 from pg_backup_manager.domain.ports import Schedule
+
+if TYPE_CHECKING:  # its rules read the default of this module's
+    from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
 
 _GAP_SAMPLES = 1000
 
@@ -50,6 +54,8 @@ class DatabaseStatus:
     history_unreadable_lines: int = 0  # lines of the history left out of it
     # Backup runs ever ended, per outcome (read for the metrics alone; empty otherwise).
     runs_total: dict[Outcome, int] = attrs.field(factory=dict)
+    # Its WAL archiving, with <SERVICE>_WAL_ARCHIVE=true (None: off).
+    pitr: PitrStatus | None = None
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -61,6 +67,12 @@ class DatabaseStatus:
 
     @property
     def healthy(self) -> bool:
+        """Return whether the newest backup is fresh and, with WAL archiving on, nothing
+        of it is at fault."""
+        return self.fresh and (self.pitr is None or self.pitr.healthy)
+
+    @property
+    def fresh(self) -> bool:
         """Return whether the newest backup is young enough (or it is too early to tell)."""
         age = self.newest_age
         if age is None:

@@ -50,9 +50,10 @@ class HeartbeatReader(Protocol):
 class Notifier(Protocol):
     """Tells people of an operation that ended (Apprise, or a fake in the tests)."""
 
-    def notify(self, identifier: str, record: RunRecord) -> None:
-        """Send ``record`` of ``identifier`` to whoever should hear of it (a failure, or
-        every record with ``NOTIFY_ON=always``), in the background; never raise."""
+    def notify(self, identifier: str, record: RunRecord, *, resolves: bool = False) -> None:
+        """Send ``record`` of ``identifier`` to whoever should hear of it (a failure, a
+        success that ``resolves`` a failure told before, or every record with
+        ``NOTIFY_ON=always``), in the background; never raise."""
 
 
 class DeadMansSwitch(Protocol):
@@ -62,4 +63,5 @@ class DeadMansSwitch(Protocol):
         """Say that a run of ``identifiers`` started; never raise."""
 
     def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
-        """Say that it ended; ``errors`` holds each failed database's error. Never raise."""
+        """Say that it ended (or how things stand now, between runs); ``errors`` holds
+        each failed database's error. Never raise."""

@@ -17,6 +17,7 @@ from pg_backup_manager.domain.monitoring.freshness import (
     default_max_age,
 )
 from pg_backup_manager.domain.monitoring.health import Liveness
+from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory, Schedule
@@ -42,6 +43,7 @@ class Status:
     production: bool
     max_age: timedelta | None = None
     offsite: bool = False
+    pitr: ReadPitrStatus | None = None
 
     def __call__(
         self, databases: Sequence[Database], *, runs_total: bool = False
@@ -52,6 +54,9 @@ class Status:
         max_age = self.max_age or default_max_age(self.schedule, now=now)
         next_run = self.schedule.next_after(now) if self.production else None
         started = self.heartbeat.started_at() if self.production else None
+        # The receivers run whatever MODE says: when they started is asked in any mode.
+        archived = self.pitr is not None and any(d.wal_archive for d in databases)
+        receivers_started = self.heartbeat.started_at() if archived else None
         statuses = []
         for database in databases:
             identifier = database.identifier
@@ -74,6 +79,9 @@ class Status:
                 status = attrs.evolve(status, newest=newest)
             if runs_total:
                 status = attrs.evolve(status, runs_total=self.history.totals(identifier))
+            if self.pitr is not None and database.wal_archive:
+                found = self.pitr(database, now=now, started_at=receivers_started)
+                status = attrs.evolve(status, pitr=found)
             statuses.append(status)
         return statuses
 
@@ -119,7 +127,8 @@ class HealthReport:
 
     @property
     def faults(self) -> tuple[DatabaseStatus, ...]:
-        """Return the databases whose backups are not fresh."""
+        """Return the databases at fault: their backups not fresh, or (with WAL archiving
+        on) their WAL (see :attr:`PitrStatus.faults`)."""
         return tuple(status for status in self.databases if not status.healthy)
 
     @property

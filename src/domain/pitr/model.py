@@ -188,3 +188,10 @@ class BackupFacts:
     wal_segment_size: int
     server_major: int
     manifest_sha256: str
+
+
+# The supervisor's words that monitoring acts on: the note of the record of a receiver's
+# start (after a failure: its return, always notified), and the error of the state it
+# leaves when the controller stops (no failure: nothing is told of it).
+RECEIVER_STARTED = "receiver started"
+CONTROLLER_STOPPED = "controller stopped"

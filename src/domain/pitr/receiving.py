@@ -21,13 +21,14 @@ from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import (
+    CONTROLLER_STOPPED,
+    RECEIVER_STARTED,
     ReceiverCondition,
     ReceiverState,
-    SlotState,
     Stream,
     StreamContents,
+    StreamStart,
 )
-from pg_backup_manager.domain.pitr.naming import utc_name
 from pg_backup_manager.domain.pitr.ports import PitrStore, ReplicationServer
 from pg_backup_manager.domain.pitr.receiver_ports import (
     ReceiverStates,
@@ -35,7 +36,13 @@ from pg_backup_manager.domain.pitr.receiver_ports import (
     WalArchive,
     WalReceiver,
 )
-from pg_backup_manager.domain.pitr.supervision import Backoff, Watch, nap, new_stream_needed
+from pg_backup_manager.domain.pitr.supervision import (
+    Backoff,
+    Watch,
+    nap,
+    new_stream_needed,
+    stream_of,
+)
 from pg_backup_manager.domain.pitr.windows import stream_windows
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 
@@ -84,12 +91,12 @@ class Supervisor:
             self._failed(watch, cause)
             wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
             nap(self.clock, wait.total_seconds(), stopping, step=POLL_SECONDS)
-        self._write_state(watch, ReceiverCondition.DOWN, error="controller stopped")
+        self._write_state(watch, ReceiverCondition.DOWN, error=CONTROLLER_STOPPED)
 
     def _stream(self, watch: Watch) -> Stream:
         database = watch.database
         identity = self.replication.identify(database)
-        slot = self.replication.slot(database, watch.slot)
+        slot = watch.saw(self.replication.slot(database, watch.slot), self.clock.now())
         streams = self.store.streams(database.identifier)  # newest first
         newest = streams[0] if streams else None
         received = newest is not None and bool(self.store.segments(database.identifier, newest))
@@ -108,27 +115,20 @@ class Supervisor:
                     "%s: emptied the unfinished partial segment %s", database.identifier, repaired
                 )
             return newest
-        now = self.clock.now()
-        stream = self.store.open_stream(
-            database.identifier,
-            Stream(
-                name=utc_name(now),
-                started_at=now,
-                system_identifier=identity.system_identifier,
-                timeline=identity.timeline,
-                wal_segment_size=identity.wal_segment_size,
-                server_major=identity.server_major,
-                slot=watch.slot,
-                why=why,
-            ),
-        )
+        new = stream_of(identity, slot=watch.slot, why=why, at=self.clock.now())
+        stream = self.store.open_stream(database.identifier, new)
         if newest is not None:
             note = (
                 f"new stream {stream.name} ({why.value}): the window of stream "
                 f"{newest.name} ends where it was"
             )
             log.warning("%s: %s", database.identifier, note)
-            self._record(watch, Outcome.SUCCESS, stream=stream.name, note=note)
+            # A lost slot lost WAL: people are told as of a failure. A new timeline or
+            # server is what a recovery or a move does: recorded, told with the rest.
+            lost = why is StreamStart.SLOT_LOST
+            failed = {"error": note} if lost else {}
+            outcome = Outcome.FAILURE if lost else Outcome.SUCCESS
+            self._record(watch, outcome, stream=stream.name, note=note, **failed)
         return stream
 
     def _watch(
@@ -153,11 +153,11 @@ class Supervisor:
             now = self.clock.now()
             if slot_checked is None or now - slot_checked >= SLOT_CHECK_EVERY:
                 slot_checked = now
-                slot = self.replication.slot(database, watch.slot)
+                slot = watch.saw(self.replication.slot(database, watch.slot), now)
                 if slot is None or slot.wal_status == "lost":
                     done = "dropped" if slot is None else "invalidated"
                     return f"the server {done} slot {watch.slot}"
-                self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream, slot=slot)
+                self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream)
             if now >= base_look_at:
                 base_look_at = now + SLOT_CHECK_EVERY
                 if now >= base_due or not self._has_window(database, stream):
@@ -196,7 +196,7 @@ class Supervisor:
         """Record and tell a receiver that runs, the first or after a failure."""
         log.info("%s: receiving WAL into stream %s", watch.database.identifier, stream.name)
         if watch.trouble is not None or not watch.told_started:
-            self._record(watch, Outcome.SUCCESS, stream=stream.name, note="receiver started")
+            self._record(watch, Outcome.SUCCESS, stream=stream.name, note=RECEIVER_STARTED)
         watch.trouble = None
         watch.told_started = True
         watch.since = now
@@ -230,7 +230,6 @@ class Supervisor:
         condition: ReceiverCondition,
         *,
         stream: Stream | None = None,
-        slot: SlotState | None = None,
         error: str | None = None,
     ) -> None:
         now = self.clock.now()
@@ -243,7 +242,7 @@ class Supervisor:
                 since=watch.since or now,
                 stream=watch.stream,
                 error=error,
-                slot=slot,
-                checked_at=now if slot is not None else None,
+                slot=watch.seen,
+                checked_at=watch.seen_at,
             ),
         )

@@ -10,7 +10,7 @@ import attrs
 
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState, Stream, StreamStart
-from pg_backup_manager.domain.pitr.naming import slot_name
+from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
 from pg_backup_manager.domain.ports import Clock
 
 # Slot states in which the server has removed, or may remove at any time, WAL the
@@ -71,10 +71,32 @@ class Watch:
     told_started: bool = False
     since: datetime | None = None
     stream: str | None = None
+    # The slot as last read on the server, and when (the state shows it, even down).
+    seen: SlotState | None = None
+    seen_at: datetime | None = None
 
     @property
     def slot(self) -> str:
         return slot_name(self.database.identifier)
+
+    def saw(self, slot: SlotState | None, at: datetime) -> SlotState | None:
+        """Remember ``slot`` as read at ``at``; return it."""
+        self.seen, self.seen_at = slot, at
+        return slot
+
+
+def stream_of(identity: ServerIdentity, *, slot: str, why: StreamStart, at: datetime) -> Stream:
+    """Return the stream that begins at ``at`` for the server of ``identity``."""
+    return Stream(
+        name=utc_name(at),
+        started_at=at,
+        system_identifier=identity.system_identifier,
+        timeline=identity.timeline,
+        wal_segment_size=identity.wal_segment_size,
+        server_major=identity.server_major,
+        slot=slot,
+        why=why,
+    )
 
 
 def nap(clock: Clock, seconds: float, stopping: Callable[[], bool], *, step: float) -> None:

@@ -63,7 +63,9 @@ def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str
 
 def statuses(statuses: Sequence[DatabaseStatus]) -> str:
     """Return ``{"schema": 1, "databases": [...]}`` (the newest backup of each status
-    carries its checksum)."""
+    carries its checksum); a database with WAL archiving on has its ``pitr`` object."""
+    from pg_backup_manager.entrypoints.rendering.pitr_status import pitr_entry  # its own
+
     entries: list[dict[str, Any]] = []
     for status in statuses:
         newest = status.newest
@@ -94,6 +96,8 @@ def statuses(statuses: Sequence[DatabaseStatus]) -> str:
         )
         if status.offsite is not None:  # only with OFFSITE_URL set
             entries[-1]["offsite"] = offsite_status_entry(status.offsite)
+        if status.pitr is not None:  # only with <SERVICE>_WAL_ARCHIVE=true
+            entries[-1]["pitr"] = pitr_entry(status.pitr)
     return _text({"schema": SCHEMA, "databases": entries})
 
 

@@ -14,6 +14,7 @@ from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line, size
 from pg_backup_manager.entrypoints.rendering.documents import time
+from pg_backup_manager.entrypoints.rendering.pitr_status import pitr_lines
 
 
 def stale_heartbeat(report: HealthReport) -> str:
@@ -63,7 +64,7 @@ def health(report: HealthReport) -> list[Line]:
         case Verdict.NOT_PRODUCTION:
             return [error(NOT_PRODUCTION)]
         case Verdict.FAULTS:
-            return [error(fault(status)) for status in report.faults]
+            return [error(line) for status in report.faults for line in faults(status)]
         case Verdict.HEALTHY:
             newest = ", ".join(
                 (
@@ -72,13 +73,23 @@ def health(report: HealthReport) -> list[Line]:
                     else f"{s.database.identifier} none yet"
                 )
                 + (f" ({len(s.future)} dated in the future, ignored)" if s.future else "")
+                + (f" (WAL {_wal(s)})" if s.pitr is not None else "")
                 for s in report.databases
             )
             return [Line(f"ok: the scheduler is alive; newest backups: {newest}")]
 
 
+def faults(status: DatabaseStatus) -> list[str]:
+    """Return why ``status`` is not healthy, one line per fault: its backups not fresh,
+    then each fault of its WAL archiving."""
+    said = [] if status.fresh else [fault(status)]
+    if status.pitr is not None:
+        said.extend(f"{status.database.identifier}: {line}" for line in status.pitr.faults)
+    return said
+
+
 def fault(status: DatabaseStatus) -> str:
-    """Return why ``status`` is not healthy, in one line."""
+    """Return why the backups of ``status`` are not fresh, in one line."""
     identifier = status.database.identifier
     if status.newest is None:
         said = f"{identifier}: no backup yet"
@@ -90,6 +101,12 @@ def fault(status: DatabaseStatus) -> str:
     if status.consecutive_failures and status.last_failure is not None:
         said += f"; last run failed: {_error(status.last_failure)}"
     return said
+
+
+def _wal(status: DatabaseStatus) -> str:
+    """Return what the receiver of a healthy ``status`` does: receiving, down, unknown."""
+    receiver = None if status.pitr is None else status.pitr.receiver
+    return "unknown yet" if receiver is None else receiver.condition.value
 
 
 def _future(status: DatabaseStatus) -> str:
@@ -129,6 +146,8 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> list[Line]:
             add(f"  next run:         {time(status.next_run_at)} ({local})")
         if status.offsite is not None:
             add(f"  {offsite(status.offsite)}")
+        if status.pitr is not None:
+            said.extend(pitr_lines(status.pitr))
     return [Line(line) for line in said]
 
 
