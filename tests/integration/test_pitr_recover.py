@@ -5,6 +5,8 @@ directories refused in one line; a segment that is not what was received never r
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -130,3 +132,35 @@ def test_a_segment_that_is_not_what_was_received_is_never_replayed(
         assert f"WAL segment {closed}" in run.stderr and "not what was received" in run.stderr
         assert not into.exists()
         assert_one_line_error(verified, 3)
+
+
+def test_a_recovery_cut_short_leaves_a_directory_no_server_starts_on(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("cut")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        into = running.host.data.parent / "cut"
+        script = f"""
+import os
+from pathlib import Path
+from pg_backup_manager.adapters.pitr.recovery.writer import RecoveryWriter
+from pg_backup_manager.adapters.pitr.streams import LocalPitrStore
+from pg_backup_manager.domain.model import Layout
+layout = Layout(data_root=Path({str(controller.data_dir(SERVICE).parent)!r}),
+                shared_root=Path("/nowhere"), databases_root=Path("/nowhere"))
+store = LocalPitrStore(layout=layout)
+[stream, *_] = store.streams({SERVICE!r})
+[base, *_] = store.base_backups({SERVICE!r}, stream)
+with RecoveryWriter(layout=layout).writing({SERVICE!r}, Path({str(into)!r})) as draft:
+    draft.copy_base(stream, base)
+    os._exit(9)  # as a SIGKILL would: no clean-up
+"""
+        cut = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
+        again = controller("recover", SERVICE, "--to", "latest", "--into", str(into))
+
+        assert cut.returncode == 9, cut.stderr
+        assert (into / "PG_VERSION").is_file() and (into / "base").is_dir()
+        assert not (into / "global" / "pg_control").exists()  # postgres refuses to start
+        assert_one_line_error(again, 2)
+        assert "is not empty" in again.stderr

@@ -29,6 +29,7 @@ _DATA_DIR_MODE = 0o700
 _CHUNK = 1 << 20
 _AUTO_CONF = "postgresql.auto.conf"
 _SIGNAL = "recovery.signal"
+_CONTROL = "global/pg_control"
 
 
 @attrs.frozen(kw_only=True)
@@ -38,15 +39,28 @@ class RecoveryDraft:
     layout: Layout
     identifier: str
     path: Path
+    # The pg_control to copy last (see copy_base).
+    control_from: list[Path] = attrs.field(factory=list)
 
     @property
     def wal_directory(self) -> Path:
         return self.path / WAL_DIRECTORY
 
     def copy_base(self, stream: Stream, base: BaseBackup) -> None:
-        """Copy the committed base backup ``base`` of ``stream`` into the directory."""
+        """Copy the committed base backup ``base`` of ``stream`` into the directory, all
+        but ``global/pg_control``: :meth:`RecoveryWriter.writing` copies it last, so a
+        copy cut short (a SIGKILL, a crash) is one no server starts on."""
         source = records.stream_dir(self.layout, self.identifier, stream.name) / records.BASE
-        shutil.copytree(source / base.name, self.path, symlinks=True, dirs_exist_ok=True)
+        shutil.copytree(
+            source / base.name,
+            self.path,
+            symlinks=True,
+            dirs_exist_ok=True,
+            ignore=lambda directory, names: [
+                n for n in names if Path(directory, n) == _control(source / base.name)
+            ],
+        )
+        self.control_from.append(_control(source / base.name))
 
     def copy_wal(self, stream: Stream, wal: Sequence[WalCopy]) -> None:
         """Copy each segment of ``wal`` under its name into :data:`WAL_DIRECTORY`, each
@@ -98,14 +112,24 @@ class RecoveryWriter:
         path = Path(into).absolute()
         created = _claim(path)
         try:
-            yield RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
+            draft = RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
+            yield draft
             _fsync_tree(path)
+            for control in draft.control_from:  # last: from now on a server starts on it
+                target = path / _CONTROL
+                shutil.copyfile(control, target)
+                files.fsync(target)
+                files.fsync_dir(target.parent)
         except OSError as error:
             _undo(path, created)
             raise ControllerError(_described(error, path)) from None
         except BaseException:
             _undo(path, created)
             raise
+
+
+def _control(data_dir: Path) -> Path:
+    return data_dir / _CONTROL
 
 
 def _copied(source: Path, target: Path) -> str:
