@@ -156,7 +156,8 @@ with RecoveryWriter(layout=layout).writing({SERVICE!r}, Path({str(into)!r})) as 
     draft.copy_base(stream, base)
     os._exit(9)  # as a SIGKILL would: no clean-up
 """
-        cut = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
+        as_postgres = ["runuser", "-u", "postgres", "--", sys.executable, "-c", script]
+        cut = subprocess.run(as_postgres, capture_output=True, check=False, timeout=120)
         again = controller("recover", SERVICE, "--to", "latest", "--into", str(into))
 
         assert cut.returncode == 9, cut.stderr

@@ -4,6 +4,7 @@ their time), the WAL each one streamed planted in the stream as the receiver lea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -62,7 +63,10 @@ def three_base_backups(controller: Controller) -> list[str]:
         for segment in (stream / "base" / name / "pg_wal").iterdir():
             if segment.is_file() and len(segment.name) == 24:
                 shutil.copy2(segment, stream / "wal" / segment.name)
-                (stream / "wal" / f"{segment.name}.sha256").write_text(f"x  {segment.name}\n")
+                digest = hashlib.sha256(segment.read_bytes()).hexdigest()
+                (stream / "wal" / f"{segment.name}.sha256").write_text(
+                    f"{digest}  {segment.name}\n"
+                )
     return names
 
 
