@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import attrs
 
 from .process import Controller
-from .regression_db import HostServer, as_postgres, free_port, new_cluster
+from .regression_db import HostServer, as_postgres, free_port, new_cluster, temporary_root
 from .running import spawn, stop
 from .servers import PG_BIN
 
@@ -33,6 +34,21 @@ def cluster_in(root: Path, **settings: str) -> HostServer:
             conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
     host.start()
     return host
+
+
+@contextmanager
+def host_cluster(name: str, **settings: str) -> Iterator[HostServer]:
+    """A started cluster under a temporary root named ``name``, with ``settings``; stopped
+    and removed at the end."""
+    root = Path(temporary_root()) / f"pitr-{name}-{os.getpid()}-{time.monotonic_ns()}"
+    host = cluster_in(root, **settings)
+    try:
+        yield host
+    finally:
+        try:
+            host.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def sql(host: HostServer, statement: str, *, db: str = "postgres") -> str:

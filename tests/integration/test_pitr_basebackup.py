@@ -20,8 +20,9 @@ from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import IntegrityError
 
 from .disks import tiny_tmpfs
+from .pitr_cluster import archive, host_cluster, sql
 from .process import Controller, assert_one_line_error, spawn_in_group
-from .regression_db import HostServer, as_postgres, free_port, new_cluster, temporary_root
+from .regression_db import HostServer, new_cluster, temporary_root
 from .servers import PG_BIN
 
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
@@ -35,40 +36,17 @@ LINE = re.compile(
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[HostServer]:
     """A PostgreSQL 15 cluster with ~40 MB of data (a base backup takes a moment)."""
-    root = Path(temporary_root()) / f"pitr-basebackup-{os.getpid()}"
-    host = new_cluster(root / "data", port=free_port())
-    host.start()
-    try:
-        psql(
+    with host_cluster("basebackup") as host:
+        sql(
             host,
             "CREATE TABLE filler AS SELECT repeat('x', 900) AS t FROM generate_series(1, 40000)",
         )
         yield host
-    finally:
-        host.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
 def archiving(controller: Controller, cluster: HostServer) -> Controller:
-    controller.add_database("host", cluster.server, db="postgres")
-    controller.env["HOST_WAL_ARCHIVE"] = "true"
-    controller.env["PG_BIN_ROOT"] = str(PG_BIN_ROOT)
-    return controller
-
-
-def psql(host: HostServer, sql: str) -> str:
-    return as_postgres(
-        str(PG_BIN / "psql"),
-        "-h",
-        str(host.data),
-        "-p",
-        str(host.port),
-        "-d",
-        "postgres",
-        "-XAtc",
-        sql,
-    )
+    return archive(controller, cluster)
 
 
 def pitr_dir(controller: Controller) -> Path:
@@ -102,7 +80,7 @@ def test_a_base_backup_is_committed_with_the_facts_of_its_backup_label(
     assert facts["manifest_sha256"] == manifest["Manifest-Checksum"]
     assert manifest["WAL-Ranges"][-1]["End-LSN"] == facts["end_lsn"]
     stream = json.loads((base.parent / "STREAM.json").read_text())
-    system = psql(cluster, "SELECT system_identifier FROM pg_control_system()")
+    system = sql(cluster, "SELECT system_identifier FROM pg_control_system()")
     assert stream["system_identifier"] == system.strip()
     assert stream["slot"] == "pg_backup_manager_host"
     verified = subprocess.run(

@@ -6,17 +6,16 @@ away and comes back."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from .pitr_cluster import host_cluster
 from .process import Controller
 from .receiver import Receiver, receiving, scrape_metrics
 from .receiver import free_port as free_http_port
-from .regression_db import HostServer, as_postgres, free_port, new_cluster, temporary_root
+from .regression_db import HostServer, as_postgres
 from .running import spawn, stop, wait_until
 from .servers import PG_BIN
 
@@ -25,16 +24,8 @@ PG_BIN_ROOT = Path("/usr/lib/postgresql")
 
 @pytest.fixture
 def cluster() -> Iterator[HostServer]:
-    root = Path(temporary_root()) / f"pitr-monitoring-{os.getpid()}"
-    host = new_cluster(root / "data", port=free_port())
-    host.start()
-    try:
+    with host_cluster("monitoring") as host:
         yield host
-    finally:
-        try:
-            host.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def in_namespace(controller: Controller, root: Path, *args: str) -> tuple[int, str, str]:

@@ -8,7 +8,6 @@ for its own duration (``configured``). The slot checks run against the fake too
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -25,7 +24,8 @@ from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.ports import ReplicationServer
 
 from ..unit.fakes import FakeReplicationServer
-from .regression_db import PASSWORD, HostServer, as_postgres, free_port, new_cluster, temporary_root
+from .pitr_cluster import host_cluster
+from .regression_db import PASSWORD, HostServer, as_postgres
 from .running import wait_until
 from .servers import PG_BIN, psql
 
@@ -38,14 +38,8 @@ NO_REPLICATION_PASSWORD = "norep-secret-word"
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[HostServer]:
-    root = temporary_root()
-    cluster = new_cluster(root / "data", port=free_port())
-    cluster.start()
-    try:
+    with host_cluster("replication") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def users(host: HostServer, *, user: str = "postgres", password: str = PASSWORD) -> Database:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ import pytest
 from pg_backup_manager.domain.pitr.naming import utc_name
 from pg_backup_manager.domain.pitr.wal_names import lsn_of, segment_of
 
+from .pitr_cluster import archive, host_cluster
 from .process import Controller, assert_one_line_error
-from .regression_db import HostServer, free_port, new_cluster, temporary_root
+from .regression_db import HostServer
 
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
 SEGMENT = 16 * 1024 * 1024
@@ -27,22 +27,13 @@ SEGMENT = 16 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[HostServer]:
-    root = Path(temporary_root()) / f"pitr-retention-{os.getpid()}"
-    host = new_cluster(root / "data", port=free_port())
-    host.start()
-    try:
+    with host_cluster("retention") as host:
         yield host
-    finally:
-        host.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
 def archiving(controller: Controller, cluster: HostServer) -> Controller:
-    controller.add_database("host", cluster.server, db="postgres")
-    controller.env["HOST_WAL_ARCHIVE"] = "true"
-    controller.env["PG_BIN_ROOT"] = str(PG_BIN_ROOT)
-    return controller
+    return archive(controller, cluster)
 
 
 def stream_dir(controller: Controller) -> Path:

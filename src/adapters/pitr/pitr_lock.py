@@ -5,9 +5,7 @@ go on meanwhile."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +13,11 @@ import attrs
 
 from pg_backup_manager.adapters.pitr import records
 from pg_backup_manager.adapters.storage import files
-from pg_backup_manager.domain.errors import BusyError, ControllerError
+from pg_backup_manager.adapters.storage.locks import flock_within
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
 
 LOCK_NAME = ".lock"
-_POLL_SECONDS = 0.2
 
 
 @attrs.frozen(kw_only=True)
@@ -51,22 +49,8 @@ class PitrLocks:
         except OSError as error:
             raise ControllerError(f"cannot open {path}: {error.strerror}") from None
         try:
-            self._acquire(descriptor, identifier, path)
+            busy = f"busy: another base backup or prune of {identifier} holds the lock on {path}"
+            flock_within(descriptor, self.wait_seconds, busy=busy)
             yield
         finally:
             os.close(descriptor)
-
-    def _acquire(self, descriptor: int, identifier: str, path: Path) -> None:
-        deadline = time.monotonic() + self.wait_seconds
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BusyError(
-                        f"busy: another base backup or prune of {identifier} holds the lock "
-                        f"on {path} (waited {self.wait_seconds:.0f} s); try again when it has "
-                        "finished"
-                    ) from None
-                time.sleep(_POLL_SECONDS)

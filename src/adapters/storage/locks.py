@@ -52,16 +52,29 @@ class DirectoryLocks:
             os.close(descriptor)
 
     def _acquire(self, descriptor: int, identifier: str, directory: Path) -> None:
-        deadline = time.monotonic() + self.wait_seconds
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BusyError(
-                        "busy: another dump, restore, prune, verify, sync or resetwal of "
-                        f"{identifier} holds the lock on {directory} "
-                        f"(waited {self.wait_seconds:.0f} s); try again when it has finished"
-                    ) from None
-                time.sleep(_POLL_SECONDS)
+        flock_within(
+            descriptor,
+            self.wait_seconds,
+            busy=f"busy: another dump, restore, prune, verify, sync or resetwal of "
+            f"{identifier} holds the lock on {directory}",
+        )
+
+
+def flock_within(descriptor: int, wait_seconds: float, *, busy: str) -> None:
+    """Take an exclusive ``flock`` on ``descriptor``, waiting up to ``wait_seconds``.
+
+    Raises:
+        BusyError: another process held it all that time; the message is ``busy``, how
+            long it waited, and what to do.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise BusyError(
+                    f"{busy} (waited {wait_seconds:.0f} s); try again when it has finished"
+                ) from None
+            time.sleep(_POLL_SECONDS)
