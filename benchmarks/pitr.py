@@ -24,8 +24,9 @@ backup and keeps ``pg_receivewal`` streaming. Once the window is there it measur
   directory, a new server container starts on it and promotes; the RPO is the kill's
   time less the newest row's recovered; the server is then started again.
 
-It prints each figure and the ratio against its target (issue 18: ``controller
-basebackup`` at most 1.1 times raw ``pg_basebackup``); it asserts nothing.
+The host side (psql, docker, the writer) is ``pitr_host.py``. It prints each figure and
+the ratio against its target (issue 18: ``controller basebackup`` at most 1.1 times raw
+``pg_basebackup``); it asserts nothing.
 """
 
 from __future__ import annotations
@@ -34,14 +35,12 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from pitr_host import PASSWORD, docker, free_port, sql, wait_for, write_then_kill
 
 HERE = Path(__file__).resolve().parent
 REPLICATION_HBA = HERE.parent / "docker" / "e2e" / "initdb-replication.sh"
@@ -49,8 +48,6 @@ SERVER = "pg-backup-manager-pitr-bench-server"
 CONTROLLER = "pg-backup-manager-pitr-bench-controller"
 RECOVERED = "pg-backup-manager-pitr-bench-recovered"
 VOLUMES = {"data": "pg-backup-manager-pitr-bench-data", "backup": "pg-backup-manager-pitr-bench"}
-PASSWORD = "bench"
-HOST_PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
 def main() -> None:
@@ -166,7 +163,7 @@ def rpo(options: argparse.Namespace, restore: Path) -> dict[str, float]:
             "DROP TABLE IF EXISTS r; CREATE TABLE r (id int, at timestamptz)",
             db="bench",
         )
-        acked = write_then_kill(options.port)
+        acked = write_then_kill(options.port, SERVER)
         killed_at = time.time()
         time.sleep(2.0)
         into = f"/restore/round-{round_}"
@@ -199,43 +196,6 @@ def rpo(options: argparse.Namespace, restore: Path) -> dict[str, float]:
     }
 
 
-def write_then_kill(port: int, seconds: float = 5.0) -> list[int]:
-    """Insert a row every 100 ms for ``seconds``, then SIGKILL the server's container under
-    the writes; return the ids psql acknowledged (after their commit)."""
-    writer = subprocess.Popen(
-        [HOST_PSQL, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port),
-         "-U", "postgres", "-d", "bench"],
-        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": PASSWORD},
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        bufsize=1,
-    )  # fmt: skip
-    assert writer.stdin is not None and writer.stdout is not None
-    acked: list[int] = []
-
-    def write() -> None:
-        n = 0
-        while True:
-            n += 1
-            try:
-                writer.stdin.write(f"INSERT INTO r VALUES ({n}, clock_timestamp()) RETURNING id;\n")
-                writer.stdin.flush()
-            except OSError:
-                return
-            if not (answer := writer.stdout.readline()):
-                return
-            acked.append(int(answer))
-            time.sleep(0.1)
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    time.sleep(seconds)
-    docker("kill", "--signal=KILL", SERVER)
-    thread.join(timeout=30)
-    writer.kill()
-    writer.communicate()
-    return acked
-
-
 def summary(results: dict[str, float]) -> None:
     ratio = results["controller basebackup (s)"] / results["raw pg_basebackup (s)"]
     checked = results["controller basebackup (s)"] / results["raw + pg_verifybackup (s)"]
@@ -245,41 +205,6 @@ def summary(results: dict[str, float]) -> None:
     verdict = "met" if ratio <= 1.1 else "NOT MET"
     print(f"  {'basebackup / raw pg_basebackup':34} {ratio:8.2f}  <= 1.10  {verdict}")
     print(f"  {'basebackup / raw + pg_verifybackup':34} {checked:8.2f}")
-
-
-def sql(port: int, statement: str, *, db: str = "postgres", check: bool = True) -> str:
-    done = subprocess.run(
-        [HOST_PSQL, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port),
-         "-U", "postgres", "-d", db, "-c", statement],
-        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": PASSWORD, "PGCONNECT_TIMEOUT": "5"},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if check and done.returncode != 0:
-        raise SystemExit(f"psql on port {port}: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
-
-
-def docker(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-    """Runs ``docker args``; the passwords go by environment (``-e NAME``)."""
-    full = {**os.environ, "PGPASSWORD": PASSWORD, "POSTGRES_PASSWORD": PASSWORD, **(env or {})}
-    done = subprocess.run(["docker", *args], env=full, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise SystemExit(f"docker {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
 
 
 if __name__ == "__main__":

@@ -6,9 +6,7 @@ with WAL archiving on for pg15, pg17 and pg18, its backups on a volume of its ow
 a host directory mounted at /restore for what ``recover`` writes. ``Writer``: one
 host ``psql`` inserting a row every 100 ms into a server, recording, for each row
 acknowledged, its id, the server's ``clock_timestamp()`` and the moment the answer
-came back. ``RecoveredServer``: a new container of a test server image started on a
-recovered data directory. Passwords reach containers and psql only through the
-environment (``-e NAME`` without a value), never a command line.
+came back. Passwords go only by environment (``-e NAME``), never a command line.
 """
 
 from __future__ import annotations
@@ -54,6 +52,11 @@ def docker(
     return result
 
 
+def container_logs(name: str) -> str:
+    result = docker("logs", name, check=False)
+    return result.stdout + result.stderr
+
+
 def service_env(schedule: str) -> dict[str, str]:
     """The archiving controller's environment: the stack's three servers, WAL archiving on,
     production paths (its own volume), no dump due during the test."""
@@ -85,16 +88,9 @@ class ArchivingController:
         self.remove()
         env = service_env(schedule)
         docker(
-            "run",
-            "-d",
-            "--name",
-            ARCHIVING_CONTAINER,
-            "--network",
-            "host",
-            "-v",
-            f"{ARCHIVING_VOLUME}:{BACKUP_ROOT}",
-            "-v",
-            f"{self.restore_dir}:{RESTORE_IN_CONTAINER}",
+            *f"run -d --name {ARCHIVING_CONTAINER} --network host".split(),
+            *("-v", f"{ARCHIVING_VOLUME}:{BACKUP_ROOT}"),
+            *("-v", f"{self.restore_dir}:{RESTORE_IN_CONTAINER}"),
             *(option for name in env for option in ("-e", name)),
             CONTROLLER_IMAGE,
             env=env,
@@ -105,8 +101,7 @@ class ArchivingController:
         docker("volume", "rm", "-f", ARCHIVING_VOLUME, check=False)
 
     def logs(self) -> str:
-        result = docker("logs", ARCHIVING_CONTAINER, check=False)
-        return result.stdout + result.stderr
+        return container_logs(ARCHIVING_CONTAINER)
 
     def controller(self, *args: str) -> Run:
         """Runs ``/controller args`` in the container (a plain ``docker exec``)."""
@@ -168,20 +163,8 @@ class Writer:
         self._psql = subprocess.Popen(
             [
                 str(PG_BIN / "psql"),
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                self.server.host,
-                "-p",
-                str(self.server.port),
-                "-U",
-                "postgres",
-                "-d",
-                "appdb",
+                *("-XqAt", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "appdb"),
+                *("-h", self.server.host, "-p", str(self.server.port)),
             ],
             env={"PATH": "/usr/bin:/bin", "PGPASSWORD": self.server.password, "PGTZ": "UTC"},
             stdin=subprocess.PIPE,
@@ -220,64 +203,3 @@ class Writer:
         if self._psql is not None:
             self._psql.kill()
             self._psql.communicate(timeout=30)
-
-
-@attrs.define
-class RecoveredServer:
-    """A new server container of the test image of ``major`` on ``directory`` (under
-    /restore), on ``port``: the recovered configuration names the old port, overridden
-    on the command line as an operator would."""
-
-    name: str
-    major: int
-    directory: str
-    port: int
-    password: str
-    host_restore_dir: Path
-
-    def start(self) -> PgServer:
-        docker("rm", "-f", self.name, check=False)
-        docker(
-            "run",
-            "-d",
-            "--name",
-            self.name,
-            "--network",
-            "host",
-            "-v",
-            f"{self.host_restore_dir}:{RESTORE_IN_CONTAINER}",
-            "-e",
-            f"PGDATA={RESTORE_IN_CONTAINER}/{self.directory}",
-            "-e",
-            "POSTGRES_PASSWORD",
-            f"pg-backup-manager-test-postgres:{self.major}",
-            "-c",
-            f"port={self.port}",
-            "-c",
-            "listen_addresses=127.0.0.1",
-            env={"POSTGRES_PASSWORD": self.password},
-        )
-        return PgServer(service=self.name, port=self.port, password=self.password)
-
-    def promoted(self, server: PgServer, timeout: float = 120.0) -> None:
-        """Returns once the server answers and is out of recovery; AssertionError with its
-        log otherwise."""
-
-        def out_of_recovery() -> bool:
-            said = run_psql(server, "SELECT pg_is_in_recovery()", db="postgres", check=False)
-            return said.returncode == 0 and said.stdout.strip() == "f"
-
-        deadline = time.monotonic() + timeout
-        while not out_of_recovery():
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{self.name} did not promote in {timeout:.0f} s:\n{self.logs()}"
-                )
-            time.sleep(0.5)
-
-    def logs(self) -> str:
-        result = docker("logs", self.name, check=False)
-        return result.stdout + result.stderr
-
-    def remove(self) -> None:
-        docker("rm", "-f", self.name, check=False)

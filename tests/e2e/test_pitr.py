@@ -20,13 +20,23 @@ import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import attrs
 import pytest
 
 from ..integration.regression_db import free_port
 from ..integration.servers import PgServer, psql, run_psql
 from .conftest import quiet_schedule
-from .pitr import TABLE, ArchivingController, RecoveredServer, Row, Writer
+from .pitr import (
+    RESTORE_IN_CONTAINER,
+    TABLE,
+    ArchivingController,
+    Row,
+    Writer,
+    container_logs,
+    docker,
+)
 from .stack import E2E_SERVERS, ContainerStack
 
 pytestmark = pytest.mark.integration
@@ -61,6 +71,54 @@ def archiving(
         for server, _ in E2E_SERVERS.values():
             drop_slots_and_table(server)
         shutil.rmtree(restore, ignore_errors=True)
+
+
+@attrs.define
+class RecoveredServer:
+    """A new server container of the test image of ``major`` on ``directory`` (under
+    /restore), on ``port``: the recovered configuration names the old port, overridden
+    on the command line as an operator would."""
+
+    name: str
+    major: int
+    directory: str
+    port: int
+    password: str
+    host_restore_dir: Path
+
+    def start(self) -> PgServer:
+        docker("rm", "-f", self.name, check=False)
+        docker(
+            *f"run -d --name {self.name} --network host".split(),
+            *("-v", f"{self.host_restore_dir}:{RESTORE_IN_CONTAINER}"),
+            *("-e", f"PGDATA={RESTORE_IN_CONTAINER}/{self.directory}", "-e", "POSTGRES_PASSWORD"),
+            f"pg-backup-manager-test-postgres:{self.major}",
+            *f"-c port={self.port} -c listen_addresses=127.0.0.1".split(),
+            env={"POSTGRES_PASSWORD": self.password},
+        )
+        return PgServer(service=self.name, port=self.port, password=self.password)
+
+    def promoted(self, server: PgServer, timeout: float = 120.0) -> None:
+        """Returns once the server answers and is out of recovery; AssertionError with its
+        log otherwise."""
+
+        def out_of_recovery() -> bool:
+            said = run_psql(server, "SELECT pg_is_in_recovery()", db="postgres", check=False)
+            return said.returncode == 0 and said.stdout.strip() == "f"
+
+        deadline = time.monotonic() + timeout
+        while not out_of_recovery():
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{self.name} did not promote in {timeout:.0f} s:\n{self.logs()}"
+                )
+            time.sleep(0.5)
+
+    def logs(self) -> str:
+        return container_logs(self.name)
+
+    def remove(self) -> None:
+        docker("rm", "-f", self.name, check=False)
 
 
 def drop_slots_and_table(server: PgServer, timeout: float = 60.0) -> None:
