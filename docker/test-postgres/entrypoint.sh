@@ -1,6 +1,7 @@
 #!/bin/sh
 # Initialises an empty PGDATA once (scram password, TCP on 127.0.0.1:$PGPORT
-# only, optional database $POSTGRES_DB), then runs the server in the foreground.
+# only, optional database $POSTGRES_DB), then runs the server in the foreground
+# with the container's arguments, as the official image does (`-c port=5433`).
 # PGDATA is created (mode 0700) when missing, as in the official image's layout
 # from 18 on: the volume at /var/lib/postgresql, the data in 18/docker inside it.
 # The password comes from POSTGRES_PASSWORD, or from the file named by
@@ -62,4 +63,4 @@ HBA
   fi
 fi
 
-exec postgres
+exec postgres "$@"
