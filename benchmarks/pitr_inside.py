@@ -68,8 +68,9 @@ def idle(seconds: int) -> dict[str, float]:
 
 
 def basebackup(runs: int, major: int, port: int) -> dict[str, float]:
-    """Raw ``pg_basebackup`` with the controller's options, the same plus the server major's
-    ``pg_verifybackup``, and ``controller basebackup bench``, interleaved, ``runs`` each."""
+    """Raw ``pg_basebackup`` as an operator runs it by hand, the same plus the server
+    major's ``pg_verifybackup``, and ``controller basebackup bench``, interleaved, ``runs``
+    each."""
     raw, checked, ours = [], [], []
     options = [option.format(port=port) for option in BASEBACKUP_OPTIONS]
     size = 0
@@ -100,13 +101,14 @@ def basebackup(runs: int, major: int, port: int) -> dict[str, float]:
     }
 
 
-# The options of adapters/pitr/basebackup.py, against the benchmark's server.
+# An operator's own base backup of the benchmark's server: plain, its WAL streamed, at
+# once; the tools' defaults otherwise (a CRC-32C manifest, every file synced), as the
+# controller's (adapters/pitr/basebackup.py), which syncs the files itself.
 BASEBACKUP_OPTIONS = [
-    "--dbname=host=127.0.0.1 port={port} user=postgres application_name=pg_backup_manager",
+    "--dbname=host=127.0.0.1 port={port} user=postgres",
     "--format=plain",
     "--wal-method=stream",
     "--checkpoint=fast",
-    "--manifest-checksums=SHA256",
     "--no-password",
 ]
 
