@@ -9,6 +9,7 @@ from typing import Any
 from pg_backup_manager.domain.monitoring.pitr_rules import span
 from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
 from pg_backup_manager.domain.pitr.model import ReceiverCondition
+from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import size
 from pg_backup_manager.entrypoints.rendering.documents import time
 
@@ -34,9 +35,9 @@ def pitr_lines(status: PitrStatus) -> list[str]:
         lines.append("  recoverable:      no window yet")
     else:
         reach = "the newest WAL in it" if status.newest_wal_in_window else "NOT the newest WAL"
+        start, end = shown_bounds(window)
         lines.append(
-            f"  recoverable:      {time(window.start_at)} to {time(window.end_at)} "
-            f"({len(status.windows)} window(s); {reach})"
+            f"  recoverable:      {start} to {end} ({len(status.windows)} window(s); {reach})"
         )
     base = status.newest_base
     if base is None:
@@ -84,8 +85,8 @@ def pitr_entry(status: PitrStatus) -> dict[str, Any]:
             "safe_wal_size": slot.safe_wal_size,
         },
         "windows": len(status.windows),
-        "window_start_at": None if window is None else time(window.start_at),
-        "window_end_at": None if window is None else time(window.end_at),
+        "window_start_at": None if window is None else shown_bounds(window)[0],
+        "window_end_at": None if window is None else shown_bounds(window)[1],
         "newest_wal_in_window": status.newest_wal_in_window,
         "newest_base_backup": None if base is None else base.name,
         "newest_base_backup_age_seconds": (
