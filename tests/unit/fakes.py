@@ -41,11 +41,13 @@ from pg_backup_manager.domain.offsite.sync import Sync
 from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
+    CaughtUp,
     ReceiverState,
     Segment,
     ServerIdentity,
     SlotState,
     Stream,
+    StreamContents,
 )
 from pg_backup_manager.domain.pitr.naming import utc_name
 from pg_backup_manager.domain.ports import BackupReader
@@ -941,6 +943,7 @@ class FakePitrStore:
     kept: dict[str, list[Stream]] = attrs.field(factory=dict)
     bases: dict[tuple[str, str], list[BaseBackup]] = attrs.field(factory=dict)
     wal: dict[tuple[str, str], list[Segment]] = attrs.field(factory=dict)
+    caught: dict[tuple[str, str], CaughtUp] = attrs.field(factory=dict)
     actions: list[str] = attrs.field(factory=list)
 
     def streams(self, identifier: str) -> list[Stream]:
@@ -962,6 +965,18 @@ class FakePitrStore:
 
     def segments(self, identifier: str, stream: Stream) -> list[Segment]:
         return sorted(self.wal.get((identifier, stream.name), []), key=lambda s: s.name)
+
+    def contents(self, identifier: str, stream: Stream) -> StreamContents:
+        return StreamContents(
+            stream=stream,
+            base_backups=tuple(self.base_backups(identifier, stream)),
+            segments=tuple(self.segments(identifier, stream)),
+            caught_up=self.caught.get((identifier, stream.name)),
+        )
+
+    def record_caught_up(self, identifier: str, stream: Stream, caught: CaughtUp) -> None:
+        """The WalArchive port's part: the proof kept per stream."""
+        self.caught[(identifier, stream.name)] = caught
 
     def begin(self, identifier: str, name: str) -> contextlib.AbstractContextManager[FakeBaseDraft]:
         """The BaseStaging port: a draft that commits into this store."""

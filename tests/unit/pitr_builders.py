@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.domain.pitr.model import (
     BaseBackup,
+    CaughtUp,
     Segment,
     Stream,
     StreamContents,
     StreamStart,
 )
 from pg_backup_manager.domain.pitr.naming import utc_name
-from pg_backup_manager.domain.pitr.wal_names import segment_name
+from pg_backup_manager.domain.pitr.wal_names import segment_name, segment_start
 
 SIZE = 16 * 1024 * 1024
 T0 = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
@@ -89,7 +90,23 @@ def base(
     )
 
 
+_AT_THE_TAIL = object()
+
+
 def holding(
-    stream: Stream, bases: tuple[BaseBackup, ...] = (), segments: tuple[Segment, ...] = ()
+    stream: Stream,
+    bases: tuple[BaseBackup, ...] = (),
+    segments: tuple[Segment, ...] = (),
+    caught_up: CaughtUp | object | None = _AT_THE_TAIL,
 ) -> StreamContents:
-    return StreamContents(stream=stream, base_backups=bases, segments=segments)
+    """A stream holding ``bases`` and ``segments``, proven complete (``caught_up``) up to
+    its newest segment's time by default: a receiver that kept up."""
+    if caught_up is _AT_THE_TAIL:
+        newest = max(segments, key=lambda s: (s.number, s.partial), default=None)
+        caught_up = (
+            None
+            if newest is None
+            else CaughtUp(at=newest.received_at, lsn=segment_start(newest.number, SIZE) + 1)
+        )
+    assert caught_up is None or isinstance(caught_up, CaughtUp)
+    return StreamContents(stream=stream, base_backups=bases, segments=segments, caught_up=caught_up)

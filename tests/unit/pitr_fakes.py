@@ -4,16 +4,20 @@ directories it writes (its states: ``fakes.FakeReceiverStates``)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta
 from pathlib import PurePath
+from typing import Any, TypeVar
 
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import Segment, Stream
+from pg_backup_manager.domain.pitr.model import CaughtUp, Segment, Stream
 
-from .fakes import FakeClock
+from .fakes import FakeClock, FakeReplicationServer
+
+T = TypeVar("T")
 
 
 @attrs.define
@@ -36,9 +40,11 @@ class FakeReceiving:
 @attrs.define
 class FakeWalReceiver:
     """Starts a :class:`FakeReceiving` per run from ``scripts`` (then ones that run on);
-    ``refusal`` makes starting fail; ``started`` records (identifier, directory, slot)."""
+    ``started`` records (identifier, directory, slot). The server sees the slot in use
+    while a receiver runs, as a real one does."""
 
     clock: FakeClock
+    server: FakeReplicationServer
     scripts: list[list[str | None]] = attrs.field(factory=list)
     started: list[tuple[str, PurePath, str]] = attrs.field(factory=list)
 
@@ -47,7 +53,13 @@ class FakeWalReceiver:
         self, database: Database, directory: PurePath, slot: str
     ) -> Iterator[FakeReceiving]:
         self.started.append((database.identifier, directory, slot))
-        yield FakeReceiving(clock=self.clock, ends=self.scripts.pop(0) if self.scripts else [])
+        if slot in self.server.slots:
+            self.server.use(slot)
+        try:
+            yield FakeReceiving(clock=self.clock, ends=self.scripts.pop(0) if self.scripts else [])
+        finally:
+            if slot in self.server.slots:
+                self.server.use(slot, active=False)
 
 
 @attrs.define
@@ -58,12 +70,16 @@ class FakeWalArchive:
     sealing: list[list[Segment]] = attrs.field(factory=list)
     emptied: str | None = None
     repaired: list[str] = attrs.field(factory=list)
+    proofs: list[CaughtUp] = attrs.field(factory=list)
 
     def wal_directory(self, identifier: str, stream: Stream) -> PurePath:
         return PurePath("/backup/data") / identifier / "pitr/streams" / stream.name / "wal"
 
     def seal(self, identifier: str, stream: Stream) -> list[Segment]:
         return self.sealing.pop(0) if self.sealing else []
+
+    def record_caught_up(self, identifier: str, stream: Stream, caught: CaughtUp) -> None:
+        self.proofs.append(caught)
 
     def repair_partial(self, identifier: str, stream: Stream) -> str | None:
         self.repaired.append(stream.name)
@@ -83,3 +99,13 @@ class Stop:
 
     def __call__(self) -> bool:
         return self.clock.now() >= self.at
+
+
+class RightAway(Executor):
+    """Runs what is submitted at once, in the caller's thread: the supervisor's base
+    backups in step with its fake clock."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        done: Future[T] = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from pg_backup_manager.domain.pitr.model import Segment
+from pg_backup_manager.domain.pitr.model import CaughtUp, Segment
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
 
@@ -107,6 +107,8 @@ def test_list_pitr_shows_each_stream_its_base_backups_and_its_wal(
     run("basebackup", "users")
     [stream] = store.streams("users")
     store.wal[("users", stream.name)] = [_segment(2), _segment(3, partial=True)]
+    proven = CaughtUp(at=datetime(2024, 7, 4, 9, 5, tzinfo=UTC), lsn=3 * 16 * 1024 * 1024 + 40)
+    store.caught[("users", stream.name)] = proven
 
     code, out, _ = run("list", "users", "--pitr")
 

@@ -30,6 +30,7 @@ from pg_backup_manager.domain.pitr.model import (
     CONTROLLER_STOPPED,
     RECEIVER_STARTED,
     BaseBackup,
+    CaughtUp,
     ReceiverCondition,
     ReceiverState,
     SlotState,
@@ -50,7 +51,7 @@ from .fakes import (
     FakeStore,
     database,
 )
-from .pitr_builders import T0, a_stream, base, minute, seg, segs
+from .pitr_builders import SIZE, T0, a_stream, base, minute, seg, segs
 
 APP = database("app", wal_archive=True)
 DELAY = timedelta(minutes=5)
@@ -62,13 +63,18 @@ def down(since_minute: float, error: str = "server gone") -> ReceiverState:
     return ReceiverState(condition=ReceiverCondition.DOWN, since=minute(since_minute), error=error)
 
 
-def receiving(since_minute: float = 0, *, slot: SlotState | None = None) -> ReceiverState:
+def receiving(
+    since_minute: float = 0, *, slot: SlotState | None = None, caught_up_minute: float = 9.5
+) -> ReceiverState:
+    """A receiver running since ``since_minute``, caught up with its server at
+    ``caught_up_minute`` (the tests look at minute 10 or so)."""
     return ReceiverState(
         condition=ReceiverCondition.RECEIVING,
         since=minute(since_minute),
         stream=a_stream().name,
         slot=slot,
         checked_at=minute(since_minute) if slot is not None else None,
+        caught_up_at=minute(caught_up_minute),
     )
 
 
@@ -96,11 +102,25 @@ def test_a_receiver_down_longer_than_wal_max_delay_is_at_fault_with_its_error() 
     assert beyond == "WAL receiver down for 6 min (more than WAL_MAX_DELAY, 5 min): server gone"
 
 
+def test_a_receiver_running_but_not_caught_up_longer_than_the_delay_is_at_fault() -> None:
+    hung = receiving(0, caught_up_minute=4)
+
+    fault = receiver_fault(hung, now=minute(10), max_delay=DELAY)
+
+    assert fault == (
+        "WAL receiver has not caught up with its server for 6 min (more than "
+        "WAL_MAX_DELAY, 5 min): what the server wrote since is not archived"
+    )
+    assert receiver_fault(hung, now=minute(8), max_delay=DELAY) is None
+
+
 def test_a_receiver_the_controller_stopped_and_one_receiving_are_no_fault() -> None:
     stopped = down(0, error=CONTROLLER_STOPPED)
 
     assert receiver_fault(stopped, now=minute(60), max_delay=DELAY) is None
-    assert receiver_fault(receiving(0), now=minute(60), max_delay=DELAY) is None
+    assert (
+        receiver_fault(receiving(0, caught_up_minute=59), now=minute(60), max_delay=DELAY) is None
+    )
 
 
 def test_a_silent_receiver_is_at_fault_once_the_controller_ran_longer_than_wal_max_delay() -> None:
@@ -175,6 +195,9 @@ def store_with(stream: Stream, bases: tuple[BaseBackup, ...], numbers: tuple[int
     store.kept["app"] = [stream]
     store.bases[("app", stream.name)] = list(bases)
     store.wal[("app", stream.name)] = list(segs(*numbers))
+    if numbers:  # a receiver that kept up: proven complete to its newest segment's time
+        newest = max(numbers)
+        store.caught[("app", stream.name)] = CaughtUp(at=minute(newest), lsn=newest * SIZE + 1)
     return store
 
 

@@ -24,7 +24,7 @@ from .fakes import (
     database,
 )
 from .pitr_builders import base, seg
-from .pitr_fakes import FakeWalArchive, FakeWalReceiver, after
+from .pitr_fakes import FakeWalArchive, FakeWalReceiver, RightAway, after
 
 SLOT = "pg_backup_manager_users"
 
@@ -62,7 +62,7 @@ class World:
     base_backups: BaseBackups = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.receiver = FakeWalReceiver(clock=self.clock)
+        self.receiver = FakeWalReceiver(clock=self.clock, server=self.server)
         self.base_backups = BaseBackups(store=self.store)
 
     def run(self, seconds: float) -> None:
@@ -76,6 +76,7 @@ class World:
             clock=self.clock,
             take_base_backup=self.base_backups,
             next_base_backup=lambda at: at + timedelta(days=1),
+            base_backup_runner=lambda name: RightAway(),
         )
         supervisor.run(database(), stopping=after(self.clock, seconds))
 
@@ -202,7 +203,7 @@ def test_a_failed_base_backup_is_tried_again_minutes_later_not_at_each_poll(
 ) -> None:
     world.base_backups.failing = ToolError("pg_basebackup failed: disk full")
 
-    world.run(BASE_BACKUP_RETRY.total_seconds() * 2 + 10)
+    world.run(BASE_BACKUP_RETRY.total_seconds() * 2 + 30)
 
     assert world.base_backups.taken == 3  # at once, after 5 minutes, after 10
 

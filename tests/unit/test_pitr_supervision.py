@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
-from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState, Stream, StreamStart
-from pg_backup_manager.domain.pitr.supervision import Backoff, new_stream_needed
+from pg_backup_manager.domain.pitr.model import (
+    CaughtUp,
+    ServerIdentity,
+    SlotState,
+    Stream,
+    StreamStart,
+)
+from pg_backup_manager.domain.pitr.supervision import (
+    COMMIT_MARGIN,
+    Backoff,
+    Watch,
+    new_stream_needed,
+)
+
+from .fakes import database
+from .pitr_fakes import RightAway
 
 T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 IDENTITY = ServerIdentity(
@@ -88,3 +103,46 @@ def test_backoff_doubles_to_a_minute_and_starts_over_after_a_steady_run() -> Non
     assert steady == timedelta(seconds=1)
     short_run = backoff.after_failure(up_since=T0, now=T0 + timedelta(seconds=30))
     assert short_run == timedelta(seconds=2)
+
+
+def a_watch() -> Watch:
+    return Watch(database=database(), backoff=Backoff(), pool=RightAway())
+
+
+def read(restart: int, insert: int, at: datetime, *, active: bool = True) -> SlotState:
+    return attrs.evolve(
+        slot(), active=active, restart_lsn=restart, insert_lsn=insert, server_time=at
+    )
+
+
+def test_a_receiver_flushed_up_to_the_server_proves_all_commits_before_that_read() -> None:
+    watch = a_watch()
+
+    proof = watch.progress(read(0x3000000, 0x3000000, T0))
+
+    assert proof == CaughtUp(at=T0 - COMMIT_MARGIN, lsn=0x3000000)
+    assert watch.caught_up_at == T0 - COMMIT_MARGIN
+
+
+def test_a_receiver_behind_proves_an_earlier_read_once_it_has_flushed_past_it() -> None:
+    watch = a_watch()
+    later = T0 + timedelta(seconds=10)
+
+    assert watch.progress(read(0x1000000, 0x2000000, T0)) is None
+    assert watch.progress(read(0x1800000, 0x2800000, later)) is None  # not past 0x2000000 yet
+    proof = watch.progress(read(0x2000000, 0x3000000, later + timedelta(seconds=10)))
+
+    assert proof == CaughtUp(at=T0 - COMMIT_MARGIN, lsn=0x2000000)  # the first read, kept
+
+
+def test_a_receiver_without_a_connection_or_a_flush_while_the_server_writes_stalls() -> None:
+    watch = a_watch()
+    later = T0 + timedelta(seconds=70)
+
+    assert watch.stalled(read(0x1000000, 0x2000000, T0), T0) is None  # the first look
+    assert watch.stalled(read(0x1000000, 0x2400000, T0), T0) == timedelta(0)
+    assert watch.stalled(read(0x1000000, 0x2800000, later), later) == timedelta(seconds=70)
+    assert watch.stalled(read(0x1800000, 0x2800000, later), later) is None  # it flushed
+    gone = read(0x1800000, 0x1800000, later, active=False)
+    assert watch.stalled(gone, later) == timedelta(0)  # the server sees no connection
+    assert watch.stalled(read(0x1800000, 0x1800000, later), later) is None  # idle, in step

@@ -6,6 +6,7 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pg_backup_manager.domain.pitr.model import CaughtUp
 from pg_backup_manager.domain.pitr.windows import (
     received_segments,
     service_windows,
@@ -38,9 +39,13 @@ def test_the_partial_segment_at_the_tail_extends_the_window() -> None:
 
 
 def test_a_gap_ends_the_window_and_the_wal_after_it_is_no_window() -> None:
-    (window,) = stream_windows(holding(STREAM, (base(2),), segs(1, 2, 3, 4, 5, 7, 8, 9)))
+    backup = base(2)
 
-    assert window.end_at == minute(5)
+    (window,) = stream_windows(holding(STREAM, (backup,), segs(1, 2, 3, 4, 5, 7, 8, 9)))
+
+    # Nothing proves when the server wrote what came before the gap: the window is the
+    # instant its base backup ends (a recovery to its end still replays all of it).
+    assert window.end_at == window.start_at == backup.finished_at
     assert window.gap_at == "000000010000000000000006"
     assert window.ends_because == "gap: segment 000000010000000000000006 missing"
 
@@ -51,7 +56,7 @@ def test_a_base_backup_after_a_gap_starts_a_window_of_its_own() -> None:
     windows = stream_windows(holding(STREAM, (first, second), segs(1, 2, 3, 5, 6, 7, 8, 9)))
 
     assert [w.base_backups for w in windows] == [(first,), (second,)]
-    assert [w.end_at for w in windows] == [minute(3), minute(9)]
+    assert [w.end_at for w in windows] == [first.finished_at, minute(9)]
     assert [w.gap_at for w in windows] == ["000000010000000000000004", None]
 
 
@@ -80,22 +85,29 @@ def test_the_oldest_usable_base_backup_starts_the_window_and_all_are_listed() ->
     assert window.base_backups == (older, newer)
 
 
-def test_caught_up_at_extends_the_tail_when_later() -> None:
-    contents = holding(STREAM, (base(2),), segs(1, 2, 3))
+def test_the_window_ends_where_the_stream_is_proven_complete_never_at_a_file_time() -> None:
+    proof = CaughtUp(at=minute(3.5), lsn=3 * SIZE + 100)
+    copied = tuple(seg(n, at=minute(60)) for n in (1, 2, 3))  # a copy's fresh file times
 
-    (later,) = stream_windows(contents, caught_up_at=minute(3.5))
-    (earlier,) = stream_windows(contents, caught_up_at=minute(2.5))
+    (window,) = stream_windows(holding(STREAM, (base(2),), copied, caught_up=proof))
 
-    assert later.end_at == minute(3.5)
-    assert earlier.end_at == minute(3)
+    assert window.end_at == minute(3.5)
 
 
-def test_caught_up_at_never_extends_a_window_a_gap_ended() -> None:
-    contents = holding(STREAM, (base(2),), segs(1, 2, 3, 5))
+def test_a_stream_never_proven_complete_is_the_instant_its_base_backup_ends() -> None:
+    backup = base(2)
 
-    (window,) = stream_windows(contents, caught_up_at=minute(10))
+    (window,) = stream_windows(holding(STREAM, (backup,), segs(1, 2, 3), caught_up=None))
 
-    assert window.end_at == minute(3)
+    assert window.end_at == window.start_at == backup.finished_at
+
+
+def test_a_proof_in_wal_after_a_gap_never_extends_the_window_before_it() -> None:
+    proof = CaughtUp(at=minute(10), lsn=5 * SIZE + 1)
+
+    (window,) = stream_windows(holding(STREAM, (base(2),), segs(1, 2, 3, 5), caught_up=proof))
+
+    assert window.end_at == window.start_at
 
 
 def test_a_partial_below_a_complete_segment_is_stale_and_ignored() -> None:
@@ -123,8 +135,11 @@ def test_a_lone_partial_holding_a_base_backup_is_a_window() -> None:
 def test_wal_and_base_backups_of_another_timeline_do_not_count() -> None:
     promoted = (seg(4, timeline=2), seg(5, timeline=2))
 
+    proof = CaughtUp(at=minute(3), lsn=3 * SIZE + 1)
     (window,) = stream_windows(
-        holding(STREAM, (base(2), base(4, timeline=2)), (*segs(1, 2, 3), *promoted))
+        holding(
+            STREAM, (base(2), base(4, timeline=2)), (*segs(1, 2, 3), *promoted), caught_up=proof
+        )
     )
 
     assert window.end_at == minute(3)
@@ -154,12 +169,11 @@ def test_windows_never_span_streams_and_come_oldest_first() -> None:
         [
             holding(new, (new_window_base,), new_wal),
             holding(old, (old_window_base,), segs(1, 2, 3)),
-        ],
-        caught_up_at=minute(200),
+        ]
     )
 
     assert [w.stream for w in windows] == [old, new]
-    assert [w.end_at for w in windows] == [minute(3), minute(200)]
+    assert [w.end_at for w in windows] == [minute(3), minute(103)]
 
 
 @st.composite

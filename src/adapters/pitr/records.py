@@ -20,7 +20,7 @@ from pg_backup_manager.adapters.processes import is_alive
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.pitr.model import BaseBackup, Stream, StreamStart
+from pg_backup_manager.domain.pitr.model import BaseBackup, CaughtUp, Stream, StreamStart
 from pg_backup_manager.domain.pitr.wal_names import format_lsn, lsn_of
 
 PITR = "pitr"
@@ -170,3 +170,38 @@ def remove_abandoned(directory: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+# The newest proof of how far a stream is complete in time (CaughtUp), replaced whole.
+RECEIVED_FILE = "RECEIVED.json"
+
+
+def read_caught_up(stream_dir: Path) -> CaughtUp | None:
+    """Return the proof in ``stream_dir``'s ``RECEIVED.json``; None when there is none or
+    it cannot be read (a stream then proves no time past its base backups' ends)."""
+    try:
+        document = json.loads((stream_dir / RECEIVED_FILE).read_text())
+        return CaughtUp(at=_parse_time(document["caught_up_at"]), lsn=lsn_of(document["lsn"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_caught_up(stream_dir: Path, caught: CaughtUp, *, mode: int) -> None:
+    """Replace ``stream_dir``'s ``RECEIVED.json`` with ``caught``, durably.
+
+    Raises:
+        ControllerError: it cannot be written (a full device says so).
+    """
+    path = stream_dir / RECEIVED_FILE
+    temporary = path.with_name(f".{path.name}.{os.getpid()}{files.PARTIAL}")
+    document = {"caught_up_at": _time(caught.at), "lsn": format_lsn(caught.lsn)}
+    try:
+        temporary.unlink(missing_ok=True)
+        files.create_empty(temporary, mode)
+        temporary.write_text(json.dumps(document) + "\n")
+        files.fsync(temporary)
+        os.replace(temporary, path)
+        files.fsync_dir(stream_dir)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ControllerError(files.describe(error, stream_dir)) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from datetime import UTC, datetime
 
 import attrs
 
@@ -35,7 +36,10 @@ SELECT json_build_object(
   'retained_bytes', pg_wal_lsn_diff(
       CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
            ELSE pg_current_wal_lsn() END,
-      restart_lsn)::bigint)
+      restart_lsn)::bigint,
+  'server_time', clock_timestamp(),
+  'insert_lsn', (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+                      ELSE pg_current_wal_insert_lsn() END)::text)
 FROM pg_replication_slots WHERE slot_name = :'slot';
 """
 # true: the slot holds WAL from now on, not only once a receiver first connects.
@@ -91,6 +95,8 @@ class PsqlReplicationServer:
                 wal_status=row["wal_status"],
                 safe_wal_size=row["safe_wal_size"],
                 retained_bytes=row["retained_bytes"],
+                server_time=datetime.fromisoformat(row["server_time"]).astimezone(UTC),
+                insert_lsn=None if row["insert_lsn"] is None else lsn_of(row["insert_lsn"]),
             )
         except (ValueError, KeyError, TypeError):
             raise ToolError(f"{self._what(database)}: unexpected slot row {out[:200]!r}") from None

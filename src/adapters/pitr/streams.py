@@ -20,7 +20,7 @@ from pg_backup_manager.adapters.pitr import records
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream
+from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamContents
 from pg_backup_manager.domain.pitr.naming import time_of_name, utc_name
 
 # A WAL segment: timeline, log and segment, 8 hexadecimal digits each.
@@ -128,6 +128,15 @@ class LocalPitrStore:
         # A complete segment sorts before the .partial of the same name.
         return sorted(
             found, key=lambda segment: (segment.timeline, segment.number, segment.partial)
+        )
+
+    def contents(self, identifier: str, stream: Stream) -> StreamContents:
+        """Return what ``stream`` holds (see :class:`PitrStore`)."""
+        return StreamContents(
+            stream=stream,
+            base_backups=tuple(self.base_backups(identifier, stream)),
+            segments=tuple(self.segments(identifier, stream)),
+            caught_up=records.read_caught_up(self._stream(identifier, stream)),
         )
 
     def delete_base_backup(self, identifier: str, stream: Stream, backup: BaseBackup) -> None:

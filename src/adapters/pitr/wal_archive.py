@@ -11,10 +11,11 @@ from pathlib import Path, PurePath
 
 import attrs
 
+from pg_backup_manager.adapters.pitr import records
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.pitr import wal_names
-from pg_backup_manager.domain.pitr.model import Segment, Stream
+from pg_backup_manager.domain.pitr.model import CaughtUp, Segment, Stream
 
 _CHUNK = 1 << 20
 _MODE = 0o600
@@ -54,6 +55,11 @@ class WalDirectories:
         if sealed:
             files.fsync_dir(directory)
         return sealed
+
+    def record_caught_up(self, identifier: str, stream: Stream, caught: CaughtUp) -> None:
+        """See :meth:`~pg_backup_manager.domain.pitr.receiver_ports.WalArchive.record_caught_up`."""
+        stream_dir = self.wal_directory(identifier, stream).parent
+        records.write_caught_up(stream_dir, caught, mode=_MODE)
 
     def repair_partial(self, identifier: str, stream: Stream) -> str | None:
         """See :meth:`~pg_backup_manager.domain.pitr.ports.WalArchive.repair_partial`."""

@@ -45,7 +45,8 @@ def receiver_fault(
     """Return why the receiver of a service is at fault, or None.
 
     It is when it has been down longer than ``max_delay`` (a controller's stop is no
-    fault); and, once the ``controller start`` that began at ``started_at`` has run
+    fault), or running but not caught up with its server for longer (its
+    ``caught_up_at``, else since it started); and, once the ``controller start`` that began at ``started_at`` has run
     longer than ``max_delay``, when it never said anything or what it says was
     written before that start (each supervisor's first word is dated after it).
     """
@@ -62,7 +63,18 @@ def receiver_fault(
             "its WAL receiver has said nothing since 'controller start' began "
             f"{span(running)} ago (pitr/receiver.json is older)"
         )
-    if state.condition is not ReceiverCondition.DOWN or state.error == CONTROLLER_STOPPED:
+    if state.condition is ReceiverCondition.RECEIVING:
+        # Running is not receiving: a hung receiver, or one slower than its server,
+        # leaves WAL unarchived while it still looks up.
+        proven = state.caught_up_at or state.since
+        behind = now - proven
+        if behind <= max_delay:
+            return None
+        return (
+            f"WAL receiver has not caught up with its server for {span(behind)} (more than "
+            f"WAL_MAX_DELAY, {span(max_delay)}): what the server wrote since is not archived"
+        )
+    if state.error == CONTROLLER_STOPPED:
         return None
     down = now - state.since
     if down <= max_delay:

@@ -26,7 +26,6 @@ from pg_backup_manager.domain.pitr.model import (
     Segment,
     SlotState,
     Stream,
-    StreamContents,
     Window,
 )
 from pg_backup_manager.domain.pitr.ports import PitrStore
@@ -172,12 +171,7 @@ class ReadPitrStatus:
         )
         try:
             contents = [
-                StreamContents(
-                    stream=stream,
-                    base_backups=tuple(self.store.base_backups(identifier, stream)),
-                    segments=tuple(self.store.segments(identifier, stream)),
-                )
-                for stream in self.store.streams(identifier)
+                self.store.contents(identifier, stream) for stream in self.store.streams(identifier)
             ]
         except ControllerError as error:
             return attrs.evolve(status, problem=one_line(error))

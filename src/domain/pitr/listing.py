@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamContents, Window
+from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, Window
 from pg_backup_manager.domain.pitr.ports import PitrStore
 from pg_backup_manager.domain.pitr.windows import stream_windows
 
@@ -99,12 +99,10 @@ class ListPitr:
         )
 
     def _stream(self, identifier: str, stream: Stream) -> StreamListing:
-        bases = tuple(self.store.base_backups(identifier, stream))
-        segments = tuple(self.store.segments(identifier, stream))
-        contents = StreamContents(stream=stream, base_backups=bases, segments=segments)
+        contents = self.store.contents(identifier, stream)
         return StreamListing(
             stream=stream,
-            base_backups=bases,
-            wal=WalReceived.of(segments),
+            base_backups=contents.base_backups,
+            wal=WalReceived.of(contents.segments),
             windows=stream_windows(contents),
         )

@@ -98,16 +98,30 @@ class SlotState:
     wal_status: str | None
     safe_wal_size: int | None
     retained_bytes: int | None
+    # The server's clock and WAL insert position when the row was read.
+    server_time: datetime | None = None
+    insert_lsn: Lsn | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CaughtUp:
+    """Proof that a stream holds every commit its server made before ``at``: the
+    server's WAL had not passed ``lsn`` then, and the receiver has flushed past it."""
+
+    at: datetime
+    lsn: Lsn
 
 
 @attrs.frozen(kw_only=True)
 class StreamContents:
     """What one stream's directory holds: its committed base backups and the WAL
-    segments received (complete ones and at most one ``.partial``), in any order."""
+    segments received (complete ones and at most one ``.partial``), in any order, and
+    the newest proof of how far it is complete in time (``caught_up``)."""
 
     stream: Stream
     base_backups: tuple[BaseBackup, ...] = ()
     segments: tuple[Segment, ...] = ()
+    caught_up: CaughtUp | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -163,6 +177,8 @@ class ReceiverState:
     slot: SlotState | None = None
     server_lsn: Lsn | None = None
     checked_at: datetime | None = None
+    # When the stream last held every commit of the server (None: not yet).
+    caught_up_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

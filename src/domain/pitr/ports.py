@@ -16,6 +16,7 @@ from pg_backup_manager.domain.pitr.model import (
     ServerIdentity,
     SlotState,
     Stream,
+    StreamContents,
 )
 
 
@@ -92,6 +93,14 @@ class PitrStore(Protocol):
         """Return the WAL segments received in ``stream``, oldest first: complete ones
         and the ``.partial`` one being written, with size and time; other names
         (``.history``, checksums, temporary files) are left out.
+
+        Raises:
+            ControllerError: the directory cannot be read.
+        """
+
+    def contents(self, identifier: str, stream: Stream) -> StreamContents:
+        """Return what ``stream`` holds: its base backups, its segments, and the newest
+        proof of how far it is complete in time (what windows are made of).
 
         Raises:
             ControllerError: the directory cannot be read.

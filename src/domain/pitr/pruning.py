@@ -164,12 +164,7 @@ class PrunePitr:
 
     def _contents(self, identifier: str) -> list[StreamContents]:
         return [
-            StreamContents(
-                stream=stream,
-                base_backups=tuple(self.store.base_backups(identifier, stream)),
-                segments=tuple(self.store.segments(identifier, stream)),
-            )
-            for stream in self.store.streams(identifier)
+            self.store.contents(identifier, stream) for stream in self.store.streams(identifier)
         ]
 
     def _carry_out(self, identifier: str, plan: StreamPlan, failures: list[str]) -> Deleted:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import (
+    CaughtUp,
     ReceiverState,
     Segment,
     Stream,
@@ -50,6 +51,14 @@ class WalArchive(Protocol):
 
         Raises:
             ControllerError: a checksum cannot be written (a full disk).
+        """
+
+    def record_caught_up(self, identifier: str, stream: Stream, caught: CaughtUp) -> None:
+        """Keep ``caught`` as the newest proof of how far ``stream`` is complete in time,
+        durably, in the stream (a copy of the stream carries it).
+
+        Raises:
+            ControllerError: it cannot be written (a full disk).
         """
 
     def repair_partial(self, identifier: str, stream: Stream) -> str | None:

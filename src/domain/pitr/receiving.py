@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import attrs
 
 from pg_backup_manager.domain.errors import ControllerError, one_line
-from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import (
     CONTROLLER_STOPPED,
     RECEIVER_STARTED,
     ReceiverCondition,
-    ReceiverState,
     Stream,
-    StreamContents,
     StreamStart,
 )
 from pg_backup_manager.domain.pitr.ports import PitrStore, ReplicationServer
@@ -51,7 +50,10 @@ log = logging.getLogger("controller")
 # How often the receiver is looked at (its end, completed segments), and how often
 # the server is asked about the slot (one query: cheap, but not every poll).
 POLL_SECONDS = 2.0
-SLOT_CHECK_EVERY = timedelta(seconds=30)
+SLOT_CHECK_EVERY = timedelta(seconds=10)
+# A receiver that has not flushed anything new this long while its server wrote WAL
+# (or that the server sees no connection from) is stopped and started again.
+STALL_LIMIT = timedelta(seconds=60)
 # A base backup that failed is tried again this much later (the receiver runs on).
 BASE_BACKUP_RETRY = timedelta(minutes=5)
 
@@ -71,27 +73,33 @@ class Supervisor:
     # the next scheduled one is due after a moment.
     take_base_backup: Callable[[Database], BaseBackupResult]
     next_base_backup: Callable[[datetime], datetime]
+    # Where each service's base backups run, one at a time: a thread of their own.
+    base_backup_runner: Callable[[str], Executor] = lambda name: ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix=name
+    )
 
     def run(self, database: Database, *, stopping: Callable[[], bool]) -> None:
         """Supervise ``database``'s receiver until ``stopping()`` is true (checked at
         least every :data:`POLL_SECONDS`). Never raises a ControllerError."""
-        watch = Watch(database=database, backoff=Backoff())
-        while not stopping():
-            up_since: datetime | None = None
-            try:
-                stream = self._stream(watch)
-                directory = self.archive.wal_directory(database.identifier, stream)
-                with self.receiver.receiving(database, directory, watch.slot) as receiving:
-                    up_since = self.clock.now()
-                    cause = self._watch(watch, stream, receiving, stopping)
-            except ControllerError as error:
-                cause = one_line(error)
-            if cause is None or stopping():
-                break
-            self._failed(watch, cause)
-            wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
-            nap(self.clock, wait.total_seconds(), stopping, step=POLL_SECONDS)
-        self._write_state(watch, ReceiverCondition.DOWN, error=CONTROLLER_STOPPED)
+        with self.base_backup_runner(f"base-backup-{database.identifier}") as pool:
+            watch = Watch(database=database, backoff=Backoff(), pool=pool)
+            while not stopping():
+                up_since: datetime | None = None
+                try:
+                    stream = self._stream(watch)
+                    directory = self.archive.wal_directory(database.identifier, stream)
+                    with self.receiver.receiving(database, directory, watch.slot) as receiving:
+                        up_since = self.clock.now()
+                        cause = self._watch(watch, stream, receiving, stopping)
+                except ControllerError as error:
+                    cause = one_line(error)
+                if cause is None or stopping():
+                    break
+                self._failed(watch, cause)
+                wait = watch.backoff.after_failure(up_since=up_since, now=self.clock.now())
+                nap(self.clock, wait.total_seconds(), stopping, step=POLL_SECONDS)
+            watch.since = self.clock.now()
+            self._write_state(watch, ReceiverCondition.DOWN, error=CONTROLLER_STOPPED)
 
     def _stream(self, watch: Watch) -> Stream:
         database = watch.database
@@ -136,6 +144,7 @@ class Supervisor:
     ) -> str | None:
         """Return why the receiver ended (None: asked to stop)."""
         database = watch.database
+        watch.stalled_since = watch.flushed = None  # a new receiver: judged afresh
         slot_checked: datetime | None = None
         base_due = self.next_base_backup(self.clock.now())
         base_look_at = self.clock.now()
@@ -153,43 +162,54 @@ class Supervisor:
             now = self.clock.now()
             if slot_checked is None or now - slot_checked >= SLOT_CHECK_EVERY:
                 slot_checked = now
-                slot = watch.saw(self.replication.slot(database, watch.slot), now)
-                if slot is None or slot.wal_status == "lost":
-                    done = "dropped" if slot is None else "invalidated"
-                    return f"the server {done} slot {watch.slot}"
-                self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream)
-            if now >= base_look_at:
+                trouble = self._check_slot(watch, stream, now)
+                if trouble is not None:
+                    return trouble
+            taking = watch.taking
+            if taking is not None and taking.done():
+                watch.taking = None
+                base_due = self._taken(watch, taking.result())
+                # The new backup's end must reach the receiver before it counts.
+                base_look_at = self.clock.now() + BASE_BACKUP_RETRY
+            elif taking is None and now >= base_look_at:
                 base_look_at = now + SLOT_CHECK_EVERY
                 if now >= base_due or not self._has_window(database, stream):
-                    base_due = self._base_backup(watch)
-                    # The new backup's end must reach the receiver before it counts.
-                    base_look_at = self.clock.now() + BASE_BACKUP_RETRY
+                    # In a thread: the receiver is watched, its segments checksummed and
+                    # its slot read all the while a base backup of hours runs.
+                    watch.taking = watch.pool.submit(self.take_base_backup, database)
+        return None
+
+    def _check_slot(self, watch: Watch, stream: Stream, now: datetime) -> str | None:
+        """Read the slot: record what it proves received, and return why the receiver
+        must be restarted (its slot gone, or it stalled), or None."""
+        slot = watch.saw(self.replication.slot(watch.database, watch.slot), now)
+        if slot is None or slot.wal_status == "lost":
+            done = "dropped" if slot is None else "invalidated"
+            return f"the server {done} slot {watch.slot}"
+        caught = watch.progress(slot)
+        if caught is not None:
+            self.archive.record_caught_up(watch.database.identifier, stream, caught)
+        stalled = watch.stalled(slot, now)
+        self._write_state(watch, ReceiverCondition.RECEIVING, stream=stream)
+        if stalled is not None and stalled >= STALL_LIMIT:
+            seconds = f"{stalled.total_seconds():.0f} s"
+            if not slot.active:
+                return f"the server saw no connection from the receiver for {seconds} (hung?)"
+            return f"the receiver flushed nothing for {seconds} while the server wrote WAL (hung?)"
         return None
 
     def _has_window(self, database: Database, stream: Stream) -> bool:
         """Return whether ``stream`` can recover to some time: a base backup with the
         WAL from its start on. Until then one is taken (again after a failure)."""
-        identifier = database.identifier
-        contents = StreamContents(
-            stream=stream,
-            base_backups=tuple(self.store.base_backups(identifier, stream)),
-            segments=tuple(self.store.segments(identifier, stream)),
-        )
-        return bool(stream_windows(contents))
+        return bool(stream_windows(self.store.contents(database.identifier, stream)))
 
-    def _base_backup(self, watch: Watch) -> datetime:
-        """Take a base backup now; return when the next one is due."""
-        result = self.take_base_backup(watch.database)
+    def _taken(self, watch: Watch, result: BaseBackupResult) -> datetime:
+        """Log a base backup's end; return when the next one is due."""
+        identifier = watch.database.identifier
         if result.error is not None:  # recorded and told by the base backup itself
-            log.error(
-                "%s: base backup failed: %s", watch.database.identifier, one_line(result.error)
-            )
+            log.error("%s: base backup failed: %s", identifier, one_line(result.error))
             return self.clock.now() + BASE_BACKUP_RETRY
-        log.info(
-            "%s: base backup %s taken",
-            watch.database.identifier,
-            result.backup and result.backup.name,
-        )
+        log.info("%s: base backup %s taken", identifier, result.backup and result.backup.name)
         return self.next_base_backup(self.clock.now())
 
     def _started(self, watch: Watch, stream: Stream, now: datetime) -> None:
@@ -212,16 +232,7 @@ class Supervisor:
         self._write_state(watch, ReceiverCondition.DOWN, error=cause)
 
     def _record(self, watch: Watch, outcome: Outcome, **fields: str | None) -> None:
-        now = self.clock.now()
-        record = RunRecord(
-            operation=Operation.WAL_RECEIVER,
-            started_at=now,
-            finished_at=now,
-            outcome=outcome,
-            backup=fields.get("stream"),
-            error=fields.get("error"),
-            note=fields.get("note"),
-        )
+        record = watch.record(outcome, self.clock.now(), **fields)
         self.run_log.record(watch.database.identifier, record)
 
     def _write_state(
@@ -232,17 +243,5 @@ class Supervisor:
         stream: Stream | None = None,
         error: str | None = None,
     ) -> None:
-        now = self.clock.now()
-        if stream is not None:
-            watch.stream = stream.name
-        self.states.write(
-            watch.database.identifier,
-            ReceiverState(
-                condition=condition,
-                since=watch.since or now,
-                stream=watch.stream,
-                error=error,
-                slot=watch.seen,
-                checked_at=watch.seen_at,
-            ),
-        )
+        state = watch.state(condition, self.clock.now(), stream=stream, error=error)
+        self.states.write(watch.database.identifier, state)

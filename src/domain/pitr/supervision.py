@@ -4,14 +4,30 @@ and how long to wait before trying again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta
 
 import attrs
 
+from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import ServerIdentity, SlotState, Stream, StreamStart
+from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
+from pg_backup_manager.domain.pitr.model import (
+    CaughtUp,
+    Lsn,
+    ReceiverCondition,
+    ReceiverState,
+    ServerIdentity,
+    SlotState,
+    Stream,
+    StreamStart,
+)
 from pg_backup_manager.domain.pitr.naming import slot_name, utc_name
 from pg_backup_manager.domain.ports import Clock
+
+# A commit takes its time just before its record goes into the WAL: a proof that the
+# WAL up to a point was received covers the commits made a margin before it.
+COMMIT_MARGIN = timedelta(seconds=1)
 
 # Slot states in which the server has removed, or may remove at any time, WAL the
 # slot was meant to keep: the stream cannot be trusted to continue without a gap.
@@ -67,6 +83,9 @@ class Watch:
 
     database: Database
     backoff: Backoff
+    # Where base backups run, one at a time, while the receiver is watched.
+    pool: Executor
+    taking: Future[BaseBackupResult] | None = None
     trouble: str | None = None
     told_started: bool = False
     since: datetime | None = None
@@ -74,6 +93,12 @@ class Watch:
     # The slot as last read on the server, and when (the state shows it, even down).
     seen: SlotState | None = None
     seen_at: datetime | None = None
+    # Where the server's WAL was when, not yet proven received; the newest proof's time.
+    pending: CaughtUp | None = None
+    caught_up_at: datetime | None = None
+    # Since when the receiver has not kept up (None: it does), and its flush position.
+    stalled_since: datetime | None = None
+    flushed: Lsn | None = None
 
     @property
     def slot(self) -> str:
@@ -83,6 +108,76 @@ class Watch:
         """Remember ``slot`` as read at ``at``; return it."""
         self.seen, self.seen_at = slot, at
         return slot
+
+    def record(self, outcome: Outcome, now: datetime, **fields: str | None) -> RunRecord:
+        """Return the history's record of a start, a stop or a new stream, at ``now``."""
+        return RunRecord(
+            operation=Operation.WAL_RECEIVER,
+            started_at=now,
+            finished_at=now,
+            outcome=outcome,
+            backup=fields.get("stream"),
+            error=fields.get("error"),
+            note=fields.get("note"),
+        )
+
+    def state(
+        self,
+        condition: ReceiverCondition,
+        now: datetime,
+        *,
+        stream: Stream | None = None,
+        error: str | None = None,
+    ) -> ReceiverState:
+        """Return the receiver's state as it stands (``stream``: the one it writes now)."""
+        if stream is not None:
+            self.stream = stream.name
+        return ReceiverState(
+            condition=condition,
+            since=self.since or now,
+            stream=self.stream,
+            error=error,
+            slot=self.seen,
+            checked_at=self.seen_at,
+            caught_up_at=self.caught_up_at,
+        )
+
+    def progress(self, slot: SlotState) -> CaughtUp | None:
+        """Return what ``slot`` proves newly received, or None.
+
+        The slot's ``restart_lsn`` is where the receiver has flushed. When it has
+        reached where the server's WAL was at an earlier read (or at this one), every
+        commit made before that read is received: a proof dated a margin earlier, for
+        a commit that took its time just before its record went in.
+        """
+        if slot.server_time is None or slot.insert_lsn is None or slot.restart_lsn is None:
+            return None
+        proof = None
+        if slot.restart_lsn >= slot.insert_lsn:
+            proof = CaughtUp(at=slot.server_time - COMMIT_MARGIN, lsn=slot.insert_lsn)
+        elif self.pending is not None and slot.restart_lsn >= self.pending.lsn:
+            proof = CaughtUp(at=self.pending.at - COMMIT_MARGIN, lsn=self.pending.lsn)
+        if proof is not None or self.pending is None:  # a pending read waits for its proof
+            self.pending = CaughtUp(at=slot.server_time, lsn=slot.insert_lsn)
+        if proof is not None:
+            self.caught_up_at = proof.at
+        return proof
+
+    def stalled(self, slot: SlotState, now: datetime) -> timedelta | None:
+        """Return how long the receiver has not kept up with ``slot``'s server (no
+        connection, or no flush while the server wrote), or None while it does."""
+        behind = (
+            slot.restart_lsn is not None
+            and slot.insert_lsn is not None
+            and (slot.restart_lsn < slot.insert_lsn)
+        )
+        moved = slot.restart_lsn != self.flushed
+        self.flushed = slot.restart_lsn
+        if slot.active and (not behind or moved):
+            self.stalled_since = None
+            return None
+        self.stalled_since = self.stalled_since or now
+        return now - self.stalled_since
 
 
 def stream_of(identity: ServerIdentity, *, slot: str, why: StreamStart, at: datetime) -> Stream:

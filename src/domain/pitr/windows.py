@@ -70,20 +70,19 @@ def wal_span(base: BaseBackup, wal_segment_size: int) -> tuple[int, int]:
     return first, last
 
 
-def stream_windows(
-    contents: StreamContents, *, caught_up_at: datetime | None = None
-) -> tuple[Window, ...]:
+def stream_windows(contents: StreamContents) -> tuple[Window, ...]:
     """Return the windows of one stream, oldest first.
 
     Each starts at the end (``finished_at``, ``end_lsn``) of its oldest usable base
     backup, not its start: a recovery told to stop before a base backup is
     consistent fails ("requested recovery stop point is before consistent recovery
-    point"). Each ends at its run's last segment (its ``received_at``, and the
-    location where that segment ends), or, for the run at the stream's tail, at
-    ``caught_up_at`` when that is later (the receiver says it had everything the
-    server had then; pass it for the live stream only). A window whose run was
-    received before its base backup was recorded as finished is that one instant:
-    it never ends before it starts. Base backups of another timeline never count.
+    point"). It ends at what is proven: the stream's ``caught_up`` time, for the run
+    that holds its location (the server's WAL was there then, and all of it up to
+    there is in the run). Never at a file's time, which a copy changes and which says
+    nothing of what the server wrote meanwhile. A run without that proof (one before
+    a gap, or a stream that never caught up) is the instant its base backup ends: a
+    recovery to its end (``latest``) still replays all of it. Base backups of another
+    timeline never count.
     """
     stream = contents.stream
     size = stream.wal_segment_size
@@ -92,27 +91,30 @@ def stream_windows(
         (b for b in contents.base_backups if b.timeline == stream.timeline),
         key=lambda b: (b.finished_at, b.end_lsn, b.name),
     )
+    proof = contents.caught_up
+    proven = None if proof is None else segment_of(max(proof.lsn - 1, 0), size)
     windows = []
     for index, run in enumerate(cut):
         first, last = run[0].number, run[-1].number
         usable = tuple(b for b in bases if _within(wal_span(b, size), first, last))
         if not usable:
             continue
-        at_tail = index == len(cut) - 1
-        end_at = run[-1].received_at
-        if at_tail and caught_up_at is not None and caught_up_at > end_at:
-            end_at = caught_up_at
         start = usable[0]
+        end_at = start.finished_at
+        if proof is not None and proven is not None and first <= proven <= last:
+            end_at = max(proof.at, start.finished_at)
         windows.append(
             Window(
                 stream=stream,
                 start_at=start.finished_at,
                 start_lsn=start.end_lsn,
-                end_at=max(end_at, start.finished_at),
+                end_at=end_at,
                 end_lsn=segment_start(last + 1, size),
                 base_backups=usable,
                 segments=run,
-                gap_at=None if at_tail else segment_name(stream.timeline, last + 1, size),
+                gap_at=None
+                if index == len(cut) - 1
+                else segment_name(stream.timeline, last + 1, size),
             )
         )
     return tuple(windows)
@@ -122,20 +124,10 @@ def _within(span: tuple[int, int], first: int, last: int) -> bool:
     return first <= span[0] and span[1] <= last
 
 
-def service_windows(
-    streams: Iterable[StreamContents], *, caught_up_at: datetime | None = None
-) -> tuple[Window, ...]:
+def service_windows(streams: Iterable[StreamContents]) -> tuple[Window, ...]:
     """Return the windows of every stream of a service, oldest first (by start, then
-    by stream). ``caught_up_at`` applies to the newest stream only, the live one."""
-    every = tuple(streams)
-    live = newest_stream(every)
-    windows = [
-        window
-        for contents in every
-        for window in stream_windows(
-            contents, caught_up_at=caught_up_at if contents is live else None
-        )
-    ]
+    by stream)."""
+    windows = [window for contents in streams for window in stream_windows(contents)]
     return tuple(sorted(windows, key=lambda w: (w.start_at, w.stream.started_at, w.stream.name)))
 
 

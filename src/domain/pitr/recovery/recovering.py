@@ -12,7 +12,7 @@ import attrs
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import StreamContents, Window
+from pg_backup_manager.domain.pitr.model import Window
 from pg_backup_manager.domain.pitr.ports import PitrStore
 from pg_backup_manager.domain.pitr.recovery.plan import (
     RecoveryPlan,
@@ -40,19 +40,9 @@ class RecoverReport:
         return self.error.exit_code if self.error is not None else 0
 
 
-def windows_of(
-    store: PitrStore, identifier: str, *, caught_up_at: datetime | None = None
-) -> tuple[Window, ...]:
+def windows_of(store: PitrStore, identifier: str) -> tuple[Window, ...]:
     """Return the recoverable windows of ``identifier``, oldest first."""
-    contents = [
-        StreamContents(
-            stream=stream,
-            base_backups=tuple(store.base_backups(identifier, stream)),
-            segments=tuple(store.segments(identifier, stream)),
-        )
-        for stream in store.streams(identifier)
-    ]
-    return service_windows(contents, caught_up_at=caught_up_at)
+    return service_windows(store.contents(identifier, s) for s in store.streams(identifier))
 
 
 @attrs.frozen(kw_only=True)
