@@ -46,9 +46,10 @@ def receiver_fault(
 
     It is when it has been down longer than ``max_delay`` (a controller's stop is no
     fault), or running but not caught up with its server for longer (its
-    ``caught_up_at``, else since it started); and, once the ``controller start`` that began at ``started_at`` has run
-    longer than ``max_delay``, when it never said anything or what it says was
-    written before that start (each supervisor's first word is dated after it).
+    ``caught_up_at``, else since it started); and, once the ``controller start`` that
+    began at ``started_at`` has run longer than ``max_delay``, when it never said
+    anything or what it says was written before that start (each supervisor's first
+    word is dated after it).
     """
     running = None if started_at is None else now - started_at
     if state is None or (started_at is not None and state.since < started_at):
