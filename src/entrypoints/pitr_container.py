@@ -101,7 +101,7 @@ class PitrContainer(containers.DeclarativeContainer):
     )
 
     # Recoveries: `recover` and `verify --pitr`.
-    writer = providers.Singleton(lazy_pitr.RecoveryWriter, layout=layout)
+    writer = providers.Singleton(lazy_pitr.RecoveryWriter, layout=layout, verifier=verifier)
     wal = providers.Singleton(lazy_pitr.PgWalDump, binaries=binaries)
     recover = providers.Factory(
         lazy_pitr.Recover, store=store, writer=writer, wal=wal, run_log=run_log, clock=clock

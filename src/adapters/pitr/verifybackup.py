@@ -1,5 +1,5 @@
 """``pg_verifybackup`` of the backup's own major version: the manifest, every file's
-size and SHA-256, and its WAL parsed by the ``pg_waldump`` beside it (which reads
+size and checksum, and its WAL parsed by the ``pg_waldump`` beside it (which reads
 only its own major's WAL)."""
 
 from __future__ import annotations

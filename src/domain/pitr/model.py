@@ -184,10 +184,12 @@ class ReceiverState:
 @attrs.frozen(kw_only=True)
 class WalScan:
     """What a read of WAL found: the newest commit's time and where the last record
-    starts (None: no commit, no record)."""
+    starts (None: no commit, no record), up to the end of the WAL or to ``damage``."""
 
     last_commit_at: datetime | None
     last_record_lsn: Lsn | None
+    # What stopped the read before the end of the WAL given (a damaged record), if any.
+    damage: str | None = None
 
 
 @attrs.frozen(kw_only=True)

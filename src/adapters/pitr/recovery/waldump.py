@@ -22,8 +22,13 @@ _COMMIT = re.compile(rb"COMMIT(?:_PREPARED)? (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\
 # A day of a busy server's WAL is millions of records: read as they come, none kept.
 _TIMEOUT_S = 3600.0
 # How pg_waldump says it reached the end of the WAL given: a segment that ends in
-# zeros (a partial one, renamed), or no next segment.
-_THE_END = ("invalid record length", "could not find file", "invalid magic number 0000")
+# zeros (a partial one, renamed), or no next segment. Anything else it stops at is a
+# damaged record, after which nothing can be replayed.
+# ("wanted 24, got 0" up to 15, "expected at least 24, got 0" from 16.)
+_THE_END = re.compile(
+    r"invalid record length at \S+: (?:wanted|expected at least) \d+, got 0\b"
+    r"|could not find file|invalid magic number 0000"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -44,9 +49,11 @@ class PgWalDump:
         """Return the newest commit time and the last record of the WAL of ``directory``
         from ``start_lsn`` on (``commits_only``: the last commit record stands for it).
 
+        A damaged record ends the read: what was found before it is returned, with
+        the tool's words on it (``damage``).
+
         Raises:
-            ToolError: that major's ``pg_waldump`` is missing, or it failed before
-                the end of the WAL.
+            ToolError: that major's ``pg_waldump`` is missing or cannot run.
         """
         program = self.binaries.for_major(str(server_major), "pg_waldump")
         args = [f"--path={directory}", f"--timeline={timeline}", f"--start={format_lsn(start_lsn)}"]
@@ -68,6 +75,7 @@ class PgWalDump:
                     newest = moment if newest is None or moment > newest else newest
             code = processes.wait_all([tool], timeout=_TIMEOUT_S)[0]
             said = tool.said()
-            if code != 0 and not any(end in said for end in _THE_END):
+            if code != 0 and "pg_waldump: error:" not in said:  # it could not run at all
                 raise tool.failure(code)
-        return WalScan(last_commit_at=newest, last_record_lsn=last)
+        damage = None if code == 0 or _THE_END.search(said) else said
+        return WalScan(last_commit_at=newest, last_record_lsn=last, damage=damage)

@@ -22,6 +22,7 @@ from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.pitr.model import BaseBackup, Stream
+from pg_backup_manager.domain.pitr.ports import BackupVerifier
 from pg_backup_manager.domain.pitr.recovery.plan import WAL_DIRECTORY, WalCopy
 from pg_backup_manager.domain.pitr.wal_names import PARTIAL_SUFFIX
 
@@ -39,6 +40,7 @@ class RecoveryDraft:
     layout: Layout
     identifier: str
     path: Path
+    verifier: BackupVerifier
     # The pg_control to copy last (see copy_base).
     control_from: list[Path] = attrs.field(factory=list)
 
@@ -49,8 +51,19 @@ class RecoveryDraft:
     def copy_base(self, stream: Stream, base: BaseBackup) -> None:
         """Copy the committed base backup ``base`` of ``stream`` into the directory, all
         but ``global/pg_control``: :meth:`RecoveryWriter.writing` copies it last, so a
-        copy cut short (a SIGKILL, a crash) is one no server starts on."""
+        copy cut short (a SIGKILL, a crash) is one no server starts on. It is checked by
+        ``pg_verifybackup`` first, as when it was taken: a file damaged since is found.
+
+        Raises:
+            IntegrityError: the base backup is not what was taken.
+        """
         source = records.stream_dir(self.layout, self.identifier, stream.name) / records.BASE
+        try:
+            self.verifier.verify(source / base.name, stream.server_major)
+        except IntegrityError as error:
+            raise IntegrityError(
+                f"base backup {base.name} of stream {stream.name}: {error}"
+            ) from None
         shutil.copytree(
             source / base.name,
             self.path,
@@ -77,8 +90,15 @@ class RecoveryDraft:
             found = source / copy.segment.name
             if not found.exists() and copy.segment.partial:
                 found = source / copy.segment.name.removesuffix(PARTIAL_SUFFIX)
-            recorded = None if found.name.endswith(PARTIAL_SUFFIX) else files.read_checksum(found)
-            copied = _copied(found, self.wal_directory / copy.name)
+            partial = found.name.endswith(PARTIAL_SUFFIX)
+            recorded = None if partial else files.read_checksum(found)
+            target = self.wal_directory / copy.name
+            copied = _copied(found, target)
+            if partial and target.stat().st_size < stream.wal_segment_size:
+                # Cut short (a full disk while the receiver made it): what it holds is
+                # good, and a server reads a segment only at its full size; the zeros
+                # after it are where replay ends, as in the receiver's own padding.
+                os.truncate(target, stream.wal_segment_size)
             if recorded is not None and copied != recorded:
                 raise IntegrityError(
                     f"WAL segment {found.name} of stream {stream.name} is not what was received "
@@ -98,6 +118,7 @@ class RecoveryWriter:
     """Writes recoveries into new data directories."""
 
     layout: Layout
+    verifier: BackupVerifier
 
     @contextlib.contextmanager
     def writing(self, identifier: str, into: PurePath) -> Iterator[RecoveryDraft]:
@@ -112,7 +133,9 @@ class RecoveryWriter:
         path = Path(into).absolute()
         created = _claim(path)
         try:
-            draft = RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
+            draft = RecoveryDraft(
+                layout=self.layout, identifier=identifier, path=path, verifier=self.verifier
+            )
             yield draft
             _fsync_tree(path)
             for control in draft.control_from:  # last: from now on a server starts on it

@@ -95,6 +95,10 @@ class VerifyPitr:
                     start_lsn=base.start_lsn,
                     server_major=stream.server_major,
                 )
+            if scan.damage is not None:
+                raise IntegrityError(
+                    f"the WAL of stream {stream.name} is damaged before its end: {scan.damage}"
+                )
             last = scan.last_record_lsn or base.start_lsn
             with self.servers.running(
                 path, major=stream.server_major, user=database.user, dbname=database.dbname
