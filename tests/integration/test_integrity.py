@@ -25,10 +25,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def dumped(pg: PgServers, controller: Controller) -> Path:
-    """pagila with rows in pg-a's appdb, dumped once; returns the backup's path."""
+    """pagila with rows in pg-a's appdb, dumped once (daily, whatever the day: a test
+    that dumps a weekly one beside it must find one); returns the backup's path."""
     load_pagila(pg.a)
     controller.add_database("a", pg.a)
-    assert controller("dump", "a").returncode == 0
+    assert controller("dump", "a", "--tier", "daily").returncode == 0
     [name] = controller.backups("a")
     return controller.data_dir("a") / name
 
