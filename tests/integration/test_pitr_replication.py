@@ -152,8 +152,8 @@ def test_no_wal_senders_says_to_set_max_wal_senders(host: HostServer) -> None:
 
     assert line == (
         f"users: the server at 127.0.0.1:{host.port} allows no replication connections "
-        "(max_wal_senders = 0): set max_wal_senders to 10 (the default; the receiver and "
-        "each base backup take one) and restart the server"
+        "(max_wal_senders = 0): set max_wal_senders to 10 (the default; the receiver takes "
+        "one, each base backup two) and restart the server"
     )
 
 
@@ -185,7 +185,8 @@ def test_every_slot_in_use_says_to_free_one(host: HostServer) -> None:
         line = refusal_of(lambda: REAL.create_slot(users(host), SLOT))
 
     assert line.startswith(
-        f"users: the server at 127.0.0.1:{host.port} has every replication slot in use: "
+        f"users: the server at 127.0.0.1:{host.port} has every replication slot in use "
+        "(the receiver keeps one, each base backup takes a temporary one): drop one "
     )
 
 

@@ -102,8 +102,8 @@ def test_no_wal_senders_says_to_set_them_and_restart() -> None:
 
     assert line == (
         "users: the server at db.internal:5433 allows no replication connections "
-        "(max_wal_senders = 0): set max_wal_senders to 10 (the default; the receiver and "
-        "each base backup take one) and restart the server"
+        "(max_wal_senders = 0): set max_wal_senders to 10 (the default; the receiver takes "
+        "one, each base backup two) and restart the server"
     )
 
 

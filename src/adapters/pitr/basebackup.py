@@ -7,9 +7,10 @@ from pathlib import Path, PurePath
 
 import attrs
 
-from pg_backup_manager.adapters.pitr import base_facts
+from pg_backup_manager.adapters.pitr import base_facts, refusals
 from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
+from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import BackupFacts
 
@@ -40,6 +41,16 @@ class PgBaseBackup:
         """
         # The replication connection ignores dbname; the rest is the dump's conninfo.
         target = f"{conninfo(database, database.dbname)} application_name={APPLICATION_NAME}"
+        try:
+            self._run(database, target, into, label)
+        except ToolError as error:
+            # A refusal says what the server lacks, as the receiver's does.
+            if refusals.cause_of(str(error)) is None:
+                raise
+            raise refusals.refusal(str(error), database, wal_level=lambda: None) from None
+        return base_facts.read(Path(into), binaries=self.binaries, timeout=self.timeout)
+
+    def _run(self, database: Database, target: str, into: PurePath, label: str) -> None:
         PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "pg_basebackup",
             database,
@@ -63,4 +74,3 @@ class PgBaseBackup:
             what=f"pg_basebackup of {database.address}",
             capture=False,
         )
-        return base_facts.read(Path(into), binaries=self.binaries, timeout=self.timeout)

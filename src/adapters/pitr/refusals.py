@@ -107,13 +107,13 @@ def explain(cause: Cause, said: str, database: Database) -> str:
         if now is not None and now.group(1) == "0":
             return (
                 f"{server} allows no replication connections (max_wal_senders = 0): set "
-                "max_wal_senders to 10 (the default; the receiver and each base backup "
-                "take one) and restart the server"
+                "max_wal_senders to 10 (the default; the receiver takes one, each base "
+                "backup two) and restart the server"
             )
         currently = f" (max_wal_senders = {now.group(1)})" if now is not None else ""
         return (
             f"{server} has every replication connection in use{currently}: raise "
-            "max_wal_senders (the receiver and each base backup take one) and restart the server"
+            "max_wal_senders (the receiver takes one, each base backup two) and restart the server"
         )
     if cause is Cause.WAL_LEVEL_MINIMAL:
         return (
@@ -126,7 +126,8 @@ def explain(cause: Cause, said: str, database: Database) -> str:
             "max_replication_slots to 10 (the default) and restart the server"
         )
     return (
-        f"{server} has every replication slot in use: drop one no longer used "
+        f"{server} has every replication slot in use (the receiver keeps one, each base "
+        "backup takes a temporary one): drop one no longer used "
         "(SELECT pg_drop_replication_slot('<name>')) or raise max_replication_slots "
         "and restart the server"
     )
