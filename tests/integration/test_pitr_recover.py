@@ -5,6 +5,7 @@ directories refused in one line; a segment that is not what was received never r
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -146,13 +147,17 @@ import os
 from pathlib import Path
 from pg_backup_manager.adapters.pitr.recovery.writer import RecoveryWriter
 from pg_backup_manager.adapters.pitr.streams import LocalPitrStore
+from pg_backup_manager.adapters.pitr.verifybackup import PgVerifyBackup
+from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.model import Layout
 layout = Layout(data_root=Path({str(controller.data_dir(SERVICE).parent)!r}),
                 shared_root=Path("/nowhere"), databases_root=Path("/nowhere"))
 store = LocalPitrStore(layout=layout)
 [stream, *_] = store.streams({SERVICE!r})
 [base, *_] = store.base_backups({SERVICE!r}, stream)
-with RecoveryWriter(layout=layout).writing({SERVICE!r}, Path({str(into)!r})) as draft:
+verifier = PgVerifyBackup(binaries=PgBinaries(root=Path("/usr/lib/postgresql")), timeout=60)
+writer = RecoveryWriter(layout=layout, verifier=verifier)
+with writer.writing({SERVICE!r}, Path({str(into)!r})) as draft:
     draft.copy_base(stream, base)
     os._exit(9)  # as a SIGKILL would: no clean-up
 """
@@ -165,3 +170,80 @@ with RecoveryWriter(layout=layout).writing({SERVICE!r}, Path({str(into)!r})) as 
         assert not (into / "global" / "pg_control").exists()  # postgres refuses to start
         assert_one_line_error(again, 2)
         assert "is not empty" in again.stderr
+
+
+def test_a_base_backup_damaged_since_it_was_taken_is_never_recovered_from(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("damaged-base")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        entry = running.listed()
+        stream = entry["streams"][0]["name"]
+        [base] = entry["streams"][0]["base_backups"]
+        pitr = controller.data_dir(SERVICE) / "pitr" / "streams" / stream / "base"
+        version = pitr / base["name"] / "PG_VERSION"
+        version.write_text(version.read_text().replace("1", "7"))  # same size, other bytes
+        into = running.host.data.parent / "into"
+
+        run = controller("recover", SERVICE, "--to", "latest", "--into", str(into))
+        verified = controller("verify", SERVICE, "--pitr")
+
+        assert_one_line_error(run, 3)
+        assert f"base backup {base['name']} of stream {stream}" in run.stderr
+        assert not into.exists()
+        assert_one_line_error(verified, 3)
+
+
+def test_a_damaged_record_in_the_partial_segment_is_said_never_a_silent_short_recovery(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("damaged-wal")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        written(running, 20)
+        stream = running.listed()["streams"][0]["name"]
+        [partial] = running.wal_dir(stream).glob("*.partial")
+        data = partial.read_bytes()
+        end = len(data.rstrip(b"\0"))
+        middle = end // 2 + 100  # among the records received, well before their end
+        running.stop()  # the receiver must not rewrite it meanwhile
+        with partial.open("r+b") as changing:
+            changing.seek(middle)
+            changing.write(bytes([data[middle] ^ 0x55]))
+        into = running.host.data.parent / "into"
+
+        run = controller("recover", SERVICE, "--to", "latest", "--into", str(into))
+        verified = controller("verify", SERVICE, "--pitr")
+
+        assert_one_line_error(run, 3)
+        assert "is damaged before its end" in run.stderr
+        assert not into.exists()
+        assert_one_line_error(verified, 3)
+        assert "damaged before its end" in verified.stderr
+
+
+def test_a_time_past_the_newest_proof_recovers_when_a_later_commit_was_received(
+    controller: Controller,
+) -> None:
+    with archiving(controller, root("past-proof")) as running:
+        running.start()
+        running.window_reaching(running.write())
+        assert running.process is not None
+        running.process.send_signal(signal.SIGSTOP)  # no proof from now on; WAL still flows
+        try:
+            written(running, 10)
+            every = sql(running.host, "SELECT at FROM r ORDER BY id").splitlines()
+            time.sleep(2)  # pg_receivewal has it all
+            proof = running.listed()["windows"][-1]["end"]
+            sixth, seventh = (datetime.fromisoformat(every[i]) for i in (-5, -4))
+            target = (sixth + (seventh - sixth) / 2).isoformat()
+            into = running.host.data.parent / "past"
+
+            run = controller("recover", SERVICE, "--to", target, "--into", str(into))
+        finally:
+            running.process.send_signal(signal.SIGCONT)
+
+        assert proof < target.replace("+00:00", "Z"), (proof, target)
+        assert run.returncode == 0, run
+        assert rows_in(into) == every[:-4]

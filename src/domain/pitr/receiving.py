@@ -56,6 +56,8 @@ SLOT_CHECK_EVERY = timedelta(seconds=10)
 STALL_LIMIT = timedelta(seconds=60)
 # A base backup that failed is tried again this much later (the receiver runs on).
 BASE_BACKUP_RETRY = timedelta(minutes=5)
+# A base backup that counts is given this long to show as a window before another one.
+BASE_BACKUP_SETTLE = timedelta(seconds=30)
 
 
 @attrs.frozen(kw_only=True)
@@ -168,9 +170,13 @@ class Supervisor:
             taking = watch.taking
             if taking is not None and taking.done():
                 watch.taking = None
-                base_due = self._taken(watch, taking.result())
-                # The new backup's end must reach the receiver before it counts.
-                base_look_at = self.clock.now() + BASE_BACKUP_RETRY
+                result = taking.result()
+                base_due = self._taken(watch, result)
+                if result.error is not None:
+                    base_look_at = self.clock.now() + BASE_BACKUP_RETRY
+                elif result.stream is not None and result.stream.name == stream.name:
+                    # Its end must reach the receiver before the stream has a window.
+                    base_look_at = self.clock.now() + BASE_BACKUP_SETTLE
             elif taking is None and now >= base_look_at:
                 base_look_at = now + SLOT_CHECK_EVERY
                 if now >= base_due or not self._has_window(database, stream):

@@ -137,12 +137,20 @@ _MILLISECOND = timedelta(milliseconds=1)
 def shown_bounds(window: Window) -> tuple[str, str]:
     """Return the window's start and end as people read them: UTC to the millisecond
     (whole seconds without it), the start rounded up and the end down, so that every
-    time shown is in the window (``2026-12-04T10:00:00.250Z``)."""
+    time shown is in the window (``2026-12-04T10:00:00.250Z``); a window shorter than
+    that rounding is shown to the microsecond."""
     start = window.start_at.astimezone(UTC)
-    if start.microsecond % 1000:
-        start = start.replace(microsecond=start.microsecond // 1000 * 1000) + _MILLISECOND
     end = window.end_at.astimezone(UTC)
-    return _millis(start), _millis(end)
+    rounded = start
+    if start.microsecond % 1000:
+        rounded = start.replace(microsecond=start.microsecond // 1000 * 1000) + _MILLISECOND
+    if rounded > end.replace(microsecond=end.microsecond // 1000 * 1000):
+        return _micros(start), _micros(end)
+    return _millis(rounded), _millis(end)
+
+
+def _micros(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _millis(at: datetime) -> str:
