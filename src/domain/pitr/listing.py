@@ -8,7 +8,13 @@ from collections.abc import Sequence
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, Window
+from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    DamagedStream,
+    Segment,
+    Stream,
+    Window,
+)
 from pg_backup_manager.domain.pitr.ports import PitrStore
 from pg_backup_manager.domain.pitr.windows import stream_windows
 
@@ -51,10 +57,12 @@ class StreamListing:
 
 @attrs.frozen(kw_only=True)
 class PitrListing:
-    """The streams of one service, newest first."""
+    """The streams of one service, newest first, and its damaged streams (newest first:
+    never used for recovery, never pruned)."""
 
     database: Database
     streams: tuple[StreamListing, ...]
+    damaged: tuple[DamagedStream, ...] = ()
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -85,7 +93,8 @@ class ListPitr:
         """Return what each of ``databases`` has for point-in-time recovery.
 
         Raises:
-            ControllerError: a stream's directory or facts cannot be read.
+            ControllerError: the streams' directory, or a base backup's facts, cannot be
+                read (a damaged stream is listed as such, not raised).
         """
         return PitrListReport(listings=tuple(self._listing(database) for database in databases))
 
@@ -96,6 +105,7 @@ class ListPitr:
             streams=tuple(
                 self._stream(identifier, stream) for stream in self.store.streams(identifier)
             ),
+            damaged=tuple(self.store.damaged(identifier)),
         )
 
     def _stream(self, identifier: str, stream: Stream) -> StreamListing:
