@@ -367,6 +367,17 @@ def test_a_receiving_service_is_healthy_with_its_slot_and_lag_in_every_room() ->
     )
 
 
+def test_the_last_wal_is_never_a_file_of_the_wrong_size_named_as_a_segment() -> None:
+    store = store_with(a_stream(), (base(2, 3),), (1, 2, 3, 4))
+    junk = attrs.evolve(seg(0x99), size=0)
+    store.wal[("app", a_stream().name)] += [seg(5, partial=True), junk]
+
+    found = read(store)
+
+    assert found.last_segment == seg(5, partial=True)
+    assert found.newest_wal_in_window
+
+
 def test_a_damaged_stream_makes_the_service_unhealthy_in_every_room_the_live_one_is_read() -> None:
     clock = FakeClock(current=minute(12))
     states = FakeReceiverStates()
