@@ -105,12 +105,12 @@ class RecoveryWriter:
         block wrote is made durable when it ends well, and removed when it raises.
 
         Raises:
-            ConfigurationError: ``into`` holds anything, is not a directory, or its
-                parent does not exist.
+            ConfigurationError: ``into`` holds anything, is not a directory, cannot be
+                made, or is (or is inside) the backups' or the shared root.
             ControllerError: it cannot be written (a full device says so).
         """
         path = Path(into).absolute()
-        created = _claim(path)
+        created = _claim(path, self.layout)
         try:
             draft = RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
             yield draft
@@ -142,10 +142,22 @@ def _copied(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _claim(path: Path) -> bool:
+def _claim(path: Path, layout: Layout) -> bool:
     """Make sure ``path`` is an empty directory only its owner may enter (its missing
     parents made, as the official image's ``18/docker`` inside a new volume needs);
-    return whether it was created."""
+    return whether it was created. Never one among the backups: a path that is, or is
+    inside, the backup data root or the shared root (symbolic links followed) is
+    refused before anything is made."""
+    try:
+        real = path.resolve()
+        for root in (Path(layout.data_root), Path(layout.shared_root)):
+            if real.is_relative_to(root.resolve()):
+                raise ConfigurationError(
+                    f"--into {path} is inside {root}, where the backups are: recover writes "
+                    "a new data directory elsewhere (a new volume), never among the backups"
+                )
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of symbolic links
+        raise ConfigurationError(f"--into {path}: {error}") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=_DATA_DIR_MODE)
