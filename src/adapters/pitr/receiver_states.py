@@ -61,21 +61,35 @@ def _document(state: ReceiverState) -> dict[str, Any]:
         "error": state.error,
         "checked_at": _time(state.checked_at) if state.checked_at else None,
         "server_lsn": state.server_lsn,
-        "slot": None if slot is None else attrs.asdict(slot),
+        "caught_up_at": _time(state.caught_up_at) if state.caught_up_at else None,
+        "slot": None if slot is None else _slot_document(slot),
     }
+
+
+def _slot_document(slot: SlotState) -> dict[str, Any]:
+    document = attrs.asdict(slot)
+    document["server_time"] = _time(slot.server_time) if slot.server_time else None
+    return document
+
+
+def _slot(document: dict[str, Any]) -> SlotState:
+    server_time = document.get("server_time")
+    return SlotState(**{**document, "server_time": _parse(server_time) if server_time else None})
 
 
 def _state(document: dict[str, Any]) -> ReceiverState:
     slot = document.get("slot")
     checked = document.get("checked_at")
+    caught = document.get("caught_up_at")
     return ReceiverState(
         condition=_CONDITIONS[document["condition"]],
         since=_parse(document["since"]),
         stream=document.get("stream"),
         error=document.get("error"),
-        slot=None if slot is None else SlotState(**slot),
+        slot=None if slot is None else _slot(slot),
         server_lsn=document.get("server_lsn"),
         checked_at=_parse(checked) if checked else None,
+        caught_up_at=_parse(caught) if caught else None,
     )
 
 
