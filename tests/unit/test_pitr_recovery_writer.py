@@ -61,3 +61,14 @@ def test_an_into_beside_the_backups_is_written(layout: Layout, tmp_path: Path) -
         (draft.path / "PG_VERSION").write_text("18\n")
 
     assert (into / "PG_VERSION").read_text() == "18\n"
+
+
+def test_the_scratch_writer_of_verify_writes_beside_the_streams(
+    layout: Layout, tmp_path: Path
+) -> None:
+    into = tmp_path / "data" / "svc" / "pitr" / ".verify.123"
+
+    with RecoveryWriter(layout=layout, scratch=True).writing("svc", into) as draft:
+        (draft.path / "PG_VERSION").write_text("15\n")
+
+    assert (into / "PG_VERSION").is_file()

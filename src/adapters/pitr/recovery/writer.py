@@ -95,9 +95,12 @@ class RecoveryDraft:
 
 @attrs.frozen(kw_only=True)
 class RecoveryWriter:
-    """Writes recoveries into new data directories."""
+    """Writes recoveries into new data directories, never among the backups, except
+    for ``scratch``: the writer of ``verify --pitr``'s scratch data directories, which
+    lie beside the streams (see :class:`RecoveryScratch`) and are removed after it."""
 
     layout: Layout
+    scratch: bool = False
 
     @contextlib.contextmanager
     def writing(self, identifier: str, into: PurePath) -> Iterator[RecoveryDraft]:
@@ -106,11 +109,12 @@ class RecoveryWriter:
 
         Raises:
             ConfigurationError: ``into`` holds anything, is not a directory, cannot be
-                made, or is (or is inside) the backups' or the shared root.
+                made, or is (or is inside) the backups' or the shared root (but
+                for a ``scratch`` writer).
             ControllerError: it cannot be written (a full device says so).
         """
         path = Path(into).absolute()
-        created = _claim(path, self.layout)
+        created = _claim(path, self.layout, scratch=self.scratch)
         try:
             draft = RecoveryDraft(layout=self.layout, identifier=identifier, path=path)
             yield draft
@@ -142,15 +146,15 @@ def _copied(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _claim(path: Path, layout: Layout) -> bool:
+def _claim(path: Path, layout: Layout, *, scratch: bool) -> bool:
     """Make sure ``path`` is an empty directory only its owner may enter (its missing
     parents made, as the official image's ``18/docker`` inside a new volume needs);
     return whether it was created. Never one among the backups: a path that is, or is
     inside, the backup data root or the shared root (symbolic links followed) is
-    refused before anything is made."""
+    refused before anything is made (unless it is verify's ``scratch``)."""
     try:
         real = path.resolve()
-        for root in (Path(layout.data_root), Path(layout.shared_root)):
+        for root in () if scratch else (Path(layout.data_root), Path(layout.shared_root)):
             if real.is_relative_to(root.resolve()):
                 raise ConfigurationError(
                     f"--into {path} is inside {root}, where the backups are: recover writes "
