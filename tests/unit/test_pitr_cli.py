@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 from dependency_injector import providers
 
@@ -199,6 +200,23 @@ def test_list_pitr_shows_a_damaged_stream_with_what_to_do_and_lists_the_others(
             "advice": "restore its STREAM.json from a copy, or move the directory away",
         }
     ]
+
+
+def test_list_pitr_counts_no_file_of_the_wrong_size_named_as_a_segment(
+    run: Run, store: FakePitrStore
+) -> None:
+    run("basebackup", "users")
+    [stream] = store.streams("users")
+    junk = attrs.evolve(_segment(0x99), size=0)
+    store.wal[("users", stream.name)] = [_segment(2), _segment(3, partial=True), junk]
+
+    _, out, _ = run("list", "users", "--pitr")
+
+    assert (
+        "  WAL 000000010000000000000002 .. 000000010000000000000003.partial "
+        "(2 segments, 32.0 MiB, the last partial)"
+    ) in out.splitlines()
+    assert "gap" not in out
 
 
 def _segment(number: int, *, partial: bool = False) -> Segment:

@@ -16,13 +16,14 @@ from pg_backup_manager.domain.pitr.model import (
     Window,
 )
 from pg_backup_manager.domain.pitr.ports import PitrStore
-from pg_backup_manager.domain.pitr.windows import stream_windows
+from pg_backup_manager.domain.pitr.windows import received_segments, stream_windows
 
 
 @attrs.frozen(kw_only=True)
 class WalReceived:
     """The WAL of a stream, in short: its first and last segment, how many there are,
-    their bytes, and whether the last is the ``.partial`` one being written."""
+    their bytes, and whether the last is the ``.partial`` one being written (of the
+    segments that count: see :func:`received_segments`)."""
 
     first: str | None
     last: str | None
@@ -113,6 +114,6 @@ class ListPitr:
         return StreamListing(
             stream=stream,
             base_backups=contents.base_backups,
-            wal=WalReceived.of(contents.segments),
+            wal=WalReceived.of(received_segments(stream, contents.segments)),
             windows=stream_windows(contents),
         )
