@@ -19,7 +19,12 @@ if TYPE_CHECKING:
         verifybackup,
         wal_archive,
     )
-    from pg_backup_manager.adapters.pitr.recovery import scratch_server, waldump, writer
+    from pg_backup_manager.adapters.pitr.recovery import (
+        scratch_dirs,
+        scratch_server,
+        waldump,
+        writer,
+    )
     from pg_backup_manager.domain.monitoring import pitr_status, receiver_alerts
     from pg_backup_manager.domain.pitr import basebackup as taking
     from pg_backup_manager.domain.pitr import listing, pruning, receiving
@@ -118,8 +123,8 @@ def RecoveryWriter() -> type[writer.RecoveryWriter]:
 
 
 @Deferred
-def RecoveryScratch() -> type[writer.RecoveryScratch]:
-    from pg_backup_manager.adapters.pitr.recovery.writer import RecoveryScratch
+def RecoveryScratch() -> type[scratch_dirs.RecoveryScratch]:
+    from pg_backup_manager.adapters.pitr.recovery.scratch_dirs import RecoveryScratch
 
     return RecoveryScratch
 

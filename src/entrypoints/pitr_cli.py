@@ -24,11 +24,12 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
 
 _TO_HELP = (
     "latest (as far as the WAL received goes), an RFC 3339 time "
-    "(2026-12-04T10:15:00Z), or a local time read in TZ ('2026-12-04 11:15:00')."
+    "(2026-12-04T10:15:00Z; seconds optional), or a local time read in TZ "
+    "('2026-12-04 11:15:00')."
 )
 _INTO_HELP = (
     "A new or empty directory (a new volume) that becomes the data directory; "
-    "never one that holds anything."
+    "never one that holds anything, nor one among the backups."
 )
 
 

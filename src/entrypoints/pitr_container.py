@@ -110,7 +110,9 @@ class PitrContainer(containers.DeclarativeContainer):
         lazy_pitr.VerifyPitr,
         store=store,
         scratch=providers.Singleton(lazy_pitr.RecoveryScratch, layout=layout),
-        writer=writer,
+        writer=providers.Singleton(
+            lazy_pitr.RecoveryWriter, layout=layout, verifier=verifier, scratch=True
+        ),
         wal=wal,
         servers=providers.Singleton(lazy_pitr.ScratchServers, binaries=binaries),
         run_log=run_log,

@@ -98,9 +98,25 @@ def test_bad_targets_and_directories_are_refused_in_one_line_and_nothing_is_writ
         a_file = controller(
             "recover", SERVICE, "--to", "latest", "--into", str(occupied / "keep.txt")
         )
+        backups = controller.data_dir(SERVICE).parent
+        among = backups / SERVICE / "pitr" / "inside"
+        among_backups = controller("recover", SERVICE, "--to", "latest", "--into", str(among))
+        linked = running.host.data.parent / "link"
+        linked.symlink_to(backups)
+        through_a_link = controller(
+            "recover", SERVICE, "--to", "latest", "--into", str(linked / "inside")
+        )
+        rfc_3339_only = controller(
+            "recover", SERVICE, "--to", "2026-W49-5T23:57:58Z", "--into", str(before)
+        )
 
         for run in (outside, not_empty, not_a_time, no_such, a_file):
             assert_one_line_error(run, 2)
+        for run in (among_backups, through_a_link, rfc_3339_only):
+            assert_one_line_error(run, 2)
+        assert "where the backups are" in among_backups.stderr
+        assert "where the backups are" in through_a_link.stderr
+        assert not among.exists() and not (backups / "inside").exists()
         assert f"the window is {window['start']} .. " in outside.stderr
         assert "is not empty" in not_empty.stderr
         assert "is not a time" in not_a_time.stderr

@@ -42,6 +42,7 @@ from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
     CaughtUp,
+    DamagedStream,
     ReceiverState,
     Segment,
     ServerIdentity,
@@ -945,12 +946,18 @@ class FakePitrStore:
     wal: dict[tuple[str, str], list[Segment]] = attrs.field(factory=dict)
     caught: dict[tuple[str, str], CaughtUp] = attrs.field(factory=dict)
     actions: list[str] = attrs.field(factory=list)
+    # Stream directories whose STREAM.json is missing or broken, per service.
+    broken: dict[str, list[DamagedStream]] = attrs.field(factory=dict)
 
     def streams(self, identifier: str) -> list[Stream]:
         return sorted(self.kept.get(identifier, []), key=lambda s: s.name, reverse=True)
 
+    def damaged(self, identifier: str) -> list[DamagedStream]:
+        return sorted(self.broken.get(identifier, []), key=lambda d: d.name, reverse=True)
+
     def open_stream(self, identifier: str, stream: Stream) -> Stream:
         taken = {s.name for s in self.kept.get(identifier, [])}
+        taken |= {d.name for d in self.broken.get(identifier, [])}
         at = stream.started_at
         while utc_name(at) in taken:
             at += timedelta(seconds=1)

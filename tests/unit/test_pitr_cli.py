@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 from dependency_injector import providers
 
-from pg_backup_manager.domain.pitr.model import CaughtUp, Segment
+from pg_backup_manager.domain.pitr.model import CaughtUp, DamagedStream, Segment
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
 
@@ -167,6 +168,55 @@ def test_list_pitr_of_a_service_without_streams_says_so(run: Run) -> None:
     code, out, _ = run("list", "orders", "--pitr")
 
     assert (code, out) == (0, "orders: no base backup or WAL yet\n")
+
+
+def test_list_pitr_shows_a_damaged_stream_with_what_to_do_and_lists_the_others(
+    run: Run, store: FakePitrStore
+) -> None:
+    run("basebackup", "users")
+    store.broken["users"] = [DamagedStream(name="2024-07-05T00:00:00Z", reason="no STREAM.json")]
+    store.broken["orders"] = [DamagedStream(name="2024-07-01T00:00:00Z", reason="no STREAM.json")]
+
+    code, out, _ = run("list", "--all", "--pitr")
+    _, document, _ = run("list", "--all", "--pitr", "--json")
+
+    damaged = (
+        "DAMAGED (no STREAM.json): never recovered from nor pruned; "
+        "restore its STREAM.json from a copy, or move the directory away"
+    )
+    assert code == 0
+    assert out.splitlines()[1].startswith("users: stream 2024-07-04T09:00:00Z (first;")
+    assert f"users: stream 2024-07-05T00:00:00Z {damaged}" in out.splitlines()
+    assert out.splitlines()[-2:] == [
+        "orders: no base backup or WAL yet",
+        f"orders: stream 2024-07-01T00:00:00Z {damaged}",
+    ]
+    users, _ = json.loads(document)["pitr"]
+    assert [stream["name"] for stream in users["streams"]] == ["2024-07-04T09:00:00Z"]
+    assert users["damaged"] == [
+        {
+            "name": "2024-07-05T00:00:00Z",
+            "reason": "no STREAM.json",
+            "advice": "restore its STREAM.json from a copy, or move the directory away",
+        }
+    ]
+
+
+def test_list_pitr_counts_no_file_of_the_wrong_size_named_as_a_segment(
+    run: Run, store: FakePitrStore
+) -> None:
+    run("basebackup", "users")
+    [stream] = store.streams("users")
+    junk = attrs.evolve(_segment(0x99), size=0)
+    store.wal[("users", stream.name)] = [_segment(2), _segment(3, partial=True), junk]
+
+    _, out, _ = run("list", "users", "--pitr")
+
+    assert (
+        "  WAL 000000010000000000000002 .. 000000010000000000000003.partial "
+        "(2 segments, 32.0 MiB, the last partial)"
+    ) in out.splitlines()
+    assert "gap" not in out
 
 
 def _segment(number: int, *, partial: bool = False) -> Segment:

@@ -31,6 +31,7 @@ from pg_backup_manager.domain.pitr.model import (
     RECEIVER_STARTED,
     BaseBackup,
     CaughtUp,
+    DamagedStream,
     ReceiverCondition,
     ReceiverState,
     SlotState,
@@ -364,6 +365,42 @@ def test_a_receiving_service_is_healthy_with_its_slot_and_lag_in_every_room() ->
     assert sample(registry, "pitr_window_start_timestamp_seconds") == (
         base(2, 3).finished_at.timestamp()
     )
+
+
+def test_the_last_wal_is_never_a_file_of_the_wrong_size_named_as_a_segment() -> None:
+    store = store_with(a_stream(), (base(2, 3),), (1, 2, 3, 4))
+    junk = attrs.evolve(seg(0x99), size=0)
+    store.wal[("app", a_stream().name)] += [seg(5, partial=True), junk]
+
+    found = read(store)
+
+    assert found.last_segment == seg(5, partial=True)
+    assert found.newest_wal_in_window
+
+
+def test_a_damaged_stream_makes_the_service_unhealthy_in_every_room_the_live_one_is_read() -> None:
+    clock = FakeClock(current=minute(12))
+    states = FakeReceiverStates()
+    states.write("app", receiving(1, slot=slot()))
+    store = store_with(a_stream(), (base(2, 3),), (1, 2, 3, 4))
+    store.broken["app"] = [DamagedStream(name="2026-12-05T00:00:00Z", reason="no STREAM.json")]
+    status, health = rooms(states, store, clock)
+
+    report = health([APP], max_heartbeat_age=180, liveness_only=False)
+    text = "\n".join(line.text for line in render_status.statuses(status([APP]), DAILY))
+    [entry] = json.loads(documents.statuses(status([APP])))["databases"]
+
+    fault = (
+        "stream 2026-12-05T00:00:00Z is damaged (no STREAM.json): never recovered from nor "
+        "pruned; restore its STREAM.json from a copy, or move the directory away"
+    )
+    assert report.verdict is Verdict.FAULTS
+    assert error(f"app: {fault}") in render_status.health(report)
+    assert f"  WAL fault:        {fault}" in text
+    assert entry["pitr"]["faults"] == [fault]
+    assert entry["pitr"]["damaged_streams"] == ["2026-12-05T00:00:00Z"]
+    assert entry["pitr"]["stream"] == a_stream().name
+    assert entry["pitr"]["last_segment"] == seg(4).name and entry["pitr"]["windows"] == 1
 
 
 def test_a_database_without_wal_archiving_has_no_pitr_object_or_series() -> None:

@@ -13,7 +13,8 @@ from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.basebackup import BaseBackupResult
 from pg_backup_manager.domain.pitr.model import ReceiverCondition, SlotState, Stream
-from pg_backup_manager.domain.pitr.receiving import BASE_BACKUP_RETRY, Supervisor
+from pg_backup_manager.domain.pitr.receiving import Supervisor
+from pg_backup_manager.domain.pitr.supervision import BASE_BACKUP_RETRY
 
 from .fakes import (
     FakeClock,

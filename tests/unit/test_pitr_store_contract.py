@@ -17,7 +17,13 @@ from pg_backup_manager.adapters.pitr.base_staging import LocalBaseStaging
 from pg_backup_manager.adapters.pitr.streams import LocalPitrStore
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamStart
+from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    DamagedStream,
+    Segment,
+    Stream,
+    StreamStart,
+)
 from pg_backup_manager.domain.pitr.ports import BaseStaging, PitrStore
 
 from .fakes import FakePitrStore
@@ -217,3 +223,67 @@ def test_a_deleted_segment_takes_its_checksum_and_a_deleted_base_its_facts(real:
 
     assert sorted(p.name for p in (_stream_dir(real) / "base").iterdir()) == []
     assert sorted(p.name for p in (_stream_dir(real) / "wal").iterdir()) == []
+
+
+def _damage(store: Store, name: str) -> None:
+    """Leave a stream directory ``name`` whose STREAM.json is not a stream's facts."""
+    if store.root is None:
+        assert isinstance(store.store, FakePitrStore)
+        store.store.broken.setdefault("users", []).append(
+            DamagedStream(name=name, reason="STREAM.json is not a stream's facts (no 'slot')")
+        )
+        return
+    directory = store.root / "users" / "pitr" / "streams" / name
+    (directory / "wal").mkdir(parents=True)
+    (directory / "STREAM.json").write_text('{"garbage": 1}')
+
+
+def test_a_damaged_stream_is_never_a_stream_nor_its_name_taken_again(store: Store) -> None:
+    older = store.store.open_stream("users", STREAM)
+    _damage(store, "2026-12-05T00:00:00Z")
+
+    newer = store.store.open_stream(
+        "users", attrs.evolve(STREAM, started_at=AT.replace(day=5, hour=0, minute=0))
+    )
+
+    assert [s.name for s in store.store.streams("users")] == [newer.name, older.name]
+    assert newer.name == "2026-12-05T00:00:01Z"
+    assert [d.name for d in store.store.damaged("users")] == ["2026-12-05T00:00:00Z"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (None, "no STREAM.json"),
+        ('{"garbage": 1}', "STREAM.json is not a stream's facts (no 'started_at')"),
+        ("[]", "cannot read STREAM.json: not a JSON object"),
+        ("{", "cannot read STREAM.json: Expecting property name"),
+        ('{"started_at": 5}', "STREAM.json is not a stream's facts ("),
+    ],
+)
+def test_a_stream_whose_facts_are_missing_or_not_a_streams_is_damaged_the_others_are_read(
+    real: Store, facts: str | None, reason: str
+) -> None:
+    live = real.store.open_stream("users", STREAM)
+    directory = _stream_dir(real).parent / "2026-12-01T00:00:00Z"
+    (directory / "wal").mkdir(parents=True)
+    if facts is not None:
+        (directory / "STREAM.json").write_text(facts)
+
+    [damaged] = real.store.damaged("users")
+
+    assert real.store.streams("users") == [live]
+    assert damaged.name == "2026-12-01T00:00:00Z"
+    assert damaged.reason.startswith(reason)
+    assert str(directory) not in damaged.reason
+
+
+def test_hidden_names_files_and_other_names_are_neither_streams_nor_damaged(real: Store) -> None:
+    streams = _stream_dir(real).parent
+    streams.mkdir(parents=True)
+    (streams / ".2026-12-01T00:00:00Z.123.partial").mkdir()
+    (streams / "2026-12-02T00:00:00Z").write_text("a file")
+    (streams / "lost+found").mkdir()
+
+    assert real.store.streams("users") == []
+    assert real.store.damaged("users") == []

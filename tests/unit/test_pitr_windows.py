@@ -126,6 +126,21 @@ def test_of_several_partials_only_the_highest_counts() -> None:
     )
 
 
+def test_a_complete_segment_of_the_wrong_size_is_not_wal_received_and_ends_a_run() -> None:
+    junk = attrs.evolve(seg(0x99), size=0, received_at=minute(0.5))
+    tail = seg(5, partial=True, at=minute(5.5))
+    short = attrs.evolve(seg(3), size=SIZE - 1)
+
+    received = received_segments(STREAM, (*segs(1, 2, 3, 4), tail, junk))
+    (window,) = stream_windows(holding(STREAM, (base(2, 3),), (*segs(1, 2, 3, 4), tail, junk)))
+    cut = stream_windows(holding(STREAM, (base(1, 2),), (*segs(1, 2), short, seg(4))))
+
+    assert received == (*segs(1, 2, 3, 4), tail)
+    assert window.segments[-1] == tail and window.gap_at is None
+    assert window.end_lsn == 6 * SIZE
+    assert [(w.segments[-1], w.gap_at) for w in cut] == [(seg(2), seg(3).name)]
+
+
 def test_a_lone_partial_holding_a_base_backup_is_a_window() -> None:
     (window,) = stream_windows(holding(STREAM, (base(1),), (seg(1, partial=True),)))
 

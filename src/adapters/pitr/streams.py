@@ -3,7 +3,9 @@
 ``<data root>/<service>/pitr/streams/<UTC name>/`` holds ``STREAM.json``, ``wal/``
 (what ``pg_receivewal`` writes) and ``base/`` (committed base backups, each a
 directory and its ``<name>.json``). A stream is created whole under a hidden name
-and renamed, so a stream without ``STREAM.json`` is never seen.
+and renamed, so a stream without ``STREAM.json`` is never one being created: a
+directory of a stream's name whose ``STREAM.json`` is missing, unreadable or not a
+stream's facts is *damaged* (listed as such, never used).
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ import attrs
 
 from pg_backup_manager.adapters.pitr import records
 from pg_backup_manager.adapters.storage import files
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import ControllerError, one_line
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, StreamContents
+from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    DamagedStream,
+    Segment,
+    Stream,
+    StreamContents,
+)
 from pg_backup_manager.domain.pitr.naming import time_of_name, utc_name
 
 # A WAL segment: timeline, log and segment, 8 hexadecimal digits each.
@@ -40,19 +48,34 @@ class LocalPitrStore:
 
     def streams(self, identifier: str) -> list[Stream]:
         """Return the streams of ``identifier``, newest first (see :class:`PitrStore`)."""
+        found = [read for read in self._read(identifier) if isinstance(read, Stream)]
+        return sorted(found, key=lambda stream: stream.name, reverse=True)
+
+    def damaged(self, identifier: str) -> list[DamagedStream]:
+        """Return the damaged streams of ``identifier``, newest first (see :class:`PitrStore`)."""
+        found = [read for read in self._read(identifier) if isinstance(read, DamagedStream)]
+        return sorted(found, key=lambda damaged: damaged.name, reverse=True)
+
+    def _read(self, identifier: str) -> list[Stream | DamagedStream]:
+        """Return every stream directory of ``identifier``, read or damaged."""
         directory = records.pitr_dir(self.layout, identifier) / records.STREAMS
-        found = []
+        found: list[Stream | DamagedStream] = []
         for entry in files.scan(directory):
             if time_of_name(entry.name) is None or not entry.is_dir(follow_symlinks=False):
                 continue
             facts = Path(entry.path) / records.STREAM_FILE
-            if not facts.is_file():
+            if not facts.exists():
+                found.append(DamagedStream(name=entry.name, reason=f"no {records.STREAM_FILE}"))
                 continue
             try:
                 found.append(records.stream_of(entry.name, records.read_json(facts)))
-            except (KeyError, ValueError, TypeError) as error:
-                raise ControllerError(f"{facts} is not a stream's facts ({error})") from None
-        return sorted(found, key=lambda stream: stream.name, reverse=True)
+            except ControllerError as error:
+                reason = str(error).replace(str(facts), records.STREAM_FILE)
+                found.append(DamagedStream(name=entry.name, reason=reason))
+            except (KeyError, ValueError, TypeError, AttributeError) as error:
+                reason = f"{records.STREAM_FILE} is not a stream's facts ({_what(error)})"
+                found.append(DamagedStream(name=entry.name, reason=reason))
+        return found
 
     def open_stream(self, identifier: str, stream: Stream) -> Stream:
         """Create ``stream`` whole, then give it its name (see :class:`PitrStore`)."""
@@ -184,6 +207,12 @@ def _remove_tree(directory: Path, name: str) -> None:
         files.fsync_dir(directory)
     if hidden.exists():
         shutil.rmtree(hidden)
+
+
+def _what(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error}"
+    return one_line(error)
 
 
 def _said(error: OSError) -> str:

@@ -20,7 +20,9 @@ from pg_backup_manager.domain.monitoring.pitr_rules import (
     span,
 )
 from pg_backup_manager.domain.pitr.model import (
+    DAMAGED_STREAM_ADVICE,
     BaseBackup,
+    DamagedStream,
     ReceiverCondition,
     ReceiverState,
     Segment,
@@ -42,7 +44,8 @@ class PitrStatus:
     ``started_at`` when the running ``controller start`` began (None: unknown);
     ``stream`` the live (newest) stream, ``last_segment`` the newest WAL it received,
     ``newest_base`` its newest base backup; ``windows`` every window of the service,
-    oldest first; ``problem`` why the streams could not be read (then they are empty).
+    oldest first; ``problem`` why the streams could not be read (then they are empty);
+    ``damaged`` the stream directories whose facts are missing or broken.
     """
 
     database: Database
@@ -55,6 +58,7 @@ class PitrStatus:
     newest_base: BaseBackup | None = None
     windows: tuple[Window, ...] = ()
     problem: str | None = None
+    damaged: tuple[DamagedStream, ...] = ()
 
     @property
     def slot(self) -> SlotState | None:
@@ -102,7 +106,7 @@ class PitrStatus:
 
 
 def pitr_faults(status: PitrStatus) -> tuple[str, ...]:
-    """Return each fault of ``status``: its streams unreadable, its receiver (see
+    """Return each fault of ``status``: its streams unreadable or damaged, its receiver (see
     :func:`receiver_fault`), its newest base backup older than ``base_max_age`` (none
     yet is no fault while its stream is younger than that), its slot (see
     :func:`slot_fault`)."""
@@ -118,6 +122,11 @@ def pitr_faults(status: PitrStatus) -> tuple[str, ...]:
     ]
     if status.problem is not None:
         found.append(f"cannot read its streams: {status.problem}")
+    found.extend(
+        f"stream {broken.name} is damaged ({broken.reason}): never recovered from nor "
+        f"pruned; {DAMAGED_STREAM_ADVICE}"
+        for broken in status.damaged
+    )
     newest, stream = status.newest_base, status.stream
     if newest is not None:
         age = status.now - newest.started_at
@@ -173,6 +182,7 @@ class ReadPitrStatus:
             contents = [
                 self.store.contents(identifier, stream) for stream in self.store.streams(identifier)
             ]
+            status = attrs.evolve(status, damaged=tuple(self.store.damaged(identifier)))
         except ControllerError as error:
             return attrs.evolve(status, problem=one_line(error))
         if not contents:

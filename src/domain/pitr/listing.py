@@ -8,15 +8,22 @@ from collections.abc import Sequence
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.pitr.model import BaseBackup, Segment, Stream, Window
+from pg_backup_manager.domain.pitr.model import (
+    BaseBackup,
+    DamagedStream,
+    Segment,
+    Stream,
+    Window,
+)
 from pg_backup_manager.domain.pitr.ports import PitrStore
-from pg_backup_manager.domain.pitr.windows import stream_windows
+from pg_backup_manager.domain.pitr.windows import received_segments, stream_windows
 
 
 @attrs.frozen(kw_only=True)
 class WalReceived:
     """The WAL of a stream, in short: its first and last segment, how many there are,
-    their bytes, and whether the last is the ``.partial`` one being written."""
+    their bytes, and whether the last is the ``.partial`` one being written (of the
+    segments that count: see :func:`received_segments`)."""
 
     first: str | None
     last: str | None
@@ -51,10 +58,12 @@ class StreamListing:
 
 @attrs.frozen(kw_only=True)
 class PitrListing:
-    """The streams of one service, newest first."""
+    """The streams of one service, newest first, and its damaged streams (newest first:
+    never used for recovery, never pruned)."""
 
     database: Database
     streams: tuple[StreamListing, ...]
+    damaged: tuple[DamagedStream, ...] = ()
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -85,7 +94,8 @@ class ListPitr:
         """Return what each of ``databases`` has for point-in-time recovery.
 
         Raises:
-            ControllerError: a stream's directory or facts cannot be read.
+            ControllerError: the streams' directory, or a base backup's facts, cannot be
+                read (a damaged stream is listed as such, not raised).
         """
         return PitrListReport(listings=tuple(self._listing(database) for database in databases))
 
@@ -96,6 +106,7 @@ class ListPitr:
             streams=tuple(
                 self._stream(identifier, stream) for stream in self.store.streams(identifier)
             ),
+            damaged=tuple(self.store.damaged(identifier)),
         )
 
     def _stream(self, identifier: str, stream: Stream) -> StreamListing:
@@ -103,6 +114,6 @@ class ListPitr:
         return StreamListing(
             stream=stream,
             base_backups=contents.base_backups,
-            wal=WalReceived.of(contents.segments),
+            wal=WalReceived.of(received_segments(stream, contents.segments)),
             windows=stream_windows(contents),
         )

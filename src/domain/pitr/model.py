@@ -213,3 +213,18 @@ class BackupFacts:
 # leaves when the controller stops (no failure: nothing is told of it).
 RECEIVER_STARTED = "receiver started"
 CONTROLLER_STOPPED = "controller stopped"
+
+
+@attrs.frozen(kw_only=True)
+class DamagedStream:
+    """A stream directory (a UTC name, not hidden) whose ``STREAM.json`` is missing,
+    unreadable or not a stream's facts: without them nothing in it can be trusted, so
+    it is never recovered from, never pruned and never the live stream; ``reason`` says
+    in one line what is wrong with it."""
+
+    name: str
+    reason: str
+
+
+# What an operator does about a damaged stream (a person must look: nothing is deleted).
+DAMAGED_STREAM_ADVICE = "restore its STREAM.json from a copy, or move the directory away"

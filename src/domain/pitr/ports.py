@@ -12,6 +12,7 @@ from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
+    DamagedStream,
     Segment,
     ServerIdentity,
     SlotState,
@@ -66,11 +67,20 @@ class PitrStore(Protocol):
     """
 
     def streams(self, identifier: str) -> list[Stream]:
-        """Return the streams of ``identifier``, newest first (none: an empty list).
+        """Return the streams of ``identifier``, newest first (none: an empty list): the
+        first is the live one. A damaged stream (see :meth:`damaged`) is never among them.
 
         Raises:
-            ControllerError: the directory cannot be read, or a stream's
-                ``STREAM.json`` cannot be read or is not one.
+            ControllerError: the directory cannot be read.
+        """
+
+    def damaged(self, identifier: str) -> list[DamagedStream]:
+        """Return the damaged streams of ``identifier``, newest first: directories named
+        as streams whose ``STREAM.json`` is missing, unreadable or not a stream's facts.
+        Nothing may use or delete them (a person must look).
+
+        Raises:
+            ControllerError: the directory cannot be read.
         """
 
     def open_stream(self, identifier: str, stream: Stream) -> Stream:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import attrs
 
@@ -36,6 +36,11 @@ from pg_backup_manager.domain.pitr.receiver_ports import (
     WalReceiver,
 )
 from pg_backup_manager.domain.pitr.supervision import (
+    BASE_BACKUP_RETRY,
+    BASE_BACKUP_SETTLE,
+    POLL_SECONDS,
+    SLOT_CHECK_EVERY,
+    STALL_LIMIT,
     Backoff,
     Watch,
     nap,
@@ -46,18 +51,6 @@ from pg_backup_manager.domain.pitr.windows import stream_windows
 from pg_backup_manager.domain.ports import Clock, RunRecorder
 
 log = logging.getLogger("controller")
-
-# How often the receiver is looked at (its end, completed segments), and how often
-# the server is asked about the slot (one query: cheap, but not every poll).
-POLL_SECONDS = 2.0
-SLOT_CHECK_EVERY = timedelta(seconds=10)
-# A receiver that has not flushed anything new this long while its server wrote WAL
-# (or that the server sees no connection from) is stopped and started again.
-STALL_LIMIT = timedelta(seconds=60)
-# A base backup that failed is tried again this much later (the receiver runs on).
-BASE_BACKUP_RETRY = timedelta(minutes=5)
-# A base backup that counts is given this long to show as a window before another one.
-BASE_BACKUP_SETTLE = timedelta(seconds=30)
 
 
 @attrs.frozen(kw_only=True)

@@ -29,6 +29,18 @@ from pg_backup_manager.domain.ports import Clock
 # WAL up to a point was received covers the commits made a margin before it.
 COMMIT_MARGIN = timedelta(seconds=1)
 
+# How often the receiver is looked at (its end, completed segments), and how often
+# the server is asked about the slot (one query: cheap, but not every poll).
+POLL_SECONDS = 2.0
+SLOT_CHECK_EVERY = timedelta(seconds=10)
+# A receiver that has not flushed anything new this long while its server wrote WAL
+# (or that the server sees no connection from) is stopped and started again.
+STALL_LIMIT = timedelta(seconds=60)
+# A base backup that failed is tried again this much later (the receiver runs on).
+BASE_BACKUP_RETRY = timedelta(minutes=5)
+# A base backup that counts is given this long to show as a window before another one.
+BASE_BACKUP_SETTLE = timedelta(seconds=30)
+
 # Slot states in which the server has removed, or may remove at any time, WAL the
 # slot was meant to keep: the stream cannot be trusted to continue without a gap.
 _LOST = frozenset({"lost"})

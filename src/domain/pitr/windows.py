@@ -37,10 +37,13 @@ def received_segments(stream: Stream, segments: Iterable[Segment]) -> tuple[Segm
     promotion into the same directory before the stream is cut: that WAL is another
     history). A ``.partial`` counts only at the tail, after every complete segment:
     one at or below a complete segment is stale (the complete one wins), and of
-    several the highest only (the one being written).
+    several the highest only (the one being written). A complete segment whose size is
+    not the stream's segment size is not WAL received (a file planted or cut short):
+    it is left out as a missing one would be, so it ends a run.
     """
     own = [s for s in segments if s.timeline == stream.timeline]
-    complete = {s.number: s for s in own if not s.partial}
+    size = stream.wal_segment_size
+    complete = {s.number: s for s in own if not s.partial and s.size == size}
     last = max(complete, default=-1)
     tail = max(
         (s for s in own if s.partial and s.number > last), key=lambda s: s.number, default=None

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pg_backup_manager.domain.errors import one_line
-from pg_backup_manager.domain.pitr.model import BaseBackup, Window
+from pg_backup_manager.domain.pitr.model import (
+    DAMAGED_STREAM_ADVICE,
+    BaseBackup,
+    DamagedStream,
+    Window,
+)
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
 from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, size
@@ -49,10 +54,16 @@ def base_backup(result: BaseBackupResult) -> Line:
 
 
 def listing(found: PitrListing) -> Line:
-    """Return the streams of one service, newest first, each with its parts."""
+    """Return the streams of one service, newest first, each with its parts; then its
+    damaged streams, one line each with what to do."""
     identifier = found.database.identifier
+    damaged = [
+        f"{identifier}: stream {broken.name} DAMAGED ({broken.reason}): never recovered from "
+        f"nor pruned; {DAMAGED_STREAM_ADVICE}"
+        for broken in found.damaged
+    ]
     if not found.streams:
-        return Line(f"{identifier}: no base backup or WAL yet")
+        return Line("\n".join([f"{identifier}: no base backup or WAL yet", *damaged]))
     windows = found.windows
     if windows:
         lines = [f"{identifier}: recoverable {_span(window)}" for window in windows]
@@ -67,7 +78,7 @@ def listing(found: PitrListing) -> Line:
         )
         for part in STREAM_PARTS:
             lines += [f"  {text}" for text in part(listed)]
-    return Line("\n".join(lines))
+    return Line("\n".join([*lines, *damaged]))
 
 
 def _bases(listed: StreamListing) -> list[str]:
@@ -102,7 +113,8 @@ STREAM_PARTS: tuple[Callable[[StreamListing], list[str]], ...] = (_bases, _wal, 
 
 
 def document(report: PitrListReport) -> str:
-    """Return ``{"schema": 1, "pitr": [...]}``: per service its streams, newest first."""
+    """Return ``{"schema": 1, "pitr": [...]}``: per service its streams, newest first, and
+    its damaged streams."""
     return json.dumps(
         {
             "schema": SCHEMA,
@@ -111,6 +123,7 @@ def document(report: PitrListReport) -> str:
                     "database": found.database.identifier,
                     "windows": [window_entry(window) for window in found.windows],
                     "streams": [stream_entry(listed) for listed in found.streams],
+                    "damaged": [damaged_entry(broken) for broken in found.damaged],
                 }
                 for found in report.listings
             ],
@@ -135,6 +148,12 @@ def stream_entry(listed: StreamListing) -> dict[str, Any]:
         "wal": wal_entry(listed.wal),
         "windows": [window_entry(window) for window in listed.windows],
     }
+
+
+def damaged_entry(broken: DamagedStream) -> dict[str, Any]:
+    """Return one damaged stream as the documents show it: its name, what is wrong and
+    what to do."""
+    return {"name": broken.name, "reason": broken.reason, "advice": DAMAGED_STREAM_ADVICE}
 
 
 def window_entry(window: Window) -> dict[str, Any]:

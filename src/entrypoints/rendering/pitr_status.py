@@ -95,4 +95,5 @@ def pitr_entry(status: PitrStatus) -> dict[str, Any]:
         "max_delay_seconds": int(status.limits.max_delay.total_seconds()),
         "base_backup_max_age_seconds": int(status.limits.base_max_age.total_seconds()),
         "slot_alert_bytes": status.limits.slot_alert_bytes,
+        "damaged_streams": [broken.name for broken in status.damaged],
     }

@@ -9,7 +9,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePath
@@ -17,7 +16,6 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters.pitr import records
-from pg_backup_manager.adapters.processes import is_alive
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError, IntegrityError
 from pg_backup_manager.domain.model import Layout
@@ -115,10 +113,13 @@ class RecoveryDraft:
 
 @attrs.frozen(kw_only=True)
 class RecoveryWriter:
-    """Writes recoveries into new data directories."""
+    """Writes recoveries into new data directories, never among the backups, except
+    for ``scratch``: the writer of ``verify --pitr``'s scratch data directories, which
+    lie beside the streams (see :class:`RecoveryScratch`) and are removed after it."""
 
     layout: Layout
     verifier: BackupVerifier
+    scratch: bool = False
 
     @contextlib.contextmanager
     def writing(self, identifier: str, into: PurePath) -> Iterator[RecoveryDraft]:
@@ -126,12 +127,13 @@ class RecoveryWriter:
         block wrote is made durable when it ends well, and removed when it raises.
 
         Raises:
-            ConfigurationError: ``into`` holds anything, is not a directory, or its
-                parent does not exist.
+            ConfigurationError: ``into`` holds anything, is not a directory, cannot be
+                made, or is (or is inside) the backups' or the shared root (but
+                for a ``scratch`` writer).
             ControllerError: it cannot be written (a full device says so).
         """
         path = Path(into).absolute()
-        created = _claim(path)
+        created = _claim(path, self.layout, scratch=self.scratch)
         try:
             draft = RecoveryDraft(
                 layout=self.layout, identifier=identifier, path=path, verifier=self.verifier
@@ -165,10 +167,22 @@ def _copied(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _claim(path: Path) -> bool:
+def _claim(path: Path, layout: Layout, *, scratch: bool) -> bool:
     """Make sure ``path`` is an empty directory only its owner may enter (its missing
     parents made, as the official image's ``18/docker`` inside a new volume needs);
-    return whether it was created."""
+    return whether it was created. Never one among the backups: a path that is, or is
+    inside, the backup data root or the shared root (symbolic links followed) is
+    refused before anything is made (unless it is verify's ``scratch``)."""
+    try:
+        real = path.resolve()
+        for root in () if scratch else (Path(layout.data_root), Path(layout.shared_root)):
+            if real.is_relative_to(root.resolve()):
+                raise ConfigurationError(
+                    f"--into {path} is inside {root}, where the backups are: recover writes "
+                    "a new data directory elsewhere (a new volume), never among the backups"
+                )
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of symbolic links
+        raise ConfigurationError(f"--into {path}: {error}") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=_DATA_DIR_MODE)
@@ -213,26 +227,3 @@ def _described(error: OSError, path: Path) -> str:
     if error.errno == errno.ENOSPC:
         return f"no space left on the device of {path}; nothing of the recovery is left there"
     return f"cannot write the recovery into {path}: {error.strerror or error}"
-
-
-_SCRATCH = re.compile(r"\.verify\.(?P<pid>[0-9]+)")
-
-
-@attrs.frozen(kw_only=True)
-class RecoveryScratch:
-    """Scratch data directories of ``verify --pitr``: ``<service>/pitr/.verify.<pid>``."""
-
-    layout: Layout
-
-    @contextlib.contextmanager
-    def scratch(self, identifier: str) -> Iterator[Path]:
-        pitr = records.pitr_dir(self.layout, identifier)
-        for entry in files.scan(pitr):
-            found = _SCRATCH.fullmatch(entry.name)
-            if found is not None and not is_alive(int(found["pid"])):
-                shutil.rmtree(entry.path, ignore_errors=True)
-        path = pitr / f".verify.{os.getpid()}"
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
