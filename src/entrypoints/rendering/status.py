@@ -9,6 +9,7 @@ from datetime import timedelta
 from pg_backup_manager.adapters.config_report import Entry
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.pitr_rules import span
 from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.domain.ports import Schedule
@@ -178,16 +179,9 @@ def configuration(entries: Sequence[Entry]) -> list[Line]:
     ]
 
 
-def age(span: timedelta | None) -> str:
-    """Return ``span`` rounded to what a person reads: s, min, h or days."""
-    seconds = 0.0 if span is None else span.total_seconds()
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.1f} days"
+def age(length: timedelta | None) -> str:
+    """Return ``length`` rounded to what a person reads: s, min, h or days."""
+    return span(length or timedelta(0))
 
 
 def _names(status: DatabaseStatus, shown: int = 3) -> str:
