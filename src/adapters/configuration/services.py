@@ -84,10 +84,11 @@ WAL_ARCHIVE = Variable(
     name="<SERVICE>_WAL_ARCHIVE",
     parse=boolean,
     default="false",
-    help="`true`: point-in-time recovery for this service: `controller basebackup` takes "
-    "base backups of it (checked by `pg_verifybackup`) into `<service>/pitr/`. Its user "
-    "needs the `REPLICATION` attribute and a `pg_hba.conf` line for replication "
-    "connections. Dumps go on as before.",
+    help="`true`: point-in-time recovery for this service: `controller start` streams its "
+    "WAL through a replication slot and takes base backups on `BASE_BACKUP_SCHEDULE` "
+    "(checked by `pg_verifybackup`), into `<service>/pitr/`. Its user needs the "
+    "`REPLICATION` attribute and a `pg_hba.conf` line for replication connections (see "
+    "Point-in-time recovery). Dumps go on as before.",
 )
 # In the order `controller config` prints them, for each service.
 VARIABLES: tuple[Variable[Any], ...] = (
