@@ -2,14 +2,16 @@
 store (``OffsiteLister``, ``OffsiteUploader``, ``OffsiteDownloader``, ``OffsiteDeleter``),
 whatever the backend.
 
-Keys: ``<prefix>/<identifier>/<backup name>``, with beside it ``<name>.sha256``,
-``<stem>.globals.sql`` and ``<stem>.globals.sql.sha256``. Every object is recorded with
-the SHA-256 of its content; an upload counts once the bucket reports the expected size
-and that SHA-256. Objects are made only where their key is free (``Bucket.put``), after
-a look found it free, so nothing is ever overwritten. A listed archive is a usable copy
-only with its checksum object, a ``sha256sum`` line naming the archive whose digest is
-the archive's recorded SHA-256; and, when it has globals or their checksum object, both,
-agreeing in the same way (:meth:`OffsiteCopy.judged`).
+Keys: ``<prefix>/<identifier>/<backup name>`` (for a database of a server,
+``<prefix>/<service>/<segment>/...``: :mod:`~pg_backup_manager.domain.database_names`),
+with beside it ``<name>.sha256``, ``<stem>.globals.sql`` and
+``<stem>.globals.sql.sha256``. Every object is recorded with the SHA-256 of its content;
+an upload counts once the bucket reports the expected size and that SHA-256. Objects are
+made only where their key is free (``Bucket.put``), after a look found it free, so
+nothing is ever overwritten. A listed archive is a usable copy only with its checksum
+object, a ``sha256sum`` line naming the archive whose digest is the archive's recorded
+SHA-256; and, when it has globals or their checksum object, both, agreeing in the same
+way (:meth:`OffsiteCopy.judged`).
 
 With ENCRYPTION_RECIPIENTS, the archive and the globals are stored encrypted (the
 ``Cipher``, age), recorded as such; their recorded SHA-256 and size describe the
@@ -29,8 +31,9 @@ import attrs
 
 from pg_backup_manager.adapters.offsite.bucket import Bucket, Cipher, Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.fetching import SIDECAR, download
+from pg_backup_manager.domain.database_names import segments
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.model import check_identifier
+from pg_backup_manager.domain.model import check_name
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
 
 MAX_CHECKSUM_OBJECT = 4096  # a sha256sum line is about 110 bytes
@@ -224,8 +227,9 @@ class BucketOffsiteStore:
         )
 
     def _base(self, identifier: str) -> str:
-        service = check_identifier(identifier)  # one path segment: never '..' or '/'
-        return f"{self.prefix}/{service}/" if self.prefix else f"{service}/"
+        # The service, then a database of a server's segment: never '..', '/' or empty.
+        folder = "/".join(segments(check_name(identifier)))
+        return f"{self.prefix}/{folder}/" if self.prefix else f"{folder}/"
 
 
 def _checksum(name: BackupName, archive: StoredArchive) -> str:
