@@ -53,6 +53,27 @@ class Container(containers.DeclarativeContainer):
         lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
     )
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
+    # Every database of a server (<SERVICE>_POSTGRES_DB=*): their directories, and what the
+    # last run found on each server.
+    stored_databases = providers.Singleton(
+        lazy.LocalDatabaseDirectories, root=layout.provided.data_root
+    )
+    shared_databases = providers.Singleton(
+        lazy.LocalDatabaseDirectories, root=layout.provided.shared_root
+    )
+    listings = providers.Singleton(
+        lazy.JsonServerListings,
+        data_root=layout.provided.data_root,
+        file_mode=settings.provided.file_mode,
+    )
+    targets = providers.Factory(
+        lazy_use_cases.Targets,
+        config=config,
+        catalog=catalog,
+        stored=stored_databases,
+        shared=shared_databases,
+        listings=listings,
+    )
     monitoring = settings.provided.monitoring
     # The run history: written by every operation, read by `status`, `health`, /metrics.
     history = providers.Singleton(
@@ -139,6 +160,15 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
+        globals_files=staging,
+    )
+    expand_run = providers.Factory(
+        lazy_use_cases.ExpandRun,
+        server=server,
+        listings=listings,
+        stored=stored_databases,
+        catalog=catalog,
+        clock=clock,
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,
@@ -181,6 +211,7 @@ class Container(containers.DeclarativeContainer):
     # `dump`, each scheduled run and BACKUP_ON_START: take, upload, prune, record, tell.
     backup_run = providers.Factory(
         lazy_use_cases.BackupRun,
+        expand=expand_run,
         take_backups=take_backups,
         offsite=run_offsite,
         prune=prune,
@@ -229,6 +260,8 @@ class Container(containers.DeclarativeContainer):
         max_age=monitoring.max_age,
         offsite=offsite_use.provided.on,
         pitr=pitr.status,
+        stored=stored_databases,
+        listings=listings,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)

@@ -149,7 +149,7 @@ def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
     lowered = message.lower()
     for needle, hint in _HINTS:
         if needle in lowered:
-            password = database.password_variable or PASSWORD.of(database.identifier).name
-            said = hint.format(prefix=env_prefix(database.identifier), password=password)
+            password = database.password_variable or PASSWORD.of(database.service).name
+            said = hint.format(prefix=env_prefix(database.service), password=password)
             return f"{message} ({said})"
     return message

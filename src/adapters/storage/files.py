@@ -199,8 +199,11 @@ def publish(temporary: Path, final: Path) -> None:
     fsync_dir(final.parent)
 
 
-# Our own temporary files: ".<backup name or file.dump>[.sha256].<pid>.partial".
-_OURS = re.compile(r"\.(file_\w+_[\dT:-]+Z\.dump|file\.dump)(\.sha256)?\.(?P<pid>\d+)\.partial")
+# Our own temporary files: ".<backup name or file.dump>[.sha256].<pid>.partial", and a
+# run's globals, ".globals.sql.<pid>.partial".
+_OURS = re.compile(
+    r"\.(file_\w+_[\dT:-]+Z\.dump|file\.dump|globals\.sql)(\.sha256)?\.(?P<pid>\d+)\.partial"
+)
 
 
 def remove_leftovers(directory: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -17,6 +19,7 @@ from pg_backup_manager.domain.backups.ports import (
     SharedCopies,
     Staging,
 )
+from pg_backup_manager.domain.backups.server_runs import GlobalsFiles, GlobalsOfRun
 from pg_backup_manager.domain.errors import ControllerError, ToolError, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
@@ -76,8 +79,12 @@ class BackupWriter:
     checker: ArchiveChecker
     server: ServerDatabases
 
-    def write(self, database: Database, tier: Tier) -> Backup:
-        """Dump ``database`` into a new backup of ``tier``; return it.
+    def write(
+        self, database: Database, tier: Tier, *, globals_of_run: GlobalsDumper | None = None
+    ) -> Backup:
+        """Dump ``database`` into a new backup of ``tier``; return it. Its globals come from
+        ``globals_of_run`` when given (a run's, dumped once per server), else from
+        ``globals_dumper``.
 
         Raises:
             ControllerError: the dump or its check failed (a target that a killed
@@ -90,7 +97,7 @@ class BackupWriter:
             try:
                 self.dumper.dump(database, draft.path)
                 # After the dump: its errors say most about a server that refuses us.
-                self.globals_dumper.dump_globals(database, draft.globals_path)
+                (globals_of_run or self.globals_dumper).dump_globals(database, draft.globals_path)
             except ToolError:
                 explain_a_missing_target(database=database, server=self.server)
                 raise
@@ -119,7 +126,9 @@ def _free_second(at: datetime, taken: set[datetime]) -> datetime:
 
 @attrs.frozen(kw_only=True)
 class TakeBackups:
-    """Dumps databases, each under its lock, ``parallelism`` at a time."""
+    """Dumps databases, each under its lock, ``parallelism`` at a time; the globals of a
+    server whose databases are backed up one by one (``<SERVICE>_POSTGRES_DB=*``) once per
+    call, kept in ``globals_files`` meanwhile (None: each dumps its own)."""
 
     writer: BackupWriter
     shared: SharedCopies
@@ -128,6 +137,7 @@ class TakeBackups:
     run_log: RunRecorder
     timezone: str
     parallelism: int = 1
+    globals_files: GlobalsFiles | None = None
 
     def __call__(
         self,
@@ -136,8 +146,10 @@ class TakeBackups:
         tier: Tier | None = None,
         share: bool = False,
         operation: Operation = Operation.DUMP,
+        unlisted: Sequence[tuple[Database, ControllerError]] = (),
     ) -> DumpReport:
-        """Dump ``databases`` into new backups; return what happened to each.
+        """Dump ``databases`` into new backups; return what happened to each, after the
+        failure of each database in ``unlisted`` (its server could not be listed).
 
         The tier defaults to the rule of scheduled runs (monthly on the 1st,
         weekly on Saturdays, daily otherwise, in ``timezone``). A failure, a
@@ -146,37 +158,66 @@ class TakeBackups:
         cancelled. Each database's run is recorded in its history as ``operation``.
         """
         tier = tier or tier_of_run(self.clock.now(), timezone=self.timezone)
-        if self.parallelism <= 1 or len(databases) <= 1:
-            results = [self._one(database, tier, share, operation) for database in databases]
-            return DumpReport(results=tuple(results))
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="dump") as pool:
-            futures: list[Future[DumpResult]] = [
-                pool.submit(self._one, database, tier, share, operation) for database in databases
-            ]
-            try:
-                return DumpReport(results=tuple(future.result() for future in futures))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        failed = tuple(self._failed(database, error, operation) for database, error in unlisted)
+        with contextlib.ExitStack() as stack:
+            run_globals = None
+            if self.globals_files is not None:
+                run_globals = GlobalsOfRun(
+                    dumper=self.writer.globals_dumper, files=self.globals_files, stack=stack
+                )
+            one = functools.partial(
+                self._one, tier=tier, share=share, operation=operation, run_globals=run_globals
+            )
+            if self.parallelism <= 1 or len(databases) <= 1:
+                return DumpReport(results=failed + tuple(one(database) for database in databases))
+            with ThreadPoolExecutor(self.parallelism, thread_name_prefix="dump") as pool:
+                futures: list[Future[DumpResult]] = [pool.submit(one, d) for d in databases]
+                try:
+                    return DumpReport(results=failed + tuple(f.result() for f in futures))
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
 
-    def _one(self, database: Database, tier: Tier, share: bool, operation: Operation) -> DumpResult:
+    def _failed(
+        self, database: Database, error: ControllerError, operation: Operation
+    ) -> DumpResult:
         with recorded(
             run_log=self.run_log,
             clock=self.clock,
             identifier=database.identifier,
             operation=operation,
         ) as recording:
-            result = self._dump(database, tier, share)
+            recording.failed(error)
+        return DumpResult(database=database, error=error)
+
+    def _one(
+        self,
+        database: Database,
+        *,
+        tier: Tier,
+        share: bool,
+        operation: Operation,
+        run_globals: GlobalsOfRun | None,
+    ) -> DumpResult:
+        with recorded(
+            run_log=self.run_log,
+            clock=self.clock,
+            identifier=database.identifier,
+            operation=operation,
+        ) as recording:
+            result = self._dump(database, tier, share, run_globals)
             recording.backup = result.backup
             if result.error is not None:
                 recording.failed(result.error)
         return result
 
-    def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+    def _dump(
+        self, database: Database, tier: Tier, share: bool, run_globals: GlobalsOfRun | None
+    ) -> DumpResult:
         try:
             with self.locks.hold(database.identifier):
-                backup = self.writer.write(database, tier)
+                backup = self.writer.write(database, tier, globals_of_run=run_globals)
                 if not share:
                     return DumpResult(database=database, backup=backup)
                 try:

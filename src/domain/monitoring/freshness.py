@@ -56,6 +56,11 @@ class DatabaseStatus:
     runs_total: dict[Outcome, int] = attrs.field(factory=dict)
     # Its WAL archiving, with <SERVICE>_WAL_ARCHIVE=true (None: off).
     pitr: PitrStatus | None = None
+    # A database of a server: whether its last listing had it (None: no such database, or
+    # never listed); one that was not (dropped, excluded) is not judged for freshness,
+    # nor a service with every database beside its databases (``judged`` false).
+    on_server: bool | None = None
+    judged: bool = True
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -73,7 +78,10 @@ class DatabaseStatus:
 
     @property
     def fresh(self) -> bool:
-        """Return whether the newest backup is young enough (or it is too early to tell)."""
+        """Return whether the newest backup is young enough (or it is too early to tell, or
+        it is not judged: see ``judged``)."""
+        if not self.judged:
+            return True
         age = self.newest_age
         if age is None:
             return self.grace_until is not None and self.now < self.grace_until

@@ -10,6 +10,12 @@ import attrs
 
 from pg_backup_manager.domain.backups.listing import recorded_checksum
 from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.every_database import (
+    ServerListings,
+    StoredDatabases,
+    known,
+    on_server,
+)
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import (
     DatabaseStatus,
@@ -44,12 +50,17 @@ class Status:
     max_age: timedelta | None = None
     offsite: bool = False
     pitr: ReadPitrStatus | None = None
+    # Services with every database of their server: their databases, and the last listing.
+    stored: StoredDatabases | None = None
+    listings: ServerListings | None = None
 
     def __call__(
         self, databases: Sequence[Database], *, runs_total: bool = False
     ) -> list[DatabaseStatus]:
-        """Return the status of each of ``databases``, in order; with ``runs_total``, each
-        with how many backup runs ever ended each way (the metrics count them)."""
+        """Return the status of each of ``databases``, in order (a service with every
+        database of its server: of each database this host knows of it, see
+        :func:`.known`); with ``runs_total``, each with how many backup runs ever ended
+        each way (the metrics count them)."""
         now = self.clock.now()
         max_age = self.max_age or default_max_age(self.schedule, now=now)
         next_run = self.schedule.next_after(now) if self.production else None
@@ -58,7 +69,7 @@ class Status:
         archived = self.pitr is not None and any(d.wal_archive for d in databases)
         receivers_started = self.heartbeat.started_at() if archived else None
         statuses = []
-        for database in databases:
+        for database, listed, judged in self._rows(databases):
             identifier = database.identifier
             status = database_status(
                 database=database,
@@ -71,6 +82,7 @@ class Status:
                 offsite=self.offsite,
                 history_unreadable_lines=self.history.unreadable_lines(identifier),
             )
+            status = attrs.evolve(status, on_server=listed, judged=judged)
             newest = status.newest
             if newest is not None and newest.sha256 is None:
                 newest = attrs.evolve(
@@ -84,6 +96,30 @@ class Status:
                 status = attrs.evolve(status, pitr=found)
             statuses.append(status)
         return statuses
+
+    def _rows(self, databases: Sequence[Database]) -> list[tuple[Database, bool | None, bool]]:
+        """Return each database to show, whether its server had it at its last listing,
+        and whether its freshness is judged: not for one its server no longer has, nor
+        for a service with every database shown beside its databases (for its own old
+        backups, or its WAL archiving)."""
+        rows: list[tuple[Database, bool | None, bool]] = []
+        for database in databases:
+            if self.stored is None or self.listings is None:
+                rows.append((database, None, True))
+                continue
+            found = [database]
+            if database.every_database:
+                found = known(
+                    database, stored=self.stored, listings=self.listings, catalog=self.catalog
+                )
+                if database.wal_archive and found[0].identifier != database.identifier:
+                    found.insert(0, database)
+            last = self.listings.last(database.service)
+            for one in found:
+                seen = on_server(one, last)
+                alone = len(found) == 1
+                rows.append((one, seen, seen is not False and (alone or not one.every_database)))
+        return rows
 
     def _backups(self, identifier: str) -> list[Backup]:
         """Return the backups of ``identifier``, newest first; with ``offsite``, each with

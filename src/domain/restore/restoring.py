@@ -19,7 +19,7 @@ import attrs
 
 from pg_backup_manager.domain.backups.dumping import BackupWriter
 from pg_backup_manager.domain.backups.ports import ArchiveChecker, SharedCopies
-from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
@@ -105,6 +105,7 @@ class Restore:
                 the database is as it was.
         """
         name = BackupName.parse(backup)
+        one_database(database)
         with (
             self._recorded(database, Operation.RESTORE) as recording,
             self.locks.hold(database.identifier),
@@ -128,6 +129,7 @@ class Restore:
         results = []
         for database in databases:
             try:
+                one_database(database)
                 with (
                     self._recorded(database, Operation.RESTORE_FROM_SHARED) as recording,
                     self.locks.hold(database.identifier),
@@ -232,3 +234,14 @@ class Restore:
             return
         if self.server.exists(database, plan.aside):
             self.server.rename(database, plan.aside, plan.target)
+
+
+def one_database(database: Database) -> Database:
+    """Return ``database``; raise ConfigurationError for a service with every database of
+    its server (``<SERVICE>_POSTGRES_DB=*``): no restore replaces it, whatever it holds."""
+    if database.every_database:
+        raise ConfigurationError(
+            f"'{database.identifier}' backs up every database of its server: a restore "
+            f"replaces one, named '{database.identifier}/<database>'"
+        )
+    return database
