@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories, Schedule
+    from pg_backup_manager.domain.targets import Targets
 
 log = logging.getLogger("controller")
 
@@ -70,7 +71,7 @@ def run_schedule(
     schedule: Schedule,
     clock: Clock,
     job: Callable[[], object],
-    bound: timedelta,
+    bound: timedelta | Callable[[], timedelta],
     heartbeat: HeartbeatWriter | None = None,
     runs: int | None = None,
 ) -> None:
@@ -80,8 +81,9 @@ def run_schedule(
     outlasts the interval skips the times it covered instead of doubling up.
     A job that raises an ordinary exception is logged and the schedule goes on.
     The heartbeat is told the run it waits for, then each run and the time
-    (``bound`` after its start) by which it must have ended: ``health`` judges
-    from them whether the loop makes progress.
+    (``bound`` after its start, worked out as it starts when ``bound`` is a function)
+    by which it must have ended: ``health`` judges from them whether the loop makes
+    progress.
     """
     done = 0
     while runs is None or done < runs:
@@ -91,7 +93,7 @@ def run_schedule(
             heartbeat.waiting(due)
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
-            with busy(heartbeat, clock=clock, bound=bound):
+            with busy(heartbeat, clock=clock, bound=bound() if callable(bound) else bound):
                 job()
         except Exception:
             log.exception("scheduled backup failed unexpectedly; the schedule goes on")
@@ -121,6 +123,7 @@ def start(
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
+    targets: Targets = Provide[Container.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
     runs: int | None = None,
 ) -> None:
@@ -140,7 +143,9 @@ def start(
     archived = [database for database in config.databases if database.wal_archive]
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
-        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, settings, runs)
+        # A run's bound counts the databases it will back up: a server's, as known now.
+        bound = partial(_bound, targets, settings)
+        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, bound, runs)
 
 
 def _schedule(
@@ -150,10 +155,9 @@ def _schedule(
     clock: Clock,
     heartbeat: HeartbeatWriter,
     backup_run: BackupRun,
-    settings: Settings,
+    bound: Callable[[], timedelta],
     runs: int | None,
 ) -> None:
-    identifiers = [database.identifier for database in config.databases]
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "
@@ -169,15 +173,20 @@ def _schedule(
         # The whole run (take, upload, prune, record, tell) is BackupRun's; here it is logged.
         log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
 
-    bound = run_bound(
-        databases=len(identifiers), dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
-    )
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")
-        with busy(heartbeat, clock=clock, bound=bound):
+        with busy(heartbeat, clock=clock, bound=bound()):
             job()
     run_schedule(
         schedule=schedule, clock=clock, job=job, bound=bound, heartbeat=heartbeat, runs=runs
+    )
+
+
+def _bound(targets: Targets, settings: Settings) -> timedelta:
+    return run_bound(
+        databases=len(targets.named(None, all_=True)),
+        dump_timeout=settings.dump_timeout,
+        lock_wait=settings.lock_wait,
     )
 
 

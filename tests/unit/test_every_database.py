@@ -8,14 +8,16 @@ from datetime import timedelta
 
 import pytest
 
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 from pg_backup_manager.domain.every_database import ServerListing
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.model import Config
+from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.targets import Targets
 
-from .fakes import LAYOUT, Fakes, database, server
+from .fakes import LAYOUT, FakeClock, FakeHeartbeat, Fakes, database, server
 
 MAIN = server("main", excluded=frozenset({"scratch"}))
 USERS = database("users")
@@ -192,3 +194,77 @@ def test_dumping_an_excluded_database_or_one_not_on_the_server_is_exit_2() -> No
         targets(fakes).to_dump("main/nope", all_=False, server=fakes.servers)
     found = targets(fakes).to_dump("main/app", all_=False, server=fakes.servers)
     assert [d.identifier for d in found] == ["main/app"]
+
+
+def status(fakes: Fakes) -> Status:
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    heartbeat.started(FakeClock().now())  # when the fakes' time begins
+    return Status(
+        catalog=fakes.store,
+        history=fakes.run_log,
+        clock=fakes.clock,
+        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        heartbeat=heartbeat,
+        production=True,
+        stored=fakes.store,
+        listings=fakes.servers,
+    )
+
+
+def test_status_judges_each_database_of_the_server_by_its_own_backups_and_runs() -> None:
+    fakes = with_server("app", "crm")
+    fakes.backup_run(offsite=False).scheduled([MAIN], share=False)
+    fakes.clock.sleep(timedelta(days=1).total_seconds())
+    fakes.servers.unreachable.add("main")
+    fakes.backup_run(offsite=False).scheduled([MAIN], share=False)
+
+    found = status(fakes)([MAIN])
+
+    assert [(s.database.identifier, s.on_server, s.healthy) for s in found] == [
+        ("main/app", True, False),
+        ("main/crm", True, False),
+    ]
+    failure = found[1].last_failure
+    assert failure is not None and "cannot list the databases" in str(failure.error)
+
+
+def test_a_database_gone_from_its_server_is_listed_but_never_judged_stale() -> None:
+    fakes = with_server("app", "old")
+    run = fakes.backup_run(offsite=False)
+    run.scheduled([MAIN], share=False)
+    fakes.servers.has["main"] = ["app"]
+    fakes.clock.sleep(timedelta(days=2).total_seconds())
+    run.scheduled([MAIN], share=False)
+
+    found = {s.database.identifier: s for s in status(fakes)([MAIN])}
+
+    assert (found["main/app"].on_server, found["main/app"].healthy) == (True, True)
+    old = found["main/old"]
+    assert (old.on_server, old.judged, old.healthy) == (False, False, True)
+    assert old.newest is not None and old.newest_age == timedelta(days=2)
+
+
+def test_a_server_never_listed_shows_as_its_service_and_is_at_fault_after_the_grace() -> None:
+    fakes = Fakes()
+    fakes.servers.unreachable.add("main")
+    fakes.backup_run(offsite=False).scheduled([MAIN], share=False)
+    fakes.clock.sleep(timedelta(days=1).total_seconds())
+
+    [found] = status(fakes)([MAIN])
+
+    assert found.database.identifier == "main" and found.judged
+    assert not found.healthy
+    assert found.last_failure is not None and "cannot list" in str(found.last_failure.error)
+
+
+def test_a_service_with_wal_archiving_is_shown_beside_its_databases_unjudged() -> None:
+    fakes = with_server("app")
+    archived = server("main", wal_archive=True)
+    fakes.backup_run(offsite=False).scheduled([archived], share=False)
+
+    found = status(fakes)([archived])
+
+    assert [(s.database.identifier, s.judged) for s in found] == [
+        ("main", False),
+        ("main/app", True),
+    ]
