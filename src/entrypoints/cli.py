@@ -79,7 +79,7 @@ def dump(
     all_: bool,
     shared: bool,
     tier: str | None,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     server: DatabaseLister = Provide[Container.server],
     backup_run: BackupRun = Provide[Container.backup_run],
 ) -> None:
@@ -111,7 +111,7 @@ def list_(
     as_json: bool,
     remote: bool,
     pitr: bool,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     list_backups: ListBackups = Provide[Container.list_backups],
     list_offsite: Callable[[], ListOffsiteCopies] = Provide[Container.list_offsite.provider],
     list_pitr: Callable[[], ListPitr] = Provide[Container.pitr.list_pitr.provider],
@@ -164,7 +164,7 @@ def prune_(
     all_: bool,
     dry_run: bool,
     remote: bool,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     prune: Prune = Provide[Container.prune],
     prune_offsite: Callable[[], PruneOffsite] = Provide[Container.prune_offsite.provider],
     prune_pitr: Callable[[], PrunePitr] = Provide[Container.pitr.prune.provider],
@@ -206,7 +206,7 @@ def prune_(
 def sync(
     database: str | None,
     all_: bool,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     sync: Sync = Provide[Container.sync],
 ) -> None:
     """Upload every local backup of DATABASE (or --all) missing off-site, oldest first.

@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.offsite.use import OffsiteUse
-from pg_backup_manager.entrypoints import lazy, lazy_use_cases, pitr_container
+from pg_backup_manager.entrypoints import lazy, lazy_use_cases, pitr_container, servers_container
 
 
 class Container(containers.DeclarativeContainer):
@@ -53,27 +53,6 @@ class Container(containers.DeclarativeContainer):
         lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
     )
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
-    # Every database of a server (<SERVICE>_POSTGRES_DB=*): their directories, and what the
-    # last run found on each server.
-    stored_databases = providers.Singleton(
-        lazy.LocalDatabaseDirectories, root=layout.provided.data_root
-    )
-    shared_databases = providers.Singleton(
-        lazy.LocalDatabaseDirectories, root=layout.provided.shared_root
-    )
-    listings = providers.Singleton(
-        lazy.JsonServerListings,
-        data_root=layout.provided.data_root,
-        file_mode=settings.provided.file_mode,
-    )
-    targets = providers.Factory(
-        lazy_use_cases.Targets,
-        config=config,
-        catalog=catalog,
-        stored=stored_databases,
-        shared=shared_databases,
-        listings=listings,
-    )
     monitoring = settings.provided.monitoring
     # The run history: written by every operation, read by `status`, `health`, /metrics.
     history = providers.Singleton(
@@ -102,9 +81,7 @@ class Container(containers.DeclarativeContainer):
 
     # PostgreSQL's tools.
     binaries = providers.Singleton(
-        lazy.PgBinaries,
-        root=settings.provided.bin_root,
-        bin_dir=settings.provided.bin_dir,
+        lazy.PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
     )
     # What `config` shows of them: pg_dump's directory and version.
     client_tools = providers.Singleton(lazy.client_tools, binaries=binaries)
@@ -115,15 +92,11 @@ class Container(containers.DeclarativeContainer):
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        lazy.PgDumpAllGlobals,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        lazy.PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
     )
     globals_reader = providers.Singleton(lazy.GlobalsFileReader)
     checker = providers.Singleton(
-        lazy.PgArchiveChecker,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        lazy.PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
     )
     restorer = providers.Singleton(
         lazy.PgRestore,
@@ -135,9 +108,12 @@ class Container(containers.DeclarativeContainer):
         lazy.PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
     )
     resetter = providers.Singleton(
-        lazy.PgResetWal,
-        binaries=binaries,
-        timeout=settings.provided.admin_timeout,
+        lazy.PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
+    )
+
+    # Every database of a server (<SERVICE>_POSTGRES_DB=*): what commands name, runs back up.
+    servers = providers.Container(
+        servers_container.ServersContainer, settings=settings, catalog=catalog, server=server
     )
 
     # The use cases, each with the ports it calls.
@@ -161,14 +137,6 @@ class Container(containers.DeclarativeContainer):
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
         globals_files=staging,
-    )
-    expand_run = providers.Factory(
-        lazy_use_cases.ExpandRun,
-        server=server,
-        listings=listings,
-        stored=stored_databases,
-        catalog=catalog,
-        clock=clock,
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,
@@ -211,7 +179,7 @@ class Container(containers.DeclarativeContainer):
     # `dump`, each scheduled run and BACKUP_ON_START: take, upload, prune, record, tell.
     backup_run = providers.Factory(
         lazy_use_cases.BackupRun,
-        expand=expand_run,
+        expand=servers.expand_run,
         take_backups=take_backups,
         offsite=run_offsite,
         prune=prune,
@@ -260,8 +228,8 @@ class Container(containers.DeclarativeContainer):
         max_age=monitoring.max_age,
         offsite=offsite_use.provided.on,
         pitr=pitr.status,
-        stored=stored_databases,
-        listings=listings,
+        stored=servers.stored,
+        listings=servers.listings,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)

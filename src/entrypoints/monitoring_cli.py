@@ -63,7 +63,7 @@ def status(
     all_: bool,
     as_json: bool,
     config: Config = Provide[Container.config],
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     status: Status = Provide[Container.status],
 ) -> None:
     """Show the backups of DATABASE (default: all): newest, last runs, failures, next run.

@@ -59,7 +59,7 @@ def restore(
     no_safety_dump: bool,
     with_globals: bool,
     remote: bool,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     restore: Restore = Provide[Container.restore],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
 ) -> None:
@@ -100,7 +100,7 @@ def restore_from_shared(
     no_owner: bool,
     no_safety_dump: bool,
     with_globals: bool,
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     restore_from_shared: RestoreFromShared = Provide[Container.restore_from_shared],
 ) -> None:
     """Replace DATABASE's content (or --all) with its shared file.dump.
@@ -139,7 +139,7 @@ def verify(
     remote: bool,
     pitr: bool,
     config: Config = Provide[Container.config],
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     verify: Verify = Provide[Container.verify],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
     verify_pitr: Callable[[], VerifyPitr] = Provide[Container.pitr.verify.provider],

@@ -123,7 +123,7 @@ def start(
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
-    targets: Targets = Provide[Container.targets],
+    targets: Targets = Provide[Container.servers.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
     runs: int | None = None,
 ) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.adapters.monitoring.notifications import errors_of
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 from pg_backup_manager.domain.every_database import ServerListing
 from pg_backup_manager.domain.history import Operation, Outcome
@@ -268,3 +269,11 @@ def test_a_service_with_wal_archiving_is_shown_beside_its_databases_unjudged() -
         ("main", False),
         ("main/app", True),
     ]
+
+
+def test_a_service_s_own_dead_man_s_switch_hears_the_errors_of_its_databases() -> None:
+    errors = {"main/app": "refused", "main/my db": "timeout", "users": "down", "mainly": "x"}
+
+    assert errors_of("main", errors) == "main/app: refused\nmain/my db: timeout"
+    assert errors_of("users", errors) == "down"
+    assert errors_of("orders", errors) is None

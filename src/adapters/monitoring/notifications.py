@@ -143,7 +143,7 @@ class HealthchecksPings:
         for identifier in identifiers:
             url = self.per_database.get(identifier)
             if url is not None:
-                error = _errors_of(identifier, errors)
+                error = errors_of(identifier, errors)
                 after = self._starts.pop(url, None)
                 _ping_later(f"{url}/fail" if error else url, error or "", after=after)
 
@@ -152,7 +152,7 @@ class HealthchecksPings:
         return ([self.url] if self.url is not None else []) + scoped
 
 
-def _errors_of(service: str, errors: Mapping[str, str]) -> str | None:
+def errors_of(service: str, errors: Mapping[str, str]) -> str | None:
     """Return what failed of ``service``: its error, or (every database of its server) a
     line per database that failed, ``<service>/<database>: <error>``; None: nothing."""
     own = {name: error for name, error in errors.items() if split(name)[0] == service}
