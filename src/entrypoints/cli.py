@@ -137,14 +137,16 @@ def list_(
         if as_json:
             echo([render.Line(documents.offsite_copies(copies))])
         else:
-            echo(render_offsite.offsite_copies(listing) for listing in copies.listings)
+            titled = len(copies.listings) > 1
+            echo(render_offsite.offsite_copies(one, titled=titled) for one in copies.listings)
         exit_with(copies.exit_code)
         return
     report = list_backups(chosen, checksums=as_json)
     if as_json:
         echo([render.Line(documents.backups(report))])
     else:
-        echo(render.backups(listing) for listing in report.listings)
+        titled = len(report.listings) > 1  # one table per database, each under its name
+        echo(render.backups(listing, titled=titled) for listing in report.listings)
     exit_with(report.exit_code)
 
 
