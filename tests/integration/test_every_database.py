@@ -155,3 +155,27 @@ def test_excluding_databases_without_a_star_is_a_configuration_error(
 
     assert_one_line_error(run, 2)
     assert "USERS_EXCLUDE_DATABASES" in run.stderr
+
+
+def test_each_database_goes_off_site_under_its_own_key_prefix(main: Controller) -> None:
+    share = main.workdir / "nas"
+    share.mkdir()
+    share.chmod(0o755)
+    main.env["OFFSITE_URL"] = f"file://{share}"
+
+    dumped = main("dump", "main")
+    listed = main("list", "main/a/b", "--remote", "--json")
+
+    assert dumped.returncode == 0, dumped
+    for name in AWKWARD:
+        [archive] = backups(main, name)
+        copied = share / "main" / segment(name)
+        assert sorted(p.name for p in copied.iterdir() if not p.name.startswith(".")) == [
+            archive,
+            f"{archive}.sha256",
+            archive.removesuffix(".dump") + ".globals.sql",
+            archive.removesuffix(".dump") + ".globals.sql.sha256",
+        ]
+    [entry] = json.loads(listed.stdout)["backups"]
+    assert entry["database"] == "main/a/b"
+    assert entry["location"] == f"file://{share}/main/a%2Fb/{entry['name']}"

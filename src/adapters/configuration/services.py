@@ -87,8 +87,8 @@ DB = Variable(
     default="postgres",
     help="The database that is dumped and that a restore replaces. `*`: every database of "
     "the server that accepts connections, templates aside, each backed up as its own "
-    "database `<service>/<database>` (see Every database of a server), listed again at "
-    "each run.",
+    "database `<service>/<database>`, listed again at each run (see "
+    "[Every database of a server](#every-database-of-a-server)).",
 )
 EXCLUDE_DATABASES = Variable(
     name="<SERVICE>_EXCLUDE_DATABASES",
