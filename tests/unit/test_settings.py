@@ -398,3 +398,13 @@ def test_an_exclusion_without_a_star_or_of_no_possible_name_is_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         settings(**environ)
+
+
+def test_a_hint_for_a_database_of_a_server_names_its_service_s_variables() -> None:
+    main = settings(DATABASE_LIST="my-main", MY_MAIN_POSTGRES_DB="*").config.database("my-main/app")
+
+    refused = with_hint("password authentication failed", main)
+    dropped = with_hint('FATAL:  database "app" does not exist', main)
+
+    assert refused.endswith("(check MY_MAIN_POSTGRES_USER and MY_MAIN_POSTGRES_PASSWORD)")
+    assert dropped.endswith("(dropped from my-main's server since its run listed it?)")
