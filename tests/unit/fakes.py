@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
@@ -36,6 +37,7 @@ from pg_backup_manager.domain.model import (
     TableName,
 )
 from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
@@ -903,6 +905,19 @@ class Fakes:
             offsite=steps,
             prune=self.prune(),
             tell=self.tell(),
+        )
+
+    def status(self, heartbeat: FakeHeartbeat) -> Status:
+        """``status`` in production over the fakes, every database of a server seen."""
+        return Status(
+            catalog=self.store,
+            history=self.run_log,
+            clock=self.clock,
+            schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+            heartbeat=heartbeat,
+            production=True,
+            stored=self.store,
+            listings=self.servers,
         )
 
     def reset_wal(self) -> ResetWal:

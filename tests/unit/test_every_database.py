@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.monitoring.notifications import errors_of
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 from pg_backup_manager.domain.every_database import ServerListing
@@ -200,16 +199,7 @@ def test_dumping_an_excluded_database_or_one_not_on_the_server_is_exit_2() -> No
 def status(fakes: Fakes) -> Status:
     heartbeat = FakeHeartbeat(clock=fakes.clock)
     heartbeat.started(FakeClock().now())  # when the fakes' time begins
-    return Status(
-        catalog=fakes.store,
-        history=fakes.run_log,
-        clock=fakes.clock,
-        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
-        heartbeat=heartbeat,
-        production=True,
-        stored=fakes.store,
-        listings=fakes.servers,
-    )
+    return fakes.status(heartbeat)
 
 
 def test_status_judges_each_database_of_the_server_by_its_own_backups_and_runs() -> None:

@@ -6,6 +6,7 @@ import contextlib
 import functools
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import PurePath
 
@@ -25,7 +26,7 @@ from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
-from pg_backup_manager.domain.recording import recorded
+from pg_backup_manager.domain.recording import Recording, recorded
 from pg_backup_manager.domain.restore.ports import ServerDatabases
 from pg_backup_manager.domain.restore.recovery import explain_a_missing_target
 
@@ -182,14 +183,17 @@ class TakeBackups:
     def _failed(
         self, database: Database, error: ControllerError, operation: Operation
     ) -> DumpResult:
-        with recorded(
+        with self._recorded(database, operation) as recording:
+            recording.failed(error)
+        return DumpResult(database=database, error=error)
+
+    def _recorded(self, database: Database, operation: Operation) -> AbstractContextManager[Recording]:
+        return recorded(
             run_log=self.run_log,
             clock=self.clock,
             identifier=database.identifier,
             operation=operation,
-        ) as recording:
-            recording.failed(error)
-        return DumpResult(database=database, error=error)
+        )
 
     def _one(
         self,
@@ -200,12 +204,7 @@ class TakeBackups:
         operation: Operation,
         run_globals: GlobalsOfRun | None,
     ) -> DumpResult:
-        with recorded(
-            run_log=self.run_log,
-            clock=self.clock,
-            identifier=database.identifier,
-            operation=operation,
-        ) as recording:
+        with self._recorded(database, operation) as recording:
             result = self._dump(database, tier, share, run_globals)
             recording.backup = result.backup
             if result.error is not None:
