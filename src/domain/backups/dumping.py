@@ -187,7 +187,9 @@ class TakeBackups:
             recording.failed(error)
         return DumpResult(database=database, error=error)
 
-    def _recorded(self, database: Database, operation: Operation) -> AbstractContextManager[Recording]:
+    def _recorded(
+        self, database: Database, operation: Operation
+    ) -> AbstractContextManager[Recording]:
         return recorded(
             run_log=self.run_log,
             clock=self.clock,
