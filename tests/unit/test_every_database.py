@@ -267,3 +267,20 @@ def test_a_service_s_own_dead_man_s_switch_hears_the_errors_of_its_databases() -
     assert errors_of("main", errors) == "main/app: refused\nmain/my db: timeout"
     assert errors_of("users", errors) == "down"
     assert errors_of("orders", errors) is None
+
+
+def test_a_dropped_database_s_copies_off_site_age_out_with_its_local_backups() -> None:
+    fakes = with_server("app", "old")
+    run = fakes.backup_run()
+    run.scheduled([MAIN], share=False)
+    fakes.clock.sleep(timedelta(days=1).total_seconds())
+    run.scheduled([MAIN], share=False)
+    fakes.servers.has["main"] = ["app"]
+    fakes.clock.sleep(timedelta(days=30).total_seconds())
+
+    report = run.scheduled([MAIN], share=False)
+
+    assert ("delete", "main/old", NEW) in fakes.offsite.actions
+    assert ("delete", "main/old", NEW) in fakes.store.actions
+    assert len(fakes.store.names("main/old")) == len(fakes.offsite.copies("main/old")) == 1
+    assert "main/old" in [r.database.identifier for r in report.pruned_offsite]

@@ -11,7 +11,7 @@ Its steps, in order, all in :meth:`BackupRun._run`:
    (:mod:`~pg_backup_manager.domain.backups.offsite_steps`; nothing without ``OFFSITE_URL``);
 3. prune (scheduled runs): retention for each database whose dump succeeded, and for each
    that is no longer on its server (dropped, or excluded since), and off-site for each
-   whose uploads all succeeded;
+   whose uploads all succeeded and each no longer on its server;
 4. record: each step leaves one record per database in its history as it ends, and
 5. tell: each record is notified as it is written (the
    :class:`~pg_backup_manager.domain.monitoring.telling.Journal` the steps record
@@ -51,6 +51,9 @@ class OffsiteSteps(Protocol):
 
     def prune(self, uploads: Sequence[OffsiteAfterBackup]) -> tuple[Retention, ...]:
         """Apply retention off-site where every upload succeeded; never raise."""
+
+    def prune_kept(self, databases: Sequence[Database]) -> tuple[Retention, ...]:
+        """Apply retention off-site to databases that got no new backup; never raise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -140,7 +143,9 @@ class BackupRun:
                         *targets.gone,  # its backups age out, the newest ones kept
                     ]
                 ),
-                pruned_offsite=self.offsite.prune(uploads),
+                pruned_offsite=(
+                    self.offsite.prune(uploads) + self.offsite.prune_kept(targets.gone)
+                ),
             )
             self.tell.run_ended(identifiers, report.failures)
         return report
