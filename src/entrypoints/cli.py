@@ -80,7 +80,7 @@ def dump(
     shared: bool,
     tier: str | None,
     targets: Targets = Provide[Container.servers.targets],
-    server: DatabaseLister = Provide[Container.server],
+    server: DatabaseLister = Provide[Container.servers.server],
     backup_run: BackupRun = Provide[Container.backup_run],
 ) -> None:
     """Dump DATABASE (or --all) into a new, checked and checksummed backup file.

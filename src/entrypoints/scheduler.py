@@ -183,10 +183,12 @@ def _schedule(
 
 
 def _bound(targets: Targets, settings: Settings) -> timedelta:
+    try:
+        databases = len(targets.named(None, all_=True))
+    except ControllerError:  # a directory that cannot be read: the run will say so
+        databases = len(targets.config.databases)
     return run_bound(
-        databases=len(targets.named(None, all_=True)),
-        dump_timeout=settings.dump_timeout,
-        lock_wait=settings.lock_wait,
+        databases=databases, dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
     )
 
 
