@@ -1,4 +1,5 @@
-"""KEEP_* and OFFSITE_KEEP_*: read together, checked strictly, shown by ``config``."""
+"""KEEP_* and OFFSITE_KEEP_*: read together and checked strictly (``config``'s view of them
+is in ``test_config_report``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pg_backup_manager.adapters.configuration import retention as declared
-from pg_backup_manager.adapters.retention_settings import Retention, shown
+from pg_backup_manager.adapters.retention_settings import Retention
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.backups.policy import KeepFor, KeepNewest, RetentionPolicy
 from pg_backup_manager.domain.errors import ConfigurationError
@@ -147,20 +148,3 @@ def test_a_rarer_tier_kept_fewer_days_than_a_more_frequent_one_is_an_error_sayin
 )
 def test_equal_days_and_tiers_in_copies_are_allowed(environ: dict[str, str]) -> None:
     retention(**environ)
-
-
-def test_config_shows_which_rule_each_unset_variable_follows() -> None:
-    environ = {"KEEP_DAILY": "28", "KEEP_WEEKLY_DAYS": "60", "OFFSITE_KEEP_WEEKLY": "4"}
-
-    derived = shown(environ)
-
-    assert derived == {
-        "KEEP_DAILY_DAYS": ("(off)", "KEEP_DAILY counts"),
-        "KEEP_WEEKLY": ("(off)", "KEEP_WEEKLY_DAYS counts"),
-        "KEEP_MONTHLY": ("(off)", "KEEP_MONTHLY_DAYS counts"),
-        "OFFSITE_KEEP_DAILY_DAYS": ("(off)", "KEEP_DAILY counts"),
-        "OFFSITE_KEEP_DAILY": ("28", "as KEEP_DAILY"),
-        "OFFSITE_KEEP_WEEKLY_DAYS": ("(off)", "OFFSITE_KEEP_WEEKLY counts"),
-        "OFFSITE_KEEP_MONTHLY_DAYS": ("365", "as KEEP_MONTHLY_DAYS"),
-        "OFFSITE_KEEP_MONTHLY": ("(off)", "KEEP_MONTHLY_DAYS counts"),
-    }
