@@ -15,6 +15,7 @@ import attrs
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
+from pg_backup_manager.adapters.retention_settings import Retention, retention
 from pg_backup_manager.domain.model import Config, Database, Layout
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
@@ -43,6 +44,7 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -65,7 +67,6 @@ class Settings:
             copy_to_shared=_copy_to_shared(environ),
             timezone=timezone,
             parallelism=core.BACKUP_PARALLELISM.read(environ),
-            min_kept=core.MIN_BACKUPS_KEPT.read(environ),
         )
         return cls(
             config=config,
@@ -90,6 +91,7 @@ class Settings:
             ),
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
         )
 
 

@@ -130,7 +130,6 @@ class Config:
     copy_to_shared: bool
     timezone: str
     parallelism: int = 2
-    min_kept: int = 1
 
     def database(self, identifier: str) -> Database:
         """Return the database called ``identifier``.

@@ -146,7 +146,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.local,
     )
     sync = providers.Factory(
         lazy_use_cases.Sync,
@@ -162,7 +162,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.offsite,
         enabled=offsite_use.provided.retention,
     )
     copy_offsite = providers.Factory(

@@ -14,6 +14,7 @@ import attrs
 from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
 from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
+from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -752,13 +753,13 @@ class Fakes:
             parallelism=parallelism,
         )
 
-    def prune(self, *, min_kept: int = 1) -> Prune:
+    def prune(self, *, policy: RetentionPolicy = DEFAULT_POLICY) -> Prune:
         return Prune(
             catalog=self.store,
             locks=self.locks,
             clock=self.clock,
             run_log=self.run_log,
-            min_kept=min_kept,
+            policy=policy,
         )
 
     def restore(self, *, catalog: BackupReader | None = None) -> Restore:
@@ -813,13 +814,15 @@ class Fakes:
         """What the container gives use cases to record through: history, then notifier."""
         return Journal(history=self.run_log, tell=self.tell())
 
-    def prune_offsite(self, *, enabled: bool = True, min_kept: int = 1) -> PruneOffsite:
+    def prune_offsite(
+        self, *, enabled: bool = True, policy: RetentionPolicy = DEFAULT_POLICY
+    ) -> PruneOffsite:
         return PruneOffsite(
             offsite=self.offsite,
             locks=self.locks,
             clock=self.clock,
             run_log=self.run_log,
-            min_kept=min_kept,
+            policy=policy,
             enabled=enabled,
         )
 

@@ -6,13 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pg_backup_manager.adapters.configuration import core, monitoring, offsite, pitr, services
+from pg_backup_manager.adapters.configuration import (
+    core,
+    monitoring,
+    offsite,
+    pitr,
+    retention,
+    services,
+)
 from pg_backup_manager.adapters.configuration.variable import Variable
 
 EVERY: tuple[Variable[Any], ...] = (
     *core.VARIABLES,
+    *retention.VARIABLES,
     *monitoring.VARIABLES,
     *offsite.VARIABLES,
+    *retention.OFFSITE_VARIABLES,
     *pitr.VARIABLES,
 )
 SERVICE: tuple[Variable[Any], ...] = services.VARIABLES

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from pg_backup_manager.domain.backups.policy import Why
+from pg_backup_manager.domain.backups.policy import KeepFor, Why
 from pg_backup_manager.domain.errors import one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
@@ -141,10 +141,19 @@ def reason(verdict: Verdict) -> str:
         case Why.NEWEST:
             said = f"{_age(verdict.age)} old, among the newest: always kept"
         case Why.WITHIN_PERIOD:
-            said = f"{_age(verdict.age)} old, kept {verdict.period.days} days"
+            said = f"{_age(verdict.age)} old, kept {_number(verdict)} days"
         case Why.PAST_PERIOD:
-            said = f"{_age(verdict.age)} old, past {verdict.period.days} days"
+            said = f"{_age(verdict.age)} old, past {_number(verdict)} days"
+        case Why.AMONG_ITS_COPIES:
+            said = f"{_age(verdict.age)} old, among the {_number(verdict)} newest of its tier"
+        case Why.PAST_ITS_COPIES:
+            said = f"{_age(verdict.age)} old, past the {_number(verdict)} newest of its tier"
     return f"{verdict.name.tier.value}, {said}"
+
+
+def _number(verdict: Verdict) -> int:
+    rule = verdict.rule
+    return rule.days if isinstance(rule, KeepFor) else rule.copies
 
 
 def size(amount: int) -> str:
