@@ -129,7 +129,7 @@ def _arguments(words: list[str], variable: str) -> Iterator[Argument]:
         else:
             raise ConfigurationError(
                 f"{variable}: a word that is no option would be taken by pg_dump for a "
-                "database name: the controller names the database (<SERVICE>_POSTGRES_DB)"
+                f"database name: the controller names it ({_prefix(variable)}_POSTGRES_DB)"
             )
 
 
@@ -161,8 +161,8 @@ def _long(name: str, variable: str) -> PgDumpOption:
 def _judged(option: PgDumpOption, value: str, shown: str, variable: str) -> Argument:
     """Return ``option`` with ``value`` as passed on, or raise why it is refused."""
     if option.refused is not None:
-        prefix = variable.removesuffix("_DUMP_ARGS")
-        raise _refusal(variable, shown, option.refused.format(prefix=prefix), option=option)
+        why = option.refused.format(prefix=_prefix(variable))
+        raise _refusal(variable, shown, why, option=option)
     if not option.takes_value:
         return Argument(f"--{option.name}", narrows=option.narrows)
     if not value:
@@ -177,3 +177,8 @@ def _refusal(
     full = None if option is None else f"--{option.name}"
     named = shown if full is None or shown == full else f"{shown} (pg_dump's {full})"
     return ConfigurationError(f"{variable}: {named} is refused: {why}")
+
+
+def _prefix(variable: str) -> str:
+    """Return the service's prefix of ``<PREFIX>_DUMP_ARGS``, for the variables messages name."""
+    return variable.removesuffix("_DUMP_ARGS")
