@@ -17,7 +17,11 @@ _MAX_BYTES = 1 << 20  # a note is a few hundred bytes: more is not ours
 
 def note_name(name: BackupName) -> str:
     """Return the name of the note of backup ``name``."""
-    return str(name).removesuffix(".dump") + SUFFIX
+    return _of(str(name))
+
+
+def _of(archive: str) -> str:
+    return archive.removesuffix(".dump") + SUFFIX
 
 
 def write(final: Path, left_out: Sequence[str], *, staging: Path, mode: int) -> Path:
@@ -27,7 +31,7 @@ def write(final: Path, left_out: Sequence[str], *, staging: Path, mode: int) -> 
     Raises:
         OSError: it cannot be written; ControllerError: a file has its name.
     """
-    note = final.with_name(final.name.removesuffix(".dump") + SUFFIX)
+    note = final.with_name(_of(final.name))
     temporary = staging / note.name
     files.create_empty(temporary, mode)
     text = json.dumps({"schema": _SCHEMA, "left_out": list(left_out)}, indent=2)

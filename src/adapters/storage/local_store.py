@@ -39,13 +39,16 @@ class LocalBackupCatalog:
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the committed backups of ``identifier``, newest first."""
-        archives, others = [], set()
+        archives, others, noted = [], set(), set()
         directory = Path(self.layout.backup_dir(identifier))
         for entry in files.scan(directory):
             text = entry.name
-            if text.endswith((GLOBALS_SUFFIX, notes.SUFFIX)):
+            if text.endswith(GLOBALS_SUFFIX):
                 if entry.is_file(follow_symlinks=False):
                     others.add(text)
+            elif text.endswith(notes.SUFFIX):
+                if entry.is_file(follow_symlinks=False):
+                    noted.add(text)
             elif (
                 text.endswith(".dump")  # checksums and others: no parse at all
                 and (name := BackupName.from_text(text)) is not None
@@ -56,15 +59,15 @@ class LocalBackupCatalog:
             Backup(name=name, size=size, has_globals=name.globals_name in others)
             for name, size in archives
         ]
-        # Only a partial backup has a note: a directory of whole ones reads none.
-        found = [
-            (
-                attrs.evolve(b, partial=True, left_out=notes.read(directory / note))
-                if (note := notes.note_name(b.name)) in others
-                else b
-            )
-            for b in found
-        ]
+        if noted:  # only a partial backup has a note: a directory of whole ones reads none
+            found = [
+                (
+                    attrs.evolve(b, partial=True, left_out=notes.read(directory / note))
+                    if (note := notes.note_name(b.name)) in noted
+                    else b
+                )
+                for b in found
+            ]
         # By key, not by comparing names: 10,000 backups sort in a blink. The name's
         # text orders two backups of one second by tier, as names do.
         return sorted(
