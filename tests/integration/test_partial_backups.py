@@ -164,6 +164,25 @@ def test_a_restore_of_a_partial_backup_keeps_what_it_left_out_in_its_whole_safet
     assert before["public.audit_log"] == 30 and before["scratch.tmp"] == 1
 
 
+def test_an_exclusion_that_breaks_a_foreign_key_is_a_backup_verify_restore_fails(
+    shop: Controller, cluster: PgServer
+) -> None:
+    psql(
+        cluster,
+        "CREATE TABLE orders (id int, customer int REFERENCES customers);\n"
+        "INSERT INTO orders VALUES (1, 7);",
+        db=DB,
+    )
+    shop.env["SHOP_EXCLUDE_TABLE_DATA"] = "customers"
+    backup = dumped(shop)
+
+    verified = shop("verify", "shop", backup, "--restore")
+
+    assert verified.returncode == 3, verified
+    assert f"shop: FAILED {backup}: restore failed: " in verified.stdout
+    assert "foreign key" in verified.stdout
+
+
 @pytest.mark.parametrize(
     "dump_args",
     [
