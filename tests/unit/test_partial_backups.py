@@ -5,9 +5,13 @@ restore's safety dump leaves nothing out."""
 from __future__ import annotations
 
 import json
+import logging
+
+import pytest
 
 from pg_backup_manager.domain.dump_options import DumpOptions
 from pg_backup_manager.domain.names import BackupName, Tier
+from pg_backup_manager.entrypoints.scheduler import log_run
 
 from .fakes import Fakes, database
 from .test_cli import Run, fakes, run  # noqa: F401  (the CLI through the real container)
@@ -39,6 +43,21 @@ def test_a_dump_without_anything_left_out_is_whole(fakes: Fakes) -> None:  # noq
     [listed] = fakes.store.backups("users")
     assert fakes.dumper.arguments == [("--no-comments",)]
     assert (listed.partial, listed.left_out) == (False, ())
+
+
+def test_a_scheduled_run_logs_that_a_backup_is_partial(
+    fakes: Fakes,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backup_run = fakes.backup_run(offsite=False)
+
+    with caplog.at_level(logging.INFO):
+        log_run(backup_run.scheduled((USERS, database("orders")), share=False))
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "users: created file_daily_2024-07-04T09:00:00Z.dump (partial: --exclude-table=audit)",
+        "orders: created file_daily_2024-07-04T09:00:00Z.dump",
+    ]
 
 
 def test_the_safety_dump_of_a_restore_saves_what_the_exclusions_leave_out(fakes: Fakes) -> None:  # noqa: F811

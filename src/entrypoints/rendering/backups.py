@@ -46,7 +46,7 @@ def dump(report: RunReport) -> list[Line]:
     for result in report.dumps.results:
         identifier = result.database.identifier
         if result.backup is not None:
-            made = f"{size(result.backup.size)}{partial(result.backup, ', ')}"
+            made = ", ".join(filter(None, [size(result.backup.size), partial(result.backup)]))
             lines.append(Line(f"{identifier}: created {result.backup.name} ({made})"))
         if result.shared_copy is not None:
             lines.append(Line(f"{identifier}: copied to {result.shared_copy}"))
@@ -89,18 +89,17 @@ def backups(listing: Listing) -> Line:
         kept = backup.name.globals_name if backup.has_globals else "-"
         lines.append(
             f"{text:<{width}}  {tier:<7}  {stamp[:19].replace('T', ' '):<19}  "
-            f"{size(backup.size):<10}  {kept}{partial(backup, '  ')}"
+            f"{size(backup.size):<10}  {kept}" + (f"  {partial(backup)}" if backup.partial else "")
         )
     return Line("\n".join(lines))
 
 
-def partial(backup: Backup, before: str) -> str:
-    """Return ``partial: <what left something out>`` after ``before`` for a partial backup,
-    each pg_dump argument quoted as a shell would read it back; "" for a whole one."""
+def partial(backup: Backup) -> str:
+    """Return ``partial: <what left something out>`` for a partial backup, each pg_dump
+    argument quoted as a shell would read it back; "" for a whole one."""
     if not backup.partial:
         return ""
-    said = shlex.join(backup.left_out) or "(what it left out could not be read)"
-    return f"{before}partial: {said}"
+    return f"partial: {shlex.join(backup.left_out) or '(what it left out could not be read)'}"
 
 
 def completed(copy: OffsiteCopy) -> str:

@@ -133,7 +133,8 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> list[Line]:
         else:
             add(
                 f"  newest backup:    {newest.name} ({size(newest.size)}, "
-                f"{age(status.newest_age)} old){partial(newest, ', ')}"
+                f"{age(status.newest_age)} old)"
+                + (f", {partial(newest)}" if newest.partial else "")
             )
         if status.future:
             add(f"  dated in future:  {len(status.future)} backup(s) ignored: {_names(status)}")
