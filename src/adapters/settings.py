@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
+from pg_backup_manager.adapters.configuration.dump_args import dump_options
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.retention_settings import Retention, retention
@@ -168,6 +169,12 @@ def _database(environ: Mapping[str, str], identifier: str) -> Database:
         password=password,
         password_variable=source,
         wal_archive=services.WAL_ARCHIVE.of(identifier).read(environ),
+        dump_options=dump_options(
+            tables=services.EXCLUDE_TABLES.of(identifier).read(environ),
+            table_data=services.EXCLUDE_TABLE_DATA.of(identifier).read(environ),
+            schemas=services.EXCLUDE_SCHEMAS.of(identifier).read(environ),
+            extra=services.DUMP_ARGS.of(identifier).read(environ),
+        ),
     )
 
 

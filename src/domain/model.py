@@ -7,6 +7,7 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain.dump_options import DumpOptions
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -48,6 +49,8 @@ class Database:
     password_variable: str = ""
     # Point-in-time recovery (<SERVICE>_WAL_ARCHIVE): base backups and WAL are kept.
     wal_archive: bool = False
+    # What its dumps pass to pg_dump: exclusions and <SERVICE>_DUMP_ARGS.
+    dump_options: DumpOptions = attrs.field(factory=DumpOptions)
 
     @property
     def address(self) -> str:

@@ -95,14 +95,20 @@ class FakeDraft:
     def globals_path(self) -> PurePath:
         return self.path.with_name(self.name.globals_name)
 
-    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+    def commit(
+        self, checksum: str, globals_checksum: str, *, left_out: tuple[str, ...] = ()
+    ) -> Backup:
         if self.name in self.store.files.get(self.identifier, {}):
             raise ControllerError(f"backup {self.name} exists already")
         self.store.add(self.identifier, self.name, size=1234)
         self.store.checksums[self.identifier, self.name] = checksum
         self.store.globals_checksums[self.identifier, self.name] = globals_checksum
+        if left_out:
+            self.store.left_out[self.identifier, self.name] = left_out
         self.store.actions.append(("write", self.identifier, str(self.name)))
-        return Backup(name=self.name, size=1234, has_globals=True)
+        return Backup(
+            name=self.name, size=1234, has_globals=True, partial=bool(left_out), left_out=left_out
+        )
 
 
 @attrs.define
@@ -113,6 +119,7 @@ class FakeStore:
     files: dict[str, dict[BackupName, int]] = attrs.field(factory=dict)
     checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     globals_checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
+    left_out: dict[tuple[str, BackupName], tuple[str, ...]] = attrs.field(factory=dict)
     shared: dict[str, BackupName] = attrs.field(factory=dict)
     prepared: list[tuple[str, bool]] = attrs.field(factory=list)
     unreadable_checksums: set[str] = attrs.field(factory=set)
@@ -133,7 +140,13 @@ class FakeStore:
     def backups(self, identifier: str) -> list[Backup]:
         found = self.files.get(identifier, {})
         return [
-            Backup(name=name, size=size, has_globals=(identifier, name) in self.globals_checksums)
+            Backup(
+                name=name,
+                size=size,
+                has_globals=(identifier, name) in self.globals_checksums,
+                partial=(identifier, name) in self.left_out,
+                left_out=self.left_out.get((identifier, name), ()),
+            )
             for name, size in sorted(found.items(), reverse=True)
         ]
 
@@ -169,6 +182,7 @@ class FakeStore:
         self.files.get(identifier, {}).pop(name, None)
         self.checksums.pop((identifier, name), None)
         self.globals_checksums.pop((identifier, name), None)
+        self.left_out.pop((identifier, name), None)
         self.actions.append(("delete", identifier, str(name)))
 
     @property
@@ -265,6 +279,8 @@ class FakeDumper:
 
     failing: set[str] = attrs.field(factory=set)
     dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
+    # The pg_dump arguments each dump was given besides the controller's own, in order.
+    arguments: list[tuple[str, ...]] = attrs.field(factory=list)
     globals_dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
     failing_globals: bool = False
 
@@ -277,6 +293,7 @@ class FakeDumper:
         if database.identifier in self.failing or "*" in self.failing:
             raise ToolError(f"pg_dump of {database.identifier} failed (exit 1): refused")
         self.dumped.append((database.identifier, target))
+        self.arguments.append(database.dump_options.arguments)
 
 
 @attrs.define

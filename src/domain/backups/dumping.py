@@ -76,8 +76,11 @@ class BackupWriter:
     checker: ArchiveChecker
     server: ServerDatabases
 
-    def write(self, database: Database, tier: Tier) -> Backup:
+    def write(self, database: Database, tier: Tier, *, whole: bool = False) -> Backup:
         """Dump ``database`` into a new backup of ``tier``; return it.
+
+        The backup leaves out what the database's dump options leave out, and says so
+        (it is partial), unless ``whole``: a restore's safety dump saves everything.
 
         Raises:
             ControllerError: the dump or its check failed (a target that a killed
@@ -86,6 +89,8 @@ class BackupWriter:
         # Names only: their sizes would cost a stat of every backup in the directory.
         taken = {name.taken_at for name in self.catalog.backup_names(database.identifier)}
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
+        if whole:
+            database = attrs.evolve(database, dump_options=database.dump_options.whole())
         with self.staging.begin(database.identifier, name) as draft:
             try:
                 self.dumper.dump(database, draft.path)
@@ -96,7 +101,11 @@ class BackupWriter:
                 raise
             checksum = self.checker.check(draft.path)
             made_by = self.checker.made_by(draft.path)
-            backup = draft.commit(checksum, self.checker.digest(draft.globals_path))
+            backup = draft.commit(
+                checksum,
+                self.checker.digest(draft.globals_path),
+                left_out=database.dump_options.left_out,
+            )
         return attrs.evolve(
             backup,
             sha256=checksum,
