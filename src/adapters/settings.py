@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
+from pg_backup_manager.adapters.configuration.hooks import HookSettings, hook_settings
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.domain.model import Config, Database, Layout
@@ -43,6 +44,7 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    hooks: HookSettings = attrs.field(factory=HookSettings)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -90,6 +92,7 @@ class Settings:
             ),
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            hooks=hook_settings(environ, [database.identifier for database in config.databases]),
         )
 
 
