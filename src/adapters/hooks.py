@@ -104,7 +104,6 @@ class CommandHooks:
             path=directory / str(backup) if backup is not None else None,
         )
         identifier, timeout = database.identifier, self.settings.timeout
-        log.info("%s: running %s (%s)", identifier, command.variable, command.program)
         try:
             ran = run_bounded(command.argv, env=env, timeout=timeout, keep=KEPT_BYTES)
         except OSError as error:
@@ -117,7 +116,7 @@ class CommandHooks:
         )
         if failure is not None:
             raise HookError(failure)
-        log.info("%s: %s ended (exit 0)", identifier, command.variable)
+        log.info("%s: %s (%s) ended (exit 0)", identifier, command.variable, command.program)
 
 
 def _failure(command: HookCommand, ran: Ran, timeout: float) -> str | None:
