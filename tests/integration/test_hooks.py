@@ -14,7 +14,7 @@ import pytest
 from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME
 
 from .pitr_cluster import host_cluster
-from .process import BACKUP_NAME_PATTERN, Controller
+from .process import BACKUP_NAME_PATTERN, Controller, assert_one_line_error
 from .regression_db import PASSWORD, HostServer
 from .running import spawn, stop, wait_until
 
@@ -262,3 +262,30 @@ def test_a_scheduled_run_runs_the_hooks_too(hooked: Controller, tmp_path: Path) 
     name = told["BACKUP_PATH"].removeprefix(data)
     assert (root / "backup" / "data" / SERVICE / name).is_file()
     assert re.fullmatch(BACKUP_NAME_PATTERN, name)
+
+
+def test_a_hook_program_that_cannot_run_stops_every_command_at_start_with_exit_2(
+    hooked: Controller,
+) -> None:
+    not_executable = script(hooked, "pre", "exit 0")
+    not_executable.chmod(0o644)
+    hooked.env.update(
+        PRE_BACKUP_COMMAND=str(not_executable), HOST_POST_BACKUP_COMMAND="resume-writers"
+    )
+
+    dumped = hooked("dump", SERVICE)
+    listed = hooked("list", SERVICE)
+    del hooked.env["PRE_BACKUP_COMMAND"]
+    configured = hooked("config")
+
+    assert_one_line_error(dumped, 2)
+    assert dumped.stderr == (
+        f"error: PRE_BACKUP_COMMAND: {not_executable} is not an executable file for this "
+        "user: give a program it can run\n"
+    )
+    assert_one_line_error(listed, 2)
+    assert_one_line_error(configured, 2)
+    assert configured.stderr.startswith(
+        "error: HOST_POST_BACKUP_COMMAND: no program 'resume-writers' on PATH"
+    )
+    assert hooked.backups(SERVICE) == []
