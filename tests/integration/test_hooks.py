@@ -34,12 +34,15 @@ SAVE_ENVIRONMENT = "tr '\\0' '\\n' < /proc/$$/environ > {out}/{phase}.env"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[HostServer]:
+    """A PostgreSQL 15 cluster of this host (no Docker), for every test of the module."""
     with host_cluster("hooks") as host:
         yield host
 
 
 @pytest.fixture
 def hooked(controller: Controller, cluster: HostServer) -> Controller:
+    """The controller with the service ``host`` on ``cluster``, and a directory ``out``
+    where the test's scripts write what they saw."""
     controller.add_database(SERVICE, cluster.server, db="postgres")
     (controller.workdir / "out").mkdir()
     return controller

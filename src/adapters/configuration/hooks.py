@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from pg_backup_manager.adapters.configuration.variable import Shown, Variable
+from pg_backup_manager.adapters.configuration.variable import SERVICE, Shown, Variable
 from pg_backup_manager.adapters.env_values import MAX_SECONDS, seconds
 from pg_backup_manager.domain.errors import ConfigurationError
 
@@ -124,24 +124,22 @@ HOOK_TIMEOUT = Variable(
     help="Seconds a pre- or post-backup command may run before it is killed with every "
     f"process it started (and fails): 1 to {MAX_SECONDS:.0f} (7 days).",
 )
-SERVICE_PRE_BACKUP_COMMAND = Variable(
-    name="<SERVICE>_PRE_BACKUP_COMMAND",
-    parse=command,
-    shown=Shown.URL,
-    unset="`PRE_BACKUP_COMMAND`",
-    help="This service's own pre-backup command, instead of `PRE_BACKUP_COMMAND`; `none` "
-    "(e.g. `USERS_PRE_BACKUP_COMMAND=none`): none for it. Blank is unset (the global one "
-    "runs), as for every variable.",
-)
-SERVICE_POST_BACKUP_COMMAND = Variable(
-    name="<SERVICE>_POST_BACKUP_COMMAND",
-    parse=command,
-    shown=Shown.URL,
-    unset="`POST_BACKUP_COMMAND`",
-    help="This service's own post-backup command, instead of `POST_BACKUP_COMMAND`, e.g. "
-    "`sh -c 'cp \"$BACKUP_PATH\" /mnt/nas/'`; `none`: none for it. Blank is unset (the "
-    "global one runs), as for every variable.",
-)
+
+
+def _own(every: Variable[HookCommand | None], example: str) -> Variable[HookCommand | None]:
+    """Return the ``<SERVICE>_`` variable that overrides ``every`` for one service."""
+    return Variable(
+        name=f"{SERVICE}_{every.name}",
+        parse=command,
+        shown=Shown.URL,
+        unset=f"`{every.name}`",
+        help=f"This service's own command instead of `{every.name}`, e.g. {example}; `none`: "
+        "none for it. Blank is unset (the global one runs), as for every variable.",
+    )
+
+
+SERVICE_PRE_BACKUP_COMMAND = _own(PRE_BACKUP_COMMAND, "`/hooks/pause-writers users`")
+SERVICE_POST_BACKUP_COMMAND = _own(POST_BACKUP_COMMAND, "`sh -c 'cp \"$BACKUP_PATH\" /mnt/nas/'`")
 # In the order `controller config` prints them; for each service, SERVICE_VARIABLES.
 VARIABLES: tuple[Variable[Any], ...] = (PRE_BACKUP_COMMAND, POST_BACKUP_COMMAND, HOOK_TIMEOUT)
 SERVICE_VARIABLES: tuple[Variable[Any], ...] = (
