@@ -13,8 +13,11 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
+from pg_backup_manager.adapters.configuration.dump_args import dump_options
+from pg_backup_manager.adapters.configuration.hooks import HookSettings, hook_settings
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
+from pg_backup_manager.adapters.retention_settings import Retention, retention
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Config, Database, Layout
 
@@ -47,6 +50,8 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
+    hooks: HookSettings = attrs.field(factory=HookSettings)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -69,7 +74,6 @@ class Settings:
             copy_to_shared=_copy_to_shared(environ),
             timezone=timezone,
             parallelism=core.BACKUP_PARALLELISM.read(environ),
-            min_kept=core.MIN_BACKUPS_KEPT.read(environ),
         )
         return cls(
             config=config,
@@ -94,6 +98,8 @@ class Settings:
             ),
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
+            hooks=hook_settings(environ, [database.identifier for database in config.databases]),
         )
 
 
@@ -184,6 +190,12 @@ def _database(environ: Mapping[str, str], identifier: str) -> Database:
         excluded=excluded.read(environ),
         database_variable=dbname.name,
         excluded_variable=excluded.name,
+        dump_options=dump_options(
+            tables=services.EXCLUDE_TABLES.of(identifier).read(environ),
+            table_data=services.EXCLUDE_TABLE_DATA.of(identifier).read(environ),
+            schemas=services.EXCLUDE_SCHEMAS.of(identifier).read(environ),
+            extra=services.DUMP_ARGS.of(identifier).read(environ),
+        ),
     )
 
 

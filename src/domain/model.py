@@ -8,6 +8,7 @@ from pathlib import PurePath
 import attrs
 
 from pg_backup_manager.domain import database_names
+from pg_backup_manager.domain.dump_options import DumpOptions
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -110,6 +111,9 @@ class Database:
             excluded=frozenset(),
         )
 
+    # What its dumps pass to pg_dump: exclusions and <SERVICE>_DUMP_ARGS.
+    dump_options: DumpOptions = attrs.field(factory=DumpOptions)
+
     @property
     def address(self) -> str:
         """Return ``dbname@host:port`` for messages (never the password)."""
@@ -192,7 +196,6 @@ class Config:
     copy_to_shared: bool
     timezone: str
     parallelism: int = 2
-    min_kept: int = 1
 
     def database(self, identifier: str) -> Database:
         """Return the database called ``identifier``: a service, or ``<service>/<name>``

@@ -110,7 +110,6 @@ class Container(containers.DeclarativeContainer):
     resetter = providers.Singleton(
         lazy.PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
     )
-
     # Every database of a server (<SERVICE>_POSTGRES_DB=*): what commands name, runs back up.
     servers = providers.Container(
         servers_container.ServersContainer, settings=settings, catalog=catalog, server=server
@@ -137,6 +136,7 @@ class Container(containers.DeclarativeContainer):
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
         globals_files=staging,
+        hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,
@@ -144,7 +144,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.local,
     )
     sync = providers.Factory(
         lazy_use_cases.Sync,
@@ -160,7 +160,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.offsite,
         enabled=offsite_use.provided.retention,
     )
     copy_offsite = providers.Factory(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         offsite_steps,
         pruning,
         server_runs,
+        writing,
     )
     from pg_backup_manager.domain.monitoring import status, telling
     from pg_backup_manager.domain.offsite import from_offsite, sync
@@ -89,8 +90,8 @@ def Journal() -> type[telling.Journal]:
 
 
 @Deferred
-def BackupWriter() -> type[dumping.BackupWriter]:
-    from pg_backup_manager.domain.backups.dumping import BackupWriter
+def BackupWriter() -> type[writing.BackupWriter]:
+    from pg_backup_manager.domain.backups.writing import BackupWriter
 
     return BackupWriter
 

@@ -188,7 +188,10 @@ def _bound(targets: Targets, settings: Settings) -> timedelta:
     except ControllerError:  # a directory that cannot be read: the run will say so
         databases = len(targets.config.databases)
     return run_bound(
-        databases=databases, dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
+        databases=databases,
+        dump_timeout=settings.dump_timeout,
+        lock_wait=settings.lock_wait,
+        hooks=settings.hooks.run_seconds,
     )
 
 

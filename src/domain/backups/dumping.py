@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
 from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.backups.policy import tier_of_run
-from pg_backup_manager.domain.backups.ports import (
-    ArchiveChecker,
-    Dumper,
-    GlobalsDumper,
-    SharedCopies,
-    Staging,
+from pg_backup_manager.domain.backups.hooks import (
+    Attempt,
+    BackupHooks,
+    HookError,
+    NoHooks,
+    after_failed,
+    skipped,
 )
+from pg_backup_manager.domain.backups.policy import tier_of_run
+from pg_backup_manager.domain.backups.ports import SharedCopies
 from pg_backup_manager.domain.backups.server_runs import GlobalsFiles, GlobalsOfRun
-from pg_backup_manager.domain.errors import ControllerError, ToolError, worst_exit_code
+from pg_backup_manager.domain.backups.writing import BackupWriter
+from pg_backup_manager.domain.errors import ControllerError, one_line, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, BackupName, Tier
-from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
+from pg_backup_manager.domain.names import Backup, Tier
+from pg_backup_manager.domain.ports import Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import Recording, recorded
-from pg_backup_manager.domain.restore.ports import ServerDatabases
-from pg_backup_manager.domain.restore.recovery import explain_a_missing_target
 
 
 @attrs.frozen(kw_only=True)
@@ -64,70 +63,9 @@ class DumpReport:
 
 
 @attrs.frozen(kw_only=True)
-class BackupWriter:
-    """Writes one new backup of a database; its caller holds the database's lock.
-
-    The archive counts only once ``pg_restore`` has read all of it and its
-    SHA-256 is recorded. The cluster's globals are saved beside it, so that it
-    can be restored onto a server that lacks its roles.
-    """
-
-    clock: Clock
-    catalog: BackupReader
-    staging: Staging
-    dumper: Dumper
-    globals_dumper: GlobalsDumper
-    checker: ArchiveChecker
-    server: ServerDatabases
-
-    def write(
-        self, database: Database, tier: Tier, *, globals_of_run: GlobalsDumper | None = None
-    ) -> Backup:
-        """Dump ``database`` into a new backup of ``tier``; return it. Its globals come from
-        ``globals_of_run`` when given (a run's, dumped once per server), else from
-        ``globals_dumper``.
-
-        Raises:
-            ControllerError: the dump or its check failed (a target that a killed
-                restore left aside is named); no backup was made.
-        """
-        # Names only: their sizes would cost a stat of every backup in the directory.
-        taken = {name.taken_at for name in self.catalog.backup_names(database.identifier)}
-        name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
-        with self.staging.begin(database.identifier, name) as draft:
-            try:
-                self.dumper.dump(database, draft.path)
-                # After the dump: its errors say most about a server that refuses us.
-                (globals_of_run or self.globals_dumper).dump_globals(database, draft.globals_path)
-            except ToolError:
-                explain_a_missing_target(database=database, server=self.server)
-                raise
-            checksum = self.checker.check(draft.path)
-            made_by = self.checker.made_by(draft.path)
-            backup = draft.commit(checksum, self.checker.digest(draft.globals_path))
-        return attrs.evolve(
-            backup,
-            sha256=checksum,
-            pg_dump_version=made_by.pg_dump,
-            server_version=made_by.server,
-        )
-
-
-def _free_second(at: datetime, taken: set[datetime]) -> datetime:
-    """Return ``at`` to the second, moved on past the times already taken.
-
-    Two runs in one second (a manual dump right after a scheduled one) would
-    otherwise collide; one backup per second and database keeps names unique.
-    """
-    at = at.replace(microsecond=0)
-    while at in taken:
-        at += timedelta(seconds=1)
-    return at
-
-
-@attrs.frozen(kw_only=True)
 class TakeBackups:
-    """Dumps databases, each under its lock, ``parallelism`` at a time; the globals of a
+    """Dumps databases, each under its lock, ``parallelism`` at a time, each between the
+    commands ``hooks`` runs before and after it (see :mod:`.hooks`); the globals of a
     server whose databases are backed up one by one (``<SERVICE>_POSTGRES_DB=*``) once per
     call, kept in ``globals_files`` meanwhile (None: each dumps its own)."""
 
@@ -138,6 +76,7 @@ class TakeBackups:
     run_log: RunRecorder
     timezone: str
     parallelism: int = 1
+    hooks: BackupHooks = attrs.field(factory=NoHooks)
     globals_files: GlobalsFiles | None = None
 
     def __call__(
@@ -161,24 +100,35 @@ class TakeBackups:
         tier = tier or tier_of_run(self.clock.now(), timezone=self.timezone)
         failed = tuple(self._failed(database, error, operation) for database, error in unlisted)
         with contextlib.ExitStack() as stack:
-            run_globals = None
-            if self.globals_files is not None:
-                run_globals = GlobalsOfRun(
-                    dumper=self.writer.globals_dumper, files=self.globals_files, stack=stack
-                )
-            one = functools.partial(
-                self._one, tier=tier, share=share, operation=operation, run_globals=run_globals
-            )
-            if self.parallelism <= 1 or len(databases) <= 1:
-                return DumpReport(results=failed + tuple(one(database) for database in databases))
-            with ThreadPoolExecutor(self.parallelism, thread_name_prefix="dump") as pool:
-                futures: list[Future[DumpResult]] = [pool.submit(one, d) for d in databases]
-                try:
-                    return DumpReport(results=failed + tuple(f.result() for f in futures))
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
+            run = self._with_globals_of_run(stack)
+            return DumpReport(results=failed + run._each(databases, tier, share, operation))
+
+    def _with_globals_of_run(self, stack: contextlib.ExitStack[bool | None]) -> TakeBackups:
+        """Return this, its writer taking each server's globals once, kept until ``stack``
+        closes (:class:`GlobalsOfRun`)."""
+        if self.globals_files is None:
+            return self
+        once = GlobalsOfRun(
+            dumper=self.writer.globals_dumper, files=self.globals_files, stack=stack
+        )
+        writer = attrs.evolve(self.writer, globals_dumper=once)
+        return attrs.evolve(self, writer=writer, globals_files=None)
+
+    def _each(
+        self, databases: Sequence[Database], tier: Tier, share: bool, operation: Operation
+    ) -> tuple[DumpResult, ...]:
+        if self.parallelism <= 1 or len(databases) <= 1:
+            return tuple(self._one(database, tier, share, operation) for database in databases)
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="dump") as pool:
+            futures: list[Future[DumpResult]] = [
+                pool.submit(self._one, database, tier, share, operation) for database in databases
+            ]
+            try:
+                return tuple(future.result() for future in futures)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
 
     def _failed(
         self, database: Database, error: ControllerError, operation: Operation
@@ -197,34 +147,46 @@ class TakeBackups:
             operation=operation,
         )
 
-    def _one(
-        self,
-        database: Database,
-        *,
-        tier: Tier,
-        share: bool,
-        operation: Operation,
-        run_globals: GlobalsOfRun | None,
-    ) -> DumpResult:
+    def _one(self, database: Database, tier: Tier, share: bool, operation: Operation) -> DumpResult:
         with self._recorded(database, operation) as recording:
-            result = self._dump(database, tier, share, run_globals)
+            result = self._dump(database, tier, share)
             recording.backup = result.backup
             if result.error is not None:
                 recording.failed(result.error)
         return result
 
-    def _dump(
-        self, database: Database, tier: Tier, share: bool, run_globals: GlobalsOfRun | None
-    ) -> DumpResult:
+    def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
         try:
             with self.locks.hold(database.identifier):
-                backup = self.writer.write(database, tier, globals_of_run=run_globals)
-                if not share:
-                    return DumpResult(database=database, backup=backup)
-                try:
-                    copy = self.shared.share(database.identifier, backup.name)
-                except ControllerError as error:
-                    return DumpResult(database=database, backup=backup, error=error)
-                return DumpResult(database=database, backup=backup, shared_copy=copy)
+                return self._hooked(database, tier, share)
+        except ControllerError as error:  # busy: no command runs
+            return DumpResult(database=database, error=error)
+
+    def _hooked(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+        """Back up ``database`` between its commands (see :mod:`.hooks`)."""
+        try:
+            self.hooks.before(database)
+        except HookError as error:
+            result = DumpResult(database=database, error=skipped(error))
+        else:
+            result = self._take(database, tier, share)
+        name = result.backup.name if result.backup is not None else None
+        said = one_line(result.error) if result.error is not None else None
+        try:
+            self.hooks.after(database, Attempt(backup=name, error=said))
+        except HookError as error:
+            return attrs.evolve(result, error=after_failed(error, backup=name, first=result.error))
+        return result
+
+    def _take(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+        try:
+            backup = self.writer.write(database, tier)
         except ControllerError as error:
             return DumpResult(database=database, error=error)
+        if not share:
+            return DumpResult(database=database, backup=backup)
+        try:
+            copy = self.shared.share(database.identifier, backup.name)
+        except ControllerError as error:
+            return DumpResult(database=database, backup=backup, error=error)
+        return DumpResult(database=database, backup=backup, shared_copy=copy)
