@@ -179,3 +179,22 @@ def test_each_database_goes_off_site_under_its_own_key_prefix(main: Controller) 
     [entry] = json.loads(listed.stdout)["backups"]
     assert entry["database"] == "main/a/b"
     assert entry["location"] == f"file://{share}/main/a%2Fb/{entry['name']}"
+
+
+def test_the_service_s_backup_commands_run_around_each_of_its_databases(
+    main: Controller,
+) -> None:
+    told = main.workdir / "told"
+    told.mkdir()
+    post = main.workdir / "post.sh"
+    post.write_text(
+        f'#!/bin/sh\nprintf "%s|%s\\n" "$BACKUP_DATABASE" "$BACKUP_DBNAME" >> {told}/post\n'
+    )
+    post.chmod(0o755)
+    main.env["MAIN_POST_BACKUP_COMMAND"] = str(post)
+
+    dumped = main("dump", "main")
+
+    assert dumped.returncode == 0, dumped
+    lines = sorted((told / "post").read_text().splitlines())
+    assert lines == sorted(f"main/{name}|{name}" for name in AWKWARD)
