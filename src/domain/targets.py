@@ -56,28 +56,34 @@ class Targets:
         return services(self.config, name, all_=all_)
 
     def named(
-        self, name: str | None, *, all_: bool, checked: bool = True, shared: bool = False
+        self,
+        name: str | None,
+        *,
+        all_: bool,
+        checked: bool = True,
+        shared: bool = False,
+        offsite: StoredDatabases | None = None,
     ) -> list[Database]:
         """Return the databases named: a service with every database stands for those
-        this host knows (with ``shared``: those with a shared copy); ``<service>/<name>``
-        must be one of them unless not ``checked`` (off-site, where this host may know
-        none yet).
+        this host knows (with ``shared``: those with a shared copy; with ``offsite``,
+        those the off-site store has too); ``<service>/<name>`` must be one of them
+        unless not ``checked`` (off-site, where this host may know none yet).
 
         Raises:
             ConfigurationError: as :meth:`services`, or an unknown database.
+            ControllerError: the off-site store cannot be read.
         """
         if all_ == (name is not None):
             raise ConfigurationError("give one database name or --all (not both)")
-        if not all_:
-            target = self.config.database(name or "")
+        chosen = self.config.databases if all_ else (self.config.database(name or ""),)
+        found: list[Database] = []
+        for target in chosen:
             if target.of_server and checked:
                 self._check_known(target, shared=shared)
             if not target.every_database:
-                return [target]
-            return self._known(target, shared=shared)
-        found: list[Database] = []
-        for service in self.config.databases:
-            found += self._known(service, shared=shared) if service.every_database else [service]
+                found.append(target)
+            else:
+                found += self._known(target, shared=shared, offsite=offsite)
         return found
 
     def one(self, name: str, *, checked: bool = True, shared: bool = False) -> Database:
@@ -138,10 +144,13 @@ class Targets:
             self._check_known(target, shared=False)
         return target
 
-    def _known(self, service: Database, *, shared: bool) -> list[Database]:
+    def _known(
+        self, service: Database, *, shared: bool, offsite: StoredDatabases | None = None
+    ) -> list[Database]:
+        stored = self.shared if shared else self.stored
         found = known(
             service,
-            stored=self.shared if shared else self.stored,
+            stored=stored if offsite is None else _Either(first=stored, second=offsite),
             listings=self.listings,
             catalog=self.catalog,
         )
@@ -159,3 +168,15 @@ class Targets:
                 f"'controller list {service.identifier}'; 'controller dump "
                 f"{target.identifier}' asks the server)"
             )
+
+
+@attrs.frozen(kw_only=True)
+class _Either:
+    """The databases with a directory in either store (here, and off-site)."""
+
+    first: StoredDatabases
+    second: StoredDatabases
+
+    def database_names(self, service: str) -> list[str]:
+        names = {*self.first.database_names(service), *self.second.database_names(service)}
+        return sorted(names)

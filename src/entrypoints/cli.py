@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.backups.backup_run import BackupRun
     from pg_backup_manager.domain.backups.listing import ListBackups
     from pg_backup_manager.domain.backups.pruning import Prune
-    from pg_backup_manager.domain.every_database import DatabaseLister
+    from pg_backup_manager.domain.every_database import DatabaseLister, StoredDatabases
     from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
@@ -115,6 +115,7 @@ def list_(
     list_backups: ListBackups = Provide[Container.list_backups],
     list_offsite: Callable[[], ListOffsiteCopies] = Provide[Container.list_offsite.provider],
     list_pitr: Callable[[], ListPitr] = Provide[Container.pitr.list_pitr.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """List the backups of DATABASE (or --all, the default), newest first.
 
@@ -131,7 +132,9 @@ def list_(
         echo(lines or [render_pitr.listing(listing) for listing in found.listings])
         exit_with(found.exit_code)
         return
-    chosen = targets.named(database, all_=all_, checked=not remote)
+    chosen = targets.named(
+        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
+    )
     if remote:
         copies = list_offsite()(chosen)  # built only here: the store for --remote alone
         if as_json:
@@ -170,6 +173,7 @@ def prune_(
     prune: Prune = Provide[Container.prune],
     prune_offsite: Callable[[], PruneOffsite] = Provide[Container.prune_offsite.provider],
     prune_pitr: Callable[[], PrunePitr] = Provide[Container.pitr.prune.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
 
@@ -183,7 +187,9 @@ def prune_(
     """
     from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
 
-    chosen = targets.named(database, all_=all_, checked=not remote)
+    chosen = targets.named(
+        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
+    )
     pruner = prune_offsite() if remote else prune  # the store is built for --remote alone
     report = prune_each(
         chosen,

@@ -17,6 +17,7 @@ from pg_backup_manager.entrypoints.rendering import pitr_recover
 from pg_backup_manager.entrypoints.rendering import restore as render_restore
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.domain.every_database import StoredDatabases
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
     from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitr
@@ -143,6 +144,7 @@ def verify(
     verify: Verify = Provide[Container.verify],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
     verify_pitr: Callable[[], VerifyPitr] = Provide[Container.pitr.verify.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
 
@@ -170,7 +172,8 @@ def verify(
     if backup_file is not None and database is not None:
         chosen_ones = [targets.one(database, checked=checked)]
     else:
-        chosen_ones = targets.named(database, all_=all_, checked=checked)
+        store = offsite() if remote else None  # built for --remote alone
+        chosen_ones = targets.named(database, all_=all_, checked=checked, offsite=store)
     summary = verify_each(
         chosen_ones, verify=one, told=lambda reports: echo(render_restore.verify(reports))
     )

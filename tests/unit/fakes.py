@@ -681,6 +681,11 @@ class FakeOffsiteStore:
     def location(self, identifier: str) -> str:
         return f"s3://bucket/prefix/{identifier}/"
 
+    def database_names(self, service: str) -> list[str]:
+        """The databases of ``service`` with copies of their own (or once had)."""
+        found = (database_names.split(identifier) for identifier in self.copied)
+        return sorted(name for owner, name in found if owner == service and name is not None)
+
     def plant(self, identifier: str, name: BackupName, *, size: int) -> None:
         """Put ``size`` bytes under backup ``name`` as a hand copy would: no SHA-256
         recorded, no checksum object, no globals."""

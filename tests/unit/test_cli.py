@@ -11,7 +11,7 @@ import pytest
 from dependency_injector import providers
 
 from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
-from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.names import BackupName, OffsiteCopy
 from pg_backup_manager.domain.wal.ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
@@ -788,3 +788,19 @@ def test_restoring_the_service_of_every_database_is_exit_2_naming_how(
         err == "error: 'main' backs up every database of its server: name one, as "
         "'main/<database>' (see 'controller list main')\n"
     )
+
+
+def test_list_remote_of_a_server_s_service_finds_its_databases_off_site_on_a_new_host(
+    fakes: Fakes, run: Run
+) -> None:
+    copy = OffsiteCopy(name=BackupName.parse(STAR_NEW), size=10, sha256=GOOD_SHA256)
+    for identifier in ("main/app", "main/my db"):
+        fakes.offsite.copied[identifier] = {copy.name: copy}
+
+    code, out, _ = run("list", "main", "--remote", **STAR, OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0
+    assert [line for line in out.splitlines() if line.endswith(":")] == [
+        "main/app:",
+        "main/my db:",
+    ]

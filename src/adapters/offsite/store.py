@@ -31,7 +31,7 @@ import attrs
 
 from pg_backup_manager.adapters.offsite.bucket import Bucket, Cipher, Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.fetching import SIDECAR, download
-from pg_backup_manager.domain.database_names import segments
+from pg_backup_manager.domain.database_names import name_of, segments
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import check_name
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
@@ -66,6 +66,11 @@ class BucketOffsiteStore:
         with ThreadPoolExecutor(max_workers=JUDGED_AT_ONCE) as pool:
             found = list(pool.map(lambda item: self._judged(base, listing, *item), archives))
         return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
+
+    def database_names(self, service: str) -> list[str]:
+        """Return the names of the databases of ``service`` with a prefix here, sorted."""
+        folders = self.bucket.folders(self._base(service))
+        return sorted(name for folder in folders if (name := name_of(folder)) is not None)
 
     def _judged(
         self, base: str, listing: dict[str, int], name: BackupName, size: int

@@ -87,6 +87,22 @@ class FileBucket:
             raise self._failure(error, f"listing {self.url(prefix)}") from None
         return found
 
+    def folders(self, prefix: str) -> list[str]:
+        """Return the names of the directories directly in the directory ``prefix``, not
+        hidden, never a symbolic link."""
+        directory = checked_root(self.root, writing=False) / prefix
+        if not checked_directory(directory, root=self.root):
+            return []
+        try:
+            with os.scandir(directory) as entries:
+                return [
+                    entry.name
+                    for entry in entries
+                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
+                ]
+        except OSError as error:
+            raise self._failure(error, f"listing {self.url(prefix)}") from None
+
     def stat(self, key: str) -> StoredObject | None:
         """Return the size of the file at ``key`` and its record (nothing recorded when its
         size is not the recorded one), or None when absent."""
