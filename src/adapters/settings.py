@@ -13,9 +13,11 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
+from pg_backup_manager.adapters.configuration.verification import verify_schedule
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.domain.model import Config, Database, Layout
+from pg_backup_manager.domain.verification.model import VerifySchedule
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
 DEVELOPMENT_ROOT = Path("backup-data")
@@ -43,6 +45,7 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    verification: VerifySchedule | None = None  # VERIFY_SCHEDULE (None: off)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -67,6 +70,7 @@ class Settings:
             parallelism=core.BACKUP_PARALLELISM.read(environ),
             min_kept=core.MIN_BACKUPS_KEPT.read(environ),
         )
+        offsite_settings = offsite(environ)
         return cls(
             config=config,
             bin_root=core.PG_BIN_ROOT.read(environ),
@@ -88,8 +92,9 @@ class Settings:
             restore_jobs=(
                 core.RESTORE_JOBS.read(environ) or min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
             ),
-            offsite=offsite(environ),
+            offsite=offsite_settings,
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            verification=verify_schedule(environ, timezone=timezone, offsite=offsite_settings),
         )
 
 

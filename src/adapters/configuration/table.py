@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pg_backup_manager.adapters.configuration import core, monitoring, offsite, pitr, services
+from pg_backup_manager.adapters.configuration import (
+    core,
+    monitoring,
+    offsite,
+    pitr,
+    services,
+    verification,
+)
 from pg_backup_manager.adapters.configuration.variable import Variable
 
 EVERY: tuple[Variable[Any], ...] = (
@@ -14,6 +21,7 @@ EVERY: tuple[Variable[Any], ...] = (
     *monitoring.VARIABLES,
     *offsite.VARIABLES,
     *pitr.VARIABLES,
+    *verification.VARIABLES,
 )
 SERVICE: tuple[Variable[Any], ...] = services.VARIABLES
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")

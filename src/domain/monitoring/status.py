@@ -21,6 +21,8 @@ from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory, Schedule
+from pg_backup_manager.domain.verification.model import VerifySchedule
+from pg_backup_manager.domain.verification.status import verify_status
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +46,7 @@ class Status:
     max_age: timedelta | None = None
     offsite: bool = False
     pitr: ReadPitrStatus | None = None
+    verification: VerifySchedule | None = None  # VERIFY_SCHEDULE: its verifications judged
 
     def __call__(
         self, databases: Sequence[Database], *, runs_total: bool = False
@@ -60,10 +63,11 @@ class Status:
         statuses = []
         for database in databases:
             identifier = database.identifier
+            records = self.history.records(identifier)
             status = database_status(
                 database=database,
                 backups=self._backups(identifier),
-                history=self.history.records(identifier),
+                history=records,
                 now=now,
                 max_age=max_age,
                 next_run_at=next_run,
@@ -82,6 +86,9 @@ class Status:
             if self.pitr is not None and database.wal_archive:
                 found = self.pitr(database, now=now, started_at=receivers_started)
                 status = attrs.evolve(status, pitr=found)
+            if self.verification is not None:
+                verified = verify_status(records, now=now, asked=self.verification)
+                status = attrs.evolve(status, verification=verified)
             statuses.append(status)
         return statuses
 
