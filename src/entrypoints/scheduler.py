@@ -133,7 +133,8 @@ def start(
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests), with a
-    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it.
+    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it, and
+    with ``VERIFY_SCHEDULE`` the scheduled verifications between its runs.
 
     Raises:
         ControllerError: the backup directories cannot be created, or the
@@ -146,7 +147,6 @@ def start(
     if monitoring.metrics_port is not None:
         _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
     archived = [database for database in config.databases if database.wal_archive]
-    # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     verifications = None
     if settings.verification is not None:  # VERIFY_SCHEDULE
         from pg_backup_manager.entrypoints.verifications import scheduled
@@ -158,6 +158,7 @@ def start(
             heartbeat=heartbeat,
             verify=scheduled_verify(),
         )
+    # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
         _schedule(
             config,

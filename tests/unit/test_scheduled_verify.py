@@ -13,25 +13,17 @@ from pg_backup_manager.domain.verification.model import (
     PASSED_AGAIN,
     Found,
     Verification,
-    VerifySchedule,
 )
 from pg_backup_manager.domain.verification.verifying import ScheduledVerify
 
 from .fakes import GOOD_SHA256, Fakes, database
+from .test_verifying import fakes_with
 
 USERS = database("users", dbname="app")
 OLD = "file_daily_2024-07-03T03:00:00Z.dump"
 NEW = "file_daily_2024-07-04T03:00:00Z.dump"
 FUTURE = "file_daily_2024-07-09T03:00:00Z.dump"  # five days after the fake clock
 HOURLY = CronSchedule.parse("0 * * * *", "UTC")
-
-
-def fakes_with(*names: str) -> Fakes:
-    fakes = Fakes()
-    for name in names:
-        fakes.store.add("users", name)
-        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
-    return fakes
 
 
 def copied_off_site(fakes: Fakes, *names: str) -> None:
@@ -42,20 +34,8 @@ def copied_off_site(fakes: Fakes, *names: str) -> None:
         )
 
 
-def scheduled(fakes: Fakes, *, remote: bool = False) -> ScheduledVerify:
-    return ScheduledVerify(
-        catalog=fakes.store,
-        verify=fakes.verify(),
-        from_offsite=fakes.from_offsite,
-        history=fakes.run_log,
-        run_log=fakes.journal(),
-        clock=fakes.clock,
-        asked=VerifySchedule(schedule=HOURLY, remote=remote),
-    )
-
-
 def verified(fakes: Fakes, *, remote: bool = False) -> tuple[Verification, ...]:
-    return scheduled(fakes, remote=remote)(USERS)
+    return fakes.scheduled_verify(HOURLY, remote=remote)(USERS)
 
 
 def test_the_newest_backup_is_restored_counted_and_recorded_once_as_verify_scheduled() -> None:
@@ -217,7 +197,7 @@ def test_without_verify_remote_the_off_site_store_is_never_built() -> None:
         built.append(True)
         return fakes.from_offsite()
 
-    use_case = scheduled(fakes)
+    use_case = fakes.scheduled_verify(HOURLY)
     found = ScheduledVerify(
         catalog=use_case.catalog,
         verify=use_case.verify,

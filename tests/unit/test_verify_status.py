@@ -18,11 +18,11 @@ from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy
 from pg_backup_manager.domain.verification.model import VerifySchedule
-from pg_backup_manager.domain.verification.verifying import ScheduledVerify
 from pg_backup_manager.entrypoints.rendering import documents
 from pg_backup_manager.entrypoints.rendering import status as render_status
 
 from .fakes import GOOD_SHA256, FakeHeartbeat, Fakes, database
+from .test_verifying import fakes_with
 
 USERS = database("users", dbname="app")
 NEW = "file_daily_2024-07-04T03:00:00Z.dump"
@@ -31,28 +31,12 @@ DAILY_AT_FOUR = CronSchedule.parse("0 4 * * *", "UTC")
 MAX_HEARTBEAT_AGE = 180.0
 
 
-def with_backups(*names: str) -> Fakes:
-    fakes = Fakes()
-    for name in names:
-        fakes.store.add("users", name)
-        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
-    return fakes
-
-
 def asked(*, remote: bool = False) -> VerifySchedule:
     return VerifySchedule(schedule=DAILY_AT_FOUR, remote=remote)
 
 
 def verify_now(fakes: Fakes, *, remote: bool = False) -> None:
-    ScheduledVerify(
-        catalog=fakes.store,
-        verify=fakes.verify(),
-        from_offsite=fakes.from_offsite,
-        history=fakes.run_log,
-        run_log=fakes.journal(),
-        clock=fakes.clock,
-        asked=asked(remote=remote),
-    )(USERS)
+    fakes.scheduled_verify(DAILY_AT_FOUR, remote=remote)(USERS)
     fakes.clock.sleep(600)
 
 
@@ -92,7 +76,7 @@ def scrape(statuses: list[DatabaseStatus]) -> str:
 
 
 def test_no_verification_at_all_is_no_fault() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
 
     found = status(fakes)
 
@@ -102,7 +86,7 @@ def test_no_verification_at_all_is_no_fault() -> None:
 
 
 def test_a_failed_verification_is_unhealthy_until_a_later_one_passes() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     fakes.checker.hashes[NEW] = "b" * 64
     verify_now(fakes)
     failed = status(fakes)
@@ -121,7 +105,7 @@ def test_a_failed_verification_is_unhealthy_until_a_later_one_passes() -> None:
 
 
 def test_a_manual_verify_never_counts_as_a_scheduled_one() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     fakes.checker.hashes[NEW] = "b" * 64
     fakes.verify()([USERS], restore=True)  # `controller verify users --restore`: failed
 
@@ -133,7 +117,7 @@ def test_a_manual_verify_never_counts_as_a_scheduled_one() -> None:
 
 
 def test_without_verify_schedule_status_says_nothing_of_verifications() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     fakes.checker.hashes[NEW] = "b" * 64
     verify_now(fakes)  # a verification of an earlier configuration
 
@@ -146,7 +130,7 @@ def test_without_verify_schedule_status_says_nothing_of_verifications() -> None:
 
 
 def test_status_json_shows_the_last_verified_backup_when_its_outcome_and_error() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     verify_now(fakes)
     fakes.checker.hashes[NEW] = "b" * 64
     verify_now(fakes)
@@ -167,7 +151,7 @@ def test_status_json_shows_the_last_verified_backup_when_its_outcome_and_error()
 
 
 def test_status_text_shows_the_last_verification_and_the_next() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     verify_now(fakes)
 
     lines = [line.text for line in render_status.statuses([status(fakes)], DAILY_AT_FOUR)]
@@ -178,7 +162,7 @@ def test_status_text_shows_the_last_verification_and_the_next() -> None:
 
 
 def test_with_verify_remote_the_off_site_copy_has_its_own_verdict_everywhere() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     fakes.offsite.copied["users"] = {
         BackupName.parse(NEW): OffsiteCopy(name=BackupName.parse(NEW), size=1, sha256="c" * 64)
     }
@@ -204,7 +188,7 @@ def test_with_verify_remote_the_off_site_copy_has_its_own_verdict_everywhere() -
 def test_the_metrics_time_the_last_verification_and_say_whether_it_passed(
     outcome: Outcome,
 ) -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     at = fakes.clock.now()
     fakes.run_log.record(
         "users",
@@ -228,7 +212,7 @@ def test_the_metrics_time_the_last_verification_and_say_whether_it_passed(
 
 
 def test_a_database_not_verified_yet_has_no_verification_sample() -> None:
-    scraped = scrape([status(with_backups(NEW))])
+    scraped = scrape([status(fakes_with(NEW))])
 
     assert "# TYPE pg_backup_last_verify_success gauge" in scraped
     assert 'pg_backup_last_verify_success{database="users"}' not in scraped
@@ -245,7 +229,7 @@ def test_health_with_no_backup_yet_does_not_add_a_verification_fault() -> None:
 
 
 def test_the_verdict_of_health_is_faults_when_only_a_verification_failed() -> None:
-    fakes = with_backups(NEW)
+    fakes = fakes_with(NEW)
     fakes.checker.unreadable.add(NEW)
     verify_now(fakes)
     read = reader(fakes, verification=asked())

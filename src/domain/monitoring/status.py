@@ -34,7 +34,8 @@ class Status:
     and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
     says which backups are not off-site, from the history and each backup's
     checksum file alone: the store is never asked. The newest backup of each
-    status carries the SHA-256 its checksum file records (None without one).
+    status carries the SHA-256 its checksum file records (None without one). With
+    ``verification`` (``VERIFY_SCHEDULE``) each says how its scheduled verifications went.
     """
 
     catalog: BackupReader
