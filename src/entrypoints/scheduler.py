@@ -94,8 +94,8 @@ def run_schedule(
         log.info("next scheduled backup at %s", schedule.local(due).isoformat())
         if meanwhile is not None:
             meanwhile(due)
-        if heartbeat is not None:
-            heartbeat.waiting(due)
+        if heartbeat is not None:  # a time passed meanwhile: the run starts now, not late
+            heartbeat.waiting(max(due, clock.now()))
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
             with busy(heartbeat, clock=clock, bound=bound):

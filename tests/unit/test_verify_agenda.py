@@ -242,3 +242,24 @@ def test_the_bound_of_a_verification_counts_each_copys_tools_server_and_lock() -
 
     assert local == timedelta(seconds=4 * 100 + 4 * 10 + 1)
     assert remote == timedelta(seconds=2 * 441 + 100)
+
+
+def test_a_backup_run_late_for_a_verification_is_never_told_overdue_to_health() -> None:
+    clock = FakeClock(current=NINE - timedelta(minutes=1))
+    heartbeat = FakeHeartbeat(clock=clock)
+    timeline = Timeline(clock, verify_takes=3600)  # a's verification outlasts the run's time
+
+    run_schedule(
+        schedule=CronSchedule.parse("30 9 * * *", "UTC"),
+        clock=clock,
+        job=timeline.backup,
+        bound=BOUND,
+        heartbeat=heartbeat,
+        runs=1,
+        meanwhile=verifications(clock, timeline, heartbeat=heartbeat).until,
+    )
+
+    ten = NINE + timedelta(hours=1)
+    assert timeline.events[1] == ("backup", ten, ten + timedelta(minutes=1))
+    waited = [state.due_at for state in heartbeat.states if state.due_at is not None]
+    assert waited == [NINE, ten]  # the verification's time, then "now", never 09:30
