@@ -1,7 +1,8 @@
 """VERIFY_SCHEDULE with the real controller: ``controller start`` restores the newest
-backup every minute into a scratch database on a real PostgreSQL 15 cluster of this host;
-each result is in the history, ``status --json``, ``/metrics`` and the notifications, and
-``health`` fails after a verification of a damaged backup until one of a good backup passes.
+backup every minute into a scratch database on a real PostgreSQL 15 cluster of this host
+(and, with VERIFY_REMOTE, its newest copy in an off-site directory); each result is in the
+history, ``status --json``, ``/metrics`` and the notifications, and ``health`` fails after
+a verification of a damaged backup until one of a good backup passes.
 
 The production paths are bind-mounted from the test's directory (see ``test_start``)."""
 
@@ -37,13 +38,14 @@ def cluster() -> Iterator[HostServer]:
         yield host
 
 
-def verifications(data: Path) -> list[dict[str, object]]:
-    """The scheduled verifications in the service's history, oldest first."""
+def verifications(data: Path, operation: str = "verify-scheduled") -> list[dict[str, object]]:
+    """The scheduled verifications (of the newest backup, or of the newest off-site copy:
+    ``operation``) in the service's history, oldest first."""
     history = data / HISTORY_NAME
     if not history.is_file():
         return []
     records = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
-    return [record for record in records if record["operation"] == "verify-scheduled"]
+    return [record for record in records if record["operation"] == operation]
 
 
 def in_namespace(controller: Controller, root: Path, *args: str) -> Run:
@@ -81,6 +83,8 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
     data = root / "backup" / "data" / SERVICE
     data.mkdir(parents=True)
     metrics_port = free_port()
+    share = tmp_path / "nas"  # the off-site copies: a directory (a NAS share)
+    share.mkdir(mode=0o755)
     with receiving() as receiver:
         urls = tmp_path / "notify-urls"
         urls.write_text(receiver.url("/notify", scheme="json") + "\n")
@@ -92,11 +96,18 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
             VERIFY_SCHEDULE="* * * * *",
             METRICS_PORT=str(metrics_port),
             NOTIFY_URLS_FILE=str(urls),
+            OFFSITE_URL=f"file://{share}",
+            VERIFY_REMOTE="true",
         )
         process = spawn(controller, "start", namespace_root=root)
         try:
-            wait_until(lambda: len(verifications(data)) >= 1, WAIT_S, "a first verification")
+            wait_until(
+                lambda: len(verifications(data, "verify-scheduled-remote")) >= 1,
+                WAIT_S,
+                "a first verification of the backup and of its off-site copy",
+            )
             [passed] = verifications(data)[:1]
+            [passed_offsite] = verifications(data, "verify-scheduled-remote")[:1]
             good = verify_entry(controller, root)
             healthy = in_namespace(controller, root, "health")
             scraped_good = scrape_metrics(metrics_port)
@@ -128,6 +139,8 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
     assert code == 0, log
     # The history: one record per verification, of the newest backup, whose rows it counted.
     assert passed["outcome"] == "success" and passed["error"] is None
+    assert passed_offsite["outcome"] == "success"
+    assert passed_offsite["backup"] == passed["backup"]  # uploaded after BACKUP_ON_START
     assert failed["backup"] == passed["backup"] and damaged(str(failed["error"]))
     assert dumped.returncode == 0
     assert again["backup"] != passed["backup"] and again["note"] is not None
@@ -136,6 +149,9 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
     # status --json
     assert good["verify"]["backup"] == passed["backup"]  # type: ignore[index]
     assert good["verify"]["outcome"] == "success" and good["healthy"] is True  # type: ignore[index]
+    assert good["verify"]["offsite"]["outcome"] == "success"  # type: ignore[index]
+    # The copy off-site is intact: it still passes while the local backup fails.
+    assert bad["verify"]["offsite"]["outcome"] == "success"  # type: ignore[index]
     assert bad["verify"]["outcome"] == "failure" and bad["healthy"] is False  # type: ignore[index]
     assert damaged(bad["verify"]["error"])  # type: ignore[index]
     assert bad["verify"]["last_success_at"] == good["verify"]["verified_at"]  # type: ignore[index]
@@ -147,6 +163,7 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
     assert healthy_again.returncode == 0, healthy_again
     # metrics
     assert f'pg_backup_last_verify_success{{database="{SERVICE}"}} 1.0' in scraped_good
+    assert f'pg_backup_offsite_last_verify_success{{database="{SERVICE}"}} 1.0' in scraped_good
     assert f'pg_backup_last_verify_success{{database="{SERVICE}"}} 0.0' in scraped_bad
     assert f'pg_backup_healthy{{database="{SERVICE}"}} 0.0' in scraped_bad
     assert f'pg_backup_last_verify_success{{database="{SERVICE}"}} 1.0' in scraped_again
