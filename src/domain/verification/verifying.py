@@ -11,7 +11,7 @@ import attrs
 
 from pg_backup_manager.domain.backups.policy import dated_in_the_future
 from pg_backup_manager.domain.errors import ControllerError, one_line
-from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import CLOCK_SKEW
 from pg_backup_manager.domain.names import BackupName
@@ -26,6 +26,7 @@ from pg_backup_manager.domain.verification.model import (
     VerifySchedule,
     operation,
 )
+from pg_backup_manager.domain.verification.status import Verified
 
 
 class Unrecorded:
@@ -94,7 +95,8 @@ class ScheduledVerify:
                 found=Found.SKIPPED,
                 problem=f"no {what} to verify yet",
             )
-        failed_before = self._failed_before(identifier, kind)
+        history = self.history.records(identifier)
+        failed_before = Verified.of(history, offsite=offsite).failed
         try:
             with recorded(
                 run_log=self.run_log, clock=self.clock, identifier=identifier, operation=kind
@@ -142,13 +144,6 @@ class ScheduledVerify:
         ``list --remote``'s and ``sync``'s business), not dated in the future."""
         copies = store.offsite.copies(identifier)
         return self._newest([copy.name for copy in copies if copy.usable])
-
-    def _failed_before(self, identifier: str, kind: Operation) -> bool:
-        """Return whether the last verification of ``kind`` recorded for ``identifier`` failed."""
-        last = next(
-            (r for r in reversed(self.history.records(identifier)) if r.operation is kind), None
-        )
-        return last is not None and last.outcome is Outcome.FAILURE
 
     def _check(self, database: Database, name: BackupName, store: FromOffsite | None) -> Check:
         """Return the verdict of ``verify --restore`` on backup ``name`` (of the off-site
