@@ -131,6 +131,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
+        hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,
@@ -138,7 +139,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.local,
     )
     sync = providers.Factory(
         lazy_use_cases.Sync,
@@ -154,7 +155,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.offsite,
         enabled=offsite_use.provided.retention,
     )
     copy_offsite = providers.Factory(

@@ -8,9 +8,11 @@ from typing import Any
 
 from pg_backup_manager.adapters.configuration import (
     core,
+    hooks,
     monitoring,
     offsite,
     pitr,
+    retention,
     services,
     verification,
 )
@@ -18,12 +20,15 @@ from pg_backup_manager.adapters.configuration.variable import Variable
 
 EVERY: tuple[Variable[Any], ...] = (
     *core.VARIABLES,
+    *retention.VARIABLES,
+    *hooks.VARIABLES,
     *monitoring.VARIABLES,
     *offsite.VARIABLES,
+    *retention.OFFSITE_VARIABLES,
     *pitr.VARIABLES,
     *verification.VARIABLES,
 )
-SERVICE: tuple[Variable[Any], ...] = services.VARIABLES
+SERVICE: tuple[Variable[Any], ...] = (*services.VARIABLES, *hooks.SERVICE_VARIABLES)
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")
 
 
