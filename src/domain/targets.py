@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import attrs
 
-from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
+from pg_backup_manager.domain.errors import (
+    ConfigurationError,
+    ControllerError,
+    UnknownDatabaseError,
+)
 from pg_backup_manager.domain.every_database import (
     DatabaseLister,
     ServerListings,
@@ -85,6 +89,14 @@ class Targets:
             else:
                 found += self._known(target, shared=shared, offsite=offsite)
         return found
+
+    def count(self) -> int:
+        """Return how many databases a run of every service backs up, as known now (each
+        service alone when its directory cannot be read: the run will say why)."""
+        try:
+            return len(self.named(None, all_=True))
+        except ControllerError:
+            return len(self.config.databases)
 
     def one(self, name: str, *, checked: bool = True, shared: bool = False) -> Database:
         """Return the one database ``name`` names, for a command that replaces or reads one

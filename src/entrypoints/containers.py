@@ -37,6 +37,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_environ, environ, cwd=cwd)
     config = providers.Callable(lambda settings: settings.config, settings)
     layout = config.provided.layout
+    file_mode = settings.provided.file_mode
+    dump_timeout = settings.provided.dump_timeout
 
     # A function of the user name: becomes that user when running as root.
     drop_root = providers.Object(drop_root)
@@ -46,18 +48,12 @@ class Container(containers.DeclarativeContainer):
     schedule = settings.provided.schedule
     heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
     catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
-    staging = providers.Singleton(
-        lazy.LocalStaging, layout=layout, file_mode=settings.provided.file_mode
-    )
-    shared = providers.Singleton(
-        lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
-    )
+    staging = providers.Singleton(lazy.LocalStaging, layout=layout, file_mode=file_mode)
+    shared = providers.Singleton(lazy.LocalSharedCopies, layout=layout, file_mode=file_mode)
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
     monitoring = settings.provided.monitoring
     # The run history: written by every operation, read by `status`, `health`, /metrics.
-    history = providers.Singleton(
-        lazy.JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode
-    )
+    history = providers.Singleton(lazy.JsonlRunLog, layout=layout, file_mode=file_mode)
     # Telling people: a notification of each operation, pings of each scheduled run.
     notifier = providers.Factory(
         lazy.AppriseNotifier, urls=monitoring.notify_urls, always=monitoring.notify_always
@@ -88,21 +84,16 @@ class Container(containers.DeclarativeContainer):
     dumper = providers.Singleton(
         lazy.PgDump,
         binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        timeout=dump_timeout,
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        lazy.PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
+        lazy.PgDumpAllGlobals, binaries=binaries, timeout=dump_timeout
     )
     globals_reader = providers.Singleton(lazy.GlobalsFileReader)
-    checker = providers.Singleton(
-        lazy.PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
-    )
+    checker = providers.Singleton(lazy.PgArchiveChecker, binaries=binaries, timeout=dump_timeout)
     restorer = providers.Singleton(
-        lazy.PgRestore,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
-        jobs=settings.provided.restore_jobs,
+        lazy.PgRestore, binaries=binaries, timeout=dump_timeout, jobs=settings.provided.restore_jobs
     )
     server = providers.Singleton(
         lazy.PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
@@ -230,6 +221,7 @@ class Container(containers.DeclarativeContainer):
         pitr=pitr.status,
         stored=servers.stored,
         listings=servers.listings,
+        verification=settings.provided.verification,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
@@ -241,10 +233,17 @@ class Container(containers.DeclarativeContainer):
         restore=restore.provider,
         verify=verify.provider,
     )
-    reset_wal = providers.Factory(
-        lazy_use_cases.ResetWal,
-        resetter=resetter,
-        locks=locks,
+    # Restore tests on VERIFY_SCHEDULE: `start` builds them only when it is set.
+    scheduled_verify = providers.Factory(
+        lazy_use_cases.ScheduledVerify,
+        catalog=catalog,
+        verify=verify,
+        from_offsite=from_offsite.provider,
+        history=history,
+        run_log=run_log,
         clock=clock,
-        layout=layout,
+        asked=settings.provided.verification,
+    )
+    reset_wal = providers.Factory(
+        lazy_use_cases.ResetWal, resetter=resetter, locks=locks, clock=clock, layout=layout
     )

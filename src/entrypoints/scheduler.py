@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
-from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
@@ -32,6 +31,8 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories, Schedule
     from pg_backup_manager.domain.targets import Targets
+    from pg_backup_manager.domain.verification.verifying import ScheduledVerify
+    from pg_backup_manager.entrypoints.verifications import Verifications
 
 log = logging.getLogger("controller")
 
@@ -74,6 +75,7 @@ def run_schedule(
     bound: timedelta | Callable[[], timedelta],
     heartbeat: HeartbeatWriter | None = None,
     runs: int | None = None,
+    meanwhile: Callable[[datetime], None] | None = None,
 ) -> None:
     """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
 
@@ -81,16 +83,19 @@ def run_schedule(
     outlasts the interval skips the times it covered instead of doubling up.
     A job that raises an ordinary exception is logged and the schedule goes on.
     The heartbeat is told the run it waits for, then each run and the time
-    (``bound`` after its start, worked out as it starts when ``bound`` is a function)
-    by which it must have ended: ``health`` judges from them whether the loop makes
-    progress.
+    (``bound``, or what it returns then, after its start) by which it must have ended:
+    ``health`` judges from them whether the loop makes progress. Before each run,
+    ``meanwhile`` is given its time, to do what is due before it (the scheduled
+    verifications); the run starts once that returns, at once if its time has come.
     """
     done = 0
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
         log.info("next scheduled backup at %s", schedule.local(due).isoformat())
-        if heartbeat is not None:
-            heartbeat.waiting(due)
+        if meanwhile is not None:
+            meanwhile(due)
+        if heartbeat is not None:  # a time passed meanwhile: the run starts now, not late
+            heartbeat.waiting(max(due, clock.now()))
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
             with busy(heartbeat, clock=clock, bound=bound() if callable(bound) else bound):
@@ -125,10 +130,12 @@ def start(
     settings: Settings = Provide[Container.settings],
     targets: Targets = Provide[Container.servers.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
+    scheduled_verify: Callable[[], ScheduledVerify] = Provide[Container.scheduled_verify.provider],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests), with a
-    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it.
+    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it, and
+    with ``VERIFY_SCHEDULE`` the scheduled verifications between its runs.
 
     Raises:
         ControllerError: the backup directories cannot be created, or the
@@ -141,11 +148,32 @@ def start(
     if monitoring.metrics_port is not None:
         _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
     archived = [database for database in config.databases if database.wal_archive]
+    verifications = None
+    if settings.verification is not None:  # VERIFY_SCHEDULE
+        from pg_backup_manager.entrypoints.verifications import scheduled
+
+        verifications = scheduled(
+            settings,
+            settings.verification,
+            clock=clock,
+            heartbeat=heartbeat,
+            verify=scheduled_verify(),
+            databases=partial(targets.named, None, all_=True),  # a server's, as known then
+        )
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
-        # A run's bound counts the databases it will back up: a server's, as known now.
-        bound = partial(_bound, targets, settings)
-        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, bound, runs)
+        _schedule(
+            config,
+            monitoring,
+            schedule,
+            clock,
+            heartbeat,
+            backup_run,
+            settings,
+            targets,
+            runs,
+            verifications,
+        )
 
 
 def _schedule(
@@ -155,14 +183,18 @@ def _schedule(
     clock: Clock,
     heartbeat: HeartbeatWriter,
     backup_run: BackupRun,
-    bound: Callable[[], timedelta],
+    settings: Settings,
+    targets: Targets,
     runs: int | None,
+    verifications: Verifications | None = None,
 ) -> None:
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "
             "the controller stays up for manual commands"
         )
+        if verifications is not None:  # asked for by itself: whatever MODE says
+            verifications.until(None)
         while True:
             heartbeat.beat()
             clock.sleep(_LONGEST_NAP_SECONDS)
@@ -173,25 +205,26 @@ def _schedule(
         # The whole run (take, upload, prune, record, tell) is BackupRun's; here it is logged.
         log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
 
+    def bound() -> timedelta:  # each database known of a server counted as the run starts
+        return run_bound(
+            databases=targets.count(),
+            dump_timeout=settings.dump_timeout,
+            lock_wait=settings.lock_wait,
+            hooks=settings.hooks.run_seconds,
+        )
+
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")
         with busy(heartbeat, clock=clock, bound=bound()):
             job()
     run_schedule(
-        schedule=schedule, clock=clock, job=job, bound=bound, heartbeat=heartbeat, runs=runs
-    )
-
-
-def _bound(targets: Targets, settings: Settings) -> timedelta:
-    try:
-        databases = len(targets.named(None, all_=True))
-    except ControllerError:  # a directory that cannot be read: the run will say so
-        databases = len(targets.config.databases)
-    return run_bound(
-        databases=databases,
-        dump_timeout=settings.dump_timeout,
-        lock_wait=settings.lock_wait,
-        hooks=settings.hooks.run_seconds,
+        schedule=schedule,
+        clock=clock,
+        job=job,
+        bound=bound,
+        heartbeat=heartbeat,
+        runs=runs,
+        meanwhile=None if verifications is None else verifications.until,
     )
 
 
@@ -207,15 +240,7 @@ def _serve_metrics(monitoring: Monitoring, statuses: Callable[[], list[DatabaseS
     from pg_backup_manager.adapters.monitoring.metrics import serve_metrics  # only when asked for
 
     assert monitoring.metrics_port is not None
-    try:
-        serve_metrics(
-            address=monitoring.metrics_address,
-            port=monitoring.metrics_port,
-            statuses=statuses,
-        )
-    except OSError as error:
-        raise ControllerError(
-            f"cannot serve metrics on {monitoring.metrics_address}:{monitoring.metrics_port} "
-            f"({error.strerror or error}): check METRICS_PORT and METRICS_ADDRESS"
-        ) from None
+    serve_metrics(
+        address=monitoring.metrics_address, port=monitoring.metrics_port, statuses=statuses
+    )
     log.info("metrics on http://%s:%s/metrics", monitoring.metrics_address, monitoring.metrics_port)

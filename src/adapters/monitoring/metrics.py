@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 
@@ -81,6 +82,7 @@ class BackupCollector(Collector):
         yield runs
         yield from offsite_metrics(statuses)
         yield from pitr_metrics(statuses)
+        yield from verify_metrics(statuses)
 
 
 def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
@@ -149,6 +151,38 @@ def pitr_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
     return list(families.values())
 
 
+def verify_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
+    """Return the ``pg_backup_last_verify_*`` series (and with ``VERIFY_REMOTE`` the
+    ``pg_backup_offsite_last_verify_*`` ones) of the scheduled verifications; none at all
+    without ``VERIFY_SCHEDULE``. A database not verified yet has no sample."""
+    found = [
+        (s.database.identifier, s.verification) for s in statuses if s.verification is not None
+    ]
+    remote = any(verification.offsite is not None for _, verification in found)
+    kinds = [("", "the newest backup", False)]
+    if remote:
+        kinds.append(("offsite_", "the newest off-site copy", True))
+    families: list[Metric] = []
+    for prefix, what, offsite in kinds if found else []:
+        when = GaugeMetricFamily(
+            f"{_PREFIX}_{prefix}last_verify_timestamp_seconds",
+            f"When the last scheduled verification of {what} ended.",
+            labels=["database"],
+        )
+        success = GaugeMetricFamily(
+            f"{_PREFIX}_{prefix}last_verify_success",
+            f"1 when the last scheduled verification of {what} passed, else 0.",
+            labels=["database"],
+        )
+        for identifier, verification in found:
+            kind = verification.offsite if offsite else verification.local
+            if kind is not None and kind.last is not None:
+                when.add_metric([identifier], kind.last.finished_at.timestamp())
+                success.add_metric([identifier], 0.0 if kind.failed else 1.0)
+        families += [when, success]
+    return families
+
+
 def serve_metrics(
     *,
     address: str,
@@ -156,7 +190,17 @@ def serve_metrics(
     statuses: Callable[[], Sequence[DatabaseStatus]],
 ) -> None:
     """Serve ``/metrics`` on ``address``:``port`` from a daemon thread; each scrape calls
-    ``statuses`` (see :class:`BackupCollector`)."""
+    ``statuses`` (see :class:`BackupCollector`).
+
+    Raises:
+        ControllerError: the port cannot be opened; the message names the variables.
+    """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BackupCollector(statuses))
-    start_http_server(port, addr=address, registry=registry)
+    try:
+        start_http_server(port, addr=address, registry=registry)
+    except OSError as error:
+        raise ControllerError(
+            f"cannot serve metrics on {address}:{port} ({error.strerror or error}): "
+            "check METRICS_PORT and METRICS_ADDRESS"
+        ) from None

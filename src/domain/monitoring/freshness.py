@@ -19,6 +19,7 @@ from pg_backup_manager.domain.ports import Schedule
 
 if TYPE_CHECKING:  # its rules read the default of this module's
     from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
+    from pg_backup_manager.domain.verification.status import VerifyStatus
 
 _GAP_SAMPLES = 1000
 
@@ -61,6 +62,8 @@ class DatabaseStatus:
     # nor a service with every database beside its databases (``judged`` false).
     on_server: bool | None = None
     judged: bool = True
+    # Its scheduled verifications, with VERIFY_SCHEDULE set (None: off).
+    verification: VerifyStatus | None = None
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -73,8 +76,9 @@ class DatabaseStatus:
     @property
     def healthy(self) -> bool:
         """Return whether the newest backup is fresh and, with WAL archiving on, nothing
-        of it is at fault."""
-        return self.fresh and (self.pitr is None or self.pitr.healthy)
+        of it is at fault, and with VERIFY_SCHEDULE, no last verification failed."""
+        verified = self.verification is None or self.verification.healthy
+        return self.fresh and (self.pitr is None or self.pitr.healthy) and verified
 
     @property
     def fresh(self) -> bool:
