@@ -7,8 +7,9 @@ import attrs
 
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import Backup, BackupName
 from pg_backup_manager.domain.offsite.sync import plan_sync
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 from .fakes import GOOD_SHA256, Companion, Fakes, database
 
