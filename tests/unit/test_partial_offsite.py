@@ -39,41 +39,22 @@ def with_local_backup(fakes: Fakes, name: str, left_out: tuple[str, ...] | None)
     return parsed
 
 
-def test_a_copy_is_judged_by_its_note_as_by_its_globals() -> None:
-    name = BackupName.parse(OLD)
-    sidecar = f"{name.note_name}.sha256"
-
-    def judged(
-        *,
-        note_found: bool = True,
-        note_sha256: str | None = NOTE_SHA256,
-        note_line: str | None = f"{NOTE_SHA256}  {name.note_name}\n",
-    ) -> OffsiteCopy:
+def test_a_copy_with_a_note_is_partial_and_one_without_is_whole() -> None:
+    def judged(*, note: bool) -> OffsiteCopy:
+        name = BackupName.parse(OLD)
         return OffsiteCopy.judged(
             name=name,
             size=12,
             sha256=GOOD_SHA256,
             checksum_line=f"{GOOD_SHA256}  {OLD}\n",
             globals_found=False,
-            note_found=note_found,
-            note_sha256=note_sha256,
-            note_line=note_line,
+            note_found=note,
+            note_sha256=NOTE_SHA256 if note else None,
+            note_line=f"{NOTE_SHA256}  {name.note_name}\n" if note else None,
         )
 
-    whole = judged(note_found=False, note_sha256=None, note_line=None)
-    assert (judged().partial, judged().problem) == (True, None)
-    assert (whole.partial, whole.problem) == (False, None)
-    assert judged(note_line=None).problem == f"no checksum object for its note ({sidecar})"
-    assert judged(note_found=False, note_sha256=None).problem == (
-        f"its note's checksum object ({sidecar}) is there but not its note ({name.note_name})"
-    )
-    assert judged(note_line=f"{'e' * 64}  {name.note_name}\n").problem == (
-        f"its checksum object ({sidecar}) says eeeeeeeeeeeeeeee..., "
-        "the SHA-256 recorded with its note is bbbbbbbbbbbbbbbb..."
-    )
-    assert judged(note_sha256=None).problem == (
-        "no SHA-256 recorded with its note (x-amz-meta-sha256)"
-    )
+    assert (judged(note=True).partial, judged(note=True).usable) == (True, True)
+    assert (judged(note=False).partial, judged(note=False).usable) == (False, True)
 
 
 def test_a_partial_backups_copy_without_its_note_is_incomplete_a_whole_ones_is_not() -> None:
