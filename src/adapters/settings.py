@@ -14,6 +14,7 @@ import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
 from pg_backup_manager.adapters.configuration.dump_args import dump_options
+from pg_backup_manager.adapters.configuration.hooks import HookSettings, hook_settings
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.retention_settings import Retention, retention
@@ -46,6 +47,7 @@ class Settings:
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
     retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
+    hooks: HookSettings = attrs.field(factory=HookSettings)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -93,6 +95,7 @@ class Settings:
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
             retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
+            hooks=hook_settings(environ, [database.identifier for database in config.databases]),
         )
 
 

@@ -139,6 +139,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
+        hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,

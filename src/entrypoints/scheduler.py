@@ -170,7 +170,10 @@ def _schedule(
         log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
 
     bound = run_bound(
-        databases=len(identifiers), dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
+        databases=len(identifiers),
+        dump_timeout=settings.dump_timeout,
+        lock_wait=settings.lock_wait,
+        hooks=settings.hooks.run_seconds,
     )
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")

@@ -13,6 +13,7 @@ import attrs
 
 from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.hooks import Attempt, HookError
 from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
 from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import Prune
@@ -284,6 +285,30 @@ class FakeLocks:
             yield
         finally:
             self.holding.discard(identifier)
+
+
+@attrs.define
+class FakeHooks:
+    """Records each command run around a backup, as ("before", identifier, lock held) or
+    ("after", identifier, lock held, attempt); fails those of the identifiers in
+    ``failing_before`` and ``failing_after``."""
+
+    locks: FakeLocks
+    failing_before: set[str] = attrs.field(factory=set)
+    failing_after: set[str] = attrs.field(factory=set)
+    ran: list[tuple[object, ...]] = attrs.field(factory=list)
+
+    def before(self, database: Database) -> None:
+        identifier = database.identifier
+        self.ran.append(("before", identifier, identifier in self.locks.holding))
+        if identifier in self.failing_before:
+            raise HookError(f"PRE_BACKUP_COMMAND (/hooks/pre) failed (exit 3): {identifier} busy")
+
+    def after(self, database: Database, attempt: Attempt) -> None:
+        identifier = database.identifier
+        self.ran.append(("after", identifier, identifier in self.locks.holding, attempt))
+        if identifier in self.failing_after:
+            raise HookError("POST_BACKUP_COMMAND (/hooks/post) failed (exit 1): no NAS")
 
 
 @attrs.define
@@ -780,6 +805,9 @@ class Fakes:
     dumper: FakeDumper = attrs.field(factory=FakeDumper)
     checker: FakeArchiveChecker = attrs.field(factory=FakeArchiveChecker)
     locks: FakeLocks = attrs.field(factory=FakeLocks)
+    hooks: FakeHooks = attrs.field(
+        default=attrs.Factory(lambda self: FakeHooks(locks=self.locks), takes_self=True)
+    )
     server: FakeServer = attrs.field(factory=FakeServer)
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
@@ -812,6 +840,7 @@ class Fakes:
             run_log=self.run_log,
             timezone=timezone,
             parallelism=parallelism,
+            hooks=self.hooks,
         )
 
     def prune(self, *, policy: RetentionPolicy = DEFAULT_POLICY) -> Prune:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pg_backup_manager.adapters.configuration import (
     core,
+    hooks,
     monitoring,
     offsite,
     pitr,
@@ -19,12 +20,13 @@ from pg_backup_manager.adapters.configuration.variable import Variable
 EVERY: tuple[Variable[Any], ...] = (
     *core.VARIABLES,
     *retention.VARIABLES,
+    *hooks.VARIABLES,
     *monitoring.VARIABLES,
     *offsite.VARIABLES,
     *retention.OFFSITE_VARIABLES,
     *pitr.VARIABLES,
 )
-SERVICE: tuple[Variable[Any], ...] = services.VARIABLES
+SERVICE: tuple[Variable[Any], ...] = (*services.VARIABLES, *hooks.SERVICE_VARIABLES)
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")
 
 
