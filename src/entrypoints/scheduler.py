@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories, Schedule
+    from pg_backup_manager.domain.verification.verifying import ScheduledVerify
+    from pg_backup_manager.entrypoints.verifications import Verifications
 
 log = logging.getLogger("controller")
 
@@ -73,6 +75,7 @@ def run_schedule(
     bound: timedelta,
     heartbeat: HeartbeatWriter | None = None,
     runs: int | None = None,
+    meanwhile: Callable[[datetime], None] | None = None,
 ) -> None:
     """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
 
@@ -81,14 +84,18 @@ def run_schedule(
     A job that raises an ordinary exception is logged and the schedule goes on.
     The heartbeat is told the run it waits for, then each run and the time
     (``bound`` after its start) by which it must have ended: ``health`` judges
-    from them whether the loop makes progress.
+    from them whether the loop makes progress. Before each run, ``meanwhile`` is
+    given its time, to do what is due before it (the scheduled verifications);
+    the run starts once that returns, at once if its time has come meanwhile.
     """
     done = 0
     while runs is None or done < runs:
         due = schedule.next_after(clock.now())
         log.info("next scheduled backup at %s", schedule.local(due).isoformat())
-        if heartbeat is not None:
-            heartbeat.waiting(due)
+        if meanwhile is not None:
+            meanwhile(due)
+        if heartbeat is not None:  # a time passed meanwhile: the run starts now, not late
+            heartbeat.waiting(max(due, clock.now()))
         wait_until(due, clock=clock, heartbeat=heartbeat)
         try:
             with busy(heartbeat, clock=clock, bound=bound):
@@ -122,10 +129,12 @@ def start(
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
+    scheduled_verify: Callable[[], ScheduledVerify] = Provide[Container.scheduled_verify.provider],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests), with a
-    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it.
+    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it, and
+    with ``VERIFY_SCHEDULE`` the scheduled verifications between its runs.
 
     Raises:
         ControllerError: the backup directories cannot be created, or the
@@ -138,9 +147,30 @@ def start(
     if monitoring.metrics_port is not None:
         _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
     archived = [database for database in config.databases if database.wal_archive]
+    verifications = None
+    if settings.verification is not None:  # VERIFY_SCHEDULE
+        from pg_backup_manager.entrypoints.verifications import scheduled
+
+        verifications = scheduled(
+            settings,
+            settings.verification,
+            clock=clock,
+            heartbeat=heartbeat,
+            verify=scheduled_verify(),
+        )
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
-        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, settings, runs)
+        _schedule(
+            config,
+            monitoring,
+            schedule,
+            clock,
+            heartbeat,
+            backup_run,
+            settings,
+            runs,
+            verifications,
+        )
 
 
 def _schedule(
@@ -152,6 +182,7 @@ def _schedule(
     backup_run: BackupRun,
     settings: Settings,
     runs: int | None,
+    verifications: Verifications | None = None,
 ) -> None:
     identifiers = [database.identifier for database in config.databases]
     if not config.production:
@@ -159,6 +190,8 @@ def _schedule(
             "MODE is not 'production': scheduled dumps are off; "
             "the controller stays up for manual commands"
         )
+        if verifications is not None:  # asked for by itself: whatever MODE says
+            verifications.until(None)
         while True:
             heartbeat.beat()
             clock.sleep(_LONGEST_NAP_SECONDS)
@@ -180,7 +213,13 @@ def _schedule(
         with busy(heartbeat, clock=clock, bound=bound):
             job()
     run_schedule(
-        schedule=schedule, clock=clock, job=job, bound=bound, heartbeat=heartbeat, runs=runs
+        schedule=schedule,
+        clock=clock,
+        job=job,
+        bound=bound,
+        heartbeat=heartbeat,
+        runs=runs,
+        meanwhile=None if verifications is None else verifications.until,
     )
 
 
