@@ -11,7 +11,8 @@ import pytest
 from dependency_injector import providers
 
 from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
-from pg_backup_manager.domain.names import BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.wal.ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
@@ -403,6 +404,8 @@ def test_list_remote_shows_the_off_site_copies(run: Run, fakes: Fakes) -> None:
             "location": "s3://bucket/prefix/users/file_daily_2024-07-03T09:00:00Z.dump",
             "usable": True,
             "problem": None,
+            "partial": False,
+            "left_out": [],
         }
     ]
 

@@ -284,3 +284,13 @@ def test_a_dropped_database_s_copies_off_site_age_out_with_its_local_backups() -
     assert ("delete", "main/old", NEW) in fakes.store.actions
     assert len(fakes.store.names("main/old")) == len(fakes.offsite.copies("main/old")) == 1
     assert "main/old" in [r.database.identifier for r in report.pruned_offsite]
+
+
+def test_a_shared_copy_is_never_restored_into_the_service_of_every_database() -> None:
+    fakes = Fakes()
+    fakes.store.add("main", NEW)  # the service's own backups, from before '*'
+
+    found = targets(fakes).named("main", all_=False, shared=True)
+
+    assert found == []
+    assert [d.identifier for d in targets(fakes).named("main", all_=False)] == ["main"]

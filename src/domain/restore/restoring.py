@@ -19,7 +19,7 @@ import attrs
 
 from pg_backup_manager.domain.backups.ports import ArchiveChecker, SharedCopies
 from pg_backup_manager.domain.backups.writing import BackupWriter
-from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive, Tier
@@ -41,7 +41,8 @@ from pg_backup_manager.domain.restore.swap import SwapPlan, plan_swap
 
 @attrs.frozen(kw_only=True)
 class RestoreReport:
-    """What one restore loaded, what it recovered first, and the safety backup it made."""
+    """What one restore loaded (and, of a partial backup, what it left out), what it
+    recovered first, and the safety backup it made."""
 
     database: Database
     archive: PurePath
@@ -49,6 +50,8 @@ class RestoreReport:
     leftovers: LeftoverPlan
     safety_backup: Backup | None = None
     roles: RolePlan | None = None
+    # The archive was partial: what it left out (empty: unknown); None: it was whole.
+    left_out: tuple[str, ...] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -105,15 +108,23 @@ class Restore:
                 the database is as it was.
         """
         name = BackupName.parse(backup)
-        one_database(database)
         with (
             self._recorded(database, Operation.RESTORE) as recording,
             self.locks.hold(database.identifier),
         ):
             stored = self.catalog.archive(database.identifier, name)
             recording.archive, recording.sha256 = str(name), stored.checksum
+            recording.left_out = self._left_out(database, name)
             roles = self.catalog.globals(database.identifier, name) if with_globals else None
-            return self._restore(database, stored, roles, owners=owners, safety_dump=safety_dump)
+            report = self._restore(database, stored, roles, owners=owners, safety_dump=safety_dump)
+            return attrs.evolve(report, left_out=recording.left_out)
+
+    def _left_out(self, database: Database, name: BackupName) -> tuple[str, ...] | None:
+        """Return what backup ``name`` left out (None: it is whole)."""
+        for backup in self.catalog.backups(database.identifier):
+            if backup.name == name:
+                return backup.left_out if backup.partial else None
+        return None
 
     def shared_copies(
         self,
@@ -129,17 +140,18 @@ class Restore:
         results = []
         for database in databases:
             try:
-                one_database(database)
                 with (
                     self._recorded(database, Operation.RESTORE_FROM_SHARED) as recording,
                     self.locks.hold(database.identifier),
                 ):
                     stored = self.shared.archive(database.identifier)
                     recording.archive, recording.sha256 = stored.path.name, stored.checksum
+                    recording.left_out = self.shared.left_out(database.identifier)
                     roles = self.shared.globals(database.identifier) if with_globals else None
                     report = self._restore(
                         database, stored, roles, owners=owners, safety_dump=safety_dump
                     )
+                    report = attrs.evolve(report, left_out=recording.left_out)
             except ControllerError as error:
                 results.append(RestoreResult(database=database, error=error))
             else:
@@ -236,14 +248,3 @@ class Restore:
             return
         if self.server.exists(database, plan.aside):
             self.server.rename(database, plan.aside, plan.target)
-
-
-def one_database(database: Database) -> Database:
-    """Return ``database``; raise ConfigurationError for a service with every database of
-    its server (``<SERVICE>_POSTGRES_DB=*``): no restore replaces it, whatever it holds."""
-    if database.every_database:
-        raise ConfigurationError(
-            f"'{database.identifier}' backs up every database of its server: a restore "
-            f"replaces one, named '{database.identifier}/<database>'"
-        )
-    return database
