@@ -15,7 +15,9 @@ import attrs
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.model import Config, Database, Layout
+from pg_backup_manager.domain.monitoring.freshness import MaxAges
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
 DEVELOPMENT_ROOT = Path("backup-data")
@@ -43,6 +45,14 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    # <SERVICE>_BACKUP_SCHEDULE of each service that sets it (the others follow `schedule`).
+    own_schedules: Mapping[str, CronSchedule] = attrs.field(factory=dict)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Return when each service's scheduled dumps run: its own schedule, or
+        ``BACKUP_SCHEDULE``."""
+        return Schedules(common=self.schedule, own=self.own_schedules)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -90,6 +100,7 @@ class Settings:
             ),
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            own_schedules=_own_schedules(environ, config),
         )
 
 
@@ -108,6 +119,13 @@ class Monitoring:
     # Point-in-time recovery: how long a WAL receiver may be down, how much a slot may hold.
     wal_max_delay: timedelta = timedelta(seconds=pitr.DEFAULT_WAL_MAX_DELAY)
     wal_slot_alert_bytes: int = 1 << 30
+    # <SERVICE>_BACKUP_MAX_AGE of each service that sets it.
+    own_max_ages: Mapping[str, timedelta] = attrs.field(factory=dict)
+
+    @property
+    def max_ages(self) -> MaxAges:
+        """Return how old each service's newest backup may be (see :class:`MaxAges`)."""
+        return MaxAges(common=self.max_age, own=self.own_max_ages)
 
 
 def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
@@ -127,12 +145,34 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         backup_on_start=monitoring.BACKUP_ON_START.read(environ),
         wal_max_delay=timedelta(seconds=pitr.WAL_MAX_DELAY.read(environ)),
         wal_slot_alert_bytes=pitr.WAL_SLOT_ALERT_SIZE.read(environ),
+        own_max_ages=_own_max_ages(environ, config),
     )
 
 
 def _max_age(environ: Mapping[str, str]) -> timedelta | None:
     seconds = monitoring.BACKUP_MAX_AGE.read(environ)
     return timedelta(seconds=seconds) if seconds is not None else None
+
+
+def _own_schedules(environ: Mapping[str, str], config: Config) -> dict[str, CronSchedule]:
+    own = {}
+    for database in config.databases:
+        variable = services.BACKUP_SCHEDULE.of(database.identifier)
+        expression = variable.read(environ)
+        if expression is not None:
+            own[database.identifier] = CronSchedule.parse(
+                expression, config.timezone, variable=variable.name
+            )
+    return own
+
+
+def _own_max_ages(environ: Mapping[str, str], config: Config) -> dict[str, timedelta]:
+    own = {}
+    for database in config.databases:
+        seconds = services.BACKUP_MAX_AGE.of(database.identifier).read(environ)
+        if seconds is not None:
+            own[database.identifier] = timedelta(seconds=seconds)
+    return own
 
 
 def _copy_to_shared(environ: Mapping[str, str]) -> bool:

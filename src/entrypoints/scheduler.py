@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
+from pg_backup_manager.domain.backups.timetable import Schedules, Timetable
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from contextlib import AbstractContextManager
     from datetime import datetime
     from types import FrameType
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
-    from pg_backup_manager.domain.ports import Clock, Directories, Schedule
+    from pg_backup_manager.domain.ports import Clock, Directories
 
 log = logging.getLogger("controller")
 
@@ -67,34 +68,41 @@ def wait_until(due: datetime, *, clock: Clock, heartbeat: HeartbeatWriter | None
 
 def run_schedule(
     *,
-    schedule: Schedule,
+    schedules: Schedules,
+    identifiers: Sequence[str],
     clock: Clock,
-    job: Callable[[], object],
-    bound: timedelta,
+    job: Callable[[tuple[str, ...]], object],
+    bound: Callable[[int], timedelta],
     heartbeat: HeartbeatWriter | None = None,
     runs: int | None = None,
 ) -> None:
-    """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
+    """Run ``job`` with the services of ``identifiers`` whose time of ``schedules`` came,
+    forever or ``runs`` times (which services a run takes: :class:`Timetable`).
 
-    The next time is computed after each run from the clock, so a run that
-    outlasts the interval skips the times it covered instead of doubling up.
     A job that raises an ordinary exception is logged and the schedule goes on.
     The heartbeat is told the run it waits for, then each run and the time
-    (``bound`` after its start) by which it must have ended: ``health`` judges
-    from them whether the loop makes progress.
+    (``bound`` of its number of services after its start) by which it must have
+    ended: ``health`` judges from them whether the loop makes progress.
     """
+    timetable = Timetable.starting(schedules, identifiers, now=clock.now())
     done = 0
     while runs is None or done < runs:
-        due = schedule.next_after(clock.now())
-        log.info("next scheduled backup at %s", schedule.local(due).isoformat())
+        due = timetable.next_due
+        log.info(
+            "next scheduled backup at %s: %s",
+            schedules.common.local(due).isoformat(),
+            ", ".join(timetable.due_by(due)),
+        )
         if heartbeat is not None:
             heartbeat.waiting(due)
         wait_until(due, clock=clock, heartbeat=heartbeat)
+        ran = timetable.due_by(clock.now())
         try:
-            with busy(heartbeat, clock=clock, bound=bound):
-                job()
+            with busy(heartbeat, clock=clock, bound=bound(len(ran))):
+                job(ran)
         except Exception:
             log.exception("scheduled backup failed unexpectedly; the schedule goes on")
+        timetable = timetable.after_run(ran, now=clock.now())
         done += 1
 
 
@@ -114,7 +122,7 @@ def start(
     *,
     config: Config = Provide[Container.config],
     monitoring: Monitoring = Provide[Container.monitoring],
-    schedule: Schedule = Provide[Container.schedule],
+    schedules: Schedules = Provide[Container.schedules],
     clock: Clock = Provide[Container.clock],
     directories: Directories = Provide[Container.directories],
     heartbeat: HeartbeatWriter = Provide[Container.heartbeat],
@@ -140,13 +148,13 @@ def start(
     archived = [database for database in config.databases if database.wal_archive]
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
-        _schedule(config, monitoring, schedule, clock, heartbeat, backup_run, settings, runs)
+        _schedule(config, monitoring, schedules, clock, heartbeat, backup_run, settings, runs)
 
 
 def _schedule(
     config: Config,
     monitoring: Monitoring,
-    schedule: Schedule,
+    schedules: Schedules,
     clock: Clock,
     heartbeat: HeartbeatWriter,
     backup_run: BackupRun,
@@ -163,21 +171,31 @@ def _schedule(
             heartbeat.beat()
             clock.sleep(_LONGEST_NAP_SECONDS)
     shared = ", copied to shared" if config.copy_to_shared else ""
-    log.info("scheduled dumps on %s%s", schedule, shared)
+    own = "".join(f"; {i} on {schedules.of(i)}" for i in identifiers if schedules.has_own(i))
+    log.info("scheduled dumps on %s%s%s", schedules.common, own, shared)
 
-    def job() -> None:
+    def job(due: Sequence[str]) -> None:
         # The whole run (take, upload, prune, record, tell) is BackupRun's; here it is logged.
-        log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
+        databases = [database for database in config.databases if database.identifier in due]
+        log_run(backup_run.scheduled(databases, share=config.copy_to_shared))
 
-    bound = run_bound(
-        databases=len(identifiers), dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
-    )
+    def bound(databases: int) -> timedelta:
+        return run_bound(
+            databases=databases, dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
+        )
+
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")
-        with busy(heartbeat, clock=clock, bound=bound):
-            job()
+        with busy(heartbeat, clock=clock, bound=bound(len(identifiers))):
+            job(identifiers)
     run_schedule(
-        schedule=schedule, clock=clock, job=job, bound=bound, heartbeat=heartbeat, runs=runs
+        schedules=schedules,
+        identifiers=identifiers,
+        clock=clock,
+        job=job,
+        bound=bound,
+        heartbeat=heartbeat,
+        runs=runs,
     )
 
 

@@ -3,12 +3,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.adapters.cron import CronSchedule
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import SchedulerState
 from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
 
 from .fakes import FakeClock, FakeHeartbeat
 
 BOUND = timedelta(hours=2)
+USERS = ("users",)
+
+
+def common(expression: str) -> Schedules:
+    """Every service on ``expression`` (BACKUP_SCHEDULE), in UTC."""
+    return Schedules(common=CronSchedule.parse(expression, "UTC"))
+
+
+def bound(databases: int) -> timedelta:
+    return BOUND
 
 
 def test_waiting_naps_at_most_a_minute_at_a_time_until_the_time_comes() -> None:
@@ -25,10 +36,11 @@ def test_the_schedule_runs_the_job_at_each_scheduled_time() -> None:
     runs: list[datetime] = []
 
     run_schedule(
-        schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
+        schedules=common("0 3,9,15,21 * * *"),
+        identifiers=USERS,
         clock=clock,
-        bound=BOUND,
-        job=lambda: runs.append(clock.now()),
+        bound=bound,
+        job=lambda due: runs.append(clock.now()),
         runs=3,
     )
 
@@ -43,14 +55,15 @@ def test_a_run_that_outlasts_the_interval_skips_the_times_it_covered() -> None:
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
     runs: list[datetime] = []
 
-    def long_job() -> None:
+    def long_job(due: tuple[str, ...]) -> None:
         runs.append(clock.now())
         clock.sleep(7 * 3600)
 
     run_schedule(
-        schedule=CronSchedule.parse("0 3,9,15,21 * * *", "UTC"),
+        schedules=common("0 3,9,15,21 * * *"),
+        identifiers=USERS,
         clock=clock,
-        bound=BOUND,
+        bound=bound,
         job=long_job,
         runs=2,
     )
@@ -65,13 +78,18 @@ def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
     runs: list[datetime] = []
 
-    def flaky() -> None:
+    def flaky(due: tuple[str, ...]) -> None:
         runs.append(clock.now())
         if len(runs) == 1:
             raise RuntimeError("boom")
 
     run_schedule(
-        schedule=CronSchedule.parse("0 * * * *", "UTC"), clock=clock, bound=BOUND, job=flaky, runs=2
+        schedules=common("0 * * * *"),
+        identifiers=USERS,
+        clock=clock,
+        bound=bound,
+        job=flaky,
+        runs=2,
     )
 
     assert len(runs) == 2
@@ -82,10 +100,11 @@ def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -
     heartbeat = FakeHeartbeat(clock=clock)
 
     run_schedule(
-        schedule=CronSchedule.parse("0 9 * * *", "UTC"),
+        schedules=common("0 9 * * *"),
+        identifiers=USERS,
         clock=clock,
-        bound=BOUND,
-        job=lambda: None,
+        bound=bound,
+        job=lambda due: None,
         heartbeat=heartbeat,
         runs=1,
     )
@@ -100,10 +119,11 @@ def test_the_heartbeat_hears_the_run_awaited_then_the_run_in_progress_and_its_bo
     during: list[SchedulerState | None] = []
 
     run_schedule(
-        schedule=CronSchedule.parse("0 9,15 * * *", "UTC"),
+        schedules=common("0 9,15 * * *"),
+        identifiers=USERS,
         clock=clock,
-        bound=BOUND,
-        job=lambda: during.append(heartbeat.state()),
+        bound=bound,
+        job=lambda due: during.append(heartbeat.state()),
         heartbeat=heartbeat,
         runs=2,
     )
