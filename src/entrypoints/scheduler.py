@@ -89,7 +89,7 @@ def run_schedule(
     while runs is None or done < runs:
         due = timetable.next_due
         log.info(
-            "next scheduled backup at %s: %s",
+            "next scheduled backup at %s for %s",
             schedules.common.local(due).isoformat(),
             ", ".join(timetable.due_by(due)),
         )

@@ -96,6 +96,8 @@ def test_two_services_are_dumped_at_their_own_times_and_status_shows_each_ones_s
     assert scheduled_runs(data / "later") == []
     assert list((data / "later").glob("file_*")) == []
     assert "every on * * * * * (UTC)" in err
+    announced = [line for line in err.splitlines() if "next scheduled backup at" in line]
+    assert len(announced) >= 2 and all(line.endswith(" for every") for line in announced), err
     assert status[0] == 0, status
     by_database = {entry["database"]: entry for entry in json.loads(status[1])["databases"]}
     every, not_yet = by_database["every"], by_database["later"]
