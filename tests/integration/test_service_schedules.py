@@ -25,6 +25,7 @@ from .receiver import free_port, scrape_metrics
 from .regression_db import started_new, temporary_root
 from .running import spawn, stop, wait_until
 from .servers import PgServer, psql
+from .test_monitoring import _in_namespace as in_namespace
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +51,6 @@ def scheduled_runs(directory: Path) -> list[dict[str, object]]:
         return []
     records = [json.loads(line) for line in history.read_text().splitlines()]
     return [record for record in records if record["operation"] == "scheduled"]
-
-
-def in_namespace(controller: Controller, root: Path, *args: str) -> tuple[int, str, str]:
-    process = spawn(controller, *args, namespace_root=root)
-    out, err = process.communicate(timeout=60)
-    return process.returncode, out, err
 
 
 def test_two_services_are_dumped_at_their_own_times_and_status_shows_each_ones_schedule(

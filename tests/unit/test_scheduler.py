@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.adapters.cron import CronSchedule
@@ -22,6 +23,25 @@ def bound(databases: int) -> timedelta:
     return BOUND
 
 
+def run_users(
+    expression: str,
+    clock: FakeClock,
+    job: Callable[[tuple[str, ...]], object],
+    runs: int,
+    heartbeat: FakeHeartbeat | None = None,
+) -> None:
+    """Run the scheduler for ``runs`` runs of one service on ``expression``."""
+    run_schedule(
+        schedules=common(expression),
+        identifiers=USERS,
+        clock=clock,
+        bound=bound,
+        job=job,
+        heartbeat=heartbeat,
+        runs=runs,
+    )
+
+
 def test_waiting_naps_at_most_a_minute_at_a_time_until_the_time_comes() -> None:
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
 
@@ -35,14 +55,7 @@ def test_the_schedule_runs_the_job_at_each_scheduled_time() -> None:
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 0, tzinfo=UTC))
     runs: list[datetime] = []
 
-    run_schedule(
-        schedules=common("0 3,9,15,21 * * *"),
-        identifiers=USERS,
-        clock=clock,
-        bound=bound,
-        job=lambda due: runs.append(clock.now()),
-        runs=3,
-    )
+    run_users("0 3,9,15,21 * * *", clock, lambda due: runs.append(clock.now()), 3)
 
     assert runs == [
         datetime(2024, 7, 4, 9, 0, tzinfo=UTC),
@@ -59,14 +72,7 @@ def test_a_run_that_outlasts_the_interval_skips_the_times_it_covered() -> None:
         runs.append(clock.now())
         clock.sleep(7 * 3600)
 
-    run_schedule(
-        schedules=common("0 3,9,15,21 * * *"),
-        identifiers=USERS,
-        clock=clock,
-        bound=bound,
-        job=long_job,
-        runs=2,
-    )
+    run_users("0 3,9,15,21 * * *", clock, long_job, 2)
 
     assert runs == [
         datetime(2024, 7, 4, 9, 0, tzinfo=UTC),
@@ -83,14 +89,7 @@ def test_a_job_that_crashes_does_not_stop_the_schedule() -> None:
         if len(runs) == 1:
             raise RuntimeError("boom")
 
-    run_schedule(
-        schedules=common("0 * * * *"),
-        identifiers=USERS,
-        clock=clock,
-        bound=bound,
-        job=flaky,
-        runs=2,
-    )
+    run_users("0 * * * *", clock, flaky, 2)
 
     assert len(runs) == 2
 
@@ -99,15 +98,7 @@ def test_the_scheduler_beats_at_every_nap_and_stays_beating_through_each_run() -
     clock = FakeClock(current=datetime(2024, 7, 4, 8, 57, 30, tzinfo=UTC))
     heartbeat = FakeHeartbeat(clock=clock)
 
-    run_schedule(
-        schedules=common("0 9 * * *"),
-        identifiers=USERS,
-        clock=clock,
-        bound=bound,
-        job=lambda due: None,
-        heartbeat=heartbeat,
-        runs=1,
-    )
+    run_users("0 9 * * *", clock, lambda due: None, 1, heartbeat=heartbeat)
 
     assert heartbeat.beats == 1 + 3 + 2  # the run awaited, each nap, the start and end of the run
     assert heartbeat.busy == 1
@@ -118,14 +109,8 @@ def test_the_heartbeat_hears_the_run_awaited_then_the_run_in_progress_and_its_bo
     heartbeat = FakeHeartbeat(clock=clock)
     during: list[SchedulerState | None] = []
 
-    run_schedule(
-        schedules=common("0 9,15 * * *"),
-        identifiers=USERS,
-        clock=clock,
-        bound=bound,
-        job=lambda due: during.append(heartbeat.state()),
-        heartbeat=heartbeat,
-        runs=2,
+    run_users(
+        "0 9,15 * * *", clock, lambda due: during.append(heartbeat.state()), 2, heartbeat=heartbeat
     )
 
     nine = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)

@@ -173,16 +173,13 @@ class MaxAges:
         gaps: dict[Schedule, timedelta] = {}
         ages: dict[str, timedelta] = {}
         for identifier in identifiers:
-            source = self.source(identifier)
-            if source is MaxAgeFrom.OWN:
-                ages[identifier] = self.own[identifier]
-            elif self.common is not None:
-                ages[identifier] = self.common
-            else:
+            age = self.own.get(identifier, self.common)  # as :meth:`source` says
+            if age is None:
                 schedule = schedules.of(identifier)
                 if schedule not in gaps:
                     gaps[schedule] = default_max_age(schedule, now=now)
-                ages[identifier] = gaps[schedule]
+                age = gaps[schedule]
+            ages[identifier] = age
         return ages
 
 
