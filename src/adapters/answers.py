@@ -68,7 +68,7 @@ def short_answer(
         except subprocess.TimeoutExpired:
             raise NoAnswer(f"{what} did not answer within {timeout:.0f} s") from None
         finally:
-            _kill_group(tool.process)
+            kill_group(tool.process)
         whole = len(said) <= limit
         if whole and tool.process.returncode != 0:
             raise tool.failure(tool.process.returncode, or_else=said)
@@ -114,7 +114,7 @@ def _read(tool: processes.Started, deadline: float, limit: int) -> bytes:
     return bytes(said)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the process group that ``process`` leads, and reap ``process``."""
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
         os.killpg(process.pid, signal.SIGKILL)

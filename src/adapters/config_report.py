@@ -18,6 +18,7 @@ from pg_backup_manager.adapters.monitoring.redaction import notify_urls, ping_ur
 from pg_backup_manager.adapters.offsite.settings import looks_secret
 from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
 from pg_backup_manager.adapters.postgres.pg_dump import compress_arguments
+from pg_backup_manager.adapters.retention_settings import shown as retention_shown
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.monitoring.freshness import MaxAgeFrom, default_max_age
 
@@ -37,17 +38,25 @@ def report(
     """Return every variable the controller reads (see :func:`effective`), the defaults it
     derives as it uses them at ``now``: BACKUP_MAX_AGE from the schedule, PG_BIN_DIR
     and BACKUP_COMPRESSION from the client ``tools``, HEARTBEAT_FILE from the mode,
-    RESTORE_JOBS from the CPUs, and each service's schedule and max age (its
-    ``<SERVICE>_BACKUP_MAX_AGE`` from its own schedule).
+    RESTORE_JOBS from the CPUs, the retention variables from the rule of their tier, and
+    each service's schedule and max age (its ``<SERVICE>_BACKUP_MAX_AGE`` from its own
+    schedule).
 
     Raises:
         ConfigurationError: BACKUP_COMPRESSION needs newer tools than ``tools``.
     """
     identifiers = tuple(database.identifier for database in settings.config.databases)
-    return effective(environ, identifiers, defaults=_derived(settings, tools=tools, now=now))
+    derived = _derived(settings, tools=tools, now=now, retention=retention_shown(environ))
+    return effective(environ, identifiers, defaults=derived)
 
 
-def _derived(settings: Settings, *, tools: ClientTools, now: datetime) -> dict[str, Entry]:
+def _derived(
+    settings: Settings,
+    *,
+    tools: ClientTools,
+    now: datetime,
+    retention: Mapping[str, tuple[str, str]],
+) -> dict[str, Entry]:
     if tools.major:
         compress_arguments(settings.compression, tools.major)  # raises if the tools lack it
     compress = compress_arguments(None, tools.major)
@@ -66,6 +75,7 @@ def _derived(settings: Settings, *, tools: ClientTools, now: datetime) -> dict[s
             else ("gzip", f"pg_dump {tools.major}'s own" if tools.major else "pg_dump's own")
         ),
         "RESTORE_JOBS": (str(settings.restore_jobs), "the number of CPUs, at most 4"),
+        **retention,
     }
     hosts = {
         services.HOST.of(database.identifier).name: Entry(

@@ -94,9 +94,7 @@ def started(
         except OSError as error:
             raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None
         try:
-            with _running_lock:
-                _running.difference_update({p for p in _running if p.poll() is not None})
-                _running.add(process)
+            track(process)
             yield Started(process=process, what=what, errors=errors)
         except BaseException:
             stop(process)
@@ -187,6 +185,13 @@ def wait_all(tools: Sequence[Started], *, timeout: float) -> list[int]:
         for tool in tools:
             stop(tool.process)
         raise
+
+
+def track(process: subprocess.Popen[bytes]) -> None:
+    """Let :func:`terminate_all` reach ``process`` (one not started by :func:`started`)."""
+    with _running_lock:
+        _running.difference_update({p for p in _running if p.poll() is not None})
+        _running.add(process)
 
 
 def terminate_all() -> None:

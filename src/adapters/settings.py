@@ -13,8 +13,11 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
+from pg_backup_manager.adapters.configuration.dump_args import dump_options
+from pg_backup_manager.adapters.configuration.hooks import HookSettings, hook_settings
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
+from pg_backup_manager.adapters.retention_settings import Retention, retention
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.model import Config, Database, Layout
 from pg_backup_manager.domain.monitoring.freshness import MaxAges
@@ -45,6 +48,8 @@ class Settings:
     admin_timeout: float = 300.0
     offsite: OffsiteSettings | None = None
     pitr_retention_days: int = 7
+    retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
+    hooks: HookSettings = attrs.field(factory=HookSettings)
     # <SERVICE>_BACKUP_SCHEDULE of each service that sets it (the others follow `schedule`).
     own_schedules: Mapping[str, CronSchedule] = attrs.field(factory=dict)
 
@@ -75,7 +80,6 @@ class Settings:
             copy_to_shared=_copy_to_shared(environ),
             timezone=timezone,
             parallelism=core.BACKUP_PARALLELISM.read(environ),
-            min_kept=core.MIN_BACKUPS_KEPT.read(environ),
         )
         return cls(
             config=config,
@@ -100,6 +104,8 @@ class Settings:
             ),
             offsite=offsite(environ),
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
+            retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
+            hooks=hook_settings(environ, [database.identifier for database in config.databases]),
             own_schedules=_own_schedules(environ, config),
         )
 
@@ -206,6 +212,12 @@ def _database(environ: Mapping[str, str], identifier: str) -> Database:
         password=password,
         password_variable=source,
         wal_archive=services.WAL_ARCHIVE.of(identifier).read(environ),
+        dump_options=dump_options(
+            tables=services.EXCLUDE_TABLES.of(identifier).read(environ),
+            table_data=services.EXCLUDE_TABLE_DATA.of(identifier).read(environ),
+            schemas=services.EXCLUDE_SCHEMAS.of(identifier).read(environ),
+            extra=services.DUMP_ARGS.of(identifier).read(environ),
+        ),
     )
 
 

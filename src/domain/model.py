@@ -7,6 +7,7 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain.dump_options import DumpOptions
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -48,6 +49,8 @@ class Database:
     password_variable: str = ""
     # Point-in-time recovery (<SERVICE>_WAL_ARCHIVE): base backups and WAL are kept.
     wal_archive: bool = False
+    # What its dumps pass to pg_dump: exclusions and <SERVICE>_DUMP_ARGS.
+    dump_options: DumpOptions = attrs.field(factory=DumpOptions)
 
     @property
     def address(self) -> str:
@@ -130,7 +133,6 @@ class Config:
     copy_to_shared: bool
     timezone: str
     parallelism: int = 2
-    min_kept: int = 1
 
     def database(self, identifier: str) -> Database:
         """Return the database called ``identifier``.

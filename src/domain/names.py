@@ -128,16 +128,16 @@ class BackupName:
 
 @attrs.frozen(kw_only=True)
 class Backup:
-    """A committed backup file of a database, with its size in bytes.
-
-    ``has_globals`` says whether the cluster's globals were saved with it.
-    A backup just written also knows its SHA-256 and the versions of ``pg_dump``
-    and of the server that made it; one found in a directory may not.
-    """
+    """A committed backup file of a database, with its size in bytes. ``has_globals``: the
+    cluster's globals were saved with it; ``partial``: something was left out of it, by the
+    pg_dump arguments ``left_out`` (empty: unknown). A backup just written also knows its
+    SHA-256 and the versions of ``pg_dump`` and of the server; one found may not."""
 
     name: BackupName
     size: int
     has_globals: bool = False
+    partial: bool = False
+    left_out: tuple[str, ...] = ()
     sha256: str | None = None
     pg_dump_version: str | None = None
     server_version: str | None = None

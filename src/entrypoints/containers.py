@@ -139,6 +139,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
+        hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,
@@ -146,7 +147,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.local,
     )
     sync = providers.Factory(
         lazy_use_cases.Sync,
@@ -162,7 +163,7 @@ class Container(containers.DeclarativeContainer):
         locks=locks,
         clock=clock,
         run_log=run_log,
-        min_kept=config.provided.min_kept,
+        policy=settings.provided.retention.offsite,
         enabled=offsite_use.provided.retention,
     )
     copy_offsite = providers.Factory(

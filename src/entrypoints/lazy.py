@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 if TYPE_CHECKING:
-    from pg_backup_manager.adapters import clock
+    from collections.abc import Mapping
+
+    from pg_backup_manager.adapters import clock, hooks
     from pg_backup_manager.adapters.monitoring import heartbeat, notifications, run_history
     from pg_backup_manager.adapters.offsite import downloads, store
     from pg_backup_manager.adapters.offsite.settings import OffsiteSettings
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
         pg_restore,
         psql_server,
     )
+    from pg_backup_manager.adapters.settings import Settings
     from pg_backup_manager.adapters.storage import local_staging, local_store, locks
 
 T = TypeVar("T")
@@ -64,6 +67,13 @@ def SystemClock() -> type[clock.SystemClock]:
     from pg_backup_manager.adapters.clock import SystemClock
 
     return SystemClock
+
+
+@Deferred
+def command_hooks() -> Callable[[Settings, Mapping[str, str]], hooks.CommandHooks]:
+    from pg_backup_manager.adapters.hooks import command_hooks
+
+    return command_hooks
 
 
 @Deferred

@@ -180,8 +180,12 @@ def _schedule(
         log_run(backup_run.scheduled(databases, share=config.copy_to_shared))
 
     def bound(databases: int) -> timedelta:
+        # The commands before and after backups: those of every service, at most.
         return run_bound(
-            databases=databases, dump_timeout=settings.dump_timeout, lock_wait=settings.lock_wait
+            databases=databases,
+            dump_timeout=settings.dump_timeout,
+            lock_wait=settings.lock_wait,
+            hooks=settings.hooks.run_seconds,
         )
 
     if monitoring.backup_on_start:

@@ -70,6 +70,8 @@ def test_history_status_and_list_as_json_after_a_success_and_a_failure(
                 "size_bytes": (controller.data_dir("a") / name).stat().st_size,
                 "sha256": sha256,
                 "globals": name.replace(".dump", ".globals.sql"),
+                "partial": False,
+                "left_out": [],
             }
         ],
     }

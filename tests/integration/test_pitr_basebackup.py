@@ -229,3 +229,22 @@ def test_a_corrupted_base_backup_fails_pg_verifybackup(
 
     with pytest.raises(IntegrityError, match="base backup failed its check: pg_verifybackup"):
         verifier.verify(copy, 15)
+
+
+def test_a_server_with_a_tablespace_is_refused_in_one_line_and_nothing_is_written(
+    archiving: Controller, cluster: HostServer
+) -> None:
+    place = cluster.data.parent / "tablespace"
+    place.mkdir()
+    shutil.chown(place, "postgres", "postgres")
+    sql(cluster, f"CREATE TABLESPACE elsewhere LOCATION '{place}'")
+    try:
+        run = archiving("basebackup", "host")
+        listing = listed(archiving)
+    finally:
+        sql(cluster, "DROP TABLESPACE elsewhere")
+
+    assert_one_line_error(run, 1)
+    assert "has tablespaces of its own (elsewhere)" in run.stderr
+    assert [s["base_backups"] for s in listing["streams"]] in ([], [[]])  # type: ignore[attr-defined]
+    assert list(place.iterdir()) == []  # the server's own directory went with the DROP

@@ -13,7 +13,9 @@ import attrs
 
 from pg_backup_manager.domain.backups.backup_run import BackupRun
 from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.hooks import Attempt, HookError
 from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
+from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -94,14 +96,20 @@ class FakeDraft:
     def globals_path(self) -> PurePath:
         return self.path.with_name(self.name.globals_name)
 
-    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+    def commit(
+        self, checksum: str, globals_checksum: str, *, left_out: tuple[str, ...] = ()
+    ) -> Backup:
         if self.name in self.store.files.get(self.identifier, {}):
             raise ControllerError(f"backup {self.name} exists already")
         self.store.add(self.identifier, self.name, size=1234)
         self.store.checksums[self.identifier, self.name] = checksum
         self.store.globals_checksums[self.identifier, self.name] = globals_checksum
+        if left_out:
+            self.store.left_out[self.identifier, self.name] = left_out
         self.store.actions.append(("write", self.identifier, str(self.name)))
-        return Backup(name=self.name, size=1234, has_globals=True)
+        return Backup(
+            name=self.name, size=1234, has_globals=True, partial=bool(left_out), left_out=left_out
+        )
 
 
 @attrs.define
@@ -112,6 +120,7 @@ class FakeStore:
     files: dict[str, dict[BackupName, int]] = attrs.field(factory=dict)
     checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
     globals_checksums: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
+    left_out: dict[tuple[str, BackupName], tuple[str, ...]] = attrs.field(factory=dict)
     shared: dict[str, BackupName] = attrs.field(factory=dict)
     prepared: list[tuple[str, bool]] = attrs.field(factory=list)
     unreadable_checksums: set[str] = attrs.field(factory=set)
@@ -132,7 +141,13 @@ class FakeStore:
     def backups(self, identifier: str) -> list[Backup]:
         found = self.files.get(identifier, {})
         return [
-            Backup(name=name, size=size, has_globals=(identifier, name) in self.globals_checksums)
+            Backup(
+                name=name,
+                size=size,
+                has_globals=(identifier, name) in self.globals_checksums,
+                partial=(identifier, name) in self.left_out,
+                left_out=self.left_out.get((identifier, name), ()),
+            )
             for name, size in sorted(found.items(), reverse=True)
         ]
 
@@ -168,6 +183,7 @@ class FakeStore:
         self.files.get(identifier, {}).pop(name, None)
         self.checksums.pop((identifier, name), None)
         self.globals_checksums.pop((identifier, name), None)
+        self.left_out.pop((identifier, name), None)
         self.actions.append(("delete", identifier, str(name)))
 
     @property
@@ -259,11 +275,37 @@ class FakeLocks:
 
 
 @attrs.define
+class FakeHooks:
+    """Records each command run around a backup, as ("before", identifier, lock held) or
+    ("after", identifier, lock held, attempt); fails those of the identifiers in
+    ``failing_before`` and ``failing_after``."""
+
+    locks: FakeLocks
+    failing_before: set[str] = attrs.field(factory=set)
+    failing_after: set[str] = attrs.field(factory=set)
+    ran: list[tuple[object, ...]] = attrs.field(factory=list)
+
+    def before(self, database: Database) -> None:
+        identifier = database.identifier
+        self.ran.append(("before", identifier, identifier in self.locks.holding))
+        if identifier in self.failing_before:
+            raise HookError(f"PRE_BACKUP_COMMAND (/hooks/pre) failed (exit 3): {identifier} busy")
+
+    def after(self, database: Database, attempt: Attempt) -> None:
+        identifier = database.identifier
+        self.ran.append(("after", identifier, identifier in self.locks.holding, attempt))
+        if identifier in self.failing_after:
+            raise HookError("POST_BACKUP_COMMAND (/hooks/post) failed (exit 1): no NAS")
+
+
+@attrs.define
 class FakeDumper:
     """Records dumps; fails for the identifiers in ``failing``."""
 
     failing: set[str] = attrs.field(factory=set)
     dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
+    # The pg_dump arguments each dump was given besides the controller's own, in order.
+    arguments: list[tuple[str, ...]] = attrs.field(factory=list)
     globals_dumped: list[tuple[str, PurePath]] = attrs.field(factory=list)
     failing_globals: bool = False
 
@@ -276,6 +318,7 @@ class FakeDumper:
         if database.identifier in self.failing or "*" in self.failing:
             raise ToolError(f"pg_dump of {database.identifier} failed (exit 1): refused")
         self.dumped.append((database.identifier, target))
+        self.arguments.append(database.dump_options.arguments)
 
 
 @attrs.define
@@ -718,6 +761,9 @@ class Fakes:
     dumper: FakeDumper = attrs.field(factory=FakeDumper)
     checker: FakeArchiveChecker = attrs.field(factory=FakeArchiveChecker)
     locks: FakeLocks = attrs.field(factory=FakeLocks)
+    hooks: FakeHooks = attrs.field(
+        default=attrs.Factory(lambda self: FakeHooks(locks=self.locks), takes_self=True)
+    )
     server: FakeServer = attrs.field(factory=FakeServer)
     restorer: FakeRestorer = attrs.field(factory=FakeRestorer)
     resetter: FakeWalResetter = attrs.field(factory=FakeWalResetter)
@@ -750,15 +796,16 @@ class Fakes:
             run_log=self.run_log,
             timezone=timezone,
             parallelism=parallelism,
+            hooks=self.hooks,
         )
 
-    def prune(self, *, min_kept: int = 1) -> Prune:
+    def prune(self, *, policy: RetentionPolicy = DEFAULT_POLICY) -> Prune:
         return Prune(
             catalog=self.store,
             locks=self.locks,
             clock=self.clock,
             run_log=self.run_log,
-            min_kept=min_kept,
+            policy=policy,
         )
 
     def restore(self, *, catalog: BackupReader | None = None) -> Restore:
@@ -813,13 +860,15 @@ class Fakes:
         """What the container gives use cases to record through: history, then notifier."""
         return Journal(history=self.run_log, tell=self.tell())
 
-    def prune_offsite(self, *, enabled: bool = True, min_kept: int = 1) -> PruneOffsite:
+    def prune_offsite(
+        self, *, enabled: bool = True, policy: RetentionPolicy = DEFAULT_POLICY
+    ) -> PruneOffsite:
         return PruneOffsite(
             offsite=self.offsite,
             locks=self.locks,
             clock=self.clock,
             run_log=self.run_log,
-            min_kept=min_kept,
+            policy=policy,
             enabled=enabled,
         )
 

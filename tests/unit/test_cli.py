@@ -592,6 +592,77 @@ def test_prune_remote_with_offsite_retention_off_exits_2_and_deletes_nothing(
     assert not [a for a in fakes.offsite.actions if a[0] == "delete"]
 
 
+KEPT_BY_VALUES = ["file_daily_2024-07-03T09:00:00Z.dump", "file_weekly_2024-05-25T09:00:00Z.dump"]
+PAST_THE_VALUES = ["file_daily_2024-06-30T09:00:00Z.dump", "file_weekly_2024-04-13T09:00:00Z.dump"]
+
+
+def test_prune_dry_run_and_prune_follow_the_keep_variables(run: Run, fakes: Fakes) -> None:
+    fakes.store.add("users", *KEPT_BY_VALUES, *PAST_THE_VALUES)
+    keep = {"KEEP_DAILY_DAYS": "3", "KEEP_WEEKLY": "1"}
+
+    dry_code, dry, _ = run("prune", "users", "--dry-run", **keep)
+    after_dry = fakes.store.names("users")
+    code, out, err = run("prune", "users", **keep)
+
+    assert dry_code == 0
+    assert sorted(after_dry) == sorted(KEPT_BY_VALUES + PAST_THE_VALUES)
+    assert dry.splitlines() == [
+        "users: keep   file_daily_2024-07-03T09:00:00Z.dump (daily, 1.0 days old, among the "
+        "newest: always kept)",
+        "users: would delete file_daily_2024-06-30T09:00:00Z.dump (daily, 4.0 days old, past 3 "
+        "days)",
+        "users: keep   file_weekly_2024-05-25T09:00:00Z.dump (weekly, 40.0 days old, among the "
+        "1 newest of its tier)",
+        "users: would delete file_weekly_2024-04-13T09:00:00Z.dump (weekly, 82.0 days old, past "
+        "the 1 newest of its tier)",
+        "users: 2 of 4 backups would be deleted",
+    ]
+    assert code == 0, err
+    assert "users: 2 of 4 backups deleted" in out
+    assert sorted(fakes.store.names("users")) == sorted(KEPT_BY_VALUES)
+
+
+def test_prune_remote_follows_offsite_keep_and_else_the_local_values(
+    run: Run, fakes: Fakes
+) -> None:
+    for name in KEPT_BY_VALUES + PAST_THE_VALUES:
+        fakes.store.add("users", name)
+        fakes.store.checksums["users", BackupName.parse(name)] = GOOD_SHA256
+    keep = {"KEEP_DAILY_DAYS": "3", "KEEP_WEEKLY": "1", "OFFSITE_URL": "s3://bucket/prefix"}
+    run("sync", "users", **keep)
+
+    code, out, err = run("prune", "users", "--remote", OFFSITE_KEEP_DAILY_DAYS="5", **keep)
+
+    assert code == 0, err
+    assert out.splitlines()[-1] == "users: 1 of 4 off-site copies deleted"
+    assert "file_daily_2024-06-30T09:00:00Z.dump (daily, 4.0 days old, kept 5 days)" in out
+    deleted = [a for a in fakes.offsite.actions if a[0] == "delete"]
+    assert deleted == [("delete", "users", "file_weekly_2024-04-13T09:00:00Z.dump")]
+    assert len(fakes.store.names("users")) == 4
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"KEEP_WEEKLY_DAYS": "0"}, "KEEP_WEEKLY_DAYS"),
+        ({"OFFSITE_KEEP_MONTHLY": "10001"}, "OFFSITE_KEEP_MONTHLY"),
+        ({"KEEP_DAILY": "3", "KEEP_DAILY_DAYS": "3"}, "KEEP_DAILY"),
+        ({"KEEP_DAILY_DAYS": "31"}, "KEEP_WEEKLY_DAYS"),
+    ],
+)
+def test_a_bad_keep_value_stops_prune_with_one_line_naming_it_and_deletes_nothing(
+    run: Run, fakes: Fakes, environ: dict[str, str], variable: str
+) -> None:
+    fakes.store.add("users", *KEPT_BY_VALUES, *PAST_THE_VALUES)
+
+    code, _, err = run("prune", "--all", **environ)
+
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert variable in err
+    assert sorted(fakes.store.names("users")) == sorted(KEPT_BY_VALUES + PAST_THE_VALUES)
+
+
 def test_status_says_how_many_lines_of_the_history_it_could_not_read(
     run: Run, fakes: Fakes
 ) -> None:

@@ -125,6 +125,29 @@ def test_config_prints_values_of_the_environment_as_given(
     assert shown["RESTORE_JOBS"] == ("2", "environment")
 
 
+def test_config_shows_each_retention_variable_and_the_rule_an_unset_one_follows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, shown, err = config(capsys, KEEP_DAILY="28", OFFSITE_KEEP_WEEKLY_DAYS="90")
+
+    assert code == 0, err
+    retention = {name: shown[name] for name in shown if name.startswith(("KEEP", "OFFSITE_KEEP"))}
+    assert retention == {
+        "KEEP_DAILY_DAYS": ("(off)", "default: KEEP_DAILY counts"),
+        "KEEP_WEEKLY_DAYS": ("30", "default"),
+        "KEEP_MONTHLY_DAYS": ("365", "default"),
+        "KEEP_DAILY": ("28", "environment"),
+        "KEEP_WEEKLY": ("(off)", "default: KEEP_WEEKLY_DAYS counts"),
+        "KEEP_MONTHLY": ("(off)", "default: KEEP_MONTHLY_DAYS counts"),
+        "OFFSITE_KEEP_DAILY_DAYS": ("(off)", "default: KEEP_DAILY counts"),
+        "OFFSITE_KEEP_WEEKLY_DAYS": ("90", "environment"),
+        "OFFSITE_KEEP_MONTHLY_DAYS": ("365", "default: as KEEP_MONTHLY_DAYS"),
+        "OFFSITE_KEEP_DAILY": ("28", "default: as KEEP_DAILY"),
+        "OFFSITE_KEEP_WEEKLY": ("(off)", "default: OFFSITE_KEEP_WEEKLY_DAYS counts"),
+        "OFFSITE_KEEP_MONTHLY": ("(off)", "default: KEEP_MONTHLY_DAYS counts"),
+    }
+
+
 def test_config_says_where_the_tools_were_found_and_their_default_compression(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pg_backup_manager.domain.backups.backup_run import BackupRun, RunReport
 from pg_backup_manager.domain.backups.dumping import DumpResult
 from pg_backup_manager.domain.backups.offsite_steps import NoOffsite
+from pg_backup_manager.domain.backups.policy import RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import PruneResult
 from pg_backup_manager.domain.errors import BusyError, ControllerError, IntegrityError, ToolError
 from pg_backup_manager.domain.names import BackupName, Tier
@@ -28,7 +29,7 @@ def scheduled(
     run = BackupRun(
         take_backups=fakes.take_backups(timezone=timezone),
         offsite=NoOffsite(),
-        prune=fakes.prune(min_kept=min_kept),
+        prune=fakes.prune(policy=RetentionPolicy(min_kept=min_kept)),
         tell=fakes.tell(),
     )
     return lambda: run.scheduled((USERS, ORDERS), share=copy_to_shared)

@@ -85,6 +85,12 @@ def test_a_run_may_take_five_dump_timeouts_and_two_lock_waits_per_database() -> 
     assert bound == seconds(3 * (5 * 3600 + 2 * 30))
 
 
+def test_a_run_may_also_take_the_timeout_of_each_command_run_around_a_backup() -> None:
+    bound = run_bound(databases=3, dump_timeout=3600.0, lock_wait=30.0, hooks=4 * 300.0)
+
+    assert bound == seconds(3 * (5 * 3600 + 2 * 30) + 4 * 300)
+
+
 def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
     status = Status(
         catalog=fakes.store,

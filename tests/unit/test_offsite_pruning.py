@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pg_backup_manager.domain.backups.policy import Why
+from pg_backup_manager.domain.backups.policy import RetentionPolicy, Why
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.names import BackupName, OffsiteCopy
@@ -35,7 +35,7 @@ def prune_offsite(fakes: Fakes, *, enabled: bool = True, min_kept: int = 1) -> P
         locks=fakes.locks,
         clock=fakes.clock,
         run_log=fakes.run_log,
-        min_kept=min_kept,
+        policy=RetentionPolicy(min_kept=min_kept),
         enabled=enabled,
     )
 

@@ -38,7 +38,12 @@ class Store:
     shared: SharedCopies
 
     def write(
-        self, identifier: str, name: BackupName, *, fail: BaseException | None = None
+        self,
+        identifier: str,
+        name: BackupName,
+        *,
+        fail: BaseException | None = None,
+        left_out: tuple[str, ...] = (),
     ) -> None:
         with self.staging.begin(identifier, name) as draft:
             if isinstance(self.catalog, LocalBackupCatalog):
@@ -46,7 +51,7 @@ class Store:
                 Path(draft.globals_path).write_text("CREATE ROLE app;\n")
             if fail is not None:
                 raise fail
-            draft.commit(SHA, GLOBALS_SHA)
+            draft.commit(SHA, GLOBALS_SHA, left_out=left_out)
 
 
 def layout(tmp_path: Path) -> Layout:
@@ -355,3 +360,35 @@ def test_an_archive_that_cannot_be_committed_leaves_no_globals_behind(
     assert (directory / str(OLD)).read_bytes() == b"someone else's"
     for suffix in theirs:
         assert (directory / f"{OLD}{suffix}").read_text() == "theirs\n"
+
+
+def test_a_partial_backup_is_listed_with_what_it_left_out_until_it_is_deleted(
+    store: Store,
+) -> None:
+    left_out = ("--exclude-table=audit", '--exclude-schema="Tmp, old"')
+    store.write("users", OLD, left_out=left_out)
+    store.write("users", NEW)
+
+    new, old = store.catalog.backups("users")
+
+    assert (old.partial, old.left_out) == (True, left_out)
+    assert (new.partial, new.left_out) == (False, ())
+    store.catalog.delete("users", OLD)
+    store.write("users", OLD)
+    assert [(b.partial, b.left_out) for b in store.catalog.backups("users")] == [(False, ())] * 2
+
+
+def test_a_partial_backups_note_goes_with_it_and_an_unreadable_one_still_says_partial(
+    tmp_path: Path,
+) -> None:
+    store = local_store(tmp_path)
+    store.write("users", OLD, left_out=("--no-blobs",))
+    store.write("users", NEW, left_out=("--no-blobs",))
+    directory = tmp_path / "data" / "users"
+    (directory / "file_weekly_2024-07-06T09:00:00Z.left-out.json").write_text("{not json")
+
+    store.catalog.delete("users", OLD)
+
+    [backup] = store.catalog.backups("users")
+    assert (backup.partial, backup.left_out) == (True, ())
+    assert not (directory / "file_daily_2024-07-03T09:00:00Z.left-out.json").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pg_backup_manager.adapters.configuration.dump_args import dump_args, patterns
 from pg_backup_manager.adapters.configuration.monitoring import MAX_AGE_SECONDS, ping_url
 from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
 from pg_backup_manager.adapters.env_values import boolean, optional, port, seconds, stripped
@@ -90,6 +91,36 @@ WAL_ARCHIVE = Variable(
     "`REPLICATION` attribute and a `pg_hba.conf` line for replication connections (see "
     "Point-in-time recovery). Dumps go on as before.",
 )
+_SAME_PATTERNS = "Comma-separated patterns, as for `<SERVICE>_EXCLUDE_TABLES`."
+EXCLUDE_TABLES = Variable(
+    name="<SERVICE>_EXCLUDE_TABLES",
+    parse=patterns,
+    help="Tables left out of this service's backups (`pg_dump --exclude-table`): "
+    "comma-separated patterns as pg_dump reads them (`audit_log, archive.*`); a name in "
+    'double quotes is read as written, a comma in it included (`"Sales, 2024"`). A backup '
+    "made with any exclusion is partial (see [Partial backups](#partial-backups)).",
+)
+EXCLUDE_TABLE_DATA = Variable(
+    name="<SERVICE>_EXCLUDE_TABLE_DATA",
+    parse=patterns,
+    help="Tables whose rows are left out (`--exclude-table-data`): they are restored "
+    f"empty. {_SAME_PATTERNS}",
+)
+EXCLUDE_SCHEMAS = Variable(
+    name="<SERVICE>_EXCLUDE_SCHEMAS",
+    parse=patterns,
+    help=f"Schemas left out with all they hold (`--exclude-schema`). {_SAME_PATTERNS}",
+)
+DUMP_ARGS = Variable(
+    name="<SERVICE>_DUMP_ARGS",
+    parse=dump_args,
+    help="More `pg_dump` options, e.g. `--lock-wait-timeout=60s --no-comments`: split into "
+    "words as a shell would (quotes, backslashes) but never run by one, each passed as one "
+    "argument. An option that would break the controller (file, format, compression, "
+    "connection, jobs, schema or data only, INSERTs, restore options...), under any "
+    "abbreviation pg_dump accepts, is a configuration error (exit 2); see "
+    "[Partial backups](#partial-backups).",
+)
 BACKUP_SCHEDULE = Variable(
     name="<SERVICE>_BACKUP_SCHEDULE",
     parse=optional(stripped),
@@ -117,6 +148,10 @@ VARIABLES: tuple[Variable[Any], ...] = (
     DB,
     HEALTHCHECKS_URL,
     WAL_ARCHIVE,
+    EXCLUDE_TABLES,
+    EXCLUDE_TABLE_DATA,
+    EXCLUDE_SCHEMAS,
+    DUMP_ARGS,
     BACKUP_SCHEDULE,
     BACKUP_MAX_AGE,
 )

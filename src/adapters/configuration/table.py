@@ -6,16 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pg_backup_manager.adapters.configuration import core, monitoring, offsite, pitr, services
+from pg_backup_manager.adapters.configuration import (
+    core,
+    hooks,
+    monitoring,
+    offsite,
+    pitr,
+    retention,
+    services,
+)
 from pg_backup_manager.adapters.configuration.variable import Variable
 
 EVERY: tuple[Variable[Any], ...] = (
     *core.VARIABLES,
+    *retention.VARIABLES,
+    *hooks.VARIABLES,
     *monitoring.VARIABLES,
     *offsite.VARIABLES,
+    *retention.OFFSITE_VARIABLES,
     *pitr.VARIABLES,
 )
-SERVICE: tuple[Variable[Any], ...] = services.VARIABLES
+SERVICE: tuple[Variable[Any], ...] = (*services.VARIABLES, *hooks.SERVICE_VARIABLES)
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")
 
 

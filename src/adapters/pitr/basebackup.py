@@ -10,12 +10,18 @@ import attrs
 from pg_backup_manager.adapters.pitr import base_facts, refusals
 from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
-from pg_backup_manager.domain.errors import ToolError
+from pg_backup_manager.domain.errors import ControllerError, ToolError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.pitr.model import BackupFacts
 
 # Never a synchronous standby: this name is in no synchronous_standby_names.
 APPLICATION_NAME = "pg_backup_manager"
+
+
+_TABLESPACES = (
+    "{what} has tablespaces of its own ({names}): base backups of such a server are not "
+    "supported (their files would lie outside the backup); the dumps go on"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -41,6 +47,7 @@ class PgBaseBackup:
         """
         # The replication connection ignores dbname; the rest is the dump's conninfo.
         target = f"{conninfo(database, database.dbname)} application_name={APPLICATION_NAME}"
+        self._refuse_tablespaces(database)
         try:
             self._run(database, target, into, label)
         except ToolError as error:
@@ -48,7 +55,37 @@ class PgBaseBackup:
             if refusals.cause_of(str(error)) is None:
                 raise
             raise refusals.refusal(str(error), database, wal_level=lambda: None) from None
+        if any(Path(into, "pg_tblspc").iterdir()):  # one made while it ran
+            raise ControllerError(_TABLESPACES.format(what=database.address, names="one"))
         return base_facts.read(Path(into), binaries=self.binaries, timeout=self.timeout)
+
+    def _refuse_tablespaces(self, database: Database) -> None:
+        """Refuse a server with a tablespace of its own: in plain format its files go to
+        the tablespace's own path on the controller's side, outside the base backup,
+        and a recovery would lack them.
+
+        Raises:
+            ControllerError: the server has one (named).
+        """
+        names = (
+            PgClient(binaries=self.binaries, timeout=self.timeout)
+            .run(
+                "psql",
+                database,
+                [
+                    "--no-psqlrc",
+                    "--tuples-only",
+                    "--no-align",
+                    "--command=select string_agg(quote_ident(spcname), ', ' order by spcname) "
+                    "from pg_tablespace where spcname not in ('pg_default', 'pg_global')",
+                    f"--dbname={conninfo(database, database.dbname)}",
+                ],
+                what=f"psql on {database.address}",
+            )
+            .strip()
+        )
+        if names:
+            raise ControllerError(_TABLESPACES.format(what=database.address, names=names))
 
     def _run(self, database: Database, target: str, into: PurePath, label: str) -> None:
         PgClient(binaries=self.binaries, timeout=self.timeout).run(

@@ -24,10 +24,11 @@ DEFAULT_COMPRESSION = "zstd:1"
 class PgDump:
     """``pg_dump`` writing custom-format archives straight to their file.
 
-    ``compression`` is ``BACKUP_COMPRESSION`` (``zstd:3``, ``lz4``, ``gzip:6``,
-    ``none`` or a gzip level ``0``-``9``); None means zstd at level 1
-    (:data:`DEFAULT_COMPRESSION`) with tools that have it (16 and newer), else
-    pg_dump's own default (gzip).
+    Each database's dump options (its exclusions and ``<SERVICE>_DUMP_ARGS``) follow
+    the controller's own arguments, one word each. ``compression`` is
+    ``BACKUP_COMPRESSION`` (``zstd:3``, ``lz4``, ``gzip:6``, ``none`` or a gzip level
+    ``0``-``9``); None means zstd at level 1 (:data:`DEFAULT_COMPRESSION`) with tools
+    that have it (16 and newer), else pg_dump's own default (gzip).
     """
 
     binaries: PgBinaries
@@ -48,6 +49,9 @@ class PgDump:
             [
                 "--format=custom",
                 *self._compress(tools_major(str(pg_dump))),
+                # Exclusions and <SERVICE>_DUMP_ARGS, checked at start: none of them can
+                # change the file, format, compression or connection.
+                *database.dump_options.arguments,
                 f"--file={target}",
                 f"--dbname={conninfo(database, database.dbname)}",
             ],

@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.storage import files, space
+from pg_backup_manager.adapters.storage import left_out as notes
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName
@@ -37,13 +38,21 @@ class LocalDraft:
         """Return where the globals are written, in the staging directory."""
         return self.path.with_name(self.name.globals_name)
 
-    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+    def commit(
+        self, checksum: str, globals_checksum: str, *, left_out: tuple[str, ...] = ()
+    ) -> Backup:
         """Make the globals and the archive durable, record their checksums, and give
-        them their names: the globals first, so that a backup never lacks them. No
-        file of another is ever replaced; if the archive cannot take its name, what
-        this commit published (globals with password hashes) is removed again."""
+        them their names: the note of what a partial backup ``left_out`` first, then the
+        globals, so that a backup never lacks them. No file of another is ever replaced;
+        if the archive cannot take its name, what this commit published (globals with
+        password hashes) is removed again."""
         published: list[Path] = []
         try:
+            if left_out:
+                staging = self.path.parent
+                published.append(
+                    notes.write(self.final, left_out, staging=staging, mode=self.file_mode)
+                )
             globals_final = self.final.with_name(self.name.globals_name)
             self._publish(self.globals_path, globals_final, globals_checksum, published)
             self._publish(self.path, self.final, checksum, published)
@@ -51,7 +60,13 @@ class LocalDraft:
             for ours in published:
                 ours.unlink(missing_ok=True)
             raise
-        return Backup(name=self.name, size=self.final.stat().st_size, has_globals=True)
+        return Backup(
+            name=self.name,
+            size=self.final.stat().st_size,
+            has_globals=True,
+            partial=bool(left_out),
+            left_out=left_out,
+        )
 
     def _publish(self, path: Path, final: Path, checksum: str, published: list[Path]) -> None:
         """Give ``path`` the name ``final``, its checksum first; add what took a name to

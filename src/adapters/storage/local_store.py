@@ -3,7 +3,8 @@ Directories ports.
 
 Each database's backups live in ``<data root>/<identifier>``; only files whose
 names parse as backup names count, each with its ``<name>.sha256``, and beside
-it the cluster's globals, ``<stem>.globals.sql`` with its own checksum. The
+it the cluster's globals, ``<stem>.globals.sql`` with its own checksum, and, for a
+partial backup, the note of what it left out (``<stem>.left-out.json``). The
 shared copy is ``<shared root>/<identifier>/file.dump`` (and ``file.globals.sql``).
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.adapters.storage import left_out as notes
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import (
@@ -37,12 +39,16 @@ class LocalBackupCatalog:
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the committed backups of ``identifier``, newest first."""
-        archives, others = [], set()
-        for entry in files.scan(Path(self.layout.backup_dir(identifier))):
+        archives, others, noted = [], set(), set()
+        directory = Path(self.layout.backup_dir(identifier))
+        for entry in files.scan(directory):
             text = entry.name
             if text.endswith(GLOBALS_SUFFIX):
                 if entry.is_file(follow_symlinks=False):
                     others.add(text)
+            elif text.endswith(notes.SUFFIX):
+                if entry.is_file(follow_symlinks=False):
+                    noted.add(text)
             elif (
                 text.endswith(".dump")  # checksums and others: no parse at all
                 and (name := BackupName.from_text(text)) is not None
@@ -53,6 +59,15 @@ class LocalBackupCatalog:
             Backup(name=name, size=size, has_globals=name.globals_name in others)
             for name, size in archives
         ]
+        if noted:  # only a partial backup has a note: a directory of whole ones reads none
+            found = [
+                (
+                    attrs.evolve(b, partial=True, left_out=notes.read(directory / note))
+                    if (note := notes.note_name(b.name)) in noted
+                    else b
+                )
+                for b in found
+            ]
         # By key, not by comparing names: 10,000 backups sort in a blink. The name's
         # text orders two backups of one second by tier, as names do.
         return sorted(
@@ -89,14 +104,15 @@ class LocalBackupCatalog:
         )
 
     def delete(self, identifier: str, name: BackupName) -> None:
-        """Delete backup ``name`` of ``identifier``, then its checksum and its globals;
-        missing is fine."""
+        """Delete backup ``name`` of ``identifier``, then its checksum, its globals and the
+        note of what it left out; missing is fine."""
         path = Path(self.layout.backup_dir(identifier)) / str(name)
         globals_path = path.with_name(name.globals_name)
         try:
             for doomed in (path, globals_path):  # the backup first: then it is gone
                 doomed.unlink(missing_ok=True)
                 doomed.with_name(doomed.name + files.SHA256).unlink(missing_ok=True)
+            path.with_name(notes.note_name(name)).unlink(missing_ok=True)
             files.fsync_dir(path.parent)
         except OSError as error:
             raise ControllerError(f"cannot delete {path}: {error.strerror}") from None

@@ -2,8 +2,9 @@
 
 Its steps, in order, all in :meth:`BackupRun._run`:
 
-1. take: every database dumped under its lock, copied to shared if asked
-   (:class:`~pg_backup_manager.domain.backups.dumping.TakeBackups`);
+1. take: every database dumped under its lock, between the commands set to run before
+   and after its backup (:mod:`~pg_backup_manager.domain.backups.hooks`), copied to
+   shared if asked (:class:`~pg_backup_manager.domain.backups.dumping.TakeBackups`);
 2. upload: what each database that got a new backup misses off-site, oldest first
    (:mod:`~pg_backup_manager.domain.backups.offsite_steps`; nothing without ``OFFSITE_URL``);
 3. prune (scheduled runs): retention for each database whose dump succeeded, and off-site
@@ -14,7 +15,7 @@ Its steps, in order, all in :meth:`BackupRun._run`:
    through); a scheduled run also pings the dead-man's switch at its start and, with
    what failed (:attr:`RunReport.failures`), at its end.
 
-A hook before or after a backup, or a new step, goes here once.
+A new step goes here once.
 """
 
 from __future__ import annotations

@@ -9,6 +9,14 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain.backups.hooks import (
+    Attempt,
+    BackupHooks,
+    HookError,
+    NoHooks,
+    after_failed,
+    skipped,
+)
 from pg_backup_manager.domain.backups.policy import tier_of_run
 from pg_backup_manager.domain.backups.ports import (
     ArchiveChecker,
@@ -17,7 +25,7 @@ from pg_backup_manager.domain.backups.ports import (
     SharedCopies,
     Staging,
 )
-from pg_backup_manager.domain.errors import ControllerError, ToolError, worst_exit_code
+from pg_backup_manager.domain.errors import ControllerError, ToolError, one_line, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
@@ -76,8 +84,11 @@ class BackupWriter:
     checker: ArchiveChecker
     server: ServerDatabases
 
-    def write(self, database: Database, tier: Tier) -> Backup:
+    def write(self, database: Database, tier: Tier, *, whole: bool = False) -> Backup:
         """Dump ``database`` into a new backup of ``tier``; return it.
+
+        The backup leaves out what the database's dump options leave out, and says so
+        (it is partial), unless ``whole``: a restore's safety dump saves everything.
 
         Raises:
             ControllerError: the dump or its check failed (a target that a killed
@@ -86,6 +97,8 @@ class BackupWriter:
         # Names only: their sizes would cost a stat of every backup in the directory.
         taken = {name.taken_at for name in self.catalog.backup_names(database.identifier)}
         name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
+        if whole:
+            database = attrs.evolve(database, dump_options=database.dump_options.whole())
         with self.staging.begin(database.identifier, name) as draft:
             try:
                 self.dumper.dump(database, draft.path)
@@ -96,7 +109,11 @@ class BackupWriter:
                 raise
             checksum = self.checker.check(draft.path)
             made_by = self.checker.made_by(draft.path)
-            backup = draft.commit(checksum, self.checker.digest(draft.globals_path))
+            backup = draft.commit(
+                checksum,
+                self.checker.digest(draft.globals_path),
+                left_out=database.dump_options.left_out,
+            )
         return attrs.evolve(
             backup,
             sha256=checksum,
@@ -119,7 +136,8 @@ def _free_second(at: datetime, taken: set[datetime]) -> datetime:
 
 @attrs.frozen(kw_only=True)
 class TakeBackups:
-    """Dumps databases, each under its lock, ``parallelism`` at a time."""
+    """Dumps databases, each under its lock, ``parallelism`` at a time, each between the
+    commands ``hooks`` runs before and after it (see :mod:`.hooks`)."""
 
     writer: BackupWriter
     shared: SharedCopies
@@ -128,6 +146,7 @@ class TakeBackups:
     run_log: RunRecorder
     timezone: str
     parallelism: int = 1
+    hooks: BackupHooks = attrs.field(factory=NoHooks)
 
     def __call__(
         self,
@@ -176,13 +195,35 @@ class TakeBackups:
     def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
         try:
             with self.locks.hold(database.identifier):
-                backup = self.writer.write(database, tier)
-                if not share:
-                    return DumpResult(database=database, backup=backup)
-                try:
-                    copy = self.shared.share(database.identifier, backup.name)
-                except ControllerError as error:
-                    return DumpResult(database=database, backup=backup, error=error)
-                return DumpResult(database=database, backup=backup, shared_copy=copy)
+                return self._hooked(database, tier, share)
+        except ControllerError as error:  # busy: no command runs
+            return DumpResult(database=database, error=error)
+
+    def _hooked(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+        """Back up ``database`` between its commands (see :mod:`.hooks`)."""
+        try:
+            self.hooks.before(database)
+        except HookError as error:
+            result = DumpResult(database=database, error=skipped(error))
+        else:
+            result = self._take(database, tier, share)
+        name = result.backup.name if result.backup is not None else None
+        said = one_line(result.error) if result.error is not None else None
+        try:
+            self.hooks.after(database, Attempt(backup=name, error=said))
+        except HookError as error:
+            return attrs.evolve(result, error=after_failed(error, backup=name, first=result.error))
+        return result
+
+    def _take(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+        try:
+            backup = self.writer.write(database, tier)
         except ControllerError as error:
             return DumpResult(database=database, error=error)
+        if not share:
+            return DumpResult(database=database, backup=backup)
+        try:
+            copy = self.shared.share(database.identifier, backup.name)
+        except ControllerError as error:
+            return DumpResult(database=database, backup=backup, error=error)
+        return DumpResult(database=database, backup=backup, shared_copy=copy)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from pg_backup_manager.domain.names import BackupName, Tier
 
+# The product README's periods: what each tier is kept for unless KEEP_* says otherwise.
 KEPT_FOR: dict[Tier, timedelta] = {
     Tier.DAILY: timedelta(days=7),
     Tier.WEEKLY: timedelta(days=30),
     Tier.MONTHLY: timedelta(days=365),
 }
+# From the most frequent tier to the rarest: a rarer tier is never kept for fewer days.
+TIERS = (Tier.DAILY, Tier.WEEKLY, Tier.MONTHLY)
 
 _SATURDAY = 5
 
@@ -51,28 +55,84 @@ def dated_in_the_future(
     return name.taken_at - now > allowance
 
 
+@attrs.frozen
+class KeepFor:
+    """Keep a tier's backups for ``days`` after they were taken (``KEEP_<TIER>_DAYS``)."""
+
+    days: int = attrs.field(validator=attrs.validators.ge(1))
+
+    @property
+    def period(self) -> timedelta:
+        """Return how long a backup of the tier is kept."""
+        return timedelta(days=self.days)
+
+
+@attrs.frozen
+class KeepNewest:
+    """Keep the ``copies`` newest backups of a tier, whatever their age (``KEEP_<TIER>``)."""
+
+    copies: int = attrs.field(validator=attrs.validators.ge(1))
+
+
+TierRule: TypeAlias = KeepFor | KeepNewest
+
+
+@attrs.frozen(kw_only=True)
+class RetentionPolicy:
+    """What retention keeps of one database's backups (or of its off-site copies): each
+    tier by its own rule, and whatever their age the ``min_kept`` newest (at least one).
+
+    The defaults are the product README's: daily backups 7 days, weekly 30, monthly 365.
+    """
+
+    daily: TierRule = KeepFor(days=KEPT_FOR[Tier.DAILY].days)
+    weekly: TierRule = KeepFor(days=KEPT_FOR[Tier.WEEKLY].days)
+    monthly: TierRule = KeepFor(days=KEPT_FOR[Tier.MONTHLY].days)
+    min_kept: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+
+    def rule(self, tier: Tier) -> TierRule:
+        """Return the rule of ``tier``."""
+        return {Tier.DAILY: self.daily, Tier.WEEKLY: self.weekly, Tier.MONTHLY: self.monthly}[tier]
+
+    def shorter_lived(self) -> tuple[Tier, Tier] | None:
+        """Return the first rarer tier kept for fewer days than a more frequent one, with
+        that tier (``(weekly, daily)``: weekly backups kept fewer days than daily ones), or
+        None. Such a policy deletes each Saturday's (or each 1st's) backup before the daily
+        ones around it, a hole in the history nobody asks for; tiers kept by copies are
+        not compared (copies and days do not measure the same thing).
+        """
+        for at, rarer in enumerate(TIERS):
+            for frequent in TIERS[:at]:
+                short, long = _days(self.rule(rarer)), _days(self.rule(frequent))
+                if short is not None and long is not None and short < long:
+                    return rarer, frequent
+        return None
+
+
+def _days(rule: TierRule) -> int | None:
+    return rule.days if isinstance(rule, KeepFor) else None
+
+
 class Why(enum.Enum):
     """Why retention keeps or deletes a backup."""
 
     FUTURE = "dated in the future"  # kept: the clock went backwards
     NEWEST = "among the newest"  # kept: MIN_BACKUPS_KEPT
-    WITHIN_PERIOD = "within its period"  # kept: younger than its tier's period
+    WITHIN_PERIOD = "within its period"  # kept: younger than its tier's days
     PAST_PERIOD = "past its period"  # deleted
+    AMONG_ITS_COPIES = "among its tier's newest copies"  # kept: KEEP_<TIER>
+    PAST_ITS_COPIES = "past its tier's copies"  # deleted
 
 
 @attrs.frozen(kw_only=True)
 class Verdict:
-    """What retention decided for one backup, and why."""
+    """What retention decided for one backup, why, and by which rule of its tier."""
 
     name: BackupName
     keep: bool
     why: Why
     age: timedelta
-
-    @property
-    def period(self) -> timedelta:
-        """Return how long a backup of this tier is kept."""
-        return KEPT_FOR[self.name.tier]
+    rule: TierRule
 
 
 @attrs.frozen(kw_only=True)
@@ -92,34 +152,46 @@ class RetentionPlan:
         return tuple(v.name for v in self.verdicts if v.keep)
 
 
-def plan_retention(
-    names: Iterable[BackupName], *, now: datetime, min_kept: int = 1
-) -> RetentionPlan:
-    """Return which of ``names`` to keep and delete at ``now``.
+DEFAULT_POLICY = RetentionPolicy()
 
-    Age is judged from the timestamp in each name, never from file times. A
-    backup is kept while its age is at most its tier's period (7, 30 or 365
-    days). Whatever their age, the ``min_kept`` newest backups (at least one)
-    are kept, so a database never loses its last backup. Backups stamped after
-    ``now`` (the clock went backwards) are always kept, and do not count among
-    the newest: a wrong clock cannot push a real backup out.
+
+def plan_retention(
+    names: Iterable[BackupName], *, now: datetime, policy: RetentionPolicy = DEFAULT_POLICY
+) -> RetentionPlan:
+    """Return which of ``names`` to keep and delete at ``now`` under ``policy``.
+
+    Age is judged from the timestamp in each name, never from file times. A backup
+    is kept while its tier's rule keeps it: its age is at most the tier's days
+    (:class:`KeepFor`), or it is among the tier's newest copies (:class:`KeepNewest`).
+    Whatever their age, the ``policy.min_kept`` newest backups are kept, so a
+    database never loses its last backup. Backups stamped after ``now`` (the clock
+    went backwards) are always kept, and count neither among the newest nor among
+    their tier's copies: a wrong clock cannot push a real backup out.
     """
     # Unique by spelling, ordered by time then tier (the spelling's order within a
     # second): both without hashing or comparing enums, 10,000 names in a blink.
     unique = {str(name): name for name in names}
     ordered = sorted(unique.values(), key=lambda name: (name.taken_at, str(name)), reverse=True)
+    rules = {tier: policy.rule(tier) for tier in TIERS}
+    periods = {tier: rule.period for tier, rule in rules.items() if isinstance(rule, KeepFor)}
+    seen = dict.fromkeys(TIERS, 0)  # each tier's backups judged so far, newest first
     verdicts = []
-    newest_left = max(min_kept, 1)
+    newest_left = policy.min_kept
     for name in ordered:
-        age = now - name.taken_at
+        tier, age = name.tier, now - name.taken_at
+        rule = rules[tier]
         if dated_in_the_future(name, now=now):
             keep, why = True, Why.FUTURE
-        elif newest_left > 0:
-            newest_left -= 1
-            keep, why = True, Why.NEWEST
-        elif age <= KEPT_FOR[name.tier]:
-            keep, why = True, Why.WITHIN_PERIOD
         else:
-            keep, why = False, Why.PAST_PERIOD
-        verdicts.append(Verdict(name=name, keep=keep, why=why, age=age))
+            rank, seen[tier] = seen[tier], seen[tier] + 1
+            if newest_left > 0:
+                newest_left -= 1
+                keep, why = True, Why.NEWEST
+            elif isinstance(rule, KeepNewest):
+                keep = rank < rule.copies
+                why = Why.AMONG_ITS_COPIES if keep else Why.PAST_ITS_COPIES
+            else:
+                keep = age <= periods[tier]
+                why = Why.WITHIN_PERIOD if keep else Why.PAST_PERIOD
+        verdicts.append(Verdict(name=name, keep=keep, why=why, age=age, rule=rule))
     return RetentionPlan(verdicts=tuple(verdicts))

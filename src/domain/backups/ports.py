@@ -22,9 +22,13 @@ class Draft(Protocol):
     def globals_path(self) -> PurePath:
         """Return where the cluster's globals are written, to be kept beside the archive."""
 
-    def commit(self, checksum: str, globals_checksum: str) -> Backup:
+    def commit(
+        self, checksum: str, globals_checksum: str, *, left_out: tuple[str, ...] = ()
+    ) -> Backup:
         """Make the archive and its globals durable, record their checksums beside them
-        and give them their names (the globals first: a listed backup has its globals).
+        and give them their names (the globals first: a listed backup has its globals);
+        with ``left_out``, a partial backup, record the pg_dump arguments that left
+        something out beside them first.
 
         Raises:
             ControllerError: a backup of that name exists, or the file cannot be

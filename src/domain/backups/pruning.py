@@ -7,7 +7,12 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from pg_backup_manager.domain.backups.policy import RetentionPlan, plan_retention
+from pg_backup_manager.domain.backups.policy import (
+    DEFAULT_POLICY,
+    RetentionPlan,
+    RetentionPolicy,
+    plan_retention,
+)
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import OffsiteCopy
@@ -61,13 +66,14 @@ def prune_each(
 
 @attrs.frozen(kw_only=True)
 class Prune:
-    """Applies retention: only files that are backups are ever judged or deleted."""
+    """Applies retention (``policy``: KEEP_* and MIN_BACKUPS_KEPT): only files that are
+    backups are ever judged or deleted."""
 
     catalog: BackupCatalog
     locks: Locks
     clock: Clock
     run_log: RunRecorder
-    min_kept: int = 1
+    policy: RetentionPolicy = DEFAULT_POLICY
 
     def __call__(
         self, databases: Sequence[Database], *, dry_run: bool = False
@@ -95,7 +101,7 @@ class Prune:
             plan = plan_retention(
                 self.catalog.backup_names(database.identifier),
                 now=self.clock.now(),
-                min_kept=self.min_kept,
+                policy=self.policy,
             )
             if not dry_run:
                 for name in plan.to_delete:

@@ -69,13 +69,17 @@ class Liveness:
         return self.fault is None
 
 
-def run_bound(*, databases: int, dump_timeout: float, lock_wait: float) -> timedelta:
+def run_bound(
+    *, databases: int, dump_timeout: float, lock_wait: float, hooks: float = 0.0
+) -> timedelta:
     """Return how long a scheduled run of ``databases`` may take before it counts as stuck.
 
     Each database's part is bounded by the tools' timeout (``BACKUP_TIMEOUT``,
     ``dump_timeout``) and the lock's wait (``LOCK_TIMEOUT``, ``lock_wait``): five
     of the one (dump, globals, two reads of the check, upload) and two of the other.
-    Databases are counted one after another, as if dumped one at a time.
+    Databases are counted one after another, as if dumped one at a time, and so are
+    the commands run before and after their backups, which may take ``hooks`` seconds
+    in all.
     """
     per_database = _DUMP_TIMEOUTS_PER_DATABASE * dump_timeout + _LOCK_WAITS_PER_DATABASE * lock_wait
-    return timedelta(seconds=databases * per_database)
+    return timedelta(seconds=databases * per_database + hooks)

@@ -1,5 +1,6 @@
-"""Retention off-site: the local policy (judged from the names) applied to the copies in
-the object store, under each database's lock.
+"""Retention off-site: a retention policy (the local one unless OFFSITE_KEEP_* says
+otherwise; judged from the names) applied to the copies in the object store, under each
+database's lock.
 
 Only what :meth:`OffsitePruner.copies` returns is judged: the keys directly under
 ``<prefix>/<identifier>/`` whose names are backup names. No key of another
@@ -18,7 +19,7 @@ import contextlib
 
 import attrs
 
-from pg_backup_manager.domain.backups.policy import plan_retention
+from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy, plan_retention
 from pg_backup_manager.domain.backups.pruning import PruneResult
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation
@@ -30,19 +31,20 @@ from pg_backup_manager.domain.recording import recorded
 
 @attrs.frozen(kw_only=True)
 class PruneOffsite:
-    """Applies retention to the off-site copies (``enabled`` False: OFFSITE_RETENTION=false,
-    every copy is kept)."""
+    """Applies retention to the off-site copies under ``policy`` (OFFSITE_KEEP_*, else
+    KEEP_*, and MIN_BACKUPS_KEPT; ``enabled`` False: OFFSITE_RETENTION=false, every copy
+    is kept)."""
 
     offsite: OffsitePruner
     locks: Locks
     clock: Clock
     run_log: RunRecorder
-    min_kept: int = 1
+    policy: RetentionPolicy = DEFAULT_POLICY
     enabled: bool = True
 
     def one(self, database: Database, *, dry_run: bool = False) -> PruneResult:
         """Apply retention to the off-site copies of ``database``; with ``dry_run``, delete
-        nothing. The ``min_kept`` newest usable copies are always kept; the copies the
+        nothing. The ``policy.min_kept`` newest usable copies are always kept; the copies the
         controller would not restore are returned in ``unusable``, neither counted nor
         deleted.
 
@@ -68,7 +70,7 @@ class PruneOffsite:
             plan = plan_retention(
                 (copy.name for copy in copies if copy.usable),
                 now=self.clock.now(),
-                min_kept=self.min_kept,
+                policy=self.policy,
             )
             if not dry_run:
                 for name in plan.to_delete:

@@ -169,9 +169,11 @@ class Restore:
             verify_checksum(stored_globals, checker=self.checker)
             statements = self.globals_reader.read(stored_globals.path)
         leftovers = recover_leftovers(database=database, server=self.server)
-        # Decided after the recovery: content it put back is content to save.
+        # Decided after the recovery: content it put back is content to save, all of it
+        # (whole: what a partial backup leaves out is replaced too).
         exists = self.server.exists(database, database.dbname)
-        safety = self.writer.write(database, Tier.DAILY) if safety_dump and exists else None
+        saving = safety_dump and exists
+        safety = self.writer.write(database, Tier.DAILY, whole=True) if saving else None
         roles = None
         if statements is not None:
             existing_roles, existing_databases = self.roles.cluster_names(database)

@@ -7,12 +7,13 @@ shares (:class:`Line`, sizes, one-line errors).
 
 from __future__ import annotations
 
+import shlex
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
-from pg_backup_manager.domain.backups.policy import Why
+from pg_backup_manager.domain.backups.policy import KeepFor, Why
 from pg_backup_manager.domain.errors import one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.backups.listing import Listing
     from pg_backup_manager.domain.backups.policy import Verdict
     from pg_backup_manager.domain.backups.pruning import PruneResult
-    from pg_backup_manager.domain.names import OffsiteCopy
+    from pg_backup_manager.domain.names import Backup, OffsiteCopy
 
 __all__ = ["Line", "error", "one_line", "size"]
 
@@ -45,9 +46,8 @@ def dump(report: RunReport) -> list[Line]:
     for result in report.dumps.results:
         identifier = result.database.identifier
         if result.backup is not None:
-            lines.append(
-                Line(f"{identifier}: created {result.backup.name} ({size(result.backup.size)})")
-            )
+            made = ", ".join(filter(None, [size(result.backup.size), partial(result.backup)]))
+            lines.append(Line(f"{identifier}: created {result.backup.name} ({made})"))
         if result.shared_copy is not None:
             lines.append(Line(f"{identifier}: copied to {result.shared_copy}"))
         if result.error is not None:
@@ -89,9 +89,17 @@ def backups(listing: Listing) -> Line:
         kept = backup.name.globals_name if backup.has_globals else "-"
         lines.append(
             f"{text:<{width}}  {tier:<7}  {stamp[:19].replace('T', ' '):<19}  "
-            f"{size(backup.size):<10}  {kept}"
+            f"{size(backup.size):<10}  {kept}" + (f"  {partial(backup)}" if backup.partial else "")
         )
     return Line("\n".join(lines))
+
+
+def partial(backup: Backup) -> str:
+    """Return ``partial: <what left something out>`` for a partial backup, each pg_dump
+    argument quoted as a shell would read it back; "" for a whole one."""
+    if not backup.partial:
+        return ""
+    return f"partial: {shlex.join(backup.left_out) or '(what it left out could not be read)'}"
 
 
 def completed(copy: OffsiteCopy) -> str:
@@ -141,10 +149,19 @@ def reason(verdict: Verdict) -> str:
         case Why.NEWEST:
             said = f"{_age(verdict.age)} old, among the newest: always kept"
         case Why.WITHIN_PERIOD:
-            said = f"{_age(verdict.age)} old, kept {verdict.period.days} days"
+            said = f"{_age(verdict.age)} old, kept {_number(verdict)} days"
         case Why.PAST_PERIOD:
-            said = f"{_age(verdict.age)} old, past {verdict.period.days} days"
+            said = f"{_age(verdict.age)} old, past {_number(verdict)} days"
+        case Why.AMONG_ITS_COPIES:
+            said = f"{_age(verdict.age)} old, among the {_number(verdict)} newest of its tier"
+        case Why.PAST_ITS_COPIES:
+            said = f"{_age(verdict.age)} old, past the {_number(verdict)} newest of its tier"
     return f"{verdict.name.tier.value}, {said}"
+
+
+def _number(verdict: Verdict) -> int:
+    rule = verdict.rule
+    return rule.days if isinstance(rule, KeepFor) else rule.copies
 
 
 def size(amount: int) -> str:

@@ -125,6 +125,8 @@ def backup_entry(identifier: str, backup: Backup, sha256: str | None) -> dict[st
         "size_bytes": backup.size,
         "sha256": sha256,
         "globals": backup.name.globals_name if backup.has_globals else None,
+        "partial": backup.partial,
+        "left_out": list(backup.left_out),
     }
 
 

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 from pg_backup_manager.domain.backups.offsite_steps import PruneFailure
 from pg_backup_manager.domain.backups.policy import Why
 from pg_backup_manager.domain.errors import BusyError
-from pg_backup_manager.entrypoints.rendering.backups import completed, reason, unusable
+from pg_backup_manager.entrypoints.rendering.backups import (
+    completed,
+    partial,
+    reason,
+    unusable,
+)
 
 if TYPE_CHECKING:
     from pg_backup_manager.domain.backups.backup_run import RunReport
@@ -33,7 +38,8 @@ def run_lines(report: RunReport) -> list[Logged]:
         if result.backup is None:
             lines.append((logging.ERROR, f"{identifier}: dump failed: {result.error}"))
             continue
-        lines.append((logging.INFO, f"{identifier}: created {result.backup.name}"))
+        made = f" ({partial(result.backup)})" if result.backup.partial else ""
+        lines.append((logging.INFO, f"{identifier}: created {result.backup.name}{made}"))
         if result.error is not None:
             lines.append((logging.ERROR, f"{identifier}: {result.error}"))
         upload = offsite.get(identifier)

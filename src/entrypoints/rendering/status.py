@@ -13,7 +13,13 @@ from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.pitr_rules import span
 from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
-from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line, size
+from pg_backup_manager.entrypoints.rendering.backups import (
+    Line,
+    error,
+    one_line,
+    partial,
+    size,
+)
 from pg_backup_manager.entrypoints.rendering.documents import time
 from pg_backup_manager.entrypoints.rendering.pitr_status import pitr_lines
 
@@ -129,6 +135,7 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
             add(
                 f"  newest backup:    {newest.name} ({size(newest.size)}, "
                 f"{age(status.newest_age)} old)"
+                + (f", {partial(newest)}" if newest.partial else "")
             )
         if status.future:
             add(f"  dated in future:  {len(status.future)} backup(s) ignored: {_names(status)}")
