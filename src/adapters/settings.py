@@ -15,12 +15,14 @@ import attrs
 from pg_backup_manager.adapters.configuration import core, monitoring, pitr, services
 from pg_backup_manager.adapters.configuration.dump_args import dump_options
 from pg_backup_manager.adapters.configuration.hooks import HookSettings, hook_settings
+from pg_backup_manager.adapters.configuration.verification import verify_schedule
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.retention_settings import Retention, retention
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.model import Config, Database, Layout
 from pg_backup_manager.domain.monitoring.freshness import MaxAges
+from pg_backup_manager.domain.verification.model import VerifySchedule
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
 DEVELOPMENT_ROOT = Path("backup-data")
@@ -50,6 +52,7 @@ class Settings:
     pitr_retention_days: int = 7
     retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
     hooks: HookSettings = attrs.field(factory=HookSettings)
+    verification: VerifySchedule | None = None  # VERIFY_SCHEDULE (None: off)
     # <SERVICE>_BACKUP_SCHEDULE of each service that sets it (the others follow `schedule`).
     own_schedules: Mapping[str, CronSchedule] = attrs.field(factory=dict)
 
@@ -81,6 +84,7 @@ class Settings:
             timezone=timezone,
             parallelism=core.BACKUP_PARALLELISM.read(environ),
         )
+        offsite_settings = offsite(environ)
         return cls(
             config=config,
             bin_root=core.PG_BIN_ROOT.read(environ),
@@ -102,11 +106,12 @@ class Settings:
             restore_jobs=(
                 core.RESTORE_JOBS.read(environ) or min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
             ),
-            offsite=offsite(environ),
+            offsite=offsite_settings,
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
             retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
             hooks=hook_settings(environ, [database.identifier for database in config.databases]),
             own_schedules=_own_schedules(environ, config),
+            verification=verify_schedule(environ, timezone=timezone, offsite=offsite_settings),
         )
 
 

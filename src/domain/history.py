@@ -24,6 +24,9 @@ class Operation(enum.Enum):
     VERIFY_PITR = "verify-pitr"
     BASEBACKUP = "basebackup"
     PRUNE_PITR = "prune-pitr"
+    # Restore tests on VERIFY_SCHEDULE: of the newest backup, of the newest off-site copy.
+    VERIFY_SCHEDULED = "verify-scheduled"
+    VERIFY_SCHEDULED_REMOTE = "verify-scheduled-remote"
 
 
 class Outcome(enum.Enum):

@@ -81,9 +81,7 @@ class Container(containers.DeclarativeContainer):
 
     # PostgreSQL's tools.
     binaries = providers.Singleton(
-        lazy.PgBinaries,
-        root=settings.provided.bin_root,
-        bin_dir=settings.provided.bin_dir,
+        lazy.PgBinaries, root=settings.provided.bin_root, bin_dir=settings.provided.bin_dir
     )
     # What `config` shows of them: pg_dump's directory and version.
     client_tools = providers.Singleton(lazy.client_tools, binaries=binaries)
@@ -94,15 +92,11 @@ class Container(containers.DeclarativeContainer):
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        lazy.PgDumpAllGlobals,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        lazy.PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
     )
     globals_reader = providers.Singleton(lazy.GlobalsFileReader)
     checker = providers.Singleton(
-        lazy.PgArchiveChecker,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        lazy.PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
     )
     restorer = providers.Singleton(
         lazy.PgRestore,
@@ -114,9 +108,7 @@ class Container(containers.DeclarativeContainer):
         lazy.PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
     )
     resetter = providers.Singleton(
-        lazy.PgResetWal,
-        binaries=binaries,
-        timeout=settings.provided.admin_timeout,
+        lazy.PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
     )
 
     # The use cases, each with the ports it calls.
@@ -230,6 +222,7 @@ class Container(containers.DeclarativeContainer):
         max_ages=monitoring.max_ages,
         offsite=offsite_use.provided.on,
         pitr=pitr.status,
+        verification=settings.provided.verification,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)
     downloads = providers.Singleton(lazy.LocalDownloads, layout=layout, store=offsite)
@@ -241,10 +234,17 @@ class Container(containers.DeclarativeContainer):
         restore=restore.provider,
         verify=verify.provider,
     )
-    reset_wal = providers.Factory(
-        lazy_use_cases.ResetWal,
-        resetter=resetter,
-        locks=locks,
+    # Restore tests on VERIFY_SCHEDULE: `start` builds them only when it is set.
+    scheduled_verify = providers.Factory(
+        lazy_use_cases.ScheduledVerify,
+        catalog=catalog,
+        verify=verify,
+        from_offsite=from_offsite.provider,
+        history=history,
+        run_log=run_log,
         clock=clock,
-        layout=layout,
+        asked=settings.provided.verification,
+    )
+    reset_wal = providers.Factory(
+        lazy_use_cases.ResetWal, resetter=resetter, locks=locks, clock=clock, layout=layout
     )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pg_backup_manager.domain.offsite import listing as offsite_listing
     from pg_backup_manager.domain.offsite import pruning as offsite_pruning
     from pg_backup_manager.domain.restore import from_shared, restoring, verifying
+    from pg_backup_manager.domain.verification import verifying as scheduled
     from pg_backup_manager.domain.wal import reset
 
 
@@ -140,6 +141,13 @@ def Verify() -> type[verifying.Verify]:
     from pg_backup_manager.domain.restore.verifying import Verify
 
     return Verify
+
+
+@Deferred
+def ScheduledVerify() -> type[scheduled.ScheduledVerify]:
+    from pg_backup_manager.domain.verification.verifying import ScheduledVerify
+
+    return ScheduledVerify
 
 
 @Deferred

@@ -1,10 +1,9 @@
-"""``controller start``: the long-running scheduler loop, and how it stops."""
+"""``controller start``: the scheduler (its loop in :mod:`.loop`), and how it stops."""
 
 from __future__ import annotations
 
 import logging
 import signal
-from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -12,16 +11,15 @@ from typing import TYPE_CHECKING
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
-from pg_backup_manager.domain.backups.timetable import Schedules, Timetable
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.loop import LONGEST_NAP_SECONDS, busy, run_schedule
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
     from collections.abc import Callable, Sequence
-    from contextlib import AbstractContextManager
-    from datetime import datetime
     from types import FrameType
 
     from pg_backup_manager.adapters.settings import Monitoring, Settings
@@ -32,10 +30,10 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories
+    from pg_backup_manager.domain.verification.verifying import ScheduledVerify
+    from pg_backup_manager.entrypoints.verifications import Verifications
 
 log = logging.getLogger("controller")
-
-_LONGEST_NAP_SECONDS = 60.0
 
 
 class StopRequested(BaseException):
@@ -54,69 +52,6 @@ def install_stop_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def wait_until(due: datetime, *, clock: Clock, heartbeat: HeartbeatWriter | None = None) -> None:
-    """Return once ``clock`` has reached ``due``, beating the heart at every nap.
-
-    Sleeps in short naps and looks at the clock after each, so a clock that
-    jumps (NTP, a suspended host) delays the run by at most one nap.
-    """
-    while (remaining := (due - clock.now()).total_seconds()) > 0:
-        if heartbeat is not None:
-            heartbeat.beat()
-        clock.sleep(min(remaining, _LONGEST_NAP_SECONDS))
-
-
-def run_schedule(
-    *,
-    schedules: Schedules,
-    identifiers: Sequence[str],
-    clock: Clock,
-    job: Callable[[tuple[str, ...]], object],
-    bound: Callable[[int], timedelta],
-    heartbeat: HeartbeatWriter | None = None,
-    runs: int | None = None,
-) -> None:
-    """Run ``job`` with the services of ``identifiers`` whose time of ``schedules`` came,
-    forever or ``runs`` times (which services a run takes: :class:`Timetable`).
-
-    A job that raises an ordinary exception is logged and the schedule goes on.
-    The heartbeat is told the run it waits for, then each run and the time
-    (``bound`` of its number of services after its start) by which it must have
-    ended: ``health`` judges from them whether the loop makes progress.
-    """
-    timetable = Timetable.starting(schedules, identifiers, now=clock.now())
-    done = 0
-    while runs is None or done < runs:
-        due = timetable.next_due
-        log.info(
-            "next scheduled backup at %s for %s",
-            schedules.common.local(due).isoformat(),
-            ", ".join(timetable.due_by(due)),
-        )
-        if heartbeat is not None:
-            heartbeat.waiting(due)
-        wait_until(due, clock=clock, heartbeat=heartbeat)
-        ran = timetable.due_by(clock.now())
-        try:
-            with busy(heartbeat, clock=clock, bound=bound(len(ran))):
-                job(ran)
-        except Exception:
-            log.exception("scheduled backup failed unexpectedly; the schedule goes on")
-        timetable = timetable.after_run(ran, now=clock.now())
-        done += 1
-
-
-def busy(
-    heartbeat: HeartbeatWriter | None, *, clock: Clock, bound: timedelta
-) -> AbstractContextManager[None]:
-    """Return the heartbeat's busy spell of a run starting now and ending within ``bound``
-    (nothing without a heartbeat)."""
-    if heartbeat is None:
-        return nullcontext()
-    now = clock.now()
-    return heartbeat.while_busy(since=now, until=now + bound)
-
-
 @inject
 def start(
     *,
@@ -130,10 +65,12 @@ def start(
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
+    scheduled_verify: Callable[[], ScheduledVerify] = Provide[Container.scheduled_verify.provider],
     runs: int | None = None,
 ) -> None:
     """Run the scheduler until a stop signal (or for ``runs`` runs, in tests), with a
-    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it.
+    WAL receiver for each service with ``<SERVICE>_WAL_ARCHIVE=true`` beside it, and
+    with ``VERIFY_SCHEDULE`` the scheduled verifications between its runs.
 
     Raises:
         ControllerError: the backup directories cannot be created, or the
@@ -146,9 +83,30 @@ def start(
     if monitoring.metrics_port is not None:
         _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
     archived = [database for database in config.databases if database.wal_archive]
+    verifications = None
+    if settings.verification is not None:  # VERIFY_SCHEDULE
+        from pg_backup_manager.entrypoints.verifications import scheduled
+
+        verifications = scheduled(
+            settings,
+            settings.verification,
+            clock=clock,
+            heartbeat=heartbeat,
+            verify=scheduled_verify(),
+        )
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
-        _schedule(config, monitoring, schedules, clock, heartbeat, backup_run, settings, runs)
+        _schedule(
+            config,
+            monitoring,
+            schedules,
+            clock,
+            heartbeat,
+            backup_run,
+            settings,
+            runs,
+            verifications,
+        )
 
 
 def _schedule(
@@ -160,6 +118,7 @@ def _schedule(
     backup_run: BackupRun,
     settings: Settings,
     runs: int | None,
+    verifications: Verifications | None = None,
 ) -> None:
     identifiers = [database.identifier for database in config.databases]
     if not config.production:
@@ -167,9 +126,11 @@ def _schedule(
             "MODE is not 'production': scheduled dumps are off; "
             "the controller stays up for manual commands"
         )
+        if verifications is not None:  # asked for by itself: whatever MODE says
+            verifications.until(None)
         while True:
             heartbeat.beat()
-            clock.sleep(_LONGEST_NAP_SECONDS)
+            clock.sleep(LONGEST_NAP_SECONDS)
     shared = ", copied to shared" if config.copy_to_shared else ""
     own = "".join(f"; {i} on {schedules.of(i)}" for i in identifiers if schedules.has_own(i))
     log.info("scheduled dumps on %s%s%s", schedules.common, own, shared)
@@ -200,6 +161,7 @@ def _schedule(
         bound=bound,
         heartbeat=heartbeat,
         runs=runs,
+        meanwhile=None if verifications is None else verifications.until,
     )
 
 

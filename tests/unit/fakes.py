@@ -53,11 +53,13 @@ from pg_backup_manager.domain.pitr.model import (
     StreamContents,
 )
 from pg_backup_manager.domain.pitr.naming import utc_name
-from pg_backup_manager.domain.ports import BackupReader
+from pg_backup_manager.domain.ports import BackupReader, Schedule
 from pg_backup_manager.domain.restore.globals import GlobalStatement, Kind
 from pg_backup_manager.domain.restore.restoring import Restore
 from pg_backup_manager.domain.restore.scratch import TemporaryDatabase
 from pg_backup_manager.domain.restore.verifying import Verify
+from pg_backup_manager.domain.verification.model import VerifySchedule
+from pg_backup_manager.domain.verification.verifying import ScheduledVerify
 from pg_backup_manager.domain.wal.ports import LockFile
 from pg_backup_manager.domain.wal.reset import ResetWal
 
@@ -834,6 +836,18 @@ class Fakes:
             restorer=self.restorer,
             counter=self.server,
             run_log=self.run_log,
+        )
+
+    def scheduled_verify(self, schedule: Schedule, *, remote: bool = False) -> ScheduledVerify:
+        """VERIFY_SCHEDULE's use case on ``schedule``, recording through the journal."""
+        return ScheduledVerify(
+            catalog=self.store,
+            verify=self.verify(),
+            from_offsite=self.from_offsite,
+            history=self.run_log,
+            run_log=self.journal(),
+            clock=self.clock,
+            asked=VerifySchedule(schedule=schedule, remote=remote),
         )
 
     def sync(self) -> Sync:

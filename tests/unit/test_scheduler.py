@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import SchedulerState
-from pg_backup_manager.entrypoints.scheduler import run_schedule, wait_until
+from pg_backup_manager.entrypoints.loop import run_schedule, wait_until
 
 from .fakes import FakeClock, FakeHeartbeat
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.domain.backups.timetable import Schedules, Timetable
 from pg_backup_manager.domain.monitoring.health import SchedulerState
-from pg_backup_manager.entrypoints.scheduler import run_schedule
+from pg_backup_manager.entrypoints.loop import run_schedule
 
 from .fakes import FakeClock, FakeHeartbeat
 

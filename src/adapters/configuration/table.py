@@ -14,6 +14,7 @@ from pg_backup_manager.adapters.configuration import (
     pitr,
     retention,
     services,
+    verification,
 )
 from pg_backup_manager.adapters.configuration.variable import Variable
 
@@ -25,6 +26,7 @@ EVERY: tuple[Variable[Any], ...] = (
     *offsite.VARIABLES,
     *retention.OFFSITE_VARIABLES,
     *pitr.VARIABLES,
+    *verification.VARIABLES,
 )
 SERVICE: tuple[Variable[Any], ...] = (*services.VARIABLES, *hooks.SERVICE_VARIABLES)
 _HEADER = ("| Variable | Default | Meaning |", "| --- | --- | --- |")

@@ -83,6 +83,7 @@ class BackupCollector(Collector):
         yield runs
         yield from offsite_metrics(statuses)
         yield from pitr_metrics(statuses)
+        yield from verify_metrics(statuses)
 
 
 def offsite_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
@@ -149,6 +150,38 @@ def pitr_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
             families["pitr_window_end_timestamp_seconds"].add_metric(label, end)
         families["pitr_healthy"].add_metric(label, 1.0 if pitr.healthy else 0.0)
     return list(families.values())
+
+
+def verify_metrics(statuses: Sequence[DatabaseStatus]) -> list[Metric]:
+    """Return the ``pg_backup_last_verify_*`` series (and with ``VERIFY_REMOTE`` the
+    ``pg_backup_offsite_last_verify_*`` ones) of the scheduled verifications; none at all
+    without ``VERIFY_SCHEDULE``. A database not verified yet has no sample."""
+    found = [
+        (s.database.identifier, s.verification) for s in statuses if s.verification is not None
+    ]
+    remote = any(verification.offsite is not None for _, verification in found)
+    kinds = [("", "the newest backup", False)]
+    if remote:
+        kinds.append(("offsite_", "the newest off-site copy", True))
+    families: list[Metric] = []
+    for prefix, what, offsite in kinds if found else []:
+        when = GaugeMetricFamily(
+            f"{_PREFIX}_{prefix}last_verify_timestamp_seconds",
+            f"When the last scheduled verification of {what} ended.",
+            labels=["database"],
+        )
+        success = GaugeMetricFamily(
+            f"{_PREFIX}_{prefix}last_verify_success",
+            f"1 when the last scheduled verification of {what} passed, else 0.",
+            labels=["database"],
+        )
+        for identifier, verification in found:
+            kind = verification.offsite if offsite else verification.local
+            if kind is not None and kind.last is not None:
+                when.add_metric([identifier], kind.last.finished_at.timestamp())
+                success.add_metric([identifier], 0.0 if kind.failed else 1.0)
+        families += [when, success]
+    return families
 
 
 def serve_metrics(

@@ -22,6 +22,7 @@ from pg_backup_manager.domain.ports import Schedule
 
 if TYPE_CHECKING:  # its rules read the default of this module's
     from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
+    from pg_backup_manager.domain.verification.status import VerifyStatus
 
 _GAP_SAMPLES = 1000
 
@@ -59,6 +60,8 @@ class DatabaseStatus:
     runs_total: dict[Outcome, int] = attrs.field(factory=dict)
     # Its WAL archiving, with <SERVICE>_WAL_ARCHIVE=true (None: off).
     pitr: PitrStatus | None = None
+    # Its scheduled verifications, with VERIFY_SCHEDULE set (None: off).
+    verification: VerifyStatus | None = None
 
     @property
     def newest_age(self) -> timedelta | None:
@@ -71,8 +74,9 @@ class DatabaseStatus:
     @property
     def healthy(self) -> bool:
         """Return whether the newest backup is fresh and, with WAL archiving on, nothing
-        of it is at fault."""
-        return self.fresh and (self.pitr is None or self.pitr.healthy)
+        of it is at fault, and with VERIFY_SCHEDULE, no last verification failed."""
+        verified = self.verification is None or self.verification.healthy
+        return self.fresh and (self.pitr is None or self.pitr.healthy) and verified
 
     @property
     def fresh(self) -> bool:

@@ -21,6 +21,8 @@ from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory
+from pg_backup_manager.domain.verification.model import VerifySchedule
+from pg_backup_manager.domain.verification.status import verify_status
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +35,8 @@ class Status:
     is no next run and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
     says which backups are not off-site, from the history and each backup's
     checksum file alone: the store is never asked. The newest backup of each
-    status carries the SHA-256 its checksum file records (None without one).
+    status carries the SHA-256 its checksum file records (None without one). With
+    ``verification`` (``VERIFY_SCHEDULE``) each says how its scheduled verifications went.
     """
 
     catalog: BackupReader
@@ -45,6 +48,7 @@ class Status:
     max_ages: MaxAges = attrs.field(factory=MaxAges)
     offsite: bool = False
     pitr: ReadPitrStatus | None = None
+    verification: VerifySchedule | None = None  # VERIFY_SCHEDULE: its verifications judged
 
     def __call__(
         self, databases: Sequence[Database], *, runs_total: bool = False
@@ -62,10 +66,11 @@ class Status:
         statuses = []
         for database in databases:
             identifier = database.identifier
+            records = self.history.records(identifier)
             status = database_status(
                 database=database,
                 backups=self._backups(identifier),
-                history=self.history.records(identifier),
+                history=records,
                 now=now,
                 max_age=max_ages[identifier],
                 next_run_at=(
@@ -86,6 +91,9 @@ class Status:
             if self.pitr is not None and database.wal_archive:
                 found = self.pitr(database, now=now, started_at=receivers_started)
                 status = attrs.evolve(status, pitr=found)
+            if self.verification is not None:
+                verified = verify_status(records, now=now, asked=self.verification)
+                status = attrs.evolve(status, verification=verified)
             statuses.append(status)
         return statuses
 

@@ -23,6 +23,7 @@ from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.ports import DeadMansSwitch, Notifier
 from pg_backup_manager.domain.pitr.model import RECEIVER_STARTED
 from pg_backup_manager.domain.ports import RunRecorder
+from pg_backup_manager.domain.verification.model import PASSED_AGAIN
 
 
 @attrs.frozen(kw_only=True)
@@ -42,9 +43,10 @@ class Tell:
 
     def operation_ended(self, identifier: str, record: RunRecord) -> None:
         """Notify people of ``record`` of ``identifier``: failures only, unless always,
-        and the start of a WAL receiver whose stop was notified (its return)."""
+        and the start of a WAL receiver whose stop was notified (its return), and a
+        scheduled verification that passed after one failed."""
         with self._lock:
-            back = self._receiver_back(identifier, record)
+            back = self._receiver_back(identifier, record) or record.note == PASSED_AGAIN
         self.notifier.notify(identifier, record, resolves=back)
 
     def _receiver_back(self, identifier: str, record: RunRecord) -> bool:

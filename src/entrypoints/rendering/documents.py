@@ -63,8 +63,10 @@ def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str
 
 def statuses(statuses: Sequence[DatabaseStatus]) -> str:
     """Return ``{"schema": 1, "databases": [...]}`` (the newest backup of each status
-    carries its checksum); a database with WAL archiving on has its ``pitr`` object."""
+    carries its checksum); a database with WAL archiving on has its ``pitr`` object, and
+    with VERIFY_SCHEDULE set each has its ``verify`` object."""
     from pg_backup_manager.entrypoints.rendering.pitr_status import pitr_entry  # its own
+    from pg_backup_manager.entrypoints.rendering.verification import verify_entry
 
     entries: list[dict[str, Any]] = []
     for status in statuses:
@@ -98,6 +100,8 @@ def statuses(statuses: Sequence[DatabaseStatus]) -> str:
             entries[-1]["offsite"] = offsite_status_entry(status.offsite)
         if status.pitr is not None:  # only with <SERVICE>_WAL_ARCHIVE=true
             entries[-1]["pitr"] = pitr_entry(status.pitr)
+        if status.verification is not None:  # only with VERIFY_SCHEDULE set
+            entries[-1]["verify"] = verify_entry(status.verification)
     return _text({"schema": SCHEMA, "databases": entries})
 
 

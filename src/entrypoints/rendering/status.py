@@ -22,6 +22,7 @@ from pg_backup_manager.entrypoints.rendering.backups import (
 )
 from pg_backup_manager.entrypoints.rendering.documents import time
 from pg_backup_manager.entrypoints.rendering.pitr_status import pitr_lines
+from pg_backup_manager.entrypoints.rendering.verification import verify_lines
 
 
 def stale_heartbeat(report: HealthReport) -> str:
@@ -88,10 +89,12 @@ def health(report: HealthReport) -> list[Line]:
 
 def faults(status: DatabaseStatus) -> list[str]:
     """Return why ``status`` is not healthy, one line per fault: its backups not fresh,
-    then each fault of its WAL archiving."""
+    then each fault of its WAL archiving, then its last scheduled verification failed."""
     said = [] if status.fresh else [fault(status)]
     if status.pitr is not None:
         said.extend(f"{status.database.identifier}: {line}" for line in status.pitr.faults)
+    if status.verification is not None:
+        said.extend(f"{status.database.identifier}: {line}" for line in status.verification.faults)
     return said
 
 
@@ -158,6 +161,8 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
             add(f"  {offsite(status.offsite)}")
         if status.pitr is not None:
             said.extend(pitr_lines(status.pitr))
+        if status.verification is not None:
+            said.extend(verify_lines(status.verification, schedule))
     return [Line(line) for line in said]
 
 
