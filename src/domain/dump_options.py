@@ -3,6 +3,9 @@ whether a backup made with them is whole or partial."""
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+
 import attrs
 
 
@@ -35,3 +38,10 @@ class DumpOptions:
         """Return these options without those that leave something out: what a restore's
         safety dump uses, so that it saves everything the restore replaces."""
         return DumpOptions(arguments=tuple(a for a in self.arguments if a not in self.left_out))
+
+
+def left_out_words(left_out: Sequence[str]) -> str:
+    """Return what a partial backup left out, for people: the pg_dump arguments its note
+    records, each quoted as a shell would read it back, or that they could not be read
+    (``left_out`` empty)."""
+    return shlex.join(left_out) or "(what it left out could not be read)"

@@ -50,7 +50,8 @@ class RunRecord:
     ``confirmed_offsite``: the name and SHA-256 of each; None in other records, and
     in those written before syncs said it), and which it found in the store but
     not as a restore needs them and could not complete (its ``unusable_offsite``:
-    a copy that lost its checksum, or whose checksum object disagrees).
+    a copy that lost its checksum, or whose checksum object disagrees). A dump that made
+    a partial backup, and a restore of one, say so (``partial``, ``left_out``).
     """
 
     operation: Operation
@@ -68,3 +69,7 @@ class RunRecord:
     unusable_offsite: tuple[str, ...] | None = None
     # What happened besides success or failure: "receiver started", "new stream ...".
     note: str | None = None
+    # The backup made (a dump) or restored was partial: the pg_dump arguments that left
+    # something out of it (empty: they could not be read).
+    partial: bool = False
+    left_out: tuple[str, ...] = ()

@@ -34,6 +34,10 @@ SHARED_ARCHIVE_NAME = "file.dump"
 # The cluster's globals beside an archive: ``<stem>.globals.sql``, never a backup name.
 GLOBALS_SUFFIX = ".globals.sql"
 SHARED_GLOBALS_NAME = "file" + GLOBALS_SUFFIX
+# Beside a partial backup, the note of the pg_dump arguments that left something out of it:
+# ``<stem>.left-out.json``, never a backup name. A backup without one is whole.
+NOTE_SUFFIX = ".left-out.json"
+SHARED_NOTE_NAME = "file" + NOTE_SUFFIX
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -122,6 +126,11 @@ class BackupName:
         """Return the name of the globals file kept with this backup."""
         return self._text.removesuffix(".dump") + GLOBALS_SUFFIX
 
+    @property
+    def note_name(self) -> str:
+        """Return the name of the note kept with this backup when it is partial."""
+        return self._text.removesuffix(".dump") + NOTE_SUFFIX
+
     def __str__(self) -> str:
         return self._text
 
@@ -143,59 +152,6 @@ class Backup:
     server_version: str | None = None
 
 
-@attrs.frozen(kw_only=True)
-class OffsiteCopy:
-    """A backup in the off-site store: its name, its size in bytes, whether its globals
-    went with it, the SHA-256 the store holds for it (None: none recorded, or not asked
-    for), and why the controller would not restore it (``problem``; None: it would)."""
-
-    name: BackupName
-    size: int
-    has_globals: bool = False
-    sha256: str | None = None
-    problem: str | None = None
-
-    @classmethod
-    def judged(
-        cls,
-        *,
-        name: BackupName,
-        size: int,
-        sha256: str | None,
-        checksum_line: str | None,
-        globals_found: bool,
-        globals_sha256: str | None = None,
-        globals_line: str | None = None,
-    ) -> OffsiteCopy:
-        """Return the copy an object store holds under ``name``, judged by what a restore
-        needs, as a restore reads it (:func:`sha256sum_digest`): its checksum object
-        (``checksum_line``: its text; None: there is none), a ``sha256sum`` line for the
-        archive whose digest is the archive's recorded ``sha256``; and when there are
-        globals (``globals_found``) or their checksum object (``globals_line``), both, the
-        line naming the globals and agreeing with their recorded ``globals_sha256``.
-        The first missing or disagreeing piece is the copy's ``problem``."""
-        problem = _problem(str(name), sha256, checksum_line, what="the archive")
-        if problem is None and (globals_found or globals_line is not None):
-            if not globals_found:
-                problem = (
-                    f"its globals' checksum object ({name.globals_name}.sha256) is there "
-                    f"but not its globals ({name.globals_name})"
-                )
-            elif globals_line is None:
-                problem = f"no checksum object for its globals ({name.globals_name}.sha256)"
-            else:
-                problem = _problem(
-                    name.globals_name, globals_sha256, globals_line, what="its globals"
-                )
-        return cls(name=name, size=size, has_globals=globals_found, sha256=sha256, problem=problem)
-
-    @property
-    def usable(self) -> bool:
-        """Return whether the controller would restore this copy: only such copies count
-        toward retention's newest and ``MIN_BACKUPS_KEPT``, and as off-site."""
-        return self.problem is None
-
-
 def sha256sum_digest(text: str, file_name: str) -> str | None:
     """Return the SHA-256 (lowercase) that ``text``, a ``sha256sum`` line for ``file_name``,
     holds; None when ``text`` is not exactly one such line (another file named, no digest):
@@ -204,25 +160,6 @@ def sha256sum_digest(text: str, file_name: str) -> str | None:
     if len(fields) != 2 or fields[1].removeprefix("*") != file_name:
         return None
     return fields[0].lower() if _SHA256.fullmatch(fields[0].lower()) else None
-
-
-def _problem(file_name: str, sha256: str | None, line: str | None, *, what: str) -> str | None:
-    """Return why ``file_name`` off-site could not be restored (None: it could): its
-    checksum object (``line``) and the SHA-256 recorded with it (``sha256``) must agree."""
-    sidecar = f"{file_name}.sha256"
-    if line is None:
-        return f"no checksum object ({sidecar})"
-    if sha256 is None:
-        return f"no SHA-256 recorded with {what} (x-amz-meta-sha256)"
-    says = sha256sum_digest(line, file_name)
-    if says is None:
-        return f"its checksum object ({sidecar}) is not a sha256sum line for {file_name}"
-    if says != sha256:
-        return (
-            f"its checksum object ({sidecar}) says {says[:16]}..., "
-            f"the SHA-256 recorded with {what} is {sha256[:16]}..."
-        )
-    return None
 
 
 @attrs.frozen(kw_only=True)

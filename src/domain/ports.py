@@ -82,6 +82,15 @@ class BackupReader(Protocol):
             IntegrityError, ControllerError: as :meth:`archive`.
         """
 
+    def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
+        """Return the note of what backup ``name`` left out (``<stem>.left-out.json``)
+        with the SHA-256 of its content, worked out as it is read (a note has no checksum
+        file); None when there is none: the backup is whole.
+
+        Raises:
+            ControllerError: the note cannot be read.
+        """
+
 
 class BackupDeleter(Protocol):
     """Removes committed backups: retention alone does."""

@@ -18,9 +18,10 @@ from pg_backup_manager.domain.ports import Clock, RunRecorder
 
 @attrs.define
 class Recording:
-    """What an operation in progress will record: its backup (or archive), or its error,
-    and for a ``sync`` the local backups it left not off-site and those it confirmed
-    off-site (name and SHA-256), and those whose copy it found unusable."""
+    """What an operation in progress will record: its backup (or archive, and what that
+    left out), or its error, and for a ``sync`` the local backups it left not off-site and
+    those it confirmed off-site (name and SHA-256), and those whose copy it found
+    unusable."""
 
     backup: Backup | None = None
     archive: str | None = None
@@ -30,6 +31,8 @@ class Recording:
     confirmed_offsite: tuple[tuple[str, str], ...] | None = None
     unusable_offsite: tuple[str, ...] | None = None
     note: str | None = None  # what happened besides success or failure
+    # What the archive a restore loaded left out (None: it is whole, or no archive yet).
+    left_out: tuple[str, ...] | None = None
 
     def failed(self, error: BaseException | str) -> None:
         """Record a failure that the operation reports rather than raises."""
@@ -53,6 +56,8 @@ class Recording:
             confirmed_offsite=self.confirmed_offsite,
             unusable_offsite=self.unusable_offsite,
             note=self.note,
+            partial=backup.partial if backup is not None else self.left_out is not None,
+            left_out=backup.left_out if backup is not None else self.left_out or (),
         )
 
 

@@ -117,6 +117,10 @@ class BucketHand:
                 case Companion.WRONG_GLOBALS_CHECKSUM:
                     line = f"{'e' * 64}  {name.globals_name}\n"
                     self._put(f"{name.globals_name}.sha256", line.encode())
+                case Companion.NOTE:
+                    self._delete(name.note_name)
+                case Companion.NOTE_CHECKSUM:
+                    self._delete(f"{name.note_name}.sha256")
 
 
 @attrs.frozen
@@ -168,11 +172,15 @@ def hand(store: OffsiteStore, request: pytest.FixtureRequest) -> Hand:
 
 @pytest.fixture
 def upload(store: OffsiteStore, tmp_path: Path) -> Upload:
-    def upload(name: BackupName, content: bytes, *, with_globals: bool = True) -> object:
+    def upload(
+        name: BackupName, content: bytes, *, with_globals: bool = True, note: bool = False
+    ) -> object:
         archive = tmp_path / f"{uuid.uuid4().hex}.dump"
         archive.write_bytes(content)
         globals_file = tmp_path / f"{uuid.uuid4().hex}.globals.sql"
         globals_file.write_text("CREATE ROLE app;\n")
+        note_file = tmp_path / f"{uuid.uuid4().hex}.left-out.json"
+        note_file.write_text('{"schema": 1, "left_out": ["--exclude-table=audit"]}\n')
         return store.upload(
             "users",
             name,
@@ -183,6 +191,11 @@ def upload(store: OffsiteStore, tmp_path: Path) -> Upload:
                     checksum=hashlib.sha256(globals_file.read_bytes()).hexdigest(),
                 )
                 if with_globals
+                else None
+            ),
+            note=(
+                StoredArchive(path=note_file, checksum=_sha(note_file.read_bytes()))
+                if note
                 else None
             ),
         )
@@ -382,3 +395,29 @@ def test_a_globals_checksum_without_its_globals_is_unusable_until_an_upload_comp
     )
     [completed] = store.copies("users")
     assert (completed.usable, completed.has_globals) == (True, True)
+
+
+def test_a_copy_uploaded_with_its_note_is_partial_and_judged_by_it_until_completed(
+    store: OffsiteStore, upload: Upload, hand: Hand
+) -> None:
+    upload(OLD, b"old archive", note=True)
+    upload(NEW, b"new archive")
+    new, old = store.copies("users")
+    hand.lose(OLD, Companion.NOTE_CHECKSUM)
+    lost_its_checksum = store.copies("users")[1]
+    hand.lose(OLD, Companion.NOTE)
+    made_before = store.copies("users")[1]
+
+    upload(OLD, b"old archive", note=True)
+
+    assert (old.partial, old.usable, new.partial, new.usable) == (True, True, False, True)
+    assert lost_its_checksum.problem == (
+        f"no checksum object for its note ({OLD.note_name}.sha256)"
+    )
+    assert (made_before.partial, made_before.usable) == (False, True)
+    completed = store.copies("users")[1]
+    assert (completed.partial, completed.usable, completed.sha256) == (
+        True,
+        True,
+        _sha(b"old archive"),
+    )

@@ -54,7 +54,13 @@ def test_only_the_controllers_own_leftovers_are_cleaned_up(
     plant_backup(controller, "a", NEW, os.urandom(1000))
     (share / "a").mkdir()
     others = [".my-notes.partial", ".a.b.partial", ".zzz.partial", f".{NEW}.notes.partial"]
-    ours = [f".{OLD}.4242.abcd1234.partial", f".{OLD}.sha256.4242.abcd1234.partial"]
+    note = OLD.removesuffix(".dump") + ".left-out.json"
+    ours = [
+        f".{OLD}.4242.abcd1234.partial",
+        f".{OLD}.sha256.4242.abcd1234.partial",
+        f".{note}.4242.abcd1234.partial",
+        f".{note}.sha256.meta.4242.abcd1234.partial",
+    ]
     for name in others + ours:
         (share / "a" / name).write_text("keep\n")
         os.utime(share / "a" / name, (DAYS_AGO_3, DAYS_AGO_3))

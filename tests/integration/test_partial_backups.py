@@ -214,3 +214,34 @@ def test_refused_dump_args_exit_2_in_one_line_before_anything_runs(
         assert "out.dump" not in run.stderr and "elsewhere" not in run.stderr, run
     assert not (controller.workdir / "backup-data").exists()
     assert not (controller.workdir / "out.dump").exists()
+
+
+def test_a_shared_partial_backup_carries_its_note_and_the_history_says_what_it_left_out(
+    shop: Controller, cluster: PgServer
+) -> None:
+    shared = shop("dump", "shop", "--shared")
+    note = shop.shared_file("shop").with_name("file.left-out.json")
+    said = json.loads(note.read_text())["left_out"]
+    psql(cluster, "INSERT INTO customers VALUES (51, 'after the backup');", db=DB)
+
+    restored = shop("restore-from-shared", "shop", "--no-safety-dump")
+    for name in EXCLUDING:
+        del shop.env[name]
+    whole = shop("dump", "shop", "--shared", "--tier", "weekly")
+
+    assert shared.returncode == 0, shared
+    assert said == LEFT_OUT
+    assert restored.returncode == 0, restored
+    assert "shop: file.dump is partial (--exclude-table=audit_log " in restored.stdout
+    assert tables(cluster) == {"public.cache_pages": 0, "public.customers": 50}
+    assert whole.returncode == 0, whole
+    assert not note.exists()
+    history = (shop.data_dir("shop") / "history.jsonl").read_text().splitlines()
+    assert [
+        (record["operation"], record.get("partial"), record.get("left_out"))
+        for record in map(json.loads, history)
+    ] == [
+        ("dump", True, LEFT_OUT),
+        ("restore-from-shared", True, LEFT_OUT),
+        ("dump", None, None),
+    ]

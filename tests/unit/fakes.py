@@ -36,10 +36,11 @@ from pg_backup_manager.domain.model import (
 )
 from pg_backup_manager.domain.monitoring.health import SchedulerState
 from pg_backup_manager.domain.monitoring.telling import Journal, Tell
-from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
 from pg_backup_manager.domain.offsite.pruning import PruneOffsite
 from pg_backup_manager.domain.offsite.sync import Sync
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.pitr.model import (
     BackupFacts,
     BaseBackup,
@@ -181,6 +182,13 @@ class FakeStore:
             checksum=self.globals_checksums[identifier, name],
         )
 
+    def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
+        if (identifier, name) not in self.left_out:
+            return None
+        return StoredArchive(
+            path=self.layout.backup_dir(identifier) / name.note_name, checksum=NOTE_SHA256
+        )
+
     def delete(self, identifier: str, name: BackupName) -> None:
         self.files.get(identifier, {}).pop(name, None)
         self.checksums.pop((identifier, name), None)
@@ -213,6 +221,10 @@ class FakeSharedCopies:
             checksum=self.store.checksums.get((identifier, self.store.shared[identifier])),
         )
 
+    def left_out(self, identifier: str) -> tuple[str, ...] | None:
+        name = self.store.shared.get(identifier)
+        return None if name is None else self.store.left_out.get((identifier, name))
+
     def globals(self, identifier: str) -> StoredArchive:
         name = self.store.shared.get(identifier)
         if name is None or (identifier, name) not in self.store.globals_checksums:
@@ -224,6 +236,7 @@ class FakeSharedCopies:
 
 
 GOOD_SHA256 = "a" * 64
+NOTE_SHA256 = "b" * 64  # what a FakeStore's note of a partial backup hashes to
 
 
 @attrs.define
@@ -593,6 +606,8 @@ class Companion(enum.Enum):
     OTHER_GLOBALS = "the globals replaced by other content (no SHA-256 recorded)"
     GLOBALS_CHECKSUM = "the globals' checksum object deleted"
     WRONG_GLOBALS_CHECKSUM = "the globals' checksum object replaced by another digest"
+    NOTE = "the note of what a partial backup left out deleted"
+    NOTE_CHECKSUM = "the note's checksum object deleted"
 
 
 # What a hand put over an object: an upload finds other content there and never replaces it.
@@ -609,11 +624,14 @@ _REPLACED_GLOBALS = {Companion.OTHER_GLOBALS, Companion.WRONG_GLOBALS_CHECKSUM}
 class FakeOffsiteStore:
     """Off-site copies in a dict, per database; fails every upload after ``fail_after``
     uploads (None: never). ``lost`` holds the companions of a copy that went missing
-    off-site (``plant`` and ``lose`` do to it what a hand in the bucket would)."""
+    off-site (``plant`` and ``lose`` do to it what a hand in the bucket would);
+    ``left_out`` what the notes of partial copies say, as ``list --remote`` reads them."""
 
     copied: dict[str, dict[BackupName, OffsiteCopy]] = attrs.field(factory=dict)
     lost: dict[tuple[str, BackupName], set[Companion]] = attrs.field(factory=dict)
     globals_sha256: dict[tuple[str, BackupName], str] = attrs.field(factory=dict)
+    # What the notes of partial copies say (a fake cannot read the uploaded file).
+    left_out: dict[tuple[str, BackupName], tuple[str, ...]] = attrs.field(factory=dict)
     fail_after: int | None = None
     unreachable: bool = False
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
@@ -660,6 +678,7 @@ class FakeOffsiteStore:
             globals_line = f"{globals_sha256}  {copy.name.globals_name}\n"
             if Companion.WRONG_GLOBALS_CHECKSUM in lost:
                 globals_line = f"{'e' * 64}  {copy.name.globals_name}\n"
+        noted = copy.partial and Companion.NOTE_CHECKSUM not in lost
         return OffsiteCopy.judged(
             name=copy.name,
             size=copy.size,
@@ -668,7 +687,18 @@ class FakeOffsiteStore:
             globals_found=copy.has_globals and Companion.GLOBALS not in lost,
             globals_sha256=None if Companion.OTHER_GLOBALS in lost else globals_sha256,
             globals_line=globals_line,
+            note_found=copy.partial and Companion.NOTE not in lost,
+            note_sha256=NOTE_SHA256,
+            note_line=f"{NOTE_SHA256}  {copy.name.note_name}\n" if noted else None,
         )
+
+    def with_left_out(self, identifier: str, copies: Sequence[OffsiteCopy]) -> list[OffsiteCopy]:
+        return [
+            attrs.evolve(copy, left_out=self.left_out.get((identifier, copy.name), ()))
+            if copy.partial and copy.usable
+            else copy
+            for copy in copies
+        ]
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         if self.unreachable:
@@ -685,6 +715,7 @@ class FakeOffsiteStore:
         *,
         archive: StoredArchive,
         globals: StoredArchive | None,
+        note: StoredArchive | None = None,
     ) -> OffsiteCopy:
         uploads = sum(1 for action in self.actions if action[0] == "upload")
         if self.unreachable or (self.fail_after is not None and uploads >= self.fail_after):
@@ -698,7 +729,12 @@ class FakeOffsiteStore:
             self.globals_sha256[identifier, name] = globals.checksum
         if existing is not None:  # an earlier upload's: completed, the archive never sent again
             kept_globals = existing.has_globals and Companion.GLOBALS not in lost
-            completed = attrs.evolve(existing, has_globals=kept_globals or globals is not None)
+            kept_note = existing.partial and Companion.NOTE not in lost
+            completed = attrs.evolve(
+                existing,
+                has_globals=kept_globals or globals is not None,
+                partial=kept_note or note is not None,
+            )
             if lost or completed != existing:
                 self.copied[identifier][name] = completed
                 self.lost.pop((identifier, name), None)
@@ -707,7 +743,11 @@ class FakeOffsiteStore:
         if self.locks is not None:
             self.locked_uploads.append(identifier in self.locks.holding)
         copy = OffsiteCopy(
-            name=name, size=1234, has_globals=globals is not None, sha256=archive.checksum
+            name=name,
+            size=1234,
+            has_globals=globals is not None,
+            sha256=archive.checksum,
+            partial=note is not None,
         )
         self.copied.setdefault(identifier, {})[name] = copy
         self.actions.append(("upload", identifier, str(name)))
@@ -746,6 +786,10 @@ class FakeDownloads:
             if copy.has_globals:  # the globals' own checksum, as uploaded
                 fetched.globals_checksums[identifier, name] = self.offsite.globals_sha256.get(
                     (identifier, name), copy.sha256
+                )
+            if copy.partial:
+                fetched.left_out[identifier, name] = self.offsite.left_out.get(
+                    (identifier, name), ()
                 )
         self.actions.append(("fetch", identifier, str(name)))
         try:

@@ -400,6 +400,8 @@ def test_list_remote_shows_the_off_site_copies(run: Run, fakes: Fakes) -> None:
             "location": "s3://bucket/prefix/users/file_daily_2024-07-03T09:00:00Z.dump",
             "usable": True,
             "problem": None,
+            "partial": False,
+            "left_out": [],
         }
     ]
 

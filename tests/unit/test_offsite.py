@@ -3,12 +3,16 @@ a failed upload leaves the local backups as they were and says what is not off-s
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
+import pytest
 
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import Backup, BackupName
 from pg_backup_manager.domain.offsite.sync import plan_sync
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 from .fakes import GOOD_SHA256, Companion, Fakes, database
 
@@ -293,40 +297,45 @@ def test_a_checksum_line_that_names_another_file_makes_a_copy_unusable() -> None
     assert copy.problem == f"its checksum object ({OLD}.sha256) is not a sha256sum line for {OLD}"
 
 
-def test_globals_are_judged_like_the_archive_and_a_lone_globals_checksum_is_unusable() -> None:
+@pytest.mark.parametrize("companion", ["globals", "note"])
+def test_globals_and_notes_are_judged_like_the_archive_and_a_lone_checksum_is_unusable(
+    companion: str,
+) -> None:
     name = BackupName.parse(OLD)
-    globals_sidecar = f"{name.globals_name}.sha256"
+    file_name = name.globals_name if companion == "globals" else name.note_name
+    sidecar = f"{file_name}.sha256"
 
     def judged(
         *,
-        globals_found: bool = True,
-        globals_sha256: str | None = GLOBALS_SHA256,
-        globals_line: str | None = f"{GLOBALS_SHA256}  {name.globals_name}\n",
+        found: bool = True,
+        sha256: str | None = GLOBALS_SHA256,
+        line: str | None = f"{GLOBALS_SHA256}  {file_name}\n",
     ) -> str | None:
+        said: dict[str, Any] = {"globals_found": False}
+        said |= {f"{companion}_found": found, f"{companion}_sha256": sha256}
+        said[f"{companion}_line"] = line
         return OffsiteCopy.judged(
             name=name,
             size=12,
             sha256=GOOD_SHA256,
             checksum_line=f"{GOOD_SHA256}  {OLD}\n",
-            globals_found=globals_found,
-            globals_sha256=globals_sha256,
-            globals_line=globals_line,
+            **said,
         ).problem
 
     assert judged() is None
-    assert judged(globals_line=f"{'e' * 64}  {name.globals_name}\n") == (
-        f"its checksum object ({globals_sidecar}) says eeeeeeeeeeeeeeee..., "
-        "the SHA-256 recorded with its globals is cccccccccccccccc..."
+    assert judged(found=False, sha256=None, line=None) is None
+    assert judged(line=f"{'e' * 64}  {file_name}\n") == (
+        f"its checksum object ({sidecar}) says eeeeeeeeeeeeeeee..., "
+        f"the SHA-256 recorded with its {companion} is cccccccccccccccc..."
     )
-    assert judged(globals_sha256=None) == (
-        "no SHA-256 recorded with its globals (x-amz-meta-sha256)"
+    assert judged(sha256=None) == (f"no SHA-256 recorded with its {companion} (x-amz-meta-sha256)")
+    assert judged(line=f"{GLOBALS_SHA256}  {OLD}\n") == (
+        f"its checksum object ({sidecar}) is not a sha256sum line for {file_name}"
     )
-    assert judged(globals_line=f"{GLOBALS_SHA256}  {OLD}\n") == (
-        f"its checksum object ({globals_sidecar}) is not a sha256sum line for {name.globals_name}"
-    )
-    assert judged(globals_found=False, globals_sha256=None) == (
-        f"its globals' checksum object ({globals_sidecar}) is there but not its globals "
-        f"({name.globals_name})"
+    assert judged(line=None) == f"no checksum object for its {companion} ({sidecar})"
+    whose = "its globals'" if companion == "globals" else "its note's"
+    assert judged(found=False, sha256=None) == (
+        f"{whose} checksum object ({sidecar}) is there but not its {companion} ({file_name})"
     )
 
 

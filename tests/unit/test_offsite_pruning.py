@@ -8,8 +8,9 @@ import pytest
 from pg_backup_manager.domain.backups.policy import RetentionPolicy, Why
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.offsite.pruning import PruneOffsite
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 from .fakes import GOOD_SHA256, Companion, Fakes, database
 

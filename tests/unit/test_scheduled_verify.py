@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import BackupName, OffsiteCopy
+from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.verification.model import (
     PASSED_AGAIN,
     Found,

@@ -6,7 +6,9 @@ The real store only touches files under pytest's tmp_path.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -392,3 +394,50 @@ def test_a_partial_backups_note_goes_with_it_and_an_unreadable_one_still_says_pa
     [backup] = store.catalog.backups("users")
     assert (backup.partial, backup.left_out) == (True, ())
     assert not (directory / "file_daily_2024-07-03T09:00:00Z.left-out.json").exists()
+
+
+def test_a_partial_backups_note_is_found_with_a_sha256_and_a_whole_one_has_none(
+    store: Store,
+) -> None:
+    store.write("users", OLD, left_out=("--no-blobs",))
+    store.write("users", NEW)
+
+    note = store.catalog.note("users", OLD)
+
+    assert note is not None and note.path.name == "file_daily_2024-07-03T09:00:00Z.left-out.json"
+    assert note.checksum is not None and re.fullmatch("[0-9a-f]{64}", note.checksum)
+    assert store.catalog.note("users", NEW) is None
+
+
+def test_a_shared_copy_carries_the_note_of_a_partial_backup_and_loses_it_for_a_whole_one(
+    store: Store,
+) -> None:
+    store.write("users", OLD, left_out=("--exclude-table=audit",))
+    store.write("users", NEW)
+    nothing_shared = store.shared.left_out("users")
+
+    store.shared.share("users", OLD)
+    partial = store.shared.left_out("users")
+    store.shared.share("users", NEW)
+
+    assert nothing_shared is None
+    assert partial == ("--exclude-table=audit",)
+    assert store.shared.left_out("users") is None
+
+
+def test_the_shared_note_is_beside_file_dump_and_says_what_its_note_says(tmp_path: Path) -> None:
+    store = local_store(tmp_path)
+    store.write("users", OLD, left_out=("--no-blobs",))
+
+    store.shared.share("users", OLD)
+
+    local = tmp_path / "data" / "users" / "file_daily_2024-07-03T09:00:00Z.left-out.json"
+    shared = tmp_path / "shared" / "users" / "file.left-out.json"
+    assert shared.read_bytes() == local.read_bytes()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+    assert note_sha256(store, OLD) == hashlib.sha256(local.read_bytes()).hexdigest()
+
+
+def note_sha256(store: Store, name: BackupName) -> str | None:
+    note = store.catalog.note("users", name)
+    return None if note is None else note.checksum

@@ -76,6 +76,8 @@ def _record(fields: dict[str, Any]) -> RunRecord | None:
         confirmed_offsite=_checksums(fields.get("confirmed_offsite")),
         unusable_offsite=_names(fields.get("unusable_offsite")),
         note=_text(fields.get("note")),
+        partial=fields.get("partial") is True,
+        left_out=_names(fields.get("left_out")) or (),
     )
 
 
@@ -122,6 +124,9 @@ def encoded(record: RunRecord, totals: dict[Outcome, int]) -> bytes:
         fields["unusable_offsite"] = list(record.unusable_offsite)
     if record.note is not None:  # the WAL receiver's starts and new streams
         fields["note"] = record.note
+    if record.partial:  # a partial backup made or restored: what left something out
+        fields["partial"] = True
+        fields["left_out"] = list(record.left_out)
     return (json.dumps(fields, sort_keys=True) + "\n").encode()
 
 

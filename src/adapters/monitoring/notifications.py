@@ -20,6 +20,7 @@ from pg_backup_manager.adapters.monitoring.redaction import (
     ping_url,
     redact,
 )
+from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.history import Outcome, RunRecord
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ def message(identifier: str, record: RunRecord) -> tuple[str, str]:
     if record.backup is not None:
         size = f" ({record.size_bytes} bytes)" if record.size_bytes is not None else ""
         lines.append(f"backup: {record.backup}{size}")
+        if record.partial:
+            lines.append(f"partial: {left_out_words(record.left_out)}")
     if record.error is not None:
         lines.append(f"error: {redact(record.error)}")
     if record.note is not None:

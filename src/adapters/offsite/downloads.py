@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 import attrs
 
 from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.adapters.storage import left_out as notes
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
@@ -29,10 +30,20 @@ class DownloadedCatalog:
     name: BackupName
 
     def backups(self, identifier: str) -> list[Backup]:
-        """Return the downloaded backup."""
+        """Return the downloaded backup: partial when its note came with it."""
         path = self.directory / str(self.name)
         has_globals = (self.directory / self.name.globals_name).is_file()
-        return [Backup(name=self.name, size=path.stat().st_size, has_globals=has_globals)]
+        note = self.directory / self.name.note_name
+        partial = note.is_file()
+        return [
+            Backup(
+                name=self.name,
+                size=path.stat().st_size,
+                has_globals=has_globals,
+                partial=partial,
+                left_out=notes.read(note) if partial else (),
+            )
+        ]
 
     def backup_names(self, identifier: str) -> list[BackupName]:
         """Return the downloaded backup's name."""
@@ -43,6 +54,11 @@ class DownloadedCatalog:
         return files.stored_archive(
             self.directory / str(name), f"no off-site copy {name} of {identifier} was fetched"
         )
+
+    def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
+        """Return the downloaded note of what the copy left out (checked against its
+        checksum object as it was fetched); None: the copy is whole."""
+        return notes.stored(self.directory / name.note_name)
 
     def globals(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the downloaded globals and the SHA-256 uploaded with them."""

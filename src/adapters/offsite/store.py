@@ -3,15 +3,16 @@ store (``OffsiteLister``, ``OffsiteUploader``, ``OffsiteDownloader``, ``OffsiteD
 whatever the backend.
 
 Keys: ``<prefix>/<identifier>/<backup name>``, with beside it ``<name>.sha256``,
-``<stem>.globals.sql`` and ``<stem>.globals.sql.sha256``. Every object is recorded with
+``<stem>.globals.sql`` and ``<stem>.globals.sql.sha256``, and for a partial backup
+``<stem>.left-out.json`` and ``<stem>.left-out.json.sha256``. Every object is recorded with
 the SHA-256 of its content; an upload counts once the bucket reports the expected size
 and that SHA-256. Objects are made only where their key is free (``Bucket.put``), after
 a look found it free, so nothing is ever overwritten. A listed archive is a usable copy
 only with its checksum object, a ``sha256sum`` line naming the archive whose digest is
 the archive's recorded SHA-256; and, when it has globals or their checksum object, both,
-agreeing in the same way (:meth:`OffsiteCopy.judged`).
+agreeing in the same way, and so of the note (:meth:`OffsiteCopy.judged`).
 
-With ENCRYPTION_RECIPIENTS, the archive and the globals are stored encrypted (the
+With ENCRYPTION_RECIPIENTS, the archive, the globals and the note are stored encrypted (the
 ``Cipher``, age), recorded as such; their recorded SHA-256 and size describe the
 plaintext, which the checksum objects (never encrypted: a digest reveals nothing)
 prove again after decryption.
@@ -21,20 +22,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 
 import attrs
 
+from pg_backup_manager.adapters.offsite import judging
 from pg_backup_manager.adapters.offsite.bucket import Bucket, Cipher, Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.fetching import SIDECAR, download
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import check_identifier
-from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
-
-MAX_CHECKSUM_OBJECT = 4096  # a sha256sum line is about 110 bytes
-JUDGED_AT_ONCE = 8  # copies whose objects are asked at once (botocore pools 10 connections)
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 
 @attrs.frozen(kw_only=True)
@@ -51,58 +50,14 @@ class BucketOffsiteStore:
 
     def copies(self, identifier: str) -> list[OffsiteCopy]:
         """Return the backups of ``identifier``, newest first: only names directly under its
-        prefix that are backup names, each judged by what a restore needs (a stat of the
-        archive and a read of its checksum object each, a few at a time)."""
-        base = self._base(identifier)
-        listing = self.bucket.listing(base)
-        archives = [
-            (name, size)
-            for key, size in listing.items()
-            if (name := BackupName.from_text(key)) is not None
-        ]
-        with ThreadPoolExecutor(max_workers=JUDGED_AT_ONCE) as pool:
-            found = list(pool.map(lambda item: self._judged(base, listing, *item), archives))
-        return sorted(found, key=lambda copy: (copy.name.taken_at, str(copy.name)), reverse=True)
+        prefix that are backup names, each judged by what a restore needs
+        (:func:`.judging.copies`)."""
+        return judging.copies(self.bucket, self._base(identifier))
 
-    def _judged(
-        self, base: str, listing: dict[str, int], name: BackupName, size: int
-    ) -> OffsiteCopy:
-        """Return the copy ``name`` judged from ``listing`` and, when its checksum object is
-        listed, from what is recorded of the archive and of its globals and the text of
-        their checksum objects (at most two stats and two reads)."""
-        sha256 = line = globals_sha256 = globals_line = None
-        checksum_name = str(name) + SIDECAR
-        globals_checksum_name = name.globals_name + SIDECAR
-        if checksum_name in listing:  # else nothing more to ask: it is unusable already
-            sha256 = self._sha256_of(base + str(name))
-            line = self._text_in(base + checksum_name, listing[checksum_name])
-            if name.globals_name in listing:
-                globals_sha256 = self._sha256_of(base + name.globals_name)
-            if globals_checksum_name in listing:
-                globals_line = self._text_in(
-                    base + globals_checksum_name, listing[globals_checksum_name]
-                )
-        return OffsiteCopy.judged(
-            name=name,
-            size=size,
-            sha256=sha256,
-            checksum_line=line,
-            globals_found=name.globals_name in listing,
-            globals_sha256=globals_sha256,
-            globals_line=globals_line,
-        )
-
-    def _sha256_of(self, key: str) -> str | None:
-        found = self.bucket.stat(key)
-        return found.sha256 if found is not None else None
-
-    def _text_in(self, key: str, size: int) -> str | None:
-        """Return the text of the checksum object at ``key`` (``""``: too large to be one),
-        or None when it is gone."""
-        if size > MAX_CHECKSUM_OBJECT:
-            return ""
-        body = self.bucket.read(key, MAX_CHECKSUM_OBJECT)
-        return None if body is None else body.decode("utf-8", errors="replace")
+    def with_left_out(self, identifier: str, copies: Sequence[OffsiteCopy]) -> list[OffsiteCopy]:
+        """Return ``copies`` of ``identifier`` with what each partial one left out, read from
+        its note (:func:`.judging.with_left_out`)."""
+        return judging.with_left_out(self.bucket, self.cipher, self._base(identifier), copies)
 
     def holds(self, identifier: str, name: BackupName, archive: StoredArchive) -> bool:
         """Return whether the bucket holds backup ``name`` with ``archive``'s size and
@@ -118,6 +73,7 @@ class BucketOffsiteStore:
         *,
         archive: StoredArchive,
         globals: StoredArchive | None,
+        note: StoredArchive | None = None,
     ) -> OffsiteCopy:
         """Copy backup ``name`` and its companions, the archive last; see the port."""
         checksum = _checksum(name, archive)
@@ -129,18 +85,20 @@ class BucketOffsiteStore:
         # The archive is made last: once it is there, so are its companions. Each companion
         # is made where it is missing, so a copy that lost some (by hand) is completed; none
         # is ever written over another object.
-        if globals is not None:
-            if globals.checksum is None:
-                raise ControllerError(f"the globals of {name} have no checksum")
-            globals_path = Path(globals.path)
-            self._put_file(
-                base + name.globals_name, globals_path, _size(globals_path), globals.checksum
-            )
-            self._put_sidecar(base + name.globals_name, globals.checksum)
+        for companion, what in ((note, name.note_name), (globals, name.globals_name)):
+            if companion is not None:
+                self._put_companion(base + what, companion)
         self._put_sidecar(base + str(name), checksum)
         if not present:
             self._put_file(base + str(name), path, size, checksum)
-        return OffsiteCopy(name=name, size=size, has_globals=globals is not None, sha256=checksum)
+        return OffsiteCopy(
+            name=name,
+            size=size,
+            has_globals=globals is not None,
+            sha256=checksum,
+            partial=note is not None,
+            left_out=(),
+        )
 
     def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
         """Write backup ``name`` of ``identifier`` and its companions into the directory
@@ -151,11 +109,21 @@ class BucketOffsiteStore:
         )
 
     def delete(self, identifier: str, name: BackupName) -> None:
-        """Delete backup ``name`` of ``identifier``: the archive first, then its companions."""
+        """Delete backup ``name`` of ``identifier``: the archive first, then its companions
+        (its checksum, its globals, its note, each with its checksum)."""
         base = self._base(identifier)
-        stem = base + name.globals_name
-        for key in (base + str(name), base + str(name) + SIDECAR, stem, stem + SIDECAR):
-            self.bucket.delete(key)
+        for file_name in (str(name), name.globals_name, name.note_name):
+            self.bucket.delete(base + file_name)
+            self.bucket.delete(base + file_name + SIDECAR)
+
+    def _put_companion(self, key: str, companion: StoredArchive) -> None:
+        """Make ``key`` (the globals, the note) from ``companion``, then its checksum
+        object, each where it is missing."""
+        if companion.checksum is None:
+            raise ControllerError(f"{Path(companion.path).name} has no checksum")
+        path = Path(companion.path)
+        self._put_file(key, path, _size(path), companion.checksum)
+        self._put_sidecar(key, companion.checksum)
 
     def _put_sidecar(self, key: str, checksum: str) -> None:
         """Make ``<key>.sha256``, the ``sha256sum`` line of the object at ``key``."""

@@ -3,25 +3,21 @@ left something of the database out of it. A backup without a note is whole."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from pg_backup_manager.adapters.storage import files
-from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.names import NOTE_SUFFIX, StoredArchive
 
-SUFFIX = ".left-out.json"
 _SCHEMA = 1
-_MAX_BYTES = 1 << 20  # a note is a few hundred bytes: more is not ours
-
-
-def note_name(name: BackupName) -> str:
-    """Return the name of the note of backup ``name``."""
-    return _of(str(name))
+MAX_BYTES = 1 << 20  # a note is a few hundred bytes: more is not ours
 
 
 def _of(archive: str) -> str:
-    return archive.removesuffix(".dump") + SUFFIX
+    return archive.removesuffix(".dump") + NOTE_SUFFIX
 
 
 def write(final: Path, left_out: Sequence[str], *, staging: Path, mode: int) -> Path:
@@ -41,13 +37,43 @@ def write(final: Path, left_out: Sequence[str], *, staging: Path, mode: int) -> 
     return note
 
 
+def stored(note: Path) -> StoredArchive | None:
+    """Return the note at ``note`` with the SHA-256 of its content (a note has no checksum
+    file: what goes off-site is proven from this); None when there is none (the backup is
+    whole), or when it is anything but a regular file.
+
+    Raises:
+        ControllerError: it cannot be read.
+    """
+    if not files.is_regular_file(note):
+        return None
+    try:
+        with note.open("rb") as source:
+            data = source.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ControllerError(f"cannot read {note}: {error.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise ControllerError(f"{note} is not a note of this controller: over {MAX_BYTES} bytes")
+    return StoredArchive(path=note, checksum=hashlib.sha256(data).hexdigest())
+
+
 def read(note: Path) -> tuple[str, ...]:
     """Return the pg_dump arguments the note at ``note`` records; () when it cannot be read
     or is not a note (the backup is partial all the same: what it left out is unknown)."""
     try:
         with note.open("rb") as source:
-            said = json.loads(source.read(_MAX_BYTES))
-    except (OSError, ValueError):
+            return parsed(source.read(MAX_BYTES))
+    except OSError:
+        return ()
+
+
+def parsed(data: bytes) -> tuple[str, ...]:
+    """Return the pg_dump arguments the note ``data`` records; () when it is not a note."""
+    try:
+        said = json.loads(data)
+    except (ValueError, RecursionError):
         return ()
     arguments = said.get("left_out") if isinstance(said, dict) else None
     if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):

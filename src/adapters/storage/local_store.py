@@ -5,7 +5,8 @@ Each database's backups live in ``<data root>/<identifier>``; only files whose
 names parse as backup names count, each with its ``<name>.sha256``, and beside
 it the cluster's globals, ``<stem>.globals.sql`` with its own checksum, and, for a
 partial backup, the note of what it left out (``<stem>.left-out.json``). The
-shared copy is ``<shared root>/<identifier>/file.dump`` (and ``file.globals.sql``).
+shared copy is ``<shared root>/<identifier>/file.dump`` (and ``file.globals.sql``, and
+``file.left-out.json`` when it is partial).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import (
     GLOBALS_SUFFIX,
+    NOTE_SUFFIX,
     SHARED_ARCHIVE_NAME,
     SHARED_GLOBALS_NAME,
+    SHARED_NOTE_NAME,
     Backup,
     BackupName,
     StoredArchive,
@@ -46,7 +49,7 @@ class LocalBackupCatalog:
             if text.endswith(GLOBALS_SUFFIX):
                 if entry.is_file(follow_symlinks=False):
                     others.add(text)
-            elif text.endswith(notes.SUFFIX):
+            elif text.endswith(NOTE_SUFFIX):
                 if entry.is_file(follow_symlinks=False):
                     noted.add(text)
             elif (
@@ -63,7 +66,7 @@ class LocalBackupCatalog:
             found = [
                 (
                     attrs.evolve(b, partial=True, left_out=notes.read(directory / note))
-                    if (note := notes.note_name(b.name)) in noted
+                    if (note := b.name.note_name) in noted
                     else b
                 )
                 for b in found
@@ -103,6 +106,11 @@ class LocalBackupCatalog:
             "before globals were saved; create the roles by hand, or restore with --no-owner",
         )
 
+    def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
+        """Return the note of what backup ``name`` of ``identifier`` left out, with the
+        SHA-256 of its content; None for a whole backup."""
+        return notes.stored(Path(self.layout.backup_dir(identifier)) / name.note_name)
+
     def delete(self, identifier: str, name: BackupName) -> None:
         """Delete backup ``name`` of ``identifier``, then its checksum, its globals and the
         note of what it left out; missing is fine."""
@@ -112,7 +120,7 @@ class LocalBackupCatalog:
             for doomed in (path, globals_path):  # the backup first: then it is gone
                 doomed.unlink(missing_ok=True)
                 doomed.with_name(doomed.name + files.SHA256).unlink(missing_ok=True)
-            path.with_name(notes.note_name(name)).unlink(missing_ok=True)
+            path.with_name(name.note_name).unlink(missing_ok=True)
             files.fsync_dir(path.parent)
         except OSError as error:
             raise ControllerError(f"cannot delete {path}: {error.strerror}") from None
@@ -120,7 +128,8 @@ class LocalBackupCatalog:
 
 @attrs.frozen(kw_only=True)
 class LocalSharedCopies:
-    """The shared ``file.dump`` of each database, replaced atomically with its checksum."""
+    """The shared ``file.dump`` of each database, replaced atomically with its checksum, and
+    its globals and note."""
 
     layout: Layout
     file_mode: int = 0o600
@@ -137,14 +146,23 @@ class LocalSharedCopies:
         directory = files.private_dir(
             Path(self.layout.shared_root), Path(self.layout.shared_dir(identifier))
         )
+        note = catalog.note(identifier, name)
         final = directory / SHARED_ARCHIVE_NAME
+        note_final = directory / SHARED_NOTE_NAME
         files.remove_leftovers(directory)
         staging = directory / f".{SHARED_ARCHIVE_NAME}.{os.getpid()}{files.PARTIAL}"
         with files.staging_dir(staging):
             # The old globals go first and the new ones come last: an interruption
             # leaves an archive without globals, never one beside another's globals.
             self._copy(None, directory / SHARED_GLOBALS_NAME, staging)
+            # A note comes before its archive and goes after a whole one took its place:
+            # an interruption may leave a note too many, never a partial archive that
+            # reads as whole.
+            if note is not None:
+                os.replace(self._staged(note.path, note_final, staging), note_final)
             self._copy(source, final, staging)
+            if note is None:
+                note_final.unlink(missing_ok=True)
             self._copy(source_globals, directory / SHARED_GLOBALS_NAME, staging)
             files.fsync_dir(directory)
         return final
@@ -156,15 +174,20 @@ class LocalSharedCopies:
             final.unlink(missing_ok=True)
             sidecar.unlink(missing_ok=True)
             return
-        copy = staging / final.name
-        files.create_empty(copy, self.file_mode)
-        shutil.copyfile(source.path, copy)
-        files.fsync(copy)
+        copy = self._staged(source.path, final, staging)
         if source.checksum is None:
             sidecar.unlink(missing_ok=True)
         else:
             files.write_checksum(final, source.checksum, staging=staging, mode=self.file_mode)
         os.replace(copy, final)
+
+    def _staged(self, source: PurePath, final: Path, staging: Path) -> Path:
+        """Return a durable copy of ``source`` in ``staging``, to take the name ``final``."""
+        copy = staging / final.name
+        files.create_empty(copy, self.file_mode)
+        shutil.copyfile(source, copy)
+        files.fsync(copy)
+        return copy
 
     def archive(self, identifier: str) -> StoredArchive:
         """Return the shared ``file.dump`` of ``identifier`` and its recorded SHA-256."""
@@ -182,6 +205,12 @@ class LocalSharedCopies:
             f"no shared globals {path}: the shared archive was made before globals were "
             f"saved; share a new one with 'controller dump {identifier} --shared'",
         )
+
+    def left_out(self, identifier: str) -> tuple[str, ...] | None:
+        """Return what the shared archive of ``identifier`` left out (its note); None: it
+        has no note, it is whole."""
+        note = Path(self.layout.shared_dir(identifier)) / SHARED_NOTE_NAME
+        return notes.read(note) if files.is_regular_file(note) else None
 
 
 @attrs.frozen(kw_only=True)

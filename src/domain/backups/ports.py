@@ -57,7 +57,8 @@ class SharedCopies(Protocol):
 
     def share(self, identifier: str, name: BackupName) -> PurePath:
         """Copy backup ``name`` (and its checksum) to the shared ``file.dump``, atomically,
-        and its globals to ``file.globals.sql`` (removed if the backup has none).
+        its globals to ``file.globals.sql`` (removed if the backup has none), and the note
+        of what a partial backup left out to ``file.left-out.json`` (removed if it is whole).
 
         Returns the shared file's path.
 
@@ -81,6 +82,11 @@ class SharedCopies(Protocol):
             BackupNotFoundError: there is no shared globals file.
             IntegrityError, ControllerError: as :meth:`BackupCatalog.archive`.
         """
+
+    def left_out(self, identifier: str) -> tuple[str, ...] | None:
+        """Return what the shared archive of ``identifier`` left out, as its note
+        ``file.left-out.json`` records it (empty: the note cannot be read); None when there
+        is no note: the shared archive is whole."""
 
 
 class ArchiveChecker(Protocol):

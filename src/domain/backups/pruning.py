@@ -15,7 +15,7 @@ from pg_backup_manager.domain.backups.policy import (
 )
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import OffsiteCopy
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.ports import BackupCatalog, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 

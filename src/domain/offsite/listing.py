@@ -1,4 +1,5 @@
-"""``list --remote``: the copies of each database in the off-site store, newest first."""
+"""``list --remote``: the copies of each database in the off-site store, newest first, and
+what the partial ones left out."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Sequence
 import attrs
 
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import OffsiteCopy
 from pg_backup_manager.domain.offsite.ports import OffsiteLister
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 
 @attrs.frozen(kw_only=True)
@@ -49,7 +50,9 @@ class ListOffsiteCopies:
             listings=tuple(
                 OffsiteListing(
                     database=database,
-                    copies=self.offsite.copies(database.identifier),
+                    copies=self.offsite.with_left_out(
+                        database.identifier, self.offsite.copies(database.identifier)
+                    ),
                     location=self.offsite.location(database.identifier),
                 )
                 for database in databases

@@ -4,11 +4,13 @@ verify."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import PurePath
 from typing import Protocol
 
-from pg_backup_manager.domain.names import BackupName, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.names import BackupName, StoredArchive
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.ports import BackupReader
 
 
@@ -37,6 +39,16 @@ class OffsiteLister(OffsiteCopies, Protocol):
     def location(self, identifier: str) -> str:
         """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
 
+    def with_left_out(self, identifier: str, copies: Sequence[OffsiteCopy]) -> list[OffsiteCopy]:
+        """Return ``copies`` of ``identifier``, in order, each usable partial one with the
+        pg_dump arguments its note records (``left_out``), read from the store; a note that
+        cannot be read (encrypted, without the identity that decrypts it) or proven by its
+        recorded SHA-256 leaves them unknown (empty).
+
+        Raises:
+            ControllerError: never for one note; only as :meth:`copies` does.
+        """
+
 
 class OffsiteUploader(OffsiteCopies, Protocol):
     """What ``sync`` needs: the copies, and making the missing ones."""
@@ -57,12 +69,14 @@ class OffsiteUploader(OffsiteCopies, Protocol):
         *,
         archive: StoredArchive,
         globals: StoredArchive | None,
+        note: StoredArchive | None = None,
     ) -> OffsiteCopy:
-        """Copy backup ``name`` (``archive``, whose checksum is known) and its globals to the
-        store, streaming; return the copy once the store reports it with the local size
-        and the SHA-256 of ``archive``.
+        """Copy backup ``name`` (``archive``, whose checksum is known), its globals and, for
+        a partial backup, its ``note`` of what it left out to the store, streaming; return
+        the copy once the store reports it with the local size and the SHA-256 of
+        ``archive``.
 
-        The companions (globals, checksums) go first and the archive last, so a
+        The companions (note, globals, checksums) go first and the archive last, so a
         listed copy has them. No object is ever overwritten: one that exists
         already with the same size and SHA-256 counts as uploaded (an earlier,
         interrupted upload), and one with other content is an error. Of a copy
@@ -90,12 +104,14 @@ class OffsiteDownloader(Protocol):
     """Brings a copy back (for :class:`OffsiteDownloads`)."""
 
     def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
-        """Write backup ``name`` of ``identifier``, its checksum, and its globals with their
-        checksum if the store has them, into the directory ``into``, under their own names.
+        """Write backup ``name`` of ``identifier``, its checksum, and its globals and its note
+        with their checksums if the store has them, into the directory ``into``, under their
+        own names (the note checked against its checksum).
 
         Raises:
             BackupNotFoundError: the store has no such backup.
-            IntegrityError: the store has the backup but not its checksum.
+            IntegrityError: the store has the backup but not its checksum, or a note that
+                is not proven by its checksum object.
             ControllerError: the store cannot be reached, or a file cannot be written.
         """
 

@@ -4,7 +4,8 @@ The store holds each database's backups under its own key prefix; a backup
 counts as off-site only once the store reports it with the local size and
 SHA-256 (see :class:`OffsiteUploader`), with everything a restore needs beside it
 (its checksum object, and its globals with theirs when the local backup has
-globals): a key of the right name is not enough. A copy that lacks some of it
+globals, and its note with its checksum when it is partial): a key of the right name is
+not enough. A copy that lacks some of it
 is completed (the archive is never sent again over an existing object).
 Uploading never touches the local backup: a failed upload leaves it in place
 for the next run.
@@ -20,8 +21,9 @@ import attrs
 from pg_backup_manager.domain.errors import ControllerError, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, BackupName, OffsiteCopy, StoredArchive
+from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteUploader
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import recorded
 
@@ -41,7 +43,9 @@ def plan_sync(local: Iterable[Backup], copies: Iterable[OffsiteCopy]) -> SyncPla
     incomplete, and which it lacks.
 
     A copy is complete when the controller would restore it (:attr:`OffsiteCopy.usable`)
-    and it has globals whenever the local backup has them.
+    and it has globals whenever the local backup has them, and the note of what it left
+    out whenever the local backup is partial (a copy made before notes went off-site
+    lacks it, and is completed).
     """
     listed = {copy.name: copy for copy in copies}
     ordered = sorted(local, key=_age_order)
@@ -51,6 +55,7 @@ def plan_sync(local: Iterable[Backup], copies: Iterable[OffsiteCopy]) -> SyncPla
         if (copy := listed.get(backup.name)) is not None
         and copy.usable
         and (copy.has_globals or not backup.has_globals)
+        and (copy.partial or not backup.partial)
     }
     return SyncPlan(
         listed=tuple(backup for backup in ordered if backup.name in complete),
@@ -181,7 +186,10 @@ class Sync:
     def _upload(self, identifier: str, backup: Backup) -> OffsiteCopy:
         archive = self._archive(identifier, backup)
         globals_file = self.catalog.globals(identifier, backup.name) if backup.has_globals else None
-        return self.offsite.upload(identifier, backup.name, archive=archive, globals=globals_file)
+        note = self.catalog.note(identifier, backup.name) if backup.partial else None
+        return self.offsite.upload(
+            identifier, backup.name, archive=archive, globals=globals_file, note=note
+        )
 
 
 def _pairs(proven: dict[BackupName, str | None]) -> tuple[tuple[str, str], ...]:

@@ -41,7 +41,8 @@ from pg_backup_manager.domain.restore.swap import SwapPlan, plan_swap
 
 @attrs.frozen(kw_only=True)
 class RestoreReport:
-    """What one restore loaded, what it recovered first, and the safety backup it made."""
+    """What one restore loaded (and, of a partial backup, what it left out), what it
+    recovered first, and the safety backup it made."""
 
     database: Database
     archive: PurePath
@@ -49,6 +50,8 @@ class RestoreReport:
     leftovers: LeftoverPlan
     safety_backup: Backup | None = None
     roles: RolePlan | None = None
+    # The archive was partial: what it left out (empty: unknown); None: it was whole.
+    left_out: tuple[str, ...] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -111,8 +114,17 @@ class Restore:
         ):
             stored = self.catalog.archive(database.identifier, name)
             recording.archive, recording.sha256 = str(name), stored.checksum
+            recording.left_out = self._left_out(database, name)
             roles = self.catalog.globals(database.identifier, name) if with_globals else None
-            return self._restore(database, stored, roles, owners=owners, safety_dump=safety_dump)
+            report = self._restore(database, stored, roles, owners=owners, safety_dump=safety_dump)
+            return attrs.evolve(report, left_out=recording.left_out)
+
+    def _left_out(self, database: Database, name: BackupName) -> tuple[str, ...] | None:
+        """Return what backup ``name`` left out (None: it is whole)."""
+        for backup in self.catalog.backups(database.identifier):
+            if backup.name == name:
+                return backup.left_out if backup.partial else None
+        return None
 
     def shared_copies(
         self,
@@ -134,10 +146,12 @@ class Restore:
                 ):
                     stored = self.shared.archive(database.identifier)
                     recording.archive, recording.sha256 = stored.path.name, stored.checksum
+                    recording.left_out = self.shared.left_out(database.identifier)
                     roles = self.shared.globals(database.identifier) if with_globals else None
                     report = self._restore(
                         database, stored, roles, owners=owners, safety_dump=safety_dump
                     )
+                    report = attrs.evolve(report, left_out=recording.left_out)
             except ControllerError as error:
                 results.append(RestoreResult(database=database, error=error))
             else:

@@ -7,13 +7,13 @@ shares (:class:`Line`, sizes, one-line errors).
 
 from __future__ import annotations
 
-import shlex
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
 from pg_backup_manager.domain.backups.policy import KeepFor, Why
+from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.errors import one_line
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.backups.listing import Listing
     from pg_backup_manager.domain.backups.policy import Verdict
     from pg_backup_manager.domain.backups.pruning import PruneResult
-    from pg_backup_manager.domain.names import Backup, OffsiteCopy
+    from pg_backup_manager.domain.names import Backup
+    from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 __all__ = ["Line", "error", "one_line", "size"]
 
@@ -94,12 +95,12 @@ def backups(listing: Listing) -> Line:
     return Line("\n".join(lines))
 
 
-def partial(backup: Backup) -> str:
-    """Return ``partial: <what left something out>`` for a partial backup, each pg_dump
-    argument quoted as a shell would read it back; "" for a whole one."""
+def partial(backup: Backup | OffsiteCopy) -> str:
+    """Return ``partial: <what left something out>`` for a partial backup or copy, each
+    pg_dump argument quoted as a shell would read it back; "" for a whole one."""
     if not backup.partial:
         return ""
-    return f"partial: {shlex.join(backup.left_out) or '(what it left out could not be read)'}"
+    return f"partial: {left_out_words(backup.left_out)}"
 
 
 def completed(copy: OffsiteCopy) -> str:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
-from pg_backup_manager.domain.names import Backup, OffsiteCopy
+from pg_backup_manager.domain.names import Backup
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.backups.listing import ListReport
@@ -58,6 +59,8 @@ def offsite_entry(identifier: str, copy: OffsiteCopy, location: str) -> dict[str
         "location": f"{location}{copy.name}",
         "usable": copy.usable,
         "problem": copy.problem,
+        "partial": copy.partial,
+        "left_out": list(copy.left_out),
     }
 
 

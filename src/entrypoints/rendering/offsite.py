@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pg_backup_manager.entrypoints.rendering.backups import Line, completed, error, one_line, size
+from pg_backup_manager.entrypoints.rendering.backups import (
+    Line,
+    completed,
+    error,
+    one_line,
+    partial,
+    size,
+)
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.offsite.listing import OffsiteListing
@@ -22,10 +29,11 @@ def offsite_copies(listing: OffsiteListing) -> Line:
     for copy in found:
         taken = copy.name.taken_at.isoformat(sep=" ")[:19]
         kept = copy.name.globals_name if copy.has_globals else "-"
+        left_out = f"  {partial(copy)}" if copy.partial else ""
         unusable = "" if copy.problem is None else f"  UNUSABLE: {copy.problem}"
         lines.append(
             f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
-            f"{size(copy.size):<10}  {kept}{unusable}"
+            f"{size(copy.size):<10}  {kept}{left_out}{unusable}"
         )
     return Line("\n".join(lines))
 

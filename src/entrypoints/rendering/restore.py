@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.restore.globals import Kind
 from pg_backup_manager.entrypoints.rendering.backups import Line, error, one_line
 
@@ -48,6 +49,19 @@ def restore(report: RestoreReport) -> list[Line]:
             f"{target.identifier}: restored {report.archive.name} into {target.address} ({checked})"
         )
     )
+    if report.left_out is not None:
+        kept = (
+            f"; the safety dump {report.safety_backup.name} holds it"
+            if report.safety_backup is not None
+            else ""
+        )
+        lines.append(
+            Line(
+                f"{target.identifier}: {report.archive.name} is partial "
+                f"({left_out_words(report.left_out)}): what it left out is not in "
+                f"{target.dbname} now{kept}"
+            )
+        )
     return lines
 
 

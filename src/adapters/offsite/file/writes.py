@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pg_backup_manager.adapters.offsite.bucket import Source
 from pg_backup_manager.adapters.storage.files import fsync_dir
-from pg_backup_manager.domain.names import GLOBALS_SUFFIX, BackupName
+from pg_backup_manager.domain.names import GLOBALS_SUFFIX, NOTE_SUFFIX, BackupName
 
 PARTIAL = ".partial"
 LEFTOVER_SECONDS = 24 * 3600  # a temporary file this old is no live upload's
@@ -83,8 +83,8 @@ def link(temporary: Path, final: Path) -> bool:
 
 def remove_leftovers(directory: Path) -> None:
     """Remove the temporary files of uploads interrupted a day ago or more: only names of
-    this controller's form for a file it writes (a backup, its globals, their checksum
-    objects, their records); any other file is left alone."""
+    this controller's form for a file it writes (a backup, its globals, its note, their
+    checksum objects, their records); any other file is left alone."""
     now = time.time()
     with os.scandir(directory) as entries:
         for entry in entries:
@@ -100,6 +100,7 @@ def is_temporary(name: str) -> bool:
     if found is None:
         return False
     written = found["name"].removesuffix(".sha256")
-    if written.endswith(GLOBALS_SUFFIX):
-        written = written.removesuffix(GLOBALS_SUFFIX) + ".dump"
+    for companion in (GLOBALS_SUFFIX, NOTE_SUFFIX):
+        if written.endswith(companion):
+            written = written.removesuffix(companion) + ".dump"
     return BackupName.from_text(written) is not None
