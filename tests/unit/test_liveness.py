@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
 from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
 from pg_backup_manager.entrypoints.rendering.status import stale_heartbeat
@@ -95,7 +96,7 @@ def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
         catalog=fakes.store,
         history=fakes.run_log,
         clock=fakes.clock,
-        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
         heartbeat=heartbeat,
         production=True,
     )
