@@ -20,7 +20,7 @@ from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
 from pg_backup_manager.adapters.postgres.pg_dump import compress_arguments
 from pg_backup_manager.adapters.retention_settings import shown as retention_shown
 from pg_backup_manager.adapters.settings import Settings
-from pg_backup_manager.domain.monitoring.freshness import default_max_age
+from pg_backup_manager.domain.monitoring.freshness import MaxAgeFrom, default_max_age
 
 
 @attrs.frozen(kw_only=True)
@@ -38,7 +38,9 @@ def report(
     """Return every variable the controller reads (see :func:`effective`), the defaults it
     derives as it uses them at ``now``: BACKUP_MAX_AGE from the schedule, PG_BIN_DIR
     and BACKUP_COMPRESSION from the client ``tools``, HEARTBEAT_FILE from the mode,
-    RESTORE_JOBS from the CPUs, the retention variables from the rule of their tier.
+    RESTORE_JOBS from the CPUs, the retention variables from the rule of their tier, and
+    each service's schedule and max age (its ``<SERVICE>_BACKUP_MAX_AGE`` from its own
+    schedule).
 
     Raises:
         ConfigurationError: BACKUP_COMPRESSION needs newer tools than ``tools``.
@@ -83,10 +85,43 @@ def _derived(
         )
         for database in settings.config.databases
     }
-    return hosts | {
-        variable: Entry(variable=variable, value=value, source=f"default: {how}")
-        for variable, (value, how) in derived.items()
-    }
+    return (
+        hosts
+        | {
+            variable: Entry(variable=variable, value=value, source=f"default: {how}")
+            for variable, (value, how) in derived.items()
+        }
+        | _per_service(settings, now=now)
+    )
+
+
+def _per_service(settings: Settings, *, now: datetime) -> dict[str, Entry]:
+    """Return the schedule and the max age each service uses when it sets neither."""
+    identifiers = [database.identifier for database in settings.config.databases]
+    schedules = settings.schedules
+    max_ages = settings.monitoring.max_ages
+    ages = max_ages.of_each(identifiers, schedules, now=now)
+    entries = []
+    for identifier in identifiers:
+        schedule = services.BACKUP_SCHEDULE.of(identifier).name
+        if max_ages.source(identifier) is MaxAgeFrom.COMMON:
+            how = "BACKUP_MAX_AGE"
+        else:
+            gap_of = schedule if schedules.has_own(identifier) else "BACKUP_SCHEDULE"
+            how = f"twice the longest gap of {gap_of}"
+        entries += [
+            Entry(
+                variable=schedule,
+                value=settings.schedule.expression,
+                source="default: BACKUP_SCHEDULE",
+            ),
+            Entry(
+                variable=services.BACKUP_MAX_AGE.of(identifier).name,
+                value=f"{ages[identifier].total_seconds():.0f}",
+                source=f"default: {how}",
+            ),
+        ]
+    return {entry.variable: entry for entry in entries}
 
 
 def effective(

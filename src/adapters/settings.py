@@ -19,8 +19,10 @@ from pg_backup_manager.adapters.configuration.verification import verify_schedul
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.retention_settings import Retention, retention
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Config, Database, Layout
+from pg_backup_manager.domain.monitoring.freshness import MaxAges
 from pg_backup_manager.domain.verification.model import VerifySchedule
 
 PRODUCTION_ROOT = Path("/var/lib/postgresql")
@@ -55,6 +57,14 @@ class Settings:
     retention: Retention = attrs.field(factory=Retention)  # KEEP_*, OFFSITE_KEEP_*
     hooks: HookSettings = attrs.field(factory=HookSettings)
     verification: VerifySchedule | None = None  # VERIFY_SCHEDULE (None: off)
+    # <SERVICE>_BACKUP_SCHEDULE of each service that sets it (the others follow `schedule`).
+    own_schedules: Mapping[str, CronSchedule] = attrs.field(factory=dict)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Return when each service's scheduled dumps run: its own schedule, or
+        ``BACKUP_SCHEDULE``."""
+        return Schedules(common=self.schedule, own=self.own_schedules)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, cwd: Path) -> Settings:
@@ -104,6 +114,7 @@ class Settings:
             pitr_retention_days=pitr.PITR_RETENTION_DAYS.read(environ),
             retention=retention(environ, min_kept=core.MIN_BACKUPS_KEPT.read(environ)),
             hooks=hook_settings(environ, [database.identifier for database in config.databases]),
+            own_schedules=_own_schedules(environ, config),
             verification=verify_schedule(environ, timezone=timezone, offsite=offsite_settings),
         )
 
@@ -123,6 +134,13 @@ class Monitoring:
     # Point-in-time recovery: how long a WAL receiver may be down, how much a slot may hold.
     wal_max_delay: timedelta = timedelta(seconds=pitr.DEFAULT_WAL_MAX_DELAY)
     wal_slot_alert_bytes: int = 1 << 30
+    # <SERVICE>_BACKUP_MAX_AGE of each service that sets it.
+    own_max_ages: Mapping[str, timedelta] = attrs.field(factory=dict)
+
+    @property
+    def max_ages(self) -> MaxAges:
+        """Return how old each service's newest backup may be (see :class:`MaxAges`)."""
+        return MaxAges(common=self.max_age, own=self.own_max_ages)
 
 
 def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
@@ -142,12 +160,34 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         backup_on_start=monitoring.BACKUP_ON_START.read(environ),
         wal_max_delay=timedelta(seconds=pitr.WAL_MAX_DELAY.read(environ)),
         wal_slot_alert_bytes=pitr.WAL_SLOT_ALERT_SIZE.read(environ),
+        own_max_ages=_own_max_ages(environ, config),
     )
 
 
 def _max_age(environ: Mapping[str, str]) -> timedelta | None:
     seconds = monitoring.BACKUP_MAX_AGE.read(environ)
     return timedelta(seconds=seconds) if seconds is not None else None
+
+
+def _own_schedules(environ: Mapping[str, str], config: Config) -> dict[str, CronSchedule]:
+    own = {}
+    for database in config.databases:
+        variable = services.BACKUP_SCHEDULE.of(database.identifier)
+        expression = variable.read(environ)
+        if expression is not None:
+            own[database.identifier] = CronSchedule.parse(
+                expression, config.timezone, variable=variable.name
+            )
+    return own
+
+
+def _own_max_ages(environ: Mapping[str, str], config: Config) -> dict[str, timedelta]:
+    own = {}
+    for database in config.databases:
+        seconds = services.BACKUP_MAX_AGE.of(database.identifier).read(environ)
+        if seconds is not None:
+            own[database.identifier] = timedelta(seconds=seconds)
+    return own
 
 
 def _copy_to_shared(environ: Mapping[str, str]) -> bool:

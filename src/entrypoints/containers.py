@@ -45,7 +45,7 @@ class Container(containers.DeclarativeContainer):
 
     # Time, files and locks.
     clock = providers.Singleton(lazy.SystemClock)
-    schedule = settings.provided.schedule
+    schedules = settings.provided.schedules
     heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
     catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
     staging = providers.Singleton(lazy.LocalStaging, layout=layout, file_mode=file_mode)
@@ -213,10 +213,10 @@ class Container(containers.DeclarativeContainer):
         catalog=catalog,
         history=history,
         clock=clock,
-        schedule=schedule,
+        schedules=schedules,
         heartbeat=heartbeat,
         production=config.provided.production,
-        max_age=monitoring.max_age,
+        max_ages=monitoring.max_ages,
         offsite=offsite_use.provided.on,
         pitr=pitr.status,
         stored=servers.stored,

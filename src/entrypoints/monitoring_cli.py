@@ -80,7 +80,7 @@ def status(
     if as_json:
         echo([Line(documents.statuses(statuses))])
     else:
-        echo(render_status.statuses(statuses, status.schedule))
+        echo(render_status.statuses(statuses, status.schedules))
 
 
 @cli.command(name="config")

@@ -1,10 +1,9 @@
-"""``controller start``: the long-running scheduler loop, and how it stops."""
+"""``controller start``: the scheduler (its loop in :mod:`.loop`), and how it stops."""
 
 from __future__ import annotations
 
 import logging
 import signal
-from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -12,14 +11,14 @@ from typing import TYPE_CHECKING
 from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
+from pg_backup_manager.entrypoints.loop import LONGEST_NAP_SECONDS, busy, run_schedule
 
 if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for it
-    from collections.abc import Callable
-    from contextlib import AbstractContextManager
-    from datetime import datetime
+    from collections.abc import Callable, Sequence
     from types import FrameType
 
     from pg_backup_manager.adapters.settings import Monitoring, Settings
@@ -29,14 +28,12 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
-    from pg_backup_manager.domain.ports import Clock, Directories, Schedule
+    from pg_backup_manager.domain.ports import Clock, Directories
     from pg_backup_manager.domain.targets import Targets
     from pg_backup_manager.domain.verification.verifying import ScheduledVerify
     from pg_backup_manager.entrypoints.verifications import Verifications
 
 log = logging.getLogger("controller")
-
-_LONGEST_NAP_SECONDS = 60.0
 
 
 class StopRequested(BaseException):
@@ -55,73 +52,12 @@ def install_stop_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def wait_until(due: datetime, *, clock: Clock, heartbeat: HeartbeatWriter | None = None) -> None:
-    """Return once ``clock`` has reached ``due``, beating the heart at every nap.
-
-    Sleeps in short naps and looks at the clock after each, so a clock that
-    jumps (NTP, a suspended host) delays the run by at most one nap.
-    """
-    while (remaining := (due - clock.now()).total_seconds()) > 0:
-        if heartbeat is not None:
-            heartbeat.beat()
-        clock.sleep(min(remaining, _LONGEST_NAP_SECONDS))
-
-
-def run_schedule(
-    *,
-    schedule: Schedule,
-    clock: Clock,
-    job: Callable[[], object],
-    bound: timedelta | Callable[[], timedelta],
-    heartbeat: HeartbeatWriter | None = None,
-    runs: int | None = None,
-    meanwhile: Callable[[datetime], None] | None = None,
-) -> None:
-    """Run ``job`` at each time of ``schedule``, forever or ``runs`` times.
-
-    The next time is computed after each run from the clock, so a run that
-    outlasts the interval skips the times it covered instead of doubling up.
-    A job that raises an ordinary exception is logged and the schedule goes on.
-    The heartbeat is told the run it waits for, then each run and the time
-    (``bound``, or what it returns then, after its start) by which it must have ended:
-    ``health`` judges from them whether the loop makes progress. Before each run,
-    ``meanwhile`` is given its time, to do what is due before it (the scheduled
-    verifications); the run starts once that returns, at once if its time has come.
-    """
-    done = 0
-    while runs is None or done < runs:
-        due = schedule.next_after(clock.now())
-        log.info("next scheduled backup at %s", schedule.local(due).isoformat())
-        if meanwhile is not None:
-            meanwhile(due)
-        if heartbeat is not None:  # a time passed meanwhile: the run starts now, not late
-            heartbeat.waiting(max(due, clock.now()))
-        wait_until(due, clock=clock, heartbeat=heartbeat)
-        try:
-            with busy(heartbeat, clock=clock, bound=bound() if callable(bound) else bound):
-                job()
-        except Exception:
-            log.exception("scheduled backup failed unexpectedly; the schedule goes on")
-        done += 1
-
-
-def busy(
-    heartbeat: HeartbeatWriter | None, *, clock: Clock, bound: timedelta
-) -> AbstractContextManager[None]:
-    """Return the heartbeat's busy spell of a run starting now and ending within ``bound``
-    (nothing without a heartbeat)."""
-    if heartbeat is None:
-        return nullcontext()
-    now = clock.now()
-    return heartbeat.while_busy(since=now, until=now + bound)
-
-
 @inject
 def start(
     *,
     config: Config = Provide[Container.config],
     monitoring: Monitoring = Provide[Container.monitoring],
-    schedule: Schedule = Provide[Container.schedule],
+    schedules: Schedules = Provide[Container.schedules],
     clock: Clock = Provide[Container.clock],
     directories: Directories = Provide[Container.directories],
     heartbeat: HeartbeatWriter = Provide[Container.heartbeat],
@@ -165,7 +101,7 @@ def start(
         _schedule(
             config,
             monitoring,
-            schedule,
+            schedules,
             clock,
             heartbeat,
             backup_run,
@@ -179,7 +115,7 @@ def start(
 def _schedule(
     config: Config,
     monitoring: Monitoring,
-    schedule: Schedule,
+    schedules: Schedules,
     clock: Clock,
     heartbeat: HeartbeatWriter,
     backup_run: BackupRun,
@@ -188,6 +124,7 @@ def _schedule(
     runs: int | None,
     verifications: Verifications | None = None,
 ) -> None:
+    identifiers = [database.identifier for database in config.databases]
     if not config.production:
         log.warning(
             "MODE is not 'production': scheduled dumps are off; "
@@ -197,17 +134,21 @@ def _schedule(
             verifications.until(None)
         while True:
             heartbeat.beat()
-            clock.sleep(_LONGEST_NAP_SECONDS)
+            clock.sleep(LONGEST_NAP_SECONDS)
     shared = ", copied to shared" if config.copy_to_shared else ""
-    log.info("scheduled dumps on %s%s", schedule, shared)
+    own = "".join(f"; {i} on {schedules.of(i)}" for i in identifiers if schedules.has_own(i))
+    log.info("scheduled dumps on %s%s%s", schedules.common, own, shared)
 
-    def job() -> None:
+    def job(due: Sequence[str]) -> None:
         # The whole run (take, upload, prune, record, tell) is BackupRun's; here it is logged.
-        log_run(backup_run.scheduled(config.databases, share=config.copy_to_shared))
+        databases = [database for database in config.databases if database.identifier in due]
+        log_run(backup_run.scheduled(databases, share=config.copy_to_shared))
 
-    def bound() -> timedelta:  # each database known of a server counted as the run starts
+    def bound(services: int) -> timedelta:
+        # The commands before and after backups: those of every service, at most. A service
+        # with every database of its server counts as each database known of it.
         return run_bound(
-            databases=targets.count(),
+            databases=services + targets.count() - len(config.databases),
             dump_timeout=settings.dump_timeout,
             lock_wait=settings.lock_wait,
             hooks=settings.hooks.run_seconds,
@@ -215,10 +156,11 @@ def _schedule(
 
     if monitoring.backup_on_start:
         log.info("BACKUP_ON_START: a backup of every database now")
-        with busy(heartbeat, clock=clock, bound=bound()):
-            job()
+        with busy(heartbeat, clock=clock, bound=bound(len(identifiers))):
+            job(identifiers)
     run_schedule(
-        schedule=schedule,
+        schedules=schedules,
+        identifiers=identifiers,
         clock=clock,
         job=job,
         bound=bound,

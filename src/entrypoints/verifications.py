@@ -19,7 +19,7 @@ from pg_backup_manager.domain.verification.agenda import (
     next_step,
     verification_bound,
 )
-from pg_backup_manager.entrypoints.scheduler import busy, wait_until
+from pg_backup_manager.entrypoints.loop import busy, wait_until
 
 if TYPE_CHECKING:
     from pg_backup_manager.adapters.settings import Settings

@@ -9,6 +9,7 @@ tests' server (``s3_server``) has 28330-28335, the e2e tests' one another set
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 WEED = Path(sys.executable).parent / "weed"
 HOST = "127.0.0.1"
+# How long a session waits for another one (another checkout) using the same ports.
+PORTS_WAIT_S = 1800
 
 
 @attrs.frozen
@@ -191,10 +194,37 @@ def start_seaweedfs(
     """SeaweedFS on ``ports`` of loopback, its data in ``directory`` (empty, removed at the
     end), with S3 authentication on and ``bucket`` created; stopped on leaving.
 
-    A port already taken fails the test at once, naming it.
+    Another test session (a second checkout on this machine) using the same ports is
+    waited for, through a lock it holds while its server runs; a port still taken then
+    (a server left by a killed session) fails the test at once, naming it.
     """
     if not WEED.exists():
         pytest.fail(f"{WEED} does not exist: run ./scripts/test", pytrace=False)
+    with _ports_held(ports), _seaweedfs(directory, ports, bucket) as server:
+        yield server
+
+
+@contextmanager
+def _ports_held(ports: SeaweedFSPorts) -> Iterator[None]:
+    with open(f"/tmp/pgbm-seaweedfs-{ports.first}.lock", "a") as lock:
+        deadline = time.monotonic() + PORTS_WAIT_S
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"another test session held the ports from {ports.first} for "
+                        f"{PORTS_WAIT_S} s",
+                        pytrace=False,
+                    )
+                time.sleep(1)
+        yield
+
+
+@contextmanager
+def _seaweedfs(directory: Path, ports: SeaweedFSPorts, bucket: str) -> Iterator[S3Server]:
     for port in ports.flags().values():
         with socket.socket() as probe:
             if probe.connect_ex((HOST, port)) == 0:

@@ -20,6 +20,7 @@ from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsit
 from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import Prune
 from pg_backup_manager.domain.backups.server_runs import ExpandRun
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.backups.writing import BackupWriter
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
@@ -1026,7 +1027,7 @@ class Fakes:
             catalog=self.store,
             history=self.run_log,
             clock=self.clock,
-            schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+            schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
             heartbeat=heartbeat,
             production=True,
             stored=self.store,

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.monitoring.notifications import errors_of
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 from pg_backup_manager.domain.every_database import ServerListing
 from pg_backup_manager.domain.history import Operation, Outcome
 from pg_backup_manager.domain.model import Config
+from pg_backup_manager.domain.monitoring.freshness import MaxAges
 from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.targets import Targets
@@ -294,3 +298,23 @@ def test_a_shared_copy_is_never_restored_into_the_service_of_every_database() ->
 
     assert found == []
     assert [d.identifier for d in targets(fakes).named("main", all_=False)] == ["main"]
+
+
+def test_each_database_of_a_server_is_judged_by_its_service_s_schedule_and_max_age() -> None:
+    fakes = with_server("app")
+    fakes.backup_run(offsite=False).scheduled([MAIN], share=False)
+    weekly = CronSchedule.parse("@weekly", "UTC")
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    judged = attrs.evolve(
+        fakes.status(heartbeat),
+        schedules=Schedules(
+            common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"), own={"main": weekly}
+        ),
+        max_ages=MaxAges(own={"main": timedelta(days=3)}),
+    )
+
+    [found] = judged([MAIN])
+
+    assert found.database.identifier == "main/app"
+    assert found.max_age == timedelta(days=3)
+    assert found.next_run_at == weekly.next_after(fakes.clock.now())

@@ -16,6 +16,7 @@ from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
 from pg_backup_manager.adapters.monitoring.notifications import message, redact
 from pg_backup_manager.adapters.monitoring.run_history import JsonlRunLog
 from pg_backup_manager.domain.backups.policy import Why, dated_in_the_future, plan_retention
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.monitoring.freshness import (
@@ -262,7 +263,11 @@ def test_health_status_json_and_metrics_say_a_future_dated_backup_is_ignored(
     registry.register(BackupCollector(lambda: [status]))
 
     fault = render_status.fault(status)
-    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
+    echo(
+        render_status.statuses(
+            [status], Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+        )
+    )
     text = capsys.readouterr().out
     print(documents.statuses([status]))
     [entry] = json.loads(capsys.readouterr().out)["databases"]
@@ -289,7 +294,11 @@ def test_a_failure_whose_error_is_unknown_says_so_in_status_health_and_off_site(
     )
 
     fault = render_status.fault(status)
-    echo(render_status.statuses([status], CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")))
+    echo(
+        render_status.statuses(
+            [status], Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"))
+        )
+    )
     text = capsys.readouterr().out
     said = render_status.offsite(offsite)
 
@@ -320,7 +329,7 @@ def test_status_counts_the_runs_ever_ended_only_when_asked() -> None:
         catalog=fakes.store,
         history=fakes.run_log,
         clock=fakes.clock,
-        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
         heartbeat=FakeHeartbeat(clock=fakes.clock),
         production=False,
     )

@@ -17,9 +17,10 @@ from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
 from pg_backup_manager.adapters.monitoring.notifications import message
 from pg_backup_manager.adapters.monitoring.run_history import HISTORY_NAME, JsonlRunLog
 from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, MaxAges
 from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import BackupName, Tier
@@ -43,10 +44,10 @@ def status(fakes: Fakes, *, offsite: bool = True) -> DatabaseStatus:
         catalog=fakes.store,
         history=fakes.run_log,
         clock=fakes.clock,
-        schedule=SCHEDULE,
+        schedules=Schedules(common=SCHEDULE),
         heartbeat=FakeHeartbeat(clock=fakes.clock),
         production=False,
-        max_age=timedelta(hours=12),
+        max_ages=MaxAges(common=timedelta(hours=12)),
         offsite=offsite,
     )([USERS])
     return found
@@ -212,7 +213,7 @@ def test_status_says_off_site_missing_with_the_count_and_the_last_error(
     fakes.offsite.fail_after = 0
     dump_and_upload(fakes)
 
-    echo(render_status.statuses([status(fakes)], SCHEDULE))
+    echo(render_status.statuses([status(fakes)], Schedules(common=SCHEDULE)))
 
     assert capsys.readouterr().out.splitlines()[-1] == (
         "  off-site: missing (1 of 1 backup(s) not off-site, the newest among them; "
@@ -228,8 +229,8 @@ def test_status_says_off_site_ok_once_a_sync_confirmed_every_backup(
     with_local_backups(fakes, "users", OLD, MIDDLE)
     fakes.sync()([USERS])
 
-    echo(render_status.statuses([status(fakes)], SCHEDULE))
-    echo(render_status.statuses([status(fakes, offsite=False)], SCHEDULE))
+    echo(render_status.statuses([status(fakes)], Schedules(common=SCHEDULE)))
+    echo(render_status.statuses([status(fakes, offsite=False)], Schedules(common=SCHEDULE)))
 
     out = capsys.readouterr().out
     assert "  off-site: ok (2 backup(s) off-site; last sync 2024-07-04T09:00:00Z)\n" in out

@@ -15,6 +15,7 @@ from pg_backup_manager.adapters.configuration.pitr import WAL_SLOT_ALERT_SIZE
 from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
 from pg_backup_manager.adapters.monitoring.notifications import message
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.pitr_rules import receiver_fault, slot_fault
@@ -287,7 +288,7 @@ def rooms(states: FakeReceiverStates, store: FakePitrStore, clock: FakeClock):  
         catalog=FakeStore(),
         history=FakeRunLog(),
         clock=clock,
-        schedule=DAILY,
+        schedules=Schedules(common=DAILY),
         heartbeat=heartbeat,
         production=True,
         pitr=ReadPitrStatus(
@@ -311,7 +312,9 @@ def test_health_names_a_receiver_down_too_long_and_status_json_and_metrics_show_
 
     report = health([APP], max_heartbeat_age=180, liveness_only=False)
     lines = render_status.health(report)
-    text = "\n".join(line.text for line in render_status.statuses(status([APP]), DAILY))
+    text = "\n".join(
+        line.text for line in render_status.statuses(status([APP]), Schedules(common=DAILY))
+    )
     [entry] = json.loads(documents.statuses(status([APP])))["databases"]
 
     assert report.verdict is Verdict.FAULTS
@@ -387,7 +390,9 @@ def test_a_damaged_stream_makes_the_service_unhealthy_in_every_room_the_live_one
     status, health = rooms(states, store, clock)
 
     report = health([APP], max_heartbeat_age=180, liveness_only=False)
-    text = "\n".join(line.text for line in render_status.statuses(status([APP]), DAILY))
+    text = "\n".join(
+        line.text for line in render_status.statuses(status([APP]), Schedules(common=DAILY))
+    )
     [entry] = json.loads(documents.statuses(status([APP])))["databases"]
 
     fault = (

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from pg_backup_manager.adapters.cron import CronSchedule
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.health import SchedulerState
 from pg_backup_manager.domain.verification.agenda import (
@@ -22,7 +23,7 @@ from pg_backup_manager.domain.verification.agenda import (
     verification_bound,
 )
 from pg_backup_manager.domain.verification.model import Verification
-from pg_backup_manager.entrypoints.scheduler import run_schedule
+from pg_backup_manager.entrypoints.loop import run_schedule
 from pg_backup_manager.entrypoints.verifications import Verifications
 
 from .fakes import FakeClock, FakeHeartbeat, database
@@ -49,7 +50,7 @@ class Timeline:
         self.events.append(("verify", database.identifier, start, self.clock.now()))
         return ()
 
-    def backup(self) -> None:
+    def backup(self, due: Sequence[str] = ()) -> None:
         start = self.clock.now()
         self.clock.sleep(self.backup_takes)
         self.events.append(("backup", start, self.clock.now()))
@@ -76,10 +77,11 @@ def verifications(
 
 def scheduled(clock: FakeClock, timeline: Timeline, *, backups: str, runs: int) -> None:
     run_schedule(
-        schedule=CronSchedule.parse(backups, "UTC"),
+        schedules=Schedules(common=CronSchedule.parse(backups, "UTC")),
+        identifiers=[d.identifier for d in DATABASES],
         clock=clock,
         job=timeline.backup,
-        bound=BOUND,
+        bound=lambda databases: BOUND,
         runs=runs,
         meanwhile=verifications(clock, timeline).until,
     )
@@ -251,10 +253,11 @@ def test_a_backup_run_late_for_a_verification_is_never_told_overdue_to_health() 
     timeline = Timeline(clock, verify_takes=3600)  # a's verification outlasts the run's time
 
     run_schedule(
-        schedule=CronSchedule.parse("30 9 * * *", "UTC"),
+        schedules=Schedules(common=CronSchedule.parse("30 9 * * *", "UTC")),
+        identifiers=[d.identifier for d in DATABASES],
         clock=clock,
         job=timeline.backup,
-        bound=BOUND,
+        bound=lambda databases: BOUND,
         heartbeat=heartbeat,
         runs=1,
         meanwhile=verifications(clock, timeline, heartbeat=heartbeat).until,
@@ -271,15 +274,16 @@ def test_databases_given_as_a_function_are_asked_again_after_each_backup_run() -
     timeline = Timeline(clock)
     known = [database("main/a")]
 
-    def run_that_finds_a_new_database() -> None:
+    def run_that_finds_a_new_database(due: object) -> None:
         timeline.backup()
         known.append(database("main/b"))
 
     run_schedule(
-        schedule=CronSchedule.parse("30 9 * * *", "UTC"),
+        schedules=Schedules(common=CronSchedule.parse("30 9 * * *", "UTC")),
+        identifiers=["main"],
         clock=clock,
         job=run_that_finds_a_new_database,
-        bound=BOUND,
+        bound=lambda services: BOUND,
         runs=2,
         meanwhile=attrs.evolve(verifications(clock, timeline), databases=lambda: known).until,
     )

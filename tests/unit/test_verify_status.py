@@ -13,8 +13,9 @@ from prometheus_client.registry import CollectorRegistry
 
 from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
 from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
-from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, MaxAges
 from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.offsite_copies import OffsiteCopy
@@ -49,10 +50,10 @@ def reader(fakes: Fakes, *, verification: VerifySchedule | None) -> Status:
         catalog=fakes.store,
         history=fakes.run_log,
         clock=fakes.clock,
-        schedule=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC"),
+        schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
         heartbeat=heartbeat,
         production=True,
-        max_age=timedelta(days=2),
+        max_ages=MaxAges(common=timedelta(days=2)),
         verification=verification,
     )
 
@@ -155,7 +156,10 @@ def test_status_text_shows_the_last_verification_and_the_next() -> None:
     fakes = fakes_with(NEW)
     verify_now(fakes)
 
-    lines = [line.text for line in render_status.statuses([status(fakes)], DAILY_AT_FOUR)]
+    lines = [
+        line.text
+        for line in render_status.statuses([status(fakes)], Schedules(common=DAILY_AT_FOUR))
+    ]
 
     assert f"  last verify:      {NEW} at 2024-07-04T09:00:00Z (10 min ago): passed" in lines
     assert "  next verify:      2024-07-05T04:00:00Z (2024-07-05T04:00:00+00:00)" in lines
@@ -171,7 +175,7 @@ def test_with_verify_remote_the_off_site_copy_has_its_own_verdict_everywhere() -
     found = status(fakes, verification=asked(remote=True))
 
     entry = json.loads(documents.statuses([found]))["databases"][0]["verify"]
-    lines = [line.text for line in render_status.statuses([found], DAILY_AT_FOUR)]
+    lines = [line.text for line in render_status.statuses([found], Schedules(common=DAILY_AT_FOUR))]
     scraped = scrape([found])
 
     assert (entry["outcome"], entry["offsite"]["outcome"]) == ("success", "failure")

@@ -73,7 +73,8 @@ BACKUP_SCHEDULE = Variable(
     parse=stripped,
     default=DEFAULT_SCHEDULE,
     help="When scheduled dumps run: a 5-field cron expression in `TZ`, or `@hourly`, "
-    "`@daily`, `@weekly`, `@monthly`, `@yearly`.",
+    "`@daily`, `@weekly`, `@monthly`, `@yearly`. A service with `<SERVICE>_BACKUP_SCHEDULE` "
+    "follows its own instead.",
 )
 BACKUP_TIMEOUT = Variable(
     name="BACKUP_TIMEOUT",

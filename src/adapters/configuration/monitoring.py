@@ -66,12 +66,14 @@ def ip_address(text: str, variable: str) -> str:
 BACKUP_MAX_AGE = Variable(
     name="BACKUP_MAX_AGE",
     parse=optional(seconds(minimum=60, maximum=MAX_AGE_SECONDS)),
-    unset="twice the longest gap between consecutive runs of `BACKUP_SCHEDULE` over the next "
-    "year (at least the next two runs): 12 h by default, 14 days for `@weekly`, 62 for "
-    "`@monthly`, 8 years for a leap day's `0 0 29 2 *`; the wait for the next run is no gap, "
-    "so the default does not change as time passes",
+    unset="for each service, twice the longest gap between consecutive runs of its schedule "
+    "(`<SERVICE>_BACKUP_SCHEDULE`, else `BACKUP_SCHEDULE`) over the next year (at least the "
+    "next two runs): 12 h by default, 14 days for `@weekly`, 62 for `@monthly`, 8 years for a "
+    "leap day's `0 0 29 2 *`; the wait for the next run is no gap, so the default does not "
+    "change as time passes",
     help="Seconds (60 to 315360000, 10 years) a database's newest backup may be old before "
-    "`health` says it is at fault.",
+    "`health` says it is at fault. Set, it applies to every service but one with "
+    "`<SERVICE>_BACKUP_MAX_AGE`.",
 )
 BACKUP_ON_START = Variable(
     name="BACKUP_ON_START",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from pg_backup_manager.adapters.configuration.dump_args import dump_args, patterns
-from pg_backup_manager.adapters.configuration.monitoring import ping_url
+from pg_backup_manager.adapters.configuration.monitoring import MAX_AGE_SECONDS, ping_url
 from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
-from pg_backup_manager.adapters.env_values import boolean, optional, port, stripped
+from pg_backup_manager.adapters.env_values import boolean, optional, port, seconds, stripped
 from pg_backup_manager.domain.database_names import check_database_name
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import check_identifier
@@ -145,6 +145,24 @@ DUMP_ARGS = Variable(
     "abbreviation pg_dump accepts, is a configuration error (exit 2); see "
     "[Partial backups](#partial-backups).",
 )
+BACKUP_SCHEDULE = Variable(
+    name="<SERVICE>_BACKUP_SCHEDULE",
+    parse=optional(stripped),
+    unset="`BACKUP_SCHEDULE`",
+    help="When `controller start` dumps this service, instead of `BACKUP_SCHEDULE`: the same "
+    "syntax, in `TZ` (e.g. `ORDERS_BACKUP_SCHEDULE=@hourly`); a bad one is a configuration "
+    "error (exit 2) naming it. The service's next run in `status`, and the default of its "
+    "`BACKUP_MAX_AGE`, follow it. Services due at the same minute are dumped side by side "
+    "in one run; one due while a run of others goes on is dumped as soon as that run ends.",
+)
+BACKUP_MAX_AGE = Variable(
+    name="<SERVICE>_BACKUP_MAX_AGE",
+    parse=optional(seconds(minimum=60, maximum=MAX_AGE_SECONDS)),
+    unset="`BACKUP_MAX_AGE` when set, else twice the longest gap of this service's schedule",
+    help="Seconds (60 to 315360000) this service's newest backup may be old before `health` "
+    "says it is at fault, instead of `BACKUP_MAX_AGE`: for a service with a schedule of its "
+    "own when `BACKUP_MAX_AGE` is set for the others.",
+)
 # In the order `controller config` prints them, for each service.
 VARIABLES: tuple[Variable[Any], ...] = (
     HOST,
@@ -159,4 +177,6 @@ VARIABLES: tuple[Variable[Any], ...] = (
     EXCLUDE_TABLE_DATA,
     EXCLUDE_SCHEMAS,
     DUMP_ARGS,
+    BACKUP_SCHEDULE,
+    BACKUP_MAX_AGE,
 )

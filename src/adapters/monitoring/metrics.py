@@ -40,6 +40,7 @@ class BackupCollector(Collector):
                 ("last_size_bytes", "Size of the newest backup."),
                 ("stored_bytes", "Bytes of all the backups kept."),
                 ("healthy", "1 when the newest backup is fresh enough, else 0."),
+                ("max_age_seconds", "How old the newest backup may be (BACKUP_MAX_AGE in use)."),
             )
         }
         tiers = GaugeMetricFamily(
@@ -73,6 +74,7 @@ class BackupCollector(Collector):
                 gauges["last_size_bytes"].add_metric(label, status.newest.size)
             gauges["stored_bytes"].add_metric(label, status.total_bytes)
             gauges["healthy"].add_metric(label, 1.0 if status.healthy else 0.0)
+            gauges["max_age_seconds"].add_metric(label, status.max_age.total_seconds())
             for tier, count in status.backups_by_tier.items():
                 tiers.add_metric([*label, tier.value], count)
             for outcome in Outcome:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
 
 from pg_backup_manager.domain.backups.policy import dated_in_the_future
+from pg_backup_manager.domain.backups.timetable import Schedules
+from pg_backup_manager.domain.database_names import split
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
@@ -145,6 +149,52 @@ def database_status(
         future=future,
         history_unreadable_lines=history_unreadable_lines,
     )
+
+
+def _frozen(found: Mapping[str, timedelta]) -> Mapping[str, timedelta]:
+    return MappingProxyType(dict(found))
+
+
+class MaxAgeFrom(enum.Enum):
+    """Where the max age of a service comes from."""
+
+    OWN = "own"  # <SERVICE>_BACKUP_MAX_AGE
+    COMMON = "common"  # BACKUP_MAX_AGE
+    SCHEDULE = "schedule"  # twice the longest gap of the service's own schedule
+
+
+@attrs.frozen(kw_only=True)
+class MaxAges:
+    """How old the newest backup of each service may be: its ``own`` max age
+    (``<SERVICE>_BACKUP_MAX_AGE``), else the ``common`` one (``BACKUP_MAX_AGE``), else
+    twice the longest gap of the service's own schedule (:func:`default_max_age`)."""
+
+    common: timedelta | None = None
+    own: Mapping[str, timedelta] = attrs.field(factory=dict, converter=_frozen)
+
+    def source(self, identifier: str) -> MaxAgeFrom:
+        """Return where the max age of the service ``identifier`` (or of its service, for
+        ``<service>/<database>``) comes from."""
+        if split(identifier)[0] in self.own:
+            return MaxAgeFrom.OWN
+        return MaxAgeFrom.SCHEDULE if self.common is None else MaxAgeFrom.COMMON
+
+    def of_each(
+        self, identifiers: Iterable[str], schedules: Schedules, *, now: datetime
+    ) -> dict[str, timedelta]:
+        """Return the max age of each service of ``identifiers`` at ``now``, each with its
+        schedule of ``schedules`` (the gaps of each schedule worked out once)."""
+        gaps: dict[Schedule, timedelta] = {}
+        ages: dict[str, timedelta] = {}
+        for identifier in identifiers:
+            age = self.own.get(split(identifier)[0], self.common)  # as :meth:`source` says
+            if age is None:
+                schedule = schedules.of(identifier)
+                if schedule not in gaps:
+                    gaps[schedule] = default_max_age(schedule, now=now)
+                age = gaps[schedule]
+            ages[identifier] = age
+        return ages
 
 
 def default_max_age(schedule: Schedule, *, now: datetime) -> timedelta:

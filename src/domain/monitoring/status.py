@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import timedelta
 
 import attrs
 
 from pg_backup_manager.domain.backups.listing import recorded_checksum
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.every_database import (
     ServerListings,
@@ -19,14 +19,14 @@ from pg_backup_manager.domain.every_database import (
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import (
     DatabaseStatus,
+    MaxAges,
     database_status,
-    default_max_age,
 )
 from pg_backup_manager.domain.monitoring.health import Liveness
 from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
-from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory, Schedule
+from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory
 from pg_backup_manager.domain.verification.model import VerifySchedule
 from pg_backup_manager.domain.verification.status import verify_status
 
@@ -35,9 +35,10 @@ from pg_backup_manager.domain.verification.status import verify_status
 class Status:
     """Reads the backups and the run history of databases into their status.
 
-    ``max_age`` is ``BACKUP_MAX_AGE``; None means twice the longest gap of the
-    schedule. Outside production nothing is scheduled: there is no next run
-    and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
+    Each database's next run follows its service's schedule (``schedules``), and
+    ``max_ages`` says how old its newest backup may be (by default twice the
+    longest gap of that schedule). Outside production nothing is scheduled: there
+    is no next run and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
     says which backups are not off-site, from the history and each backup's
     checksum file alone: the store is never asked. The newest backup of each
     status carries the SHA-256 its checksum file records (None without one). With
@@ -47,10 +48,10 @@ class Status:
     catalog: BackupReader
     history: RunHistory
     clock: Clock
-    schedule: Schedule
+    schedules: Schedules
     heartbeat: HeartbeatReader
     production: bool
-    max_age: timedelta | None = None
+    max_ages: MaxAges = attrs.field(factory=MaxAges)
     offsite: bool = False
     pitr: ReadPitrStatus | None = None
     # Services with every database of their server: their databases, and the last listing.
@@ -66,14 +67,16 @@ class Status:
         :func:`.known`); with ``runs_total``, each with how many backup runs ever ended
         each way (the metrics count them)."""
         now = self.clock.now()
-        max_age = self.max_age or default_max_age(self.schedule, now=now)
-        next_run = self.schedule.next_after(now) if self.production else None
+        rows = self._rows(databases)
+        max_ages = self.max_ages.of_each(
+            [database.identifier for database, _, _ in rows], self.schedules, now=now
+        )
         started = self.heartbeat.started_at() if self.production else None
         # The receivers run whatever MODE says: when they started is asked in any mode.
         archived = self.pitr is not None and any(d.wal_archive for d in databases)
         receivers_started = self.heartbeat.started_at() if archived else None
         statuses = []
-        for database, listed, judged in self._rows(databases):
+        for database, listed, judged in rows:
             identifier = database.identifier
             records = self.history.records(identifier)
             status = database_status(
@@ -81,8 +84,10 @@ class Status:
                 backups=self._backups(identifier),
                 history=records,
                 now=now,
-                max_age=max_age,
-                next_run_at=next_run,
+                max_age=max_ages[identifier],
+                next_run_at=(
+                    self.schedules.of(identifier).next_after(now) if self.production else None
+                ),
                 started_at=started,
                 offsite=self.offsite,
                 history_unreadable_lines=self.history.unreadable_lines(identifier),

@@ -34,7 +34,8 @@ class Tell:
     notifier: Notifier
     pings: DeadMansSwitch
     # What the scheduler and the receivers' threads tell in turn: the services whose
-    # receiver's stop was notified, those down too long (and why), the last run's failures.
+    # receiver's stop was notified, those down too long (and why), the failure of each
+    # service's last run.
     _stopped: set[str] = attrs.field(factory=set, init=False, eq=False, repr=False)
     _down: dict[str, str] = attrs.field(factory=dict, init=False, eq=False, repr=False)
     _run_failures: dict[str, str] = attrs.field(factory=dict, init=False, eq=False, repr=False)
@@ -64,12 +65,14 @@ class Tell:
         self.pings.started(identifiers)
 
     def run_ended(self, identifiers: Iterable[str], failures: Mapping[str, str]) -> None:
-        """Ping the end of a scheduled run; ``failures`` holds each failed database's
-        one-line error (the run report's ``failures``), to which each receiver down too
-        long adds its own."""
+        """Ping the end of a scheduled run of ``identifiers``; ``failures`` holds each failed
+        database's one-line error (the run report's ``failures``), to which each receiver
+        down too long adds its own. A service with a schedule of its own is not in every
+        run: its last run's failure is said again until a run of it succeeds."""
         identifiers = list(identifiers)
         with self._lock:
-            self._run_failures.clear()
+            for identifier in identifiers:
+                self._run_failures.pop(identifier, None)
             self._run_failures.update(failures)
             errors = self._errors()
             down = [i for i in self._down if i not in identifiers]
@@ -96,7 +99,8 @@ class Tell:
         self.pings.finished([identifier], errors)
 
     def _errors(self) -> dict[str, str]:
-        """Return the last run's failures and each receiver down, one line a database."""
+        """Return each service's last run's failure and each receiver down, one line a
+        database."""
         errors = dict(self._run_failures)
         for identifier, why in self._down.items():
             errors[identifier] = f"{errors[identifier]}; {why}" if identifier in errors else why

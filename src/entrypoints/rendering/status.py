@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from pg_backup_manager.adapters.config_report import Entry
+from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 from pg_backup_manager.domain.monitoring.pitr_rules import span
 from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
-from pg_backup_manager.domain.ports import Schedule
 from pg_backup_manager.entrypoints.rendering.backups import (
     Line,
     error,
@@ -124,8 +124,9 @@ def _future(status: DatabaseStatus) -> str:
     return f"{len(status.future)} backup(s) dated in the future ignored ({_names(status)})"
 
 
-def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> list[Line]:
-    """Return the status of each database as a short block."""
+def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line]:
+    """Return the status of each database as a short block, its next run also in the time
+    zone of its schedule of ``schedules``."""
     said: list[str] = []
     add = said.append
     for status in found:
@@ -155,6 +156,7 @@ def statuses(found: Sequence[DatabaseStatus], schedule: Schedule) -> list[Line]:
         if status.next_run_at is None:
             add("  next run:         none (MODE is not 'production')")
         else:
+            schedule = schedules.of(status.database.identifier)
             local = schedule.local(status.next_run_at).isoformat()
             add(f"  next run:         {time(status.next_run_at)} ({local})")
         if status.offsite is not None:
