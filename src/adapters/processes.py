@@ -27,6 +27,7 @@ from pg_backup_manager.domain.errors import ToolError
 
 _STOP_GRACE_SECONDS = 10.0
 _CAUSE = re.compile(r"error:|fatal|detail:|hint:|could not|refused|denied", re.IGNORECASE)
+_HINT = re.compile(r"hint:", re.IGNORECASE)
 _running: set[subprocess.Popen[bytes]] = set()
 # Re-entrant: the stop handler takes it, and may interrupt a thread that holds it.
 _running_lock = threading.RLock()
@@ -243,5 +244,7 @@ def last_words(said: bytes | None, secrets: Sequence[str], lines: int = 4) -> st
             text = text.replace(secret, "***")
     lines_said = [line.strip() for line in text.splitlines() if line.strip()]
     causes = [line for line in lines_said if _CAUSE.search(line)]
+    if all(_HINT.search(line) for line in causes):  # a hint alone is not the cause
+        causes = []
     picked = causes[:lines] if causes else lines_said[-lines:]
     return " | ".join(picked) or "no message"

@@ -189,6 +189,21 @@ def test_secrets_of_the_controllers_environment_never_reach_a_hook(
         assert "notify-secret-value" not in text
 
 
+def test_a_hook_cannot_read_the_controllers_environment_through_proc_started_as_its_user(
+    hooked: Controller,
+) -> None:
+    peek = f"cat /proc/$PPID/environ > {out(hooked)}/parent.env 2> {out(hooked)}/parent.err"
+    hooked.env["PRE_BACKUP_COMMAND"] = str(script(hooked, "peek", f"{peek}\nexit 0"))
+    hooked.env["API_TOKEN"] = "api-token-secret-value"
+
+    run = hooked("dump", SERVICE, as_user="postgres")
+
+    assert run.returncode == 0, run
+    assert "api-token-secret-value" not in (out(hooked) / "parent.env").read_text()
+    assert PASSWORD not in (out(hooked) / "parent.env").read_text()
+    assert "Permission denied" in (out(hooked) / "parent.err").read_text()
+
+
 def gone(pid: int) -> bool:
     """Whether process ``pid`` has ended (a zombie not yet reaped has ended)."""
     try:

@@ -42,7 +42,7 @@ def verify_now(fakes: Fakes, *, remote: bool = False) -> None:
     fakes.clock.sleep(600)
 
 
-def reader(fakes: Fakes, *, verification: VerifySchedule | None) -> Status:
+def reader(fakes: Fakes, *, verification: VerifySchedule | None, production: bool = True) -> Status:
     heartbeat = FakeHeartbeat(clock=fakes.clock)
     heartbeat.started(fakes.clock.now() - timedelta(hours=1))
     heartbeat.beat()
@@ -52,7 +52,7 @@ def reader(fakes: Fakes, *, verification: VerifySchedule | None) -> Status:
         clock=fakes.clock,
         schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
         heartbeat=heartbeat,
-        production=True,
+        production=production,
         max_ages=MaxAges(common=timedelta(days=2)),
         verification=verification,
     )
@@ -164,6 +164,17 @@ def test_status_text_shows_the_last_verification_and_the_next() -> None:
     assert f"  last verify:      {NEW} at 2024-07-04T09:00:00Z (10 min ago): passed" in lines
     assert "  next verify:      2024-07-05T04:00:00Z (2024-07-05T04:00:00+00:00)" in lines
     assert not any(line.startswith("  off-site verify:") for line in lines)
+
+
+def test_status_text_outside_production_shows_the_verification_with_no_next_run() -> None:
+    fakes = fakes_with(NEW)
+    verify_now(fakes)
+    [found] = reader(fakes, verification=asked(), production=False)([USERS])
+
+    lines = [line.text for line in render_status.statuses([found], Schedules(common=DAILY_AT_FOUR))]
+
+    assert "  next run:         none (MODE is not 'production')" in lines
+    assert f"  last verify:      {NEW} at 2024-07-04T09:00:00Z (10 min ago): passed" in lines
 
 
 def test_with_verify_remote_the_off_site_copy_has_its_own_verdict_everywhere() -> None:

@@ -153,10 +153,10 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
             add(f"  history:          {skipped} unreadable line(s) skipped")
         tiers = ", ".join(f"{count} {tier.value}" for tier, count in status.backups_by_tier.items())
         add(f"  backups:          {tiers}; {size(status.total_bytes)} in all")
+        schedule = schedules.of(status.database.identifier)
         if status.next_run_at is None:
             add("  next run:         none (MODE is not 'production')")
         else:
-            schedule = schedules.of(status.database.identifier)
             local = schedule.local(status.next_run_at).isoformat()
             add(f"  next run:         {time(status.next_run_at)} ({local})")
         if status.offsite is not None:
