@@ -79,7 +79,7 @@ class CommandHooks:
         Raises:
             HookError: it exited non-zero, outlived its timeout or could not start.
         """
-        command = self.settings.pre.get(database.identifier)
+        command = self.settings.pre.get(database.service)  # a server's: each database's
         if command is not None:
             self._run(command, database, attempt=None)
 
@@ -89,7 +89,7 @@ class CommandHooks:
         Raises:
             HookError: it exited non-zero, outlived its timeout or could not start.
         """
-        command = self.settings.post.get(database.identifier)
+        command = self.settings.post.get(database.service)
         if command is not None:
             self._run(command, database, attempt=attempt)
 

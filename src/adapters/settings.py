@@ -20,6 +20,7 @@ from pg_backup_manager.adapters.cron import CronSchedule
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, offsite
 from pg_backup_manager.adapters.retention_settings import Retention, retention
 from pg_backup_manager.domain.backups.timetable import Schedules
+from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import Config, Database, Layout
 from pg_backup_manager.domain.monitoring.freshness import MaxAges
 from pg_backup_manager.domain.verification.model import VerifySchedule
@@ -29,6 +30,9 @@ DEVELOPMENT_ROOT = Path("backup-data")
 # Beside the backup directories, where only the controller's user may write.
 HEARTBEAT_NAME = ".heartbeat"
 MAX_DEFAULT_JOBS = 4
+# Where a service with <SERVICE>_POSTGRES_DB=* connects to list (and, for WAL archiving,
+# to check) its server's databases.
+MAINTENANCE_DATABASE = "postgres"
 
 
 @attrs.frozen(kw_only=True)
@@ -208,15 +212,29 @@ def _layout(root: Path, production: bool) -> Layout:
 
 def _database(environ: Mapping[str, str], identifier: str) -> Database:
     password, source = services.PASSWORD.of(identifier).lookup(environ)
+    dbname = services.DB.of(identifier)
+    every = dbname.read(environ) == services.EVERY_DATABASE
+    excluded = services.EXCLUDE_DATABASES.of(identifier)
+    if excluded.found(environ) is not None and not every:
+        raise ConfigurationError(
+            f"{excluded.name} is set but {dbname.name} is not '*': databases are excluded "
+            f"only when every database of the server is backed up; unset {excluded.name} "
+            f"or set {dbname.name}=*"
+        )
     return Database(
         identifier=identifier,
         host=services.HOST.of(identifier).read(environ) or identifier,
         port=services.PORT.of(identifier).read(environ),
         user=services.USER.of(identifier).read(environ),
-        dbname=services.DB.of(identifier).read(environ),
+        # Every database: the server is asked for them in its maintenance database.
+        dbname=MAINTENANCE_DATABASE if every else dbname.read(environ),
         password=password,
         password_variable=source,
         wal_archive=services.WAL_ARCHIVE.of(identifier).read(environ),
+        every_database=every,
+        excluded=excluded.read(environ),
+        database_variable=dbname.name,
+        excluded_variable=excluded.name,
         dump_options=dump_options(
             tables=services.EXCLUDE_TABLES.of(identifier).read(environ),
             table_data=services.EXCLUDE_TABLE_DATA.of(identifier).read(environ),

@@ -7,6 +7,7 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.dump_options import DumpOptions
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 
@@ -28,6 +29,20 @@ def check_identifier(identifier: str) -> str:
     return identifier
 
 
+def check_name(identifier: str) -> str:
+    """Return ``identifier`` if it names a service (:func:`check_identifier`) or a database
+    of a server, ``<service>/<database>`` (:mod:`.database_names`).
+
+    Raises:
+        ConfigurationError: it does neither.
+    """
+    service, name = database_names.split(identifier)
+    check_identifier(service)
+    if name is not None:
+        database_names.check_database_name(name)
+    return identifier
+
+
 @attrs.frozen(kw_only=True)
 class Database:
     """One managed database service and how to reach it.
@@ -37,9 +52,14 @@ class Database:
     that a restore replaces. The password is kept out of ``repr``;
     ``password_variable`` is the variable that gives it (``adapters.settings`` knows
     the variables' names, the domain does not).
+
+    A service with ``every_database`` (``<SERVICE>_POSTGRES_DB=*``) stands for every
+    database of its server but those ``excluded``: each is a database of its own,
+    :meth:`one_of_server`, named ``<service>/<database>``; ``dbname`` is then the
+    database it connects to to list them (``postgres``).
     """
 
-    identifier: str = attrs.field(validator=lambda _, __, value: check_identifier(value))
+    identifier: str = attrs.field(validator=lambda _, __, value: check_name(value))
     host: str
     port: int
     user: str
@@ -49,6 +69,48 @@ class Database:
     password_variable: str = ""
     # Point-in-time recovery (<SERVICE>_WAL_ARCHIVE): base backups and WAL are kept.
     wal_archive: bool = False
+    # <SERVICE>_POSTGRES_DB=*: every database of the server, but <SERVICE>_EXCLUDE_DATABASES.
+    every_database: bool = False
+    excluded: frozenset[str] = frozenset()
+    # Variables that messages name (adapters.settings knows them, the domain does not).
+    database_variable: str = ""
+    excluded_variable: str = ""
+
+    @property
+    def service(self) -> str:
+        """Return the service of ``DATABASE_LIST`` this database belongs to."""
+        return database_names.split(self.identifier)[0]
+
+    @property
+    def of_server(self) -> bool:
+        """Return whether this is one database of a service with ``every_database``."""
+        return database_names.split(self.identifier)[1] is not None
+
+    def one_of_server(self, name: str) -> Database:
+        """Return database ``name`` of this service's server, named ``<service>/<name>``:
+        reached as this service is, without WAL archiving (the server's, kept by the
+        service).
+
+        Raises:
+            ConfigurationError: this service does not back up every database, or ``name``
+                cannot name one.
+        """
+        if not self.every_database:
+            raise UnknownDatabaseError(
+                f"'{self.identifier}' backs up one database ({self.database_variable or 'its'} "
+                f"{self.dbname!r}), not every database of its server: name it "
+                f"'{self.identifier}'"
+            )
+        database_names.check_database_name(name, where=f" in '{self.identifier}/...'")
+        return attrs.evolve(
+            self,
+            identifier=database_names.joined(self.identifier, name),
+            dbname=name,
+            wal_archive=False,
+            every_database=False,
+            excluded=frozenset(),
+        )
+
     # What its dumps pass to pg_dump: exclusions and <SERVICE>_DUMP_ARGS.
     dump_options: DumpOptions = attrs.field(factory=DumpOptions)
 
@@ -62,8 +124,9 @@ class Database:
 class Layout:
     """Where backups, shared copies and data directories live.
 
-    Every path is the root joined with an identifier that
-    :func:`check_identifier` accepted, so none can leave its root.
+    Every path is the root joined with an identifier that :func:`check_name`
+    accepted: a service (:func:`check_identifier`), or ``<service>/<segment>`` for a
+    database of a server (:func:`.database_names.segment`), so none can leave its root.
     """
 
     data_root: PurePath
@@ -72,11 +135,11 @@ class Layout:
 
     def backup_dir(self, identifier: str) -> PurePath:
         """Return the directory of the backups of ``identifier`` (not PostgreSQL's data)."""
-        return self.data_root / check_identifier(identifier)
+        return self.data_root.joinpath(*database_names.segments(check_name(identifier)))
 
     def shared_dir(self, identifier: str) -> PurePath:
         """Return the shared directory of ``identifier`` (holds ``file.dump``)."""
-        return self.shared_root / check_identifier(identifier)
+        return self.shared_root.joinpath(*database_names.segments(check_name(identifier)))
 
     def database_dir(self, identifier: str) -> PurePath:
         """Return the PostgreSQL data directory of ``identifier`` (for ``resetwal``)."""
@@ -135,14 +198,19 @@ class Config:
     parallelism: int = 2
 
     def database(self, identifier: str) -> Database:
-        """Return the database called ``identifier``.
+        """Return the database called ``identifier``: a service, or ``<service>/<name>``
+        for database ``name`` of a service with ``every_database``
+        (:meth:`Database.one_of_server`; whether the server or the disk has it is not
+        asked here).
 
         Raises:
-            UnknownDatabaseError: it is not in ``DATABASE_LIST``; the message
-                lists the ones that are.
+            UnknownDatabaseError: it is not in ``DATABASE_LIST``, or names a database
+                of a service that backs up one; the message says which.
+            ConfigurationError: the database's name cannot be one.
         """
+        service, name = database_names.split(identifier)
         for database in self.databases:
-            if database.identifier == identifier:
-                return database
+            if database.identifier == service:
+                return database if name is None else database.one_of_server(name)
         known = ", ".join(d.identifier for d in self.databases)
         raise UnknownDatabaseError(f"unknown database '{identifier}': DATABASE_LIST has {known}")

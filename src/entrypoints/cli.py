@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.names import Tier
+from pg_backup_manager.domain.targets import Targets, services
 from pg_backup_manager.entrypoints import scheduler, version
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.rendering import backups as render
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.backups.backup_run import BackupRun
     from pg_backup_manager.domain.backups.listing import ListBackups
     from pg_backup_manager.domain.backups.pruning import Prune
+    from pg_backup_manager.domain.every_database import DatabaseLister, StoredDatabases
     from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.offsite.listing import ListOffsiteCopies
     from pg_backup_manager.domain.offsite.pruning import PruneOffsite
@@ -33,7 +36,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.pitr.listing import ListPitr
     from pg_backup_manager.domain.pitr.pruning import PrunePitr
 
-_ALL_HELP = "Every database of DATABASE_LIST instead of one."
+_ALL_HELP = "Every database of DATABASE_LIST instead of one (of a server's, each)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,17 +79,19 @@ def dump(
     all_: bool,
     shared: bool,
     tier: str | None,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
+    server: DatabaseLister = Provide[Container.servers.server],
     backup_run: BackupRun = Provide[Container.backup_run],
 ) -> None:
     """Dump DATABASE (or --all) into a new, checked and checksummed backup file.
 
     With OFFSITE_URL set, every local backup missing off-site is then uploaded,
     oldest first; if that fails the backup stays local and the exit code is 1.
-    Example: controller dump users --shared
+    A service with <SERVICE>_POSTGRES_DB=*: each database its server has now,
+    or one, named SERVICE/DATABASE. Example: controller dump users --shared
     """
-    targets = chosen(config, database, all_)
-    report = backup_run.dump(targets, tier=Tier(tier) if tier else None, share=shared)
+    chosen = targets.to_dump(database, all_=all_, server=server)
+    report = backup_run.dump(chosen, tier=Tier(tier) if tier else None, share=shared)
     echo(render.dump(report))
     exit_with(report.exit_code)
 
@@ -106,39 +111,45 @@ def list_(
     as_json: bool,
     remote: bool,
     pitr: bool,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     list_backups: ListBackups = Provide[Container.list_backups],
     list_offsite: Callable[[], ListOffsiteCopies] = Provide[Container.list_offsite.provider],
     list_pitr: Callable[[], ListPitr] = Provide[Container.pitr.list_pitr.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
-    """List the backups of DATABASE (or --all), newest first.
+    """List the backups of DATABASE (or --all, the default), newest first.
 
     With --remote, the copies in the off-site store (OFFSITE_URL) instead. With
     --pitr, the point-in-time recovery streams, newest first: their base backups
     and the WAL received. Example: controller list users
     """
-    targets = chosen(config, database, all_)
+    all_ = all_ or database is None
     if pitr:
         if remote:
             raise click.UsageError("--pitr lists local streams only: not with --remote")
-        found = list_pitr()(targets)
+        found = list_pitr()(targets.services(database, all_=all_))
         lines = [render.Line(render_pitr.document(found))] if as_json else None
         echo(lines or [render_pitr.listing(listing) for listing in found.listings])
         exit_with(found.exit_code)
         return
+    chosen = targets.named(
+        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
+    )
     if remote:
-        copies = list_offsite()(targets)  # built only here: the store for --remote alone
+        copies = list_offsite()(chosen)  # built only here: the store for --remote alone
         if as_json:
             echo([render.Line(documents.offsite_copies(copies))])
         else:
-            echo(render_offsite.offsite_copies(listing) for listing in copies.listings)
+            titled = len(copies.listings) > 1
+            echo(render_offsite.offsite_copies(one, titled=titled) for one in copies.listings)
         exit_with(copies.exit_code)
         return
-    report = list_backups(targets, checksums=as_json)
+    report = list_backups(chosen, checksums=as_json)
     if as_json:
         echo([render.Line(documents.backups(report))])
     else:
-        echo(render.backups(listing) for listing in report.listings)
+        titled = len(report.listings) > 1  # one table per database, each under its name
+        echo(render.backups(listing, titled=titled) for listing in report.listings)
     exit_with(report.exit_code)
 
 
@@ -158,10 +169,11 @@ def prune_(
     all_: bool,
     dry_run: bool,
     remote: bool,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     prune: Prune = Provide[Container.prune],
     prune_offsite: Callable[[], PruneOffsite] = Provide[Container.prune_offsite.provider],
     prune_pitr: Callable[[], PrunePitr] = Provide[Container.pitr.prune.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """Apply retention now: daily backups are kept 7 days, weekly 30, monthly 365.
 
@@ -175,14 +187,19 @@ def prune_(
     """
     from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
 
-    targets = chosen(config, database, all_)
+    chosen = targets.named(
+        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
+    )
     pruner = prune_offsite() if remote else prune  # the store is built for --remote alone
     report = prune_each(
-        targets,
+        chosen,
         prune=lambda target: pruner.one(target, dry_run=dry_run),
         told=lambda result: echo(render.prune(result, remote=remote)),  # each as it is done
     )
-    archiving = [] if remote else [target for target in targets if target.wal_archive]
+    # Point-in-time retention is a server's: a service's, never one database's.
+    one_database = database_names.split(database or "")[1] is not None
+    archiving = [] if remote or one_database else targets.services(database, all_=all_)
+    archiving = [service for service in archiving if service.wal_archive]
     if not archiving:
         exit_with(report.exit_code)
         return
@@ -197,7 +214,7 @@ def prune_(
 def sync(
     database: str | None,
     all_: bool,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     sync: Sync = Provide[Container.sync],
 ) -> None:
     """Upload every local backup of DATABASE (or --all) missing off-site, oldest first.
@@ -205,16 +222,15 @@ def sync(
     Needs OFFSITE_URL. A failed upload leaves the local backup in place; the
     next sync uploads it. Example: controller sync --all
     """
-    targets = chosen(config, database, all_)
-    report = sync(targets)
+    report = sync(targets.named(database, all_=all_))
     echo(render_offsite.sync(report))
     exit_with(report.exit_code)
 
 
 def chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
-    if all_ == (database is not None):
-        raise click.UsageError("give one database name or --all (not both)")
-    return list(config.databases) if all_ else [config.database(database or "")]
+    """Return the services named (``all_``: each one) as configured, for the commands that
+    work on a server (point-in-time recovery, ``resetwal``): never one database of one."""
+    return services(config, database, all_=all_)
 
 
 def echo(lines: Iterable[render.Line]) -> None:

@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from pg_backup_manager.adapters.privileges import drop_root
 from pg_backup_manager.adapters.settings import Settings
 from pg_backup_manager.domain.offsite.use import OffsiteUse
-from pg_backup_manager.entrypoints import lazy, lazy_use_cases, pitr_container
+from pg_backup_manager.entrypoints import lazy, lazy_use_cases, pitr_container, servers_container
 
 
 class Container(containers.DeclarativeContainer):
@@ -37,6 +37,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_environ, environ, cwd=cwd)
     config = providers.Callable(lambda settings: settings.config, settings)
     layout = config.provided.layout
+    file_mode = settings.provided.file_mode
+    dump_timeout = settings.provided.dump_timeout
 
     # A function of the user name: becomes that user when running as root.
     drop_root = providers.Object(drop_root)
@@ -46,18 +48,12 @@ class Container(containers.DeclarativeContainer):
     schedules = settings.provided.schedules
     heartbeat = providers.Singleton(lazy.FileHeartbeat, path=settings.provided.heartbeat_file)
     catalog = providers.Singleton(lazy.LocalBackupCatalog, layout=layout)
-    staging = providers.Singleton(
-        lazy.LocalStaging, layout=layout, file_mode=settings.provided.file_mode
-    )
-    shared = providers.Singleton(
-        lazy.LocalSharedCopies, layout=layout, file_mode=settings.provided.file_mode
-    )
+    staging = providers.Singleton(lazy.LocalStaging, layout=layout, file_mode=file_mode)
+    shared = providers.Singleton(lazy.LocalSharedCopies, layout=layout, file_mode=file_mode)
     directories = providers.Singleton(lazy.LocalDirectories, layout=layout)
     monitoring = settings.provided.monitoring
     # The run history: written by every operation, read by `status`, `health`, /metrics.
-    history = providers.Singleton(
-        lazy.JsonlRunLog, layout=layout, file_mode=settings.provided.file_mode
-    )
+    history = providers.Singleton(lazy.JsonlRunLog, layout=layout, file_mode=file_mode)
     # Telling people: a notification of each operation, pings of each scheduled run.
     notifier = providers.Factory(
         lazy.AppriseNotifier, urls=monitoring.notify_urls, always=monitoring.notify_always
@@ -88,27 +84,26 @@ class Container(containers.DeclarativeContainer):
     dumper = providers.Singleton(
         lazy.PgDump,
         binaries=binaries,
-        timeout=settings.provided.dump_timeout,
+        timeout=dump_timeout,
         compression=settings.provided.compression,
     )
     globals_dumper = providers.Singleton(
-        lazy.PgDumpAllGlobals, binaries=binaries, timeout=settings.provided.dump_timeout
+        lazy.PgDumpAllGlobals, binaries=binaries, timeout=dump_timeout
     )
     globals_reader = providers.Singleton(lazy.GlobalsFileReader)
-    checker = providers.Singleton(
-        lazy.PgArchiveChecker, binaries=binaries, timeout=settings.provided.dump_timeout
-    )
+    checker = providers.Singleton(lazy.PgArchiveChecker, binaries=binaries, timeout=dump_timeout)
     restorer = providers.Singleton(
-        lazy.PgRestore,
-        binaries=binaries,
-        timeout=settings.provided.dump_timeout,
-        jobs=settings.provided.restore_jobs,
+        lazy.PgRestore, binaries=binaries, timeout=dump_timeout, jobs=settings.provided.restore_jobs
     )
     server = providers.Singleton(
         lazy.PsqlServer, binaries=binaries, timeout=settings.provided.admin_timeout
     )
     resetter = providers.Singleton(
         lazy.PgResetWal, binaries=binaries, timeout=settings.provided.admin_timeout
+    )
+    # Every database of a server (<SERVICE>_POSTGRES_DB=*): what commands name, runs back up.
+    servers = providers.Container(
+        servers_container.ServersContainer, settings=settings, catalog=catalog, server=server
     )
 
     # The use cases, each with the ports it calls.
@@ -131,6 +126,7 @@ class Container(containers.DeclarativeContainer):
         run_log=run_log,
         timezone=config.provided.timezone,
         parallelism=config.provided.parallelism,
+        globals_files=staging,
         hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
     )
     prune = providers.Factory(
@@ -174,6 +170,7 @@ class Container(containers.DeclarativeContainer):
     # `dump`, each scheduled run and BACKUP_ON_START: take, upload, prune, record, tell.
     backup_run = providers.Factory(
         lazy_use_cases.BackupRun,
+        expand=servers.expand_run,
         take_backups=take_backups,
         offsite=run_offsite,
         prune=prune,
@@ -222,6 +219,8 @@ class Container(containers.DeclarativeContainer):
         max_ages=monitoring.max_ages,
         offsite=offsite_use.provided.on,
         pitr=pitr.status,
+        stored=servers.stored,
+        listings=servers.listings,
         verification=settings.provided.verification,
     )
     check_health = providers.Factory(lazy_use_cases.CheckHealth, status=status, heartbeat=heartbeat)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         psql_server,
     )
     from pg_backup_manager.adapters.settings import Settings
-    from pg_backup_manager.adapters.storage import local_staging, local_store, locks
+    from pg_backup_manager.adapters.storage import local_staging, local_store, locks, server_dirs
 
 T = TypeVar("T")
 
@@ -81,6 +81,20 @@ def FileHeartbeat() -> type[heartbeat.FileHeartbeat]:
     from pg_backup_manager.adapters.monitoring.heartbeat import FileHeartbeat
 
     return FileHeartbeat
+
+
+@Deferred
+def LocalDatabaseDirectories() -> type[server_dirs.LocalDatabaseDirectories]:
+    from pg_backup_manager.adapters.storage.server_dirs import LocalDatabaseDirectories
+
+    return LocalDatabaseDirectories
+
+
+@Deferred
+def JsonServerListings() -> type[server_dirs.JsonServerListings]:
+    from pg_backup_manager.adapters.storage.server_dirs import JsonServerListings
+
+    return JsonServerListings
 
 
 @Deferred

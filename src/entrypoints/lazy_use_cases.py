@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 from pg_backup_manager.entrypoints.lazy import Deferred
 
 if TYPE_CHECKING:
+    from pg_backup_manager.domain import targets
     from pg_backup_manager.domain.backups import (
         backup_run,
         dumping,
         listing,
         offsite_steps,
         pruning,
+        server_runs,
+        writing,
     )
     from pg_backup_manager.domain.monitoring import status, telling
     from pg_backup_manager.domain.offsite import from_offsite, sync
@@ -29,6 +32,20 @@ def BackupRun() -> type[backup_run.BackupRun]:
     from pg_backup_manager.domain.backups.backup_run import BackupRun
 
     return BackupRun
+
+
+@Deferred
+def ExpandRun() -> type[server_runs.ExpandRun]:
+    from pg_backup_manager.domain.backups.server_runs import ExpandRun
+
+    return ExpandRun
+
+
+@Deferred
+def Targets() -> type[targets.Targets]:
+    from pg_backup_manager.domain.targets import Targets
+
+    return Targets
 
 
 @Deferred
@@ -74,8 +91,8 @@ def Journal() -> type[telling.Journal]:
 
 
 @Deferred
-def BackupWriter() -> type[dumping.BackupWriter]:
-    from pg_backup_manager.domain.backups.dumping import BackupWriter
+def BackupWriter() -> type[writing.BackupWriter]:
+    from pg_backup_manager.domain.backups.writing import BackupWriter
 
     return BackupWriter
 

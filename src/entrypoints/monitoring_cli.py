@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from dependency_injector.wiring import Provide, inject
 
-from pg_backup_manager.entrypoints.cli import _ALL_HELP, chosen, cli, echo, exit_with
+from pg_backup_manager.entrypoints.cli import _ALL_HELP, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.rendering import documents
 from pg_backup_manager.entrypoints.rendering.backups import Line
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the container imports each use case when a command asks for
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
     from pg_backup_manager.domain.ports import Clock
+    from pg_backup_manager.domain.targets import Targets
 
 
 @cli.command()
@@ -62,6 +63,7 @@ def status(
     all_: bool,
     as_json: bool,
     config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     status: Status = Provide[Container.status],
 ) -> None:
     """Show the backups of DATABASE (default: all): newest, last runs, failures, next run.
@@ -70,8 +72,11 @@ def status(
     """
     from pg_backup_manager.entrypoints.rendering import status as render_status
 
-    targets = list(config.databases) if database is None and not all_ else None
-    statuses = status(targets or chosen(config, database, all_))
+    if all_ and database is not None:
+        raise click.UsageError("give one database name or --all (not both)")
+    # A service with every database stands for each of them: Status finds them.
+    chosen = [targets.checked(database)] if database is not None else list(config.databases)
+    statuses = status(chosen)
     if as_json:
         echo([Line(documents.statuses(statuses))])
     else:

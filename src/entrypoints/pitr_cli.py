@@ -59,7 +59,7 @@ def recover(
 
     from pg_backup_manager.domain.pitr.recovery.targets import parse_target
 
-    target_database = config.database(database)
+    [target_database] = chosen(config, database, False)  # a server's WAL: a service
     target = parse_target(to, ZoneInfo(config.timezone), config.timezone)
     report = recover(target_database, target=target, into=into)
     echo(pitr_recover.recover(report))

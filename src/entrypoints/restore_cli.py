@@ -17,12 +17,14 @@ from pg_backup_manager.entrypoints.rendering import pitr_recover
 from pg_backup_manager.entrypoints.rendering import restore as render_restore
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
+    from pg_backup_manager.domain.every_database import StoredDatabases
     from pg_backup_manager.domain.model import Config
     from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
     from pg_backup_manager.domain.pitr.recovery.verifying import VerifyPitr
     from pg_backup_manager.domain.restore.from_shared import RestoreFromShared
     from pg_backup_manager.domain.restore.restoring import Restore
     from pg_backup_manager.domain.restore.verifying import Verify
+    from pg_backup_manager.domain.targets import Targets
     from pg_backup_manager.domain.wal.reset import ResetWal
 
 _NO_OWNER_HELP = "Do not restore owners and privileges (for a server without the dump's roles)."
@@ -58,7 +60,7 @@ def restore(
     no_safety_dump: bool,
     with_globals: bool,
     remote: bool,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     restore: Restore = Provide[Container.restore],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
 ) -> None:
@@ -75,7 +77,7 @@ def restore(
 
     Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
     """
-    target = config.database(database)
+    target = targets.one(database, checked=not remote)
     owners, safety_dump = not no_owner, not no_safety_dump
     # The off-site store (boto3) is built only for --remote.
     restore_backup = from_offsite().restore_backup if remote else restore.backup
@@ -99,7 +101,7 @@ def restore_from_shared(
     no_owner: bool,
     no_safety_dump: bool,
     with_globals: bool,
-    config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     restore_from_shared: RestoreFromShared = Provide[Container.restore_from_shared],
 ) -> None:
     """Replace DATABASE's content (or --all) with its shared file.dump.
@@ -107,7 +109,7 @@ def restore_from_shared(
     Example: controller restore-from-shared --all
     """
     report = restore_from_shared(
-        chosen(config, database, all_),
+        targets.named(database, all_=all_, shared=True),
         told=lambda result: echo(render_restore.restored(result)),  # each as it is done
         owners=not no_owner,
         safety_dump=not no_safety_dump,
@@ -138,9 +140,11 @@ def verify(
     remote: bool,
     pitr: bool,
     config: Config = Provide[Container.config],
+    targets: Targets = Provide[Container.servers.targets],
     verify: Verify = Provide[Container.verify],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
     verify_pitr: Callable[[], VerifyPitr] = Provide[Container.pitr.verify.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """Check the backups of DATABASE (or --all, or one BACKUP_FILE): checksum and archive.
 
@@ -152,11 +156,10 @@ def verify(
 
     if all_ and backup_file is not None:
         raise click.UsageError("give a backup file with one database, not with --all")
-    targets = chosen(config, database, all_)
     if pitr:
         if backup_file is not None or and_restore or remote:
             raise click.UsageError("--pitr takes no backup file, --restore or --remote")
-        reports = [verify_pitr()(target) for target in targets]
+        reports = [verify_pitr()(target) for target in chosen(config, database, all_)]
         echo(line for report in reports for line in pitr_recover.verified(report))
         exit_with(worst_exit_code(report.error for report in reports))
         return
@@ -165,8 +168,14 @@ def verify(
         one = partial(copies.verify_backups, backup=backup_file, restore=and_restore)
     else:
         one = partial(verify.one, backup=backup_file, restore=and_restore)
+    checked = not remote
+    if backup_file is not None and database is not None:
+        chosen_ones = [targets.one(database, checked=checked)]
+    else:
+        store = offsite() if remote else None  # built for --remote alone
+        chosen_ones = targets.named(database, all_=all_, checked=checked, offsite=store)
     summary = verify_each(
-        targets, verify=one, told=lambda reports: echo(render_restore.verify(reports))
+        chosen_ones, verify=one, told=lambda reports: echo(render_restore.verify(reports))
     )
     echo(render_restore.verified(summary))
     exit_with(summary.exit_code)
@@ -188,6 +197,7 @@ def resetwal(
 
     Example: controller resetwal users --dry-run
     """
-    report = reset_wal(config.database(database), dry_run=dry_run, force=force)
+    [target] = chosen(config, database, False)  # a server's data directory: a service
+    report = reset_wal(target, dry_run=dry_run, force=force)
     echo(render_restore.reset(report))
     exit_with(report.exit_code)

@@ -12,7 +12,6 @@ from dependency_injector.wiring import Provide, inject
 
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.backups.timetable import Schedules
-from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.monitoring.health import run_bound
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
@@ -30,6 +29,7 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.domain.monitoring.status import Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
     from pg_backup_manager.domain.ports import Clock, Directories
+    from pg_backup_manager.domain.targets import Targets
     from pg_backup_manager.domain.verification.verifying import ScheduledVerify
     from pg_backup_manager.entrypoints.verifications import Verifications
 
@@ -64,6 +64,7 @@ def start(
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
     settings: Settings = Provide[Container.settings],
+    targets: Targets = Provide[Container.servers.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
     scheduled_verify: Callable[[], ScheduledVerify] = Provide[Container.scheduled_verify.provider],
     runs: int | None = None,
@@ -93,6 +94,7 @@ def start(
             clock=clock,
             heartbeat=heartbeat,
             verify=scheduled_verify(),
+            databases=partial(targets.named, None, all_=True),  # a server's, as known then
         )
     # The receivers go on whatever MODE says: WAL archiving is asked for service by service.
     with receivers.receiving(archived, supervisor() if archived else None):
@@ -104,6 +106,7 @@ def start(
             heartbeat,
             backup_run,
             settings,
+            targets,
             runs,
             verifications,
         )
@@ -117,6 +120,7 @@ def _schedule(
     heartbeat: HeartbeatWriter,
     backup_run: BackupRun,
     settings: Settings,
+    targets: Targets,
     runs: int | None,
     verifications: Verifications | None = None,
 ) -> None:
@@ -140,10 +144,11 @@ def _schedule(
         databases = [database for database in config.databases if database.identifier in due]
         log_run(backup_run.scheduled(databases, share=config.copy_to_shared))
 
-    def bound(databases: int) -> timedelta:
-        # The commands before and after backups: those of every service, at most.
+    def bound(services: int) -> timedelta:
+        # The commands before and after backups: those of every service, at most. A service
+        # with every database of its server counts as each database known of it.
         return run_bound(
-            databases=databases,
+            databases=services + targets.count() - len(config.databases),
             dump_timeout=settings.dump_timeout,
             lock_wait=settings.lock_wait,
             hooks=settings.hooks.run_seconds,
@@ -177,15 +182,7 @@ def _serve_metrics(monitoring: Monitoring, statuses: Callable[[], list[DatabaseS
     from pg_backup_manager.adapters.monitoring.metrics import serve_metrics  # only when asked for
 
     assert monitoring.metrics_port is not None
-    try:
-        serve_metrics(
-            address=monitoring.metrics_address,
-            port=monitoring.metrics_port,
-            statuses=statuses,
-        )
-    except OSError as error:
-        raise ControllerError(
-            f"cannot serve metrics on {monitoring.metrics_address}:{monitoring.metrics_port} "
-            f"({error.strerror or error}): check METRICS_PORT and METRICS_ADDRESS"
-        ) from None
+    serve_metrics(
+        address=monitoring.metrics_address, port=monitoring.metrics_port, statuses=statuses
+    )
     log.info("metrics on http://%s:%s/metrics", monitoring.metrics_address, monitoring.metrics_port)

@@ -34,9 +34,11 @@ log = logging.getLogger("controller")
 @attrs.define
 class Verifications:
     """The scheduled verifications of ``databases`` on ``schedule``: ``verify`` verifies one
-    database (and returns what it found), within ``bound`` for the heartbeat."""
+    database (and returns what it found), within ``bound`` for the heartbeat. ``databases``
+    may be a function, asked again before each round: every database of a server
+    (``<SERVICE>_POSTGRES_DB=*``) as this host knows them then."""
 
-    databases: Sequence[Database]
+    databases: Sequence[Database] | Callable[[], Sequence[Database]]
     schedule: Schedule
     clock: Clock
     verify: Callable[[Database], Sequence[Verification]]
@@ -52,7 +54,8 @@ class Verifications:
         caller then waits for it. A verification in progress is never cut short: a
         backup run due meanwhile starts once that database's verification ended.
         """
-        named = {database.identifier: database for database in self.databases}
+        found = self.databases() if callable(self.databases) else self.databases
+        named = {database.identifier: database for database in found}
         if self.agenda is None:
             self.agenda = Agenda.after(self.schedule, self.clock.now())
         while True:
@@ -112,6 +115,7 @@ def scheduled(
     clock: Clock,
     heartbeat: HeartbeatWriter,
     verify: Callable[[Database], Sequence[Verification]],
+    databases: Callable[[], Sequence[Database]] | None = None,
 ) -> Verifications:
     """Return the verifications ``asked`` (``VERIFY_SCHEDULE``, ``VERIFY_REMOTE``) of every
     database, each bounded as :func:`verification_bound` says."""
@@ -124,7 +128,7 @@ def scheduled(
         remote=asked.remote,
     )
     return Verifications(
-        databases=settings.config.databases,
+        databases=databases or settings.config.databases,
         schedule=asked.schedule,
         clock=clock,
         verify=verify,

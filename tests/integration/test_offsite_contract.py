@@ -19,6 +19,7 @@ from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
 from pg_backup_manager.adapters.offsite.file.bucket import FileBucket
 from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
 from pg_backup_manager.domain.errors import BackupNotFoundError, ControllerError
+from pg_backup_manager.domain.every_database import StoredDatabases
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.ports import (
     OffsiteDownloader,
@@ -37,7 +38,7 @@ NEW = BackupName.parse("file_weekly_2024-07-06T09:00:00Z.dump")
 Upload = Callable[..., object]
 
 
-class OffsiteStore(OffsiteUploader, OffsitePruner, OffsiteDownloader, Protocol):
+class OffsiteStore(OffsiteUploader, OffsitePruner, OffsiteDownloader, StoredDatabases, Protocol):
     """Every role of the off-site store: what the contract checks."""
 
 
@@ -395,6 +396,23 @@ def test_a_globals_checksum_without_its_globals_is_unusable_until_an_upload_comp
     )
     [completed] = store.copies("users")
     assert (completed.usable, completed.has_globals) == (True, True)
+
+
+def test_the_databases_of_a_server_are_found_by_their_own_prefixes_and_kept_apart(
+    store: OffsiteStore, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive.dump"
+    archive.write_bytes(b"archive")
+    stored = StoredArchive(path=archive, checksum=hashlib.sha256(b"archive").hexdigest())
+    for identifier in ("main/app", "main/a/b", "main/my db", "main", "users"):
+        store.upload(identifier, OLD, archive=stored, globals=None)
+
+    names = store.database_names("main")
+
+    assert names == ["a/b", "app", "my db"]
+    assert store.database_names("users") == []
+    assert [copy.name for copy in store.copies("main")] == [OLD]
+    assert [copy.name for copy in store.copies("main/a/b")] == [OLD]
 
 
 def test_a_copy_uploaded_with_its_note_is_partial_and_judged_by_it_until_completed(

@@ -11,12 +11,17 @@ from pathlib import PurePath
 
 import attrs
 
+from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.backups.backup_run import BackupRun
-from pg_backup_manager.domain.backups.dumping import BackupWriter, TakeBackups
+from pg_backup_manager.domain.backups.dumping import TakeBackups
 from pg_backup_manager.domain.backups.hooks import Attempt, HookError
 from pg_backup_manager.domain.backups.offsite_steps import CopyOffsite, NoOffsite
 from pg_backup_manager.domain.backups.policy import DEFAULT_POLICY, RetentionPolicy
 from pg_backup_manager.domain.backups.pruning import Prune
+from pg_backup_manager.domain.backups.server_runs import ExpandRun
+from pg_backup_manager.domain.backups.timetable import Schedules
+from pg_backup_manager.domain.backups.writing import BackupWriter
 from pg_backup_manager.domain.errors import (
     BackupNotFoundError,
     BusyError,
@@ -26,6 +31,7 @@ from pg_backup_manager.domain.errors import (
     ReplicationRefusedError,
     ToolError,
 )
+from pg_backup_manager.domain.every_database import ServerListing
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import (
     ArchiveTable,
@@ -35,6 +41,7 @@ from pg_backup_manager.domain.model import (
     TableName,
 )
 from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.monitoring.telling import Journal, Tell
 from pg_backup_manager.domain.names import Backup, BackupName, MadeBy, StoredArchive
 from pg_backup_manager.domain.offsite.from_offsite import FromOffsite
@@ -199,6 +206,25 @@ class FakeStore:
     @property
     def shared_copies(self) -> FakeSharedCopies:
         return FakeSharedCopies(store=self)
+
+    def database_names(self, service: str) -> list[str]:
+        """The databases of ``service`` with a directory: those with backups, or emptied."""
+        return sorted(
+            name
+            for identifier in self.files
+            if (name := database_names.split(identifier)[1]) is not None
+            and database_names.split(identifier)[0] == service
+        )
+
+    @contextlib.contextmanager
+    def run_file(self, service: str) -> Iterator[PurePath]:
+        path = self.layout.backup_dir(service) / ".globals.sql.partial" / "globals.sql"
+        self.actions.append(("globals of run", service, str(path)))
+        yield path
+        self.actions.append(("globals of run removed", service, str(path)))
+
+    def copy(self, source: PurePath, target: PurePath) -> None:
+        self.actions.append(("copy globals", str(source), str(target)))
 
 
 @attrs.frozen
@@ -486,6 +512,40 @@ class FakeWalResetter:
         return "Write-ahead log reset"
 
 
+@attrs.define
+class FakeServers:
+    """The databases each service's server has now (the DatabaseLister port), and the last
+    listing recorded of each (ServerListings); servers in ``unreachable`` cannot be asked."""
+
+    has: dict[str, list[str]] = attrs.field(factory=dict)
+    unreachable: set[str] = attrs.field(factory=set)
+    asked: list[str] = attrs.field(factory=list)
+    recorded: dict[str, ServerListing] = attrs.field(factory=dict)
+
+    def database_names(self, database: Database) -> list[str]:
+        self.asked.append(database.identifier)
+        if database.identifier in self.unreachable:
+            raise ToolError(f"psql on {database.identifier} failed: connection refused")
+        return list(self.has.get(database.identifier, []))
+
+    def record(self, service: str, listing: ServerListing) -> None:
+        self.recorded[service] = listing
+
+    def last(self, service: str) -> ServerListing | None:
+        return self.recorded.get(service)
+
+
+def server(identifier: str = "main", **overrides: object) -> Database:
+    """Return a service that backs up every database of its server."""
+    fields: dict[str, object] = {
+        "dbname": "postgres",
+        "every_database": True,
+        "database_variable": f"{identifier.upper()}_POSTGRES_DB",
+        "excluded_variable": f"{identifier.upper()}_EXCLUDE_DATABASES",
+    }
+    return database(identifier, **(fields | overrides))
+
+
 def database(identifier: str = "users", **overrides: object) -> Database:
     """Return a database config with test defaults."""
     fields: dict[str, object] = {
@@ -641,6 +701,11 @@ class FakeOffsiteStore:
 
     def location(self, identifier: str) -> str:
         return f"s3://bucket/prefix/{identifier}/"
+
+    def database_names(self, service: str) -> list[str]:
+        """The databases of ``service`` with copies of their own (or once had)."""
+        found = (database_names.split(identifier) for identifier in self.copied)
+        return sorted(name for owner, name in found if owner == service and name is not None)
 
     def plant(self, identifier: str, name: BackupName, *, size: int) -> None:
         """Put ``size`` bytes under backup ``name`` as a hand copy would: no SHA-256
@@ -818,6 +883,7 @@ class Fakes:
     pings: FakePings = attrs.field(factory=FakePings)
     globals_reader: FakeGlobalsReader = attrs.field(factory=lambda: FakeGlobalsReader())
     offsite: FakeOffsiteStore = attrs.field(factory=FakeOffsiteStore)
+    servers: FakeServers = attrs.field(factory=FakeServers)
     downloads: FakeDownloads = attrs.field(
         default=attrs.Factory(lambda self: FakeDownloads(offsite=self.offsite), takes_self=True)
     )
@@ -842,7 +908,17 @@ class Fakes:
             run_log=self.run_log,
             timezone=timezone,
             parallelism=parallelism,
+            globals_files=self.store,
             hooks=self.hooks,
+        )
+
+    def expand_run(self) -> ExpandRun:
+        return ExpandRun(
+            server=self.servers,
+            listings=self.servers,
+            stored=self.store,
+            catalog=self.store,
+            clock=self.clock,
         )
 
     def prune(self, *, policy: RetentionPolicy = DEFAULT_POLICY) -> Prune:
@@ -938,7 +1014,24 @@ class Fakes:
                 sync=self.sync(), prune_offsite=self.prune_offsite(), retention=retention
             )
         return BackupRun(
-            take_backups=self.take_backups(), offsite=steps, prune=self.prune(), tell=self.tell()
+            expand=self.expand_run(),
+            take_backups=self.take_backups(),
+            offsite=steps,
+            prune=self.prune(),
+            tell=self.tell(),
+        )
+
+    def status(self, heartbeat: FakeHeartbeat) -> Status:
+        """``status`` in production over the fakes, every database of a server seen."""
+        return Status(
+            catalog=self.store,
+            history=self.run_log,
+            clock=self.clock,
+            schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
+            heartbeat=heartbeat,
+            production=True,
+            stored=self.store,
+            listings=self.servers,
         )
 
     def reset_wal(self) -> ResetWal:

@@ -12,6 +12,7 @@ from dependency_injector import providers
 
 from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
 from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.wal.ports import LockFile
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.main import main
@@ -59,6 +60,9 @@ def run(fakes: Fakes, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
         container.offsite.override(fakes.offsite)
         container.downloads.override(fakes.downloads)
         container.client_tools.override(providers.Object(TOOLS))  # never runs pg_dump
+        container.servers.server.override(fakes.servers)
+        container.servers.stored.override(fakes.store)
+        container.servers.listings.override(fakes.servers)
         code = main(list(argv), container=container)
         out, err = capsys.readouterr()
         return code, out, err
@@ -755,3 +759,51 @@ def test_restore_from_shared_of_one_database_raises_its_own_error_alone(run: Run
     assert code == 1
     assert out == ""
     assert err.startswith("error: no shared archive") and "restored" not in err
+
+
+STAR_NEW = "file_daily_2024-07-04T09:00:00Z.dump"  # the fake clock's
+STAR = {"DATABASE_LIST": "main,users", "MAIN_POSTGRES_DB": "*"}
+
+
+def test_dump_of_the_service_backs_up_each_database_and_list_names_each(
+    fakes: Fakes, run: Run
+) -> None:
+    fakes.servers.has["main"] = ["app", "my db"]
+
+    code, out, _ = run("dump", "main", **STAR)
+    _, listed, _ = run("list", **STAR)
+
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        f"main/app: created {STAR_NEW} (1.2 KiB)",
+        f"main/my db: created {STAR_NEW} (1.2 KiB)",
+    ]
+    assert "main/app:\n" in listed and "main/my db:\n" in listed
+
+
+def test_restoring_the_service_of_every_database_is_exit_2_naming_how(
+    fakes: Fakes, run: Run
+) -> None:
+    code, _, err = run("restore", "main", STAR_NEW, **STAR)
+
+    assert code == 2
+    assert (
+        err == "error: 'main' backs up every database of its server: name one, as "
+        "'main/<database>' (see 'controller list main')\n"
+    )
+
+
+def test_list_remote_of_a_server_s_service_finds_its_databases_off_site_on_a_new_host(
+    fakes: Fakes, run: Run
+) -> None:
+    copy = OffsiteCopy(name=BackupName.parse(STAR_NEW), size=10, sha256=GOOD_SHA256)
+    for identifier in ("main/app", "main/my db"):
+        fakes.offsite.copied[identifier] = {copy.name: copy}
+
+    code, out, _ = run("list", "main", "--remote", **STAR, OFFSITE_URL="s3://bucket/prefix")
+
+    assert code == 0
+    assert [line for line in out.splitlines() if line.endswith(":")] == [
+        "main/app:",
+        "main/my db:",
+    ]

@@ -27,6 +27,7 @@ def scheduled(
     fakes: Fakes, *, copy_to_shared: bool = False, timezone: str = "UTC", min_kept: int = 1
 ) -> Callable[[], RunReport]:
     run = BackupRun(
+        expand=fakes.expand_run(),
         take_backups=fakes.take_backups(timezone=timezone),
         offsite=NoOffsite(),
         prune=fakes.prune(policy=RetentionPolicy(min_kept=min_kept)),

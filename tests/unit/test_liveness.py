@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.cron import DEFAULT_SCHEDULE, CronSchedule
-from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
-from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
+from pg_backup_manager.domain.monitoring.status import CheckHealth, Verdict
 from pg_backup_manager.entrypoints.rendering.status import stale_heartbeat
 
 from .fakes import FakeHeartbeat, Fakes, database
@@ -92,15 +90,7 @@ def test_a_run_may_also_take_the_timeout_of_each_command_run_around_a_backup() -
 
 
 def check_health(fakes: Fakes, heartbeat: FakeHeartbeat) -> CheckHealth:
-    status = Status(
-        catalog=fakes.store,
-        history=fakes.run_log,
-        clock=fakes.clock,
-        schedules=Schedules(common=CronSchedule.parse(DEFAULT_SCHEDULE, "UTC")),
-        heartbeat=heartbeat,
-        production=True,
-    )
-    return CheckHealth(status=status, heartbeat=heartbeat)
+    return CheckHealth(status=fakes.status(heartbeat), heartbeat=heartbeat)
 
 
 def test_health_says_which_run_is_stuck_and_for_how_long_while_the_heart_beats() -> None:

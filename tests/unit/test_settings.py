@@ -369,3 +369,42 @@ def test_restores_use_up_to_four_jobs_unless_told() -> None:
     assert 1 <= settings().restore_jobs <= 4
     assert settings(RESTORE_JOBS="8").restore_jobs == 8
     assert settings().compression is None
+
+
+def test_a_star_backs_up_every_database_of_the_server_but_those_excluded() -> None:
+    main = settings(
+        DATABASE_LIST="main", MAIN_POSTGRES_DB="*", MAIN_EXCLUDE_DATABASES=" scratch , my db,"
+    ).config.databases[0]
+
+    assert main.every_database and main.dbname == "postgres"
+    assert main.excluded == {"scratch", "my db"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"USERS_EXCLUDE_DATABASES": "scratch"},
+            "USERS_EXCLUDE_DATABASES is set but USERS_POSTGRES_DB is not '\\*'",
+        ),
+        (
+            {"USERS_POSTGRES_DB": "*", "USERS_EXCLUDE_DATABASES": "a" * 64},
+            "in USERS_EXCLUDE_DATABASES: a PostgreSQL database name is 1 to 63 bytes",
+        ),
+    ],
+)
+def test_an_exclusion_without_a_star_or_of_no_possible_name_is_refused_by_name(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        settings(**environ)
+
+
+def test_a_hint_for_a_database_of_a_server_names_its_service_s_variables() -> None:
+    main = settings(DATABASE_LIST="my-main", MY_MAIN_POSTGRES_DB="*").config.database("my-main/app")
+
+    refused = with_hint("password authentication failed", main)
+    dropped = with_hint('FATAL:  database "app" does not exist', main)
+
+    assert refused.endswith("(check MY_MAIN_POSTGRES_USER and MY_MAIN_POSTGRES_PASSWORD)")
+    assert dropped.endswith("(dropped from my-main's server since its run listed it?)")

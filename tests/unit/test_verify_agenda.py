@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from pg_backup_manager.adapters.cron import CronSchedule
@@ -266,3 +267,28 @@ def test_a_backup_run_late_for_a_verification_is_never_told_overdue_to_health() 
     assert timeline.events[1] == ("backup", ten, ten + timedelta(minutes=1))
     waited = [state.due_at for state in heartbeat.states if state.due_at is not None]
     assert waited == [NINE, ten]  # the verification's time, then "now", never 09:30
+
+
+def test_databases_given_as_a_function_are_asked_again_after_each_backup_run() -> None:
+    clock = FakeClock(current=NINE - timedelta(minutes=10))
+    timeline = Timeline(clock)
+    known = [database("main/a")]
+
+    def run_that_finds_a_new_database(due: object) -> None:
+        timeline.backup()
+        known.append(database("main/b"))
+
+    run_schedule(
+        schedules=Schedules(common=CronSchedule.parse("30 9 * * *", "UTC")),
+        identifiers=["main"],
+        clock=clock,
+        job=run_that_finds_a_new_database,
+        bound=lambda services: BOUND,
+        runs=2,
+        meanwhile=attrs.evolve(verifications(clock, timeline), databases=lambda: known).until,
+    )
+
+    first_run = next(i for i, event in enumerate(timeline.events) if event[0] == "backup")
+    before = {event[1] for event in timeline.events[:first_run] if event[0] == "verify"}
+    after = {event[1] for event in timeline.events[first_run:] if event[0] == "verify"}
+    assert (before, after) == ({"main/a"}, {"main/a", "main/b"})

@@ -9,8 +9,12 @@ from pg_backup_manager.adapters.configuration.dump_args import dump_args, patter
 from pg_backup_manager.adapters.configuration.monitoring import MAX_AGE_SECONDS, ping_url
 from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
 from pg_backup_manager.adapters.env_values import boolean, optional, port, seconds, stripped
+from pg_backup_manager.domain.database_names import check_database_name
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import check_identifier
+
+# <SERVICE>_POSTGRES_DB's value for every database of the server.
+EVERY_DATABASE = "*"
 
 
 def identifiers(text: str, variable: str) -> tuple[str, ...]:
@@ -36,6 +40,16 @@ def identifiers(text: str, variable: str) -> tuple[str, ...]:
             )
         by_prefix[prefix] = identifier
     return found
+
+
+def database_names(text: str, variable: str) -> frozenset[str]:
+    """Return the database names of ``text``, separated by commas (none: empty).
+
+    Raises:
+        ConfigurationError: one cannot name a database; the message names ``variable``.
+    """
+    names = (item.strip() for item in text.split(","))
+    return frozenset(check_database_name(name, where=f" in {variable}") for name in names if name)
 
 
 DATABASE_LIST = Variable(
@@ -72,7 +86,17 @@ DB = Variable(
     name="<SERVICE>_POSTGRES_DB",
     parse=stripped,
     default="postgres",
-    help="The database that is dumped and that a restore replaces.",
+    help="The database that is dumped and that a restore replaces. `*`: every database of "
+    "the server that accepts connections, templates aside, each backed up as its own "
+    "database `<service>/<database>`, listed again at each run (see "
+    "[Every database of a server](#every-database-of-a-server)).",
+)
+EXCLUDE_DATABASES = Variable(
+    name="<SERVICE>_EXCLUDE_DATABASES",
+    parse=database_names,
+    help="With `<SERVICE>_POSTGRES_DB=*` only: comma-separated exact names of databases "
+    "never backed up, e.g. `postgres,scratch` (spaces around a name are ignored). Set "
+    "without `*`: a configuration error.",
 )
 HEALTHCHECKS_URL = Variable(
     name="<SERVICE>_HEALTHCHECKS_URL",
@@ -146,6 +170,7 @@ VARIABLES: tuple[Variable[Any], ...] = (
     USER,
     PASSWORD,
     DB,
+    EXCLUDE_DATABASES,
     HEALTHCHECKS_URL,
     WAL_ARCHIVE,
     EXCLUDE_TABLES,

@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
 
@@ -191,7 +192,17 @@ def serve_metrics(
     statuses: Callable[[], Sequence[DatabaseStatus]],
 ) -> None:
     """Serve ``/metrics`` on ``address``:``port`` from a daemon thread; each scrape calls
-    ``statuses`` (see :class:`BackupCollector`)."""
+    ``statuses`` (see :class:`BackupCollector`).
+
+    Raises:
+        ControllerError: the port cannot be opened; the message names the variables.
+    """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BackupCollector(statuses))
-    start_http_server(port, addr=address, registry=registry)
+    try:
+        start_http_server(port, addr=address, registry=registry)
+    except OSError as error:
+        raise ControllerError(
+            f"cannot serve metrics on {address}:{port} ({error.strerror or error}): "
+            "check METRICS_PORT and METRICS_ADDRESS"
+        ) from None

@@ -20,6 +20,7 @@ from pg_backup_manager.adapters.monitoring.redaction import (
     ping_url,
     redact,
 )
+from pg_backup_manager.domain.database_names import split
 from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.history import Outcome, RunRecord
 
@@ -119,7 +120,8 @@ class HealthchecksPings:
     """A dead-man's switch in the Healthchecks.io convention (also Uptime Kuma, cronitor):
     ``<url>/start`` when a scheduled run starts, ``<url>`` when it succeeded,
     ``<url>/fail`` with the errors when anything failed. One URL for the run, and
-    one per database where set.
+    one per service where set (for a service with every database of its server, its
+    databases' errors together).
 
     Pings are sent in the background and return at once (see
     :func:`.endpoints.send`); the end of a run is sent to a URL only once the
@@ -144,13 +146,22 @@ class HealthchecksPings:
         for identifier in identifiers:
             url = self.per_database.get(identifier)
             if url is not None:
-                error = errors.get(identifier)
+                error = errors_of(identifier, errors)
                 after = self._starts.pop(url, None)
                 _ping_later(f"{url}/fail" if error else url, error or "", after=after)
 
     def _urls(self, identifiers: Iterable[str]) -> list[str]:
         scoped = [self.per_database[i] for i in identifiers if i in self.per_database]
         return ([self.url] if self.url is not None else []) + scoped
+
+
+def errors_of(service: str, errors: Mapping[str, str]) -> str | None:
+    """Return what failed of ``service``: its error, or (every database of its server) a
+    line per database that failed, ``<service>/<database>: <error>``; None: nothing."""
+    own = {name: error for name, error in errors.items() if split(name)[0] == service}
+    if list(own) == [service]:
+        return own[service]
+    return "\n".join(f"{name}: {error}" for name, error in own.items()) or None
 
 
 def _ping_later(url: str, body: str = "", *, after: Pending | None = None) -> Pending:

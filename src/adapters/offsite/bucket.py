@@ -82,6 +82,14 @@ class Bucket(Protocol):
             ControllerError: the bucket cannot be reached or read.
         """
 
+    def folders(self, prefix: str) -> list[str]:
+        """Return the names of the folders directly under ``prefix`` (which ends in ``/``):
+        what comes before the next ``/`` of the keys deeper than it.
+
+        Raises:
+            ControllerError: the bucket cannot be reached or read.
+        """
+
     def stat(self, key: str) -> StoredObject | None:
         """Return what the bucket holds at ``key``, or None when it holds nothing there.
 

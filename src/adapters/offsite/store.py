@@ -2,15 +2,17 @@
 store (``OffsiteLister``, ``OffsiteUploader``, ``OffsiteDownloader``, ``OffsiteDeleter``),
 whatever the backend.
 
-Keys: ``<prefix>/<identifier>/<backup name>``, with beside it ``<name>.sha256``,
-``<stem>.globals.sql`` and ``<stem>.globals.sql.sha256``, and for a partial backup
-``<stem>.left-out.json`` and ``<stem>.left-out.json.sha256``. Every object is recorded with
-the SHA-256 of its content; an upload counts once the bucket reports the expected size
-and that SHA-256. Objects are made only where their key is free (``Bucket.put``), after
-a look found it free, so nothing is ever overwritten. A listed archive is a usable copy
-only with its checksum object, a ``sha256sum`` line naming the archive whose digest is
-the archive's recorded SHA-256; and, when it has globals or their checksum object, both,
-agreeing in the same way, and so of the note (:meth:`OffsiteCopy.judged`).
+Keys: ``<prefix>/<identifier>/<backup name>`` (for a database of a server,
+``<prefix>/<service>/<segment>/...``: :mod:`~pg_backup_manager.domain.database_names`),
+with beside it ``<name>.sha256``, ``<stem>.globals.sql`` and
+``<stem>.globals.sql.sha256``, and for a partial backup ``<stem>.left-out.json`` and
+``<stem>.left-out.json.sha256``. Every object is recorded with the SHA-256 of its
+content; an upload counts once the bucket reports the expected size and that SHA-256.
+Objects are made only where their key is free (``Bucket.put``), after a look found it
+free, so nothing is ever overwritten. A listed archive is a usable copy only with its
+checksum object, a ``sha256sum`` line naming the archive whose digest is the archive's
+recorded SHA-256; and, when it has globals or their checksum object, both, agreeing in
+the same way, and so of the note (:meth:`OffsiteCopy.judged`).
 
 With ENCRYPTION_RECIPIENTS, the archive, the globals and the note are stored encrypted (the
 ``Cipher``, age), recorded as such; their recorded SHA-256 and size describe the
@@ -30,8 +32,9 @@ import attrs
 from pg_backup_manager.adapters.offsite import judging
 from pg_backup_manager.adapters.offsite.bucket import Bucket, Cipher, Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.fetching import SIDECAR, download
+from pg_backup_manager.domain.database_names import name_of, segments
 from pg_backup_manager.domain.errors import ControllerError
-from pg_backup_manager.domain.model import check_identifier
+from pg_backup_manager.domain.model import check_name
 from pg_backup_manager.domain.names import BackupName, StoredArchive
 from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
@@ -53,6 +56,11 @@ class BucketOffsiteStore:
         prefix that are backup names, each judged by what a restore needs
         (:func:`.judging.copies`)."""
         return judging.copies(self.bucket, self._base(identifier))
+
+    def database_names(self, service: str) -> list[str]:
+        """Return the names of the databases of ``service`` with a prefix here, sorted."""
+        folders = self.bucket.folders(self._base(service))
+        return sorted(name for folder in folders if (name := name_of(folder)) is not None)
 
     def with_left_out(self, identifier: str, copies: Sequence[OffsiteCopy]) -> list[OffsiteCopy]:
         """Return ``copies`` of ``identifier`` with what each partial one left out, read from
@@ -192,8 +200,9 @@ class BucketOffsiteStore:
         )
 
     def _base(self, identifier: str) -> str:
-        service = check_identifier(identifier)  # one path segment: never '..' or '/'
-        return f"{self.prefix}/{service}/" if self.prefix else f"{service}/"
+        # The service, then a database of a server's segment: never '..', '/' or empty.
+        folder = "/".join(segments(check_name(identifier)))
+        return f"{self.prefix}/{folder}/" if self.prefix else f"{folder}/"
 
 
 def _checksum(name: BackupName, archive: StoredArchive) -> str:

@@ -147,9 +147,11 @@ def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
             f'e.g. CREATE ROLE "{role}" NOLOGIN{skip})'
         )
     lowered = message.lower()
+    if database.of_server and f'database "{database.dbname}" does not exist' in message:
+        return f"{message} (dropped from {database.service}'s server since its run listed it?)"
     for needle, hint in _HINTS:
         if needle in lowered:
-            password = database.password_variable or PASSWORD.of(database.identifier).name
-            said = hint.format(prefix=env_prefix(database.identifier), password=password)
+            password = database.password_variable or PASSWORD.of(database.service).name
+            said = hint.format(prefix=env_prefix(database.service), password=password)
             return f"{message} ({said})"
     return message

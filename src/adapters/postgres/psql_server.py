@@ -1,5 +1,5 @@
 """Administration of a server's databases through ``psql``: the ServerDatabases,
-PropertyKeeper, RowCounter and Roles ports."""
+PropertyKeeper, RowCounter, Roles and DatabaseLister ports."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ WHERE EXISTS (SELECT 1 FROM json_array_elements_text(:'a'::json) AS p(prefix)
               WHERE left(d.datname, length(p.prefix)) = p.prefix);
 """
 
+# The databases a service with <SERVICE>_POSTGRES_DB=* backs up: names travel as JSON
+# strings, whatever characters (a newline) they hold.
+_DATABASE_NAMES = """
+SELECT coalesce(json_agg(datname ORDER BY datname), '[]') FROM pg_database
+WHERE datallowconn AND NOT datistemplate;
+"""
 _CLUSTER_NAMES = """
 SELECT json_build_object(
   'roles', (SELECT coalesce(json_agg(rolname), '[]') FROM pg_roles),
@@ -119,6 +125,10 @@ class PsqlServer:
         found = json.loads(self._sql(database, _TEMPORARY_DATABASES, a=json.dumps(list(prefixes))))
         return [TemporaryDatabase(name=row["name"], comment=row["comment"]) for row in found]
 
+    def database_names(self, database: Database) -> list[str]:
+        """Return the databases of the server that accept connections, templates aside."""
+        return [str(name) for name in json.loads(self._sql(database, _DATABASE_NAMES))]
+
     def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
         """Return the names of the server's roles and of its databases."""
         names = json.loads(self._sql(database, _CLUSTER_NAMES))
@@ -164,7 +174,8 @@ class PsqlServer:
             return self._psql(database, script, on, names, secrets)
         # Never the target (a restore may have it renamed away) or a database
         # being changed; when one maintenance database is missing, the other.
-        avoid = {database.dbname, *names.values()}
+        # (A service with every database has no target: its dbname is postgres itself.)
+        avoid = {*([] if database.every_database else [database.dbname]), *names.values()}
         candidates = sorted(_MAINTENANCE_DATABASES, key=lambda name: name in avoid)
         for candidate in candidates[:-1]:
             try:

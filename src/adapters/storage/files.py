@@ -101,7 +101,7 @@ def make_dir(directory: Path) -> None:
 
 def private_dir(root: Path, directory: Path) -> Path:
     """Return ``directory`` (under ``root``), created if missing, once no other user can write
-    in it or in ``root``.
+    in it, in ``root`` or in any directory between.
 
     A directory that others can write to would let them swap the files the
     tools write (for a symbolic link to a file of theirs, or over one of ours);
@@ -113,8 +113,9 @@ def private_dir(root: Path, directory: Path) -> Path:
     """
     make_dir(directory)
     inside(root, directory)
-    for checked in (root, directory):
-        refuse_if_others_can_write(checked)
+    # Every directory from the root down: a database of a server has its service's between.
+    for checked in (root, *reversed(directory.relative_to(root).parents[:-1]), directory):
+        refuse_if_others_can_write(root / checked)
     return directory
 
 
@@ -198,8 +199,11 @@ def publish(temporary: Path, final: Path) -> None:
     fsync_dir(final.parent)
 
 
-# Our own temporary files: ".<backup name or file.dump>[.sha256].<pid>.partial".
-_OURS = re.compile(r"\.(file_\w+_[\dT:-]+Z\.dump|file\.dump)(\.sha256)?\.(?P<pid>\d+)\.partial")
+# Our own temporary files: ".<backup name or file.dump>[.sha256].<pid>.partial", and a
+# run's globals, ".globals.sql.<pid>.partial".
+_OURS = re.compile(
+    r"\.(file_\w+_[\dT:-]+Z\.dump|file\.dump|globals\.sql)(\.sha256)?\.(?P<pid>\d+)\.partial"
+)
 
 
 def remove_leftovers(directory: Path) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import attrs
 
@@ -21,7 +22,7 @@ from pg_backup_manager.adapters.storage import files, space
 from pg_backup_manager.adapters.storage import left_out as notes
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Layout
-from pg_backup_manager.domain.names import Backup, BackupName
+from pg_backup_manager.domain.names import GLOBALS_SUFFIX, Backup, BackupName
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +84,8 @@ class LocalDraft:
 
 @attrs.frozen(kw_only=True)
 class LocalStaging:
-    """Stages new backups in each database's backup directory."""
+    """Stages new backups in each database's backup directory, and the globals of a run
+    (the GlobalsFiles port) in its service's: ``.globals.sql.<pid>.partial/``."""
 
     layout: Layout
     file_mode: int = 0o600
@@ -108,3 +110,33 @@ class LocalStaging:
                 yield draft
             except ControllerError as error:
                 raise space.space_left_or(error, directory) from None
+
+    @contextlib.contextmanager
+    def run_file(self, service: str) -> Iterator[Path]:
+        """Yield a new file, mode ``file_mode``, in a staging directory only this user can
+        enter in ``service``'s directory; the directory goes when the block ends."""
+        directory = files.private_dir(
+            Path(self.layout.data_root), Path(self.layout.backup_dir(service))
+        )
+        files.remove_leftovers(directory)
+        staging = directory / f".{GLOBALS_SUFFIX.lstrip('.')}.{os.getpid()}{files.PARTIAL}"
+        with files.staging_dir(staging):
+            path = staging / GLOBALS_SUFFIX.lstrip(".")
+            files.create_empty(path, self.file_mode)
+            try:
+                yield path
+            except ControllerError as error:
+                raise space.space_left_or(error, directory) from None
+
+    def copy(self, source: PurePath, target: PurePath) -> None:
+        """Make ``target`` (a draft's globals) the file ``source``: a hard link (the same
+        bytes kept once for every backup of the run), or a copy where links fail."""
+        try:
+            os.unlink(target)
+            try:
+                os.link(source, target)
+            except OSError:
+                files.create_empty(Path(target), self.file_mode)
+                shutil.copyfile(source, target)
+        except OSError as error:
+            raise ControllerError(files.describe(error, Path(target).parent)) from None

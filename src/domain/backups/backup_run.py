@@ -2,13 +2,17 @@
 
 Its steps, in order, all in :meth:`BackupRun._run`:
 
+0. list: each service with every database of its server (``<SERVICE>_POSTGRES_DB=*``)
+   becomes the databases its server has now, each backed up as a database of its own
+   (:class:`~pg_backup_manager.domain.backups.server_runs.ExpandRun`);
 1. take: every database dumped under its lock, between the commands set to run before
    and after its backup (:mod:`~pg_backup_manager.domain.backups.hooks`), copied to
    shared if asked (:class:`~pg_backup_manager.domain.backups.dumping.TakeBackups`);
 2. upload: what each database that got a new backup misses off-site, oldest first
    (:mod:`~pg_backup_manager.domain.backups.offsite_steps`; nothing without ``OFFSITE_URL``);
-3. prune (scheduled runs): retention for each database whose dump succeeded, and off-site
-   for each whose uploads all succeeded;
+3. prune (scheduled runs): retention for each database whose dump succeeded, and for each
+   that is no longer on its server (dropped, or excluded since), and off-site for each
+   whose uploads all succeeded and each no longer on its server;
 4. record: each step leaves one record per database in its history as it ends, and
 5. tell: each record is notified as it is written (the
    :class:`~pg_backup_manager.domain.monitoring.telling.Journal` the steps record
@@ -32,6 +36,7 @@ from pg_backup_manager.domain.backups.offsite_steps import (
     retained,
 )
 from pg_backup_manager.domain.backups.pruning import Prune
+from pg_backup_manager.domain.backups.server_runs import ExpandRun
 from pg_backup_manager.domain.errors import one_line
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
@@ -47,6 +52,9 @@ class OffsiteSteps(Protocol):
 
     def prune(self, uploads: Sequence[OffsiteAfterBackup]) -> tuple[Retention, ...]:
         """Apply retention off-site where every upload succeeded; never raise."""
+
+    def prune_kept(self, databases: Sequence[Database]) -> tuple[Retention, ...]:
+        """Apply retention off-site to databases that got no new backup; never raise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -88,6 +96,7 @@ class BackupRun:
     Every failure is in the report, none is raised (a stop signal goes on).
     """
 
+    expand: ExpandRun
     take_backups: TakeBackups
     offsite: OffsiteSteps
     prune: Prune
@@ -112,7 +121,14 @@ class BackupRun:
         if scheduled:
             self.tell.run_started(identifiers)
         operation = Operation.SCHEDULED if scheduled else Operation.DUMP
-        dumps = self.take_backups(databases, tier=tier, share=share, operation=operation)
+        targets = self.expand(databases)
+        dumps = self.take_backups(
+            targets.databases,
+            tier=tier,
+            share=share,
+            operation=operation,
+            unlisted=targets.unlisted,
+        )
         # Uploads come before retention, so the oldest backups, those retention may
         # delete, go off-site first.
         uploads = self.offsite.upload(dumps)
@@ -121,11 +137,16 @@ class BackupRun:
             report = attrs.evolve(
                 report,
                 pruned=tuple(
-                    retained(self.prune.one, result.database)
-                    for result in dumps.results
-                    if result.backup is not None  # never prune a database whose dump failed
+                    retained(self.prune.one, database)
+                    for database in [
+                        # never prune a database whose dump failed
+                        *(result.database for result in dumps.results if result.backup is not None),
+                        *targets.gone,  # its backups age out, the newest ones kept
+                    ]
                 ),
-                pruned_offsite=self.offsite.prune(uploads),
+                pruned_offsite=(
+                    self.offsite.prune(uploads) + self.offsite.prune_kept(targets.gone)
+                ),
             )
             self.tell.run_ended(identifiers, report.failures)
         return report

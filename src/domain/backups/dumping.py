@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from contextlib import AbstractContextManager
 from pathlib import PurePath
 
 import attrs
@@ -18,21 +19,15 @@ from pg_backup_manager.domain.backups.hooks import (
     skipped,
 )
 from pg_backup_manager.domain.backups.policy import tier_of_run
-from pg_backup_manager.domain.backups.ports import (
-    ArchiveChecker,
-    Dumper,
-    GlobalsDumper,
-    SharedCopies,
-    Staging,
-)
-from pg_backup_manager.domain.errors import ControllerError, ToolError, one_line, worst_exit_code
+from pg_backup_manager.domain.backups.ports import SharedCopies
+from pg_backup_manager.domain.backups.server_runs import GlobalsFiles, GlobalsOfRun
+from pg_backup_manager.domain.backups.writing import BackupWriter
+from pg_backup_manager.domain.errors import ControllerError, one_line, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, BackupName, Tier
-from pg_backup_manager.domain.ports import BackupReader, Clock, Locks, RunRecorder
-from pg_backup_manager.domain.recording import recorded
-from pg_backup_manager.domain.restore.ports import ServerDatabases
-from pg_backup_manager.domain.restore.recovery import explain_a_missing_target
+from pg_backup_manager.domain.names import Backup, Tier
+from pg_backup_manager.domain.ports import Clock, Locks, RunRecorder
+from pg_backup_manager.domain.recording import Recording, recorded
 
 
 @attrs.frozen(kw_only=True)
@@ -68,76 +63,11 @@ class DumpReport:
 
 
 @attrs.frozen(kw_only=True)
-class BackupWriter:
-    """Writes one new backup of a database; its caller holds the database's lock.
-
-    The archive counts only once ``pg_restore`` has read all of it and its
-    SHA-256 is recorded. The cluster's globals are saved beside it, so that it
-    can be restored onto a server that lacks its roles.
-    """
-
-    clock: Clock
-    catalog: BackupReader
-    staging: Staging
-    dumper: Dumper
-    globals_dumper: GlobalsDumper
-    checker: ArchiveChecker
-    server: ServerDatabases
-
-    def write(self, database: Database, tier: Tier, *, whole: bool = False) -> Backup:
-        """Dump ``database`` into a new backup of ``tier``; return it.
-
-        The backup leaves out what the database's dump options leave out, and says so
-        (it is partial), unless ``whole``: a restore's safety dump saves everything.
-
-        Raises:
-            ControllerError: the dump or its check failed (a target that a killed
-                restore left aside is named); no backup was made.
-        """
-        # Names only: their sizes would cost a stat of every backup in the directory.
-        taken = {name.taken_at for name in self.catalog.backup_names(database.identifier)}
-        name = BackupName.for_run(tier=tier, at=_free_second(self.clock.now(), taken))
-        if whole:
-            database = attrs.evolve(database, dump_options=database.dump_options.whole())
-        with self.staging.begin(database.identifier, name) as draft:
-            try:
-                self.dumper.dump(database, draft.path)
-                # After the dump: its errors say most about a server that refuses us.
-                self.globals_dumper.dump_globals(database, draft.globals_path)
-            except ToolError:
-                explain_a_missing_target(database=database, server=self.server)
-                raise
-            checksum = self.checker.check(draft.path)
-            made_by = self.checker.made_by(draft.path)
-            backup = draft.commit(
-                checksum,
-                self.checker.digest(draft.globals_path),
-                left_out=database.dump_options.left_out,
-            )
-        return attrs.evolve(
-            backup,
-            sha256=checksum,
-            pg_dump_version=made_by.pg_dump,
-            server_version=made_by.server,
-        )
-
-
-def _free_second(at: datetime, taken: set[datetime]) -> datetime:
-    """Return ``at`` to the second, moved on past the times already taken.
-
-    Two runs in one second (a manual dump right after a scheduled one) would
-    otherwise collide; one backup per second and database keeps names unique.
-    """
-    at = at.replace(microsecond=0)
-    while at in taken:
-        at += timedelta(seconds=1)
-    return at
-
-
-@attrs.frozen(kw_only=True)
 class TakeBackups:
     """Dumps databases, each under its lock, ``parallelism`` at a time, each between the
-    commands ``hooks`` runs before and after it (see :mod:`.hooks`)."""
+    commands ``hooks`` runs before and after it (see :mod:`.hooks`); the globals of a
+    server whose databases are backed up one by one (``<SERVICE>_POSTGRES_DB=*``) once per
+    call, kept in ``globals_files`` meanwhile (None: each dumps its own)."""
 
     writer: BackupWriter
     shared: SharedCopies
@@ -147,6 +77,7 @@ class TakeBackups:
     timezone: str
     parallelism: int = 1
     hooks: BackupHooks = attrs.field(factory=NoHooks)
+    globals_files: GlobalsFiles | None = None
 
     def __call__(
         self,
@@ -155,8 +86,10 @@ class TakeBackups:
         tier: Tier | None = None,
         share: bool = False,
         operation: Operation = Operation.DUMP,
+        unlisted: Sequence[tuple[Database, ControllerError]] = (),
     ) -> DumpReport:
-        """Dump ``databases`` into new backups; return what happened to each.
+        """Dump ``databases`` into new backups; return what happened to each, after the
+        failure of each database in ``unlisted`` (its server could not be listed).
 
         The tier defaults to the rule of scheduled runs (monthly on the 1st,
         weekly on Saturdays, daily otherwise, in ``timezone``). A failure, a
@@ -165,27 +98,57 @@ class TakeBackups:
         cancelled. Each database's run is recorded in its history as ``operation``.
         """
         tier = tier or tier_of_run(self.clock.now(), timezone=self.timezone)
+        failed = tuple(self._failed(database, error, operation) for database, error in unlisted)
+        with contextlib.ExitStack() as stack:
+            run = self._with_globals_of_run(stack)
+            return DumpReport(results=failed + run._each(databases, tier, share, operation))
+
+    def _with_globals_of_run(self, stack: contextlib.ExitStack[bool | None]) -> TakeBackups:
+        """Return this, its writer taking each server's globals once, kept until ``stack``
+        closes (:class:`GlobalsOfRun`)."""
+        if self.globals_files is None:
+            return self
+        once = GlobalsOfRun(
+            dumper=self.writer.globals_dumper, files=self.globals_files, stack=stack
+        )
+        writer = attrs.evolve(self.writer, globals_dumper=once)
+        return attrs.evolve(self, writer=writer, globals_files=None)
+
+    def _each(
+        self, databases: Sequence[Database], tier: Tier, share: bool, operation: Operation
+    ) -> tuple[DumpResult, ...]:
         if self.parallelism <= 1 or len(databases) <= 1:
-            results = [self._one(database, tier, share, operation) for database in databases]
-            return DumpReport(results=tuple(results))
+            return tuple(self._one(database, tier, share, operation) for database in databases)
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="dump") as pool:
             futures: list[Future[DumpResult]] = [
                 pool.submit(self._one, database, tier, share, operation) for database in databases
             ]
             try:
-                return DumpReport(results=tuple(future.result() for future in futures))
+                return tuple(future.result() for future in futures)
             except BaseException:
                 for future in futures:
                     future.cancel()
                 raise
 
-    def _one(self, database: Database, tier: Tier, share: bool, operation: Operation) -> DumpResult:
-        with recorded(
+    def _failed(
+        self, database: Database, error: ControllerError, operation: Operation
+    ) -> DumpResult:
+        with self._recorded(database, operation) as recording:
+            recording.failed(error)
+        return DumpResult(database=database, error=error)
+
+    def _recorded(
+        self, database: Database, operation: Operation
+    ) -> AbstractContextManager[Recording]:
+        return recorded(
             run_log=self.run_log,
             clock=self.clock,
             identifier=database.identifier,
             operation=operation,
-        ) as recording:
+        )
+
+    def _one(self, database: Database, tier: Tier, share: bool, operation: Operation) -> DumpResult:
+        with self._recorded(database, operation) as recording:
             result = self._dump(database, tier, share)
             recording.backup = result.backup
             if result.error is not None:

@@ -71,6 +71,10 @@ class NoOffsite:
         """Return no retention."""
         return ()
 
+    def prune_kept(self, databases: Sequence[Database]) -> tuple[Retention, ...]:
+        """Return no retention."""
+        return ()
+
 
 @attrs.frozen(kw_only=True)
 class CopyOffsite:
@@ -100,6 +104,13 @@ class CopyOffsite:
             for upload in uploads
             if upload.succeeded
         )
+
+    def prune_kept(self, databases: Sequence[Database]) -> tuple[Retention, ...]:
+        """Apply retention off-site to ``databases``, which get no new backup (no longer on
+        their server): their copies age out as their local backups do."""
+        if not self.retention:
+            return ()
+        return tuple(retained(self.prune_offsite.one, database) for database in databases)
 
 
 def retained(prune: Callable[[Database], PruneResult], database: Database) -> Retention:

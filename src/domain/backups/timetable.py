@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 import attrs
 
+from pg_backup_manager.domain.database_names import split
 from pg_backup_manager.domain.ports import Schedule
 
 
@@ -33,12 +34,14 @@ class Schedules:
     own: Mapping[str, Schedule] = attrs.field(factory=dict, converter=_frozen)
 
     def of(self, identifier: str) -> Schedule:
-        """Return the schedule of the service ``identifier``."""
-        return self.own.get(identifier, self.common)
+        """Return the schedule of the service ``identifier`` (of a database of a server,
+        ``<service>/<database>``: its service's)."""
+        return self.own.get(split(identifier)[0], self.common)
 
     def has_own(self, identifier: str) -> bool:
-        """Return whether the service ``identifier`` has a schedule of its own."""
-        return identifier in self.own
+        """Return whether the service ``identifier`` (or its service) has a schedule of its
+        own."""
+        return split(identifier)[0] in self.own
 
 
 @attrs.frozen(kw_only=True)

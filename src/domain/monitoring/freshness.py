@@ -14,6 +14,7 @@ import attrs
 
 from pg_backup_manager.domain.backups.policy import dated_in_the_future
 from pg_backup_manager.domain.backups.timetable import Schedules
+from pg_backup_manager.domain.database_names import split
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
@@ -60,6 +61,11 @@ class DatabaseStatus:
     runs_total: dict[Outcome, int] = attrs.field(factory=dict)
     # Its WAL archiving, with <SERVICE>_WAL_ARCHIVE=true (None: off).
     pitr: PitrStatus | None = None
+    # A database of a server: whether its last listing had it (None: no such database, or
+    # never listed); one that was not (dropped, excluded) is not judged for freshness,
+    # nor a service with every database beside its databases (``judged`` false).
+    on_server: bool | None = None
+    judged: bool = True
     # Its scheduled verifications, with VERIFY_SCHEDULE set (None: off).
     verification: VerifyStatus | None = None
 
@@ -80,7 +86,10 @@ class DatabaseStatus:
 
     @property
     def fresh(self) -> bool:
-        """Return whether the newest backup is young enough (or it is too early to tell)."""
+        """Return whether the newest backup is young enough (or it is too early to tell, or
+        it is not judged: see ``judged``)."""
+        if not self.judged:
+            return True
         age = self.newest_age
         if age is None:
             return self.grace_until is not None and self.now < self.grace_until
@@ -164,8 +173,9 @@ class MaxAges:
     own: Mapping[str, timedelta] = attrs.field(factory=dict, converter=_frozen)
 
     def source(self, identifier: str) -> MaxAgeFrom:
-        """Return where the max age of the service ``identifier`` comes from."""
-        if identifier in self.own:
+        """Return where the max age of the service ``identifier`` (or of its service, for
+        ``<service>/<database>``) comes from."""
+        if split(identifier)[0] in self.own:
             return MaxAgeFrom.OWN
         return MaxAgeFrom.SCHEDULE if self.common is None else MaxAgeFrom.COMMON
 
@@ -177,7 +187,7 @@ class MaxAges:
         gaps: dict[Schedule, timedelta] = {}
         ages: dict[str, timedelta] = {}
         for identifier in identifiers:
-            age = self.own.get(identifier, self.common)  # as :meth:`source` says
+            age = self.own.get(split(identifier)[0], self.common)  # as :meth:`source` says
             if age is None:
                 schedule = schedules.of(identifier)
                 if schedule not in gaps:

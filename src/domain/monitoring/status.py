@@ -10,6 +10,12 @@ import attrs
 from pg_backup_manager.domain.backups.listing import recorded_checksum
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ControllerError
+from pg_backup_manager.domain.every_database import (
+    ServerListings,
+    StoredDatabases,
+    known,
+    on_server,
+)
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import (
     DatabaseStatus,
@@ -48,23 +54,29 @@ class Status:
     max_ages: MaxAges = attrs.field(factory=MaxAges)
     offsite: bool = False
     pitr: ReadPitrStatus | None = None
+    # Services with every database of their server: their databases, and the last listing.
+    stored: StoredDatabases | None = None
+    listings: ServerListings | None = None
     verification: VerifySchedule | None = None  # VERIFY_SCHEDULE: its verifications judged
 
     def __call__(
         self, databases: Sequence[Database], *, runs_total: bool = False
     ) -> list[DatabaseStatus]:
-        """Return the status of each of ``databases``, in order; with ``runs_total``, each
-        with how many backup runs ever ended each way (the metrics count them)."""
+        """Return the status of each of ``databases``, in order (a service with every
+        database of its server: of each database this host knows of it, see
+        :func:`.known`); with ``runs_total``, each with how many backup runs ever ended
+        each way (the metrics count them)."""
         now = self.clock.now()
+        rows = self._rows(databases)
         max_ages = self.max_ages.of_each(
-            [database.identifier for database in databases], self.schedules, now=now
+            [database.identifier for database, _, _ in rows], self.schedules, now=now
         )
         started = self.heartbeat.started_at() if self.production else None
         # The receivers run whatever MODE says: when they started is asked in any mode.
         archived = self.pitr is not None and any(d.wal_archive for d in databases)
         receivers_started = self.heartbeat.started_at() if archived else None
         statuses = []
-        for database in databases:
+        for database, listed, judged in rows:
             identifier = database.identifier
             records = self.history.records(identifier)
             status = database_status(
@@ -80,6 +92,7 @@ class Status:
                 offsite=self.offsite,
                 history_unreadable_lines=self.history.unreadable_lines(identifier),
             )
+            status = attrs.evolve(status, on_server=listed, judged=judged)
             newest = status.newest
             if newest is not None and newest.sha256 is None:
                 newest = attrs.evolve(
@@ -96,6 +109,30 @@ class Status:
                 status = attrs.evolve(status, verification=verified)
             statuses.append(status)
         return statuses
+
+    def _rows(self, databases: Sequence[Database]) -> list[tuple[Database, bool | None, bool]]:
+        """Return each database to show, whether its server had it at its last listing,
+        and whether its freshness is judged: not for one its server no longer has, nor
+        for a service with every database shown beside its databases (for its own old
+        backups, or its WAL archiving)."""
+        rows: list[tuple[Database, bool | None, bool]] = []
+        for database in databases:
+            if self.stored is None or self.listings is None:
+                rows.append((database, None, True))
+                continue
+            found = [database]
+            if database.every_database:
+                found = known(
+                    database, stored=self.stored, listings=self.listings, catalog=self.catalog
+                )
+                if database.wal_archive and found[0].identifier != database.identifier:
+                    found.insert(0, database)
+            last = self.listings.last(database.service)
+            for one in found:
+                seen = on_server(one, last)
+                alone = len(found) == 1
+                rows.append((one, seen, seen is not False and (alone or not one.every_database)))
+        return rows
 
     def _backups(self, identifier: str) -> list[Backup]:
         """Return the backups of ``identifier``, newest first; with ``offsite``, each with

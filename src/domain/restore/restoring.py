@@ -17,8 +17,8 @@ from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.domain.backups.dumping import BackupWriter
 from pg_backup_manager.domain.backups.ports import ArchiveChecker, SharedCopies
+from pg_backup_manager.domain.backups.writing import BackupWriter
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database

@@ -74,15 +74,16 @@ def dump(report: RunReport) -> list[Line]:
     return lines
 
 
-def backups(listing: Listing) -> Line:
+def backups(listing: Listing, *, titled: bool = False) -> Line:
     """Return the backups of one database as a table, newest first (one block: a list of
-    10,000 backups is common)."""
+    10,000 backups is common), under ``<database>:`` when ``titled`` (one of several)."""
     identifier, found = listing.database.identifier, listing.backups
     if not found:
         return Line(f"no backups of {identifier} in {listing.location}")
     texts = [str(backup.name) for backup in found]
     width = max(map(len, texts))
-    lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
+    lines = [f"{identifier}:"] if titled else []
+    lines.append(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS")
     for backup, text in zip(found, texts, strict=True):
         # Read off the name's exact spelling, file_<tier>_<YYYY-mm-ddTHH:MM:SS>Z.dump:
         # 10,000 rows without a date format or an enum lookup each.

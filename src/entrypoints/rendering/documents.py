@@ -97,6 +97,8 @@ def statuses(statuses: Sequence[DatabaseStatus]) -> str:
                 "max_age_seconds": int(status.max_age.total_seconds()),
                 "future_backups": [str(name) for name in status.future],
                 "history_unreadable_lines": status.history_unreadable_lines,
+                "on_server": status.on_server,
+                "judged": status.judged,
             }
         )
         if status.offsite is not None:  # only with OFFSITE_URL set

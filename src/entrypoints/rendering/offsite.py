@@ -19,13 +19,15 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.offsite.sync import SyncReport
 
 
-def offsite_copies(listing: OffsiteListing) -> Line:
-    """Return the off-site copies of one database as a table, newest first."""
+def offsite_copies(listing: OffsiteListing, *, titled: bool = False) -> Line:
+    """Return the off-site copies of one database as a table, newest first, under
+    ``<database>:`` when ``titled`` (one of several)."""
     identifier, found = listing.database.identifier, listing.copies
     if not found:
         return Line(f"no off-site copies of {identifier} in {listing.location}")
     width = max(len(str(copy.name)) for copy in found)
-    lines = [f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS"]
+    lines = [f"{identifier}:"] if titled else []
+    lines.append(f"{'NAME':<{width}}  {'TIER':<7}  {'TAKEN (UTC)':<19}  {'SIZE':<10}  GLOBALS")
     for copy in found:
         taken = copy.name.taken_at.isoformat(sep=" ")[:19]
         kept = copy.name.globals_name if copy.has_globals else "-"

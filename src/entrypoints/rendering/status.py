@@ -132,6 +132,8 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
     for status in found:
         newest = status.newest
         add(f"{status.database.identifier}: {'healthy' if status.healthy else 'UNHEALTHY'}")
+        if not status.judged:
+            add(f"  not judged:       {_not_judged(status)}")
         if newest is None:
             add("  newest backup:    none")
         else:
@@ -164,6 +166,19 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
         if status.verification is not None:
             said.extend(verify_lines(status.verification, schedule))
     return [Line(line) for line in said]
+
+
+def _not_judged(status: DatabaseStatus) -> str:
+    """Return why the freshness of ``status`` is not judged (see ``judged``)."""
+    if status.on_server is False:
+        return (
+            "no longer on its server at its last listing (dropped, or excluded): its backups "
+            "are kept, and retention thins them to the newest"
+        )
+    return (
+        "the service itself: each database of its server is shown as "
+        f"{status.database.identifier}/<database>"
+    )
 
 
 def offsite(found: OffsiteStatus) -> str:

@@ -1,8 +1,9 @@
 """A directory as a :class:`~.bucket.Bucket`: ``OFFSITE_URL=file:///<path>``, for a NAS
 share (NFS, SMB) mounted into the container.
 
-The key ``<service>/<name>`` is the file ``<path>/<service>/<name>``; the directories are
-checked at each use (:mod:`.directories`). What is recorded of a file's content (SHA-256;
+The key ``<service>/<name>`` is the file ``<path>/<service>/<name>`` (for a database of a
+server, ``<path>/<service>/<segment>/<name>``); the directories are checked at each use
+(:mod:`.directories`). What is recorded of a file's content (SHA-256;
 the size of the file as written; for a ciphertext, that it is age's and its plaintext's
 size) is the hidden file ``.<name>.meta`` beside it, a JSON object written before the
 file appears. A file whose size is not the recorded one (truncated or grown in place, as
@@ -31,7 +32,11 @@ import attrs
 
 from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject
 from pg_backup_manager.adapters.offsite.file import writes
-from pg_backup_manager.adapters.offsite.file.directories import checked_directory, checked_root
+from pg_backup_manager.adapters.offsite.file.directories import (
+    checked_directory,
+    checked_root,
+    made_directory,
+)
 from pg_backup_manager.adapters.offsite.file.settings import FileSettings
 from pg_backup_manager.domain.errors import ControllerError
 
@@ -82,6 +87,22 @@ class FileBucket:
             raise self._failure(error, f"listing {self.url(prefix)}") from None
         return found
 
+    def folders(self, prefix: str) -> list[str]:
+        """Return the names of the directories directly in the directory ``prefix``, not
+        hidden, never a symbolic link."""
+        directory = checked_root(self.root, writing=False) / prefix
+        if not checked_directory(directory, root=self.root):
+            return []
+        try:
+            with os.scandir(directory) as entries:
+                return [
+                    entry.name
+                    for entry in entries
+                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
+                ]
+        except OSError as error:
+            raise self._failure(error, f"listing {self.url(prefix)}") from None
+
     def stat(self, key: str) -> StoredObject | None:
         """Return the size of the file at ``key`` and its record (nothing recorded when its
         size is not the recorded one), or None when absent."""
@@ -124,12 +145,9 @@ class FileBucket:
         root = checked_root(self.root, writing=True)
         final = root / key
         try:
-            final.parent.mkdir()
-        except FileExistsError:
-            pass  # the database's copies are there already
+            made_directory(final.parent, root=root)  # made by another: checked again
         except OSError as error:
             raise self._failure(error, f"writing {self.url(key)}") from None
-        checked_directory(final.parent, root=self.root)  # made by another: checked again
         if final.exists() or final.is_symlink():
             return False
         temporary = final.with_name(

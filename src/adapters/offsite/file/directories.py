@@ -8,6 +8,7 @@ directory is never a symbolic link: one is refused, never followed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -43,12 +44,37 @@ def checked_root(root: Path, *, writing: bool) -> Path:
 
 
 def checked_directory(directory: Path, *, root: Path) -> bool:
-    """Return whether the database's ``directory`` (directly under ``root``) exists, once
-    it is neither a symbolic link nor writable by other users.
+    """Return whether the database's ``directory`` under ``root`` exists, once it and each
+    directory between (a database of a server has its service's) is neither a symbolic
+    link nor writable by other users.
 
     Raises:
-        ConfigurationError: it is either.
+        ConfigurationError: one is either.
     """
+    return all(_checked(level, root=root) for level in _levels(directory, root))
+
+
+def made_directory(directory: Path, *, root: Path) -> None:
+    """Make the database's ``directory`` under ``root`` and each missing one between, each
+    checked as :func:`checked_directory` checks it (made by another, or by us).
+
+    Raises:
+        ConfigurationError: one is not fit to use.
+        OSError: one cannot be made.
+    """
+    for level in _levels(directory, root):
+        with contextlib.suppress(FileExistsError):  # the database's copies are there already
+            level.mkdir()
+        _checked(level, root=root)
+
+
+def _levels(directory: Path, root: Path) -> list[Path]:
+    """Return the directories from just under ``root`` down to ``directory``."""
+    relative = directory.relative_to(root)
+    return [root / level for level in (*reversed(relative.parents[:-1]), relative)]
+
+
+def _checked(directory: Path, *, root: Path) -> bool:
     where = f"OFFSITE_URL names file://{root}"
     try:
         status = os.lstat(directory)

@@ -101,6 +101,20 @@ class S3Bucket:
             raise self._failure(error, f"listing {self.url(prefix)}") from None
         return found
 
+    def folders(self, prefix: str) -> list[str]:
+        """Return the names of the folders directly under ``prefix`` (common prefixes)."""
+        found: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.settings.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for item in page.get("CommonPrefixes", []):
+                    found.append(item["Prefix"][len(prefix) :].removesuffix("/"))
+        except S3_ERRORS as error:
+            raise self._failure(error, f"listing {self.url(prefix)}") from None
+        return found
+
     def stat(self, key: str) -> StoredObject | None:
         """Return what a HEAD of ``key`` reports, or None when it is absent."""
         try:
