@@ -99,3 +99,14 @@ def segments(identifier: str) -> tuple[str, ...]:
     then, for a database of a server, its :func:`segment`."""
     service, name = split(identifier)
     return (service,) if name is None else (service, segment(name))
+
+
+# The shape of the names of the controller's temporary databases (restore.scratch makes
+# them: ``<target>_<restore|verify|replaced>_<12 hex>_<14 digits>``).
+_SCRATCH_SHAPE = re.compile(r"_(?:restore|verify|replaced)_[0-9a-f]{12}_\d{14}\Z")
+
+
+def is_scratch_name(name: str) -> bool:
+    """Return whether ``name`` has the shape of a temporary database of the controller's
+    (of any service and target): never a database of a server to back up."""
+    return _SCRATCH_SHAPE.search(name) is not None

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import attrs
 
+from pg_backup_manager.domain.database_names import is_scratch_name
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.ports import BackupReader, Clock
@@ -82,7 +83,9 @@ def listed(
         raise ControllerError(
             f"cannot list the databases of {service.identifier}'s server: {error}"
         ) from None
-    names = sorted(set(found) - service.excluded)
+    # The controller's own temporary databases (a restore or verify that runs, or one
+    # a killed run left) are never backed up as the server's.
+    names = sorted(name for name in set(found) - service.excluded if not is_scratch_name(name))
     if not names:
         raise ControllerError(
             f"{service.identifier}'s server has no database to back up ({len(found)} found, "

@@ -4,7 +4,7 @@ dumped once per run."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
@@ -19,6 +19,7 @@ from pg_backup_manager.domain.model import Config
 from pg_backup_manager.domain.monitoring.freshness import MaxAges
 from pg_backup_manager.domain.monitoring.status import Status
 from pg_backup_manager.domain.names import BackupName
+from pg_backup_manager.domain.restore.scratch import Purpose, ScratchNames
 from pg_backup_manager.domain.targets import Targets
 
 from .fakes import LAYOUT, FakeClock, FakeHeartbeat, Fakes, database, server
@@ -50,6 +51,17 @@ def test_each_database_of_the_server_but_the_excluded_is_backed_up_as_its_own() 
     assert fakes.store.names("main/scratch") == []
     assert report.exit_code == 0
     assert fakes.servers.recorded["main"].names == {"app", "my db", "a/b"}
+
+
+def test_the_controllers_own_temporary_databases_are_never_backed_up_as_the_servers() -> None:
+    at = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
+    scratch = ScratchNames(identifier="main/app", target="app")
+    temporary = [scratch.name(purpose, at) for purpose in Purpose]
+    fakes = with_server("app", *temporary, "app_verify_notours")
+
+    fakes.backup_run(offsite=False).scheduled([MAIN], share=False)
+
+    assert dumped(fakes) == ["main/app", "main/app_verify_notours"]
 
 
 def test_the_globals_of_a_server_are_dumped_once_per_run_and_copied_beside_each_backup() -> None:
