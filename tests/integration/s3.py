@@ -9,7 +9,6 @@ tests' server (``s3_server``) has 28330-28335, the e2e tests' one another set
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -32,6 +31,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pg_backup_manager.adapters.offsite.age_cipher import AgeCipher
 from pg_backup_manager.adapters.offsite.settings import OffsiteSettings, S3Settings
 from pg_backup_manager.adapters.offsite.store import BucketOffsiteStore
+from pg_backup_manager.adapters.storage.locks import flock_within
+from pg_backup_manager.domain.errors import BusyError
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
@@ -207,19 +208,11 @@ def start_seaweedfs(
 @contextmanager
 def _ports_held(ports: SeaweedFSPorts) -> Iterator[None]:
     with open(f"/tmp/pgbm-seaweedfs-{ports.first}.lock", "a") as lock:
-        deadline = time.monotonic() + PORTS_WAIT_S
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"another test session held the ports from {ports.first} for "
-                        f"{PORTS_WAIT_S} s",
-                        pytrace=False,
-                    )
-                time.sleep(1)
+        busy = f"another test session holds the ports from {ports.first}"
+        try:
+            flock_within(lock.fileno(), PORTS_WAIT_S, busy=busy)
+        except BusyError as error:
+            pytest.fail(str(error), pytrace=False)
         yield
 
 
