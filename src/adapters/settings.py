@@ -129,6 +129,7 @@ class Monitoring:
     healthchecks_urls: dict[str, str] = attrs.field(factory=dict)
     metrics_port: int | None = None
     metrics_address: str = "127.0.0.1"
+    metrics_login: tuple[str, str] | None = attrs.field(default=None, repr=False)
     max_age: timedelta | None = None
     backup_on_start: bool = False
     # Point-in-time recovery: how long a WAL receiver may be down, how much a slot may hold.
@@ -156,17 +157,13 @@ def _monitoring(environ: Mapping[str, str], config: Config) -> Monitoring:
         healthchecks_urls=per_database,
         metrics_port=monitoring.METRICS_PORT.read(environ),
         metrics_address=monitoring.METRICS_ADDRESS.read(environ),
-        max_age=_max_age(environ),
+        metrics_login=monitoring.metrics_login(environ),
+        max_age=monitoring.max_age(environ),
         backup_on_start=monitoring.BACKUP_ON_START.read(environ),
         wal_max_delay=timedelta(seconds=pitr.WAL_MAX_DELAY.read(environ)),
         wal_slot_alert_bytes=pitr.WAL_SLOT_ALERT_SIZE.read(environ),
         own_max_ages=_own_max_ages(environ, config),
     )
-
-
-def _max_age(environ: Mapping[str, str]) -> timedelta | None:
-    seconds = monitoring.BACKUP_MAX_AGE.read(environ)
-    return timedelta(seconds=seconds) if seconds is not None else None
 
 
 def _own_schedules(environ: Mapping[str, str], config: Config) -> dict[str, CronSchedule]:

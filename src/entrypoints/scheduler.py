@@ -13,6 +13,7 @@ from dependency_injector.wiring import Provide, inject
 from pg_backup_manager.adapters.processes import terminate_all
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.monitoring.health import run_bound
+from pg_backup_manager.domain.monitoring.page import StatusPage
 from pg_backup_manager.entrypoints import receivers
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.loop import LONGEST_NAP_SECONDS, busy, run_schedule
@@ -23,12 +24,11 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
 
     from pg_backup_manager.adapters.settings import Monitoring, Settings
     from pg_backup_manager.domain.backups.backup_run import BackupRun, RunReport
-    from pg_backup_manager.domain.model import Config
-    from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+    from pg_backup_manager.domain.model import Config, Database
     from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
-    from pg_backup_manager.domain.monitoring.status import Status
+    from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
-    from pg_backup_manager.domain.ports import Clock, Directories
+    from pg_backup_manager.domain.ports import Clock, Directories, RunHistory
     from pg_backup_manager.domain.targets import Targets
     from pg_backup_manager.domain.verification.verifying import ScheduledVerify
     from pg_backup_manager.entrypoints.verifications import Verifications
@@ -63,6 +63,8 @@ def start(
     heartbeat: HeartbeatWriter = Provide[Container.heartbeat],
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
+    check_health: CheckHealth = Provide[Container.check_health],
+    history: RunHistory = Provide[Container.history],
     settings: Settings = Provide[Container.settings],
     targets: Targets = Provide[Container.servers.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
@@ -82,7 +84,8 @@ def start(
     heartbeat.started(clock.now())
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if monitoring.metrics_port is not None:
-        _serve_metrics(monitoring, partial(status, config.databases, runs_total=True))
+        page = StatusPage(check_health=check_health, history=history)
+        _serve_metrics(monitoring, config.databases, status, page)
     archived = [database for database in config.databases if database.wal_archive]
     verifications = None
     if settings.verification is not None:  # VERIFY_SCHEDULE
@@ -178,11 +181,31 @@ def log_run(report: RunReport) -> None:
         log.log(level, message)
 
 
-def _serve_metrics(monitoring: Monitoring, statuses: Callable[[], list[DatabaseStatus]]) -> None:
-    from pg_backup_manager.adapters.monitoring.metrics import serve_metrics  # only when asked for
+def _serve_metrics(
+    monitoring: Monitoring, databases: Sequence[Database], status: Status, page: StatusPage
+) -> None:
+    """Serve ``/metrics``, the status page ``/`` and ``/status.json`` (``status --json``)
+    on ``METRICS_PORT``, behind ``METRICS_USER``/``METRICS_PASSWORD`` when set."""
+    # Only when asked for: the server, the page's renderer.
+    from pg_backup_manager.adapters.monitoring.metrics import serve_metrics
+    from pg_backup_manager.adapters.monitoring.web import Login
+    from pg_backup_manager.entrypoints.rendering import documents
+    from pg_backup_manager.entrypoints.rendering.page import page as render_page
 
     assert monitoring.metrics_port is not None
+    login = monitoring.metrics_login
     serve_metrics(
-        address=monitoring.metrics_address, port=monitoring.metrics_port, statuses=statuses
+        address=monitoring.metrics_address,
+        port=monitoring.metrics_port,
+        statuses=partial(status, databases, runs_total=True),
+        page=lambda: render_page(page(databases)),
+        document=lambda: documents.statuses(status(databases)),
+        login=None if login is None else Login(user=login[0], password=login[1]),
     )
-    log.info("metrics on http://%s:%s/metrics", monitoring.metrics_address, monitoring.metrics_port)
+    at = f"http://{monitoring.metrics_address}:{monitoring.metrics_port}"
+    log.info(
+        "status page on %s/, metrics on %s/metrics%s",
+        at,
+        at,
+        "" if login is None else " (basic auth)",
+    )

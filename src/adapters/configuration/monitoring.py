@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,6 +121,67 @@ METRICS_ADDRESS = Variable(
     "included, is a configuration error (exit 2) at start, not a lookup when the metrics "
     "start.",
 )
+
+
+def login_user(text: str, variable: str) -> str:
+    """Return the user name ``text`` of basic auth.
+
+    Raises:
+        ConfigurationError: it holds a colon (basic auth ends the user there) or a
+            control character.
+    """
+    if ":" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigurationError(
+            f"{variable} must not hold a colon or a control character (basic auth)"
+        )
+    return text
+
+
+METRICS_USER = Variable(
+    name="METRICS_USER",
+    parse=optional(login_user),
+    unset="(no login)",
+    from_file=True,
+    help="With `METRICS_PASSWORD`, the user that the status page, `/status.json` and "
+    "`/metrics` ask for (HTTP basic auth); set one without the other, or a user with a "
+    "colon, and the controller stops with exit 2. Without them, keep `METRICS_PORT` "
+    "private.",
+)
+METRICS_PASSWORD = Variable(
+    name="METRICS_PASSWORD",
+    parse=lambda text, variable: text or None,
+    unset="(no login)",
+    shown=Shown.SECRET,
+    from_file=True,
+    help="The password of `METRICS_USER` (never printed or logged). Basic auth sends it "
+    "unencrypted: put TLS in front of a port reached over an untrusted network.",
+)
+
+
+def max_age(environ: Mapping[str, str]) -> timedelta | None:
+    """Return ``BACKUP_MAX_AGE`` as a length of time (None: unset)."""
+    seconds = BACKUP_MAX_AGE.read(environ)
+    return timedelta(seconds=seconds) if seconds is not None else None
+
+
+def metrics_login(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """Return the user and password the metrics port asks for, or None when neither
+    ``METRICS_USER`` nor ``METRICS_PASSWORD`` is set.
+
+    Raises:
+        ConfigurationError: only one of them is set, or either is malformed.
+    """
+    user = METRICS_USER.read(environ)
+    password = METRICS_PASSWORD.read(environ)
+    if (user is None) != (password is None):
+        given, missing = ("METRICS_USER", "METRICS_PASSWORD")[:: 1 if user else -1]
+        raise ConfigurationError(
+            f"{given} is set but {missing} is not: set both METRICS_USER and "
+            "METRICS_PASSWORD (or their _FILE) for a login, or neither"
+        )
+    return None if user is None or password is None else (user, password)
+
+
 # In the order `controller config` prints them, after the core's.
 VARIABLES: tuple[Variable[Any], ...] = (
     NOTIFY_URLS,
@@ -126,4 +189,6 @@ VARIABLES: tuple[Variable[Any], ...] = (
     HEALTHCHECKS_URL,
     METRICS_PORT,
     METRICS_ADDRESS,
+    METRICS_USER,
+    METRICS_PASSWORD,
 )

@@ -8,11 +8,13 @@ The collector only translates those statuses into series.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from pg_backup_manager.adapters.monitoring.web import POLICY, Answer, Login, application, serve
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
@@ -190,17 +192,38 @@ def serve_metrics(
     address: str,
     port: int,
     statuses: Callable[[], Sequence[DatabaseStatus]],
+    page: Callable[[], str] | None = None,
+    document: Callable[[], str] | None = None,
+    login: Login | None = None,
 ) -> None:
     """Serve ``/metrics`` on ``address``:``port`` from a daemon thread; each scrape calls
-    ``statuses`` (see :class:`BackupCollector`).
+    ``statuses`` (see :class:`BackupCollector`). With ``page`` and ``document``, also
+    ``/`` (the HTML that ``page`` returns) and ``/status.json`` (``document``); with
+    ``login``, every path asks for it (see :mod:`.web`).
 
     Raises:
         ControllerError: the port cannot be opened; the message names the variables.
     """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BackupCollector(statuses))
+
+    def metrics(environ: dict[str, Any]) -> Answer:
+        encoder, media_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+        return Answer(body=encoder(registry), media_type=media_type)
+
+    routes: dict[str, Callable[[dict[str, Any]], Answer]] = {"/metrics": metrics}
+    if page is not None:
+        routes["/"] = lambda _: Answer(
+            body=page().encode(),
+            media_type="text/html; charset=utf-8",
+            headers=(("Content-Security-Policy", POLICY),),
+        )
+    if document is not None:
+        routes["/status.json"] = lambda _: Answer(
+            body=document().encode(), media_type="application/json"
+        )
     try:
-        start_http_server(port, addr=address, registry=registry)
+        serve(address, port, application(routes, login))
     except OSError as error:
         raise ControllerError(
             f"cannot serve metrics on {address}:{port} ({error.strerror or error}): "
