@@ -69,7 +69,7 @@ def page(report: PageReport) -> str:
         f"<style>{_STYLE}</style></head><body>",
         "<header><h1>PostgreSQL backups</h1>",
         f'<ul id="verdict" class="{"ok" if good else "bad"}">',
-        *(f"<li>{escape(line.text)}</li>" for line in verdict),
+        *(f"<li>{escape(line.text.removeprefix('error: '))}</li>" for line in verdict),
         "</ul>",
         f'<p class="muted">as of {escape(time(report.now) or "")}; read-only; the same '
         'as <a href="status.json">status.json</a> and <a href="metrics">metrics</a></p>',
