@@ -63,7 +63,7 @@ def chart(
             f"{escape(time(window.start_at) or '')} to {escape(time(window.end_at) or '')}"
             "</title></rect>"
         )
-    parts += _axes(start, end, top, label)
+    parts += _axes(start, end, top if values else None, label)
     if len(values) > 1:
         line = " ".join(f"{x(p.at):.1f},{y(v):.1f}" for p, v in values)
         parts.append(f'<polyline class="line" points="{line}"/>')
@@ -89,14 +89,19 @@ def chart(
     return "".join(parts)
 
 
-def _axes(start: datetime, end: datetime, top: float, label: Callable[[float], str]) -> list[str]:
-    """Return the frame, the value axis (0 and ``top``) and the time axis (its ends)."""
+def _axes(
+    start: datetime, end: datetime, top: float | None, label: Callable[[float], str]
+) -> list[str]:
+    """Return the frame, the value axis (0 and ``top``; nothing without a value) and the
+    time axis (its ends)."""
     foot = HEIGHT - BOTTOM
+    ticks = [] if top is None else [(TOP + 8, label(top)), (foot, label(0))]
     return [
         f'<path class="axis" d="M{LEFT},{TOP} V{foot} H{WIDTH - RIGHT}"/>',
-        f'<text class="tick" x="{LEFT - 4}" y="{TOP + 8}" text-anchor="end">'
-        f"{escape(label(top))}</text>",
-        f'<text class="tick" x="{LEFT - 4}" y="{foot}" text-anchor="end">{escape(label(0))}</text>',
+        *(
+            f'<text class="tick" x="{LEFT - 4}" y="{at}" text-anchor="end">{escape(said)}</text>'
+            for at, said in ticks
+        ),
         f'<text class="tick" x="{LEFT}" y="{HEIGHT - 6}">{escape(_day(start))}</text>',
         f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" text-anchor="end">'
         f"{escape(_day(end))}</text>",

@@ -27,7 +27,8 @@ _STYLE = """
     --ok: #3fb950; --bad: #f85149; --plot: #58a6ff; --band: #3fb95033; } }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 1rem; background: var(--bg); color: var(--fg);
-  font: 15px/1.4 system-ui, sans-serif; overflow-wrap: anywhere; }
+  font: 15px/1.4 system-ui, sans-serif; overflow-wrap: break-word; }
+.error { overflow-wrap: anywhere; }
 h1 { font-size: 1.3rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 p, ul { margin: .3rem 0; } ul { padding-left: 1.2rem; }
@@ -36,7 +37,7 @@ p, ul { margin: .3rem 0; } ul { padding-left: 1.2rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: .4rem .5rem; text-align: left;
   vertical-align: top; }
-th { color: var(--muted); font-weight: 600; }
+th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr));
   gap: .5rem 1rem; }
 figure { margin: 0; } figcaption { color: var(--muted); font-size: .85rem; }
