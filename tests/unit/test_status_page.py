@@ -6,7 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
+import pytest
+
+from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, database_status
@@ -199,3 +204,29 @@ def test_only_backup_runs_are_charted_and_a_failure_without_error_says_so() -> N
         (True, None, "(no error recorded)"),
     ]
     assert points[0].seconds == 42
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"METRICS_USER": "ops"},
+        {"METRICS_PASSWORD": "pw"},
+        {"METRICS_USER": "o:ps", "METRICS_PASSWORD": "pw"},
+    ],
+)
+def test_a_metrics_login_needs_both_a_user_and_a_password_or_neither(given: dict[str, str]) -> None:
+    environ = {"DATABASE_LIST": "users", **given}
+
+    with pytest.raises(ConfigurationError, match="METRICS_USER") as raised:
+        Settings.from_environ(environ, cwd=Path("/srv"))
+
+    assert "pw" not in str(raised.value).replace("METRICS_PASSWORD", "")
+
+
+def test_a_metrics_login_is_read_and_never_in_the_settings_repr() -> None:
+    environ = {"DATABASE_LIST": "users", "METRICS_USER": "ops", "METRICS_PASSWORD": "s3cr3t-pw"}
+
+    settings = Settings.from_environ(environ, cwd=Path("/srv"))
+
+    assert settings.monitoring.metrics_login == ("ops", "s3cr3t-pw")
+    assert "s3cr3t-pw" not in repr(settings)

@@ -110,7 +110,8 @@ METRICS_PORT = Variable(
     name="METRICS_PORT",
     parse=optional(port),
     unset="(off)",
-    help="`controller start` serves Prometheus metrics on `/metrics` at this port.",
+    help="`controller start` serves Prometheus metrics on `/metrics` at this port, and the "
+    "status page on `/` and `status --json` on `/status.json`.",
 )
 METRICS_ADDRESS = Variable(
     name="METRICS_ADDRESS",
