@@ -17,6 +17,7 @@ from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import size
 from pg_backup_manager.entrypoints.rendering.charts import duration_chart, size_chart
 from pg_backup_manager.entrypoints.rendering.documents import time
+from pg_backup_manager.entrypoints.rendering.pitr_status import receiver_line
 from pg_backup_manager.entrypoints.rendering.status import age, faults, health, offsite
 
 _STYLE = """
@@ -153,13 +154,7 @@ def _offsite(status: DatabaseStatus) -> str:
 def _recovery(pitr: PitrStatus | None) -> str:
     if pitr is None:
         return '<span class="muted">off</span>'
-    state = pitr.receiver
-    if state is None:
-        said = "receiver: unknown"
-    else:
-        said = f"receiver: {escape(state.condition.value)} since {escape(time(state.since) or '')}"
-        if state.error:
-            said += f": {escape(state.error)}"
+    said = f"receiver: {escape(receiver_line(pitr))}"
     window = pitr.newest_window
     if window is None:
         said += "<br>no recoverable window yet"

@@ -16,7 +16,7 @@ from pg_backup_manager.entrypoints.rendering.documents import time
 
 def pitr_lines(status: PitrStatus) -> list[str]:
     """Return the lines of ``status`` in ``status``'s block of its database, indented."""
-    lines = [f"  WAL receiver:     {_receiver(status)}"]
+    lines = [f"  WAL receiver:     {receiver_line(status)}"]
     last = status.last_segment
     if last is None:
         lines.append("  last WAL:         none received")
@@ -48,7 +48,9 @@ def pitr_lines(status: PitrStatus) -> list[str]:
     return lines
 
 
-def _receiver(status: PitrStatus) -> str:
+def receiver_line(status: PitrStatus) -> str:
+    """Return what the WAL receiver of ``status`` last did: receiving or down, since when,
+    its stream, why it is down."""
     state = status.receiver
     if state is None:
         return "unknown (no pitr/receiver.json: is 'controller start' running?)"
