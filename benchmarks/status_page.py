@@ -8,10 +8,12 @@ Run from the repository root with the test virtualenv (``./scripts/test`` makes 
 It plants, in a temporary directory, ``--backups`` backups (empty files with checksum
 files, named as the controller names them, one an hour back from now) spread over
 ``--databases`` databases, each with a full run history (1000 records: daily backup runs,
-every tenth failed, and syncs), and off-site on (so each backup's checksum file is
-read, the slowest case; ``--no-offsite``: without). It then builds the page as
-``controller start`` does (the real backup store and history, through the container)
-and times, medians of ``--runs``:
+every tenth failed, and syncs, the newest of which confirmed every backup off-site),
+and off-site on (so each backup's checksum file is read, the slowest case;
+``--no-offsite``: without). ``--confirming N``: the newest N records are such syncs
+(each line then names every backup: a history as heavy as 10,000 backups make it).
+It then builds the page as ``controller start`` does (the real backup store and
+history, through the container) and times, medians of ``--runs``:
 
 - ``status --json`` (what ``/status.json`` serves);
 - the page's report (``health``'s judgement and each database's newest runs);
@@ -42,12 +44,15 @@ HISTORY = 1000
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 
 
-def plant(root: Path, identifier: str, backups: int, now: datetime) -> None:
-    """Give ``identifier`` ``backups`` empty backups and a history of ``HISTORY`` records."""
+def plant(root: Path, identifier: str, backups: int, now: datetime, confirming: int) -> None:
+    """Give ``identifier`` ``backups`` empty backups and a history of ``HISTORY`` records,
+    the newest ``confirming`` of them syncs that confirmed every backup off-site."""
     directory = root / "backup-data" / "data" / identifier
     directory.mkdir(parents=True)
+    names = []
     for hour in range(1, backups + 1):
         name = BackupName.for_run(tier=Tier.DAILY, at=now - timedelta(hours=hour))
+        names.append(str(name))
         (directory / str(name)).write_bytes(b"")
         (directory / f"{name}.sha256").write_text(f"{EMPTY_SHA}  {name}\n")
     lines = []
@@ -67,6 +72,9 @@ def plant(root: Path, identifier: str, backups: int, now: datetime) -> None:
             record["error"] = "pg_dump: error: connection to server failed"
         elif operation == "scheduled":
             record["size_bytes"] = 10_000_000 + index * 1000
+        if HISTORY - index <= confirming:
+            record.update(operation="sync", outcome="success", error=None)
+            record["confirmed_offsite"] = dict.fromkeys(names, EMPTY_SHA)
         lines.append(json.dumps(record) + "\n")
     (directory / "history.jsonl").write_text("".join(lines))
 
@@ -87,6 +95,7 @@ def main() -> None:
     parser.add_argument("--databases", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-offsite", action="store_true", help="without OFFSITE_URL")
+    parser.add_argument("--confirming", type=int, default=1, help="syncs naming every backup")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="pgbm-page-bench-"))
     try:
@@ -94,21 +103,26 @@ def main() -> None:
         identifiers = [f"db{n}" for n in range(args.databases)]
         each = args.backups // args.databases
         for identifier in identifiers:
-            plant(root, identifier, each, now)
+            plant(root, identifier, each, now, args.confirming)
         environ = {"DATABASE_LIST": ",".join(identifiers)}
         if not args.no_offsite:
             environ["OFFSITE_URL"] = f"file://{root}/offsite"
         container = Container(environ=environ, cwd=root)
         databases = container.config().databases
         status = container.status()
-        shown = StatusPage(check_health=container.check_health(), history=container.history())
+        histories = container.history()
+        shown = StatusPage(check_health=container.check_health(), histories=histories)
 
-        json_took, _ = timed(args.runs, lambda: documents.statuses(status(databases)))
+        json_took, _ = timed(
+            args.runs,
+            lambda: documents.statuses(status.reading(histories.read_once())(databases)),
+        )
         report_took, report = timed(args.runs, lambda: shown(databases))
         render_took, html = timed(args.runs, lambda: page(report))  # type: ignore[arg-type]
         offsite = "off-site off" if args.no_offsite else "off-site on"
         print(
-            f"{args.backups} backups, {args.databases} databases, {HISTORY} records each, {offsite}"
+            f"{args.backups} backups, {args.databases} databases, {HISTORY} records each "
+            f"({args.confirming} naming every backup), {offsite}"
         )
         print(f"status.json:         {json_took * 1000:7.1f} ms (median of {args.runs})")
         print(f"page report:         {report_took * 1000:7.1f} ms")

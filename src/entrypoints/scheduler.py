@@ -25,10 +25,10 @@ if TYPE_CHECKING:  # the container imports each use case when ``start`` asks for
     from pg_backup_manager.adapters.settings import Monitoring, Settings
     from pg_backup_manager.domain.backups.backup_run import BackupRun, RunReport
     from pg_backup_manager.domain.model import Config, Database
-    from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter
+    from pg_backup_manager.domain.monitoring.ports import HeartbeatWriter, HistoryReads
     from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
     from pg_backup_manager.domain.pitr.receiving import Supervisor
-    from pg_backup_manager.domain.ports import Clock, Directories, RunHistory
+    from pg_backup_manager.domain.ports import Clock, Directories
     from pg_backup_manager.domain.targets import Targets
     from pg_backup_manager.domain.verification.verifying import ScheduledVerify
     from pg_backup_manager.entrypoints.verifications import Verifications
@@ -64,7 +64,7 @@ def start(
     backup_run: BackupRun = Provide[Container.backup_run],
     status: Status = Provide[Container.status],
     check_health: CheckHealth = Provide[Container.check_health],
-    history: RunHistory = Provide[Container.history],
+    history: HistoryReads = Provide[Container.history],
     settings: Settings = Provide[Container.settings],
     targets: Targets = Provide[Container.servers.targets],
     supervisor: Callable[[], Supervisor] = Provide[Container.pitr.supervisor.provider],
@@ -84,8 +84,8 @@ def start(
     heartbeat.started(clock.now())
     log.info("managing %s; backups in %s", ", ".join(identifiers), config.layout.data_root)
     if monitoring.metrics_port is not None:
-        page = StatusPage(check_health=check_health, history=history)
-        _serve_metrics(monitoring, config.databases, status, page)
+        page = StatusPage(check_health=check_health, histories=history)
+        _serve_metrics(monitoring, config.databases, status, page, history)
     archived = [database for database in config.databases if database.wal_archive]
     verifications = None
     if settings.verification is not None:  # VERIFY_SCHEDULE
@@ -182,10 +182,15 @@ def log_run(report: RunReport) -> None:
 
 
 def _serve_metrics(
-    monitoring: Monitoring, databases: Sequence[Database], status: Status, page: StatusPage
+    monitoring: Monitoring,
+    databases: Sequence[Database],
+    status: Status,
+    page: StatusPage,
+    histories: HistoryReads,
 ) -> None:
     """Serve ``/metrics``, the status page ``/`` and ``/status.json`` (``status --json``)
-    on ``METRICS_PORT``, behind ``METRICS_USER``/``METRICS_PASSWORD`` when set."""
+    on ``METRICS_PORT``, behind ``METRICS_USER``/``METRICS_PASSWORD`` when set; each
+    answer reads each history once."""
     # Only when asked for: the server, the page's renderer.
     from pg_backup_manager.adapters.monitoring.metrics import serve_metrics
     from pg_backup_manager.adapters.monitoring.web import Login
@@ -197,9 +202,9 @@ def _serve_metrics(
     serve_metrics(
         address=monitoring.metrics_address,
         port=monitoring.metrics_port,
-        statuses=partial(status, databases, runs_total=True),
+        statuses=lambda: status.reading(histories.read_once())(databases, runs_total=True),
         page=lambda: render_page(page(databases)),
-        document=lambda: documents.statuses(status(databases)),
+        document=lambda: documents.statuses(status.reading(histories.read_once())(databases)),
         login=None if login is None else Login(user=login[0], password=login[1]),
     )
     at = f"http://{monitoring.metrics_address}:{monitoring.metrics_port}"

@@ -628,6 +628,9 @@ class FakeRunLog:
     def unreadable_lines(self, identifier: str) -> int:
         return self.unreadable.get(identifier, 0)
 
+    def read_once(self) -> FakeRunLog:
+        return self
+
 
 @attrs.define
 class FakeNotifier:

@@ -172,7 +172,7 @@ def test_the_page_reads_health_and_the_newest_runs_of_each_database() -> None:
     status_ = fakes.status(heartbeat)
     shown = StatusPage(
         check_health=CheckHealth(status=status_, heartbeat=heartbeat),
-        history=fakes.run_log,
+        histories=fakes.run_log,
         charted_runs=4,
     )
 

@@ -33,13 +33,13 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.monitoring import history_lines
+from pg_backup_manager.adapters.monitoring.history_reading import HistoryOnce, read_all
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 
 HISTORY_NAME = "history.jsonl"
 KEEP = 1000
-_NOT_REGULAR = "not a regular file"
 log = logging.getLogger(__name__)
 
 
@@ -67,21 +67,21 @@ class JsonlRunLog:
     def records(self, identifier: str) -> list[RunRecord]:
         """Return the newest records of ``identifier`` (``keep`` at most), oldest first;
         unreadable lines are skipped."""
-        lines, _ = history_lines.parsed(_contents(self._path(identifier))[0])
-        return [line.record for line in lines[-self.keep :]]
+        return self.read_once().records(identifier)
 
     def totals(self, identifier: str) -> dict[Outcome, int]:
         """Return how many backup runs of ``identifier`` ended each way, ever."""
-        return history_lines.totals(_contents(self._path(identifier))[0])
+        return self.read_once().totals(identifier)
 
     def unreadable_lines(self, identifier: str) -> int:
         """Return how many lines of the history of ``identifier`` could not be read; a
         history that cannot be read at all (not a regular file) is logged as a warning."""
-        data, problem = _contents(self._path(identifier))
-        if problem is not None:
-            log.warning("%s: the run history could not be read (%s)", identifier, problem)
-        _, unreadable = history_lines.parsed(data)
-        return unreadable
+        return self.read_once().unreadable_lines(identifier)
+
+    def read_once(self) -> HistoryOnce:
+        """Return the histories as they are now, each file read once, at its first
+        question, however many answers are asked of it (one ``status``, page or scrape)."""
+        return HistoryOnce(path=self._path, keep=self.keep)
 
     def _path(self, identifier: str) -> Path:
         return Path(self.layout.backup_dir(identifier)) / HISTORY_NAME
@@ -90,7 +90,7 @@ class JsonlRunLog:
         path = self._path(identifier)
         files.make_dir(path.parent)
         with _locked(path, self.file_mode) as descriptor:
-            data = _read(descriptor)
+            data = read_all(descriptor)
             totals = history_lines.totals(data)
             if record.operation in BACKUP_OPERATIONS:
                 totals[record.outcome] += 1
@@ -158,18 +158,6 @@ def _is_at(descriptor: int, path: Path) -> bool:
     return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _read(descriptor: int) -> bytes:
-    size = os.fstat(descriptor).st_size
-    chunks: list[bytes] = []
-    while size > 0:
-        chunk = os.pread(descriptor, size, sum(map(len, chunks)))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
 def _append(descriptor: int, data: bytes, *, size: int) -> None:
     """Append ``data`` whole, or leave the file at ``size`` bytes and raise OSError (a full
     disk cuts a write short, then refuses the rest)."""
@@ -186,23 +174,3 @@ def _append(descriptor: int, data: bytes, *, size: int) -> None:
         with contextlib.suppress(OSError):
             os.ftruncate(descriptor, size)
         raise
-
-
-def _contents(path: Path) -> tuple[bytes, str | None]:
-    """Return the bytes of the history at ``path`` (none without one) and, when it could not
-    be read, why. It is opened without blocking or following a symbolic link and read only
-    if it is a regular file: reading a FIFO would wait for a writer forever."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return b"", None
-    except OSError as error:
-        return b"", _NOT_REGULAR if error.errno == errno.ELOOP else (error.strerror or str(error))
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return b"", _NOT_REGULAR
-        return _read(descriptor), None
-    except OSError as error:
-        return b"", error.strerror or str(error)
-    finally:
-        os.close(descriptor)

@@ -14,8 +14,8 @@ import attrs
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.ports import HistoryReads
 from pg_backup_manager.domain.monitoring.status import CheckHealth, HealthReport
-from pg_backup_manager.domain.ports import RunHistory
 
 # How many backup runs a chart draws at most: the newest; a history keeps 1000 records.
 CHARTED_RUNS = 500
@@ -76,26 +76,25 @@ def run_points(records: Sequence[RunRecord], *, limit: int = CHARTED_RUNS) -> li
 @attrs.frozen(kw_only=True)
 class StatusPage:
     """What the status page shows: the judgement of ``health`` (the scheduler alive, each
-    database fresh, its WAL and verifications sound) and each database's newest runs."""
+    database fresh, its WAL and verifications sound) and each database's newest runs.
+    Each history is read once for all of it: the judgement and the charts."""
 
     check_health: CheckHealth
-    history: RunHistory
+    histories: HistoryReads
     charted_runs: int = CHARTED_RUNS
 
     def __call__(self, databases: Sequence[Database]) -> PageReport:
         """Return the page of ``databases`` (a service with every database of its server:
         each database known of it, as ``status`` shows them)."""
-        report = self.check_health(
+        history = self.histories.read_once()
+        report = self.check_health.reading(history)(
             databases, max_heartbeat_age=HEARTBEAT_MAX_AGE, liveness_only=False
         )
         shown = tuple(
             DatabasePage(
                 status=status,
                 runs=tuple(
-                    run_points(
-                        self.history.records(status.database.identifier),
-                        limit=self.charted_runs,
-                    )
+                    run_points(history.records(status.database.identifier), limit=self.charted_runs)
                 ),
             )
             for status in report.databases

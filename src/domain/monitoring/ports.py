@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.monitoring.health import SchedulerState
+from pg_backup_manager.domain.ports import RunHistory
 
 
 class HeartbeatWriter(Protocol):
@@ -65,3 +66,11 @@ class DeadMansSwitch(Protocol):
     def finished(self, identifiers: Iterable[str], errors: Mapping[str, str]) -> None:
         """Say that it ended (or how things stand now, between runs); ``errors`` holds
         each failed database's error. Never raise."""
+
+
+class HistoryReads(Protocol):
+    """The run histories, read for one question (a status page, ``/status.json``, a scrape)."""
+
+    def read_once(self) -> RunHistory:
+        """Return the histories as they are now: each read at its first question, once,
+        however many answers (records, totals, unreadable lines) are asked of it."""

@@ -16,6 +16,7 @@ from pg_backup_manager.domain.every_database import (
     known,
     on_server,
 )
+from pg_backup_manager.domain.history import RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import (
     DatabaseStatus,
@@ -26,6 +27,7 @@ from pg_backup_manager.domain.monitoring.health import Liveness
 from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
+from pg_backup_manager.domain.offsite.status import judged_offsite
 from pg_backup_manager.domain.ports import BackupReader, Clock, RunHistory
 from pg_backup_manager.domain.verification.model import VerifySchedule
 from pg_backup_manager.domain.verification.status import verify_status
@@ -39,8 +41,9 @@ class Status:
     ``max_ages`` says how old its newest backup may be (by default twice the
     longest gap of that schedule). Outside production nothing is scheduled: there
     is no next run and no grace period. With ``offsite`` (``OFFSITE_URL`` is set) each status
-    says which backups are not off-site, from the history and each backup's
-    checksum file alone: the store is never asked. The newest backup of each
+    says which backups are not off-site, from the history and the checksum file of each
+    backup a sync confirmed by name (no other can be off-site): the store is never
+    asked. The newest backup of each
     status carries the SHA-256 its checksum file records (None without one). With
     ``verification`` (``VERIFY_SCHEDULE``) each says how its scheduled verifications went.
     """
@@ -81,7 +84,7 @@ class Status:
             records = self.history.records(identifier)
             status = database_status(
                 database=database,
-                backups=self._backups(identifier),
+                backups=self._backups(identifier, records),
                 history=records,
                 now=now,
                 max_age=max_ages[identifier],
@@ -134,15 +137,22 @@ class Status:
                 rows.append((one, seen, seen is not False and (alone or not one.every_database)))
         return rows
 
-    def _backups(self, identifier: str) -> list[Backup]:
-        """Return the backups of ``identifier``, newest first; with ``offsite``, each with
-        the SHA-256 its checksum file records (None when it has none or cannot be read:
-        then no sync can have confirmed it)."""
+    def reading(self, history: RunHistory) -> Status:
+        """Return this status reading ``history`` instead (one question's, read once)."""
+        return attrs.evolve(self, history=history)
+
+    def _backups(self, identifier: str, records: Sequence[RunRecord]) -> list[Backup]:
+        """Return the backups of ``identifier``, newest first; with ``offsite``, each that a
+        sync of ``records`` confirmed by name with the SHA-256 its checksum file records (None
+        without one). The others are missing whatever it says: it is not read."""
         backups = self.catalog.backups(identifier)
         if not self.offsite:
             return backups
+        judged = judged_offsite(records)
         return [
             attrs.evolve(b, sha256=recorded_checksum(self.catalog, identifier, b.name))
+            if judged.get(str(b.name)) is not None
+            else b
             for b in backups
         ]
 
@@ -211,6 +221,10 @@ class CheckHealth:
 
     status: Status
     heartbeat: HeartbeatReader
+
+    def reading(self, history: RunHistory) -> CheckHealth:
+        """Return this check reading ``history`` instead (one question's, read once)."""
+        return attrs.evolve(self, status=self.status.reading(history))
 
     def __call__(
         self, databases: Sequence[Database], *, max_heartbeat_age: float, liveness_only: bool

@@ -49,18 +49,14 @@ def offsite_status(
     backups: Sequence[Backup], history: Sequence[RunRecord], *, newest: Backup | None
 ) -> OffsiteStatus:
     """Return the off-site status of a database from its local backups (newest first, each
-    with the SHA-256 its checksum file records, None without one) and its history (oldest
-    first); see the module's docstring. ``newest`` is the backup that freshness judges
+    with the SHA-256 its checksum file records, None without one; only those that
+    :func:`judged_offsite` maps to a SHA-256 need it) and its history (oldest first); see
+    the module's docstring. ``newest`` is the backup that freshness judges
     (not one dated in the future)."""
     syncs = [record for record in history if record.operation is Operation.SYNC]
     successes = [r for r in syncs if r.outcome is Outcome.SUCCESS]
     failures = [r for r in syncs if r.outcome is Outcome.FAILURE]
-    # What the newest sync that judged each name found: its SHA-256 off-site, or None
-    # when the copy was there but unusable (lost its checksum, or the checksum disagrees).
-    found: dict[str, str | None] = {}
-    for sync in syncs:  # oldest first: a later judgement replaces an earlier one
-        found.update(dict(sync.confirmed_offsite or ()))
-        found.update(dict.fromkeys(sync.unusable_offsite or ()))
+    found = judged_offsite(syncs)
     return OffsiteStatus(
         backups=len(backups),
         missing=tuple(
@@ -73,3 +69,16 @@ def offsite_status(
         last_success=successes[-1] if successes else None,
         last_failure=failures[-1] if failures else None,
     )
+
+
+def judged_offsite(history: Sequence[RunRecord]) -> dict[str, str | None]:
+    """Return what the newest sync of ``history`` (oldest first) that judged each backup's
+    name found: its SHA-256 off-site, or None when the copy was there but unusable (lost
+    its checksum, or the checksum disagrees). A backup whose name it maps to None, or not
+    at all, is missing whatever its checksum file says: only the others need it read."""
+    found: dict[str, str | None] = {}
+    for sync in history:  # oldest first: a later judgement replaces an earlier one
+        if sync.operation is Operation.SYNC:
+            found.update(dict(sync.confirmed_offsite or ()))
+            found.update(dict.fromkeys(sync.unusable_offsite or ()))
+    return found
