@@ -136,6 +136,7 @@ class FakeStore:
     unreadable_checksums: set[str] = attrs.field(factory=set)
     actions: list[tuple[str, str, str]] = attrs.field(factory=list)
     layout: Layout = LAYOUT
+    checksums_read: list[tuple[str, str]] = attrs.field(factory=list)  # by ``archive``
 
     def add(self, identifier: str, *names: str | BackupName, size: int = 100) -> None:
         for name in names:
@@ -174,6 +175,7 @@ class FakeStore:
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         if name not in self.files.get(identifier, {}):
             raise BackupNotFoundError(f"no backup {name} of {identifier}")
+        self.checksums_read.append((identifier, str(name)))
         if str(name) in self.unreadable_checksums:
             raise ControllerError(f"cannot read {name}.sha256: Permission denied")
         return StoredArchive(

@@ -498,3 +498,38 @@ def test_a_store_that_cannot_be_listed_judges_nothing_and_leaves_confirmations()
 
     assert result.error is not None
     assert found is not None and found.missing == ()
+
+
+def test_status_reads_the_checksum_file_only_of_a_backup_a_sync_confirmed_and_the_newest() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE, NEW)
+    at = fakes.clock.now()
+    fakes.run_log.record(
+        "users",
+        RunRecord(
+            operation=Operation.SYNC,
+            started_at=at,
+            finished_at=at,
+            outcome=Outcome.SUCCESS,
+            confirmed_offsite=((OLD, GOOD_SHA256), (MIDDLE, OTHER_SHA256)),
+            unusable_offsite=(NEW,),
+        ),
+    )
+
+    found = status(fakes)
+
+    assert found.offsite is not None
+    assert [str(name) for name in found.offsite.missing] == [NEW, MIDDLE]
+    # MIDDLE's and OLD's decide; NEW is missing whatever its file says, read as the newest.
+    assert sorted(name for _, name in fakes.store.checksums_read) == sorted([OLD, MIDDLE, NEW])
+    assert found.newest is not None and found.newest.sha256 == GOOD_SHA256
+
+
+def test_status_reads_no_checksum_file_of_a_backup_no_sync_named() -> None:
+    fakes = Fakes()
+    with_local_backups(fakes, "users", OLD, MIDDLE, NEW)
+
+    found = status(fakes)
+
+    assert found.offsite is not None and len(found.offsite.missing) == 3
+    assert fakes.store.checksums_read == [("users", NEW)]  # the newest's, for its sha256

@@ -296,3 +296,40 @@ def test_a_fifo_in_place_of_the_history_is_skipped_by_readers_and_writers_never_
     assert written == b""
     assert "run history could not be written (history.jsonl is not a regular file)" in caplog.text
     assert "run history could not be read (not a regular file)" in caplog.text
+
+
+def test_one_reading_reads_each_history_once_and_answers_all_from_it(tmp_path: Path) -> None:
+    run_log = history_in(tmp_path, GOOD + "\nnot json\n")
+    reading = run_log.read_once()
+    before = reading.records("users")
+
+    run_log.record("users", record(Outcome.FAILURE))  # written after its first question
+
+    assert reading.records("users") == before and len(before) == 1
+    assert reading.unreadable_lines("users") == 1
+    assert reading.totals("users") == {Outcome.SUCCESS: 3, Outcome.FAILURE: 1}
+    fresh = run_log.read_once()
+    assert len(fresh.records("users")) == 2
+    assert fresh.totals("users") == {Outcome.SUCCESS: 3, Outcome.FAILURE: 2}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "read"),
+    [
+        ("2024-07-04T08:00:00Z", datetime(2024, 7, 4, 8, tzinfo=UTC)),
+        ("2024-7-4T8:0:0Z", datetime(2024, 7, 4, 8, tzinfo=UTC)),  # by hand: strptime's
+        ("2024-02-30T08:00:00Z", None),
+        ("2024-07-04T24:00:00Z", None),
+        ("2024-07-04T08:00:00Z\n", None),
+        ("2024-07-04T08:00:00+00:00", None),
+    ],
+)
+def test_a_time_is_read_as_the_controller_writes_it_and_by_strptime_otherwise(
+    tmp_path: Path, stamp: str, read: datetime | None
+) -> None:
+    line = {**json.loads(GOOD), "finished_at": stamp}
+    run_log = history_in(tmp_path, json.dumps(line) + "\n")
+
+    found = run_log.records("users")
+
+    assert [r.finished_at for r in found] == ([] if read is None else [read])
