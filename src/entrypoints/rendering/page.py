@@ -18,7 +18,7 @@ from pg_backup_manager.entrypoints.rendering.backups import size
 from pg_backup_manager.entrypoints.rendering.charts import duration_chart, size_chart
 from pg_backup_manager.entrypoints.rendering.documents import time
 from pg_backup_manager.entrypoints.rendering.pitr_status import receiver_line
-from pg_backup_manager.entrypoints.rendering.status import age, faults, health, offsite
+from pg_backup_manager.entrypoints.rendering.status import age, faults, health, not_judged, offsite
 
 _STYLE = """
 :root { color-scheme: light dark; --bg: #fff; --fg: #1b1f24; --muted: #57606a;
@@ -112,7 +112,7 @@ def _state(status: DatabaseStatus) -> str:
         said = '<span class="bad">unhealthy</span>'
     why = faults(status)
     if not status.judged:
-        why.append("not judged: no longer on its server, or the service itself")
+        why.append(f"not judged: {not_judged(status)}")
     if why:
         said += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in why) + "</ul>"
     return said

@@ -133,7 +133,7 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
         newest = status.newest
         add(f"{status.database.identifier}: {'healthy' if status.healthy else 'UNHEALTHY'}")
         if not status.judged:
-            add(f"  not judged:       {_not_judged(status)}")
+            add(f"  not judged:       {not_judged(status)}")
         if newest is None:
             add("  newest backup:    none")
         else:
@@ -168,7 +168,7 @@ def statuses(found: Sequence[DatabaseStatus], schedules: Schedules) -> list[Line
     return [Line(line) for line in said]
 
 
-def _not_judged(status: DatabaseStatus) -> str:
+def not_judged(status: DatabaseStatus) -> str:
     """Return why the freshness of ``status`` is not judged (see ``judged``)."""
     if status.on_server is False:
         return (
