@@ -42,6 +42,19 @@ def pitr_of(controller: Controller, root: Path) -> dict[str, object]:
     return pitr
 
 
+def window_to_the_newest_wal(controller: Controller, root: Path, cluster: HostServer) -> None:
+    """Wait until the running ``controller start`` has a window that ends at the newest
+    WAL received: the first stream gets its base backup at once; a switch closes a segment."""
+    wait_until(lambda: pitr_of(controller, root)["windows"] != 0, 120, "a window")
+    as_postgres(str(PG_BIN / "psql"), "-h", str(cluster.data), "-p", str(cluster.port),
+                "-d", "postgres", "-XAtc", "SELECT pg_switch_wal()")  # fmt: skip
+    wait_until(
+        lambda: pitr_of(controller, root)["newest_wal_in_window"] is True,
+        60,
+        "the newest WAL in the window",
+    )
+
+
 def notified(receiver: Receiver, text: str) -> list[str]:
     return [r.body for r in list(receiver.requests) if r.path == "/notify" and text in r.body]
 
@@ -66,15 +79,7 @@ def test_a_receiver_that_loses_its_server_is_unhealthy_pinged_and_its_return_not
         )
         process = spawn(controller, "start", namespace_root=root)
         try:
-            # The first stream gets its base backup at once; a switch closes a segment.
-            wait_until(lambda: pitr_of(controller, root)["windows"] != 0, 120, "a window")
-            as_postgres(str(PG_BIN / "psql"), "-h", str(cluster.data), "-p", str(cluster.port),
-                        "-d", "postgres", "-XAtc", "SELECT pg_switch_wal()")  # fmt: skip
-            wait_until(
-                lambda: pitr_of(controller, root)["newest_wal_in_window"] is True,
-                60,
-                "the newest WAL in the window",
-            )
+            window_to_the_newest_wal(controller, root, cluster)
             receiving_pitr = pitr_of(controller, root)
             healthy = in_namespace(controller, root, "health")
             up = scrape_metrics(metrics_port)

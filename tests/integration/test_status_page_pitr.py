@@ -13,10 +13,13 @@ from pathlib import Path
 from .pitr_cluster import archive
 from .process import Controller
 from .receiver import free_port
-from .regression_db import HostServer, as_postgres
+from .regression_db import HostServer
 from .running import spawn, stop, wait_until
-from .servers import PG_BIN
-from .test_pitr_monitoring import cluster, pitr_of  # noqa: F401 (a fixture)
+from .test_pitr_monitoring import (  # noqa: F401 (cluster: a fixture)
+    cluster,
+    pitr_of,
+    window_to_the_newest_wal,
+)
 from .test_status_page import get
 
 
@@ -44,14 +47,7 @@ def test_the_page_shows_the_receiver_and_the_recoverable_window_and_then_the_rec
     )
     process = spawn(controller, "start", namespace_root=root)
     try:
-        wait_until(lambda: pitr_of(controller, root)["windows"] != 0, 120, "a window")
-        as_postgres(str(PG_BIN / "psql"), "-h", str(cluster.data), "-p", str(cluster.port),
-                    "-d", "postgres", "-XAtc", "SELECT pg_switch_wal()")  # fmt: skip
-        wait_until(
-            lambda: pitr_of(controller, root)["newest_wal_in_window"] is True,
-            60,
-            "the newest WAL in the window",
-        )
+        window_to_the_newest_wal(controller, root, cluster)
         up = recovery(port)
         said = pitr_of(controller, root)
         _, _, page = get(port, "/")
