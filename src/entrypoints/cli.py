@@ -132,9 +132,7 @@ def list_(
         echo(lines or [render_pitr.listing(listing) for listing in found.listings])
         exit_with(found.exit_code)
         return
-    chosen = targets.named(
-        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
-    )
+    chosen = targets.named(database, all_=all_, offsite=offsite() if remote else None)
     if remote:
         copies = list_offsite()(chosen)  # built only here: the store for --remote alone
         if as_json:
@@ -187,9 +185,7 @@ def prune_(
     """
     from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
 
-    chosen = targets.named(
-        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
-    )
+    chosen = targets.named(database, all_=all_, offsite=offsite() if remote else None)
     pruner = prune_offsite() if remote else prune  # the store is built for --remote alone
     report = prune_each(
         chosen,

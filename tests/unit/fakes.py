@@ -303,7 +303,7 @@ class FakeLocks:
     holding: set[str] = attrs.field(factory=set)
 
     @contextlib.contextmanager
-    def hold(self, identifier: str) -> Iterator[None]:
+    def hold(self, identifier: str, *, create: bool = False) -> Iterator[None]:
         taken_before = identifier in self.busy_after_first and identifier in self.held
         if identifier in self.busy or identifier in self.holding or taken_before:
             raise BusyError(f"{identifier} is busy")
