@@ -144,6 +144,13 @@ class Targets:
                 "never backed up"
             )
         on_server = server.database_names(service)
+        why = None if target.dbname in on_server else server.unlisted(service, target.dbname)
+        if why is not None:
+            what = "is a template" if why == "template" else "does not accept connections"
+            raise ConfigurationError(
+                f"'{target.identifier}' {what} on {service.identifier}'s server: a service "
+                "of every database ('*') never backs it up"
+            )
         if target.dbname not in on_server:
             raise UnknownDatabaseError(
                 f"unknown database '{target.identifier}': {service.identifier}'s server has "
