@@ -14,33 +14,13 @@ from pg_backup_manager.adapters.offsite.bucket import url_path
 from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.errors import ConfigurationError, UnknownDatabaseError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
-from pg_backup_manager.domain.model import Config
-from pg_backup_manager.domain.targets import Targets
 from pg_backup_manager.entrypoints.main import PrintableFormatter
 from pg_backup_manager.entrypoints.rendering.backups import Line, block, document
 
-from .fakes import LAYOUT, FakeClock, FakeOffsiteStore, Fakes, server
+from .fakes import FakeClock, FakeOffsiteStore, Fakes
+from .test_every_database import targets
 
-MAIN = server("main")
 SPOOF = "evil\nmain/app: created"
-
-
-def targets(fakes: Fakes) -> Targets:
-    config = Config(
-        databases=(MAIN,),
-        layout=LAYOUT,
-        production=True,
-        create_shared_dirs=False,
-        copy_to_shared=False,
-        timezone="UTC",
-    )
-    return Targets(
-        config=config,
-        catalog=fakes.store,
-        stored=fakes.store,
-        shared=fakes.store,
-        listings=fakes.servers,
-    )
 
 
 def test_a_character_that_does_not_print_is_written_as_python_writes_it() -> None:
