@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from pg_backup_manager.adapters.settings import controller_user
+from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.cli import cli, echo
@@ -44,9 +45,9 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
         return 2
     # Whatever the umask, nothing the controller creates is writable by others.
     os.umask(os.umask(0) | 0o022)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     if container is None:
         container = Container(environ=os.environ, cwd=Path.cwd())
     container.wire()
@@ -87,6 +88,15 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     finally:
         container.unwire()
     return result if isinstance(result, int) else 0
+
+
+class PrintableFormatter(logging.Formatter):
+    """Each log message :func:`~.database_names.printable` (a database's name makes no
+    line of its own); a ``--debug`` traceback after it is left as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def echo_error(message: str) -> None:

@@ -17,6 +17,7 @@ import attrs
 
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.adapters.storage import left_out as notes
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
@@ -78,10 +79,14 @@ class LocalDownloads:
 
     @contextlib.contextmanager
     def fetch(self, identifier: str, name: BackupName) -> Iterator[DownloadedCatalog]:
-        """Download backup ``name``; yield a catalog of it; remove it all at the end."""
-        directory = files.private_dir(
-            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
-        )
+        """Download backup ``name``; yield a catalog of it; remove it all at the end. A
+        database of a server with no directory here downloads into its service's: an
+        off-site command never makes a database's directory."""
+        directory = Path(self.layout.backup_dir(identifier))
+        service, database = database_names.split(identifier)
+        if database is not None and not os.path.lexists(directory):
+            directory = Path(self.layout.backup_dir(service))
+        directory = files.private_dir(Path(self.layout.data_root), directory)
         files.remove_leftovers(directory)
         with files.staging_dir(directory / f".{name}.{os.getpid()}{files.PARTIAL}") as staging:
             self.store.download(identifier, name, PurePath(staging))

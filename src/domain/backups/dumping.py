@@ -157,7 +157,7 @@ class TakeBackups:
 
     def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
         try:
-            with self.locks.hold(database.identifier):
+            with self.locks.hold(database.identifier, create=True):
                 return self._hooked(database, tier, share)
         except ControllerError as error:  # busy: no command runs
             return DumpResult(database=database, error=error)
