@@ -154,9 +154,7 @@ def test_a_scheduled_run_logs_a_partial_backup_with_its_size_as_the_readme_shows
 
     process = spawn(shop, "start", namespace_root=root)
     try:  # waiting for the next run: BACKUP_ON_START's run is over, and logged
-        wait_until(
-            lambda: heartbeat.is_file() and "due_at" in heartbeat.read_text(), 90, "the run"
-        )
+        wait_until(lambda: heartbeat.is_file() and "due_at" in heartbeat.read_text(), 90, "the run")
     finally:
         _, _, logged = stop(process)
 

@@ -34,7 +34,7 @@ def test_every_command_takes_debug_after_its_name(
 
 @pytest.mark.parametrize("argv", [["status", "--debug"], ["--debug", "status"]])
 def test_debug_before_or_after_the_command_shows_the_traceback(argv: list[str]) -> None:
-    with pytest.raises(ConfigurationError, match="^KEEP_DAILY must be a whole number"):
+    with pytest.raises(ConfigurationError, match=r"^KEEP_DAILY must be a whole number"):
         main(argv, container=container(BAD))
 
 

@@ -111,6 +111,5 @@ def test_start_with_a_schedule_over_two_lines_exits_2_with_one_line(
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err == (
-        "error: BACKUP_SCHEDULE must be one line without control characters, "
-        "not '0 3\\n* * *'\n"
+        "error: BACKUP_SCHEDULE must be one line without control characters, not '0 3\\n* * *'\n"
     )
