@@ -74,6 +74,10 @@ class Bucket(Protocol):
     def url(self, key: str) -> str:
         """Return where ``key`` is, for people (``s3://bucket/key``, ``file:///dir/key``)."""
 
+    def record_of(self, name: str) -> str:
+        """Return where this bucket records what the object ``name`` holds, for people (S3:
+        its user metadata ``x-amz-meta-sha256``; a directory: the file ``.<name>.meta``)."""
+
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every object directly under ``prefix`` (which ends in ``/``),
         by its name there; objects being written are not listed.
