@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from .pitr_cluster import host_cluster
 from .process import Controller, assert_one_line_error
-from .regression_db import started_new, temporary_root
 from .s3 import S3Server
 from .servers import PgServer, psql, recreate_database
 
@@ -24,12 +24,8 @@ SERVICE = "shop"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PgServer]:
-    root = temporary_root()
-    try:
-        with started_new(root) as host:
-            yield host.server
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with host_cluster("offsite-messages") as host:
+        yield host.server
 
 
 @pytest.fixture(params=["s3", "file"])
