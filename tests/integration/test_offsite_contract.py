@@ -379,7 +379,8 @@ def test_replaced_globals_make_a_copy_unusable_and_are_never_overwritten(
 
     [copy] = store.copies("users")
     assert copy.problem is not None and copy.problem.startswith(problem)
-    if replaced is Companion.OTHER_GLOBALS:  # where the backend records it, in its words
+    if replaced is Companion.OTHER_GLOBALS and isinstance(hand, S3Hand | FileHand):
+        # Where the backend records it, in its own words.
         record = "x-amz-meta-sha256" if isinstance(hand, S3Hand) else f".{OLD.globals_name}.meta"
         assert copy.problem == f"{problem} ({record})"
 
