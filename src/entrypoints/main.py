@@ -29,6 +29,14 @@ PITR_COMMANDS = (basebackup, recover)
 
 # Neither needs a user to become, nor any configuration.
 _HELP_OR_VERSION = {"-h", "--help", "--version"}
+_DEBUG = "--debug"
+
+# Every command takes --debug after its name too (`controller status --debug`), as the
+# group does before it: main() reads it from the arguments, the commands never get it.
+for _command in cli.commands.values():
+    _command.params.append(
+        click.Option([_DEBUG], is_flag=True, expose_value=False, help="Show tracebacks of errors.")
+    )
 
 
 def main(argv: Sequence[str] | None = None, *, container: Container | None = None) -> int:
@@ -38,8 +46,8 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     working directory; tests pass one with providers overridden.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    if not [arg for arg in args if arg != "--debug"]:
+    debug = _DEBUG in args
+    if not [arg for arg in args if arg != _DEBUG]:
         # Like git: no command is a usage error, answered with the help alone.
         click.echo(cli.get_help(click.Context(cli, info_name="controller")))
         return 2

@@ -83,6 +83,10 @@ class Bucket(Protocol):
         """Return the URL of ``key`` (``s3://bucket/key``, ``file:///dir/key``): its path
         percent-encoded (:func:`url_path`), so that unquoting it gives the key back."""
 
+    def record_of(self, name: str) -> str:
+        """Return where this bucket records what the object ``name`` holds, for people (S3:
+        its user metadata ``x-amz-meta-sha256``; a directory: the file ``.<name>.meta``)."""
+
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every object directly under ``prefix`` (which ends in ``/``),
         by its name there; objects being written are not listed.

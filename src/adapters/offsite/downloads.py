@@ -25,10 +25,12 @@ from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
 
 @attrs.frozen(kw_only=True)
 class DownloadedCatalog:
-    """The one backup downloaded into ``directory``, as a BackupReader (to read only)."""
+    """The one backup downloaded into ``directory``, as a BackupReader (to read only):
+    its files named, for people, as the copies at ``location`` they came from."""
 
     directory: Path
     name: BackupName
+    location: str = ""  # where the store keeps the database's copies (s3://b/p/users/)
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the downloaded backup: partial when its note came with it."""
@@ -52,9 +54,10 @@ class DownloadedCatalog:
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the downloaded archive and the SHA-256 uploaded with it."""
-        return files.stored_archive(
+        found = files.stored_archive(
             self.directory / str(name), f"no off-site copy {name} of {identifier} was fetched"
         )
+        return self._off_site(found, identifier, str(name))
 
     def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
         """Return the downloaded note of what the copy left out (checked against its
@@ -63,10 +66,19 @@ class DownloadedCatalog:
 
     def globals(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the downloaded globals and the SHA-256 uploaded with them."""
-        return files.stored_archive(
+        found = files.stored_archive(
             self.directory / name.globals_name,
             f"the off-site copy {name} of {identifier} has no globals file "
             f"({name.globals_name}): create the roles by hand, or restore with --no-owner",
+        )
+        return self._off_site(found, identifier, name.globals_name)
+
+    def _off_site(self, found: StoredArchive, identifier: str, file_name: str) -> StoredArchive:
+        """Return ``found`` named as the off-site copy it came from."""
+        return attrs.evolve(
+            found,
+            origin=f"the off-site copy {self.location}{file_name}",
+            listed_by=f"controller list {identifier} --remote",
         )
 
 
@@ -90,4 +102,6 @@ class LocalDownloads:
         files.remove_leftovers(directory)
         with files.staging_dir(directory / f".{name}.{os.getpid()}{files.PARTIAL}") as staging:
             self.store.download(identifier, name, PurePath(staging))
-            yield DownloadedCatalog(directory=staging, name=name)
+            yield DownloadedCatalog(
+                directory=staging, name=name, location=self.store.location(identifier)
+            )

@@ -67,8 +67,7 @@ def dump(report: RunReport) -> list[Line]:
     for result in report.dumps.results:
         identifier = result.database.identifier
         if result.backup is not None:
-            made = ", ".join(filter(None, [size(result.backup.size), partial(result.backup)]))
-            lines.append(Line(f"{identifier}: created {result.backup.name} ({made})"))
+            lines.append(Line(created(identifier, result.backup)))
         if result.shared_copy is not None:
             lines.append(Line(f"{identifier}: copied to {result.shared_copy}"))
         if result.error is not None:
@@ -114,6 +113,14 @@ def backups(listing: Listing, *, titled: bool = False) -> Line:
             f"{size(backup.size):<10}  {kept}" + (f"  {partial(backup)}" if backup.partial else "")
         )
     return block(lines)
+
+
+def created(identifier: str, backup: Backup) -> str:
+    """Return that ``backup`` of ``identifier`` was made, with its size and, when it is
+    partial, what it left out: ``users: created <name> (1.2 MiB, partial: ...)``, as
+    ``dump`` says it and the scheduled run logs it."""
+    made = ", ".join(filter(None, [size(backup.size), partial(backup)]))
+    return f"{identifier}: created {backup.name} ({made})"
 
 
 def partial(backup: Backup | OffsiteCopy) -> str:

@@ -69,6 +69,10 @@ class FileBucket:
         """Return ``file://<root>/<key>``, its path percent-encoded (:func:`.url_path`)."""
         return "file://" + url_path(str(self.root / key) + ("/" if key.endswith("/") else ""))
 
+    def record_of(self, name: str) -> str:
+        """Return ``.<name>.meta``: the hidden file beside it records its SHA-256."""
+        return f".{name}{META}"
+
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every regular file directly in the directory ``prefix`` whose
         name is not hidden (temporary files and records start with ``.``)."""

@@ -93,6 +93,10 @@ class S3Bucket:
         """Return ``s3://<bucket>/<key>``, the key percent-encoded (:func:`.url_path`)."""
         return f"s3://{self.settings.bucket}/{url_path(key)}"
 
+    def record_of(self, name: str) -> str:
+        """Return ``x-amz-meta-sha256``: the object's user metadata holds its SHA-256."""
+        return f"x-amz-meta-{SHA256_METADATA}"
+
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every key directly under ``prefix``, by its name there."""
         found: dict[str, int] = {}
