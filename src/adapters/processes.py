@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help ru
     from plumbum.commands.base import BaseCommand
 
 from pg_backup_manager.adapters.child_environment import child_environment
-from pg_backup_manager.adapters.tool_output import errors_file, last_words
+from pg_backup_manager.adapters.tool_output import last_words, temporary_file
 from pg_backup_manager.adapters.waiting import wait_for
 from pg_backup_manager.domain.errors import ToolError
 
@@ -88,7 +88,7 @@ def started(
         ToolError: it cannot be started (missing, not executable).
     """
     argv = [str(arg) for arg in command.formulate(0, list(args))]
-    with errors_file(what) as errors:
+    with temporary_file(what) as errors:
         try:
             process = subprocess.Popen(
                 argv,

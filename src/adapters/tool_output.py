@@ -16,8 +16,9 @@ _HINT = re.compile(r"hint:", re.IGNORECASE)
 
 
 @contextlib.contextmanager
-def errors_file(what: str) -> Iterator[IO[bytes]]:
-    """Yield a temporary file for a program's stderr; a full or missing TMPDIR is a ToolError."""
+def temporary_file(what: str) -> Iterator[IO[bytes]]:
+    """Yield an unnamed temporary file (mode 0600) for ``what``; a full or missing TMPDIR is a
+    ToolError."""
     try:
         errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with below)
     except OSError as error:

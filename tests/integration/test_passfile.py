@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from .pitr_cluster import host_cluster, sql
 from .process import Controller
 from .regression_db import PASSWORD, HostServer, as_postgres
 from .running import sessions_of, spawn, table_locked, wait_until
+from .test_hook_stop import cluster  # noqa: F401 (a PostgreSQL 15 cluster with a table to lock)
 
 SERVICE = "host"
 TOKEN = "api-token-secret-value"
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[HostServer]:
-    """A PostgreSQL 15 cluster of this host, with a table a test can lock."""
-    with host_cluster("passfile") as host:
-        sql(host, "CREATE TABLE held (id int)")
-        yield host
 
 
 def pg_dump_of(controller_pid: int) -> int:
@@ -56,7 +45,9 @@ def holding(directory: Path, secret: str) -> list[Path]:
 
 
 def test_a_process_of_the_same_user_finds_no_password_in_pg_dumps_environment_or_a_file(
-    controller: Controller, cluster: HostServer, tmp_path: Path
+    controller: Controller,
+    cluster: HostServer,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     controller.add_database(SERVICE, cluster.server, db="postgres")
     temporary = tmp_path / "tmp"

@@ -5,9 +5,9 @@ nor in its arguments, which every process list shows."""
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
 
+from pg_backup_manager.adapters.tool_output import temporary_file
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
 
@@ -28,14 +28,7 @@ def passfile(database: Database, *, variable: str) -> Iterator[int]:
     """
     if "\n" in database.password or "\r" in database.password:
         raise ToolError(f"{variable}: a password with a line break cannot be given to the tools")
-    try:
-        file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with below)
-    except OSError as error:
-        raise ToolError(
-            f"{database.identifier}: cannot make the tool's passfile "
-            f"({error.strerror or error}): check TMPDIR ({tempfile.gettempdir()})"
-        ) from None
-    with file:
+    with temporary_file(f"{database.identifier}: the tools' passfile") as file:
         file.write(passfile_line(database.user, database.password))
         file.flush()
         yield file.fileno()
