@@ -26,14 +26,8 @@ CONTROLLER = {
 def test_a_program_gets_what_it_needs_to_run_and_libpqs_settings_never_a_secret() -> None:
     env = child_environment(CONTROLLER)
 
-    assert env == {
-        "PATH": "/usr/bin:/bin",
-        "HOME": "/var/lib/postgresql",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TZ": "UTC",
-        "PGSSLMODE": "verify-full",
-    }
+    assert sorted(env) == ["HOME", "LANG", "LC_ALL", "PATH", "PGSSLMODE", "TZ"]
+    assert all(env[name] == CONTROLLER[name] for name in env)
 
 
 def test_only_the_notifications_child_gets_the_proxies() -> None:
