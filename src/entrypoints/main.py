@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
         return 1
     except scheduler.StopRequested as stop:
         click.echo(f"stopped by {stop}; nothing half-written was kept", err=True)
+        for note in getattr(stop, "__notes__", ()):  # a post-backup command run then failed
+            echo_error(note)
         return 0 if args[:1] == ["start"] else 1
     except ControllerError as error:
         if debug:
