@@ -150,7 +150,13 @@ def _entry(environ: Mapping[str, str], variable: Variable[Any]) -> Entry:
     if not value.strip():
         default = variable.default or variable.unset.replace("`", "")
         return Entry(variable=name, value=default, source="default")
-    return Entry(variable=name, value=_shown(value, variable), source="environment")
+    return Entry(variable=name, value=_escaped(_shown(value, variable)), source="environment")
+
+
+def _escaped(text: str) -> str:
+    """Return ``text`` on one line: each control character (a newline, a tab) escaped, so
+    that every variable is one line of ``config`` whatever it holds."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _shown(value: str, variable: Variable[Any]) -> str:

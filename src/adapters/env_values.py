@@ -5,6 +5,7 @@ variable). The declarations in ``adapters.configuration`` say which variable eac
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -26,8 +27,8 @@ _COMPRESSION = re.compile(
 # these are the levels one can ask for by number. pg_dump 15 takes gzip's only.
 COMPRESSION_LEVELS = {"gzip": (1, 9), "lz4": (1, 12), "zstd": (1, 22)}
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
+# A boolean is `true` or `false` as the README writes them, nothing else (unset: false).
+_BOOLEANS = {"true": True, "false": False, "": False}
 T = TypeVar("T")
 
 
@@ -113,10 +114,9 @@ def choice(*choices: str) -> Callable[[str, str], str]:
 
 
 def port(text: str, variable: str) -> int:
-    """Return TCP port ``text`` (1 to 65535)."""
-    text = text.strip()
+    """Return TCP port ``text`` (1 to 65535), ASCII digits alone (no blanks around them)."""
     if not _DIGITS.fullmatch(text) or not 0 < int(text) < 65536:
-        raise ConfigurationError(f"{variable} must be a TCP port number, not '{text}'")
+        raise ConfigurationError(f"{variable} must be a TCP port number, not {text!r}")
     return int(text)
 
 
@@ -141,17 +141,17 @@ def flag(environ: Mapping[str, str], variable: str) -> bool:
 
 
 def boolean(text: str, variable: str) -> bool:
-    """Return true for true, 1, yes or on, false for false, 0, no, off or blank (any case).
+    """Return true for ``true``, false for ``false`` or blank (unset): exactly as written,
+    in lower case, without blanks around it.
 
     Raises:
-        ConfigurationError: anything else; the message quotes it as given.
+        ConfigurationError: anything else (``TRUE``, ``1``, ``yes``, `` true``); the
+            message quotes it as given, escaped.
     """
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigurationError(f"{variable} must be true or false, not '{text}'")
+    found = _BOOLEANS.get(text if text.strip() else "")
+    if found is None:
+        raise ConfigurationError(f"{variable} must be true or false, not {text!r}")
+    return found
 
 
 def seconds(*, minimum: float, maximum: float = MAX_SECONDS) -> Callable[[str, str], float]:
@@ -161,11 +161,10 @@ def seconds(*, minimum: float, maximum: float = MAX_SECONDS) -> Callable[[str, s
     """
 
     def parse(text: str, variable: str) -> float:
-        text = text.strip()
         if not _DECIMAL.fullmatch(text) or not minimum <= float(text) <= maximum:
             raise ConfigurationError(
                 f"{variable} must be a number of seconds from {minimum:.0f} to {maximum:.0f} "
-                f"({_days(maximum)}), not '{text}'"
+                f"({_days(maximum)}), not {text!r}"
             )
         return float(text)
 
@@ -178,11 +177,11 @@ def _days(seconds: float) -> str:
 
 
 def count(text: str, variable: str) -> int:
-    """Return the whole number ``text``, from 1 to 10000."""
-    text = text.strip()
+    """Return the whole number ``text``, from 1 to 10000: ASCII digits alone (no blanks
+    around them, no sign)."""
     if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= _MAX_COUNT:
         raise ConfigurationError(
-            f"{variable} must be a whole number from 1 to {_MAX_COUNT}, not '{text}'"
+            f"{variable} must be a whole number from 1 to {_MAX_COUNT}, not {text!r}"
         )
     return int(text)
 
@@ -197,6 +196,20 @@ def stripped(text: str, variable: str) -> str:
     return text.strip()
 
 
+def single_line(text: str, variable: str) -> str:
+    """Return ``text`` without blanks around it, once it holds no control character (a
+    newline or a tab anywhere, around it too: a schedule is one line, printed as such).
+
+    Raises:
+        ConfigurationError: it holds one; the message shows it escaped.
+    """
+    if any(unicodedata.category(character) == "Cc" for character in text):
+        raise ConfigurationError(
+            f"{variable} must be one line without control characters, not {text!r}"
+        )
+    return text.strip()
+
+
 def path(text: str, variable: str) -> Path:
     """Return ``text`` as a path."""
     return Path(text.strip())
@@ -204,7 +217,7 @@ def path(text: str, variable: str) -> Path:
 
 # PostgreSQL's units of memory (``max_slot_wal_keep_size = 10GB``), 1024-based as there.
 _BYTE_UNITS = {"": 1, "B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
-_BYTE_SIZE = re.compile(r"(?P<number>[0-9]+)\s*(?P<unit>B|kB|MB|GB|TB)?")
+_BYTE_SIZE = re.compile(r"(?P<number>[0-9]+) *(?P<unit>B|kB|MB|GB|TB)?")
 
 
 def byte_size(*, minimum: int, maximum: int) -> Callable[[str, str], int]:
@@ -216,13 +229,12 @@ def byte_size(*, minimum: int, maximum: int) -> Callable[[str, str], int]:
     """
 
     def parse(text: str, variable: str) -> int:
-        text = text.strip()
         found = _BYTE_SIZE.fullmatch(text)
         amount = int(found["number"]) * _BYTE_UNITS[found["unit"] or ""] if found else -1
         if not minimum <= amount <= maximum:
             raise ConfigurationError(
                 f"{variable} must be a size from {minimum} to {maximum} bytes, a number "
-                f"with an optional unit B, kB, MB, GB or TB (e.g. 1GB), not '{text}'"
+                f"with an optional unit B, kB, MB, GB or TB (e.g. 1GB), not {text!r}"
             )
         return amount
 

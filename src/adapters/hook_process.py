@@ -1,8 +1,9 @@
 """An operator's program run to its end in a process group of its own, with exactly the
 environment it is given, its output kept in bounded memory.
 
-Not through plumbum, as the PostgreSQL tools are: plumbum adds the controller's own
-environment (its passwords and tokens) to whatever environment a program is given.
+Not through :func:`processes.started`, as the tools are: a command gets exactly the
+environment it is given (not even the tools' share of the controller's), and its output
+is read as it comes, bounded, instead of kept in a file.
 """
 
 from __future__ import annotations

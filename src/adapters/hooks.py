@@ -15,8 +15,8 @@ import attrs
 
 from pg_backup_manager.adapters.configuration.hooks import HookCommand, HookSettings
 from pg_backup_manager.adapters.hook_process import Ran, run_bounded
-from pg_backup_manager.adapters.processes import last_words
 from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.adapters.tool_output import last_words
 from pg_backup_manager.domain.backups.hooks import Attempt, HookError
 from pg_backup_manager.domain.model import Database, Layout
 

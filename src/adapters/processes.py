@@ -1,5 +1,5 @@
-"""The one way the controller runs a program: started, tracked for stop signals,
-timed out, stopped, and its failure cast to a domain error.
+"""The one way the controller runs a program: started with an environment of its own,
+tracked for stop signals, timed out, stopped, and its failure cast to a domain error.
 
 Every tool adapter goes through :func:`started` (a program whose pipes the
 adapter handles itself) or :func:`run` (a program whose output is a string).
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,15 +20,17 @@ import attrs
 if TYPE_CHECKING:  # plumbum is imported when a program runs: list and --help run none
     from plumbum.commands.base import BaseCommand
 
+from pg_backup_manager.adapters.child_environment import child_environment
+from pg_backup_manager.adapters.tool_output import last_words, temporary_file
 from pg_backup_manager.adapters.waiting import wait_for
 from pg_backup_manager.domain.errors import ToolError
 
 _STOP_GRACE_SECONDS = 10.0
-_CAUSE = re.compile(r"error:|fatal|detail:|hint:|could not|refused|denied", re.IGNORECASE)
-_HINT = re.compile(r"hint:", re.IGNORECASE)
 _running: set[subprocess.Popen[bytes]] = set()
 # Re-entrant: the stop handler takes it, and may interrupt a thread that holds it.
 _running_lock = threading.RLock()
+# The stop signal that ended the run, once one came (:func:`terminate_all`).
+_stopped_by: list[str] = []
 Stream = int | IO[bytes] | None
 
 
@@ -73,24 +73,31 @@ def started(
     stdin: Stream = subprocess.DEVNULL,
     stdout: Stream = subprocess.DEVNULL,
     new_session: bool = False,
+    pass_fds: Sequence[int] = (),
 ) -> Iterator[Started]:
     """Start ``command`` with ``args`` for the block; stop and reap it if the block raises.
 
-    Its stderr goes to a temporary file (:meth:`Started.said`). While it runs,
-    :func:`terminate_all` can reach it, so a stop signal ends it. With
-    ``new_session`` it leads its own process group, which the block can kill whole.
+    Its environment is :func:`child_environment`'s, then ``env``: never the
+    controller's own variables, which hold passwords and tokens (plumbum's own
+    ``popen`` would add them all). Of the controller's descriptors it gets only
+    ``pass_fds``. Its stderr goes to a temporary file (:meth:`Started.said`).
+    While it runs, :func:`terminate_all` can reach it, so a stop signal ends it.
+    With ``new_session`` it leads its own process group, which the block can kill whole.
 
     Raises:
         ToolError: it cannot be started (missing, not executable).
     """
-    bound = command.with_env(**env) if env else command
-    with _errors_file(what) as errors:
+    argv = [str(arg) for arg in command.formulate(0, list(args))]
+    with temporary_file(what) as errors:
         try:
-            process = cast(
-                "subprocess.Popen[bytes]",
-                bound.popen(
-                    list(args), stdin=stdin, stdout=stdout, stderr=errors, new_session=new_session
-                ),
+            process = subprocess.Popen(
+                argv,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=errors,
+                env={**child_environment(os.environ), **(env or {})},
+                start_new_session=new_session,
+                pass_fds=tuple(pass_fds),
             )
         except OSError as error:
             raise ToolError(f"{what}: cannot run {command}: {error.strerror or error}") from None
@@ -106,20 +113,6 @@ def started(
                     stream.close()
 
 
-@contextlib.contextmanager
-def _errors_file(what: str) -> Iterator[IO[bytes]]:
-    """Yield a temporary file for a program's stderr; a full or missing TMPDIR is a ToolError."""
-    try:
-        errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with below)
-    except OSError as error:
-        raise ToolError(
-            f"{what}: cannot make a temporary file ({error.strerror or error}): "
-            f"check TMPDIR ({tempfile.gettempdir()})"
-        ) from None
-    with errors:
-        yield errors
-
-
 def run(
     command: BaseCommand,
     args: Sequence[str],
@@ -130,6 +123,7 @@ def run(
     stdin: str | None = None,
     capture: bool = True,
     secrets: Sequence[str] = (),
+    pass_fds: Sequence[int] = (),
 ) -> str:
     """Run ``command`` with ``args`` to its end; return its standard output.
 
@@ -149,6 +143,7 @@ def run(
         env=env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        pass_fds=pass_fds,
     ) as tool:
         try:
             out: bytes | None = None
@@ -195,8 +190,9 @@ def track(process: subprocess.Popen[bytes]) -> None:
         _running.add(process)
 
 
-def terminate_all() -> None:
-    """Terminate every program running now.
+def terminate_all(stopped_by: str | None = None) -> None:
+    """Terminate every program running now; with ``stopped_by``, remember that stop
+    signal (:func:`stopped`).
 
     Called when a stop signal arrives, before the exception that unwinds the
     main thread: programs that worker threads wait on end at once, so their
@@ -204,10 +200,17 @@ def terminate_all() -> None:
     run normally: the clean-up on the way out (dropping a scratch database,
     renaming a database back) needs them.
     """
+    if stopped_by is not None and not _stopped_by:
+        _stopped_by.append(stopped_by)
     with _running_lock:
         for process in _running:
             if process.poll() is None:
                 process.terminate()
+
+
+def stopped() -> str | None:
+    """Return the name of the stop signal that ended this run (``SIGTERM``), None before one."""
+    return _stopped_by[0] if _stopped_by else None
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -229,22 +232,3 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def last_words(said: bytes | None, secrets: Sequence[str], lines: int = 4) -> str:
-    """Return what a program said about its failure, on one line, ``secrets`` blanked.
-
-    The lines that carry the cause (``error:``, ``FATAL``, ``detail:``, ``hint:``)
-    are preferred over the last lines, which are often context.
-    """
-    text = (said or b"").decode(errors="replace")
-    for secret in secrets:
-        # A short or common password would blank ordinary words of the message.
-        if len(secret) >= 6 and secret != "postgres":
-            text = text.replace(secret, "***")
-    lines_said = [line.strip() for line in text.splitlines() if line.strip()]
-    causes = [line for line in lines_said if _CAUSE.search(line)]
-    if all(_HINT.search(line) for line in causes):  # a hint alone is not the cause
-        causes = []
-    picked = causes[:lines] if causes else lines_said[-lines:]
-    return " | ".join(picked) or "no message"

@@ -82,6 +82,18 @@ def name_of(text: str) -> str | None:
         return None
 
 
+def printable(text: str) -> str:
+    """Return ``text`` as every human-readable output shows it (commands' text, logs,
+    notifications; JSON keeps it exact): each character that does not print (a newline,
+    a tab, an escape, a Unicode line separator) written as Python writes it in a string,
+    ``\\n``, ``\\t``, ``\\x1b``, ``\\u2028``; spaces and every other character as they are. So a
+    database's name can never make a line of its own."""
+    return "".join(
+        char if char == " " or char.isprintable() else char.encode("unicode_escape").decode()
+        for char in text
+    )
+
+
 def split(identifier: str) -> tuple[str, str | None]:
     """Return the service of ``identifier`` and its database (None: the service's one
     database, ``<SERVICE>_POSTGRES_DB``)."""

@@ -42,6 +42,15 @@ class DatabaseLister(Protocol):
             ToolError: the server could not be asked.
         """
 
+    def unlisted(self, database: Database, name: str) -> str | None:
+        """Return why the server's database ``name`` is not among :meth:`database_names`:
+        ``"template"`` (a template) or ``"no connections"`` (``datallowconn`` false);
+        None when the server has no database ``name``.
+
+        Raises:
+            ToolError: the server could not be asked.
+        """
+
 
 class StoredDatabases(Protocol):
     """The databases of a service that have a directory of their own in a store."""

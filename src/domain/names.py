@@ -172,10 +172,15 @@ class MadeBy:
 
 @attrs.frozen(kw_only=True)
 class StoredArchive:
-    """An archive on disk and the SHA-256 recorded for it (None: made before checksums)."""
+    """An archive on disk and the SHA-256 recorded for it (None: made before checksums).
+
+    A downloaded copy says, for people, where it came from (``origin``: the off-site
+    copy's location, never the temporary file) and what lists its like (``listed_by``)."""
 
     path: PurePath
     checksum: str | None
+    origin: str | None = None
+    listed_by: str = "controller list"
 
     def proven_checksum(self, what: str) -> str:
         """Return the SHA-256 that proves a copy of ``what``; raise ControllerError without."""

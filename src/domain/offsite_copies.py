@@ -4,6 +4,8 @@ own, all agreeing with the SHA-256 recorded with each object."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from pg_backup_manager.domain.names import BackupName, sha256sum_digest
@@ -42,6 +44,7 @@ class OffsiteCopy:
         note_found: bool = False,
         note_sha256: str | None = None,
         note_line: str | None = None,
+        record_of: Callable[[str], str] | None = None,
     ) -> OffsiteCopy:
         """Return the copy an object store holds under ``name``, judged by what a restore
         needs, as a restore reads it (:func:`sha256sum_digest`): its checksum object
@@ -50,8 +53,10 @@ class OffsiteCopy:
         globals (``globals_found``) or their checksum object (``globals_line``), both, the
         line naming the globals and agreeing with their recorded ``globals_sha256``; and
         the same of the note (``note_found``, ``note_line``, ``note_sha256``).
-        The first missing or disagreeing piece is the copy's ``problem``."""
-        problem = _problem(str(name), sha256, checksum_line, what="the archive")
+        The first missing or disagreeing piece is the copy's ``problem``; ``record_of``
+        names, for people, where the store records an object's SHA-256 (its backend's
+        words: S3's metadata, a directory's file)."""
+        problem = _problem(str(name), sha256, checksum_line, what="the archive", of=record_of)
         if problem is None:
             problem = _companion(
                 name.globals_name,
@@ -60,6 +65,7 @@ class OffsiteCopy:
                 globals_line,
                 what="its globals",
                 whose="its globals'",
+                of=record_of,
             )
         if problem is None:
             problem = _companion(
@@ -69,6 +75,7 @@ class OffsiteCopy:
                 note_line,
                 what="its note",
                 whose="its note's",
+                of=record_of,
             )
         return cls(
             name=name,
@@ -87,7 +94,14 @@ class OffsiteCopy:
 
 
 def _companion(
-    file_name: str, found: bool, sha256: str | None, line: str | None, *, what: str, whose: str
+    file_name: str,
+    found: bool,
+    sha256: str | None,
+    line: str | None,
+    *,
+    what: str,
+    whose: str,
+    of: Callable[[str], str] | None,
 ) -> str | None:
     """Return why the companion ``file_name`` of a copy off-site makes it unusable (None:
     it does not): either both it and its checksum object are there, agreeing, or neither."""
@@ -97,17 +111,24 @@ def _companion(
         return f"{whose} checksum object ({file_name}.sha256) is there but not {what} ({file_name})"
     if line is None:
         return f"no checksum object for {what} ({file_name}.sha256)"
-    return _problem(file_name, sha256, line, what=what)
+    return _problem(file_name, sha256, line, what=what, of=of)
 
 
-def _problem(file_name: str, sha256: str | None, line: str | None, *, what: str) -> str | None:
+def _problem(
+    file_name: str,
+    sha256: str | None,
+    line: str | None,
+    *,
+    what: str,
+    of: Callable[[str], str] | None = None,
+) -> str | None:
     """Return why ``file_name`` off-site could not be restored (None: it could): its
     checksum object (``line``) and the SHA-256 recorded with it (``sha256``) must agree."""
     sidecar = f"{file_name}.sha256"
     if line is None:
         return f"no checksum object ({sidecar})"
     if sha256 is None:
-        return f"no SHA-256 recorded with {what} (x-amz-meta-sha256)"
+        return f"no SHA-256 recorded with {what}" + (f" ({of(file_name)})" if of else "")
     says = sha256sum_digest(line, file_name)
     if says is None:
         return f"its checksum object ({sidecar}) is not a sha256sum line for {file_name}"

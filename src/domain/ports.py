@@ -41,8 +41,9 @@ class Schedule(Protocol):
 class Locks(Protocol):
     """One operation at a time on each database's backups."""
 
-    def hold(self, identifier: str) -> AbstractContextManager[None]:
-        """Hold the lock of ``identifier`` for the ``with`` block.
+    def hold(self, identifier: str, *, create: bool = False) -> AbstractContextManager[None]:
+        """Hold the lock of ``identifier`` for the ``with`` block; the directory of a
+        database of a server is made only with ``create`` (a backup is written there).
 
         Raises:
             BusyError: another process held it for longer than the wait allowed.

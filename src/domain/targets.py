@@ -71,7 +71,7 @@ class Targets:
         """Return the databases named: a service with every database stands for those
         this host knows (with ``shared``: those with a shared copy; with ``offsite``,
         those the off-site store has too); ``<service>/<name>`` must be one of them
-        unless not ``checked`` (off-site, where this host may know none yet).
+        (off-site: known here or with copies off-site) unless not ``checked``.
 
         Raises:
             ConfigurationError: as :meth:`services`, or an unknown database.
@@ -83,7 +83,7 @@ class Targets:
         found: list[Database] = []
         for target in chosen:
             if target.of_server and checked:
-                self._check_known(target, shared=shared)
+                self._check_known(target, shared=shared, offsite=offsite)
             if not target.every_database:
                 found.append(target)
             else:
@@ -98,9 +98,16 @@ class Targets:
         except ControllerError:
             return len(self.config.databases)
 
-    def one(self, name: str, *, checked: bool = True, shared: bool = False) -> Database:
+    def one(
+        self,
+        name: str,
+        *,
+        checked: bool = True,
+        shared: bool = False,
+        offsite: StoredDatabases | None = None,
+    ) -> Database:
         """Return the one database ``name`` names, for a command that replaces or reads one
-        database (``restore``, ``verify`` of one backup).
+        database (``restore``, ``verify`` of one backup; ``offsite``: of an off-site copy).
 
         Raises:
             ConfigurationError: as :meth:`named`, or ``name`` is a service with every
@@ -113,7 +120,7 @@ class Targets:
                 f"'{name}/<database>' (see 'controller list {name}')"
             )
         if target.of_server and checked:
-            self._check_known(target, shared=shared)
+            self._check_known(target, shared=shared, offsite=offsite)
         return target
 
     def to_dump(self, name: str | None, *, all_: bool, server: DatabaseLister) -> list[Database]:
@@ -137,6 +144,13 @@ class Targets:
                 "never backed up"
             )
         on_server = server.database_names(service)
+        why = None if target.dbname in on_server else server.unlisted(service, target.dbname)
+        if why is not None:
+            what = "is a template" if why == "template" else "does not accept connections"
+            raise ConfigurationError(
+                f"'{target.identifier}' {what} on {service.identifier}'s server: a service "
+                "of every database ('*') never backs it up"
+            )
         if target.dbname not in on_server:
             raise UnknownDatabaseError(
                 f"unknown database '{target.identifier}': {service.identifier}'s server has "
@@ -169,11 +183,15 @@ class Targets:
         # A shared copy is restored: never into the service itself (it has no database).
         return [one for one in found if not one.every_database] if shared else found
 
-    def _check_known(self, target: Database, *, shared: bool) -> None:
+    def _check_known(
+        self, target: Database, *, shared: bool, offsite: StoredDatabases | None = None
+    ) -> None:
         service = self.config.database(target.service)
-        found = self._known(service, shared=shared)
+        found = self._known(service, shared=shared, offsite=offsite)
         if all(other.identifier != target.identifier for other in found):
             where = "no shared copy of it here" if shared else "no backups of it here"
+            if offsite is not None:
+                where += " nor off-site (OFFSITE_URL)"
             raise UnknownDatabaseError(
                 f"unknown database '{target.identifier}': {where}, and "
                 f"{service.identifier}'s last run did not find it on its server (see "

@@ -128,17 +128,15 @@ def list_(
         if remote:
             raise click.UsageError("--pitr lists local streams only: not with --remote")
         found = list_pitr()(targets.services(database, all_=all_))
-        lines = [render.Line(render_pitr.document(found))] if as_json else None
+        lines = [render.document(render_pitr.document(found))] if as_json else None
         echo(lines or [render_pitr.listing(listing) for listing in found.listings])
         exit_with(found.exit_code)
         return
-    chosen = targets.named(
-        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
-    )
+    chosen = targets.named(database, all_=all_, offsite=offsite() if remote else None)
     if remote:
         copies = list_offsite()(chosen)  # built only here: the store for --remote alone
         if as_json:
-            echo([render.Line(documents.offsite_copies(copies))])
+            echo([render.document(documents.offsite_copies(copies))])
         else:
             titled = len(copies.listings) > 1
             echo(render_offsite.offsite_copies(one, titled=titled) for one in copies.listings)
@@ -146,7 +144,7 @@ def list_(
         return
     report = list_backups(chosen, checksums=as_json)
     if as_json:
-        echo([render.Line(documents.backups(report))])
+        echo([render.document(documents.backups(report))])
     else:
         titled = len(report.listings) > 1  # one table per database, each under its name
         echo(render.backups(listing, titled=titled) for listing in report.listings)
@@ -187,9 +185,7 @@ def prune_(
     """
     from pg_backup_manager.domain.backups.pruning import prune_each  # what prune alone needs
 
-    chosen = targets.named(
-        database, all_=all_, checked=not remote, offsite=offsite() if remote else None
-    )
+    chosen = targets.named(database, all_=all_, offsite=offsite() if remote else None)
     pruner = prune_offsite() if remote else prune  # the store is built for --remote alone
     report = prune_each(
         chosen,
@@ -236,7 +232,7 @@ def chosen(config: Config, database: str | None, all_: bool) -> list[Database]:
 def echo(lines: Iterable[render.Line]) -> None:
     """Write ``lines`` in order, each to its stream: the only output of a command."""
     for line in lines:
-        click.echo(line.text, err=line.err)
+        click.echo(line.shown, err=line.err)
 
 
 def exit_with(code: int) -> None:

@@ -128,6 +128,7 @@ class Container(containers.DeclarativeContainer):
         parallelism=config.provided.parallelism,
         globals_files=staging,
         hooks=providers.Factory(lazy.command_hooks, settings=settings, environ=environ),
+        stopping=providers.Object(lazy.stopped),
     )
     prune = providers.Factory(
         lazy_use_cases.Prune,

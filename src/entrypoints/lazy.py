@@ -77,6 +77,13 @@ def command_hooks() -> Callable[[Settings, Mapping[str, str]], hooks.CommandHook
 
 
 @Deferred
+def stopped() -> Callable[[], str | None]:
+    from pg_backup_manager.adapters.processes import stopped
+
+    return stopped
+
+
+@Deferred
 def FileHeartbeat() -> type[heartbeat.FileHeartbeat]:
     from pg_backup_manager.adapters.monitoring.heartbeat import FileHeartbeat
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from pg_backup_manager.adapters.settings import controller_user
+from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.entrypoints import scheduler
 from pg_backup_manager.entrypoints.cli import cli, echo
@@ -28,6 +29,14 @@ PITR_COMMANDS = (basebackup, recover)
 
 # Neither needs a user to become, nor any configuration.
 _HELP_OR_VERSION = {"-h", "--help", "--version"}
+_DEBUG = "--debug"
+
+# Every command takes --debug after its name too (`controller status --debug`), as the
+# group does before it: main() reads it from the arguments, the commands never get it.
+for _command in cli.commands.values():
+    _command.params.append(
+        click.Option([_DEBUG], is_flag=True, expose_value=False, help="Show tracebacks of errors.")
+    )
 
 
 def main(argv: Sequence[str] | None = None, *, container: Container | None = None) -> int:
@@ -37,16 +46,16 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     working directory; tests pass one with providers overridden.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    if not [arg for arg in args if arg != "--debug"]:
+    debug = _DEBUG in args
+    if not [arg for arg in args if arg != _DEBUG]:
         # Like git: no command is a usage error, answered with the help alone.
         click.echo(cli.get_help(click.Context(cli, info_name="controller")))
         return 2
     # Whatever the umask, nothing the controller creates is writable by others.
     os.umask(os.umask(0) | 0o022)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     if container is None:
         container = Container(environ=os.environ, cwd=Path.cwd())
     container.wire()
@@ -70,6 +79,8 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
         return 1
     except scheduler.StopRequested as stop:
         click.echo(f"stopped by {stop}; nothing half-written was kept", err=True)
+        for note in getattr(stop, "__notes__", ()):  # a post-backup command run then failed
+            echo_error(note)
         return 0 if args[:1] == ["start"] else 1
     except ControllerError as error:
         if debug:
@@ -87,6 +98,15 @@ def main(argv: Sequence[str] | None = None, *, container: Container | None = Non
     finally:
         container.unwire()
     return result if isinstance(result, int) else 0
+
+
+class PrintableFormatter(logging.Formatter):
+    """Each log message :func:`~.database_names.printable` (a database's name makes no
+    line of its own); a ``--debug`` traceback after it is left as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def echo_error(message: str) -> None:

@@ -14,7 +14,7 @@ from dependency_injector.wiring import Provide, inject
 from pg_backup_manager.entrypoints.cli import _ALL_HELP, cli, echo, exit_with
 from pg_backup_manager.entrypoints.containers import Container
 from pg_backup_manager.entrypoints.rendering import documents
-from pg_backup_manager.entrypoints.rendering.backups import Line
+from pg_backup_manager.entrypoints.rendering.backups import document
 
 if TYPE_CHECKING:  # the container imports each use case when a command asks for it
     from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
@@ -78,7 +78,7 @@ def status(
     chosen = [targets.checked(database)] if database is not None else list(config.databases)
     statuses = status(chosen)
     if as_json:
-        echo([Line(documents.statuses(statuses))])
+        echo([document(documents.statuses(statuses))])
     else:
         echo(render_status.statuses(statuses, status.schedules))
 

@@ -63,6 +63,7 @@ def restore(
     targets: Targets = Provide[Container.servers.targets],
     restore: Restore = Provide[Container.restore],
     from_offsite: Callable[[], FromOffsite] = Provide[Container.from_offsite.provider],
+    offsite: Callable[[], StoredDatabases] = Provide[Container.offsite.provider],
 ) -> None:
     """Replace DATABASE's content with BACKUP_FILE (a name shown by 'list').
 
@@ -77,7 +78,7 @@ def restore(
 
     Example: controller restore users file_daily_2024-07-04T09:00:00Z.dump
     """
-    target = targets.one(database, checked=not remote)
+    target = targets.one(database, offsite=offsite() if remote else None)
     owners, safety_dump = not no_owner, not no_safety_dump
     # The off-site store (boto3) is built only for --remote.
     restore_backup = from_offsite().restore_backup if remote else restore.backup
@@ -168,12 +169,11 @@ def verify(
         one = partial(copies.verify_backups, backup=backup_file, restore=and_restore)
     else:
         one = partial(verify.one, backup=backup_file, restore=and_restore)
-    checked = not remote
+    store = offsite() if remote else None  # built for --remote alone
     if backup_file is not None and database is not None:
-        chosen_ones = [targets.one(database, checked=checked)]
+        chosen_ones = [targets.one(database, offsite=store)]
     else:
-        store = offsite() if remote else None  # built for --remote alone
-        chosen_ones = targets.named(database, all_=all_, checked=checked, offsite=store)
+        chosen_ones = targets.named(database, all_=all_, offsite=store)
     summary = verify_each(
         chosen_ones, verify=one, told=lambda reports: echo(render_restore.verify(reports))
     )

@@ -45,8 +45,9 @@ def install_stop_handlers() -> None:
 
     def stop(signum: int, _: FrameType | None) -> None:
         # Tools that worker threads wait on must end too, before the unwinding.
-        terminate_all()
-        raise StopRequested(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        terminate_all(stopped_by=name)
+        raise StopRequested(name)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

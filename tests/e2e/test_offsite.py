@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -21,52 +20,16 @@ import pytest
 
 from ..integration.age_keys import new_key_pair
 from ..integration.data import catalog_snapshot, damage_pagila, table_fingerprints
-from ..integration.process import CONTROLLER_TIMEOUT_S, Run
 from ..integration.s3 import S3Server
+from .hosts import ImageHost
 from .pagila import load_fresh_pagila
-from .stack import CONTROLLER_IMAGE, E2E_PG17, REPO, ContainerStack, created
+from .stack import E2E_PG17, REPO, ContainerStack, created
 
 pytestmark = pytest.mark.integration
 
 SECRET_KEY_FILE = "/run/secrets/s3_secret_access_key"
 IDENTITY_FILE = "/run/secrets/age_identity"
 PG17_PASSWORD_FILE = "/run/secrets/pg17_password"
-
-
-@attrs.frozen
-class ImageHost:
-    """A host that runs each command in a new container of the controller image.
-
-    ``backups`` is its backup volume; ``secret`` (the S3 secret key) must never
-    show in what a command prints.
-    """
-
-    stack: ContainerStack
-    backups: Path
-    environment: Mapping[str, str]
-    mounts: tuple[str, ...]
-    secret: str
-
-    def __call__(self, *args: str) -> Run:
-        self.backups.mkdir(mode=0o755, exist_ok=True)
-        completed = self.stack.docker(
-            "run",
-            "--rm",
-            "--network=host",
-            f"--volume={self.backups}:/var/lib/postgresql/backup",
-            *(f"--volume={mount}" for mount in self.mounts),
-            *(f"--env={name}={value}" for name, value in self.environment.items()),
-            CONTROLLER_IMAGE,
-            "/controller",
-            *args,
-            check=False,
-            timeout=CONTROLLER_TIMEOUT_S,
-        )
-        run = Run(args, completed.returncode, completed.stdout, completed.stderr)
-        print(run)  # pytest shows it with the report of a failing test
-        assert "Traceback" not in run.output, run
-        assert self.secret not in run.output, f"the S3 secret key is in the output\n{run}"
-        return run
 
 
 def image_host(

@@ -127,7 +127,7 @@ def test_the_scheduler_dumps_every_database_shares_them_and_applies_retention(
     for ident in SERVERS:
         owners = stack.files(data_dir_in_container(ident))
         backups = {name for name in owners if is_backup_name(name)}
-        made = set(re.findall(rf"^.* INFO {ident}: created (\S+)$", logs, re.M))
+        made = set(re.findall(rf"^.* INFO {ident}: created (\S+) \(.*\)$", logs, re.M))
         assert made, logs
         assert made & backups, f"{ident}: none of {made} is in {sorted(owners)}"
         assert backups >= set(scheduling.kept)

@@ -11,6 +11,7 @@ exactly what a kill in that window leaves.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 from pathlib import Path
@@ -20,7 +21,10 @@ from .running import wait_until
 from .servers import PG_BIN
 
 _WRAPPER = """#!/bin/sh
-# Runs {real}, after a pause when "$* <stdin>" matches $DELAY_PATTERN.
+# Runs {real}, after a pause when "$* <stdin>" matches $DELAY_PATTERN, read (as the
+# others) from delay.env beside it: the controller passes none of its variables on.
+settings="$(dirname "$0")/delay.env"
+if [ -r "$settings" ]; then . "$settings"; fi
 if [ "{reads_stdin}" = yes ]; then input=$(cat); else input=; fi
 case "$* $input" in
   $DELAY_PATTERN) touch "$DELAY_FLAG"; sleep "${{DELAY_SECONDS:-120}}" ;;
@@ -48,12 +52,17 @@ def delaying_tools(directory: Path) -> Path:
     return directory
 
 
-def delay_when(controller: Controller, bin_dir: Path, pattern: str, flag: Path) -> None:
-    """Make the controller's tools wait before any run that matches ``pattern``."""
+def delay_when(
+    controller: Controller, bin_dir: Path, pattern: str, flag: Path, *, seconds: int = 120
+) -> None:
+    """Make the controller's tools wait ``seconds`` before any run that matches ``pattern``
+    (until ``PG_BIN_DIR`` is taken from its environment)."""
     flag.parent.mkdir(parents=True, exist_ok=True)
-    controller.env.update(
-        PG_BIN_DIR=str(bin_dir), DELAY_PATTERN=pattern, DELAY_FLAG=str(flag), DELAY_SECONDS="120"
+    settings = {"DELAY_PATTERN": pattern, "DELAY_FLAG": str(flag), "DELAY_SECONDS": str(seconds)}
+    (bin_dir / "delay.env").write_text(
+        "".join(f"{name}={shlex.quote(value)}\n" for name, value in settings.items())
     )
+    controller.env["PG_BIN_DIR"] = str(bin_dir)
 
 
 def kill_when_delayed(controller: Controller, flag: Path, *args: str) -> subprocess.Popen[str]:
@@ -68,6 +77,5 @@ def kill_when_delayed(controller: Controller, flag: Path, *args: str) -> subproc
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate(timeout=30)
-    for variable in ("PG_BIN_DIR", "DELAY_PATTERN", "DELAY_FLAG", "DELAY_SECONDS"):
-        controller.env.pop(variable, None)
+    controller.env.pop("PG_BIN_DIR", None)
     return process

@@ -138,6 +138,20 @@ def test_an_identifier_that_is_not_a_name_is_a_configuration_error(
         ("METRICS_ADDRESS", "not an ip"),
         ("S3_FORCE_PATH_STYLE", "banana"),  # checked without OFFSITE_URL too
         ("OFFSITE_RETENTION", "banana"),
+        # Nothing looser than the README writes (issue 19's review).
+        ("KEEP_DAILY", " 5"),
+        ("KEEP_WEEKLY_DAYS", "30 "),
+        ("OFFSITE_KEEP_MONTHLY", "\t12"),
+        ("HOOK_TIMEOUT", " 3"),
+        ("VERIFY_REMOTE", "yes"),
+        ("COPING_TO_SHARED", "1"),
+        ("A_WAL_ARCHIVE", "on"),
+        ("BACKUP_SCHEDULE", "0 3\n* * *"),
+        ("A_BACKUP_SCHEDULE", "@daily\n"),
+        ("VERIFY_SCHEDULE", "30 4 * * 0\r"),
+        ("BASE_BACKUP_SCHEDULE", "0 1\x1b * * *"),
+        ("PRE_BACKUP_COMMAND", "none"),
+        ("A_POST_BACKUP_COMMAND", "nonE"),
     ],
 )
 def test_configuration_out_of_range_stops_every_command_with_exit_2(

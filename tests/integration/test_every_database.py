@@ -178,7 +178,7 @@ def test_each_database_goes_off_site_under_its_own_key_prefix(main: Controller) 
         ]
     [entry] = json.loads(listed.stdout)["backups"]
     assert entry["database"] == "main/a/b"
-    assert entry["location"] == f"file://{share}/main/a%2Fb/{entry['name']}"
+    assert entry["location"] == f"file://{share}/main/a%252Fb/{entry['name']}"
 
 
 def test_the_service_s_backup_commands_run_around_each_of_its_databases(

@@ -172,6 +172,7 @@ def test_secrets_of_the_controllers_environment_never_reach_a_hook(
         hooked.env[f"{phase.upper()}_BACKUP_COMMAND"] = str(script(hooked, phase, saved))
     secrets = {
         "PGPASSWORD": "pgpassword-secret-value",
+        "PGPASSFILE": "/run/secrets/pgpassfile-secret-path",
         "API_TOKEN": "api-token-secret-value",
         "NOTIFY_URLS": "json://127.0.0.1:9/notify?token=notify-secret-value",
     }

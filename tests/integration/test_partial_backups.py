@@ -7,13 +7,16 @@ every command at start."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from .process import Controller, assert_one_line_error
+from .process import BACKUP_NAME_PATTERN, Controller, assert_one_line_error
 from .regression_db import started_new, temporary_root
+from .running import spawn, stop, wait_until
 from .servers import PgServer, psql, recreate_database
 
 pytestmark = pytest.mark.integration
@@ -139,6 +142,29 @@ def test_list_and_status_show_a_partial_backup_and_what_it_left_out(
     assert newest[0]["newest_backup"]["left_out"] == LEFT_OUT
     assert newest[1]["newest_backup"]["left_out"] == []
     assert (shop.data_dir("shop") / backup.replace(".dump", ".left-out.json")).is_file()
+
+
+def test_a_scheduled_run_logs_a_partial_backup_with_its_size_as_the_readme_shows(
+    shop: Controller, tmp_path: Path
+) -> None:
+    root = tmp_path / "var-lib-postgresql"
+    (root / "backup" / "data").mkdir(parents=True)
+    heartbeat = root / "backup" / "data" / ".heartbeat"
+    shop.env.update(MODE="production", BACKUP_ON_START="true", BACKUP_SCHEDULE="0 0 1 1 *")
+
+    process = spawn(shop, "start", namespace_root=root)
+    try:  # waiting for the next run: BACKUP_ON_START's run is over, and logged
+        wait_until(lambda: heartbeat.is_file() and "due_at" in heartbeat.read_text(), 90, "the run")
+    finally:
+        _, _, logged = stop(process)
+
+    [line] = [line for line in logged.splitlines() if " INFO shop: created " in line]
+    said = line.split(" INFO ", 1)[1]
+    assert re.fullmatch(
+        rf"shop: created {BACKUP_NAME_PATTERN} \([0-9.]+ (B|KiB|MiB), partial: "
+        r"--exclude-table=audit_log .*--exclude-schema=scratch\)",
+        said,
+    ), said
 
 
 def test_a_restore_of_a_partial_backup_keeps_what_it_left_out_in_its_whole_safety_dump(

@@ -61,13 +61,15 @@ def test_a_verify_of_one_service_never_drops_another_services_scratch_database(
     psql(two_services, "INSERT INTO t VALUES (-1)", db=US_DB)
     flag = controller.workdir / "flags" / "loading"
     delay_when(
-        controller, delaying_tools(controller.workdir / "bin"), "*--dbname=*_restore_*", flag
+        controller,
+        delaying_tools(controller.workdir / "bin"),
+        "*--dbname=*_restore_*",
+        flag,
+        seconds=8,
     )
-    controller.env["DELAY_SECONDS"] = "8"
     us_restore = spawn(controller, "restore", "us", us_backup, "--no-safety-dump")
     wait_until(flag.exists, 60, "the us restore to pause before it loads its scratch database")
-    for variable in ("PG_BIN_DIR", "DELAY_PATTERN", "DELAY_FLAG", "DELAY_SECONDS"):
-        controller.env.pop(variable)
+    controller.env.pop("PG_BIN_DIR")
 
     eu_verify = controller("verify", "eu", eu_backup, "--restore")
     out, err = us_restore.communicate(timeout=120)
@@ -337,8 +339,7 @@ def test_pg_dump_writes_inside_a_directory_only_the_controller_can_enter(
     psql(pg.a, "CREATE TABLE t AS SELECT 1 AS id")
     controller.add_database("a", pg.a)
     flag = controller.workdir / "flags" / "dumping"
-    delay_when(controller, delaying_tools(controller.workdir / "bin"), "*--file=*", flag)
-    controller.env["DELAY_SECONDS"] = "3"
+    delay_when(controller, delaying_tools(controller.workdir / "bin"), "*--file=*", flag, seconds=3)
     dump = spawn(controller, "dump", "a")
     wait_until(flag.exists, 60, "pg_dump to start")
 

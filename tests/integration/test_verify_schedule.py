@@ -174,6 +174,38 @@ def test_scheduled_verifications_reach_history_status_metrics_notifications_and_
     assert f"{SERVICE}: verify-scheduled success" in notices[1]
 
 
+def test_without_mode_production_a_failed_verification_is_unhealthy_until_one_passes(
+    controller: Controller, cluster: HostServer
+) -> None:
+    controller.add_database(SERVICE, cluster.server, db="app")
+    controller.env.update(VERIFY_SCHEDULE="* * * * *")  # MODE unset: no scheduled dumps
+    data = controller.data_dir(SERVICE)
+    assert controller("dump", SERVICE).returncode == 0
+    [backup] = controller.backups(SERVICE)
+    flip_a_byte(data / backup)
+    process = spawn(controller, "start")
+    try:
+        wait_until(lambda: len(verifications(data)) >= 1, WAIT_S, "a failed verification")
+        unhealthy = controller("health")
+        status = json.loads(controller("status", "--json").stdout)["databases"][0]
+        assert controller("dump", SERVICE).returncode == 0  # a good, newer backup
+        wait_until(lambda: len(verifications(data)) >= 2, WAIT_S, "a passing verification")
+        still_unscheduled = controller("health")
+    finally:
+        code, _, log = stop(process)
+
+    assert code == 0, log
+    assert [v["outcome"] for v in verifications(data)] == ["failure", "success"]
+    assert unhealthy.returncode == 1, unhealthy
+    [mode, failed] = unhealthy.stderr.splitlines()
+    assert mode.startswith("error: MODE is not 'production': nothing is scheduled")
+    assert failed.startswith(f"error: {SERVICE}: last scheduled verification failed ")
+    assert backup in failed and damaged(failed)
+    assert status["verify"]["healthy"] is False and status["healthy"] is False
+    assert still_unscheduled.returncode == 1  # nothing keeps the backups fresh
+    assert still_unscheduled.stderr.splitlines() == [mode]
+
+
 def test_a_bad_verify_schedule_stops_start_with_exit_2_naming_it(controller: Controller) -> None:
     controller.env.update(DATABASE_LIST="a", VERIFY_SCHEDULE="every minute")
 

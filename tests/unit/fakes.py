@@ -305,7 +305,7 @@ class FakeLocks:
     holding: set[str] = attrs.field(factory=set)
 
     @contextlib.contextmanager
-    def hold(self, identifier: str) -> Iterator[None]:
+    def hold(self, identifier: str, *, create: bool = False) -> Iterator[None]:
         taken_before = identifier in self.busy_after_first and identifier in self.held
         if identifier in self.busy or identifier in self.holding or taken_before:
             raise BusyError(f"{identifier} is busy")
@@ -523,12 +523,17 @@ class FakeServers:
     unreachable: set[str] = attrs.field(factory=set)
     asked: list[str] = attrs.field(factory=list)
     recorded: dict[str, ServerListing] = attrs.field(factory=dict)
+    # Databases the server has but never lists, and why ("template", "no connections").
+    not_listed: dict[str, str] = attrs.field(factory=dict)
 
     def database_names(self, database: Database) -> list[str]:
         self.asked.append(database.identifier)
         if database.identifier in self.unreachable:
             raise ToolError(f"psql on {database.identifier} failed: connection refused")
         return list(self.has.get(database.identifier, []))
+
+    def unlisted(self, database: Database, name: str) -> str | None:
+        return self.not_listed.get(name)
 
     def record(self, service: str, listing: ServerListing) -> None:
         self.recorded[service] = listing

@@ -65,7 +65,7 @@ def test_a_services_own_command_replaces_the_global_one_and_none_turns_it_off(
         POST_BACKUP_COMMAND="pause-writers --off",
         USERS_POST_BACKUP_COMMAND=f"{bin_dir}/pause-writers --users",
         ORDERS_PRE_BACKUP_COMMAND="pause-writers",
-        ORDERS_POST_BACKUP_COMMAND="None",
+        ORDERS_POST_BACKUP_COMMAND="none",
         HOOK_TIMEOUT="60",
     )
 
@@ -115,8 +115,31 @@ def test_unbalanced_quotes_or_no_program_are_exit_2(bin_dir: Path) -> None:
     assert str(empty).startswith("POST_BACKUP_COMMAND names no program")
 
 
-@pytest.mark.parametrize("timeout", ["0", "-5", "5m", "604801"])
+@pytest.mark.parametrize("timeout", ["0", "-5", "5m", "604801", " 3", "3 ", "3\n"])
 def test_a_hook_timeout_out_of_range_is_exit_2(timeout: str) -> None:
     error = refused(HOOK_TIMEOUT=timeout)
 
     assert str(error).startswith("HOOK_TIMEOUT must be a number of seconds from 1 to 604800")
+
+
+@pytest.mark.parametrize("written", ["nonE", "None", "NONE", " none", "none ", "none\n"])
+def test_a_services_none_is_exactly_none_in_lower_case(bin_dir: Path, written: str) -> None:
+    error = refused(PRE_BACKUP_COMMAND="pause-writers", ORDERS_PRE_BACKUP_COMMAND=written)
+
+    assert str(error) == (
+        "ORDERS_PRE_BACKUP_COMMAND must be exactly none (lower case, nothing around it) to "
+        f"run no command for this service, not {written!r}"
+    )
+
+
+@pytest.mark.parametrize("variable", ["PRE_BACKUP_COMMAND", "POST_BACKUP_COMMAND"])
+@pytest.mark.parametrize("written", ["none", "NONE", " none "])
+def test_none_is_refused_for_the_global_command_which_unset_turns_off(
+    bin_dir: Path, variable: str, written: str
+) -> None:
+    error = refused(**{variable: written})
+
+    assert str(error) == (
+        f"{variable}: none is for <SERVICE>_{variable} alone (it turns {variable} off for "
+        f"one service): leave {variable} unset to run no command"
+    )

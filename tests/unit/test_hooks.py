@@ -4,18 +4,49 @@ attempt whose lock was held, is told what happened, and its failure keeps the ba
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import attrs
+import pytest
 
 from pg_backup_manager.domain.backups.dumping import TakeBackups
 from pg_backup_manager.domain.backups.hooks import Attempt
 from pg_backup_manager.domain.history import Operation, Outcome
+from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.names import BackupName
 
-from .fakes import Fakes, database
+from .fakes import FakeDumper, FakeHooks, Fakes, database
 
 USERS = database("users")
 ORDERS = database("orders")
 NEW = "file_daily_2024-07-04T09:00:00Z.dump"  # what the fake clock's dump is called
+STOPPED = "the controller was stopped (SIGTERM) during the backup"
+
+
+class Stop(BaseException):
+    """A stop signal, as the scheduler's handler raises it (a BaseException)."""
+
+
+@attrs.define
+class StoppedDumper(FakeDumper):
+    """A dumper that a stop signal interrupts."""
+
+    def dump(self, database: Database, target: PurePath) -> None:
+        raise Stop("SIGTERM")
+
+
+@attrs.define
+class StoppedHooks(FakeHooks):
+    """Hooks whose pre-backup command a stop signal interrupts."""
+
+    def before(self, database: Database) -> None:
+        super().before(database)
+        raise Stop("SIGTERM")
+
+
+def stopped_take(fakes: Fakes) -> TakeBackups:
+    """Return ``dump``'s use case, told that a SIGTERM came."""
+    return attrs.evolve(fakes.take_backups(), stopping=lambda: "SIGTERM")
 
 
 def dump(fakes: Fakes, *databases: str) -> tuple[int, list[str | None]]:
@@ -166,3 +197,52 @@ def test_without_hooks_a_backup_runs_no_command() -> None:
 
     assert result.succeeded
     assert fakes.hooks.ran == []
+
+
+def test_a_stop_signal_during_the_dump_runs_the_post_backup_command_under_the_lock() -> None:
+    fakes = Fakes()
+    take = stopped_take(fakes)
+    take = attrs.evolve(take, writer=attrs.evolve(take.writer, dumper=StoppedDumper()))
+
+    with pytest.raises(Stop):
+        take([USERS])
+
+    assert fakes.hooks.ran[-1] == ("after", "users", True, Attempt(backup=None, error=STOPPED))
+    assert fakes.store.names("users") == []
+
+
+def test_a_stop_signal_during_the_pre_backup_command_runs_the_post_backup_command() -> None:
+    fakes = Fakes()
+    hooks = StoppedHooks(locks=fakes.locks)
+    take = attrs.evolve(stopped_take(fakes), hooks=hooks)
+
+    with pytest.raises(Stop):
+        take([USERS])
+
+    assert hooks.ran == [
+        ("before", "users", True),
+        ("after", "users", True, Attempt(backup=None, error=STOPPED)),
+    ]
+    assert fakes.dumper.dumped == []
+
+
+def test_a_post_backup_command_failing_after_a_stop_is_told_with_the_stop() -> None:
+    fakes = Fakes()
+    hooks = StoppedHooks(locks=fakes.locks, failing_after={"users"})
+    take = attrs.evolve(stopped_take(fakes), hooks=hooks)
+
+    with pytest.raises(Stop) as stop:
+        take([USERS])
+
+    assert stop.value.__notes__ == ["POST_BACKUP_COMMAND (/hooks/post) failed (exit 1): no NAS"]
+
+
+def test_a_dump_a_stop_ended_in_another_thread_tells_the_post_command_of_the_stop() -> None:
+    fakes = Fakes()
+    fakes.dumper.failing.add("users")  # its pg_dump ended by the stop's SIGTERM
+
+    report = stopped_take(fakes)([USERS])
+
+    said = f"{STOPPED}: pg_dump of users failed (exit 1): refused"
+    assert fakes.hooks.ran[-1] == ("after", "users", True, Attempt(backup=None, error=said))
+    assert str(report.results[0].error) == "pg_dump of users failed (exit 1): refused"

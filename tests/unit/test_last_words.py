@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pg_backup_manager.adapters.processes import last_words
+from pg_backup_manager.adapters.tool_output import last_words
 
 
 def test_the_lines_that_carry_the_cause_are_preferred_over_context() -> None:

@@ -3,18 +3,21 @@ a failed upload leaves the local backups as they were and says what is not off-s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 import attrs
 import pytest
 
-from pg_backup_manager.domain.errors import BusyError
+from pg_backup_manager.domain.errors import BusyError, IntegrityError
 from pg_backup_manager.domain.history import Operation, Outcome
-from pg_backup_manager.domain.names import Backup, BackupName
+from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.sync import plan_sync
 from pg_backup_manager.domain.offsite_copies import OffsiteCopy
+from pg_backup_manager.domain.restore.checks import verify_checksum
 
-from .fakes import GOOD_SHA256, Companion, Fakes, database
+from .fakes import GOOD_SHA256, Companion, FakeArchiveChecker, Fakes, database
 
 GLOBALS_SHA256 = "c" * 64
 
@@ -270,7 +273,7 @@ def test_a_copy_is_judged_by_what_a_restore_needs_the_first_missing_piece_named(
     assert judged(globals_found=False, globals_sha256=None, globals_line=None) is None
     assert judged(checksum_line=f"{GOOD_SHA256.upper()} *{OLD}") is None  # as sha256sum -b
     assert judged(checksum_line=None, sha256=None) == f"no checksum object ({OLD}.sha256)"
-    assert judged(sha256=None) == "no SHA-256 recorded with the archive (x-amz-meta-sha256)"
+    assert judged(sha256=None) == "no SHA-256 recorded with the archive"
     assert judged(checksum_line="") == (
         f"its checksum object ({OLD}.sha256) is not a sha256sum line for {OLD}"
     )
@@ -328,7 +331,7 @@ def test_globals_and_notes_are_judged_like_the_archive_and_a_lone_checksum_is_un
         f"its checksum object ({sidecar}) says eeeeeeeeeeeeeeee..., "
         f"the SHA-256 recorded with its {companion} is cccccccccccccccc..."
     )
-    assert judged(sha256=None) == (f"no SHA-256 recorded with its {companion} (x-amz-meta-sha256)")
+    assert judged(sha256=None) == f"no SHA-256 recorded with its {companion}"
     assert judged(line=f"{GLOBALS_SHA256}  {OLD}\n") == (
         f"its checksum object ({sidecar}) is not a sha256sum line for {file_name}"
     )
@@ -382,3 +385,43 @@ def test_a_copy_without_globals_beside_their_checksum_is_unusable_until_complete
     assert [str(c.name) for c in result.completed] == [OLD]
     [completed] = fakes.offsite.copies("users")
     assert (completed.usable, completed.has_globals) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("record_of", "said"),
+    [
+        (lambda name: "x-amz-meta-sha256", "(x-amz-meta-sha256)"),
+        (lambda name: f".{name}.meta", f"(.{OLD}.meta)"),
+    ],
+)
+def test_a_copy_without_its_sha256_names_where_its_backend_records_it(
+    record_of: Callable[[str], str], said: str
+) -> None:
+    copy = OffsiteCopy.judged(
+        name=BackupName.parse(OLD),
+        size=12,
+        sha256=None,
+        checksum_line=f"{GOOD_SHA256}  {OLD}\n",
+        globals_found=False,
+        record_of=record_of,
+    )
+
+    assert copy.problem == f"no SHA-256 recorded with the archive {said}"
+
+
+def test_a_corrupt_download_is_named_as_the_off_site_copy_and_the_command_listing_them() -> None:
+    downloaded = StoredArchive(
+        path=PurePath(f"/backups/users/.{OLD}.7.partial/{OLD}"),
+        checksum="e" * 64,
+        origin=f"the off-site copy s3://bucket/prod/users/{OLD}",
+        listed_by="controller list users --remote",
+    )
+
+    with pytest.raises(IntegrityError) as raised:
+        verify_checksum(downloaded, checker=FakeArchiveChecker())
+
+    assert str(raised.value) == (
+        f"the off-site copy s3://bucket/prod/users/{OLD} is corrupt: its SHA-256 is "
+        f"{GOOD_SHA256[:12]}..., its checksum object says eeeeeeeeeeee...: do not trust it; "
+        "pick another backup ('controller list users --remote')"
+    )

@@ -45,7 +45,7 @@ def test_a_dump_without_anything_left_out_is_whole(fakes: Fakes) -> None:  # noq
     assert (listed.partial, listed.left_out) == (False, ())
 
 
-def test_a_scheduled_run_logs_that_a_backup_is_partial(
+def test_a_scheduled_run_logs_each_backups_size_and_that_it_is_partial_as_the_readme_shows(
     fakes: Fakes,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -55,8 +55,9 @@ def test_a_scheduled_run_logs_that_a_backup_is_partial(
         log_run(backup_run.scheduled((USERS, database("orders")), share=False))
 
     assert [record.getMessage() for record in caplog.records] == [
-        "users: created file_daily_2024-07-04T09:00:00Z.dump (partial: --exclude-table=audit)",
-        "orders: created file_daily_2024-07-04T09:00:00Z.dump",
+        "users: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB, partial: "
+        "--exclude-table=audit)",
+        "orders: created file_daily_2024-07-04T09:00:00Z.dump (1.2 KiB)",
     ]
 
 

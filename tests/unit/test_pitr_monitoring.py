@@ -174,7 +174,7 @@ def test_a_slot_holding_less_than_the_alert_size_is_no_fault() -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("1GB", GIB), ("512MB", 512 << 20), ("1048576", 1 << 20), (" 2 TB ", 2 << 40)],
+    [("1GB", GIB), ("512MB", 512 << 20), ("1048576", 1 << 20), ("2 TB", 2 << 40)],
 )
 def test_the_slot_alert_size_is_bytes_or_a_number_with_postgresqls_units(
     text: str, size: int
@@ -183,7 +183,9 @@ def test_the_slot_alert_size_is_bytes_or_a_number_with_postgresqls_units(
     assert WAL_SLOT_ALERT_SIZE.read({}) == GIB
 
 
-@pytest.mark.parametrize("text", ["1 GiB", "1.5GB", "1gb", "1024", "-1MB", "2048TB"])
+@pytest.mark.parametrize(
+    "text", ["1 GiB", "1.5GB", "1gb", "1024", "-1MB", "2048TB", " 1GB", "1GB ", "1\nGB"]
+)
 def test_a_malformed_slot_alert_size_names_the_variable(text: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^WAL_SLOT_ALERT_SIZE must be a size from"):
         WAL_SLOT_ALERT_SIZE.read({"WAL_SLOT_ALERT_SIZE": text})

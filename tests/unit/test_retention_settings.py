@@ -52,7 +52,9 @@ def test_off_site_a_tier_follows_its_own_variable_and_the_others_the_local_rule(
 
 
 @pytest.mark.parametrize("variable", EVERY_NAME)
-@pytest.mark.parametrize("value", ["0", "10001", "-1", "7d", "1.5", "\uff17", "seven"])
+@pytest.mark.parametrize(
+    "value", ["0", "10001", "-1", "7d", "1.5", "\uff17", "seven", " 5", "5 ", "5\n", "+5"]
+)
 def test_a_value_that_is_not_a_whole_number_from_1_to_10000_names_its_variable(
     variable: str, value: str
 ) -> None:
@@ -64,7 +66,7 @@ def test_a_value_that_is_not_a_whole_number_from_1_to_10000_names_its_variable(
     assert "\n" not in message and raised.value.exit_code == 2
 
 
-@pytest.mark.parametrize("value", ["1", "10000", " 42 "])
+@pytest.mark.parametrize("value", ["1", "10000", "42"])
 def test_the_range_ends_are_accepted(value: str) -> None:
     got = retention(KEEP_DAILY=value, OFFSITE_KEEP_MONTHLY=value)
 

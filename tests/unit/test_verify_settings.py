@@ -49,6 +49,11 @@ def test_verify_remote_with_a_schedule_and_an_offsite_store_verifies_the_copies_
         ({"VERIFY_SCHEDULE": "0 25 * * *"}, "^VERIFY_SCHEDULE '0 25 \\* \\* \\*' is not a cron"),
         ({"VERIFY_SCHEDULE": "every day"}, "^VERIFY_SCHEDULE 'every day' is not a cron"),
         ({"VERIFY_REMOTE": "sometimes"}, "^VERIFY_REMOTE must be true or false"),
+        *(
+            ({"VERIFY_REMOTE": loose}, f"^VERIFY_REMOTE must be true or false, not {loose!r}$")
+            for loose in ("yes", "1", "on", "True", " true")
+        ),
+        ({"VERIFY_SCHEDULE": "30 4\n* * 0"}, "^VERIFY_SCHEDULE must be one line"),
         ({"VERIFY_REMOTE": "true"}, "^VERIFY_REMOTE=true needs VERIFY_SCHEDULE"),
         (
             {"VERIFY_REMOTE": "true", "VERIFY_SCHEDULE": "@daily"},

@@ -63,8 +63,8 @@ def status(fakes: Fakes, *, verification: VerifySchedule | None = None) -> Datab
     return found
 
 
-def health_lines(fakes: Fakes) -> tuple[int, list[str]]:
-    read = reader(fakes, verification=asked())
+def health_lines(fakes: Fakes, *, production: bool = True) -> tuple[int, list[str]]:
+    read = reader(fakes, verification=asked(), production=production)
     report = CheckHealth(status=read, heartbeat=read.heartbeat)(  # type: ignore[arg-type]
         [USERS], max_heartbeat_age=MAX_HEARTBEAT_AGE, liveness_only=False
     )
@@ -104,6 +104,26 @@ def test_a_failed_verification_is_unhealthy_until_a_later_one_passes() -> None:
     assert "corrupt" in line
     assert status(fakes).healthy
     assert health_lines(fakes)[0] == 0
+
+
+def test_outside_production_a_failed_verification_is_unhealthy_until_a_later_one_passes() -> None:
+    fakes = fakes_with(NEW)
+    fakes.checker.hashes[NEW] = "b" * 64
+    verify_now(fakes)
+    code, lines = health_lines(fakes, production=False)
+    [document] = json.loads(
+        documents.statuses(reader(fakes, verification=asked(), production=False)([USERS]))
+    )["databases"]
+    fakes.store.add("users", NEWER)  # a new backup, good
+    fakes.store.checksums["users", BackupName.parse(NEWER)] = GOOD_SHA256
+    verify_now(fakes)
+
+    assert code == 1
+    [mode, line] = lines
+    assert mode == f"error: {render_status.NOT_PRODUCTION}"
+    assert line.startswith(f"error: users: last scheduled verification failed 10 min ago ({NEW}): ")
+    assert document["verify"]["healthy"] is False and document["healthy"] is False
+    assert health_lines(fakes, production=False) == (1, [mode])
 
 
 def test_a_manual_verify_never_counts_as_a_scheduled_one() -> None:

@@ -17,6 +17,7 @@ from pg_backup_manager.adapters.env_values import (
     optional,
     path,
     seconds,
+    single_line,
     stripped,
 )
 from pg_backup_manager.adapters.privileges import DEFAULT_USER
@@ -70,7 +71,7 @@ TZ = Variable(
 )
 BACKUP_SCHEDULE = Variable(
     name="BACKUP_SCHEDULE",
-    parse=stripped,
+    parse=single_line,
     default=DEFAULT_SCHEDULE,
     help="When scheduled dumps run: a 5-field cron expression in `TZ`, or `@hourly`, "
     "`@daily`, `@weekly`, `@monthly`, `@yearly`. A service with `<SERVICE>_BACKUP_SCHEDULE` "

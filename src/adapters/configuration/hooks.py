@@ -54,15 +54,47 @@ class HookSettings:
 
 
 def command(text: str, variable: str) -> HookCommand | None:
+    """Return the program and arguments of ``text`` (see :func:`_split`), None for blank
+    (unset: no command runs). For ``PRE_BACKUP_COMMAND`` and ``POST_BACKUP_COMMAND``:
+    ``none`` belongs to a service's own variable alone.
+
+    Raises:
+        ConfigurationError: ``none`` (in any case), or see :func:`_split`.
+    """
+    if text.strip().lower() == OFF:
+        raise ConfigurationError(
+            f"{variable}: none is for {SERVICE}_{variable} alone (it turns {variable} off "
+            f"for one service): leave {variable} unset to run no command"
+        )
+    return _split(text, variable) if text.strip() else None
+
+
+def own_command(text: str, variable: str) -> HookCommand | None:
+    """Return the program and arguments of a service's own ``text`` (see :func:`_split`);
+    None for blank or for exactly ``none`` (lower case, nothing around it): no command.
+
+    Raises:
+        ConfigurationError: ``none`` written otherwise (``None``, `` none``), or see
+            :func:`_split`.
+    """
+    if text == OFF or not text.strip():
+        return None
+    if text.strip().lower() == OFF:
+        raise ConfigurationError(
+            f"{variable} must be exactly {OFF} (lower case, nothing around it) to run no "
+            f"command for this service, not {text!r}"
+        )
+    return _split(text, variable)
+
+
+def _split(text: str, variable: str) -> HookCommand:
     """Return the program and arguments of ``text``, split as a shell splits words (no
-    shell runs them), the program found; None for blank or ``none``.
+    shell runs them), the program found.
 
     Raises:
         ConfigurationError: unbalanced quotes, no program, or a program that is not an
             executable file (a name: on ``PATH``; else an absolute path).
     """
-    if text.strip().lower() in ("", OFF):
-        return None
     try:
         argv = shlex.split(text)
     except ValueError as error:
@@ -130,11 +162,12 @@ def _own(every: Variable[HookCommand | None], example: str) -> Variable[HookComm
     """Return the ``<SERVICE>_`` variable that overrides ``every`` for one service."""
     return Variable(
         name=f"{SERVICE}_{every.name}",
-        parse=command,
+        parse=own_command,
         shown=Shown.URL,
         unset=f"`{every.name}`",
-        help=f"This service's own command instead of `{every.name}`, e.g. {example}; `none`: "
-        "none for it. Blank is unset (the global one runs), as for every variable.",
+        help=f"This service's own command instead of `{every.name}`, e.g. {example}; `none` "
+        "(exactly so, lower case): none for it. Blank is unset (the global one runs), as for "
+        "every variable.",
     )
 
 

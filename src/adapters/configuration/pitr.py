@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pg_backup_manager.adapters.configuration.variable import Variable
-from pg_backup_manager.adapters.env_values import byte_size, count, seconds, stripped
+from pg_backup_manager.adapters.env_values import byte_size, count, seconds, single_line
 
 # Daily: a recovery replays at most a day of WAL after its base backup, and seven
 # days of retention keep eight base backups. 01:00 stays clear of the dumps' default
@@ -15,7 +15,7 @@ DEFAULT_BASE_BACKUP_SCHEDULE = "0 1 * * *"
 
 BASE_BACKUP_SCHEDULE = Variable(
     name="BASE_BACKUP_SCHEDULE",
-    parse=stripped,
+    parse=single_line,
     default=DEFAULT_BASE_BACKUP_SCHEDULE,
     help="When `controller start` takes a base backup of each service with WAL archiving "
     "on, in the syntax of `BACKUP_SCHEDULE`. Daily by default: a recovery then replays at "

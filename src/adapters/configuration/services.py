@@ -8,7 +8,14 @@ from typing import Any
 from pg_backup_manager.adapters.configuration.dump_args import dump_args, patterns
 from pg_backup_manager.adapters.configuration.monitoring import MAX_AGE_SECONDS, ping_url
 from pg_backup_manager.adapters.configuration.variable import Shown, Variable, env_prefix
-from pg_backup_manager.adapters.env_values import boolean, optional, port, seconds, stripped
+from pg_backup_manager.adapters.env_values import (
+    boolean,
+    optional,
+    port,
+    seconds,
+    single_line,
+    stripped,
+)
 from pg_backup_manager.domain.database_names import check_database_name
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.model import check_identifier
@@ -147,7 +154,7 @@ DUMP_ARGS = Variable(
 )
 BACKUP_SCHEDULE = Variable(
     name="<SERVICE>_BACKUP_SCHEDULE",
-    parse=optional(stripped),
+    parse=optional(single_line),
     unset="`BACKUP_SCHEDULE`",
     help="When `controller start` dumps this service, instead of `BACKUP_SCHEDULE`: the same "
     "syntax, in `TZ` (e.g. `ORDERS_BACKUP_SCHEDULE=@hourly`); a bad one is a configuration "

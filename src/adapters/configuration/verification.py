@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pg_backup_manager.adapters.configuration.variable import Variable
 from pg_backup_manager.adapters.cron import CronSchedule
-from pg_backup_manager.adapters.env_values import boolean, optional, stripped
+from pg_backup_manager.adapters.env_values import boolean, optional, single_line
 from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.verification.model import VerifySchedule
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 VERIFY_SCHEDULE = Variable(
     name="VERIFY_SCHEDULE",
-    parse=optional(stripped),
+    parse=optional(single_line),
     unset="(off)",
     help="When `controller start` (whatever `MODE` says) proves each database's newest "
     "backup restores, as "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from pg_backup_manager.adapters import processes
+from pg_backup_manager.adapters.child_environment import web_environment
 from pg_backup_manager.domain.errors import ToolError
 
 if TYPE_CHECKING:  # plumbum is imported by the first send: most commands send nothing
@@ -131,6 +133,7 @@ def _exchange(
             ["-I", "-m", __name__],
             what=pending.what,
             stdin=subprocess.PIPE,
+            env=web_environment(os.environ),
         ) as child:
             pending.process = child.process
             try:

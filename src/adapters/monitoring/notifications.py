@@ -20,7 +20,7 @@ from pg_backup_manager.adapters.monitoring.redaction import (
     ping_url,
     redact,
 )
-from pg_backup_manager.domain.database_names import split
+from pg_backup_manager.domain.database_names import printable, split
 from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.history import Outcome, RunRecord
 
@@ -91,8 +91,9 @@ def _notify(identifier: str, urls: Sequence[str], *, title: str, body: str) -> N
 def message(identifier: str, record: RunRecord) -> tuple[str, str]:
     """Return the title and body of the notification of ``record``."""
     took = (record.finished_at - record.started_at).total_seconds()
-    title = f"{identifier}: {record.operation.value} {record.outcome.value}"
-    lines = [f"database: {identifier}", f"operation: {record.operation.value}"]
+    shown = printable(identifier)  # a name can never make a line of its own
+    title = f"{shown}: {record.operation.value} {record.outcome.value}"
+    lines = [f"database: {shown}", f"operation: {record.operation.value}"]
     lines.append(f"outcome: {record.outcome.value} after {took:.0f} s")
     if record.backup is not None:
         size = f" ({record.size_bytes} bytes)" if record.size_bytes is not None else ""
@@ -140,7 +141,7 @@ class HealthchecksPings:
         """Ping the end of a run; ``errors`` holds each failed database's error."""
         identifiers = list(identifiers)
         if self.url is not None:
-            body = "\n".join(f"{name}: {error}" for name, error in errors.items())
+            body = "\n".join(f"{printable(name)}: {error}" for name, error in errors.items())
             after = self._starts.pop(self.url, None)
             _ping_later(f"{self.url}/fail" if errors else self.url, body, after=after)
         for identifier in identifiers:
@@ -161,7 +162,7 @@ def errors_of(service: str, errors: Mapping[str, str]) -> str | None:
     own = {name: error for name, error in errors.items() if split(name)[0] == service}
     if list(own) == [service]:
         return own[service]
-    return "\n".join(f"{name}: {error}" for name, error in own.items()) or None
+    return "\n".join(f"{printable(name)}: {error}" for name, error in own.items()) or None
 
 
 def _ping_later(url: str, body: str = "", *, after: Pending | None = None) -> Pending:

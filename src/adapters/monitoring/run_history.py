@@ -35,6 +35,7 @@ import attrs
 from pg_backup_manager.adapters.monitoring import history_lines
 from pg_backup_manager.adapters.monitoring.history_reading import HistoryOnce, read_all
 from pg_backup_manager.adapters.storage import files
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Layout
 
@@ -88,7 +89,20 @@ class JsonlRunLog:
 
     def _add(self, identifier: str, record: RunRecord) -> None:
         path = self._path(identifier)
-        files.make_dir(path.parent)
+        if database_names.split(identifier)[1] is None:
+            files.make_dir(path.parent)
+        elif not os.path.lexists(path.parent):
+            # Only what writes a backup makes a database's directory: the record of an
+            # off-site command for a database with nothing here is only logged.
+            log.info(
+                "%s: no backup directory here: its %s (%s) is not recorded",
+                identifier,
+                record.operation.value,
+                record.outcome.value,
+            )
+            return
+        # Never through a symbolic link out of the data root (a refused directory).
+        files.inside(Path(self.layout.data_root), path.parent)
         with _locked(path, self.file_mode) as descriptor:
             data = read_all(descriptor)
             totals = history_lines.totals(data)

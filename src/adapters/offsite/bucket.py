@@ -13,8 +13,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 import attrs
+
+
+def url_path(path: str) -> str:
+    """Return ``path`` as the path of a URL: each byte but letters, digits, ``/``, ``:``
+    and ``_.-~`` written ``%XX``, so a key's own ``%`` (a database's segment, ``a%2Fb``)
+    is ``%25`` (``a%252Fb``) and ``urllib.parse.unquote`` gives ``path`` back."""
+    return quote(path, safe="/:")
 
 
 @attrs.frozen(kw_only=True)
@@ -72,7 +80,12 @@ class Bucket(Protocol):
     """Objects under keys; an object, once made, is never replaced by this port."""
 
     def url(self, key: str) -> str:
-        """Return where ``key`` is, for people (``s3://bucket/key``, ``file:///dir/key``)."""
+        """Return the URL of ``key`` (``s3://bucket/key``, ``file:///dir/key``): its path
+        percent-encoded (:func:`url_path`), so that unquoting it gives the key back."""
+
+    def record_of(self, name: str) -> str:
+        """Return where this bucket records what the object ``name`` holds, for people (S3:
+        its user metadata ``x-amz-meta-sha256``; a directory: the file ``.<name>.meta``)."""
 
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every object directly under ``prefix`` (which ends in ``/``),

@@ -17,6 +17,7 @@ import attrs
 
 from pg_backup_manager.adapters.storage import files
 from pg_backup_manager.adapters.storage import left_out as notes
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.model import Layout
 from pg_backup_manager.domain.names import Backup, BackupName, StoredArchive
 from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
@@ -24,10 +25,12 @@ from pg_backup_manager.domain.offsite.ports import OffsiteDownloader
 
 @attrs.frozen(kw_only=True)
 class DownloadedCatalog:
-    """The one backup downloaded into ``directory``, as a BackupReader (to read only)."""
+    """The one backup downloaded into ``directory``, as a BackupReader (to read only):
+    its files named, for people, as the copies at ``location`` they came from."""
 
     directory: Path
     name: BackupName
+    location: str = ""  # where the store keeps the database's copies (s3://b/p/users/)
 
     def backups(self, identifier: str) -> list[Backup]:
         """Return the downloaded backup: partial when its note came with it."""
@@ -51,9 +54,10 @@ class DownloadedCatalog:
 
     def archive(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the downloaded archive and the SHA-256 uploaded with it."""
-        return files.stored_archive(
+        found = files.stored_archive(
             self.directory / str(name), f"no off-site copy {name} of {identifier} was fetched"
         )
+        return self._off_site(found, identifier, str(name))
 
     def note(self, identifier: str, name: BackupName) -> StoredArchive | None:
         """Return the downloaded note of what the copy left out (checked against its
@@ -62,10 +66,19 @@ class DownloadedCatalog:
 
     def globals(self, identifier: str, name: BackupName) -> StoredArchive:
         """Return the downloaded globals and the SHA-256 uploaded with them."""
-        return files.stored_archive(
+        found = files.stored_archive(
             self.directory / name.globals_name,
             f"the off-site copy {name} of {identifier} has no globals file "
             f"({name.globals_name}): create the roles by hand, or restore with --no-owner",
+        )
+        return self._off_site(found, identifier, name.globals_name)
+
+    def _off_site(self, found: StoredArchive, identifier: str, file_name: str) -> StoredArchive:
+        """Return ``found`` named as the off-site copy it came from."""
+        return attrs.evolve(
+            found,
+            origin=f"the off-site copy {self.location}{file_name}",
+            listed_by=f"controller list {identifier} --remote",
         )
 
 
@@ -78,11 +91,17 @@ class LocalDownloads:
 
     @contextlib.contextmanager
     def fetch(self, identifier: str, name: BackupName) -> Iterator[DownloadedCatalog]:
-        """Download backup ``name``; yield a catalog of it; remove it all at the end."""
-        directory = files.private_dir(
-            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
-        )
+        """Download backup ``name``; yield a catalog of it; remove it all at the end. A
+        database of a server with no directory here downloads into its service's: an
+        off-site command never makes a database's directory."""
+        directory = Path(self.layout.backup_dir(identifier))
+        service, database = database_names.split(identifier)
+        if database is not None and not os.path.lexists(directory):
+            directory = Path(self.layout.backup_dir(service))
+        directory = files.private_dir(Path(self.layout.data_root), directory)
         files.remove_leftovers(directory)
         with files.staging_dir(directory / f".{name}.{os.getpid()}{files.PARTIAL}") as staging:
             self.store.download(identifier, name, PurePath(staging))
-            yield DownloadedCatalog(directory=staging, name=name)
+            yield DownloadedCatalog(
+                directory=staging, name=name, location=self.store.location(identifier)
+            )

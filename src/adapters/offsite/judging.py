@@ -69,6 +69,7 @@ def _judged(
         note_found=name.note_name in listing,
         note_sha256=note_sha256,
         note_line=note_line,
+        record_of=bucket.record_of,
     )
 
 

@@ -1,18 +1,20 @@
-"""Running a client tool as a database's user: connection strings, the password in the
-environment (never in argv), and hints for the failures people meet."""
+"""Running a client tool as a database's user: connection strings, the password in a
+passfile of the tool's own (never in its environment or argv), and hints for the
+failures people meet."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
 from pg_backup_manager.adapters import processes
 from pg_backup_manager.adapters.configuration.services import PASSWORD
 from pg_backup_manager.adapters.configuration.variable import env_prefix
+from pg_backup_manager.adapters.postgres.passfile import passfile, pgpassfile
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
@@ -45,7 +47,7 @@ def conninfo(database: Database, dbname: str) -> str:
     """Return a libpq connection string for ``dbname`` on ``database``'s server.
 
     Values are quoted, so names with spaces or ``=`` stay names. The password is
-    not in it: it travels in the tool's environment.
+    not in it: it travels in the tool's passfile.
     """
     fields = {
         "host": database.host,
@@ -63,7 +65,7 @@ def _quote(value: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class PgClient:
-    """Runs one client tool against a database's server, with its password in the environment.
+    """Runs one client tool against a database's server, with its password in a passfile.
 
     Every client tool of the controller runs through :meth:`run` or :meth:`started`.
     """
@@ -93,19 +95,22 @@ class PgClient:
                 (``owners`` false: a restore that already skips owners).
         """
         try:
-            return processes.run(
-                self.binaries.client(program),
-                ["--no-password", *args],
-                what=what,
-                timeout=self.timeout,
-                env={**libpq_env(database), **(env or {})},
-                stdin=stdin,
-                capture=capture,
-                secrets=[database.password, *secrets],
-            )
+            with passfile(database, variable=password_variable(database)) as descriptor:
+                return processes.run(
+                    self.binaries.client(program),
+                    ["--no-password", *args],
+                    what=what,
+                    timeout=self.timeout,
+                    env={**libpq_env(descriptor), **(env or {})},
+                    stdin=stdin,
+                    capture=capture,
+                    secrets=[database.password, *secrets],
+                    pass_fds=[descriptor],
+                )
         except ToolError as error:
             raise ToolError(with_hint(str(error), database, owners=owners)) from None
 
+    @contextlib.contextmanager
     def started(
         self,
         program: str,
@@ -115,24 +120,36 @@ class PgClient:
         what: str,
         stdin: processes.Stream = subprocess.DEVNULL,
         stdout: processes.Stream = subprocess.DEVNULL,
-    ) -> AbstractContextManager[processes.Started]:
-        """Start ``program`` as ``database``'s user for a ``with`` block.
+    ) -> Iterator[processes.Started]:
+        """Start ``program`` as ``database``'s user for a ``with`` block (its passfile
+        lives as long as the block).
 
         See :func:`~pg_backup_manager.adapters.processes.started`.
         """
-        return processes.started(
-            self.binaries.client(program),
-            ["--no-password", *args],
-            what=what,
-            env=libpq_env(database),
-            stdin=stdin,
-            stdout=stdout,
-        )
+        with (
+            passfile(database, variable=password_variable(database)) as descriptor,
+            processes.started(
+                self.binaries.client(program),
+                ["--no-password", *args],
+                what=what,
+                env=libpq_env(descriptor),
+                stdin=stdin,
+                stdout=stdout,
+                pass_fds=[descriptor],
+            ) as tool,
+        ):
+            yield tool
 
 
-def libpq_env(database: Database) -> dict[str, str]:
-    """Return the environment that gives a tool ``database``'s password, never its argv."""
-    return {"PGPASSWORD": database.password, "PGAPPNAME": APPLICATION_NAME}
+def libpq_env(passfile_descriptor: int) -> dict[str, str]:
+    """Return the environment that gives a tool the password in its passfile, open as
+    ``passfile_descriptor``: never the password itself."""
+    return {"PGPASSFILE": pgpassfile(passfile_descriptor), "PGAPPNAME": APPLICATION_NAME}
+
+
+def password_variable(database: Database) -> str:
+    """Return the variable that gave ``database``'s password."""
+    return database.password_variable or PASSWORD.of(database.service).name
 
 
 def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
@@ -151,7 +168,8 @@ def with_hint(message: str, database: Database, *, owners: bool = True) -> str:
         return f"{message} (dropped from {database.service}'s server since its run listed it?)"
     for needle, hint in _HINTS:
         if needle in lowered:
-            password = database.password_variable or PASSWORD.of(database.service).name
-            said = hint.format(prefix=env_prefix(database.service), password=password)
+            said = hint.format(
+                prefix=env_prefix(database.service), password=password_variable(database)
+            )
             return f"{message} ({said})"
     return message

@@ -51,6 +51,10 @@ _DATABASE_NAMES = """
 SELECT coalesce(json_agg(datname ORDER BY datname), '[]') FROM pg_database
 WHERE datallowconn AND NOT datistemplate;
 """
+_UNLISTED = """
+SELECT CASE WHEN datistemplate THEN 'template' ELSE 'no connections' END FROM pg_database
+WHERE datname = :'a' AND NOT (datallowconn AND NOT datistemplate);
+"""
 _CLUSTER_NAMES = """
 SELECT json_build_object(
   'roles', (SELECT coalesce(json_agg(rolname), '[]') FROM pg_roles),
@@ -128,6 +132,11 @@ class PsqlServer:
     def database_names(self, database: Database) -> list[str]:
         """Return the databases of the server that accept connections, templates aside."""
         return [str(name) for name in json.loads(self._sql(database, _DATABASE_NAMES))]
+
+    def unlisted(self, database: Database, name: str) -> str | None:
+        """Return ``"template"`` or ``"no connections"`` for the server's database ``name``
+        that :meth:`database_names` leaves out; None when it has none of that name."""
+        return self._sql(database, _UNLISTED, a=name).strip() or None
 
     def cluster_names(self, database: Database) -> tuple[set[str], set[str]]:
         """Return the names of the server's roles and of its databases."""

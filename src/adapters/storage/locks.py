@@ -1,4 +1,9 @@
-"""One operation at a time per database: ``flock`` on its backup directory."""
+"""One operation at a time per database: ``flock`` on its backup directory.
+
+A database of a server (``<service>/<database>``) gets its directory only from what writes
+a backup there (``create``): any other command (``prune``, ``verify``, ``--remote``) that
+finds none holds its service's directory instead, and a writer makes the database's
+directory under that lock, so the two still exclude each other."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from pathlib import Path
 import attrs
 
 from pg_backup_manager.adapters.storage.files import private_dir
+from pg_backup_manager.domain import database_names
 from pg_backup_manager.domain.errors import BusyError, ControllerError
 from pg_backup_manager.domain.model import Layout
 
@@ -31,16 +37,36 @@ class DirectoryLocks:
     wait_seconds: float
 
     @contextlib.contextmanager
-    def hold(self, identifier: str) -> Iterator[None]:
-        """Hold the lock of ``identifier``, waiting up to ``wait_seconds`` for it.
+    def hold(self, identifier: str, *, create: bool = False) -> Iterator[None]:
+        """Hold the lock of ``identifier``, waiting up to ``wait_seconds`` for it. A
+        database of a server whose directory is missing has it made only with ``create``
+        (a backup is written there); otherwise its service's directory is held instead.
 
         Raises:
             BusyError: another process held it all that time.
             ControllerError: the directory cannot be made, or others can write to it.
         """
-        directory = private_dir(
-            Path(self.layout.data_root), Path(self.layout.backup_dir(identifier))
-        )
+        directory = Path(self.layout.backup_dir(identifier))
+        service, name = database_names.split(identifier)
+        if name is None or _exists(directory):
+            with self._held(identifier, directory):
+                yield
+            return
+        # The service's lock first, then a fresh look: a writer makes the directory
+        # under it, so the database's own lock is taken too once there is one.
+        with self._held(identifier, Path(self.layout.backup_dir(service))):
+            if create:
+                private_dir(Path(self.layout.data_root), directory)
+            if not (create or _exists(directory)):
+                yield
+                return
+        # Taken outside the service's lock: a long dump never holds its service's.
+        with self._held(identifier, directory):
+            yield
+
+    @contextlib.contextmanager
+    def _held(self, identifier: str, directory: Path) -> Iterator[None]:
+        directory = private_dir(Path(self.layout.data_root), directory)
         try:
             descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as error:
@@ -58,6 +84,12 @@ class DirectoryLocks:
             busy=f"busy: another dump, restore, prune, verify, sync or resetwal of "
             f"{identifier} holds the lock on {directory}",
         )
+
+
+def _exists(directory: Path) -> bool:
+    """Return whether anything is at ``directory`` (a symbolic link too: it is refused
+    where it is used, never replaced)."""
+    return os.path.lexists(directory)
 
 
 def flock_within(descriptor: int, wait_seconds: float, *, busy: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import PurePath
@@ -17,6 +17,7 @@ from pg_backup_manager.domain.backups.hooks import (
     NoHooks,
     after_failed,
     skipped,
+    stopped,
 )
 from pg_backup_manager.domain.backups.policy import tier_of_run
 from pg_backup_manager.domain.backups.ports import SharedCopies
@@ -25,7 +26,7 @@ from pg_backup_manager.domain.backups.writing import BackupWriter
 from pg_backup_manager.domain.errors import ControllerError, one_line, worst_exit_code
 from pg_backup_manager.domain.history import Operation
 from pg_backup_manager.domain.model import Database
-from pg_backup_manager.domain.names import Backup, Tier
+from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.ports import Clock, Locks, RunRecorder
 from pg_backup_manager.domain.recording import Recording, recorded
 
@@ -62,12 +63,25 @@ class DumpReport:
         return worst_exit_code(result.error for result in self.results)
 
 
+def _not_stopped() -> str | None:
+    return None
+
+
+@attrs.define
+class _Progress:
+    """How far an attempt went: the backup it committed, if any, for the post-backup
+    command of an attempt a stop signal interrupts."""
+
+    backup: BackupName | None = None
+
+
 @attrs.frozen(kw_only=True)
 class TakeBackups:
     """Dumps databases, each under its lock, ``parallelism`` at a time, each between the
     commands ``hooks`` runs before and after it (see :mod:`.hooks`); the globals of a
     server whose databases are backed up one by one (``<SERVICE>_POSTGRES_DB=*``) once per
-    call, kept in ``globals_files`` meanwhile (None: each dumps its own)."""
+    call, kept in ``globals_files`` meanwhile (None: each dumps its own). ``stopping``
+    returns the stop signal that came (``SIGTERM``), None before one."""
 
     writer: BackupWriter
     shared: SharedCopies
@@ -78,6 +92,7 @@ class TakeBackups:
     parallelism: int = 1
     hooks: BackupHooks = attrs.field(factory=NoHooks)
     globals_files: GlobalsFiles | None = None
+    stopping: Callable[[], str | None] = _not_stopped
 
     def __call__(
         self,
@@ -157,32 +172,56 @@ class TakeBackups:
 
     def _dump(self, database: Database, tier: Tier, share: bool) -> DumpResult:
         try:
-            with self.locks.hold(database.identifier):
+            with self.locks.hold(database.identifier, create=True):
                 return self._hooked(database, tier, share)
         except ControllerError as error:  # busy: no command runs
             return DumpResult(database=database, error=error)
 
     def _hooked(self, database: Database, tier: Tier, share: bool) -> DumpResult:
-        """Back up ``database`` between its commands (see :mod:`.hooks`)."""
+        """Back up ``database`` between its commands (see :mod:`.hooks`): the post-backup
+        one runs whatever ends the attempt, a stop signal included, which then goes on."""
+        progress = _Progress()
         try:
-            self.hooks.before(database)
-        except HookError as error:
-            result = DumpResult(database=database, error=skipped(error))
-        else:
-            result = self._take(database, tier, share)
+            result = self._before_and_take(database, tier, share, progress)
+        except BaseException as stop:
+            self._after_stop(database, progress.backup, stop)
+            raise
         name = result.backup.name if result.backup is not None else None
         said = one_line(result.error) if result.error is not None else None
+        told = Attempt(backup=name, error=stopped(said, by=self.stopping()))
         try:
-            self.hooks.after(database, Attempt(backup=name, error=said))
+            self.hooks.after(database, told)
         except HookError as error:
             return attrs.evolve(result, error=after_failed(error, backup=name, first=result.error))
         return result
 
-    def _take(self, database: Database, tier: Tier, share: bool) -> DumpResult:
+    def _before_and_take(
+        self, database: Database, tier: Tier, share: bool, progress: _Progress
+    ) -> DumpResult:
+        try:
+            self.hooks.before(database)
+        except HookError as error:
+            return DumpResult(database=database, error=skipped(error))
+        return self._take(database, tier, share, progress)
+
+    def _after_stop(
+        self, database: Database, backup: BackupName | None, stop: BaseException
+    ) -> None:
+        """Run the post-backup command of an attempt that ``stop`` (a stop signal, or an
+        unexpected error) interrupted; its failure is a note of ``stop``, which goes on."""
+        by = self.stopping() or (None if isinstance(stop, Exception) else type(stop).__name__)
+        said = None if by is not None else f"unexpected {type(stop).__name__}: {one_line(stop)}"
+        try:
+            self.hooks.after(database, Attempt(backup=backup, error=stopped(said, by=by)))
+        except HookError as error:
+            stop.add_note(one_line(after_failed(error, backup=backup, first=None)))
+
+    def _take(self, database: Database, tier: Tier, share: bool, progress: _Progress) -> DumpResult:
         try:
             backup = self.writer.write(database, tier)
         except ControllerError as error:
             return DumpResult(database=database, error=error)
+        progress.backup = backup.name
         if not share:
             return DumpResult(database=database, backup=backup)
         try:

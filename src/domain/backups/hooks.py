@@ -9,7 +9,8 @@ database's backup, under its lock, in ``dump`` and in every scheduled run:
   notification, the exit code, ``status`` and ``health``);
 - the post-backup command runs after every attempt whose lock was held, whatever
   happened, the pre-backup command's failure included (so it can undo what that
-  command did), and is told the backup and the outcome;
+  command did), and is told the backup and the outcome; a stop signal that
+  interrupts the attempt goes on once it has run (:func:`stopped`);
 - a post-backup command that fails fails the database's run, as a shared copy that
   could not be written does: the backup is kept, listed, uploaded and counted by
   retention.
@@ -91,3 +92,11 @@ def after_failed(
     both = ControllerError(f"{one_line(first)}; then {said}")
     both.exit_code = worst_exit_code([first, error])
     return both
+
+
+def stopped(error: str | None, *, by: str | None) -> str | None:
+    """Return what the post-backup command is told of an attempt's ``error`` (None: it
+    succeeded) when the controller was stopped ``by`` a signal (None: it was not)."""
+    if by is None:
+        return error
+    return f"the controller was stopped ({by}) during the backup" + (f": {error}" if error else "")

@@ -163,7 +163,8 @@ class Verdict(enum.Enum):
     NO_HEARTBEAT = "no-heartbeat"  # nothing of the scheduler's to read: see ``problem``
     NOT_ALIVE = "not-alive"  # its heartbeat is too old, or it is late (see ``liveness``)
     ALIVE = "alive"  # liveness alone was asked, and the scheduler lives
-    NOT_PRODUCTION = "not-production"  # nothing is scheduled, so no backup is kept fresh
+    # Nothing is scheduled, so no backup is kept fresh (see ``faults_in_any_mode``).
+    NOT_PRODUCTION = "not-production"
     FAULTS = "faults"  # some database has no fresh backup
     HEALTHY = "healthy"
 
@@ -189,6 +190,18 @@ class HealthReport:
         """Return the databases at fault: their backups not fresh, or (with WAL archiving
         on) their WAL (see :attr:`PitrStatus.faults`)."""
         return tuple(status for status in self.databases if not status.healthy)
+
+    @property
+    def faults_in_any_mode(self) -> tuple[DatabaseStatus, ...]:
+        """Return the databases at fault for what ``controller start`` does whatever ``MODE``
+        says, and ``health`` judges outside production too: their WAL archiving, or their
+        last scheduled verification failed."""
+        return tuple(
+            status
+            for status in self.databases
+            if (status.pitr is not None and not status.pitr.healthy)
+            or (status.verification is not None and not status.verification.healthy)
+        )
 
     @property
     def verdict(self) -> Verdict:

@@ -103,6 +103,9 @@ class OffsitePruner(OffsiteCopies, Protocol):
 class OffsiteDownloader(Protocol):
     """Brings a copy back (for :class:`OffsiteDownloads`)."""
 
+    def location(self, identifier: str) -> str:
+        """Return where the copies of ``identifier`` are, for people (``s3://b/p/users/``)."""
+
     def download(self, identifier: str, name: BackupName, into: PurePath) -> None:
         """Write backup ``name`` of ``identifier``, its checksum, and its globals and its note
         with their checksums if the store has them, into the directory ``into``, under their

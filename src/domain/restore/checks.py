@@ -35,14 +35,21 @@ def verify_checksum(stored: StoredArchive, *, checker: ArchiveChecker) -> None:
         IntegrityError: it has no checksum, or its SHA-256 differs from the record.
     """
     if stored.checksum is None:
-        raise IntegrityError(f"{stored.path} has no checksum file: nothing proves it unchanged")
+        raise IntegrityError(
+            f"{stored.origin or stored.path} has no {_record(stored)}: nothing proves it unchanged"
+        )
     _compare(stored, checker.digest(stored.path))
 
 
 def _compare(stored: StoredArchive, actual: str) -> None:
     if stored.checksum is not None and actual != stored.checksum:
         raise IntegrityError(
-            f"{stored.path} is corrupt: its SHA-256 is {actual[:12]}..., its checksum file "
-            f"says {stored.checksum[:12]}...: do not trust it; pick another backup "
-            "('controller list')"
+            f"{stored.origin or stored.path} is corrupt: its SHA-256 is {actual[:12]}..., its "
+            f"{_record(stored)} says {stored.checksum[:12]}...: do not trust it; pick another "
+            f"backup ('{stored.listed_by}')"
         )
+
+
+def _record(stored: StoredArchive) -> str:
+    """Return what records the SHA-256 of ``stored``: off-site, a checksum object."""
+    return "checksum file" if stored.origin is None else "checksum object"

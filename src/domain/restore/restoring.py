@@ -110,7 +110,7 @@ class Restore:
         name = BackupName.parse(backup)
         with (
             self._recorded(database, Operation.RESTORE) as recording,
-            self.locks.hold(database.identifier),
+            self.locks.hold(database.identifier, create=safety_dump),
         ):
             stored = self.catalog.archive(database.identifier, name)
             recording.archive, recording.sha256 = str(name), stored.checksum
@@ -142,7 +142,7 @@ class Restore:
             try:
                 with (
                     self._recorded(database, Operation.RESTORE_FROM_SHARED) as recording,
-                    self.locks.hold(database.identifier),
+                    self.locks.hold(database.identifier, create=safety_dump),
                 ):
                     stored = self.shared.archive(database.identifier)
                     recording.archive, recording.sha256 = stored.path.name, stored.checksum

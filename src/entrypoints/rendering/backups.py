@@ -7,12 +7,14 @@ shares (:class:`Line`, sizes, one-line errors).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
 from pg_backup_manager.domain.backups.policy import KeepFor, Why
+from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.dump_options import left_out_words
 from pg_backup_manager.domain.errors import one_line
 
@@ -24,15 +26,33 @@ if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.names import Backup
     from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 
-__all__ = ["Line", "error", "one_line", "size"]
+__all__ = ["Line", "block", "document", "error", "one_line", "size"]
 
 
 @attrs.frozen
 class Line:
-    """One line (or one block of lines) for standard output, or standard error (``err``)."""
+    """One line for standard output, or standard error (``err``), shown
+    :func:`~pg_backup_manager.domain.database_names.printable`; or, ``verbatim``, text
+    already made so (a block of such lines: :func:`block`) or a JSON document, exact."""
 
     text: str
     err: bool = False
+    verbatim: bool = False
+
+    @property
+    def shown(self) -> str:
+        """Return the text to write."""
+        return self.text if self.verbatim else printable(self.text)
+
+
+def block(lines: Iterable[str]) -> Line:
+    """Return ``lines``, each :func:`~.database_names.printable`, as one block."""
+    return Line("\n".join(printable(line) for line in lines), verbatim=True)
+
+
+def document(text: str) -> Line:
+    """Return a JSON document, exact (its own escapes keep it on its lines)."""
+    return Line(text, verbatim=True)
 
 
 def error(message: str) -> Line:
@@ -47,8 +67,7 @@ def dump(report: RunReport) -> list[Line]:
     for result in report.dumps.results:
         identifier = result.database.identifier
         if result.backup is not None:
-            made = ", ".join(filter(None, [size(result.backup.size), partial(result.backup)]))
-            lines.append(Line(f"{identifier}: created {result.backup.name} ({made})"))
+            lines.append(Line(created(identifier, result.backup)))
         if result.shared_copy is not None:
             lines.append(Line(f"{identifier}: copied to {result.shared_copy}"))
         if result.error is not None:
@@ -93,7 +112,15 @@ def backups(listing: Listing, *, titled: bool = False) -> Line:
             f"{text:<{width}}  {tier:<7}  {stamp[:19].replace('T', ' '):<19}  "
             f"{size(backup.size):<10}  {kept}" + (f"  {partial(backup)}" if backup.partial else "")
         )
-    return Line("\n".join(lines))
+    return block(lines)
+
+
+def created(identifier: str, backup: Backup) -> str:
+    """Return that ``backup`` of ``identifier`` was made, with its size and, when it is
+    partial, what it left out: ``users: created <name> (1.2 MiB, partial: ...)``, as
+    ``dump`` says it and the scheduled run logs it."""
+    made = ", ".join(filter(None, [size(backup.size), partial(backup)]))
+    return f"{identifier}: created {backup.name} ({made})"
 
 
 def partial(backup: Backup | OffsiteCopy) -> str:
@@ -122,12 +149,10 @@ def prune(result: PruneResult, *, remote: bool = False) -> list[Line]:
     deleting = "would delete" if result.dry_run else "delete"
     if result.plan.verdicts:  # one block: a plan of 10,000 backups is common
         lines.append(
-            Line(
-                "\n".join(
-                    f"{identifier}: {'keep  ' if verdict.keep else deleting} {verdict.name} "
-                    f"({reason(verdict)})"
-                    for verdict in result.plan.verdicts
-                )
+            block(
+                f"{identifier}: {'keep  ' if verdict.keep else deleting} {verdict.name} "
+                f"({reason(verdict)})"
+                for verdict in result.plan.verdicts
             )
         )
     for copy in result.unusable:

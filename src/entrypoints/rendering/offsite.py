@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pg_backup_manager.entrypoints.rendering.backups import (
     Line,
+    block,
     completed,
     error,
     one_line,
@@ -37,7 +38,7 @@ def offsite_copies(listing: OffsiteListing, *, titled: bool = False) -> Line:
             f"{copy.name!s:<{width}}  {copy.name.tier.value:<7}  {taken:<19}  "
             f"{size(copy.size):<10}  {kept}{left_out}{unusable}"
         )
-    return Line("\n".join(lines))
+    return block(lines)
 
 
 def sync(report: SyncReport) -> list[Line]:

@@ -20,7 +20,7 @@ from pg_backup_manager.domain.pitr.model import (
 )
 from pg_backup_manager.domain.pitr.wal_names import format_lsn
 from pg_backup_manager.domain.pitr.windows import shown_bounds
-from pg_backup_manager.entrypoints.rendering.backups import Line, error, size
+from pg_backup_manager.entrypoints.rendering.backups import Line, block, error, size
 from pg_backup_manager.entrypoints.rendering.documents import SCHEMA, time
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
@@ -63,7 +63,7 @@ def listing(found: PitrListing) -> Line:
         for broken in found.damaged
     ]
     if not found.streams:
-        return Line("\n".join([f"{identifier}: no base backup or WAL yet", *damaged]))
+        return block([f"{identifier}: no base backup or WAL yet", *damaged])
     windows = found.windows
     if windows:
         lines = [f"{identifier}: recoverable {_span(window)}" for window in windows]
@@ -78,7 +78,7 @@ def listing(found: PitrListing) -> Line:
         )
         for part in STREAM_PARTS:
             lines += [f"  {text}" for text in part(listed)]
-    return Line("\n".join([*lines, *damaged]))
+    return block([*lines, *damaged])
 
 
 def _bases(listed: StreamListing) -> list[str]:

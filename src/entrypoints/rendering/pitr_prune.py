@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from pg_backup_manager.domain.pitr.retention import BaseVerdict, SegmentVerdict, Why
-from pg_backup_manager.entrypoints.rendering.backups import Line, error, size
+from pg_backup_manager.entrypoints.rendering.backups import Line, block, error, size
 
 if TYPE_CHECKING:  # each command imports only the use cases it runs
     from pg_backup_manager.domain.pitr.pruning import PitrPruneResult
@@ -36,9 +36,7 @@ def pitr_prune(result: PitrPruneResult) -> list[Line]:
             for keep, run in groupby(plan.segments, key=lambda v: v.keep)
         ]
     lines.append(f"{identifier}: PITR: {_count(result)}")
-    return [Line("\n".join(lines))] + [
-        error(f"prune {identifier}: {failure}") for failure in result.failures
-    ]
+    return [block(lines)] + [error(f"prune {identifier}: {failure}") for failure in result.failures]
 
 
 def _verb(keep: bool, deleting: str) -> str:

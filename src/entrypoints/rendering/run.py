@@ -12,7 +12,7 @@ from pg_backup_manager.domain.backups.policy import Why
 from pg_backup_manager.domain.errors import BusyError
 from pg_backup_manager.entrypoints.rendering.backups import (
     completed,
-    partial,
+    created,
     reason,
     unusable,
 )
@@ -38,8 +38,7 @@ def run_lines(report: RunReport) -> list[Logged]:
         if result.backup is None:
             lines.append((logging.ERROR, f"{identifier}: dump failed: {result.error}"))
             continue
-        made = f" ({partial(result.backup)})" if result.backup.partial else ""
-        lines.append((logging.INFO, f"{identifier}: created {result.backup.name}{made}"))
+        lines.append((logging.INFO, created(identifier, result.backup)))
         if result.error is not None:
             lines.append((logging.ERROR, f"{identifier}: {result.error}"))
         upload = offsite.get(identifier)

@@ -69,8 +69,12 @@ def health(report: HealthReport) -> list[Line]:
         case Verdict.ALIVE:
             assert report.liveness is not None
             return [Line(f"ok: the scheduler's last heartbeat was {report.liveness.age:.0f} s ago")]
-        case Verdict.NOT_PRODUCTION:
-            return [error(NOT_PRODUCTION)]
+        case Verdict.NOT_PRODUCTION:  # and what runs whatever MODE says, at fault
+            return [error(NOT_PRODUCTION)] + [
+                error(line)
+                for status in report.faults_in_any_mode
+                for line in faults(status, freshness=False)
+            ]
         case Verdict.FAULTS:
             return [error(line) for status in report.faults for line in faults(status)]
         case Verdict.HEALTHY:
@@ -87,10 +91,11 @@ def health(report: HealthReport) -> list[Line]:
             return [Line(f"ok: the scheduler is alive; newest backups: {newest}")]
 
 
-def faults(status: DatabaseStatus) -> list[str]:
-    """Return why ``status`` is not healthy, one line per fault: its backups not fresh,
-    then each fault of its WAL archiving, then its last scheduled verification failed."""
-    said = [] if status.fresh else [fault(status)]
+def faults(status: DatabaseStatus, *, freshness: bool = True) -> list[str]:
+    """Return why ``status`` is not healthy, one line per fault: its backups not fresh
+    (unless not ``freshness``: nothing keeps them fresh), then each fault of its WAL
+    archiving, then its last scheduled verification failed."""
+    said = [] if status.fresh or not freshness else [fault(status)]
     if status.pitr is not None:
         said.extend(f"{status.database.identifier}: {line}" for line in status.pitr.faults)
     if status.verification is not None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import attrs
 
-from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject
+from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject, url_path
 from pg_backup_manager.adapters.offsite.file import writes
 from pg_backup_manager.adapters.offsite.file.directories import (
     checked_directory,
@@ -66,8 +66,12 @@ class FileBucket:
         return path if checked_directory(path.parent, root=self.root) else None
 
     def url(self, key: str) -> str:
-        """Return ``file://<root>/<key>``."""
-        return f"file://{self.root / key}" + ("/" if key.endswith("/") else "")
+        """Return ``file://<root>/<key>``, its path percent-encoded (:func:`.url_path`)."""
+        return "file://" + url_path(str(self.root / key) + ("/" if key.endswith("/") else ""))
+
+    def record_of(self, name: str) -> str:
+        """Return ``.<name>.meta``: the hidden file beside it records its SHA-256."""
+        return f".{name}{META}"
 
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every regular file directly in the directory ``prefix`` whose
@@ -89,19 +93,26 @@ class FileBucket:
 
     def folders(self, prefix: str) -> list[str]:
         """Return the names of the directories directly in the directory ``prefix``, not
-        hidden, never a symbolic link."""
+        hidden.
+
+        Raises:
+            ConfigurationError: one is a symbolic link (never followed, never skipped
+                unsaid: it would hide a database's copies), or others can write to it.
+        """
         directory = checked_root(self.root, writing=False) / prefix
         if not checked_directory(directory, root=self.root):
             return []
         try:
             with os.scandir(directory) as entries:
-                return [
-                    entry.name
-                    for entry in entries
-                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
-                ]
+                found = [entry for entry in entries if not entry.name.startswith(".")]
         except OSError as error:
             raise self._failure(error, f"listing {self.url(prefix)}") from None
+        return [
+            entry.name
+            for entry in found
+            if (entry.is_symlink() or entry.is_dir(follow_symlinks=False))
+            and checked_directory(directory / entry.name, root=self.root)
+        ]
 
     def stat(self, key: str) -> StoredObject | None:
         """Return the size of the file at ``key`` and its record (nothing recorded when its

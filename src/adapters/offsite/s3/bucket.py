@@ -22,7 +22,13 @@ from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config as BotoConfig
 
 from pg_backup_manager.adapters.offsite.age_cipher import smallest_ciphertext
-from pg_backup_manager.adapters.offsite.bucket import Content, Source, StoredObject, Stream
+from pg_backup_manager.adapters.offsite.bucket import (
+    Content,
+    Source,
+    StoredObject,
+    Stream,
+    url_path,
+)
 from pg_backup_manager.adapters.offsite.s3.errors import S3_ERRORS, error_code, failure
 from pg_backup_manager.adapters.offsite.settings import S3Settings
 from pg_backup_manager.domain.errors import ControllerError
@@ -84,8 +90,12 @@ class S3Bucket:
     transfer: TransferConfig = TRANSFER
 
     def url(self, key: str) -> str:
-        """Return ``s3://<bucket>/<key>``."""
-        return f"s3://{self.settings.bucket}/{key}"
+        """Return ``s3://<bucket>/<key>``, the key percent-encoded (:func:`.url_path`)."""
+        return f"s3://{self.settings.bucket}/{url_path(key)}"
+
+    def record_of(self, name: str) -> str:
+        """Return ``x-amz-meta-sha256``: the object's user metadata holds its SHA-256."""
+        return f"x-amz-meta-{SHA256_METADATA}"
 
     def listing(self, prefix: str) -> dict[str, int]:
         """Return the size of every key directly under ``prefix``, by its name there."""
