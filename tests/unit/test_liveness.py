@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
-from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, run_bound
-from pg_backup_manager.domain.monitoring.status import CheckHealth, Verdict
+from pg_backup_manager.domain.monitoring.health import Liveness, SchedulerState, Verdict, run_bound
+from pg_backup_manager.domain.monitoring.status import CheckHealth
 from pg_backup_manager.entrypoints.rendering.status import stale_heartbeat
 
 from .fakes import FakeHeartbeat, Fakes, database

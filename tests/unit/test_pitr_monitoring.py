@@ -18,6 +18,7 @@ from pg_backup_manager.adapters.monitoring.notifications import message
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.errors import ConfigurationError, ControllerError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
+from pg_backup_manager.domain.monitoring.health import Verdict
 from pg_backup_manager.domain.monitoring.pitr_rules import receiver_fault, slot_fault
 from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.receiver_alerts import (
@@ -25,7 +26,7 @@ from pg_backup_manager.domain.monitoring.receiver_alerts import (
     SLOT_CLEAR,
     ReceiverAlerts,
 )
-from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
+from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
 from pg_backup_manager.domain.monitoring.telling import Tell
 from pg_backup_manager.domain.pitr.model import (
     CONTROLLER_STOPPED,

@@ -15,14 +15,14 @@ from pg_backup_manager.domain.errors import ConfigurationError
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, database_status
-from pg_backup_manager.domain.monitoring.health import Liveness
+from pg_backup_manager.domain.monitoring.health import HealthReport, Liveness
 from pg_backup_manager.domain.monitoring.page import (
     DatabasePage,
     PageReport,
     StatusPage,
     run_points,
 )
-from pg_backup_manager.domain.monitoring.status import CheckHealth, HealthReport
+from pg_backup_manager.domain.monitoring.status import CheckHealth
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.entrypoints.rendering.page import page
 

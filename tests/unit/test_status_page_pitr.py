@@ -13,10 +13,9 @@ import attrs
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, database_status
-from pg_backup_manager.domain.monitoring.health import Liveness
+from pg_backup_manager.domain.monitoring.health import HealthReport, Liveness
 from pg_backup_manager.domain.monitoring.page import DatabasePage, PageReport, run_points
 from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
-from pg_backup_manager.domain.monitoring.status import HealthReport
 from pg_backup_manager.domain.names import Backup, BackupName, Tier
 from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.page import page

@@ -16,7 +16,8 @@ from pg_backup_manager.adapters.monitoring.metrics import BackupCollector
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Operation, Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus, MaxAges
-from pg_backup_manager.domain.monitoring.status import CheckHealth, Status, Verdict
+from pg_backup_manager.domain.monitoring.health import Verdict
+from pg_backup_manager.domain.monitoring.status import CheckHealth, Status
 from pg_backup_manager.domain.names import BackupName
 from pg_backup_manager.domain.offsite_copies import OffsiteCopy
 from pg_backup_manager.domain.verification.model import VerifySchedule

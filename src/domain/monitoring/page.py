@@ -14,8 +14,9 @@ import attrs
 from pg_backup_manager.domain.history import BACKUP_OPERATIONS, Outcome, RunRecord
 from pg_backup_manager.domain.model import Database
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.health import HealthReport
 from pg_backup_manager.domain.monitoring.ports import HistoryReads
-from pg_backup_manager.domain.monitoring.status import CheckHealth, HealthReport
+from pg_backup_manager.domain.monitoring.status import CheckHealth
 
 # How many backup runs a chart draws at most: the newest; a history keeps 1000 records.
 CHARTED_RUNS = 500

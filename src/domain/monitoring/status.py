@@ -1,8 +1,8 @@
-"""``status`` and ``health``: what the backups of each database look like now."""
+"""``status`` and ``health``: what the backups of each database look like now (the
+verdict of ``health`` in :mod:`.health`)."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 
 import attrs
@@ -23,7 +23,7 @@ from pg_backup_manager.domain.monitoring.freshness import (
     MaxAges,
     database_status,
 )
-from pg_backup_manager.domain.monitoring.health import Liveness
+from pg_backup_manager.domain.monitoring.health import HealthReport, Liveness
 from pg_backup_manager.domain.monitoring.pitr_status import ReadPitrStatus
 from pg_backup_manager.domain.monitoring.ports import HeartbeatReader
 from pg_backup_manager.domain.names import Backup
@@ -155,76 +155,6 @@ class Status:
             else b
             for b in backups
         ]
-
-
-class Verdict(enum.Enum):
-    """What ``health`` concludes, worst first."""
-
-    NO_HEARTBEAT = "no-heartbeat"  # nothing of the scheduler's to read: see ``problem``
-    NOT_ALIVE = "not-alive"  # its heartbeat is too old, or it is late (see ``liveness``)
-    ALIVE = "alive"  # liveness alone was asked, and the scheduler lives
-    # Nothing is scheduled, so no backup is kept fresh (see ``faults_in_any_mode``).
-    NOT_PRODUCTION = "not-production"
-    FAULTS = "faults"  # some database has no fresh backup
-    HEALTHY = "healthy"
-
-
-@attrs.frozen(kw_only=True)
-class HealthReport:
-    """Whether the scheduler lives (``liveness`` None: no heartbeat, see ``problem``) and
-    (unless ``liveness_only``) whether every database has a fresh backup."""
-
-    production: bool
-    liveness: Liveness | None
-    problem: str | None
-    databases: tuple[DatabaseStatus, ...] = ()
-    liveness_only: bool = False
-
-    @property
-    def alive(self) -> bool:
-        """Return whether the scheduler's heartbeat is fresh and the scheduler on time."""
-        return self.liveness is not None and self.liveness.alive
-
-    @property
-    def faults(self) -> tuple[DatabaseStatus, ...]:
-        """Return the databases at fault: their backups not fresh, or (with WAL archiving
-        on) their WAL (see :attr:`PitrStatus.faults`)."""
-        return tuple(status for status in self.databases if not status.healthy)
-
-    @property
-    def faults_in_any_mode(self) -> tuple[DatabaseStatus, ...]:
-        """Return the databases at fault for what ``controller start`` does whatever ``MODE``
-        says, and ``health`` judges outside production too: their WAL archiving, or their
-        last scheduled verification failed."""
-        return tuple(
-            status
-            for status in self.databases
-            if (status.pitr is not None and not status.pitr.healthy)
-            or (status.verification is not None and not status.verification.healthy)
-        )
-
-    @property
-    def verdict(self) -> Verdict:
-        """Return what ``health`` concludes (see :class:`Verdict`)."""
-        if self.liveness is None:
-            return Verdict.NO_HEARTBEAT
-        if not self.alive:
-            return Verdict.NOT_ALIVE
-        if self.liveness_only:
-            return Verdict.ALIVE
-        if not self.production:
-            return Verdict.NOT_PRODUCTION
-        return Verdict.FAULTS if self.faults else Verdict.HEALTHY
-
-    @property
-    def exit_code(self) -> int:
-        """Return 0 when the verdict is good (alive, or healthy), else 1."""
-        return 0 if self.verdict in {Verdict.ALIVE, Verdict.HEALTHY} else 1
-
-    @property
-    def healthy(self) -> bool:
-        """Return whether the scheduler lives, in production, with fresh backups everywhere."""
-        return self.production and self.alive and not self.faults
 
 
 @attrs.frozen(kw_only=True)

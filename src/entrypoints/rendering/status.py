@@ -10,8 +10,8 @@ from pg_backup_manager.adapters.config_report import Entry
 from pg_backup_manager.domain.backups.timetable import Schedules
 from pg_backup_manager.domain.history import Outcome, RunRecord
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus
+from pg_backup_manager.domain.monitoring.health import HealthReport, Verdict
 from pg_backup_manager.domain.monitoring.pitr_rules import span
-from pg_backup_manager.domain.monitoring.status import HealthReport, Verdict
 from pg_backup_manager.domain.offsite.status import OffsiteStatus
 from pg_backup_manager.entrypoints.rendering.backups import (
     Line,
