@@ -149,6 +149,8 @@ def _entry(environ: Mapping[str, str], variable: Variable[Any]) -> Entry:
     value = environ.get(name, "")
     if not value.strip():
         default = variable.default or variable.unset.replace("`", "")
+        if variable.shown is Shown.SECRET and variable.default:
+            default = "***"  # a default password is a password too (the README says which)
         return Entry(variable=name, value=default, source="default")
     return Entry(variable=name, value=_escaped(_shown(value, variable)), source="environment")
 

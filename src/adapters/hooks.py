@@ -138,8 +138,8 @@ def _log_output(identifier: str, variable: str, ran: Ran, level: int) -> None:
     """Log the end of what a command said (``KEPT_BYTES``, ``KEPT_LINES``), line by line,
     each control character escaped."""
     lines = [line for line in ran.tail.decode(errors="replace").splitlines() if line.strip()]
-    if ran.dropped:
-        lines = lines[1:]  # cut: the rest of a line whose start was not kept
+    if ran.dropped and len(lines) > 1:
+        lines = lines[1:]  # cut: the rest of a line whose start was not kept (unless alone)
     shown = lines[-KEPT_LINES:]
     if ran.dropped or len(shown) < len(lines):
         log.log(level, "%s: %s said more; its last %d line(s):", identifier, variable, len(shown))

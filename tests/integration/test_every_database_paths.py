@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -156,3 +157,28 @@ def test_a_database_never_backed_up_by_star_is_named_for_what_it_is(
     assert "is a template" in template.stderr
     assert_one_line_error(absent, 2)
     assert "has no database" in absent.stderr
+
+
+def test_a_database_named_like_a_connection_string_is_a_name_and_the_password_stays(
+    controller: Controller, host: HostServer
+) -> None:
+    with socket.socket() as trap:
+        trap.bind(("127.0.0.1", 0))
+        trap.listen(8)
+        trap.settimeout(0.5)
+        lure = f"host=127.0.0.1 port={trap.getsockname()[1]} dbname=x"
+        sql(host, 'CREATE DATABASE "' + lure + '"')
+        controller.add_database("main", host.server, db="*")
+        controller.env["MAIN_EXCLUDE_DATABASES"] = "postgres"
+
+        runs = [controller("dump", "main") for _ in range(3)]
+        runs.append(controller("dump", f"main/{lure}"))
+        try:
+            reached = trap.accept()[0]
+        except TimeoutError:
+            reached = None
+
+    assert reached is None, "a tool connected to the host a database's name named"
+    for run in runs:
+        assert run.returncode == 0, run
+    assert f"main/{lure}: created" in runs[-1].stdout

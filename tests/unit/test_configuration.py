@@ -136,5 +136,11 @@ def test_config_never_shows_a_secret_declared_so() -> None:
     assert {name: shown[name] for name in secret} == {name: "***" for name in secret}
 
 
+def test_config_never_shows_a_default_password_either() -> None:
+    [entry] = [e for e in effective({}, ("users",)) if e.variable == "USERS_POSTGRES_PASSWORD"]
+
+    assert (entry.value, entry.source) == ("***", "default")
+
+
 def test_the_variable_prefix_is_upper_case_with_underscores() -> None:
     assert env_prefix("my-users_db") == "MY_USERS_DB"

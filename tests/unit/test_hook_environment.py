@@ -130,3 +130,15 @@ def test_only_the_end_of_a_long_output_is_logged(caplog: pytest.LogCaptureFixtur
     assert lines[0] == f"users: PRE_BACKUP_COMMAND said more; its last {hooks.KEPT_LINES} line(s):"
     assert len(lines) == hooks.KEPT_LINES + 1
     assert lines[-1] == "users: PRE_BACKUP_COMMAND: line 99999"
+
+
+def test_the_end_of_one_long_line_is_logged_not_an_empty_list(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    said = b"x" * 100_000 + b" the end\n"
+    ran = Ran(code=0, tail=said[-hooks.KEPT_BYTES :], dropped=len(said) - hooks.KEPT_BYTES)
+
+    lines = logged(caplog, ran)
+
+    assert lines[0] == "users: PRE_BACKUP_COMMAND said more; its last 1 line(s):"
+    assert lines[1].endswith("x the end") and len(lines) == 2

@@ -59,6 +59,12 @@ def conninfo(database: Database, dbname: str) -> str:
     return " ".join(f"{key}={_quote(value)}" for key, value in fields.items())
 
 
+def dbname_only(dbname: str) -> str:
+    """Return a connection string that names ``dbname`` and nothing else (for a tool that
+    reads a database's name as a connection string when it holds a ``=``)."""
+    return f"dbname={_quote(dbname)}"
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 

@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 import attrs
 
-from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo
+from pg_backup_manager.adapters.postgres.libpq import PgClient, conninfo, dbname_only
 from pg_backup_manager.adapters.postgres.pg_binaries import PgBinaries
 from pg_backup_manager.domain.errors import ToolError
 from pg_backup_manager.domain.model import Database
@@ -41,7 +41,10 @@ class PgDumpAllGlobals:
 
     def _run(self, database: Database, target: PurePath, extra: list[str]) -> None:
         # pg_dumpall ignores the database of a connection string: -l names the
-        # one to connect to, the database we may surely reach.
+        # one to connect to, the database we may surely reach. libpq reads -l's value as
+        # a connection string of its own when it holds a "=": a database named
+        # "host=elsewhere" (any user who may create databases can make one) would send
+        # the password there. So it is always one, holding only the quoted name.
         PgClient(binaries=self.binaries, timeout=self.timeout).run(
             "pg_dumpall",
             database,
@@ -50,7 +53,7 @@ class PgDumpAllGlobals:
                 *extra,
                 f"--file={target}",
                 f"--dbname={conninfo(database, database.dbname)}",
-                f"--database={database.dbname}",
+                f"--database={dbname_only(database.dbname)}",
             ],
             what=f"pg_dumpall --globals-only of {database.identifier} ({database.address})",
             capture=False,
