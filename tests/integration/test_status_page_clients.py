@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pg_backup_manager.adapters.monitoring.web import CONNECTION_TIMEOUT
+from pg_backup_manager.adapters.monitoring.web_server import CONNECTION_TIMEOUT
 
 from .process import Controller
 from .running import wait_until

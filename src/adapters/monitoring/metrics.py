@@ -14,7 +14,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from pg_backup_manager.adapters.monitoring.web import POLICY, Answer, Login, application, serve
+from pg_backup_manager.adapters.monitoring.web import POLICY, Answer, Login, application
+from pg_backup_manager.adapters.monitoring.web_server import serve
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.freshness import DatabaseStatus

@@ -1,12 +1,14 @@
 """The HTTP side of ``controller start`` with ``METRICS_PORT``: ``/`` (the status page),
-``/status.json`` and ``/metrics``, read-only.
+``/status.json`` and ``/metrics``, read-only: the routes, the login, the answers.
 
-GET and HEAD only (405 with ``Allow`` otherwise, whatever the path), 404 for any
-other path; with ``METRICS_USER``/``METRICS_PASSWORD``, every answer but 401 needs
-them (basic auth, compared in constant time). Each connection has a thread of its
-own and a timeout, so a client that sends nothing, or reads slowly, holds only its
-own thread for that long: never the scheduler, never another client. Nothing of a
-request is logged: a request line may carry anything.
+GET and HEAD only (405 with ``Allow`` otherwise, whatever the path), 404 for any other
+path (matched exactly as sent: ``//`` or ``/%73tatus.json`` are not served; the query
+string is ignored; the absolute form ``http://host:port/path`` is its path when its port
+is the server's own); an answer to HEAD never has a body; with
+``METRICS_USER``/``METRICS_PASSWORD``, every answer but 401 needs them (basic auth,
+compared in constant time). The server itself (a thread per connection, a deadline per
+request, a cap on connections) is :mod:`.web_server`. Nothing of a request is logged: a
+request line may carry anything.
 """
 
 from __future__ import annotations
@@ -15,17 +17,13 @@ import base64
 import binascii
 import hmac
 import logging
-import socket
 from collections.abc import Callable, Iterable, Mapping
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from urllib.parse import urlsplit
 
 import attrs
 
 log = logging.getLogger(__name__)
-# Seconds a connection may take to send its request, or to read each part of the answer.
-CONNECTION_TIMEOUT = 10.0
 ALLOWED = "GET, HEAD"
 # The Content-Security-Policy of the status page: nothing but its inline style and its
 # data: icon may load, no script runs, no form posts, no other site frames it.
@@ -34,7 +32,11 @@ POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 REALM = 'Basic realm="pg_backup_manager", charset="UTF-8"'
-_COMMON = [
+# The request target as sent (the request line's second word), set by the server.
+TARGET = "pg_backup_manager.target"
+SERVER = "pg-backup-manager"
+COMMON = [
+    ("Server", SERVER),
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
@@ -89,23 +91,30 @@ def application(
                 "405 Method Not Allowed",
                 "read-only: GET or HEAD\n",
                 [("Allow", ALLOWED)],
+                method,
             )
         if login is not None and not login.admits(environ.get("HTTP_AUTHORIZATION")):
             return _plain(
-                start_response, "401 Unauthorized", "log in\n", [("WWW-Authenticate", REALM)]
+                start_response,
+                "401 Unauthorized",
+                "log in\n",
+                [("WWW-Authenticate", REALM)],
+                method,
             )
-        route = routes.get(environ.get("PATH_INFO", ""))
+        route = routes.get(path(environ.get(TARGET, ""), environ.get("SERVER_PORT", "")))
         if route is None:
-            return _plain(start_response, "404 Not Found", "not found: try / or /metrics\n", [])
+            return _plain(
+                start_response, "404 Not Found", "not found: try / or /metrics\n", [], method
+            )
         try:
             answer = route(environ)
         except Exception as error:  # a page that cannot be made must not end the server
             log.warning("%s could not be answered: %s", environ.get("PATH_INFO"), error)
-            return _plain(start_response, "500 Internal Server Error", "see the log\n", [])
+            return _plain(start_response, "500 Internal Server Error", "see the log\n", [], method)
         headers = [
             ("Content-Type", answer.media_type),
             ("Content-Length", str(len(answer.body))),
-            *_COMMON,
+            *COMMON,
             *answer.headers,
         ]
         start_response("200 OK", headers)
@@ -114,51 +123,42 @@ def application(
     return app
 
 
+def path(target: str, port: str) -> str:
+    """Return the path that the request target ``target`` asks for, exactly as sent and
+    without its query string; of the absolute form (``http://host:port/path``), its path
+    when the port is ``port`` (the server's own), else ``""`` (no path served)."""
+    if not target.startswith("/"):
+        try:
+            parts = urlsplit(target)
+            own = parts.scheme.lower() == "http" and str(parts.port or 80) == port
+        except ValueError:  # a port that is not a number
+            return ""
+        if not own or not parts.netloc:
+            return ""
+        target = target[len(parts.scheme) + 3 + len(parts.netloc) :]
+        target = target if target.startswith("/") else "/" + target
+    return target.partition("?")[0].partition("#")[0]
+
+
+def plain_headers(body: bytes, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the headers of the text answer ``body``: its type and length, the headers of
+    every answer, then ``headers``."""
+    return [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *COMMON,
+        ("Content-Security-Policy", POLICY),
+        *headers,
+    ]
+
+
 def _plain(
-    start_response: StartResponse, status: str, text: str, headers: list[tuple[str, str]]
+    start_response: StartResponse,
+    status: str,
+    text: str,
+    headers: list[tuple[str, str]],
+    method: str,
 ) -> list[bytes]:
     body = text.encode()
-    start_response(
-        status,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            *_COMMON,
-            *headers,
-        ],
-    )
-    return [body]
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    """A thread per connection; threads that never end do not keep the process."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out or went away: its own thread ends, nothing else.
-        log.debug("a connection from %s ended early", client_address[0])
-
-
-class _Handler(WSGIRequestHandler):
-    """Each connection times out; nothing of a request is logged."""
-
-    timeout = CONNECTION_TIMEOUT
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Log nothing."""
-
-
-def serve(address: str, port: int, app: App) -> None:
-    """Serve ``app`` on ``address``:``port`` (IPv4 or IPv6) from a daemon thread.
-
-    Raises:
-        OSError: the port cannot be opened.
-    """
-    import threading
-
-    class Server(_Server):
-        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
-
-    server = make_server(address, port, app, server_class=Server, handler_class=_Handler)
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    start_response(status, plain_headers(body, headers))
+    return [b""] if method == "HEAD" else [body]
