@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from html import escape
 
+from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.monitoring.page import RunPoint
 from pg_backup_manager.domain.pitr.model import Window
 from pg_backup_manager.entrypoints.rendering.backups import size
@@ -20,6 +21,18 @@ WIDTH, HEIGHT = 600, 150
 LEFT, RIGHT, TOP, BOTTOM = 70, 10, 12, 24  # margins: the axis labels
 # The span a chart shows when it has a single moment to show.
 _LEAST_SPAN = timedelta(hours=1)
+# The characters of an error (or any text from outside) the page shows, then "…".
+SHOWN_CHARACTERS = 300
+# How many failures of a chart, the newest, have their error in their tooltip.
+EXPLAINED_FAILURES = 20
+
+
+def shown(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """Return ``text`` as the page shows it, HTML-escaped: each character that does not
+    print (a control character, a bidirectional override) written as the commands write
+    it (``\\x1b``, ``\\u202e``), and only its first ``limit`` characters, then ``…``."""
+    said = printable(text)
+    return escape(said if len(said) <= limit else said[:limit] + "…")
 
 
 def chart(
@@ -72,14 +85,16 @@ def chart(
             f'<circle class="dot" cx="{x(point.at):.1f}" cy="{y(amount):.1f}" r="2.5">'
             f"<title>{escape(time(point.at) or '')}: {escape(label(amount))}</title></circle>"
         )
-    for point in points:
-        if point.failed:
-            at = x(point.at)
-            parts.append(
-                f'<path class="failure" d="M{at - 4:.1f},{HEIGHT - BOTTOM} l4,-8 l4,8 z">'
-                f"<title>{escape(time(point.at) or '')} failed: {escape(point.error or '')}"
-                "</title></path>"
-            )
+    failures = [point for point in points if point.failed]
+    for index, point in enumerate(failures):
+        at = x(point.at)
+        said = "failed"
+        if index >= len(failures) - EXPLAINED_FAILURES:
+            said += f": {shown(point.error or '')}"
+        parts.append(
+            f'<path class="failure" d="M{at - 4:.1f},{HEIGHT - BOTTOM} l4,-8 l4,8 z">'
+            f"<title>{escape(time(point.at) or '')} {said}</title></path>"
+        )
     if not points:
         parts.append(
             f'<text class="empty" x="{WIDTH / 2:.0f}" y="{HEIGHT / 2:.0f}" '

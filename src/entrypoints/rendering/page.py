@@ -3,7 +3,8 @@
 Read-only (no form, no script), self-contained (its style inline, its charts inline
 SVG, its icon a ``data:`` URL: nothing is fetched from anywhere, so it works on a host
 without Internet), readable in light and dark mode and at a phone's width. Every text
-from outside (names, errors) is escaped.
+from outside (names, errors) is written as the commands write it (a character that does not
+print as ``\x1b`` or ``\u202e``), cut after 300 characters (``…``) and escaped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pg_backup_manager.domain.monitoring.page import DatabasePage, PageReport
 from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
 from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import size
-from pg_backup_manager.entrypoints.rendering.charts import duration_chart, size_chart
+from pg_backup_manager.entrypoints.rendering.charts import duration_chart, shown, size_chart
 from pg_backup_manager.entrypoints.rendering.documents import time
 from pg_backup_manager.entrypoints.rendering.pitr_status import receiver_line
 from pg_backup_manager.entrypoints.rendering.status import age, faults, health, not_judged, offsite
@@ -71,7 +72,7 @@ def page(report: PageReport) -> str:
         f"<style>{_STYLE}</style></head><body>",
         "<header><h1>PostgreSQL backups</h1>",
         f'<ul id="verdict" class="{"ok" if good else "bad"}">',
-        *(f"<li>{escape(line.text.removeprefix('error: '))}</li>" for line in verdict),
+        *(f"<li>{shown(line.text.removeprefix('error: '))}</li>" for line in verdict),
         "</ul>",
         f'<p class="muted">as of {escape(time(report.now) or "")}; read-only; the same '
         'as <a href="status.json">status.json</a> and <a href="metrics">metrics</a></p>',
@@ -90,7 +91,7 @@ def page(report: PageReport) -> str:
 
 
 def _row(status: DatabaseStatus) -> str:
-    identifier = escape(status.database.identifier)
+    identifier = shown(status.database.identifier)
     cells = (
         f"<strong>{identifier}</strong>",
         _state(status),
@@ -114,7 +115,7 @@ def _state(status: DatabaseStatus) -> str:
     if not status.judged:
         why.append(f"not judged: {not_judged(status)}")
     if why:
-        said += "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in why) + "</ul>"
+        said += "<ul>" + "".join(f"<li>{shown(line)}</li>" for line in why) + "</ul>"
     return said
 
 
@@ -136,7 +137,7 @@ def _failure(status: DatabaseStatus) -> str:
     if failure is None:
         return '<span class="muted">never</span>'
     said = f"{escape(time(failure.finished_at) or '')} ({escape(failure.operation.value)})"
-    said += f'<br><span class="error">{escape(failure.error or "(no error recorded)")}</span>'
+    said += f'<br><span class="error">{shown(failure.error or "(no error recorded)")}</span>'
     if status.consecutive_failures:
         said += f'<br><span class="bad">{status.consecutive_failures} in a row</span>'
     return said
@@ -148,13 +149,13 @@ def _offsite(status: DatabaseStatus) -> str:
     said = offsite(status.offsite).removeprefix("off-site: ")
     state, _, rest = said.partition(" ")
     css = "ok" if status.offsite.complete else "bad"
-    return f'<span class="{css}">{escape(state)}</span> {escape(rest)}'
+    return f'<span class="{css}">{escape(state)}</span> {shown(rest)}'
 
 
 def _recovery(pitr: PitrStatus | None) -> str:
     if pitr is None:
         return '<span class="muted">off</span>'
-    said = f"receiver: {escape(receiver_line(pitr))}"
+    said = f"receiver: {shown(receiver_line(pitr))}"
     window = pitr.newest_window
     if window is None:
         said += "<br>no recoverable window yet"
@@ -173,7 +174,7 @@ def _charts(database: DatabasePage, report: PageReport) -> str:
     caption = f"the newest {len(runs)} backup run(s), {failed} failed (marked ▲)" + (
         "; recoverable windows shaded" if windows else ""
     )
-    identifier = escape(status.database.identifier)
+    identifier = shown(status.database.identifier)
     return (
         f'<section class="database-charts" data-database="{identifier}">'
         f"<h2>{identifier}</h2>"

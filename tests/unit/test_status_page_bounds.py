@@ -1,0 +1,38 @@
+"""The status page against outside texts and dates: errors cut short, characters that do
+not print written as the commands write them, and the charts' time axis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.entrypoints.rendering.charts import EXPLAINED_FAILURES, SHOWN_CHARACTERS
+
+from .fakes import database
+from .test_status_page import NOW, backup, rendered, run, status
+
+
+def test_each_error_is_cut_after_300_characters_and_only_the_newest_failures_explained() -> None:
+    huge = "E" * 5_000_000
+    history = [run(Outcome.FAILURE, NOW - timedelta(minutes=m), error=huge) for m in range(500)]
+
+    html = rendered((status(database("users"), [backup(timedelta(hours=1))], history), history))
+
+    shown = "E" * SHOWN_CHARACTERS + "…"
+    assert "E" * (SHOWN_CHARACTERS + 1) not in html
+    # the row's error, the verdict's and the why's, and the newest in each chart's tooltips
+    assert html.count(shown) <= 3 + 2 * EXPLAINED_FAILURES and html.count(shown) >= 2
+    assert html.count('class="failure"') == 2 * 500
+    assert len(html) < 500_000
+
+
+def test_control_and_bidirectional_characters_are_written_as_the_commands_write_them() -> None:
+    named = database("shop/invoice\u202efdp.exe", every_database=True)
+    error = "bad\x00byte \x1b[31mred\u2066x\u2069"
+    history = [run(Outcome.FAILURE, NOW - timedelta(hours=1), error=error)]
+
+    html = rendered((status(named, [], history), history))
+
+    assert not any(c in html for c in "\x00\x1b\u202a\u202b\u202c\u202d\u202e\u2066\u2069")
+    assert "shop/invoice\\u202efdp.exe" in html
+    assert "bad\\x00byte \\x1b[31mred\\u2066x\\u2069" in html
