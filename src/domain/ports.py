@@ -140,3 +140,7 @@ class RunHistory(Protocol):
     def unreadable_lines(self, identifier: str) -> int:
         """Return how many lines of the history of ``identifier`` could not be read (and
         are left out of the records); 0 without a history."""
+
+    def problem(self, identifier: str) -> str | None:
+        """Return why the history of ``identifier`` could not be read at all (as "not a
+        regular file"); None when it was read, or there is none."""

@@ -620,6 +620,7 @@ class FakeRunLog:
 
     kept: dict[str, list[RunRecord]] = attrs.field(factory=dict)
     unreadable: dict[str, int] = attrs.field(factory=dict)  # lines a test says are bad
+    problems: dict[str, str] = attrs.field(factory=dict)  # histories a test says are unreadable
 
     def record(self, identifier: str, record: RunRecord) -> None:
         self.kept.setdefault(identifier, []).append(record)
@@ -634,6 +635,9 @@ class FakeRunLog:
 
     def unreadable_lines(self, identifier: str) -> int:
         return self.unreadable.get(identifier, 0)
+
+    def problem(self, identifier: str) -> str | None:
+        return self.problems.get(identifier)
 
     def read_once(self) -> FakeRunLog:
         return self

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.domain.monitoring.page import StatusPage
+from pg_backup_manager.domain.monitoring.status import CheckHealth
 from pg_backup_manager.entrypoints.rendering.charts import EXPLAINED_FAILURES, SHOWN_CHARACTERS
+from pg_backup_manager.entrypoints.rendering.page import page
 
-from .fakes import database
+from .fakes import FakeHeartbeat, Fakes, database
 from .test_status_page import NOW, backup, rendered, run, status
 
 
@@ -36,3 +39,16 @@ def test_control_and_bidirectional_characters_are_written_as_the_commands_write_
     assert not any(c in html for c in "\x00\x1b\u202a\u202b\u202c\u202d\u202e\u2066\u2069")
     assert "shop/invoice\\u202efdp.exe" in html
     assert "bad\\x00byte \\x1b[31mred\\u2066x\\u2069" in html
+
+
+def test_an_unreadable_history_is_said_in_its_row_as_status_warns() -> None:
+    fakes = Fakes()
+    heartbeat = FakeHeartbeat(clock=fakes.clock)
+    fakes.run_log.problems["users"] = "not a regular file"
+    check = CheckHealth(status=fakes.status(heartbeat), heartbeat=heartbeat)
+    page_of = StatusPage(check_health=check, histories=fakes.run_log)
+
+    html = page(page_of([database("users")]))
+
+    assert "the run history could not be read (not a regular file)" in html
+    assert "never" not in html

@@ -8,6 +8,8 @@ import errno
 import logging
 import os
 import stat
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,20 @@ from pg_backup_manager.domain.history import Outcome, RunRecord
 
 _NOT_REGULAR = "not a regular file"
 log = logging.getLogger(__name__)
+WARN_EVERY = 3600.0  # seconds between two warnings of the same unreadable history
+_warned: dict[tuple[str, str], float] = {}
+_warned_lock = threading.Lock()
+
+
+def _first_in_a_while(what: tuple[str, str]) -> bool:
+    """Return whether ``what`` was not warned of in the last ``WARN_EVERY`` seconds (and
+    note that it is now)."""
+    now = time.monotonic()
+    with _warned_lock:
+        if now - _warned.get(what, -WARN_EVERY) < WARN_EVERY:
+            return False
+        _warned[what] = now
+        return True
 
 
 @attrs.frozen(kw_only=True)
@@ -52,11 +68,17 @@ class HistoryOnce:
 
     def unreadable_lines(self, identifier: str) -> int:
         """Return how many lines of the history of ``identifier`` could not be read; a
-        history that cannot be read at all (not a regular file) is logged as a warning."""
+        history that cannot be read at all (not a regular file) is logged as a warning,
+        once per ``WARN_EVERY`` seconds at most in a process (a page or a scrape asks
+        each time: any client could flood the log)."""
         read = self._of(identifier)
-        if read.problem is not None:
+        if read.problem is not None and _first_in_a_while((identifier, read.problem)):
             log.warning("%s: the run history could not be read (%s)", identifier, read.problem)
         return read.unreadable
+
+    def problem(self, identifier: str) -> str | None:
+        """Return why the history of ``identifier`` could not be read at all, if so."""
+        return self._of(identifier).problem
 
     def _of(self, identifier: str) -> _Read:
         if identifier not in self._read:

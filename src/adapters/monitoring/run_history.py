@@ -79,6 +79,10 @@ class JsonlRunLog:
         history that cannot be read at all (not a regular file) is logged as a warning."""
         return self.read_once().unreadable_lines(identifier)
 
+    def problem(self, identifier: str) -> str | None:
+        """Return why the history of ``identifier`` could not be read at all, if so."""
+        return self.read_once().problem(identifier)
+
     def read_once(self) -> HistoryOnce:
         """Return the histories as they are now, each file read once, at its first
         question, however many answers are asked of it (one ``status``, page or scrape)."""

@@ -40,10 +40,12 @@ class RunPoint:
 
 @attrs.frozen(kw_only=True)
 class DatabasePage:
-    """One database on the page: its status and its newest backup runs, oldest first."""
+    """One database on the page: its status, its newest backup runs (oldest first) and
+    why its history could not be read at all (None: it was, or there is none)."""
 
     status: DatabaseStatus
     runs: tuple[RunPoint, ...] = ()
+    history_problem: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -97,6 +99,7 @@ class StatusPage:
                 runs=tuple(
                     run_points(history.records(status.database.identifier), limit=self.charted_runs)
                 ),
+                history_problem=history.problem(status.database.identifier),
             )
             for status in report.databases
         )

@@ -80,7 +80,7 @@ def page(report: PageReport) -> str:
         '<table id="databases"><thead><tr>',
         *(f"<th>{name}</th>" for name in _COLUMNS),
         "</tr></thead><tbody>",
-        *(_row(database.status) for database in report.databases),
+        *(_row(database) for database in report.databases),
         "</tbody></table>",
     ]
     if not report.databases:
@@ -90,13 +90,14 @@ def page(report: PageReport) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _row(status: DatabaseStatus) -> str:
+def _row(database: DatabasePage) -> str:
+    status = database.status
     identifier = shown(status.database.identifier)
     cells = (
         f"<strong>{identifier}</strong>",
         _state(status),
         _newest(status),
-        _failure(status),
+        _failure(status, database.history_problem),
         _offsite(status),
         _recovery(status.pitr),
     )
@@ -132,8 +133,10 @@ def _newest(status: DatabaseStatus) -> str:
     return said
 
 
-def _failure(status: DatabaseStatus) -> str:
+def _failure(status: DatabaseStatus, problem: str | None) -> str:
     failure = status.last_failure
+    if problem is not None:  # as `status` warns
+        return f'<span class="bad">the run history could not be read ({shown(problem)})</span>'
     if failure is None:
         return '<span class="muted">never</span>'
     said = f"{escape(time(failure.finished_at) or '')} ({escape(failure.operation.value)})"
