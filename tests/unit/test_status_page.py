@@ -65,9 +65,9 @@ def backup(age: timedelta, sha256: str | None = None) -> Backup:
     return Backup(name=BackupName.for_run(tier=Tier.DAILY, at=NOW - age), size=4096, sha256=sha256)
 
 
-def rendered(*found: tuple[DatabaseStatus, list[RunRecord]]) -> str:
+def rendered(*found: tuple[DatabaseStatus, list[RunRecord]], production: bool = True) -> str:
     health = HealthReport(
-        production=True,
+        production=production,
         liveness=Liveness(age=5.0, max_age=180, state=None, now=NOW),
         problem=None,
         databases=tuple(s for s, _ in found),

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pg_backup_manager.domain.history import Outcome
+from pg_backup_manager.domain.monitoring.health import HealthReport, Liveness
 from pg_backup_manager.domain.monitoring.page import StatusPage
 from pg_backup_manager.domain.monitoring.status import CheckHealth
 from pg_backup_manager.entrypoints.rendering.charts import EXPLAINED_FAILURES, SHOWN_CHARACTERS
 from pg_backup_manager.entrypoints.rendering.page import page
+from pg_backup_manager.entrypoints.rendering.status import NOT_PRODUCTION
+from pg_backup_manager.entrypoints.rendering.status import health as health_lines
 
 from .fakes import FakeHeartbeat, Fakes, database
 from .test_status_page import NOW, backup, rendered, run, status
@@ -52,3 +55,22 @@ def test_an_unreadable_history_is_said_in_its_row_as_status_warns() -> None:
 
     assert "the run history could not be read (not a regular file)" in html
     assert "never" not in html
+
+
+def test_outside_production_a_row_says_freshness_is_not_judged_as_health_does() -> None:
+    old = status(database("users"), [], [])
+    health = health_lines(
+        HealthReport(
+            production=False,
+            liveness=Liveness(age=5.0, max_age=180, state=None, now=NOW),
+            problem=None,
+            databases=(old,),
+        )
+    )
+
+    html = rendered((old, []), production=False)
+
+    assert [line.text for line in health] == [f"error: {NOT_PRODUCTION}"]
+    assert "no backup yet" not in html and "more than 12 h" not in html
+    assert "freshness not judged: MODE is not &#x27;production&#x27;" in html
+    assert '<span class="muted">not judged</span>' in html and "unhealthy" not in html

@@ -80,7 +80,7 @@ def page(report: PageReport) -> str:
         '<table id="databases"><thead><tr>',
         *(f"<th>{name}</th>" for name in _COLUMNS),
         "</tr></thead><tbody>",
-        *(_row(database) for database in report.databases),
+        *(_row(database, production=report.health.production) for database in report.databases),
         "</tbody></table>",
     ]
     if not report.databases:
@@ -90,12 +90,12 @@ def page(report: PageReport) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _row(database: DatabasePage) -> str:
+def _row(database: DatabasePage, *, production: bool) -> str:
     status = database.status
     identifier = shown(status.database.identifier)
     cells = (
         f"<strong>{identifier}</strong>",
-        _state(status),
+        _state(status, production=production),
         _newest(status),
         _failure(status, database.history_problem),
         _offsite(status),
@@ -107,13 +107,18 @@ def _row(database: DatabasePage) -> str:
     return f'<tr class="database" data-database="{identifier}">{tds}</tr>'
 
 
-def _state(status: DatabaseStatus) -> str:
-    if status.healthy:
+def _state(status: DatabaseStatus, *, production: bool) -> str:
+    # Outside production, as `health`: freshness is not judged, only what runs in any mode.
+    why = faults(status, freshness=production)
+    if not production and not why:
+        said = '<span class="muted">not judged</span>'
+    elif production and status.healthy:
         said = '<span class="ok">healthy</span>'
     else:
         said = '<span class="bad">unhealthy</span>'
-    why = faults(status)
-    if not status.judged:
+    if not production:
+        why.append("freshness not judged: MODE is not 'production'")
+    elif not status.judged:
         why.append(f"not judged: {not_judged(status)}")
     if why:
         said += "<ul>" + "".join(f"<li>{shown(line)}</li>" for line in why) + "</ul>"
