@@ -3,13 +3,19 @@ not print written as the commands write them, and the charts' time axis."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 from pg_backup_manager.domain.history import Outcome
 from pg_backup_manager.domain.monitoring.health import HealthReport, Liveness
 from pg_backup_manager.domain.monitoring.page import StatusPage
 from pg_backup_manager.domain.monitoring.status import CheckHealth
-from pg_backup_manager.entrypoints.rendering.charts import EXPLAINED_FAILURES, SHOWN_CHARACTERS
+from pg_backup_manager.entrypoints.rendering.charts import (
+    EXPLAINED_FAILURES,
+    LEFT,
+    SHOWN_CHARACTERS,
+    WIDTH,
+)
 from pg_backup_manager.entrypoints.rendering.page import page
 from pg_backup_manager.entrypoints.rendering.status import NOT_PRODUCTION
 from pg_backup_manager.entrypoints.rendering.status import health as health_lines
@@ -74,3 +80,21 @@ def test_outside_production_a_row_says_freshness_is_not_judged_as_health_does() 
     assert "no backup yet" not in html and "more than 12 h" not in html
     assert "freshness not judged: MODE is not &#x27;production&#x27;" in html
     assert '<span class="muted">not judged</span>' in html and "unhealthy" not in html
+
+
+def test_a_run_dated_far_in_the_past_or_future_does_not_squash_the_others() -> None:
+    real = [run(Outcome.SUCCESS, NOW - timedelta(hours=h), size=3 * 2**30) for h in (30, 20, 10)]
+    history = [
+        run(Outcome.SUCCESS, datetime(1, 1, 2, tzinfo=UTC)),
+        *real,
+        run(Outcome.SUCCESS, datetime(9999, 12, 30, tzinfo=UTC)),
+    ]
+
+    html = rendered((status(database("users"), [backup(timedelta(hours=10))], history), history))
+
+    size_chart = html.split("<svg")[1]
+    xs = [float(x) for x in re.findall(r'<circle class="dot" cx="([\d.]+)"', size_chart)]
+    assert len(xs) == 3 and max(xs) - min(xs) > (WIDTH - LEFT) / 2  # spread, not one point
+    assert "2 not charted" in html and "0001-" not in html and "9999-" not in html
+    assert 'preserveAspectRatio="xMidYMid meet"' in size_chart
+    assert ">3.0 GiB</text>" in size_chart

@@ -1,7 +1,9 @@
 """The status page's charts: a database's backup runs over time as inline SVG. Pure.
 
 Drawn on the server, styled by the page's own CSS (its classes), so a chart follows
-the page into dark mode and scales to any width (a ``viewBox``, no fixed size). Every
+the page into dark mode and scales to any width (a ``viewBox`` keeping its proportions,
+so its text is never squeezed). A run dated in the future, or far older than all the
+others (as 0001-01-01), is not charted: it would squash the real runs into a line. Every
 text is escaped; nothing refers to anything outside the page.
 """
 
@@ -14,11 +16,15 @@ from html import escape
 from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.monitoring.page import RunPoint
 from pg_backup_manager.domain.pitr.model import Window
-from pg_backup_manager.entrypoints.rendering.backups import size
 from pg_backup_manager.entrypoints.rendering.documents import time
 
-WIDTH, HEIGHT = 600, 150
-LEFT, RIGHT, TOP, BOTTOM = 70, 10, 12, 24  # margins: the axis labels
+WIDTH, HEIGHT = 400, 150
+LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 24  # margins: the axis labels
+# A run more than this after now is not charted (as ``status`` ignores such backups).
+_FUTURE = timedelta(minutes=5)
+# The oldest run is not charted while the gap to the next one is this many times longer
+# than the span of all the others: a date far from the rest, not a run worth the axis.
+_OUTLIER = 10
 # The span a chart shows when it has a single moment to show.
 _LEAST_SPAN = timedelta(hours=1)
 # The characters of an error (or any text from outside) the page shows, then "…".
@@ -48,6 +54,7 @@ def chart(
     ``windows``) to ``now``: ``value`` of each success joined by a line, each failure a
     mark at the foot with its error as its tooltip, each recoverable window a band;
     ``label`` writes a value on the axis."""
+    points = charted(points, now=now)
     values = [(p, v) for p in points if not p.failed and (v := value(p)) is not None]
     starts = [p.at for p in points] + [w.start_at for w in windows]
     start = min(starts, default=now - _LEAST_SPAN)
@@ -65,7 +72,7 @@ def chart(
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}" preserveAspectRatio="none">',
+        f'aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet">',
         f"<title>{escape(title)}</title>",
     ]
     for window in windows:
@@ -104,6 +111,15 @@ def chart(
     return "".join(parts)
 
 
+def charted(points: Sequence[RunPoint], *, now: datetime) -> list[RunPoint]:
+    """Return the ``points`` a chart draws, oldest first: none dated more than 5 minutes
+    after ``now``, and not the oldest while it lies far before all the others."""
+    kept = sorted((p for p in points if p.at <= now + _FUTURE), key=lambda p: p.at)
+    while len(kept) >= 3 and kept[1].at - kept[0].at > _OUTLIER * (kept[-1].at - kept[1].at):
+        kept.pop(0)
+    return kept
+
+
 def _axes(
     start: datetime, end: datetime, top: float | None, label: Callable[[float], str]
 ) -> list[str]:
@@ -124,7 +140,7 @@ def _axes(
 
 
 def _day(at: datetime) -> str:
-    return (time(at) or "").replace("T", " ").removesuffix("Z")[:16] + " UTC"
+    return (time(at) or "").replace("T", " ")[:16] + "Z"
 
 
 def size_chart(points: Sequence[RunPoint], *, now: datetime, windows: Sequence[Window]) -> str:
@@ -133,7 +149,7 @@ def size_chart(points: Sequence[RunPoint], *, now: datetime, windows: Sequence[W
         "backup size",
         points,
         lambda p: None if p.size_bytes is None else float(p.size_bytes),
-        lambda amount: size(int(amount)),
+        _bytes,
         now=now,
         windows=windows,
     )
@@ -149,6 +165,15 @@ def duration_chart(points: Sequence[RunPoint], *, now: datetime, windows: Sequen
         now=now,
         windows=windows,
     )
+
+
+def _bytes(amount: float) -> str:
+    """Return ``amount`` bytes in a few characters: ``512 B``, ``1.5 KiB``, ``730 GiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}" if unit != "B" and amount < 10 else f"{amount:.0f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB" if amount < 10 else f"{amount:.0f} TiB"
 
 
 def _seconds(amount: float) -> str:

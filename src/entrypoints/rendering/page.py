@@ -16,7 +16,12 @@ from pg_backup_manager.domain.monitoring.page import DatabasePage, PageReport
 from pg_backup_manager.domain.monitoring.pitr_status import PitrStatus
 from pg_backup_manager.domain.pitr.windows import shown_bounds
 from pg_backup_manager.entrypoints.rendering.backups import size
-from pg_backup_manager.entrypoints.rendering.charts import duration_chart, shown, size_chart
+from pg_backup_manager.entrypoints.rendering.charts import (
+    charted,
+    duration_chart,
+    shown,
+    size_chart,
+)
 from pg_backup_manager.entrypoints.rendering.documents import time
 from pg_backup_manager.entrypoints.rendering.pitr_status import receiver_line
 from pg_backup_manager.entrypoints.rendering.status import age, faults, health, not_judged, offsite
@@ -43,7 +48,7 @@ th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr));
   gap: .5rem 1rem; }
 figure { margin: 0; } figcaption { color: var(--muted); font-size: .85rem; }
-svg.chart { width: 100%; height: 150px; display: block; }
+svg.chart { width: 100%; height: auto; display: block; }
 svg .axis { stroke: var(--line); fill: none; } svg .tick, svg .empty { font-size: 11px; }
 svg .empty { fill: var(--muted); }
 svg .line { stroke: var(--plot); fill: none; stroke-width: 1.5; }
@@ -179,9 +184,12 @@ def _charts(database: DatabasePage, report: PageReport) -> str:
     windows = () if status.pitr is None else status.pitr.windows
     runs = database.runs
     failed = sum(run.failed for run in runs)
+    left_out = len(runs) - len(charted(runs, now=report.now))
     caption = f"the newest {len(runs)} backup run(s), {failed} failed (marked ▲)" + (
         "; recoverable windows shaded" if windows else ""
     )
+    if left_out:
+        caption += f"; {left_out} not charted (dated in the future, or long before the others)"
     identifier = shown(status.database.identifier)
     return (
         f'<section class="database-charts" data-database="{identifier}">'
