@@ -76,7 +76,6 @@ def _trickle(port: int, closed: list[bool]) -> None:
 def test_a_trickling_client_is_cut_off_and_connections_beyond_the_cap_get_503(
     controller: Controller,
     cluster: PgServer,  # noqa: F811 (the fixture imported)
-    tmp_path: Path,
 ) -> None:
     controller.add_database("app", cluster)
 
