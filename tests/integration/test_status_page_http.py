@@ -136,6 +136,12 @@ def test_head_has_no_body_paths_are_exact_and_every_answer_has_a_status_line_and
             raw(port, b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n"),
             raw(port, b"NONSENSE\r\n\r\n"),
         ]
+        head_refused = [
+            raw(port, b"HEAD / HTTP/2.0\r\n\r\n"),
+            raw(port, b"HEAD /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n"),
+            raw(port, b"HEAD / HTTP/1.1 x\r\n\r\n"),
+        ]
+        documents = [ask(port, "GET", "/status.json"), ask(port, "GET", "/metrics")]
 
     assert head_401[0] == "HTTP/1.0 401 Unauthorized" and head_401[2] == b""
     assert head_404[0] == "HTTP/1.0 404 Not Found" and head_404[2] == b""
@@ -146,7 +152,9 @@ def test_head_has_no_body_paths_are_exact_and_every_answer_has_a_status_line_and
     assert page[1]["Server"] == "pg-backup-manager" and "Python" not in str(page[1])
     assert old[0] == "HTTP/1.1 400 Bad Request" and b"<" not in old[2]
     assert [answer[0].split(" ")[1] for answer in refused] == ["505", "414", "431", "400"]
-    for status, headers, body in [old, head_401, head_404, *refused]:
+    assert [answer[0].split(" ")[1] for answer in head_refused] == ["505", "414", "400"]
+    assert [answer[2] for answer in head_refused] == [b"", b"", b""]
+    for status, headers, body in [old, head_401, head_404, *refused, *head_refused, *documents]:
         assert headers["X-Content-Type-Options"] == "nosniff", status
         assert headers["Content-Security-Policy"].startswith("default-src 'none'"), status
         assert headers["Server"] == "pg-backup-manager" and b"<" not in body, status

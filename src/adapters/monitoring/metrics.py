@@ -14,7 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from pg_backup_manager.adapters.monitoring.web import POLICY, Answer, Login, application
+from pg_backup_manager.adapters.monitoring.web import Answer, Login, application
 from pg_backup_manager.adapters.monitoring.web_server import serve
 from pg_backup_manager.domain.errors import ControllerError
 from pg_backup_manager.domain.history import Outcome
@@ -214,11 +214,7 @@ def serve_metrics(
 
     routes: dict[str, Callable[[dict[str, Any]], Answer]] = {"/metrics": metrics}
     if page is not None:
-        routes["/"] = lambda _: Answer(
-            body=page().encode(),
-            media_type="text/html; charset=utf-8",
-            headers=(("Content-Security-Policy", POLICY),),
-        )
+        routes["/"] = lambda _: Answer(body=page().encode(), media_type="text/html; charset=utf-8")
     if document is not None:
         routes["/status.json"] = lambda _: Answer(
             body=document().encode(), media_type="application/json"

@@ -25,8 +25,9 @@ import attrs
 
 log = logging.getLogger(__name__)
 ALLOWED = "GET, HEAD"
-# The Content-Security-Policy of the status page: nothing but its inline style and its
-# data: icon may load, no script runs, no form posts, no other site frames it.
+# The Content-Security-Policy of every answer (the status page's own): nothing but its
+# inline style and its data: icon may load, no script runs, no form posts, no other site
+# frames it.
 POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -40,6 +41,7 @@ COMMON = [
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", POLICY),
 ]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 App = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -147,7 +149,6 @@ def plain_headers(body: bytes, headers: list[tuple[str, str]]) -> list[tuple[str
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
         *COMMON,
-        ("Content-Security-Policy", POLICY),
         *headers,
     ]
 

@@ -57,13 +57,14 @@ class _Deadline(io.RawIOBase):
 
 def _refusal(status: HTTPStatus, command: str = "") -> bytes:
     """Return the whole answer ``status`` (its status line, headers and, but to HEAD,
-    its short text), as the server sends it."""
-    body = f"{status.value} {status.phrase}\n".encode()
+    its short text), as the server sends it. A 503 at the accept, whose request is never
+    read, is sent as to HEAD: no body, whatever the method was."""
+    body = b"" if command.upper() == "HEAD" else f"{status.value} {status.phrase}\n".encode()
     headers = plain_headers(body, [("Connection", "close")])
     head = f"HTTP/1.1 {status.value} {status.phrase}\r\n" + "".join(
         f"{name}: {value}\r\n" for name, value in headers
     )
-    return head.encode("latin-1") + b"\r\n" + (b"" if command == "HEAD" else body)
+    return head.encode("latin-1") + b"\r\n" + body
 
 
 class _Handler(WSGIRequestHandler):
@@ -82,16 +83,18 @@ class _Handler(WSGIRequestHandler):
         # HTTP/0.9 (no version) would be answered without a status line or any header.
         words = bytes(getattr(self, "raw_requestline", b"")).split()
         if len(words) == 2:
-            self.command = words[0].decode("latin-1")
             self.send_error(HTTPStatus.BAD_REQUEST)
             return False
         return super().parse_request()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Answer ``code`` with a status line and the headers of every answer (never
-        Python's HTML), and close the connection."""
+        Python's HTML), and close the connection. The method is the request line's first
+        word, as sent: the request may be refused before it is parsed."""
         self.close_connection = True
-        self.wfile.write(_refusal(HTTPStatus(code), getattr(self, "command", "") or ""))
+        words = bytes(getattr(self, "raw_requestline", b"")).split(maxsplit=1)
+        command = words[0].decode("latin-1") if words else ""
+        self.wfile.write(_refusal(HTTPStatus(code), command))
 
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
@@ -118,7 +121,7 @@ class _Server(ThreadingMixIn, WSGIServer):
         if not self._slots.acquire(blocking=False):
             try:
                 request.settimeout(0)
-                request.send(_refusal(HTTPStatus.SERVICE_UNAVAILABLE))
+                request.send(_refusal(HTTPStatus.SERVICE_UNAVAILABLE, "HEAD"))
             except OSError:
                 pass  # its buffer is full or it is gone: it is closed all the same
             self.shutdown_request(request)
