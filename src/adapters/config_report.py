@@ -20,6 +20,7 @@ from pg_backup_manager.adapters.postgres.pg_binaries import ClientTools
 from pg_backup_manager.adapters.postgres.pg_dump import compress_arguments
 from pg_backup_manager.adapters.retention_settings import shown as retention_shown
 from pg_backup_manager.adapters.settings import Settings
+from pg_backup_manager.domain.database_names import printable
 from pg_backup_manager.domain.monitoring.freshness import MaxAgeFrom, default_max_age
 
 
@@ -152,13 +153,7 @@ def _entry(environ: Mapping[str, str], variable: Variable[Any]) -> Entry:
         if variable.shown is Shown.SECRET and variable.default:
             default = "***"  # a default password is a password too (the README says which)
         return Entry(variable=name, value=default, source="default")
-    return Entry(variable=name, value=_escaped(_shown(value, variable)), source="environment")
-
-
-def _escaped(text: str) -> str:
-    """Return ``text`` on one line: each control character (a newline, a tab) escaped, so
-    that every variable is one line of ``config`` whatever it holds."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return Entry(variable=name, value=printable(_shown(value, variable)), source="environment")
 
 
 def _shown(value: str, variable: Variable[Any]) -> str:
